@@ -1,0 +1,53 @@
+"""Kafka topic names and their settings: one place that says what exists and how it is keyed."""
+
+from dataclasses import dataclass, field
+
+CATALOG = "baocao.catalog"
+SUBMISSIONS = "baocao.submissions"
+DEADLINES = "baocao.deadlines"
+REPORTS = "baocao.reports"
+NOTIFICATIONS = "baocao.notifications"
+DLQ_PREFIX = "baocao.dlq."
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    key: str
+    description: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        CATALOG,
+        key="<entity kind>:<entity id>, e.g. unit:30.CA",
+        description="Provinces, units, plans, templates and contacts; compacted; intake owns it.",
+        config={"cleanup.policy": "compact", "min.compaction.lag.ms": "0"},
+    ),
+    TopicSpec(
+        SUBMISSIONS,
+        key="<province>.<unit>",
+        description="Unit submissions received and amended (intake).",
+    ),
+    TopicSpec(
+        DEADLINES,
+        key="<province>.<unit> for unit notices, <province> for province-wide events",
+        description="Reminder due, deadline missed, escalation, nudge, period closed (deadlines).",
+    ),
+    TopicSpec(
+        REPORTS,
+        key="<province>",
+        description="Consolidated report drafted, approved and published (consolidation).",
+    ),
+    TopicSpec(
+        NOTIFICATIONS,
+        key="<province>",
+        description="Notification delivery sent or failed (notify).",
+    ),
+)
+
+
+def dlq_topic(group_id: str) -> str:
+    """The dead-letter topic of one consumer group."""
+    return f"{DLQ_PREFIX}{group_id}"
