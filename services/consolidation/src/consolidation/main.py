@@ -1,0 +1,21 @@
+"""Composition root of the consolidation service: the only place that wires real adapters."""
+
+from pathlib import Path
+
+from baocao_shared.runtime import ServiceRuntime, build_service_app
+from fastapi import FastAPI
+
+from consolidation.adapters import orm
+from consolidation.config import Settings
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
+    return build_service_app(
+        runtime,
+        title="Baocao consolidation",
+        description="The province's consolidated monthly report: projection, approval, publishing, national roll-up.",
+    )

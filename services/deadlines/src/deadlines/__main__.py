@@ -1,0 +1,7 @@
+from baocao_shared.runtime import serve
+
+from deadlines.config import Settings
+from deadlines.main import create_app
+
+if __name__ == "__main__":
+    serve(create_app, Settings())

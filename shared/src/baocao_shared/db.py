@@ -1,0 +1,84 @@
+"""Database plumbing shared by the services: engines, sessions and Alembic at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import MetaData, pool, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+# Stable constraint names keep Alembic autogenerate diffs readable.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+MIGRATION_LOCK_ID = 7_467_2019  # any constant; serialises concurrent start-ups of one service
+
+
+def new_metadata() -> MetaData:
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def alembic_config(script_location: Path, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+async def upgrade_database(script_location: Path, url: str) -> None:
+    """Apply every migration up to head; instances starting together take turns."""
+    await asyncio.to_thread(_upgrade_blocking, script_location, url)
+
+
+def _upgrade_blocking(script_location: Path, url: str) -> None:
+    command.upgrade(alembic_config(script_location, url), "head")
+
+
+def run_migrations_online(target_metadata: MetaData, url: str) -> None:
+    """Body of every service's migrations/env.py: run Alembic on an async engine, under a lock."""
+    from alembic import context
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=pool.NullPool)
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": MIGRATION_LOCK_ID})
+            await conn.commit()
+            try:
+                await conn.run_sync(_configure_and_run, context, target_metadata)
+                await conn.commit()
+            finally:
+                await conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": MIGRATION_LOCK_ID})
+                await conn.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _configure_and_run(connection: Connection, context, target_metadata: MetaData) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The plain libpq-style DSN asyncpg.connect() takes, from a SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

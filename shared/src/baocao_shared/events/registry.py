@@ -1,0 +1,81 @@
+"""Every event type: its topic, its data model and how its record key is made.
+
+Consumers look a type up here to parse `data`; producers use `make_event` so an event always
+matches its published schema. The schema export and the AsyncAPI document are generated from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from baocao_shared.events.envelope import CloudEvent
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    topic: str
+    model: type[BaseModel]
+    key: Callable[[Any], str]
+    subject: Callable[[Any], str]
+    description: str
+
+    @property
+    def version(self) -> int:
+        return int(self.type.rsplit(".v", 1)[1])
+
+
+EVENTS: dict[str, EventSpec] = {}
+
+
+def register(spec: EventSpec) -> EventSpec:
+    if spec.type in EVENTS:
+        raise ValueError(f"event type {spec.type} is registered twice")
+    EVENTS[spec.type] = spec
+    return spec
+
+
+class UnknownEventType(LookupError):
+    pass
+
+
+def spec_for(event_type: str) -> EventSpec:
+    try:
+        return EVENTS[event_type]
+    except KeyError:
+        raise UnknownEventType(event_type) from None
+
+
+def make_event(
+    spec: EventSpec,
+    data: BaseModel,
+    *,
+    source: str,
+    province: str | None = None,
+    correlation_id: str | None = None,
+    time: datetime | None = None,
+) -> tuple[CloudEvent, str]:
+    """Wrap `data` in an envelope; return the event and its record key."""
+    if not isinstance(data, spec.model):
+        raise TypeError(f"{spec.type} carries {spec.model.__name__}, not {type(data).__name__}")
+    extra: dict[str, Any] = {"time": time} if time else {}
+    event = CloudEvent(
+        source=source,
+        type=spec.type,
+        subject=spec.subject(data),
+        data=data.model_dump(mode="json"),
+        province=province,
+        correlationid=correlation_id,
+        **extra,
+    )
+    return event, spec.key(data)
+
+
+def parse_data(event: CloudEvent) -> BaseModel:
+    """The typed data of an event; raises on an unknown type or invalid data."""
+    return spec_for(event.type).model.model_validate(event.data)

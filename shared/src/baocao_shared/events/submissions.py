@@ -1,0 +1,57 @@
+"""Events on baocao.submissions: a unit's monthly report received, then amended (intake)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from baocao_shared.events import topics
+from baocao_shared.events.registry import EventSpec, register
+
+
+class SubmissionV1(BaseModel):
+    """The full content of one version of a unit's report (báo cáo của đơn vị) for one period."""
+
+    submission_id: uuid.UUID
+    province: str = Field(description="Official 2-digit province code, e.g. '30'")
+    unit: str = Field(description="Unit code within the province, e.g. 'CA'")
+    plan_id: str
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$")
+    version: int = Field(ge=1, description="1 for the first submission; +1 per amendment")
+    values: dict[str, int] = Field(description="Indicator code -> non-negative figure")
+    narratives: dict[str, str] = Field(description="Task code, 'difficulties' or 'next_month' -> text")
+    received_at: datetime = Field(description="When this version was accepted")
+    first_received_at: datetime = Field(description="When version 1 was accepted (timeliness)")
+    submitted_by: str | None = Field(None, description="The account that sent this version")
+
+
+def _unit_key(s: SubmissionV1) -> str:
+    return f"{s.province}.{s.unit}"
+
+
+def _subject(s: SubmissionV1) -> str:
+    return f"{s.province}/{s.unit}/{s.period}"
+
+
+SUBMISSION_RECEIVED = register(
+    EventSpec(
+        type="vn.baocao.submission.received.v1",
+        topic=topics.SUBMISSIONS,
+        model=SubmissionV1,
+        key=_unit_key,
+        subject=_subject,
+        description="A unit's first accepted report for a period.",
+    )
+)
+SUBMISSION_AMENDED = register(
+    EventSpec(
+        type="vn.baocao.submission.amended.v1",
+        topic=topics.SUBMISSIONS,
+        model=SubmissionV1,
+        key=_unit_key,
+        subject=_subject,
+        description="A new version of a unit's report; the highest version wins.",
+    )
+)

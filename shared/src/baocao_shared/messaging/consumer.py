@@ -1,0 +1,210 @@
+"""The consumer runner: apply each event once, commit the offset after, dead-letter poison.
+
+Per record, in one DB transaction: insert the event id into the inbox (a duplicate is skipped)
+and apply the handler. Offsets are committed only after that transaction commits. A record that
+cannot be parsed, or whose handler fails `max_attempts` times, goes to `baocao.dlq.<group>` with
+the error and its origin in headers, and the partition moves on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from baocao_shared.events.envelope import CloudEvent
+from baocao_shared.events.topics import dlq_topic
+from baocao_shared.faults import fault_point
+from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_not_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+class PoisonRecord(Exception):
+    """A record no retry can fix: not an event, or data that breaks its schema."""
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    """aiokafka's documented pattern: finish the batch and commit before giving partitions up."""
+
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        async with self._runner._batch_lock:
+            await self._runner._commit_processed()
+
+    async def on_partitions_assigned(self, assigned) -> None:
+        log.info(
+            "consumer.assigned",
+            group=self._runner.group_id,
+            partitions=sorted(f"{tp.topic}:{tp.partition}" for tp in assigned),
+        )
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        topics: list[str],
+        handlers: Mapping[str, Handler],
+        sessionmaker: async_sessionmaker,
+        inbox: Table,
+        bootstrap_servers: str,
+        producer: AIOKafkaProducer,
+        max_attempts: int = 3,
+        retry_initial_s: float = 0.2,
+        retry_max_s: float = 5.0,
+    ) -> None:
+        self.group_id = group_id
+        self._topics = topics
+        self._handlers = dict(handlers)
+        self._sessionmaker = sessionmaker
+        self._inbox = inbox
+        self._bootstrap = bootstrap_servers
+        self._producer = producer
+        self._max_attempts = max_attempts
+        self._retry_initial_s = retry_initial_s
+        self._retry_max_s = retry_max_s
+        self._batch_lock = asyncio.Lock()
+        self._processed: dict[TopicPartition, int] = {}
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def run(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=500,
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+        )
+        self._consumer.subscribe(self._topics, listener=_CommitOnRevoke(self))
+        await self._consumer.start()
+        try:
+            while True:
+                batches = await self._consumer.getmany(timeout_ms=500)
+                async with self._batch_lock:
+                    for records in batches.values():
+                        for record in records:
+                            await self._process(record)
+                    await self._commit_processed()
+        finally:
+            await self._consumer.stop()
+
+    async def _commit_processed(self) -> None:
+        if not self._processed or self._consumer is None:
+            return
+        offsets, self._processed = self._processed, {}
+        await self._consumer.commit(offsets)
+
+    async def _process(self, record: ConsumerRecord) -> None:
+        tp = TopicPartition(record.topic, record.partition)
+        try:
+            event = self._parse(record)
+            handler = self._handlers.get(event.type)
+            if handler is None:
+                EVENTS_CONSUMED.labels(self.group_id, "ignored").inc()
+            else:
+                await self._apply_with_retries(handler, event)
+        except PoisonRecord as exc:
+            await self._dead_letter(record, exc, attempts=1)
+        except RetryError as exc:
+            cause = exc.last_attempt.exception()
+            await self._dead_letter(record, cause, attempts=self._max_attempts)
+        self._processed[tp] = record.offset + 1
+
+    @staticmethod
+    def _parse(record: ConsumerRecord) -> CloudEvent:
+        try:
+            return CloudEvent.from_bytes(record.value)
+        except (ValueError, ValidationError) as exc:
+            raise PoisonRecord(f"not a CloudEvent: {exc}") from exc
+
+    async def _apply_with_retries(self, handler: Handler, event: CloudEvent) -> None:
+        bound = log.bind(
+            event_id=str(event.id),
+            event_type=event.type,
+            correlation_id=event.correlationid,
+            province=event.province,
+            group=self.group_id,
+        )
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exponential_jitter(initial=self._retry_initial_s, max=self._retry_max_s),
+            retry=retry_if_not_exception_type(PoisonRecord),
+        )
+        async for attempt in retrying:
+            with attempt:
+                try:
+                    applied = await self._apply_once(handler, event)
+                except (ValidationError, PoisonRecord) as exc:
+                    raise PoisonRecord(f"invalid {event.type} data: {exc}") from exc
+                except Exception as exc:
+                    bound.warning(
+                        "consumer.attempt_failed", error=repr(exc), attempt=attempt.retry_state.attempt_number
+                    )
+                    raise
+        EVENTS_CONSUMED.labels(self.group_id, "applied" if applied else "duplicate").inc()
+        bound.debug("consumer.applied" if applied else "consumer.duplicate_skipped")
+
+    async def _apply_once(self, handler: Handler, event: CloudEvent) -> bool:
+        started = time.perf_counter()
+        async with self._sessionmaker() as session, session.begin():
+            inserted = await session.execute(
+                insert(self._inbox)
+                .values(consumer_group=self.group_id, event_id=event.id, event_type=event.type)
+                .on_conflict_do_nothing()
+                .returning(self._inbox.c.event_id)
+            )
+            if inserted.first() is None:
+                return False
+            await handler(session, event)
+        HANDLER_SECONDS.labels(self.group_id).observe(time.perf_counter() - started)
+        fault_point("consumer.after_db_commit")
+        return True
+
+    async def _dead_letter(self, record: ConsumerRecord, error: BaseException | None, *, attempts: int) -> None:
+        detail = "".join(traceback.format_exception_only(error)).strip() if error else "unknown"
+        headers = [
+            *(record.headers or []),
+            ("dlq.error", detail[:4000].encode("utf-8", "replace")),
+            ("dlq.error_type", type(error).__name__.encode()),
+            ("dlq.origin_topic", record.topic.encode()),
+            ("dlq.origin_partition", str(record.partition).encode()),
+            ("dlq.origin_offset", str(record.offset).encode()),
+            ("dlq.consumer_group", self.group_id.encode()),
+            ("dlq.attempts", str(attempts).encode()),
+        ]
+        await self._producer.send_and_wait(
+            dlq_topic(self.group_id), value=record.value, key=record.key, headers=headers
+        )
+        DLQ_SENT.labels(self.group_id).inc()
+        EVENTS_CONSUMED.labels(self.group_id, "dead_lettered").inc()
+        log.error(
+            "consumer.dead_lettered",
+            group=self.group_id,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=detail[:500],
+        )

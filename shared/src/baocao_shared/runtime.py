@@ -1,0 +1,232 @@
+"""What every service runs besides its routes: migrations, DB, producer, relay, consumers, probes.
+
+A service's `create_app(settings)` builds a `ServiceRuntime` and hands it to `build_service_app`.
+Kafka may be down when a service starts: HTTP comes up anyway, `/readyz` answers 503, and the
+Kafka-side workers keep retrying with backoff until the broker answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import MetaData, text
+from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
+
+from baocao_shared.clock import Clock
+from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.errors import install_error_handlers
+from baocao_shared.logging import configure_logging
+from baocao_shared.messaging.consumer import ConsumerRunner, Handler
+from baocao_shared.messaging.outbox import OutboxRelay
+from baocao_shared.messaging.producer import ensure_topic, make_producer
+from baocao_shared.messaging.tables import inbox_table, outbox_table
+from baocao_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    group_id: str
+    topics: list[str]
+    handlers: Mapping[str, Handler]
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    migrations: Path
+    metadata: MetaData
+    consumers: Sequence[ConsumerSpec] = ()
+    relay: bool = True
+    clock: Clock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock = self.settings.build_clock()
+        tables = self.metadata.tables
+        self.outbox = tables["outbox"] if "outbox" in tables else outbox_table(self.metadata)
+        self.inbox = tables["inbox"] if "inbox" in tables else inbox_table(self.metadata)
+        self.engine = None
+        self.sessionmaker = None
+        self.producer: AIOKafkaProducer | None = None
+        self._kafka_ready = asyncio.Event()
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> None:
+        s = self.settings
+        configure_logging(s.service_name, s.log_level)
+        await upgrade_database(self.migrations, s.database_url)
+        self.engine = make_engine(s.database_url)
+        self.sessionmaker = make_sessionmaker(self.engine)
+        self._spawn("kafka", self._run_kafka_side)
+        log.info("service.started", port=s.http_port, clock=s.clock)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.producer is not None:
+            with suppress(Exception):
+                await self.producer.stop()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+    def _spawn(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        self._tasks.append(asyncio.create_task(self._supervised(name, factory), name=name))
+
+    async def _supervised(self, name: str, factory: Callable[[], Awaitable[None]]) -> None:
+        """Run a worker for the life of the service; restart it with backoff when it fails."""
+        async for attempt in AsyncRetrying(
+            retry=retry_if_exception_type(Exception),
+            wait=wait_exponential_jitter(initial=0.5, max=10),
+            before_sleep=lambda state: log.warning(
+                "worker.restarting",
+                worker=name,
+                error=repr(state.outcome.exception()),
+                attempt=state.attempt_number,
+            ),
+        ):
+            with attempt:
+                await factory()
+
+    async def _run_kafka_side(self) -> None:
+        s = self.settings
+        producer = make_producer(s.kafka_bootstrap_servers, client_id=s.service_name)
+        try:
+            await producer.start()
+        except Exception:
+            await producer.stop()
+            raise
+        for spec in self.consumers:
+            await ensure_topic(s.kafka_bootstrap_servers, f"baocao.dlq.{spec.group_id}", partitions=s.topic_partitions)
+        self.producer = producer
+        self._kafka_ready.set()
+        if self.relay:
+            self._spawn("outbox-relay", self._run_relay)
+        for spec in self.consumers:
+            self._spawn(f"consumer:{spec.group_id}", lambda spec=spec: self._run_consumer(spec))
+
+    async def _run_relay(self) -> None:
+        await OutboxRelay(
+            engine=self.engine,
+            producer=self.producer,
+            outbox=self.outbox,
+            listen_dsn=asyncpg_dsn(self.settings.database_url),
+            poll_interval_s=self.settings.outbox_poll_interval_s,
+        ).run()
+
+    async def _run_consumer(self, spec: ConsumerSpec) -> None:
+        await ConsumerRunner(
+            group_id=spec.group_id,
+            topics=spec.topics,
+            handlers=spec.handlers,
+            sessionmaker=self.sessionmaker,
+            inbox=self.inbox,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            producer=self.producer,
+            max_attempts=self.settings.consumer_max_attempts,
+        ).run()
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            async with self.engine.connect() as conn:
+                await asyncio.wait_for(conn.execute(text("SELECT 1")), 2)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        checks["kafka"] = await self._kafka_check()
+        return checks
+
+    async def _kafka_check(self) -> str:
+        if not self._kafka_ready.is_set() or self.producer is None:
+            return "connecting"
+        try:
+            client = self.producer.client
+            await asyncio.wait_for(client.fetch_all_metadata(), 3)
+            return "ok" if client.cluster.brokers() else "no brokers"
+        except Exception as exc:
+            return f"unreachable: {exc.__class__.__name__}"
+
+
+def probes_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/readyz", summary="The database and Kafka are reachable")
+    async def readyz(response: Response) -> dict:
+        checks = await runtime.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return {"status": "ready" if ready else "not_ready", "checks": checks}
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def build_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(probes_router(runtime))
+    for router in routers:
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def correlation(request: Request, call_next):
+        correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        try:
+            response = await call_next(request)
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id")
+        response.headers["x-correlation-id"] = correlation_id
+        return response
+
+    return app
+
+
+def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+    """Run one service with uvicorn, logging as JSON from the first line on."""
+    import uvicorn
+
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app_factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )

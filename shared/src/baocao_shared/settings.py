@@ -1,0 +1,61 @@
+"""The settings base every service's `Settings` class extends (pydantic-settings, env prefix BAOCAO_)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from baocao_shared.clock import Clock, build_clock
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret", "baocao-demo"}
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BAOCAO_", extra="ignore")
+
+    service_name: str = "baocao"
+    env: Literal["development", "test", "production"] = "development"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database_url: str = Field(
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/baocao",
+        validation_alias=AliasChoices("BAOCAO_DATABASE_URL", "DATABASE_URL"),
+    )
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        validation_alias=AliasChoices("BAOCAO_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    topic_partitions: int = 3
+    consumer_max_attempts: int = 3
+    outbox_poll_interval_s: float = 1.0
+    log_level: str = "INFO"
+    service_urls: dict[str, str] = {}
+
+    clock: Literal["system", "simulated"] = "system"
+    clock_start: datetime | None = None
+    clock_epoch: datetime | None = None
+    clock_speed: float = 1.0
+
+    @field_validator("service_urls", mode="before")
+    @classmethod
+    def _parse_urls(cls, value: object) -> object:
+        return json.loads(value) if isinstance(value, str) and value else (value or {})
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> ServiceSettings:
+        if self.env == "production" and self.clock == "simulated":
+            raise ValueError("BAOCAO_ENV=production refuses BAOCAO_CLOCK=simulated")
+        return self
+
+    def build_clock(self) -> Clock:
+        return build_clock(
+            kind=self.clock,
+            env=self.env,
+            start=self.clock_start,
+            epoch=self.clock_epoch,
+            speed=self.clock_speed,
+        )
