@@ -88,6 +88,10 @@ class ConsumerRunner:
         self._processed: dict[TopicPartition, int] = {}
         self._consumer: AIOKafkaConsumer | None = None
 
+    def assignment(self) -> set[TopicPartition]:
+        """The partitions this member holds right now."""
+        return set(self._consumer.assignment()) if self._consumer is not None else set()
+
     async def run(self) -> None:
         self._consumer = AIOKafkaConsumer(
             bootstrap_servers=self._bootstrap,
@@ -165,7 +169,8 @@ class ConsumerRunner:
                     )
                     raise
         EVENTS_CONSUMED.labels(self.group_id, "applied" if applied else "duplicate").inc()
-        bound.debug("consumer.applied" if applied else "consumer.duplicate_skipped")
+        if not applied:
+            bound.info("consumer.duplicate_skipped")
 
     async def _apply_once(self, handler: Handler, event: CloudEvent) -> bool:
         started = time.perf_counter()

@@ -1,0 +1,1 @@
+pytest_plugins = ["baocao_stack.pytest_fixtures"]

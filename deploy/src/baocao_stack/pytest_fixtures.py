@@ -1,0 +1,125 @@
+"""pytest fixtures: real Kafka and PostgreSQL for the suite, started with the same launcher as `make up`.
+
+- `KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL` set: use those servers (DATABASE_URL names a
+  database the tests may use to create one database per test).
+- `BAOCAO_TEST_INFRA=containers` and a Docker engine: testcontainers.
+- Otherwise: a KRaft broker and an embedded PostgreSQL as processes on free loopback ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def stack_home() -> Path:
+    return Path(os.environ.get("BAOCAO_HOME", REPO / ".local")).resolve()
+
+
+@dataclass
+class KafkaHandle:
+    bootstrap: str
+    broker: object | None  # baocao_stack.kafka.KafkaBroker when we started it
+
+
+@dataclass
+class PostgresHandle:
+    admin_url: str  # SQLAlchemy URL of a database we may CREATE DATABASE from
+    server: object | None  # baocao_stack.postgres.PostgresServer when we started it
+
+    def url_for(self, database: str) -> str:
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
+
+
+def _use_containers() -> bool:
+    return os.environ.get("BAOCAO_TEST_INFRA") == "containers"
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
+    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+    from baocao_stack.ports import free_port
+
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        asyncio.run(wait_kafka_ready(external, timeout=60))
+        asyncio.run(ensure_topics(external, partitions=3))
+        yield KafkaHandle(external, None)
+        return
+    if _use_containers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+            bootstrap = container.get_bootstrap_server()
+            asyncio.run(ensure_topics(bootstrap, partitions=3))
+            yield KafkaHandle(bootstrap, None)
+        return
+    home = stack_home()
+    ensure_kafka_jars(home)
+    root = tmp_path_factory.mktemp("kafka")
+    broker = start_kafka(
+        home,
+        port=free_port(),
+        controller_port=free_port(),
+        data_dir=root / "data",
+        log_file=root / "kafka.log",
+    )
+    try:
+        asyncio.run(wait_kafka_ready(broker.bootstrap, timeout=120))
+        asyncio.run(ensure_topics(broker.bootstrap, partitions=3))
+        yield KafkaHandle(broker.bootstrap, broker)
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandle]:
+    from baocao_stack.ports import free_port
+    from baocao_stack.postgres import start_postgres, wait_postgres_ready
+
+    external = os.environ.get("DATABASE_URL")
+    if external:
+        url = make_url(external).set(drivername="postgresql+asyncpg")
+        yield PostgresHandle(url.render_as_string(hide_password=False), None)
+        return
+    if _use_containers():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:18", driver="asyncpg") as container:
+            yield PostgresHandle(container.get_connection_url(), None)
+        return
+    root = tmp_path_factory.mktemp("postgres")
+    server = start_postgres(data_dir=root / "data", port=free_port(), log_file=root / "postgres.log")
+    try:
+        asyncio.run(wait_postgres_ready(server, timeout=60))
+        yield PostgresHandle(server.url("postgres"), server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def fresh_database(postgres: PostgresHandle) -> AsyncIterator[str]:
+    """A new empty database for one test; returns its SQLAlchemy URL."""
+    url = await create_database(postgres)
+    yield url
+
+
+async def create_database(postgres: PostgresHandle, prefix: str = "t") -> str:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_url(postgres.admin_url).set(drivername="postgresql")
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return postgres.url_for(name)
