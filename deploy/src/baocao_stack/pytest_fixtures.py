@@ -84,9 +84,6 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
 
 @pytest.fixture(scope="session")
 def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandle]:
-    from baocao_stack.ports import free_port
-    from baocao_stack.postgres import start_postgres, wait_postgres_ready
-
     external = os.environ.get("DATABASE_URL")
     if external:
         url = make_url(external).set(drivername="postgresql+asyncpg")
@@ -98,6 +95,9 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandl
         with PostgresContainer("postgres:18", driver="asyncpg") as container:
             yield PostgresHandle(container.get_connection_url(), None)
         return
+    from baocao_stack.ports import free_port
+    from baocao_stack.postgres import start_postgres, wait_postgres_ready
+
     root = tmp_path_factory.mktemp("postgres")
     server = start_postgres(data_dir=root / "data", port=free_port(), log_file=root / "postgres.log")
     try:

@@ -42,7 +42,7 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10) -> list
         ends = await consumer.end_offsets(tps)
         records: list = []
         deadline = time.monotonic() + timeout
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
             if time.monotonic() > deadline:
                 raise AssertionError(f"could not read {topic} to its end within {timeout}s")
             batch = await consumer.getmany(timeout_ms=200)

@@ -89,7 +89,7 @@ class ServiceRuntime:
         """Run a worker for the life of the service; restart it with backoff when it fails."""
         async for attempt in AsyncRetrying(
             retry=retry_if_exception_type(Exception),
-            wait=wait_exponential_jitter(initial=0.5, max=10),
+            wait=wait_exponential_jitter(multiplier=0.5, max=10),
             before_sleep=lambda state: log.warning(
                 "worker.restarting",
                 worker=name,

@@ -154,7 +154,7 @@ class ConsumerRunner:
         )
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential_jitter(initial=self._retry_initial_s, max=self._retry_max_s),
+            wait=wait_exponential_jitter(multiplier=self._retry_initial_s, max=self._retry_max_s),
             retry=retry_if_not_exception_type(PoisonRecord),
         )
         async for attempt in retrying:
