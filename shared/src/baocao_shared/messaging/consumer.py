@@ -154,7 +154,9 @@ class ConsumerRunner:
         )
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential_jitter(multiplier=self._retry_initial_s, max=self._retry_max_s),
+            wait=wait_exponential_jitter(
+                multiplier=self._retry_initial_s, max=self._retry_max_s, jitter=self._retry_initial_s
+            ),
             retry=retry_if_not_exception_type(PoisonRecord),
         )
         async for attempt in retrying:

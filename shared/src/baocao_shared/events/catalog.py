@@ -1,0 +1,172 @@
+"""Events on baocao.catalog (compacted): provinces, units and plans, keyed by entity.
+
+intake owns the catalogue. Each event carries the entity's whole current state, so the latest
+record per key is all a new consumer needs to rebuild the catalogue from the topic alone.
+Contacts are office mailboxes and hooks of a unit or a province, never profiles of persons.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from baocao_shared.events import topics
+from baocao_shared.events.registry import EventSpec, register
+
+
+class ContactV1(BaseModel):
+    """Where an office receives notices: a mailbox, a webhook, or the in-app inbox of its accounts."""
+
+    channel: str = Field(pattern=r"^(email|webhook|inbox)$")
+    address: str = Field(min_length=1, max_length=500)
+    label: str | None = None
+
+
+class ProvinceV1(BaseModel):
+    """A province (tỉnh) and its steering committee's staff office (cơ quan thường trực)."""
+
+    code: str = Field(pattern=r"^\d{2}$")
+    name: str
+    timezone: str = "Asia/Ho_Chi_Minh"
+    issuing_body: str = Field(description="Cơ quan ban hành, e.g. BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH ...")
+    place_name: str = Field(description="Địa danh on the report's date line")
+    operator_contacts: list[ContactV1] = []
+    active: bool = True
+
+
+class UnitV1(BaseModel):
+    """A reporting unit (đơn vị báo cáo): a member department or a district People's Committee."""
+
+    province: str
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$")
+    name: str
+    kind: str = Field(description="member | district | other")
+    contacts: list[ContactV1] = []
+    active: bool = True
+    active_from: date | None = Field(None, description="Owes reports for periods from this date on")
+
+
+class IndicatorV1(BaseModel):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")
+    label: str
+    unit: str | None = Field(None, description="What is counted, e.g. 'buổi', 'lượt người'")
+
+
+class TaskV1(BaseModel):
+    """One chapter of the monthly report (công tác trọng tâm)."""
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,15}$")
+    title: str
+    indicators: list[IndicatorV1] = []
+
+
+class TemplateV1(BaseModel):
+    tasks: list[TaskV1]
+    closing_narratives: dict[str, str] = Field(
+        default_factory=lambda: {
+            "difficulties": "Khó khăn, vướng mắc, đề xuất, kiến nghị",
+            "next_month": "Phương hướng tháng tới",
+        }
+    )
+
+
+class NoticeScheduleV1(BaseModel):
+    """Notices fire at `at` (local time) on days counted from the last day before due_at."""
+
+    days: list[int]
+    at: str = Field("08:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class CalendarV1(BaseModel):
+    """The plan's reporting calendar (Decree 09/2019/NĐ-CP, Arts. 8 and 12), all as settings."""
+
+    frequency: str = Field("monthly", pattern=r"^(monthly|quarterly|six_monthly|yearly)$")
+    cutoff_day: int = Field(
+        15,
+        ge=1,
+        le=28,
+        description="Window runs from this day of the previous period's "
+        "last month to the day before it in the period's last month",
+    )
+    due_day: int = Field(16, ge=1, le=28, description="due_at = 00:00 local on this day (exclusive)")
+    due_month_offset: int = Field(0, ge=0, le=2, description="Months after the period's last month")
+    province_due_day: int = Field(20, ge=1, le=28)
+    non_working_day_policy: str = Field("keep", pattern=r"^(keep|next_working_day)$")
+    weekend_days: list[int] = Field([5, 6], description="ISO weekday - 1: 5 = Saturday, 6 = Sunday")
+    holidays: list[date] = []
+    reminders: NoticeScheduleV1 = NoticeScheduleV1(days=[-3, -1, 0])
+    overdue: NoticeScheduleV1 = NoticeScheduleV1(days=[1, 3, 5])
+    escalation: NoticeScheduleV1 = NoticeScheduleV1(days=[1])
+    close: NoticeScheduleV1 = NoticeScheduleV1(days=[10], at="00:00")
+
+
+class ReportLayoutV1(BaseModel):
+    """What the consolidated report's header, title and footer say (Decree 30/2020/NĐ-CP, Art. 8)."""
+
+    title: str = Field(description="May use {month} and {year}")
+    number_code: str = Field(description="Ký hiệu, e.g. BC-BCĐNQ")
+    recipients: list[str] = []
+    signer_position: str = ""
+    signer_name: str = ""
+
+
+class PlanV1(BaseModel):
+    """A reporting regime (kế hoạch, chế độ báo cáo) of one province, with template and calendar."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    province: str
+    number: str = Field(description="Số/ký hiệu of the plan, e.g. 467/KH-BCĐNQ")
+    title: str
+    issued_on: date
+    first_period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    last_period: str | None = None
+    units: list[str] = Field(description="Unit codes that owe reports under this plan")
+    calendar: CalendarV1
+    template: TemplateV1
+    report: ReportLayoutV1
+    active: bool = True
+
+
+def _entity(kind: str):
+    def key(entity) -> str:
+        ident = (
+            entity.code
+            if kind == "province"
+            else (f"{entity.province}.{entity.code}" if kind == "unit" else f"{entity.province}.{entity.id}")
+        )
+        return f"{kind}:{ident}"
+
+    return key
+
+
+PROVINCE_UPSERTED = register(
+    EventSpec(
+        type="vn.baocao.province.upserted.v1",
+        topic=topics.CATALOG,
+        model=ProvinceV1,
+        key=_entity("province"),
+        subject=_entity("province"),
+        description="A province's current state (created or changed).",
+    )
+)
+UNIT_UPSERTED = register(
+    EventSpec(
+        type="vn.baocao.unit.upserted.v1",
+        topic=topics.CATALOG,
+        model=UnitV1,
+        key=_entity("unit"),
+        subject=_entity("unit"),
+        description="A reporting unit's current state; active=false retires it.",
+    )
+)
+PLAN_UPSERTED = register(
+    EventSpec(
+        type="vn.baocao.plan.upserted.v1",
+        topic=topics.CATALOG,
+        model=PlanV1,
+        key=_entity("plan"),
+        subject=_entity("plan"),
+        description="A plan with its template, calendar and report layout.",
+    )
+)
