@@ -1,4 +1,5 @@
 from alembic import context
+
 from baocao_shared.db import run_migrations_online
 from deadlines.adapters.orm import metadata
 

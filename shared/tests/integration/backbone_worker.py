@@ -8,13 +8,14 @@ The tests SIGKILL it at named fault points (BAOCAO_FAULTS) and start it again.
 import asyncio
 import sys
 
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func
+
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner
 from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import make_producer
 from baocao_shared.messaging.tables import inbox_table, outbox_table
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Uuid, func
 
 metadata = MetaData()
 outbox = outbox_table(metadata)

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text
+
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
@@ -22,7 +24,6 @@ from baocao_shared.messaging.outbox import OutboxRelay, enqueue
 from baocao_shared.messaging.producer import make_producer
 from baocao_stack.pytest_fixtures import create_database
 from baocao_stack.testkit import new_topic, read_topic, wait_until
-from sqlalchemy import func, select, text
 
 WORKER = Path(__file__).with_name("backbone_worker.py")
 pytestmark = pytest.mark.integration

@@ -1,9 +1,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
+
 from baocao_shared.clock import ClockConfigError, SimulatedClock, SystemClock, build_clock
 from baocao_shared.settings import ServiceSettings
-from pydantic import ValidationError
 
 
 def test_simulated_time_is_start_plus_elapsed_times_speed():

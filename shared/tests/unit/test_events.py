@@ -3,10 +3,11 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
+
 from baocao_shared.events import EVENTS, CloudEvent, make_event, parse_data
 from baocao_shared.events.export import BASELINE_DIR, event_schema, incompatibilities, rendered
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
-from pydantic import ValidationError
 
 
 def a_submission(**overrides) -> SubmissionV1:

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from baocao_shared.runtime import ServiceRuntime, build_service_app
 from fastapi import FastAPI
 
+from baocao_shared.runtime import ServiceRuntime, build_service_app
 from deadlines.adapters import orm
 from deadlines.config import Settings
 

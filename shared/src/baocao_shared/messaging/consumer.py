@@ -16,10 +16,6 @@ from collections.abc import Awaitable, Callable, Mapping
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
-from baocao_shared.events.envelope import CloudEvent
-from baocao_shared.events.topics import dlq_topic
-from baocao_shared.faults import fault_point
-from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
@@ -31,6 +27,11 @@ from tenacity import (
     stop_after_attempt,
     wait_exponential_jitter,
 )
+
+from baocao_shared.events.envelope import CloudEvent
+from baocao_shared.events.topics import dlq_topic
+from baocao_shared.faults import fault_point
+from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = structlog.get_logger(__name__)
 

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import Table, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.faults import fault_point
 from baocao_shared.messaging.tables import OUTBOX_CHANNEL
 from baocao_shared.metrics import OUTBOX_BACKLOG, OUTBOX_SENT
-from sqlalchemy import Table, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 log = structlog.get_logger(__name__)
 

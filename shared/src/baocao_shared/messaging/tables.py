@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, MetaData, String, Table, Text, Uuid, func, text
+from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, Text, Uuid, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 OUTBOX_CHANNEL = "baocao_outbox"
@@ -32,7 +32,12 @@ def _inbox_columns() -> list[Column]:
 
 def outbox_table(metadata: MetaData) -> Table:
     """Events waiting to be sent; a row commits with the state change that caused it."""
-    return Table("outbox", metadata, *_outbox_columns())
+    return Table(
+        "outbox",
+        metadata,
+        *_outbox_columns(),
+        Index("ix_outbox_unsent", "id", postgresql_where=text("sent_at IS NULL")),
+    )
 
 
 def inbox_table(metadata: MetaData) -> Table:

@@ -1,4 +1,22 @@
-"""Tables of the intake database."""
+"""Tables of the intake database: catalogue, accounts, submissions, idempotency, locks, audit."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
@@ -6,3 +24,134 @@ from baocao_shared.messaging.tables import inbox_table, outbox_table
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+
+def _now() -> Column:
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+# The catalogue: each row holds the entity exactly as its catalogue event carries it.
+provinces = Table(
+    "provinces",
+    metadata,
+    Column("code", String(2), primary_key=True),
+    Column("doc", JSONB, nullable=False),
+    _now(),
+)
+units = Table(
+    "units",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    _now(),
+    PrimaryKeyConstraint("province", "code"),
+)
+plans = Table(
+    "plans",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    _now(),
+    PrimaryKeyConstraint("province", "id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("username", String(80), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(30), nullable=False),
+    Column("province", String(2)),
+    Column("unit", String(40)),
+    Column("active", Boolean, nullable=False, server_default="true"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("province", String(2), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True)),
+    Column("revoked_at", DateTime(timezone=True)),
+)
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("username", String(80), nullable=False),
+    Column("client", String(100), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_login_failures_username_at", "username", "at"),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("values", JSONB, nullable=False),
+    Column("narratives", JSONB, nullable=False),
+    Column("first_received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(80)),
+    UniqueConstraint("province", "plan_id", "unit", "period", name="uq_submissions_unit_period"),
+)
+submission_versions = Table(
+    "submission_versions",
+    metadata,
+    Column("submission_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("values", JSONB, nullable=False),
+    Column("narratives", JSONB, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("submitted_by", String(80)),
+    Column("changes", JSONB, nullable=False),
+    PrimaryKeyConstraint("submission_id", "version"),
+    ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
+)
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(120), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),
+    Column("response", JSONB),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("owner", "key"),
+)
+period_locks = Table(
+    "period_locks",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("locked_at", DateTime(timezone=True), nullable=False),
+    Column("locked_by", String(80), nullable=False),
+    Column("reason", Text, nullable=False),
+    PrimaryKeyConstraint("province", "plan_id", "period"),
+)
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("details", JSONB, nullable=False),
+    Index("ix_audit_log_subject", "subject"),
+)

@@ -1,0 +1,206 @@
+"""A province file (YAML) as the catalogue: validation with errors that point at a line and a path.
+
+Pure rules: no I/O. The loader turns text into a `ProvinceCatalog` of the same entity models the
+catalogue events carry, or raises `CatalogFileError` listing every problem found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
+
+
+class UnitEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str
+    kind: str = "member"
+    contacts: list[ContactV1] = []
+    active: bool = True
+    active_from: Any = None
+
+
+class PlanEntry(BaseModel):
+    """A plan as written in the file: `units` may be `all`."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    number: str
+    title: str
+    issued_on: Any
+    first_period: str
+    last_period: str | None = None
+    units: Literal["all"] | list[str] = "all"
+    calendar: dict[str, Any]
+    template: dict[str, Any]
+    report: dict[str, Any]
+    active: bool = True
+
+
+class ProvinceFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    province: dict[str, Any]
+    units: list[UnitEntry]
+    plans: list[PlanEntry] = []
+
+
+@dataclass(frozen=True)
+class ProvinceCatalog:
+    province: ProvinceV1
+    units: list[UnitV1]
+    plans: list[PlanV1]
+
+    def entities(self) -> list[ProvinceV1 | UnitV1 | PlanV1]:
+        return [self.province, *self.units, *self.plans]
+
+
+@dataclass
+class CatalogFileError(Exception):
+    """Every problem in a province file, each with its path and, when known, its line."""
+
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(
+            f"line {p['line']}: {p['path']}: {p['message']}" if p.get("line") else f"{p['path']}: {p['message']}"
+            for p in self.problems
+        )
+
+
+def parse_province_file(text: str) -> ProvinceCatalog:
+    """Validate a province file; raise CatalogFileError with every problem found."""
+    try:
+        root = yaml.compose(text)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise CatalogFileError(
+            [{"path": "", "line": mark.line + 1 if mark else None, "message": f"not valid YAML: {exc}"}]
+        ) from None
+    if not isinstance(raw, dict):
+        raise CatalogFileError([{"path": "", "line": 1, "message": "expected a mapping with province, units, plans"}])
+    lines = _LineIndex(root)
+    try:
+        parsed = ProvinceFile.model_validate(raw)
+    except ValidationError as exc:
+        raise CatalogFileError([lines.problem(e["loc"], e["msg"]) for e in exc.errors()]) from None
+    return _build(parsed, lines)
+
+
+def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
+    problems: list[dict[str, Any]] = []
+    province = _validated(ProvinceV1, parsed.province, ("province",), lines, problems)
+    code = province.code if province else str(parsed.province.get("code", ""))
+    if province:
+        try:
+            ZoneInfo(province.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(lines.problem(("province", "timezone"), f"unknown time zone {province.timezone!r}"))
+
+    units: list[UnitV1] = []
+    seen_units: dict[str, int] = {}
+    for i, entry in enumerate(parsed.units):
+        if entry.code in seen_units:
+            problems.append(lines.problem(("units", i, "code"), f"unit code {entry.code!r} appears twice"))
+        seen_units[entry.code] = i
+        unit = _validated(UnitV1, {**entry.model_dump(), "province": code}, ("units", i), lines, problems)
+        if unit:
+            units.append(unit)
+
+    plans: list[PlanV1] = []
+    for i, entry in enumerate(parsed.plans):
+        unit_codes = list(seen_units) if entry.units == "all" else entry.units
+        for j, unit_code in enumerate(unit_codes):
+            if unit_code not in seen_units:
+                problems.append(lines.problem(("plans", i, "units", j), f"no unit with code {unit_code!r}"))
+        plan = _validated(
+            PlanV1, {**entry.model_dump(), "units": unit_codes, "province": code}, ("plans", i), lines, problems
+        )
+        if plan:
+            problems += _template_problems(plan, i, lines)
+            plans.append(plan)
+    if problems:
+        raise CatalogFileError(problems)
+    assert province is not None
+    return ProvinceCatalog(province=province, units=units, plans=plans)
+
+
+def _template_problems(plan: PlanV1, i: int, lines: _LineIndex) -> list[dict[str, Any]]:
+    problems = []
+    seen: set[str] = set()
+    for t, task in enumerate(plan.template.tasks):
+        for k, indicator in enumerate(task.indicators):
+            if indicator.code in seen:
+                where = ("plans", i, "template", "tasks", t, "indicators", k, "code")
+                problems.append(lines.problem(where, f"indicator {indicator.code!r} appears twice"))
+            seen.add(indicator.code)
+    if not plan.template.tasks:
+        problems.append(lines.problem(("plans", i, "template", "tasks"), "a template needs at least one task"))
+    return problems
+
+
+def _unknown_keys(model: type[BaseModel], data: Any, where: tuple) -> list[tuple[tuple, str]]:
+    """Keys the model does not know, at any depth: a typo must not be silently dropped."""
+    if not isinstance(data, dict):
+        return []
+    found = [((*where, key), key) for key in data if key not in model.model_fields]
+    for name, info in model.model_fields.items():
+        value, inner = data.get(name), _model_of(info.annotation)
+        if inner is None or value is None:
+            continue
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            found += _unknown_keys(inner, item, (*where, name) if index is None else (*where, name, index))
+    return found
+
+
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *getattr(annotation, "__args__", ())):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _validated(model, data, where, lines: _LineIndex, problems: list) -> Any:
+    problems.extend(lines.problem(loc, f"unknown field {key!r}") for loc, key in _unknown_keys(model, data, where))
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(lines.problem((*where, *e["loc"]), e["msg"]) for e in exc.errors())
+        return None
+
+
+class _LineIndex:
+    """Maps a validation path like ('units', 3, 'code') to its line in the YAML text."""
+
+    def __init__(self, root: yaml.Node | None) -> None:
+        self._root = root
+
+    def line(self, loc: tuple) -> int | None:
+        node, best = self._root, None
+        for part in loc:
+            if node is None:
+                break
+            best = node.start_mark.line + 1
+            node = self._child(node, part)
+        return node.start_mark.line + 1 if node is not None else best
+
+    @staticmethod
+    def _child(node: yaml.Node, part: Any) -> yaml.Node | None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    return value
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            return node.value[part]
+        return None
+
+    def problem(self, loc: tuple, message: str) -> dict[str, Any]:
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        return {"path": path, "line": self.line(loc), "message": message}

@@ -1,0 +1,110 @@
+"""Rules for a unit's monthly report: what a valid submission is, and what an amendment changed.
+
+Pure functions over the plan's template and calendar (no I/O). Each problem names the field it
+concerns and says, in Vietnamese, what to fix; `type` is a stable code for API clients.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from baocao_shared.calendar import PeriodError, parse_period, window_opens_at
+from baocao_shared.events.catalog import PlanV1
+
+MAX_NARRATIVE_CHARS = 20_000
+MAX_FIGURE = 10_000_000
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    loc: tuple[str, ...]
+    msg: str
+    type: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"loc": ["body", *self.loc], "msg": self.msg, "type": self.type}
+
+
+def indicator_codes(plan: PlanV1) -> list[str]:
+    return [i.code for task in plan.template.tasks for i in task.indicators]
+
+
+def narrative_keys(plan: PlanV1) -> list[str]:
+    return [task.code for task in plan.template.tasks] + list(plan.template.closing_narratives)
+
+
+def check_period(plan: PlanV1, period: str, timezone: str, now: datetime) -> list[FieldProblem]:
+    """The period exists for this plan and its data window has opened."""
+    try:
+        parsed = parse_period(period, plan.calendar.frequency)
+    except PeriodError:
+        return [FieldProblem(("period",), f"Kỳ báo cáo {period!r} không đúng dạng (ví dụ 2019-06).", "period_format")]
+    if period < plan.first_period or (plan.last_period and period > plan.last_period):
+        bounds = f"từ {plan.first_period}" + (f" đến {plan.last_period}" if plan.last_period else "")
+        return [FieldProblem(("period",), f"Kỳ {period} nằm ngoài kế hoạch ({bounds}).", "period_outside_plan")]
+    opens = window_opens_at(parsed, plan.calendar, timezone)
+    if now < opens:
+        return [FieldProblem(("period",), f"Kỳ {period} chưa bắt đầu (mở từ {opens.date()}).", "period_not_open")]
+    return []
+
+
+def check_content(plan: PlanV1, values: dict[str, Any], narratives: dict[str, Any]) -> list[FieldProblem]:
+    """Every indicator of the template has a non-negative whole figure; narratives fit the template."""
+    problems: list[FieldProblem] = []
+    known = indicator_codes(plan)
+    for code, value in values.items():
+        if code not in known:
+            problems.append(
+                FieldProblem(("values", code), f"Mẫu báo cáo không có chỉ tiêu {code!r}.", "unknown_indicator")
+            )
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems.append(FieldProblem(("values", code), "Số liệu phải là số nguyên.", "not_an_integer"))
+        elif value < 0:
+            problems.append(FieldProblem(("values", code), "Số liệu không được âm.", "negative_figure"))
+        elif value > MAX_FIGURE:
+            problems.append(
+                FieldProblem(("values", code), "Số liệu quá lớn, vui lòng kiểm tra lại.", "figure_too_large")
+            )
+    for code in known:
+        if code not in values:
+            problems.append(FieldProblem(("values", code), "Chưa nhập số liệu (ghi 0 nếu không có).", "missing_figure"))
+    allowed = narrative_keys(plan)
+    for key, text in narratives.items():
+        if key not in allowed:
+            problems.append(FieldProblem(("narratives", key), f"Mẫu báo cáo không có mục {key!r}.", "unknown_section"))
+        elif not isinstance(text, str):
+            problems.append(FieldProblem(("narratives", key), "Nội dung phải là văn bản.", "not_text"))
+        elif len(text) > MAX_NARRATIVE_CHARS:
+            problems.append(
+                FieldProblem(
+                    ("narratives", key), f"Nội dung dài quá {MAX_NARRATIVE_CHARS:,} ký tự.", "narrative_too_long"
+                )
+            )
+    return problems
+
+
+def clean_narratives(narratives: dict[str, str]) -> dict[str, str]:
+    """Trim whitespace and drop empty sections, so 'nothing written' has one form."""
+    return {k: v.strip() for k, v in narratives.items() if isinstance(v, str) and v.strip()}
+
+
+def changes(old_values: dict, old_narratives: dict, new_values: dict, new_narratives: dict) -> dict[str, Any]:
+    """What an amendment changed: figures old -> new, and which narrative sections were edited."""
+    figures = {
+        code: {"from": old_values.get(code), "to": new_values.get(code)}
+        for code in sorted(set(old_values) | set(new_values))
+        if old_values.get(code) != new_values.get(code)
+    }
+    sections = sorted(
+        k for k in set(old_narratives) | set(new_narratives) if old_narratives.get(k) != new_narratives.get(k)
+    )
+    return {"figures": figures, "narratives": sections}
+
+
+def request_fingerprint(body: dict[str, Any]) -> str:
+    """A stable hash of a request body: the same content in any key order has one fingerprint."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
