@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import install_error_handlers
+from baocao_shared.http import BodySizeLimit
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
 from baocao_shared.messaging.outbox import OutboxRelay
@@ -198,6 +199,7 @@ def build_service_app(
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(probes_router(runtime))
     for router in routers:

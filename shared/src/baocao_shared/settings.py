@@ -33,6 +33,7 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     outbox_poll_interval_s: float = 1.0
     log_level: str = "INFO"
+    max_body_bytes: int = 256 * 1024
     service_urls: dict[str, str] = {}
 
     clock: Literal["system", "simulated"] = "system"

@@ -1,0 +1,79 @@
+"""HTTP adapter of the submission use cases (v1 contract)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse
+
+from intake.api.common import Now
+from intake.api.deps import CurrentPrincipal, Db
+from intake.domain.submissions import request_fingerprint
+from intake.handlers import idempotency
+from intake.handlers import submissions as use_cases
+from intake.handlers.submissions import AmendmentIn, Receipt, SubmissionIn, SubmissionOut
+
+router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
+
+ERRORS = {
+    401: {"description": "No valid token"},
+    403: {"description": "Another unit's or province's data"},
+    409: {"description": "Period locked, already submitted, or Idempotency-Key reused with another body"},
+    413: {"description": "Body over 256 KiB"},
+    422: {"description": "The report does not match the template; `details` lists each field"},
+}
+
+
+@router.post("", status_code=201, response_model=Receipt, responses=ERRORS, summary="Submit a unit's report")
+async def submit(
+    body: SubmissionIn,
+    principal: CurrentPrincipal,
+    db: Db,
+    now: Now,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description="Replays the first answer")] = None,
+):
+    async with db.begin():
+        if idempotency_key:
+            owner = principal.subject
+            fingerprint = request_fingerprint(body.model_dump(mode="json"))
+            replay = await idempotency.claim(db, owner=owner, key=idempotency_key, fingerprint=fingerprint)
+            if replay is not None:
+                return JSONResponse(
+                    replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
+                )
+        receipt = await use_cases.submit(db, principal=principal, body=body, now=now)
+        if idempotency_key:
+            await idempotency.remember(
+                db, owner=owner, key=idempotency_key, status_code=201, body=receipt.model_dump(mode="json")
+            )
+    return receipt
+
+
+@router.put("/{submission_id}", response_model=Receipt, responses=ERRORS, summary="Amend a report (version + 1)")
+async def amend(submission_id: uuid.UUID, body: AmendmentIn, principal: CurrentPrincipal, db: Db, now: Now):
+    async with db.begin():
+        return await use_cases.amend(db, principal=principal, submission_id=submission_id, body=body, now=now)
+
+
+@router.get("/{submission_id}", response_model=SubmissionOut, responses=ERRORS, summary="A report with its history")
+async def get_submission(submission_id: uuid.UUID, principal: CurrentPrincipal, db: Db):
+    async with db.begin():
+        return await use_cases.get(db, principal=principal, submission_id=submission_id)
+
+
+@router.get("", response_model=list[SubmissionOut], responses=ERRORS, summary="Reports the caller may read")
+async def list_submissions(
+    principal: CurrentPrincipal,
+    db: Db,
+    province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    unit: Annotated[str | None, Query(max_length=40)] = None,
+    period: Annotated[str | None, Query(max_length=10)] = None,
+    plan_id: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+):
+    async with db.begin():
+        return await use_cases.search(
+            db, principal=principal, province=province, unit=unit, period=period, plan_id=plan_id, limit=limit
+        )

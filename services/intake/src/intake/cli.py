@@ -1,0 +1,113 @@
+"""`baocao-intake`: load and check province files, generate synthetic ones, seed demo accounts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from intake.config import Settings
+from intake.domain.catalog import CatalogFileError, parse_province_file
+from intake.domain.synthetic import dump, synthetic_codes, synthetic_province
+from intake.main import MIGRATIONS
+
+app = typer.Typer(help="Baocao intake administration.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Province files: the catalogue of provinces, units and plans.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+app.add_typer(accounts_app, name="accounts")
+
+
+def _parse(path: Path):
+    try:
+        return parse_province_file(path.read_text(encoding="utf-8"))
+    except CatalogFileError as exc:
+        typer.echo(f"{path}: {len(exc.problems)} problem(s); nothing was loaded", err=True)
+        for line in str(exc).splitlines():
+            typer.echo(f"  {path}:{line}", err=True)
+        raise typer.Exit(1) from None
+
+
+@catalog_app.command("validate")
+def validate(files: list[Path]) -> None:
+    """Check province files without loading them."""
+    for path in files:
+        catalog = _parse(path)
+        typer.echo(
+            f"{path}: ok: province {catalog.province.code} {catalog.province.name}, "
+            f"{len(catalog.units)} units, {len(catalog.plans)} plan(s)"
+        )
+
+
+@catalog_app.command("load")
+def load(files: list[Path], actor: str = "cli") -> None:
+    """Load province files into the intake database; the running service publishes the changes."""
+    catalogs = [_parse(path) for path in files]
+
+    async def run() -> None:
+        from baocao_shared.clock import SystemClock
+        from intake.handlers.catalog import load_province
+
+        settings = Settings()
+        await upgrade_database(MIGRATIONS, settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=1)
+        now = settings.build_clock().now() if settings.clock == "simulated" else SystemClock().now()
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                for catalog in catalogs:
+                    summary = await load_province(session, catalog, actor=actor, now=now)
+                    typer.echo(
+                        f"province {summary['province']}: {len(summary['created'])} created, "
+                        f"{len(summary['updated'])} updated, {len(summary['retired'])} retired, "
+                        f"{summary['unchanged']} unchanged"
+                    )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+@catalog_app.command("generate")
+def generate(
+    out: Annotated[Path, typer.Option(help="Folder for the generated files")],
+    provinces: Annotated[int, typer.Option(min=1, max=98)] = 34,
+    units: Annotated[int, typer.Option(min=1, max=9999)] = 30,
+    template: Annotated[Path, typer.Option(help="A province file whose plans to copy")] = Path(
+        "deploy/provinces/30-hai-duong.yaml"
+    ),
+) -> None:
+    """Write N synthetic province files of M units each, for scale work."""
+    source = yaml.safe_load(template.read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    for code in synthetic_codes(provinces, {source["province"]["code"]}):
+        (out / f"{code}-synthetic.yaml").write_text(dump(synthetic_province(source, code=code, units=units)))
+    typer.echo(f"wrote {provinces} province files of {units} units each to {out}")
+
+
+@accounts_app.command("seed-demo")
+def seed_demo(as_json: bool = False) -> None:
+    """Create the demo accounts (refused when BAOCAO_ENV=production) and print them."""
+
+    async def run() -> list:
+        from intake.handlers.accounts import seed_demo_accounts
+
+        settings = Settings()
+        await upgrade_database(MIGRATIONS, settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await seed_demo_accounts(session, password=settings.demo_password, env=settings.env)
+        finally:
+            await engine.dispose()
+
+    created = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps([list(map(str, row)) for row in created], ensure_ascii=False))
+    else:
+        for row in created:
+            typer.echo("  ".join(str(x) for x in row if x))
