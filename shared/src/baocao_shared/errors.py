@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -16,11 +16,28 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    default_headers: ClassVar[dict[str, str]] = {}  # sent with every answer of this kind, e.g. WWW-Authenticate
 
-    def __init__(self, message: str, details: Any = None) -> None:
+    def __init__(self, message: str, details: Any = None, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers: dict[str, str] | None = {**self.default_headers, **(headers or {})} or None
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that do not verify (RFC 6750: the answer names the scheme)."""
+
+    status, code = 401, "unauthorized"
+    default_headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequests(DomainError):
+    status, code = 429, "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after_s: int, details: Any = None) -> None:
+        super().__init__(message, details, headers={"Retry-After": str(max(1, int(retry_after_s)))})
+        self.retry_after_s = max(1, int(retry_after_s))
 
 
 class NotFound(DomainError):
@@ -60,7 +77,11 @@ _HTTP_CODES = {
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
