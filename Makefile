@@ -1,0 +1,54 @@
+# Baocao: one command for the local stack. Real PostgreSQL and Kafka run as processes (no Docker).
+# Settings come from the environment; see `uv run baocao-stack --help`. For example:
+#   make up                                  # PostgreSQL, Kafka and the four services
+#   make up SERVICES=none                    # only PostgreSQL and Kafka
+#   make up SERVICES=intake,deadlines
+#   BAOCAO_HOME=/tmp/b2 BAOCAO_KAFKA_PORT=19092 BAOCAO_PG_PORT=15432 BAOCAO_PORT_BASE=18000 make up
+
+UV ?= $(shell command -v uv || echo $$HOME/.local/bin/uv)
+SERVICES ?= all
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help uv sync up down clean status test lint
+
+help:
+	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
+	@echo "make status                                        the table: addresses, pids, logs"
+	@echo "make down                                          stop everything; keep the data"
+	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
+	@echo "make test [PYTEST_ARGS=...]                        the test suite"
+	@echo "make lint                                          ruff"
+
+# uv itself: installed with pip into ~/.local/bin when it is missing.
+uv:
+	@if ! command -v "$(UV)" >/dev/null 2>&1; then \
+		echo "==> uv not found; installing it with pip (into ~/.local/bin)"; \
+		python3 -m pip install --user uv \
+		|| python3 -m pip install --user --break-system-packages uv \
+		|| pip install uv; \
+	fi
+	@command -v "$(UV)" >/dev/null 2>&1 || { echo "uv is still not at $(UV); install it (https://docs.astral.sh/uv/) or run make UV=/path/to/uv"; exit 1; }
+
+# The virtual environment, exactly as locked when uv.lock exists.
+sync: uv
+	@echo "==> uv sync"
+	@if [ -f uv.lock ]; then "$(UV)" sync --frozen; else "$(UV)" sync; fi
+
+up: sync
+	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)"
+
+down: uv
+	@"$(UV)" run --frozen baocao-stack down
+
+clean: uv
+	@"$(UV)" run --frozen baocao-stack clean
+
+status: uv
+	@"$(UV)" run --frozen baocao-stack status
+
+test: sync
+	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: sync
+	$(UV) run --frozen ruff check .

@@ -1,0 +1,129 @@
+"""`baocao-stack up|down|status|clean`: the local stack behind `make up`, `make down`, ..."""
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from . import stack
+from .kafka import KafkaStartError
+from .ports import PortTakenError
+from .postgres import PostgresStartError
+from .settings import SERVICES, SettingsError, StackSettings
+from .supervisor import SupervisorError
+
+ENVIRONMENT_HELP = """
+Settings (environment): BAOCAO_HOME (state folder, default .local in the repository),
+BAOCAO_KAFKA_PORT (9092), BAOCAO_KAFKA_CONTROLLER_PORT (Kafka port + 1), BAOCAO_PG_PORT (5432),
+BAOCAO_PORT_BASE (8000: intake +1, deadlines +2, consolidation +3, notify +4),
+BAOCAO_PARTITIONS (3). Passed to every service: BAOCAO_CLOCK, BAOCAO_CLOCK_START,
+BAOCAO_CLOCK_EPOCH (set to now once when BAOCAO_CLOCK=simulated and it is unset),
+BAOCAO_CLOCK_SPEED, BAOCAO_ENV.
+"""
+
+app = typer.Typer(
+    help="Baocao's local stack: PostgreSQL, Kafka (KRaft) and the four services as processes under supervisord."
+    + ENVIRONMENT_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# Piped or under `make` without a terminal, rich would wrap at 80 columns; log lines read better long.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+KNOWN_ERRORS = (
+    KafkaStartError,
+    PostgresStartError,
+    SupervisorError,
+    PortTakenError,
+    SettingsError,
+    stack.StackError,
+)
+
+
+def _settings() -> StackSettings:
+    try:
+        return StackSettings.from_env()
+    except SettingsError as err:
+        console.print(escape(str(err)), style="red")
+        raise typer.Exit(2) from None
+
+
+def _parse_services(value: str) -> list[str]:
+    value = value.strip().lower()
+    if value in ("all", ""):
+        return list(SERVICES)
+    if value == "none":
+        return []
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in SERVICES]
+    if unknown:
+        raise typer.BadParameter(f"unknown {unknown}; choose from {', '.join(SERVICES)}, all or none")
+    return [name for name in SERVICES if name in names]  # always in start order
+
+
+def _parse_modules(values: list[str]) -> dict[str, str]:
+    modules = {}
+    for value in values:
+        name, sep, module = value.partition("=")
+        if not sep or name not in SERVICES or not module:
+            raise typer.BadParameter(f"expected SERVICE=MODULE with SERVICE in {', '.join(SERVICES)}: {value!r}")
+        modules[name] = module
+    return modules
+
+
+def _run(action) -> None:
+    try:
+        code = action()
+    except KNOWN_ERRORS as err:
+        console.print(escape(str(err)), style="red")
+        code = 1
+    raise typer.Exit(code)
+
+
+@app.command()
+def up(
+    services: Annotated[str, typer.Option(help="Services to start: comma-separated names, 'all' or 'none'.")] = "all",
+    module: Annotated[
+        list[str],
+        typer.Option(help="Run `python -m MODULE` for SERVICE=MODULE (a stand-in service).", hidden=True),
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    ready_timeout: Annotated[float, typer.Option(help="Seconds each service has to answer /readyz.")] = 90.0,
+    keep_on_failure: Annotated[bool, typer.Option(help="Leave processes running when up fails.")] = False,
+) -> None:
+    """Start PostgreSQL and Kafka, create databases and topics, start the services, print the table."""
+    settings = _settings()
+    options = stack.UpOptions(
+        services=_parse_services(services),
+        modules=_parse_modules(module),
+        ready_timeout=ready_timeout,
+        keep_on_failure=keep_on_failure,
+    )
+    _run(lambda: stack.up(settings, options, console))
+
+
+@app.command()
+def down() -> None:
+    """Stop everything `up` started (by pid); keep the data."""
+    _run(lambda: stack.down(_settings().home, console))
+
+
+@app.command()
+def status() -> None:
+    """Print the components with address, pid, state and log (exit 1 if the stack is not up)."""
+    _run(lambda: stack.status(_settings().home, console))
+
+
+@app.command()
+def clean() -> None:
+    """`down`, then delete BAOCAO_HOME (data, logs, Kafka jars)."""
+    _run(lambda: stack.clean(_settings().home, console))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

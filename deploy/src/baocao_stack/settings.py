@@ -1,0 +1,137 @@
+"""The local stack's settings, read from the environment (every one has a default)."""
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .paths import DEFAULT_HOME
+
+# The four services in start order, with their offset from BAOCAO_PORT_BASE and their module.
+SERVICES: dict[str, int] = {"intake": 1, "deadlines": 2, "consolidation": 3, "notify": 4}
+DATABASES: tuple[str, ...] = tuple(SERVICES)
+
+# Passed unchanged to every service, so that all of them agree on time and environment.
+PASSTHROUGH = (
+    "BAOCAO_CLOCK",
+    "BAOCAO_CLOCK_START",
+    "BAOCAO_CLOCK_EPOCH",
+    "BAOCAO_CLOCK_SPEED",
+    "BAOCAO_ENV",
+)
+
+
+class SettingsError(ValueError):
+    """An environment setting has a value we cannot use."""
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    home: Path
+    kafka_port: int = 9092
+    controller_port: int = 9093
+    pg_port: int = 5432
+    port_base: int = 8000
+    partitions: int = 3
+    passthrough: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, now: datetime | None = None) -> "StackSettings":
+        """Read BAOCAO_HOME, BAOCAO_KAFKA_PORT, BAOCAO_KAFKA_CONTROLLER_PORT, BAOCAO_PG_PORT,
+        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS and the clock variables. With BAOCAO_CLOCK=simulated
+        and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed here once for every service."""
+        environ = os.environ if environ is None else environ
+        home = Path(environ.get("BAOCAO_HOME") or DEFAULT_HOME).expanduser().resolve()
+        kafka_port = _int(environ, "BAOCAO_KAFKA_PORT", 9092)
+        passthrough = {name: environ[name] for name in PASSTHROUGH if environ.get(name)}
+        if passthrough.get("BAOCAO_CLOCK") == "simulated" and "BAOCAO_CLOCK_EPOCH" not in passthrough:
+            passthrough["BAOCAO_CLOCK_EPOCH"] = (now or datetime.now(UTC)).isoformat()
+        settings = cls(
+            home=home,
+            kafka_port=kafka_port,
+            controller_port=_int(environ, "BAOCAO_KAFKA_CONTROLLER_PORT", kafka_port + 1),
+            pg_port=_int(environ, "BAOCAO_PG_PORT", 5432),
+            port_base=_int(environ, "BAOCAO_PORT_BASE", 8000),
+            partitions=_int(environ, "BAOCAO_PARTITIONS", 3),
+            passthrough=passthrough,
+        )
+        if settings.partitions < 1:
+            raise SettingsError("BAOCAO_PARTITIONS must be at least 1")
+        return settings
+
+    # ------------------------------------------------------------------------------ derived
+
+    def service_port(self, name: str) -> int:
+        return self.port_base + SERVICES[name]
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.service_port(name)}"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def database_url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
+        return f"{driver}://postgres@127.0.0.1:{self.pg_port}/{database}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def log_file(self, program: str) -> Path:
+        return self.logs_dir / f"{program}.log"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.home / "run"
+
+    @property
+    def kafka_data(self) -> Path:
+        return self.home / "kafka" / "data"
+
+    @property
+    def postgres_data(self) -> Path:
+        return self.home / "postgres" / "data"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of one service process (on top of what supervisord inherited)."""
+        urls = {service: self.service_url(service) for service in SERVICES}
+        return {
+            "BAOCAO_HTTP_HOST": "127.0.0.1",
+            "BAOCAO_HTTP_PORT": str(self.service_port(name)),
+            "BAOCAO_DATABASE_URL": self.database_url(name),
+            "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "BAOCAO_TOPIC_PARTITIONS": str(self.partitions),
+            "BAOCAO_SERVICE_URLS": json.dumps(urls, separators=(",", ":")),
+            **self.passthrough,
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    # ------------------------------------------------------------------- saved with the stack
+
+    def to_json(self) -> dict:
+        return {
+            "home": str(self.home),
+            "kafka_port": self.kafka_port,
+            "controller_port": self.controller_port,
+            "pg_port": self.pg_port,
+            "port_base": self.port_base,
+            "partitions": self.partitions,
+            "passthrough": self.passthrough,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "StackSettings":
+        return cls(**{**data, "home": Path(data["home"]), "passthrough": dict(data["passthrough"])})

@@ -1,0 +1,432 @@
+"""`up`, `down`, `status` and `clean` of the local stack in one BAOCAO_HOME.
+
+`up` prepares the data (initdb, Kafka storage format) itself, then lets supervisord run every
+program in the foreground: PostgreSQL and Kafka first, then the services once both answer.
+"""
+
+import asyncio
+import json
+import shutil
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import supervisor as sv
+from .kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, kafka_command, prepare_kafka, wait_kafka_ready
+from .paths import DEFAULT_HOME, REPO_ROOT
+from .ports import PortTakenError, check_port_free, port_is_free
+from .postgres import (
+    PostgresServer,
+    ensure_databases,
+    init_data_dir,
+    postgres_command,
+    run_as_user,
+    wait_postgres_ready,
+)
+from .procs import describe_exit
+from .settings import DATABASES, SERVICES, StackSettings
+
+HOME_MARKER = ".baocao-home"  # `clean` only deletes a folder that `up` made a home
+STATE_FILE = "stack.json"
+INFRA = ("postgres", "kafka")
+
+
+class StackError(RuntimeError):
+    """`up` could not bring the stack up."""
+
+
+@dataclass
+class UpOptions:
+    services: Sequence[str] = tuple(SERVICES)
+    modules: Mapping[str, str] = field(default_factory=dict)  # service -> python module to run
+    ready_timeout: float = 90.0
+    keep_on_failure: bool = False
+
+
+# ----------------------------------------------------------------------------------- programs
+
+
+def build_programs(
+    settings: StackSettings,
+    *,
+    libs: Path,
+    services: Sequence[str],
+    modules: Mapping[str, str] | None = None,
+) -> list[sv.Program]:
+    """The supervisord programs of a stack: postgres, kafka and the chosen services."""
+    modules = modules or {}
+    kafka_config = settings.kafka_data / "server.properties"
+    programs = [
+        sv.Program(
+            name="postgres",
+            command=postgres_command(settings.postgres_data, port=settings.pg_port),
+            log_file=settings.log_file("postgres"),
+            directory=settings.postgres_data,
+            user=run_as_user(),
+            priority=10,
+            autorestart="unexpected",
+            stopsignal="INT",  # fast shutdown; TERM would wait for every client to disconnect
+            stopwaitsecs=30,
+            stopasgroup=False,  # the postmaster stops its own children
+        ),
+        sv.Program(
+            name="kafka",
+            command=kafka_command(libs, kafka_config),
+            log_file=settings.log_file("kafka"),
+            directory=settings.kafka_data,
+            priority=20,
+            autorestart="unexpected",
+            stopwaitsecs=30,
+            exitcodes="0,143",  # 143: the JVM's exit status after SIGTERM
+        ),
+    ]
+    for name in services:
+        programs.append(
+            sv.Program(
+                name=name,
+                command=[sys.executable, "-m", modules.get(name, name)],
+                log_file=settings.log_file(name),
+                directory=REPO_ROOT,
+                environment=settings.service_env(name),
+                priority=100,
+                autorestart="true",
+            )
+        )
+    return programs
+
+
+# -------------------------------------------------------------------------------------- state
+
+
+def _state_path(home: Path) -> Path:
+    return home / "run" / STATE_FILE
+
+
+def save_state(settings: StackSettings, *, services: Sequence[str], pids: Mapping[str, int]) -> None:
+    """What `status` and `down` need later: the settings used, and each pid with its start time
+    (so a reused pid is never mistaken for ours)."""
+    entries = {}
+    for name, pid in pids.items():
+        try:
+            entries[name] = {"pid": pid, "create_time": psutil.Process(pid).create_time()}
+        except psutil.NoSuchProcess:
+            continue
+    state = {"settings": settings.to_json(), "services": list(services), "pids": entries}
+    path = _state_path(settings.home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=2))
+
+
+def load_state(home: Path) -> dict | None:
+    try:
+        return json.loads(_state_path(home).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _our_processes(state: dict | None) -> list[psutil.Process]:
+    """The processes recorded in the state that still run (same pid *and* same start time)."""
+    found = []
+    for entry in (state or {}).get("pids", {}).values():
+        try:
+            proc = psutil.Process(entry["pid"])
+            if abs(proc.create_time() - entry["create_time"]) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+# ----------------------------------------------------------------------------------------- up
+
+
+def check_ports(settings: StackSettings, services: Iterable[str]) -> None:
+    check_port_free(settings.pg_port, "BAOCAO_PG_PORT")
+    check_port_free(settings.kafka_port, "BAOCAO_KAFKA_PORT")
+    check_port_free(settings.controller_port, "BAOCAO_KAFKA_CONTROLLER_PORT")
+    for name in services:
+        port = settings.service_port(name)
+        if not port_is_free(port):
+            raise PortTakenError(
+                f"port {port} ({name}) is taken; set BAOCAO_PORT_BASE to another base "
+                f"(now {settings.port_base}; the services use base+1 to base+4)"
+            )
+
+
+def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
+    """Bring the stack up; return the exit code."""
+    paths = sv.SupervisorPaths(settings.home)
+    if sv.read_pid(paths) is not None:
+        console.print(f"The stack in {settings.home} is already up.")
+        return status(settings.home, console)
+
+    started = time.monotonic()
+    step = _stepper(console, started)
+    unknown = [name for name in options.services if name not in SERVICES]
+    if unknown:
+        raise StackError(f"unknown service(s) {unknown}; choose from {list(SERVICES)}")
+    check_ports(settings, options.services)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    (settings.home / HOME_MARKER).touch()
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+
+    step("Kafka jars")
+    libs = ensure_kafka_jars(settings.home, say=lambda line: console.print(f"  {line}"))
+    step("PostgreSQL data")
+    if init_data_dir(settings.postgres_data):
+        console.print(f"  initialised a new cluster in {settings.postgres_data}")
+    else:
+        console.print(f"  reusing {settings.postgres_data}")
+    step("Kafka storage")
+    formatted_before = (settings.kafka_data / "kraft" / "meta.properties").exists()
+    prepare_kafka(
+        libs,
+        port=settings.kafka_port,
+        controller_port=settings.controller_port,
+        data_dir=settings.kafka_data,
+        partitions=settings.partitions,
+    )
+    console.print(f"  {'reusing' if formatted_before else 'formatted'} {settings.kafka_data}")
+
+    programs = build_programs(settings, libs=libs, services=options.services, modules=options.modules)
+    sv.write_config(paths, programs)
+    step("supervisord")
+    supervisord_pid = sv.start_daemon(paths)
+    pids = {"supervisord": supervisord_pid}
+    save_state(settings, services=options.services, pids=pids)
+    console.print(f"  running (pid {supervisord_pid}), config {paths.config}")
+    try:
+        _bring_up(settings, options, paths, pids, console, step)
+    except BaseException as err:
+        save_state(settings, services=options.services, pids=pids)
+        if isinstance(err, KeyboardInterrupt):
+            console.print("[yellow]interrupted[/yellow]")
+        else:
+            console.print("[red]up failed:[/red]", escape(str(err)))
+        if options.keep_on_failure:
+            console.print(f"Left running for a look; `make down` stops it. Logs: {settings.logs_dir}")
+        else:
+            console.print(f"Stopping what started (logs stay in {settings.logs_dir}) ...")
+            down(settings.home, console)
+        return 1
+    save_state(settings, services=options.services, pids=pids)
+    console.print(f"[green]Stack up in {time.monotonic() - started:.1f}s[/green]")
+    return status(settings.home, console)
+
+
+def _stepper(console: Console, started: float) -> Callable[[str], None]:
+    def step(what: str) -> None:
+        console.print(f"[bold cyan]==>[/bold cyan] {what} [dim]({time.monotonic() - started:.1f}s)[/dim]")
+
+    return step
+
+
+def _bring_up(
+    settings: StackSettings,
+    options: UpOptions,
+    paths: sv.SupervisorPaths,
+    pids: dict[str, int],
+    console: Console,
+    step: Callable[[str], None],
+) -> None:
+    step(f"starting PostgreSQL on 127.0.0.1:{settings.pg_port} and Kafka on {settings.kafka_bootstrap}")
+    for name in INFRA:
+        sv.start_program(paths, name)
+        pids[name] = sv.program_pid(paths, name)
+    save_state(settings, services=options.services, pids=pids)
+    server = PostgresServer.attach(
+        pids["postgres"], port=settings.pg_port, data_dir=settings.postgres_data, log_file=settings.log_file("postgres")
+    )
+    broker = KafkaBroker.attach(pids["kafka"], bootstrap=settings.kafka_bootstrap, log_file=settings.log_file("kafka"))
+    with console.status("waiting for PostgreSQL and Kafka to answer ..."):
+        asyncio.run(_infra_ready(server, broker, console))
+    step(f"databases {', '.join(DATABASES)} and topics ({settings.partitions} partitions)")
+    created_dbs = asyncio.run(ensure_databases(server, DATABASES))
+    created_topics = asyncio.run(ensure_topics(settings.kafka_bootstrap, partitions=settings.partitions))
+    console.print(f"  databases created: {', '.join(created_dbs) or 'none (all existed)'}")
+    console.print(f"  topics created: {', '.join(created_topics) or 'none (all existed)'}")
+    if not options.services:
+        return
+    step(f"starting {', '.join(options.services)}")
+    for name in options.services:
+        sv.start_program(paths, name)
+        pids[name] = sv.program_pid(paths, name)
+    save_state(settings, services=options.services, pids=pids)
+    with console.status("waiting for every service's /readyz ..."):
+        asyncio.run(_services_ready(settings, options, paths, pids, console))
+
+
+async def _infra_ready(server: PostgresServer, broker: KafkaBroker, console: Console) -> None:
+    started = time.monotonic()
+
+    async def one(what: str, waiting) -> None:
+        await waiting
+        console.print(f"  {what} ready ({time.monotonic() - started:.1f}s)")
+
+    await asyncio.gather(
+        one(f"PostgreSQL on port {server.port}", wait_postgres_ready(server, timeout=60)),
+        one(f"Kafka at {broker.bootstrap}", wait_kafka_ready(broker, timeout=120)),
+    )
+
+
+async def _services_ready(
+    settings: StackSettings,
+    options: UpOptions,
+    paths: sv.SupervisorPaths,
+    pids: Mapping[str, int],
+    console: Console,
+) -> None:
+    started = time.monotonic()
+
+    async def one(name: str) -> None:
+        await wait_service_ready(
+            paths,
+            name,
+            settings.service_url(name),
+            settings.log_file(name),
+            pid=pids[name],
+            timeout=options.ready_timeout,
+        )
+        console.print(f"  {name} ready at {settings.service_url(name)} ({time.monotonic() - started:.1f}s)")
+
+    await asyncio.gather(*(one(name) for name in options.services))
+
+
+async def wait_service_ready(
+    paths: sv.SupervisorPaths, name: str, url: str, log_file: Path, *, pid: int, timeout: float = 90
+) -> None:
+    """Poll `<url>/readyz` until it answers 200; fail with the log's tail if process `pid` stops
+    (supervisord may already have restarted it under another pid)."""
+    deadline = time.monotonic() + timeout
+    last: object = "no answer yet"
+    async with httpx.AsyncClient(timeout=2) as client:
+        while True:
+            info = await asyncio.to_thread(lambda: sv.rpc(paths).supervisor.getProcessInfo(name))
+            if info["statename"] in sv.FAILED_STATES or info["pid"] != pid:
+                what = f"{name} (pid {pid}) exited; supervisord says {info['statename']}, {info['description']}"
+                raise StackError(describe_exit(log_file, what))
+            try:
+                response = await client.get(f"{url}/readyz")
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as err:
+                last = repr(err)
+            if time.monotonic() >= deadline:
+                raise StackError(describe_exit(log_file, f"{name} not ready after {timeout:.0f}s (last: {last})"))
+            await asyncio.sleep(0.2)  # poll interval
+
+
+# --------------------------------------------------------------------------------------- down
+
+
+def down(home: Path, console: Console, *, timeout: float = 120) -> int:
+    """Stop supervisord and everything it ran; keep the data."""
+    paths = sv.SupervisorPaths(home)
+    state = load_state(home)
+    pid = sv.read_pid(paths)
+    ours = _our_processes(state)
+    if pid is None:
+        if not ours:
+            console.print(f"nothing running in {home}")
+            return 0
+        console.print(f"supervisord is gone, but {len(ours)} process(es) it ran remain; stopping them")
+    else:
+        try:
+            ours.append(psutil.Process(pid))
+            ours.extend(psutil.Process(pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
+    ours = list({proc.pid: proc for proc in ours}.values())
+    started = time.monotonic()
+    with console.status(f"stopping the stack in {home} (services, then Kafka, then PostgreSQL) ..."):
+        if pid is not None and not sv.request_shutdown(paths):
+            _signal(ours, "terminate", only=pid)
+        if pid is None:
+            _signal(ours, "terminate")
+        _, alive = psutil.wait_procs(ours, timeout=timeout)
+        for proc in alive:
+            console.print(f"  [yellow]pid {proc.pid} did not stop; killing it[/yellow]")
+            _signal([proc], "kill")
+        psutil.wait_procs(alive, timeout=10)
+    for stale in (paths.pidfile, paths.socket):
+        stale.unlink(missing_ok=True)
+    console.print(f"stopped in {time.monotonic() - started:.1f}s; data kept in {home} (`make clean` removes it)")
+    return 0
+
+
+def _signal(procs: Iterable[psutil.Process], how: str, only: int | None = None) -> None:
+    for proc in procs:
+        if only is not None and proc.pid != only:
+            continue
+        try:
+            getattr(proc, how)()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def clean(home: Path, console: Console) -> int:
+    """`down`, then delete BAOCAO_HOME (only a folder that `up` made a home, or the default one)."""
+    down(home, console)
+    if not home.exists():
+        console.print(f"{home} does not exist; nothing to remove")
+        return 0
+    if home != DEFAULT_HOME and not (home / HOME_MARKER).exists():
+        console.print(f"[red]refusing to delete {home}: it has no {HOME_MARKER} file from `up`[/red]")
+        return 1
+    shutil.rmtree(home)
+    console.print(f"removed {home}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------- status
+
+
+def status(home: Path, console: Console) -> int:
+    """Print the table of components. 1 when a program of a running stack is not RUNNING, else 0."""
+    paths = sv.SupervisorPaths(home)
+    state = load_state(home)
+    pid = sv.read_pid(paths)
+    if pid is None or state is None:
+        console.print(f"nothing running in {home} (`make up` starts the stack)")
+        return 0
+    settings = StackSettings.from_json(state["settings"])
+    try:
+        infos = sv.process_info(paths)
+    except OSError as err:
+        console.print(f"[red]supervisord (pid {pid}) does not answer: {err}[/red]")
+        return 1
+    table = Table(title=f"Baocao local stack in {home}")
+    for column in ("component", "address", "pid", "state", "log"):
+        table.add_column(column, overflow="fold")
+    table.add_row("supervisord", f"unix://{paths.socket}", str(pid), "RUNNING", str(paths.log_file))
+    addresses = {"postgres": f"127.0.0.1:{settings.pg_port}", "kafka": settings.kafka_bootstrap}
+    order = [*INFRA, *SERVICES]
+    healthy = True
+    for name, info in sorted(infos.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
+        state_name = info["statename"]
+        healthy = healthy and state_name == sv.RUNNING
+        colour = "green" if state_name == sv.RUNNING else "red"
+        address = addresses.get(name) or settings.service_url(name)
+        table.add_row(
+            name, address, str(info["pid"] or "-"), f"[{colour}]{state_name}[/{colour}]", info["stdout_logfile"]
+        )
+    console.print(table)
+    console.print(f"databases: {settings.database_url('<name>')} with <name> in {', '.join(DATABASES)}")
+    services = [name for name in order if name in infos and name in SERVICES]
+    if services:
+        console.print("API docs:")
+        for name in services:
+            console.print(f"  {name:<14} {settings.service_url(name)}/docs")
+    console.print(f"supervisorctl: uv run supervisorctl -c {paths.config} status")
+    if settings.passthrough:
+        console.print("passed to services: " + ", ".join(f"{k}={v}" for k, v in settings.passthrough.items()))
+    return 0 if healthy else 1
