@@ -1,0 +1,282 @@
+"""The launcher itself, with real processes: PostgreSQL, Kafka, supervisord and the CLI."""
+
+import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import psutil
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from baocao_shared.events.topics import CATALOG, SUBMISSIONS, TOPICS
+from baocao_stack import supervisor as sv
+from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, libs_dir, start_kafka, wait_kafka_ready
+from baocao_stack.paths import DEFAULT_HOME
+from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_ports
+from baocao_stack.postgres import ensure_databases, start_postgres, wait_postgres_ready
+from baocao_stack.settings import SERVICES, StackSettings
+from baocao_stack.stack import build_programs
+from supervisor.options import ServerOptions
+
+
+def shared_home() -> Path:
+    """Where the Kafka jars are cached for every test run (the same folder `make up` uses)."""
+    return Path(os.environ.get("BAOCAO_HOME") or DEFAULT_HOME).resolve()
+
+
+@pytest.fixture(scope="module")
+def kafka_libs() -> Path:
+    return ensure_kafka_jars(shared_home())
+
+
+# ------------------------------------------------------------------------------------- ports
+
+
+def test_a_taken_port_is_refused_with_the_setting_that_moves_it():
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(PortTakenError) as raised:
+            check_port_free(port, "BAOCAO_KAFKA_PORT")
+    assert str(raised.value) == f"port {port} is taken; set BAOCAO_KAFKA_PORT to another port"
+    check_port_free(free_port(), "BAOCAO_PG_PORT")  # a free one passes
+
+
+def test_free_ports_are_distinct():
+    ports = free_ports(5)
+    assert len(set(ports)) == 5
+
+
+# ---------------------------------------------------------------------------------- postgres
+
+
+async def test_postgres_keeps_its_data_across_a_restart(tmp_path):
+    server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
+    try:
+        await wait_postgres_ready(server, timeout=30)
+        assert await ensure_databases(server, ["intake", "deadlines"]) == ["intake", "deadlines"]
+        assert await ensure_databases(server, ["intake"]) == []
+
+        conn = await asyncpg.connect(server.url("intake", driver="postgresql"))
+        await conn.execute("CREATE TABLE note (body text); INSERT INTO note VALUES ('kept')")
+        await conn.close()
+
+        pid = server.pid
+        server.stop()
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        initialised_at = (tmp_path / "pg" / "PG_VERSION").stat().st_mtime
+
+        server.restart()
+        await wait_postgres_ready(server, timeout=30)
+        assert server.pid != pid
+        assert (tmp_path / "pg" / "PG_VERSION").stat().st_mtime == initialised_at  # no second initdb
+        conn = await asyncpg.connect(server.url("intake", driver="postgresql"))
+        assert await conn.fetchval("SELECT body FROM note") == "kept"
+        await conn.close()
+        assert server.url("intake") == f"postgresql+asyncpg://postgres@127.0.0.1:{server.port}/intake"
+    finally:
+        server.stop()
+    assert not server.is_alive()
+
+
+# ------------------------------------------------------------------------------------- kafka
+
+
+def test_jars_are_fetched_once(kafka_libs):
+    said: list[str] = []
+    assert ensure_kafka_jars(shared_home(), say=said.append) == kafka_libs
+    assert said == [f"using cached Kafka jars in {kafka_libs}"]
+    names = {jar.name for jar in kafka_libs.glob("*.jar")}
+    assert any(name.startswith("kafka_2.13-") for name in names)
+    assert any(name.startswith("log4j-slf4j-impl-") for name in names)  # slf4j 1.7 binding
+
+
+async def test_kafka_creates_topics_and_carries_a_record(tmp_path, kafka_libs):
+    port, controller_port = free_ports(2)
+    broker = start_kafka(
+        shared_home(),
+        port=port,
+        controller_port=controller_port,
+        data_dir=tmp_path / "kafka",
+        log_file=tmp_path / "kafka.log",
+    )
+    try:
+        await wait_kafka_ready(broker, timeout=90)
+        created = await ensure_topics(broker.bootstrap, partitions=3)
+        assert sorted(created) == sorted(spec.name for spec in TOPICS)
+        assert await ensure_topics(broker.bootstrap, partitions=3) == []  # existing ones are left alone
+
+        admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap)
+        await admin.start()
+        try:
+            [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, CATALOG)])
+            configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+            assert configs["cleanup.policy"] == "compact"
+            [described] = await admin.describe_topics([SUBMISSIONS])
+            assert len(described["partitions"]) == 3
+        finally:
+            await admin.close()
+
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            sent = await producer.send_and_wait(SUBMISSIONS, b"hello", key=b"30.CA")
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(bootstrap_servers=broker.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            tp = TopicPartition(SUBMISSIONS, sent.partition)
+            consumer.assign([tp])
+            consumer.seek(tp, sent.offset)
+            record = await consumer.getone()
+            assert (record.key, record.value) == (b"30.CA", b"hello")
+        finally:
+            await consumer.stop()
+
+        pid = broker.pid
+        broker.stop()
+        assert not broker.is_alive()
+        assert not psutil.pid_exists(pid)
+    finally:
+        broker.stop()
+    log = (tmp_path / "kafka.log").read_text()
+    assert "SLF4J" not in log  # the log4j binding was found: no "Failed to load class" warning
+    assert "Kafka Server started" in log or "KafkaRaftServer" in log or "BrokerServer" in log
+
+
+# ------------------------------------------------------------------------ supervisord config
+
+
+def test_supervisord_config_gives_each_service_its_ports_and_the_shared_clock(tmp_path):
+    environ = {
+        "BAOCAO_HOME": str(tmp_path / "home"),
+        "BAOCAO_KAFKA_PORT": "19092",
+        "BAOCAO_PG_PORT": "15432",
+        "BAOCAO_PORT_BASE": "18000",
+        "BAOCAO_PARTITIONS": "6",
+        "BAOCAO_CLOCK": "simulated",
+        "BAOCAO_CLOCK_START": "2019-06-01T00:00:00+07:00",
+        "BAOCAO_CLOCK_SPEED": "86400",
+        "BAOCAO_ENV": "development",
+    }
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    settings = StackSettings.from_env(environ, now=now)
+    assert settings.controller_port == 19093
+    assert settings.passthrough["BAOCAO_CLOCK_EPOCH"] == now.isoformat()  # fixed once for all services
+
+    paths = sv.SupervisorPaths(settings.home)
+    programs = build_programs(settings, libs=tmp_path / "libs", services=list(SERVICES), modules={"notify": "stand_in"})
+    sv.write_config(paths, programs)
+
+    options = ServerOptions()  # read it back the way supervisord does
+    options.realize(args=["-c", str(paths.config)])
+    configs = {pc.name: pc for group in options.process_group_configs for pc in group.process_configs}
+    assert set(configs) == {"postgres", "kafka", *SERVICES}
+    # supervisord stops in reverse priority: the services first, then Kafka, PostgreSQL last
+    assert configs["postgres"].priority < configs["kafka"].priority < configs["intake"].priority
+    assert options.pidfile == str(settings.home / "run" / "supervisord.pid")
+
+    assert "-p 15432 -h 127.0.0.1" in configs["postgres"].command
+    assert configs["postgres"].stopsignal == 2  # SIGINT: fast shutdown
+    assert "kafka.Kafka" in configs["kafka"].command
+    assert configs["kafka"].stdout_logfile == str(settings.home / "logs" / "kafka.log")
+
+    for offset, name in enumerate(SERVICES, start=1):
+        env = configs[name].environment
+        assert env["BAOCAO_HTTP_HOST"] == "127.0.0.1"
+        assert env["BAOCAO_HTTP_PORT"] == str(18000 + offset)
+        assert env["BAOCAO_DATABASE_URL"] == f"postgresql+asyncpg://postgres@127.0.0.1:15432/{name}"
+        assert env["BAOCAO_KAFKA_BOOTSTRAP_SERVERS"] == "127.0.0.1:19092"
+        assert env["BAOCAO_TOPIC_PARTITIONS"] == "6"
+        assert env["BAOCAO_CLOCK"] == "simulated"
+        assert env["BAOCAO_CLOCK_START"] == "2019-06-01T00:00:00+07:00"
+        assert env["BAOCAO_CLOCK_EPOCH"] == now.isoformat()
+        assert env["BAOCAO_CLOCK_SPEED"] == "86400"
+        assert env["BAOCAO_ENV"] == "development"
+        assert json.loads(env["BAOCAO_SERVICE_URLS"]) == {
+            "intake": "http://127.0.0.1:18001",
+            "deadlines": "http://127.0.0.1:18002",
+            "consolidation": "http://127.0.0.1:18003",
+            "notify": "http://127.0.0.1:18004",
+        }
+        assert configs[name].autorestart is not False
+    assert shlex.split(configs["notify"].command)[1:] == ["-m", "stand_in"]
+    assert shlex.split(configs["intake"].command) == [sys.executable, "-m", "intake"]
+
+
+def test_awkward_environment_values_survive_supervisord(tmp_path):
+    values = {"PERCENT": "100%", "COMMA": "a,b", "JSON": '{"a":"b,c"}', "SPACES": "x y", "EMPTY": ""}
+    paths = sv.SupervisorPaths(tmp_path)
+    program = sv.Program("p", ["true"], log_file=tmp_path / "p.log", directory=tmp_path, environment=values)
+    sv.write_config(paths, [program])
+    options = ServerOptions()
+    options.realize(args=["-c", str(paths.config)])
+    [config] = options.process_group_configs[0].process_configs
+    assert config.environment == values
+
+
+# --------------------------------------------------------------------------------------- CLI
+
+
+def _cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "baocao_stack.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
+    home = tmp_path / "home"
+    (home / "kafka").mkdir(parents=True)
+    (home / "kafka" / "libs").symlink_to(kafka_libs)  # reuse the cached jars
+    kafka_port, controller_port, pg_port, base = free_ports(4)
+    env = {
+        **os.environ,
+        "BAOCAO_HOME": str(home),
+        "BAOCAO_KAFKA_PORT": str(kafka_port),
+        "BAOCAO_KAFKA_CONTROLLER_PORT": str(controller_port),
+        "BAOCAO_PG_PORT": str(pg_port),
+        "BAOCAO_PORT_BASE": str(base),
+    }
+    try:
+        started = time.monotonic()
+        up = _cli("up", "--services", "none", env=env)
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert "using cached Kafka jars" in up.stdout
+        assert time.monotonic() - started < 90
+
+        state = json.loads((home / "run" / "stack.json").read_text())
+        pids = {name: entry["pid"] for name, entry in state["pids"].items()}
+        assert set(pids) == {"supervisord", "postgres", "kafka"}
+        family = [psutil.Process(pid) for pid in pids.values()]
+        family += psutil.Process(pids["supervisord"]).children(recursive=True)
+        assert all(proc.is_running() for proc in family)
+
+        again = _cli("up", "--services", "none", env=env)
+        assert again.returncode == 0 and "already up" in again.stdout
+        status = _cli("status", env=env)
+        assert status.returncode == 0
+        assert f"127.0.0.1:{kafka_port}" in status.stdout and f"127.0.0.1:{pg_port}" in status.stdout
+
+        down = _cli("down", env=env)
+        assert down.returncode == 0, down.stdout + down.stderr
+        gone, alive = psutil.wait_procs(family, timeout=5)
+        assert alive == [], f"left behind: {alive}"
+        assert "nothing running" in _cli("down", env=env).stdout
+        assert (home / "postgres" / "data" / "PG_VERSION").exists()  # data kept
+    finally:
+        _cli("down", env=env)
