@@ -1,8 +1,19 @@
 """Settings of the intake service (environment variables with the BAOCAO_ prefix)."""
 
+from pathlib import Path
+
 from baocao_shared.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):
     service_name: str = "intake"
     http_port: int = 8001
+
+    # Accounts and tokens
+    home: Path = Path(".local")  # BAOCAO_HOME: where development keeps its generated signing key
+    jwt_private_key_file: Path | None = None  # Ed25519 PEM; required when BAOCAO_ENV=production
+    token_ttl_s: int = 3600 * 8
+    login_max_failures: int = 5  # per username within login_window_s, counted across every instance
+    login_window_s: int = 900
+    demo_password: str = "baocao-demo"  # BAOCAO_DEMO_PASSWORD; demo accounts are refused in production
+    public_url: str = "http://127.0.0.1:8001"

@@ -1,0 +1,120 @@
+"""Rules of accounts (tài khoản): who may hold which role, the demo accounts' names, the login lockout.
+
+Pure: no I/O, and `now` is always passed in.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from baocao_shared.auth import Principal, Role, scope_problem
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+PROVINCE = re.compile(r"^\d{2}$")
+UNIT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,39}$")  # as UnitV1.code
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024  # hashing a megabyte "password" is a cheap way to burn our CPU
+
+ADMIN_USERNAME = "admin"
+NATIONAL_USERNAME = "national"
+
+
+def operator_username(province: str) -> str:
+    """The demo province operator of `province`, e.g. op-30."""
+    return f"op-{province}"
+
+
+def reporter_username(province: str, unit: str) -> str:
+    """The demo reporter of a unit, e.g. 30-CA (Công an tỉnh of province 30)."""
+    return f"{province}-{unit}"
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"at most {MAX_PASSWORD_LENGTH} characters"
+    return None
+
+
+def account_problems(
+    *, username: str, role: str, province: str | None, unit: str | None, password: str | None = None
+) -> list[dict[str, str]]:
+    """Every reason this account cannot exist, as [{field, message}]; empty when it can."""
+    problems: list[dict[str, str]] = []
+    if not USERNAME.match(username):
+        problems.append({"field": "username", "message": "2-80 letters, digits, '.', '_', '@' or '-'"})
+    if password is not None and (why := password_problem(password)):
+        problems.append({"field": "password", "message": why})
+    if province is not None and not PROVINCE.match(province):
+        problems.append({"field": "province", "message": "two digits, e.g. 30"})
+    if unit is not None and not UNIT.match(unit):
+        problems.append({"field": "unit", "message": "a unit code, e.g. CA"})
+    try:
+        why = scope_problem(Role(role), province, unit)
+    except ValueError:
+        why = f"one of {', '.join(r.value for r in Role)}"
+        problems.append({"field": "role", "message": why})
+    else:
+        if why:
+            problems.append({"field": "role", "message": why})
+    return problems
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    province: str | None = None
+    unit: str | None = None
+
+    def as_tuple(self) -> tuple[str, str, str | None, str | None]:
+        return (self.username, self.role.value, self.province, self.unit)
+
+
+def demo_accounts(provinces: Iterable[str], units: Iterable[tuple[str, str]]) -> list[DemoAccount]:
+    """admin, national, op-<province> for each province and <province>-<unit> for each unit."""
+    accounts = [DemoAccount(ADMIN_USERNAME, Role.ADMIN), DemoAccount(NATIONAL_USERNAME, Role.NATIONAL_OPERATOR)]
+    accounts += [DemoAccount(operator_username(p), Role.PROVINCE_OPERATOR, p) for p in sorted(set(provinces))]
+    accounts += [DemoAccount(reporter_username(p, u), Role.REPORTER, p, u) for p, u in sorted(set(units))]
+    return accounts
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """At most `max_failures` wrong passwords per username within `window`, then wait."""
+
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginGate:
+    allowed: bool
+    retry_after_s: int = 0
+
+
+def login_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPolicy) -> LoginGate:
+    """May this username try a password now, given the instants of its failed attempts?
+
+    Blocked while `max_failures` or more failures fall within the window ending now; the block
+    lifts when enough of them have aged out of the window to leave one try.
+    """
+    recent = sorted(at for at in failures if now - policy.window < at <= now)
+    if len(recent) < policy.max_failures:
+        return LoginGate(allowed=True)
+    unblocks_at = recent[len(recent) - policy.max_failures] + policy.window
+    return LoginGate(allowed=False, retry_after_s=max(1, math.ceil((unblocks_at - now).total_seconds())))
+
+
+def may_manage_api_tokens(principal: Principal, province: str, unit: str) -> bool:
+    """The unit's reporter, its province's operator, or an admin; never an API token itself."""
+    if principal.via == "api_token":
+        return False
+    if principal.role is Role.REPORTER:
+        return principal.province == province and principal.unit == unit
+    return principal.may_operate_province(province)

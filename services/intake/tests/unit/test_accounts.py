@@ -1,0 +1,120 @@
+"""Account rules without I/O: the login lockout, role scoping, demo names, who manages API tokens."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from baocao_shared.auth import Principal, Role
+from intake.adapters.keys import jwk_thumbprint
+from intake.domain.accounts import (
+    LoginPolicy,
+    account_problems,
+    demo_accounts,
+    login_gate,
+    may_manage_api_tokens,
+)
+
+NOW = datetime(2019, 6, 14, 9, 0, tzinfo=UTC)
+POLICY = LoginPolicy(max_failures=5, window=timedelta(minutes=15))
+
+
+def ago(**kwargs) -> datetime:
+    return NOW - timedelta(**kwargs)
+
+
+def test_fewer_failures_than_the_limit_let_the_user_try():
+    assert login_gate([ago(minutes=m) for m in range(4)], now=NOW, policy=POLICY).allowed
+    assert login_gate([], now=NOW, policy=POLICY).allowed
+
+
+def test_the_limit_within_the_window_blocks_until_the_oldest_counted_failure_ages_out():
+    failures = [ago(minutes=10), ago(minutes=8), ago(minutes=3), ago(minutes=2), ago(minutes=1)]
+    gate = login_gate(failures, now=NOW, policy=POLICY)
+    assert not gate.allowed
+    assert gate.retry_after_s == 5 * 60  # the one of 10 minutes ago leaves the 15-minute window in 5
+    assert login_gate(failures, now=NOW + timedelta(minutes=5, seconds=1), policy=POLICY).allowed
+
+
+def test_failures_older_than_the_window_do_not_count():
+    failures = [ago(minutes=20 + m) for m in range(10)] + [ago(minutes=1)]
+    assert login_gate(failures, now=NOW, policy=POLICY).allowed
+
+
+def test_more_failures_than_the_limit_wait_for_enough_of_them_to_age_out():
+    failures = [ago(minutes=14), ago(minutes=12), ago(minutes=9), ago(minutes=6), ago(minutes=4), ago(minutes=2)]
+    gate = login_gate(failures, now=NOW, policy=POLICY)
+    # Six in the window: two must leave before fewer than five remain; the second leaves at +3 min.
+    assert gate.retry_after_s == 3 * 60
+
+
+def test_retry_after_is_at_least_one_second():
+    failures = [NOW - POLICY.window + timedelta(milliseconds=1)] + [ago(seconds=s) for s in range(4)]
+    assert login_gate(failures, now=NOW, policy=POLICY).retry_after_s == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "province", "unit"),
+    [
+        ("reporter", "30", "CA"),
+        ("province_operator", "30", None),
+        ("national_operator", None, None),
+        ("admin", None, None),
+    ],
+)
+def test_each_role_with_its_scope_is_accepted(role, province, unit):
+    assert account_problems(username="someone", role=role, province=province, unit=unit, password="long enough") == []
+
+
+@pytest.mark.parametrize(
+    ("role", "province", "unit", "field"),
+    [
+        ("reporter", "30", None, "role"),
+        ("reporter", None, "CA", "role"),
+        ("province_operator", None, None, "role"),
+        ("province_operator", "30", "CA", "role"),
+        ("national_operator", "30", None, "role"),
+        ("admin", None, "CA", "role"),
+        ("superuser", None, None, "role"),
+        ("reporter", "3", "CA", "province"),
+        ("reporter", "30", "ca lower", "unit"),
+    ],
+)
+def test_a_role_that_does_not_fit_its_scope_is_refused(role, province, unit, field):
+    problems = account_problems(username="someone", role=role, province=province, unit=unit)
+    assert field in {p["field"] for p in problems}
+
+
+def test_usernames_and_passwords_have_rules():
+    fields = {
+        p["field"] for p in account_problems(username="no spaces", role="admin", province=None, unit=None, password="x")
+    }
+    assert fields == {"username", "password"}
+
+
+def test_demo_accounts_follow_the_naming_pattern():
+    accounts = demo_accounts(["30", "01"], [("30", "CA"), ("30", "BTG"), ("01", "CA")])
+    tuples = [a.as_tuple() for a in accounts]
+    assert tuples[:2] == [("admin", "admin", None, None), ("national", "national_operator", None, None)]
+    assert ("op-30", "province_operator", "30", None) in tuples
+    assert ("30-CA", "reporter", "30", "CA") in tuples
+    assert ("01-CA", "reporter", "01", "CA") in tuples
+    assert len(tuples) == 2 + 2 + 3
+    for username, role, province, unit in tuples:
+        assert account_problems(username=username, role=role, province=province, unit=unit) == []
+
+
+def test_api_tokens_are_managed_by_the_unit_its_province_or_an_admin():
+    reporter = Principal("30-CA", Role.REPORTER, "30", "CA")
+    assert may_manage_api_tokens(reporter, "30", "CA")
+    assert not may_manage_api_tokens(reporter, "30", "BTG")
+    assert may_manage_api_tokens(Principal("op-30", Role.PROVINCE_OPERATOR, "30"), "30", "BTG")
+    assert not may_manage_api_tokens(Principal("op-01", Role.PROVINCE_OPERATOR, "01"), "30", "CA")
+    assert may_manage_api_tokens(Principal("admin", Role.ADMIN), "30", "CA")
+    assert not may_manage_api_tokens(Principal("national", Role.NATIONAL_OPERATOR), "30", "CA")
+    assert not may_manage_api_tokens(Principal("token:1", Role.REPORTER, "30", "CA", via="api_token"), "30", "CA")
+
+
+def test_the_kid_is_the_rfc_7638_thumbprint():
+    # RFC 8037, appendix A.3
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    assert jwk_thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
