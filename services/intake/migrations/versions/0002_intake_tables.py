@@ -136,21 +136,24 @@ def upgrade() -> None:
     )
     # ### end Alembic commands ###
     # The audit trail is append-only: the database itself refuses to change or erase it.
-    op.execute(APPEND_ONLY)
+    # asyncpg prepares each statement: one command per execute().
+    for statement in APPEND_ONLY:
+        op.execute(statement)
 
 
-APPEND_ONLY = """
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+APPEND_ONLY = (
+    """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'audit_log is append-only';
-END $$;
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only();
-"""
+END $$""",
+    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
+)
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER audit_log_append_only ON audit_log; DROP FUNCTION audit_log_append_only()")
+    op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
+    op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_table("submission_versions")
     op.drop_table("units")
     op.drop_table("submissions")
