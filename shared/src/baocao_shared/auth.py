@@ -266,10 +266,10 @@ def intake_jwks_url(settings: Any, default: str = "http://127.0.0.1:8001") -> st
 _bearer = HTTPBearer(auto_error=False, description="An intake JWT, or (intake only) a unit's API token")
 
 
-def request_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> tuple[str, str] | None:
-    """The token a request carries and how: `Authorization: Bearer` first, then the session cookie."""
-    if credentials is not None and credentials.credentials:
-        return credentials.credentials, "jwt"
+def request_token(request: Request, bearer: str | None) -> tuple[str, str] | None:
+    """The token a request carries and how: the `Authorization: Bearer` value first, then the session cookie."""
+    if bearer:
+        return bearer, "jwt"
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         return cookie, "session"
@@ -288,7 +288,7 @@ def bearer_principal(verifier: JwtVerifier | None = None) -> PrincipalDependency
     async def principal(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Principal:
-        found = request_token(request, credentials)
+        found = request_token(request, credentials.credentials if credentials else None)
         if found is None:
             raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
         token, via = found

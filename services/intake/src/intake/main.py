@@ -6,7 +6,9 @@ from fastapi import FastAPI
 
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from intake.adapters import orm
+from intake.api import auth as auth_api
 from intake.config import Settings
+from intake.handlers.accounts import Authenticator
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -14,8 +16,13 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
-    return build_service_app(
+    authenticator = Authenticator.from_settings(settings)  # production without a key file stops here
+    app = build_service_app(
         runtime,
         title="Baocao intake",
         description="Units submit their monthly reports; owns the catalogue and the accounts.",
+        routers=[auth_api.router],
     )
+    app.state.authenticator = authenticator
+    app.state.jwt_verifier = authenticator.verifier
+    return app

@@ -1,0 +1,62 @@
+"""FastAPI dependencies of intake's routes: the database session, the authenticator and the caller.
+
+    async def route(principal: CurrentPrincipal, db: Db):
+        async with db.begin():          # the route owns the transaction
+            ...
+
+`Db` is a fresh AsyncSession per request; nothing is committed unless the route commits.
+"""
+
+# No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.auth import Principal, Role, request_token, require
+from baocao_shared.errors import Unauthorized
+from intake.handlers.accounts import Authenticator
+from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.sessionmaker() as session:
+        yield session
+
+
+Db = Annotated[AsyncSession, Depends(get_db)]
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator
+
+
+Auth = Annotated[Authenticator, Depends(get_authenticator)]
+
+# Declared as OAuth2 password flow so that /docs can sign in; a unit's API token goes in the same header.
+_oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+async def get_principal(request: Request, bearer: Annotated[str | None, Depends(_oauth2)], auth: Auth) -> Principal:
+    """The caller: an intake JWT (header or session cookie) or a unit's API token (header); else 401."""
+    found = request_token(request, bearer)
+    if found is None:
+        raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
+    token, via = found
+    if via == "jwt" and token.startswith(API_TOKEN_PREFIX):
+        # Its own short transaction: last_used_at is kept even when the route itself fails.
+        async with request.app.state.runtime.sessionmaker() as session, session.begin():
+            return await principal_for_api_token(session, token=token, now=auth.clock.now())
+    principal = await auth.verifier.verify(token)
+    return principal if via == "jwt" else replace(principal, via=via)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable:
+    """A dependency returning the caller when it holds one of `roles`: 401 unsigned, 403 otherwise."""
+    return require(*roles, auth=get_principal)
