@@ -1,0 +1,209 @@
+"""Fixtures for intake's tests: a running intake on a fresh database, and signing in as any role.
+
+    async def test_something(intake):
+        headers = await intake.headers_for("reporter", province="30", unit="CA")
+        answer = await intake.client.get("/v1/auth/me", headers=headers)
+
+- `intake` is an `IntakeApp`: the app (lifespan entered: migrations applied, Kafka side started),
+  an httpx client on it, its settings, a session factory and sign-in helpers.
+- The catalogue `intake_catalog` is seeded first: provinces 30 (units CA, BTG) and 01 (unit CA).
+  Override the fixture in a test module to seed others.
+- Override `intake_settings_overrides` (a dict of Settings fields) to change settings, e.g.
+  `{"login_max_failures": 3}`.
+- `intake_app` and `intake_client` are the app and the client alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.auth import Role
+from baocao_shared.events.catalog import ProvinceV1, UnitV1
+from baocao_stack.pytest_fixtures import create_database
+from intake.adapters import orm
+from intake.config import Settings
+from intake.handlers import accounts
+from intake.main import create_app
+
+TEST_PASSWORD = "test-password-1"
+DEFAULT_SCOPE = {Role.REPORTER: ("30", "CA"), Role.PROVINCE_OPERATOR: ("30", None)}
+
+
+def province(code: str, name: str) -> ProvinceV1:
+    return ProvinceV1(
+        code=code,
+        name=name,
+        issuing_body=f"BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH {name.upper()}",
+        place_name=name,
+    )
+
+
+def unit(province_code: str, code: str, name: str, kind: str = "member") -> UnitV1:
+    return UnitV1(province=province_code, code=code, name=name, kind=kind)
+
+
+@dataclass
+class Catalogue:
+    provinces: list[ProvinceV1]
+    units: list[UnitV1]
+
+
+@pytest.fixture
+def intake_catalog() -> Catalogue:
+    return Catalogue(
+        provinces=[province("30", "Hải Dương"), province("01", "Hà Nội")],
+        units=[
+            unit("30", "CA", "Công an tỉnh"),
+            unit("30", "BTG", "Ban Tuyên giáo Tỉnh ủy"),
+            unit("01", "CA", "Công an thành phố"),
+        ],
+    )
+
+
+@pytest.fixture
+def intake_settings_overrides() -> dict:
+    return {}
+
+
+@pytest.fixture
+async def intake_settings(postgres, kafka, tmp_path: Path, intake_settings_overrides: dict) -> Settings:
+    """Settings of a test intake on its own new database; the dev signing key lives under tmp_path."""
+    fields = {
+        "database_url": await create_database(postgres, prefix="intake"),
+        "kafka_bootstrap_servers": kafka.bootstrap,
+        "env": "test",
+        "home": tmp_path / "home",
+        "outbox_poll_interval_s": 0.2,
+        **intake_settings_overrides,
+    }
+    return Settings(**fields)
+
+
+@dataclass
+class IntakeApp:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: Settings
+    _accounts: set[str] = field(default_factory=set)
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session of the app's database inside a transaction that commits on exit."""
+        async with self.app.state.runtime.sessionmaker() as session, session.begin():
+            yield session
+
+    async def seed_catalog(self, catalogue: Catalogue) -> None:
+        """Store provinces and units as the catalogue tables hold them (no events are published)."""
+        async with self.transaction() as db:
+            for p in catalogue.provinces:
+                doc = p.model_dump(mode="json")
+                await db.execute(
+                    insert(orm.provinces)
+                    .values(code=p.code, doc=doc)
+                    .on_conflict_do_update(index_elements=["code"], set_={"doc": doc})
+                )
+            for u in catalogue.units:
+                doc = u.model_dump(mode="json")
+                await db.execute(
+                    insert(orm.units)
+                    .values(province=u.province, code=u.code, active=u.active, doc=doc)
+                    .on_conflict_do_update(index_elements=["province", "code"], set_={"active": u.active, "doc": doc})
+                )
+
+    async def create_account(
+        self,
+        username: str,
+        *,
+        role: Role | str,
+        province: str | None = None,
+        unit: str | None = None,
+        password: str = TEST_PASSWORD,
+    ) -> dict:
+        async with self.transaction() as db:
+            return await accounts.create_account(
+                db,
+                username=username,
+                password=password,
+                role=Role(role).value,
+                province=province,
+                unit=unit,
+                actor="test",
+                now=self.app.state.authenticator.clock.now(),
+            )
+
+    async def login(self, username: str, password: str = TEST_PASSWORD) -> str:
+        """An access token from POST /v1/auth/token (fails the test on anything but 200)."""
+        answer = await self.client.post("/v1/auth/token", data={"username": username, "password": password})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["access_token"]
+
+    async def account_for(self, role: Role | str, province: str | None = None, unit: str | None = None) -> str:
+        """The username of a test account with this role and scope, created on first use.
+
+        A reporter defaults to unit 30/CA, a province operator to province 30. Names look like
+        test-reporter-30-CA, test-province-operator-30, test-admin; the password is TEST_PASSWORD.
+        """
+        role = Role(role)
+        default_province, default_unit = DEFAULT_SCOPE.get(role, (None, None))
+        province = province or default_province
+        unit = unit or (default_unit if role is Role.REPORTER else None)
+        username = "-".join(filter(None, ["test", role.value.replace("_", "-"), province, unit]))
+        if username not in self._accounts:
+            await self.create_account(username, role=role, province=province, unit=unit)
+            self._accounts.add(username)
+        return username
+
+    async def token_for(self, role: Role | str, province: str | None = None, unit: str | None = None) -> str:
+        """A JWT from POST /v1/auth/token for `account_for(role, province, unit)`."""
+        username = await self.account_for(role, province, unit)
+        if username not in self._tokens:
+            self._tokens[username] = await self.login(username)
+        return self._tokens[username]
+
+    async def headers_for(self, role: Role | str, province: str | None = None, unit: str | None = None) -> dict:
+        """`{"Authorization": "Bearer <jwt>"}` for an account with this role and scope."""
+        return {"Authorization": f"Bearer {await self.token_for(role, province, unit)}"}
+
+
+@asynccontextmanager
+async def running_intake(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """One intake instance with its lifespan entered, and a client talking to it in-process."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as client:
+            yield app, client
+
+
+@pytest.fixture
+async def intake(intake_settings: Settings, intake_catalog: Catalogue) -> AsyncIterator[IntakeApp]:
+    async with running_intake(intake_settings) as (app, client):
+        harness = IntakeApp(app, client, intake_settings)
+        await harness.seed_catalog(intake_catalog)
+        yield harness
+
+
+@pytest.fixture
+def intake_app(intake: IntakeApp) -> FastAPI:
+    return intake.app
+
+
+@pytest.fixture
+def intake_client(intake: IntakeApp) -> httpx.AsyncClient:
+    return intake.client
+
+
+@pytest.fixture
+def intake_running():
+    """`running_intake(settings)` for a test that needs a second instance of intake."""
+    return running_intake
