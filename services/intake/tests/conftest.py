@@ -6,8 +6,9 @@
 
 - `intake` is an `IntakeApp`: the app (lifespan entered: migrations applied, Kafka side started),
   an httpx client on it, its settings, a session factory and sign-in helpers.
-- The catalogue `intake_catalog` is seeded first: provinces 30 (units CA, BTG) and 01 (unit CA).
-  Override the fixture in a test module to seed others.
+- The catalogue `intake_catalog` is seeded first: provinces 30 (units CA, BTG) and 01 (unit CA),
+  no plans. Override the fixture in a test module to seed others (`Catalogue(provinces, units,
+  plans)`), or call `await intake.seed_catalog(...)` in a test.
 - Override `intake_settings_overrides` (a dict of Settings fields) to change settings, e.g.
   `{"login_max_failures": 3}`.
 - `intake_app` and `intake_client` are the app and the client alone.
@@ -27,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Role
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_stack.pytest_fixtures import create_database
 from intake.adapters import orm
 from intake.config import Settings
@@ -55,6 +56,7 @@ def unit(province_code: str, code: str, name: str, kind: str = "member") -> Unit
 class Catalogue:
     provinces: list[ProvinceV1]
     units: list[UnitV1]
+    plans: list[PlanV1] = field(default_factory=list)
 
 
 @pytest.fixture
@@ -103,7 +105,7 @@ class IntakeApp:
             yield session
 
     async def seed_catalog(self, catalogue: Catalogue) -> None:
-        """Store provinces and units as the catalogue tables hold them (no events are published)."""
+        """Store provinces, units and plans as the catalogue tables hold them (no events are published)."""
         async with self.transaction() as db:
             for p in catalogue.provinces:
                 doc = p.model_dump(mode="json")
@@ -118,6 +120,13 @@ class IntakeApp:
                     insert(orm.units)
                     .values(province=u.province, code=u.code, active=u.active, doc=doc)
                     .on_conflict_do_update(index_elements=["province", "code"], set_={"active": u.active, "doc": doc})
+                )
+            for plan in catalogue.plans:
+                doc = plan.model_dump(mode="json")
+                await db.execute(
+                    insert(orm.plans)
+                    .values(province=plan.province, id=plan.id, active=plan.active, doc=doc)
+                    .on_conflict_do_update(index_elements=["province", "id"], set_={"active": plan.active, "doc": doc})
                 )
 
     async def create_account(
