@@ -15,7 +15,7 @@ PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "dev-secret", "baocao-demo"}
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BAOCAO_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="BAOCAO_", extra="ignore", env_ignore_empty=True)
 
     service_name: str = "baocao"
     env: Literal["development", "test", "production"] = "development"

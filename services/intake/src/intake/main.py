@@ -7,6 +7,9 @@ from fastapi import FastAPI
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from intake.adapters import orm
 from intake.api import auth as auth_api
+from intake.api import catalog as catalog_api
+from intake.api import locks as locks_api
+from intake.api import submissions as submissions_api
 from intake.config import Settings
 from intake.handlers.accounts import Authenticator
 
@@ -21,7 +24,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime,
         title="Baocao intake",
         description="Units submit their monthly reports; owns the catalogue and the accounts.",
-        routers=[auth_api.router],
+        routers=[auth_api.router, catalog_api.router, submissions_api.router, locks_api.router],
     )
     app.state.authenticator = authenticator
     app.state.jwt_verifier = authenticator.verifier
