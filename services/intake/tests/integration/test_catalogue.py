@@ -1,0 +1,105 @@
+"""The catalogue: loading a province file, its errors, and rebuilding it from the compacted topic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from baocao_shared.events import CloudEvent
+from baocao_shared.events.topics import CATALOG
+from baocao_stack.testkit import read_topic, wait_until
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[4]
+HAI_DUONG = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
+YAML = {"Content-Type": "application/yaml"}
+
+
+@pytest.fixture
+def intake_catalog():
+    from types import SimpleNamespace
+
+    return SimpleNamespace(provinces=[], units=[], plans=[])
+
+
+async def rebuilt_from_topic(bootstrap: str, province: str) -> dict[str, dict]:
+    """What a brand-new consumer knows after reading baocao.catalog from the start: the last record per key."""
+    latest: dict[str, dict] = {}
+    for record in await read_topic(bootstrap, CATALOG):
+        key = record.key.decode()
+        if key.split(":", 1)[1].split(".")[0] == province:
+            latest[key] = CloudEvent.from_bytes(record.value).data
+    return latest
+
+
+async def served(intake, headers) -> dict[str, dict]:
+    """The catalogue as intake's API serves it, keyed like the topic."""
+    client = intake.client
+    out = {f"province:{p['code']}": p for p in (await client.get("/v1/provinces", headers=headers)).json()}
+    for u in (await client.get("/v1/units", params={"province": "30"}, headers=headers)).json():
+        out[f"unit:30.{u['code']}"] = u
+    for p in (await client.get("/v1/plans", params={"province": "30"}, headers=headers)).json():
+        out[f"plan:30.{p['id']}"] = p
+    return out
+
+
+async def test_a_new_consumer_rebuilds_the_whole_catalogue_from_the_topic(intake, kafka):
+    admin = {**await intake.headers_for("admin"), **YAML}
+    loaded = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=admin)
+    assert loaded.status_code == 200, loaded.text
+    assert len(loaded.json()["created"]) == 1 + 29 + 1
+
+    expected = await served(intake, admin)
+    assert len(expected) == 31
+
+    async def rebuilt():
+        found = await rebuilt_from_topic(kafka.bootstrap, "30")
+        return found if found == expected else None
+
+    await wait_until(rebuilt, timeout=20, what="the catalogue on the topic to equal the API's")
+
+    # Loading the same file again publishes nothing; a renamed unit publishes that unit alone.
+    again = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=admin)
+    assert again.json()["created"] == again.json()["updated"] == [] and again.json()["unchanged"] == 31
+    renamed = HAI_DUONG.replace("name: Sở Y tế", "name: Sở Y tế tỉnh Hải Dương").replace(
+        "  - code: MTTQ\n", "  - code: MTTQ2\n"
+    )
+    changed = await intake.client.put("/v1/admin/provinces/30", content=renamed.encode(), headers=admin)
+    assert changed.json()["updated"] == ["unit:SYT", "plan:hd-467-2019"]
+    assert changed.json()["created"] == ["unit:MTTQ2"] and changed.json()["retired"] == ["unit:MTTQ"]
+
+    async def rebuilt_again():
+        found = await rebuilt_from_topic(kafka.bootstrap, "30")
+        return found if found["unit:30.SYT"]["name"] == "Sở Y tế tỉnh Hải Dương" else None
+
+    found = await wait_until(rebuilt_again, timeout=20, what="the rename to reach the topic")
+    assert found["unit:30.MTTQ"]["active"] is False and found["unit:30.MTTQ2"]["active"] is True
+    assert "MTTQ" not in found["plan:30.hd-467-2019"]["units"]
+    assert [
+        u["code"] for u in (await intake.client.get("/v1/units", params={"province": "30"}, headers=admin)).json()
+    ].count("MTTQ") == 0
+
+
+async def test_a_bad_province_file_changes_nothing_and_says_where(intake):
+    admin = {**await intake.headers_for("admin"), **YAML}
+    broken = HAI_DUONG.replace("code: BTG", "code: CA").replace("due_day: 16", "due_day: 40")
+    answer = await intake.client.put("/v1/admin/provinces/30", content=broken.encode(), headers=admin)
+    assert answer.status_code == 422
+    problems = answer.json()["error"]["details"]
+    assert {p["path"] for p in problems} == {"units[1].code", "plans[0].calendar.due_day"}
+    assert all(isinstance(p["line"], int) for p in problems)
+    assert (await intake.client.get("/v1/provinces", headers=admin)).json() == []
+    wrong = await intake.client.put("/v1/admin/provinces/31", content=HAI_DUONG.encode(), headers=admin)
+    assert wrong.status_code == 422
+
+
+async def test_only_an_admin_loads_province_files(intake):
+    admin = {**await intake.headers_for("admin"), **YAML}
+    assert (await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=admin)).is_success
+    for role, scope in (("province_operator", ("30",)), ("reporter", ("30", "CA")), ("national_operator", ())):
+        headers = {**await intake.headers_for(role, *scope), **YAML}
+        answer = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=headers)
+        assert answer.status_code == 403, role
+    anonymous = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=YAML)
+    assert anonymous.status_code == 401
