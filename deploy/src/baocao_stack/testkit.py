@@ -25,8 +25,20 @@ async def wait_until(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
-async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10) -> list:
-    """Every record currently on `topic`, from the beginning of each partition to its end."""
+async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The next offset of each partition: read_topic(..., since=this) then sees only newer records."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        return {tp.partition: offset for tp, offset in (await consumer.end_offsets(tps)).items()} if tps else {}
+    finally:
+        await consumer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10, since: dict[int, int] | None = None) -> list:
+    """Every record currently on `topic`, from the beginning of each partition (or `since`) to its end."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
@@ -47,7 +59,7 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10) -> list
                 raise AssertionError(f"could not read {topic} to its end within {timeout}s")
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():
-                records.extend(recs)
+                records.extend(r for r in recs if r.offset >= (since or {}).get(r.partition, 0))
         return records
     finally:
         await consumer.stop()

@@ -8,7 +8,7 @@ import pytest
 
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import CATALOG
-from baocao_stack.testkit import read_topic, wait_until
+from baocao_stack.testkit import end_offsets, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
@@ -23,10 +23,12 @@ def intake_catalog():
     return SimpleNamespace(provinces=[], units=[], plans=[])
 
 
-async def rebuilt_from_topic(bootstrap: str, province: str) -> dict[str, dict]:
-    """What a brand-new consumer knows after reading baocao.catalog from the start: the last record per key."""
+async def rebuilt_from_topic(bootstrap: str, province: str, since: dict[int, int]) -> dict[str, dict]:
+    """What a brand-new consumer knows after reading baocao.catalog: the last record per key.
+
+    The broker is shared by the whole test session, so records older than this test are left out."""
     latest: dict[str, dict] = {}
-    for record in await read_topic(bootstrap, CATALOG):
+    for record in await read_topic(bootstrap, CATALOG, since=since):
         key = record.key.decode()
         if key.split(":", 1)[1].split(".")[0] == province:
             latest[key] = CloudEvent.from_bytes(record.value).data
@@ -45,6 +47,7 @@ async def served(intake, headers) -> dict[str, dict]:
 
 
 async def test_a_new_consumer_rebuilds_the_whole_catalogue_from_the_topic(intake, kafka):
+    since = await end_offsets(kafka.bootstrap, CATALOG)
     admin = {**await intake.headers_for("admin"), **YAML}
     loaded = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=admin)
     assert loaded.status_code == 200, loaded.text
@@ -54,7 +57,7 @@ async def test_a_new_consumer_rebuilds_the_whole_catalogue_from_the_topic(intake
     assert len(expected) == 31
 
     async def rebuilt():
-        found = await rebuilt_from_topic(kafka.bootstrap, "30")
+        found = await rebuilt_from_topic(kafka.bootstrap, "30", since)
         return found if found == expected else None
 
     await wait_until(rebuilt, timeout=20, what="the catalogue on the topic to equal the API's")
@@ -70,7 +73,7 @@ async def test_a_new_consumer_rebuilds_the_whole_catalogue_from_the_topic(intake
     assert changed.json()["created"] == ["unit:MTTQ2"] and changed.json()["retired"] == ["unit:MTTQ"]
 
     async def rebuilt_again():
-        found = await rebuilt_from_topic(kafka.bootstrap, "30")
+        found = await rebuilt_from_topic(kafka.bootstrap, "30", since)
         return found if found["unit:30.SYT"]["name"] == "Sở Y tế tỉnh Hải Dương" else None
 
     found = await wait_until(rebuilt_again, timeout=20, what="the rename to reach the topic")
