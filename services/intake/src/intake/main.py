@@ -12,6 +12,7 @@ from intake.api import locks as locks_api
 from intake.api import submissions as submissions_api
 from intake.config import Settings
 from intake.handlers.accounts import Authenticator
+from intake.web.routes import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -28,4 +29,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.authenticator = authenticator
     app.state.jwt_verifier = authenticator.verifier
+    install_web_pages(app)  # the units' web form, sign-in pages and /static
     return app

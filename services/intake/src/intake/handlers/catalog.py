@@ -142,3 +142,8 @@ async def get_plan(session: AsyncSession, province: str, plan_id: str) -> PlanV1
         select(orm.plans.c.doc).where(orm.plans.c.province == province, orm.plans.c.id == plan_id)
     )
     return PlanV1.model_validate(doc) if doc else None
+
+
+async def province_of_plan(session: AsyncSession, plan_id: str) -> str | None:
+    """The province a plan id belongs to, if any."""
+    return await session.scalar(select(orm.plans.c.province).where(orm.plans.c.id == plan_id).limit(1))

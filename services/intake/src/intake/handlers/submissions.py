@@ -88,6 +88,11 @@ async def submit(session: AsyncSession, *, principal: Principal, body: Submissio
     province = principal.province or ""
     if body.unit != principal.unit:
         raise Forbidden(f"This account reports for unit {principal.unit}, not {body.unit}.")
+    owner = await catalog.province_of_plan(session, body.plan_id)
+    if owner is not None and owner != province:
+        raise Forbidden(
+            f"Plan {body.plan_id} belongs to province {owner}; this account reports to province {province}."
+        )
     plan = await _plan_for(session, province, body.plan_id, body.unit)
     tz = (await catalog.get_province(session, province)).timezone
     problems = rules.check_period(plan, body.period, tz, now) + rules.check_content(plan, body.values, body.narratives)

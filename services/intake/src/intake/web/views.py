@@ -1,0 +1,255 @@
+"""What the unit's pages show, built from the plan and the use cases' answers: no rule lives here.
+
+Which periods a unit may report on, and whether a report is valid, are the domain's rules
+(`intake.domain.submissions`, `baocao_shared.calendar`); these functions only lay their answers
+out for the templates, in Vietnamese.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from baocao_shared.calendar import Period, cutoff_window, due_at, local_date, parse_period, period_containing
+from baocao_shared.errors import Conflict
+from baocao_shared.events.catalog import PlanV1
+from baocao_shared.web import local_time
+from intake.domain import submissions as rules
+from intake.handlers.submissions import SubmissionOut, VersionOut
+
+TASK_NARRATIVE_LABEL = "Kết quả thực hiện"
+WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
+
+
+# ----------------------------------------------------------------------------- the periods table
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    period: str
+    window: tuple[date, date]
+    deadline: str  # e.g. "trước 00:00 ngày 16/06/2019"
+    status: str
+    status_class: str
+    submission: SubmissionOut | None
+
+
+def deadline_text(due: datetime, timezone: str) -> str:
+    return f"trước {local_time(due, timezone, '%H:%M')} ngày {local_time(due, timezone, '%d/%m/%Y')}"
+
+
+def reportable_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
+    """The plan's periods from its first one to the one open now, newest first."""
+    calendar = plan.calendar
+    current = period_containing(local_date(now, timezone), calendar)
+    first = parse_period(plan.first_period)  # first_period is always written as a month
+    periods: dict[str, Period] = {}
+    # From a month early: with an early cut-off day, the first period's window starts the month before.
+    index, last = first.year * 12 + first.last_month - 2, current.year * 12 + current.last_month - 1
+    while index <= last:
+        period = period_containing(date(index // 12, index % 12 + 1, 1), calendar)
+        # The same rule a submission meets: inside the plan and its data window open.
+        if not rules.check_period(plan, period.code, timezone, now):
+            periods[period.code] = period
+        index += 1
+    return sorted(periods.values(), key=lambda p: (p.year, p.last_month), reverse=True)
+
+
+def period_rows(
+    plan: PlanV1, timezone: str, now: datetime, submitted: dict[str, SubmissionOut], locked: set[str]
+) -> list[PeriodRow]:
+    rows = []
+    for period in reportable_periods(plan, timezone, now):
+        due = due_at(period, plan.calendar, timezone)
+        found = submitted.get(period.code)
+        if period.code in locked or (found and found.locked):
+            status, css = "Đã khóa", "locked"
+        elif found:
+            status, css = f"Đã nộp (phiên bản {found.version})", "done"
+        elif now >= due:
+            status, css = "Quá hạn, chưa nộp", "overdue"
+        else:
+            status, css = "Chưa nộp", "open"
+        window = cutoff_window(period, plan.calendar)
+        rows.append(PeriodRow(period.code, window, deadline_text(due, timezone), status, css, found))
+    return rows
+
+
+# ----------------------------------------------------------------------------- the report form
+
+
+@dataclass
+class Field:
+    id: str
+    name: str
+    label: str
+    value: str
+    error: str | None = None
+    unit: str | None = None
+
+    @property
+    def numeric(self) -> bool:
+        """Whether a number input can show the value (it blanks anything else)."""
+        try:
+            return not self.value or math.isfinite(float(self.value))
+        except ValueError:
+            return False
+
+
+@dataclass
+class TaskSection:
+    code: str
+    title: str
+    figures: list[Field]
+    narrative: Field
+
+
+@dataclass
+class ReportForm:
+    tasks: list[TaskSection]
+    closing: list[Field]
+    errors: list[tuple[str, str, str]] = field(default_factory=list)  # (field id, label, message)
+    general_errors: list[str] = field(default_factory=list)
+
+
+def figure_id(code: str) -> str:
+    return f"v-{code}"
+
+
+def narrative_id(key: str) -> str:
+    return f"n-{key}"
+
+
+def read_form(plan: PlanV1, form: FormData) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The figures and narratives a posted form holds, and every raw input to show again.
+
+    A figure that is not a whole number is passed on as typed, so the domain's rule names the problem.
+    """
+    values: dict[str, Any] = {}
+    narratives: dict[str, str] = {}
+    raw: dict[str, str] = {}
+    for code in rules.indicator_codes(plan):
+        text = str(form.get(f"v.{code}", "")).strip()
+        raw[figure_id(code)] = text
+        if text:
+            values[code] = int(text) if WHOLE_NUMBER.fullmatch(text) else text
+    for key in rules.narrative_keys(plan):
+        text = str(form.get(f"n.{key}", ""))
+        raw[narrative_id(key)] = text
+        narratives[key] = text
+    return values, narratives, raw
+
+
+def stored_inputs(submission: SubmissionOut | None) -> dict[str, str]:
+    """A stored report as form inputs, for an amendment."""
+    if submission is None:
+        return {}
+    inputs = {figure_id(code): str(value) for code, value in submission.values.items()}
+    inputs |= {narrative_id(key): text for key, text in submission.narratives.items()}
+    return inputs
+
+
+def report_form(plan: PlanV1, inputs: dict[str, str], details: list[dict] | None = None) -> ReportForm:
+    """The form of the plan's template, filled with `inputs`, with each problem of `details` at its field."""
+    problems, general = _problems_by_field(details or [])
+    tasks = []
+    for task in plan.template.tasks:
+        figures = [
+            _field(figure_id(i.code), f"v.{i.code}", i.label, inputs, problems, unit=i.unit) for i in task.indicators
+        ]
+        narrative = _field(narrative_id(task.code), f"n.{task.code}", TASK_NARRATIVE_LABEL, inputs, problems)
+        tasks.append(TaskSection(task.code, task.title, figures, narrative))
+    closing = [
+        _field(narrative_id(key), f"n.{key}", label, inputs, problems)
+        for key, label in plan.template.closing_narratives.items()
+    ]
+    form = ReportForm(tasks, closing, general_errors=general)
+    for task in tasks:
+        for f in [*task.figures, task.narrative]:
+            if f.error:
+                label = f"{task.code}: {f.label}" if f.id.startswith("n-") else f.label
+                form.errors.append((f.id, label, f.error))
+    form.errors += [(f.id, f.label, f.error) for f in closing if f.error]
+    return form
+
+
+def _field(fid: str, name: str, label: str, inputs: dict, problems: dict, unit: str | None = None) -> Field:
+    return Field(fid, name, label, inputs.get(fid, ""), problems.pop(fid, None), unit)
+
+
+def _problems_by_field(details: list[dict]) -> tuple[dict[str, str], list[str]]:
+    by_field: dict[str, str] = {}
+    general: list[str] = []
+    for problem in details:
+        loc = [str(part) for part in problem.get("loc", []) if part != "body"]
+        message = str(problem.get("msg", ""))
+        if len(loc) == 2 and loc[0] == "values":
+            by_field.setdefault(figure_id(loc[1]), message)
+        elif len(loc) == 2 and loc[0] == "narratives":
+            by_field.setdefault(narrative_id(loc[1]), message)
+        else:
+            general.append(message)
+    return by_field, general
+
+
+def conflict_message(exc: Conflict) -> str:
+    """A 409 of the use cases, said in Vietnamese for the unit."""
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if "current_version" in details:
+        return (
+            f"Báo cáo đã được sửa ở nơi khác và hiện là phiên bản {details['current_version']}. "
+            "Vui lòng mở lại biểu mẫu để xem nội dung mới nhất rồi sửa tiếp."
+        )
+    if "submission_id" in details:
+        return "Đơn vị đã nộp báo cáo kỳ này. Vui lòng mở lại biểu mẫu để sửa báo cáo đã nộp."
+    if "idempotency_key" in details:
+        return "Biểu mẫu này đã được gửi với nội dung khác. Vui lòng mở lại biểu mẫu rồi gửi lại."
+    if "period" in details:
+        return LOCKED_MESSAGE
+    return "Không thể lưu báo cáo lúc này. Vui lòng mở lại biểu mẫu rồi thử lại."
+
+
+LOCKED_MESSAGE = (
+    "Kỳ báo cáo này đã khóa vì báo cáo tổng hợp đã phát hành, nên không thể sửa. "
+    "Nếu cần sửa, đề nghị phòng Tham mưu mở lại kỳ báo cáo."
+)
+
+
+# ----------------------------------------------------------------------------- the history
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    received_at: datetime
+    submitted_by: str | None
+    first: bool
+    figures: list[tuple[str, Any, Any]]  # (label, from, to)
+    sections: list[str]
+
+
+def section_labels(plan: PlanV1) -> dict[str, str]:
+    labels = {t.code: f"{t.code}. {TASK_NARRATIVE_LABEL}" for t in plan.template.tasks}
+    return labels | dict(plan.template.closing_narratives)
+
+
+def history(plan: PlanV1, versions: list[VersionOut]) -> list[VersionView]:
+    """Each version with what it changed, newest first, labelled as on the form."""
+    indicators = {i.code: i.label for t in plan.template.tasks for i in t.indicators}
+    sections = section_labels(plan)
+    views = []
+    for v in sorted(versions, key=lambda v: v.version, reverse=True):
+        figures = [
+            (indicators.get(code, code), change.get("from"), change.get("to"))
+            for code, change in (v.changes.get("figures") or {}).items()
+        ]
+        edited = [sections.get(key, key) for key in v.changes.get("narratives") or []]
+        views.append(
+            VersionView(v.version, v.received_at, v.submitted_by, bool(v.changes.get("first")), figures, edited)
+        )
+    return views
