@@ -1,0 +1,164 @@
+"""Server-rendered pages every service shares: the layout, the stylesheet, security headers, flashes.
+
+    templates = templates_for(Path(__file__).parent / "templates")   # the service's own, then these
+    install_pages(app, templates)               # /static/baocao.css, and a 403 page for a bad CSRF token
+
+    @router.get("/trang")
+    async def page(request: Request):
+        return render(templates, request, "trang.html", {"title": "..."})
+
+Every page extends `base.html` and sees `site`: the navigation between the services (from
+settings.service_urls), the signed-in principal (`request.state.principal`, set by the service's
+page dependency), the CSRF token for its forms, and the flash messages of the previous redirect.
+Pages need no JavaScript, and their Content-Security-Policy allows none inline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from baocao_shared.web import csrf
+
+HERE = Path(__file__).resolve().parent
+SHARED_TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+FLASH_COOKIE = "baocao_flash"
+
+# The services in the order of the navigation bar, with their Vietnamese labels.
+SERVICES = (
+    ("intake", "Nộp báo cáo"),
+    ("deadlines", "Tiến độ"),
+    ("consolidation", "Báo cáo tổng hợp"),
+    ("notify", "Thông báo"),
+)
+
+SECURITY_HEADERS = {
+    # No inline script or style anywhere: the pages work without JavaScript.
+    "Content-Security-Policy": "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",  # a unit's report must not come back from the cache after sign-out
+}
+
+
+@dataclass(frozen=True)
+class NavLink:
+    service: str
+    label: str
+    href: str
+    current: bool
+
+
+def navigation(request: Request) -> list[NavLink]:
+    """Links to the services this deployment knows; the current one points at its own root."""
+    settings = request.app.state.runtime.settings
+    links = []
+    for service, label in SERVICES:
+        current = settings.service_name == service
+        href = "/" if current else settings.service_urls.get(service)
+        if href:
+            links.append(NavLink(service, label, href, current))
+    return links
+
+
+def _site(request: Request) -> dict[str, Any]:
+    settings = request.app.state.runtime.settings
+    intake = "" if settings.service_name == "intake" else settings.service_urls.get("intake", "").rstrip("/")
+    return {
+        "site": {
+            "nav": navigation(request),
+            "principal": getattr(request.state, "principal", None),
+            "csrf_field": csrf.FIELD,
+            "csrf_token": csrf.token(request),
+            "logout_url": f"{intake}/dang-xuat",
+            "flashes": _flashes(request),
+        }
+    }
+
+
+def local_time(instant: datetime | None, timezone: str = "Asia/Ho_Chi_Minh", fmt: str = "%d/%m/%Y %H:%M") -> str:
+    """An instant as the province's wall-clock time, e.g. 16/06/2019 00:00."""
+    return instant.astimezone(ZoneInfo(timezone)).strftime(fmt) if instant else ""
+
+
+def vn_date(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def templates_for(*package_dirs: str | Path) -> Jinja2Templates:
+    """Templates looked up in the service's folders first, then in the shared layout; autoescape on."""
+    loader = jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in (*package_dirs, SHARED_TEMPLATES)])
+    env = jinja2.Environment(loader=loader, autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(local_time=local_time, vn_date=vn_date)
+    return Jinja2Templates(env=env, context_processors=[_site])
+
+
+def mount_static(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+CSRF_REJECTED = (
+    "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ, nên chưa được gửi. "
+    "Vui lòng tải lại trang, nhập lại rồi gửi (trình duyệt cần cho phép cookie của trang này)."
+)
+
+
+def install_pages(app: FastAPI, templates: Jinja2Templates) -> None:
+    """Serve /static and answer a rejected form post with a 403 page in Vietnamese."""
+    mount_static(app)
+
+    async def csrf_rejected(request: Request, _: Exception) -> Response:
+        context = {"title": "Không thể gửi biểu mẫu", "message": CSRF_REJECTED}
+        return render(templates, request, "error.html", context, status_code=403)
+
+    app.add_exception_handler(csrf.CsrfRejected, csrf_rejected)
+
+
+def secure(request: Request, response: Response) -> Response:
+    """Add the page security headers, the CSRF cookie when new, and clear shown flashes."""
+    response.headers.update(SECURITY_HEADERS)
+    csrf.set_cookie(request, response)
+    if getattr(request.state, "flashes_shown", False):
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def render(
+    templates: Jinja2Templates,
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = templates.TemplateResponse(request, name, context or {}, status_code=status_code, headers=headers)
+    return secure(request, response)
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
+    """303 See Other (a POST's answer becomes a GET), optionally with a message for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(flash), path="/", max_age=120, httponly=True, samesite="lax")
+    return secure(request, response)
+
+
+def _flashes(request: Request) -> list[str]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    request.state.flashes_shown = True
+    return [unquote(raw)[:500]]
