@@ -16,15 +16,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from supervisor.options import ServerOptions
+
 from baocao_shared.events.topics import CATALOG, SUBMISSIONS, TOPICS
 from baocao_stack import supervisor as sv
-from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, libs_dir, start_kafka, wait_kafka_ready
+from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_ports
 from baocao_stack.postgres import ensure_databases, start_postgres, wait_postgres_ready
 from baocao_stack.settings import SERVICES, StackSettings
 from baocao_stack.stack import build_programs
-from supervisor.options import ServerOptions
 
 
 def shared_home() -> Path:
@@ -51,9 +52,11 @@ def test_a_taken_port_is_refused_with_the_setting_that_moves_it():
     check_port_free(free_port(), "BAOCAO_PG_PORT")  # a free one passes
 
 
-def test_free_ports_are_distinct():
+def test_free_ports_are_distinct_and_bindable():
     ports = free_ports(5)
     assert len(set(ports)) == 5
+    for port in ports:
+        check_port_free(port, "BAOCAO_PG_PORT")
 
 
 # ---------------------------------------------------------------------------------- postgres
@@ -255,7 +258,8 @@ def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
     try:
         started = time.monotonic()
         up = _cli("up", "--services", "none", env=env)
-        assert up.returncode == 0, up.stdout + up.stderr
+        if up.returncode != 0:
+            pytest.fail(f"up failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
         assert "using cached Kafka jars" in up.stdout
         assert time.monotonic() - started < 90
 
@@ -273,8 +277,9 @@ def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
         assert f"127.0.0.1:{kafka_port}" in status.stdout and f"127.0.0.1:{pg_port}" in status.stdout
 
         down = _cli("down", env=env)
-        assert down.returncode == 0, down.stdout + down.stderr
-        gone, alive = psutil.wait_procs(family, timeout=5)
+        if down.returncode != 0:
+            pytest.fail(f"down failed:\n{down.stdout}\n{down.stderr}", pytrace=False)
+        _, alive = psutil.wait_procs(family, timeout=5)
         assert alive == [], f"left behind: {alive}"
         assert "nothing running" in _cli("down", env=env).stdout
         assert (home / "postgres" / "data" / "PG_VERSION").exists()  # data kept

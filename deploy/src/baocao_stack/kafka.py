@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -125,11 +126,18 @@ def _fetch_jars(pom: Path, libs: Path, digest: str, say: Callable[[str], None]) 
     say(f"{len(jars)} Kafka jars ready in {libs} ({time.monotonic() - started:.0f}s)")
 
 
+_DOWNLOADED = re.compile(r"Downloaded from \S+: (\S+) \(([\d.]+) (B|kB|MB)")
+_UNITS = {"B": 1e-6, "kB": 1e-3, "MB": 1.0}
+
+
 def _maven_progress(output: Path, elapsed: float) -> str:
-    lines = output.read_text(errors="replace").splitlines()
-    downloaded = [line for line in lines if "Downloaded from" in line]
-    last = downloaded[-1].split("/")[-1].split(" ")[0] if downloaded else "resolving"
-    return f"  ... {len(downloaded)} files downloaded so far, last {last} ({elapsed:.0f}s)"
+    """One line about Maven's downloads so far, read from its output."""
+    found = _DOWNLOADED.findall(output.read_text(errors="replace"))
+    if not found:
+        return f"  ... resolving dependencies ({elapsed:.0f}s)"
+    megabytes = sum(float(size) * _UNITS[unit] for _, size, unit in found)
+    latest = found[-1][0].rsplit("/", 1)[-1]
+    return f"  ... {len(found)} files ({megabytes:.1f} MB) downloaded, latest {latest} ({elapsed:.0f}s)"
 
 
 # ------------------------------------------------------------------------------ configuration
@@ -354,6 +362,17 @@ class KafkaBroker:
             self.stop(timeout)
         self._proc = Proc.spawn(self._command, log_file=self.log_file, cwd=self.data_dir)
         return self
+
+
+def stop_brokers(brokers: Iterable[KafkaBroker], timeout: float = 30) -> None:
+    """Stop the brokers of a cluster together: SIGTERM to all, then wait. One by one, the last
+    ones would wait out their timeout for a controller quorum that is already gone."""
+    brokers = list(brokers)
+    for broker in brokers:
+        broker._proc.send(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    for broker in brokers:
+        broker.stop(timeout=max(0.5, deadline - time.monotonic()))
 
 
 def start_kafka(

@@ -1,8 +1,10 @@
 """TCP ports on 127.0.0.1: find free ones, and refuse a taken one with a message that says how to fix it."""
 
 import errno
+import random
 import socket
 from contextlib import ExitStack
+from pathlib import Path
 
 HOST = "127.0.0.1"
 
@@ -28,13 +30,37 @@ def free_port() -> int:
     return free_ports(1)[0]
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_ports(count: int) -> list[int]:
-    """`count` distinct free ports; all are held open until every one is found, so none repeats."""
+    """`count` distinct free ports, held bound until every one is found, so none repeats.
+
+    They come from below the kernel's ephemeral range: a port from inside it (what binding port 0
+    gives) can be taken by any outgoing connection between this check and the server's bind."""
+    low = 10000
+    high = min(_ephemeral_range()[0], 65536) - 1
+    chooser = random.SystemRandom()
     with ExitStack() as stack:
-        ports = []
-        for _ in range(count):
-            sock = stack.enter_context(_bind(0))
-            ports.append(sock.getsockname()[1])
+        ports: list[int] = []
+        for _ in range(200 * count):
+            if len(ports) == count or high - low < 1000:
+                break
+            port = chooser.randint(low, high)
+            if port in ports:
+                continue
+            try:
+                stack.enter_context(_bind(port))
+            except OSError:
+                continue
+            ports.append(port)
+        while len(ports) < count:  # no room below the ephemeral range: let the kernel choose
+            ports.append(stack.enter_context(_bind(0)).getsockname()[1])
         return ports
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import psutil
 
 
-def tail(path: Path, lines: int = 40, max_chars: int = 6000) -> str:
+def tail(path: Path, lines: int = 30, max_chars: int = 3000) -> str:
     """The last `lines` lines of a log file, at most `max_chars` of them ("" without a file)."""
     try:
         with path.open("rb") as f:
@@ -23,7 +23,7 @@ def tail(path: Path, lines: int = 40, max_chars: int = 6000) -> str:
     return text if len(text) <= max_chars else "..." + text[-max_chars:]
 
 
-def describe_exit(log_file: Path, what: str, lines: int = 40) -> str:
+def describe_exit(log_file: Path, what: str, lines: int = 30) -> str:
     """A message for a process that is gone, ending with its log's tail."""
     return f"{what}; last lines of {log_file}:\n{tail(log_file, lines)}"
 

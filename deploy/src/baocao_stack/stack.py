@@ -165,7 +165,7 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     """Bring the stack up; return the exit code."""
     paths = sv.SupervisorPaths(settings.home)
     if sv.read_pid(paths) is not None:
-        console.print(f"The stack in {settings.home} is already up.")
+        console.print(f"The stack in {settings.home} is already up (to change what runs: `make down`, then `make up`).")
         return status(settings.home, console)
 
     started = time.monotonic()
@@ -311,7 +311,7 @@ async def wait_service_ready(
         while True:
             info = await asyncio.to_thread(lambda: sv.rpc(paths).supervisor.getProcessInfo(name))
             if info["statename"] in sv.FAILED_STATES or info["pid"] != pid:
-                what = f"{name} (pid {pid}) exited; supervisord says {info['statename']}, {info['description']}"
+                what = f"{name} (pid {pid}) exited (supervisord: {info['statename']} {info['description']})"
                 raise StackError(describe_exit(log_file, what))
             try:
                 response = await client.get(f"{url}/readyz")
@@ -413,8 +413,8 @@ def status(home: Path, console: Console) -> int:
     healthy = True
     for name, info in sorted(infos.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
         state_name = info["statename"]
-        healthy = healthy and state_name == sv.RUNNING
-        colour = "green" if state_name == sv.RUNNING else "red"
+        healthy = healthy and state_name in (sv.RUNNING, sv.STARTING)
+        colour = {sv.RUNNING: "green", sv.STARTING: "yellow"}.get(state_name, "red")
         address = addresses.get(name) or settings.service_url(name)
         table.add_row(
             name, address, str(info["pid"] or "-"), f"[{colour}]{state_name}[/{colour}]", info["stdout_logfile"]

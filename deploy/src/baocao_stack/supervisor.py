@@ -24,6 +24,7 @@ SOCKET_PATH_MAX = 100  # AF_UNIX paths must fit in 108 bytes
 
 # supervisord's states of a program (supervisor.states.ProcessStates).
 RUNNING = "RUNNING"
+STARTING = "STARTING"  # spawned, not yet up for startsecs
 FAILED_STATES = frozenset({"EXITED", "FATAL", "BACKOFF", "UNKNOWN"})
 
 
@@ -133,7 +134,9 @@ def render_config(paths: SupervisorPaths, programs: Sequence[Program], *, identi
             f"directory={_conf_value(str(program.directory), 'directory')}",
             "autostart=false",
             f"autorestart={program.autorestart}",
-            "startsecs=1",
+            # A program that exits within startsecs is retried (startretries) and then left FATAL,
+            # instead of restarting forever when, say, its migrations fail.
+            "startsecs=5",
             "startretries=3",
             f"priority={program.priority}",
             f"stopsignal={program.stopsignal}",
