@@ -17,12 +17,14 @@ from starlette.datastructures import FormData
 
 from baocao_shared.calendar import Period, cutoff_window, due_at, local_date, parse_period, period_containing
 from baocao_shared.errors import Conflict
-from baocao_shared.events.catalog import PlanV1
+from baocao_shared.events.catalog import PlanV1, TemplateV1
 from baocao_shared.web import local_time
 from intake.domain import submissions as rules
 from intake.handlers.submissions import SubmissionOut, VersionOut
 
 TASK_NARRATIVE_LABEL = "Kết quả thực hiện"
+# The template's default closing sections, in the order of the consolidated report (III, IV).
+USUAL_CLOSING = list(TemplateV1.model_fields["closing_narratives"].default_factory())
 WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,30}")
 
 
@@ -165,8 +167,7 @@ def report_form(plan: PlanV1, inputs: dict[str, str], details: list[dict] | None
         narrative = _field(narrative_id(task.code), f"n.{task.code}", TASK_NARRATIVE_LABEL, inputs, problems)
         tasks.append(TaskSection(task.code, task.title, figures, narrative))
     closing = [
-        _field(narrative_id(key), f"n.{key}", label, inputs, problems)
-        for key, label in plan.template.closing_narratives.items()
+        _field(narrative_id(key), f"n.{key}", label, inputs, problems) for key, label in closing_narratives(plan)
     ]
     form = ReportForm(tasks, closing, general_errors=general)
     for task in tasks:
@@ -176,6 +177,15 @@ def report_form(plan: PlanV1, inputs: dict[str, str], details: list[dict] | None
                 form.errors.append((f.id, label, f.error))
     form.errors += [(f.id, f.label, f.error) for f in closing if f.error]
     return form
+
+
+def closing_narratives(plan: PlanV1) -> list[tuple[str, str]]:
+    """The closing sections, difficulties before next month's direction as the report lays them out.
+
+    The stored plan is JSONB, which keeps no key order, so the file's order cannot be relied on.
+    """
+    rank = {key: i for i, key in enumerate(USUAL_CLOSING)}
+    return sorted(plan.template.closing_narratives.items(), key=lambda item: rank.get(item[0], len(rank)))
 
 
 def _field(fid: str, name: str, label: str, inputs: dict, problems: dict, unit: str | None = None) -> Field:
@@ -235,7 +245,7 @@ class VersionView:
 
 def section_labels(plan: PlanV1) -> dict[str, str]:
     labels = {t.code: f"{t.code}. {TASK_NARRATIVE_LABEL}" for t in plan.template.tasks}
-    return labels | dict(plan.template.closing_narratives)
+    return labels | dict(closing_narratives(plan))
 
 
 def history(plan: PlanV1, versions: list[VersionOut]) -> list[VersionView]:
