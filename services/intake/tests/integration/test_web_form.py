@@ -96,6 +96,14 @@ async def test_signing_in_sets_an_httponly_session_cookie_and_goes_back_to_the_p
     assert (await unit.get("/")).status_code == 303
 
 
+async def test_over_https_the_session_cookie_is_secure(intake, unit):
+    transport = httpx.ASGITransport(app=intake.app)
+    async with httpx.AsyncClient(transport=transport, base_url="https://intake.test") as client:
+        answer = await sign_in(client, "30-CA", PASSWORD)
+    assert answer.status_code == 303
+    assert "secure" in {p.strip().lower() for p in answer.headers["set-cookie"].split(";")}
+
+
 async def test_a_locked_out_account_is_told_how_long_to_wait(intake, unit):
     unit.cookies.clear()
     for _ in range(3):
