@@ -167,6 +167,12 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     if sv.read_pid(paths) is not None:
         console.print(f"The stack in {settings.home} is already up (to change what runs: `make down`, then `make up`).")
         return status(settings.home, console)
+    leftovers = _our_processes(load_state(settings.home))
+    if leftovers:
+        raise StackError(
+            f"supervisord of {settings.home} is gone but processes it ran are still there "
+            f"(pids {', '.join(str(proc.pid) for proc in leftovers)}); `make down` stops them"
+        )
 
     started = time.monotonic()
     step = _stepper(console, started)
