@@ -48,7 +48,7 @@ def _use_containers() -> bool:
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
     from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
-    from baocao_stack.ports import free_port
+    from baocao_stack.ports import free_ports
 
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
@@ -67,15 +67,16 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
     home = stack_home()
     ensure_kafka_jars(home)
     root = tmp_path_factory.mktemp("kafka")
+    port, controller_port = free_ports(2)  # distinct: two free_port() calls may return the same one
     broker = start_kafka(
         home,
-        port=free_port(),
-        controller_port=free_port(),
+        port=port,
+        controller_port=controller_port,
         data_dir=root / "data",
         log_file=root / "kafka.log",
     )
     try:
-        asyncio.run(wait_kafka_ready(broker.bootstrap, timeout=120))
+        asyncio.run(wait_kafka_ready(broker, timeout=120))  # the broker: a dead process fails at once
         asyncio.run(ensure_topics(broker.bootstrap, partitions=3))
         yield KafkaHandle(broker.bootstrap, broker)
     finally:
