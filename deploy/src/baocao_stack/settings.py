@@ -20,7 +20,12 @@ PASSTHROUGH = (
     "BAOCAO_CLOCK_EPOCH",
     "BAOCAO_CLOCK_SPEED",
     "BAOCAO_ENV",
+    "BAOCAO_SCHEDULER_TICK_S",  # set by hand, it wins over the one chosen for a simulated clock
 )
+
+# With BAOCAO_CLOCK=simulated, deadlines ticks every 0.1 real seconds: 2.4 simulated hours at
+# BAOCAO_CLOCK_SPEED=86400 (a day per second), where its default of 1 s would skip a whole day.
+SIMULATED_SCHEDULER_TICK_S = "0.1"
 
 
 class SettingsError(ValueError):
@@ -108,13 +113,18 @@ class StackSettings:
     def service_env(self, name: str) -> dict[str, str]:
         """The environment of one service process (on top of what supervisord inherited)."""
         urls = {service: self.service_url(service) for service in SERVICES}
+        extra = {}
+        if name == "deadlines" and self.passthrough.get("BAOCAO_CLOCK") == "simulated":
+            extra["BAOCAO_SCHEDULER_TICK_S"] = SIMULATED_SCHEDULER_TICK_S
         return {
+            "BAOCAO_HOME": str(self.home),  # intake keeps its development signing key in $BAOCAO_HOME/keys
             "BAOCAO_HTTP_HOST": "127.0.0.1",
             "BAOCAO_HTTP_PORT": str(self.service_port(name)),
             "BAOCAO_DATABASE_URL": self.database_url(name),
             "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "BAOCAO_TOPIC_PARTITIONS": str(self.partitions),
             "BAOCAO_SERVICE_URLS": json.dumps(urls, separators=(",", ":")),
+            **extra,
             **self.passthrough,
             "PYTHONUNBUFFERED": "1",
         }
