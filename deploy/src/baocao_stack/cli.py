@@ -18,9 +18,10 @@ ENVIRONMENT_HELP = """
 Settings (environment): BAOCAO_HOME (state folder, default .local in the repository),
 BAOCAO_KAFKA_PORT (9092), BAOCAO_KAFKA_CONTROLLER_PORT (Kafka port + 1), BAOCAO_PG_PORT (5432),
 BAOCAO_PORT_BASE (8000: intake +1, deadlines +2, consolidation +3, notify +4),
-BAOCAO_PARTITIONS (3). Passed to every service: BAOCAO_CLOCK, BAOCAO_CLOCK_START,
-BAOCAO_CLOCK_EPOCH (set to now once when BAOCAO_CLOCK=simulated and it is unset),
-BAOCAO_CLOCK_SPEED, BAOCAO_ENV.
+BAOCAO_PARTITIONS (3). Passed to every service: BAOCAO_HOME (absolute), BAOCAO_CLOCK,
+BAOCAO_CLOCK_START, BAOCAO_CLOCK_EPOCH (set to now once when BAOCAO_CLOCK=simulated and it is
+unset), BAOCAO_CLOCK_SPEED, BAOCAO_ENV; to deadlines BAOCAO_SCHEDULER_TICK_S (0.1 with a
+simulated clock unless set). The demo accounts' password: BAOCAO_DEMO_PASSWORD (baocao-demo).
 """
 
 app = typer.Typer(
@@ -91,6 +92,10 @@ def up(
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
     ready_timeout: Annotated[float, typer.Option(help="Seconds each service has to answer /readyz.")] = 90.0,
     keep_on_failure: Annotated[bool, typer.Option(help="Leave processes running when up fails.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option(help="With intake, load deploy/provinces/*.yaml and the demo accounts (never in production)."),
+    ] = True,
 ) -> None:
     """Start PostgreSQL and Kafka, create databases and topics, start the services, print the table."""
     settings = _settings()
@@ -99,6 +104,7 @@ def up(
         modules=_parse_modules(module),
         ready_timeout=ready_timeout,
         keep_on_failure=keep_on_failure,
+        demo=demo,
     )
     _run(lambda: stack.up(settings, options, console))
 

@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import supervisor as sv
+from .demo import DemoOutcome, print_how_to, seed_demo
 from .kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, kafka_command, prepare_kafka, wait_kafka_ready
 from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
@@ -49,6 +50,7 @@ class UpOptions:
     modules: Mapping[str, str] = field(default_factory=dict)  # service -> python module to run
     ready_timeout: float = 90.0
     keep_on_failure: bool = False
+    demo: bool = True  # load the province files and the demo accounts when intake runs
 
 
 # ----------------------------------------------------------------------------------- programs
@@ -110,9 +112,15 @@ def _state_path(home: Path) -> Path:
     return home / "run" / STATE_FILE
 
 
-def save_state(settings: StackSettings, *, services: Sequence[str], pids: Mapping[str, int]) -> None:
+def save_state(
+    settings: StackSettings,
+    *,
+    services: Sequence[str],
+    pids: Mapping[str, int],
+    demo: DemoOutcome | None = None,
+) -> None:
     """What `status` and `down` need later: the settings used, and each pid with its start time
-    (so a reused pid is never mistaken for ours)."""
+    (so a reused pid is never mistaken for ours); and what the demo step did."""
     entries = {}
     for name, pid in pids.items():
         try:
@@ -120,6 +128,8 @@ def save_state(settings: StackSettings, *, services: Sequence[str], pids: Mappin
         except psutil.NoSuchProcess:
             continue
     state = {"settings": settings.to_json(), "services": list(services), "pids": entries}
+    if demo is not None:
+        state["demo"] = demo.to_json()
     path = _state_path(settings.home)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2))
@@ -166,7 +176,7 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     paths = sv.SupervisorPaths(settings.home)
     if sv.read_pid(paths) is not None:
         console.print(f"The stack in {settings.home} is already up (to change what runs: `make down`, then `make up`).")
-        return status(settings.home, console)
+        return _status_and_how_to(settings.home, console)
     leftovers = _our_processes(load_state(settings.home))
     if leftovers:
         raise StackError(
@@ -209,8 +219,11 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     pids = {"supervisord": supervisord_pid}
     save_state(settings, services=options.services, pids=pids)
     console.print(f"  running (pid {supervisord_pid}), config {paths.config}")
+    demo = None
     try:
         _bring_up(settings, options, paths, pids, console, step)
+        if "intake" in options.services:
+            demo = seed_demo(settings, console, step) if options.demo else DemoOutcome(False, "skipped (DEMO=0)")
     except BaseException as err:
         save_state(settings, services=options.services, pids=pids)
         if isinstance(err, KeyboardInterrupt):
@@ -223,9 +236,20 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
             console.print(f"Stopping what started (logs stay in {settings.logs_dir}) ...")
             down(settings.home, console)
         return 1
-    save_state(settings, services=options.services, pids=pids)
+    save_state(settings, services=options.services, pids=pids, demo=demo)
     console.print(f"[green]Stack up in {time.monotonic() - started:.1f}s[/green]")
-    return status(settings.home, console)
+    return _status_and_how_to(settings.home, console)
+
+
+def _status_and_how_to(home: Path, console: Console) -> int:
+    """The table, then "How to try it" (which lists the API docs) when services run."""
+    state = load_state(home) or {}
+    services = state.get("services") or []
+    code = status(home, console, docs=not services)
+    if services and sv.read_pid(sv.SupervisorPaths(home)) is not None:
+        demo = DemoOutcome.from_json(state["demo"]) if state.get("demo") else None
+        print_how_to(StackSettings.from_json(state["settings"]), services, demo, console)
+    return code
 
 
 def _stepper(console: Console, started: float) -> Callable[[str], None]:
@@ -396,8 +420,9 @@ def clean(home: Path, console: Console) -> int:
 # ------------------------------------------------------------------------------------- status
 
 
-def status(home: Path, console: Console) -> int:
-    """Print the table of components. 1 when a program of a running stack is not RUNNING, else 0."""
+def status(home: Path, console: Console, *, docs: bool = True) -> int:
+    """Print the table of components (and the API docs unless `docs` is false). 1 when a program of
+    a running stack is not RUNNING, else 0."""
     paths = sv.SupervisorPaths(home)
     state = load_state(home)
     pid = sv.read_pid(paths)
@@ -428,7 +453,7 @@ def status(home: Path, console: Console) -> int:
     console.print(table)
     console.print(f"databases: {settings.database_url('<name>')} with <name> in {', '.join(DATABASES)}")
     services = [name for name in order if name in infos and name in SERVICES]
-    if services:
+    if services and docs:
         console.print("API docs:")
         for name in services:
             console.print(f"  {name:<14} {settings.service_url(name)}/docs")

@@ -1,0 +1,167 @@
+"""The demo in a fresh stack: the province files and the demo accounts, then "How to try it".
+
+`up` runs intake's admin CLI (`baocao-intake catalog load`, `accounts seed-demo`) as subprocesses
+with intake's own environment, once every service is ready. Both are idempotent: a second run
+changes nothing and says so.
+"""
+
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import asyncpg
+from rich.console import Console
+from rich.markup import escape
+
+from .paths import DEPLOY_DIR, REPO_ROOT
+from .settings import SERVICES, StackSettings
+
+PROVINCES_DIR = DEPLOY_DIR / "provinces"
+DEFAULT_DEMO_PASSWORD = "baocao-demo"  # intake's default for BAOCAO_DEMO_PASSWORD
+EXAMPLE_REPORTERS = ("30-CA", "30-UBND-NS")
+LOGIN_PATH = "/dang-nhap"
+# `python -m intake.cli` would import the module and exit without running it (no __main__ guard).
+INTAKE_ADMIN = [sys.executable, "-c", "import sys; from intake.cli import app; sys.argv[0] = 'baocao-intake'; app()"]
+_LOADED = re.compile(r"province (\S+): (\d+) created, (\d+) updated, (\d+) retired, (\d+) unchanged")
+
+
+class DemoError(RuntimeError):
+    """Loading the province files or seeding the demo accounts failed."""
+
+
+@dataclass
+class DemoOutcome:
+    """What the demo step did; kept in the stack's state so `up` on a running stack can repeat it."""
+
+    seeded: bool
+    reason: str = ""  # why not, when not seeded
+    created: int = 0  # accounts created by this run
+    operators: list[str] = field(default_factory=list)
+    reporters: list[str] = field(default_factory=list)  # only the examples are shown, and the count
+    reporter_count: int = 0
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "reporters": self.reporters[:10]}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "DemoOutcome":
+        return cls(**data)
+
+
+def demo_password() -> str:
+    return os.environ.get("BAOCAO_DEMO_PASSWORD") or DEFAULT_DEMO_PASSWORD
+
+
+def province_files() -> list[Path]:
+    return sorted(PROVINCES_DIR.glob("*.yaml"))
+
+
+def _intake_admin(settings: StackSettings, *args: str, timeout: float = 600) -> str:
+    """Run `baocao-intake ARGS` in the repository with intake's environment; its stdout, or DemoError
+    with the end of its output."""
+    shown = " ".join(["baocao-intake", *args])
+    try:
+        result = subprocess.run(
+            [*INTAKE_ADMIN, *args],
+            cwd=REPO_ROOT,
+            env={**os.environ, **settings.service_env("intake")},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise DemoError(f"`{shown}` did not finish within {timeout:.0f}s") from None
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
+        raise DemoError(
+            f"`{shown}` failed (exit {result.returncode}); `make up DEMO=0` starts without the demo:\n{output}"
+        )
+    return result.stdout
+
+
+def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], None]) -> DemoOutcome:
+    """Load deploy/provinces/*.yaml, then create the demo accounts (never in production)."""
+    if settings.passthrough.get("BAOCAO_ENV") == "production":
+        reason = "BAOCAO_ENV=production refuses the demo accounts"
+        step("demo")
+        console.print(f"  [yellow]not seeded: {reason}[/yellow]")
+        return DemoOutcome(seeded=False, reason=reason)
+    files = [str(path.relative_to(REPO_ROOT)) for path in province_files()]
+    step(f"demo: {len(files)} province file(s) from {PROVINCES_DIR.relative_to(REPO_ROOT)}")
+    changed = 0
+    for line in _intake_admin(settings, "catalog", "load", *files).splitlines() if files else []:
+        console.print(f"  {escape(line)}")
+        if match := _LOADED.search(line):
+            changed += sum(int(n) for n in match.group(2, 3, 4))
+    if files and not changed:
+        console.print("  nothing changed (the catalogue was loaded before)")
+
+    step("demo: accounts")
+    created = json.loads(_intake_admin(settings, "accounts", "seed-demo", "--as-json") or "[]")
+    roles = [row[1] for row in created]
+    if created:
+        counts = ", ".join(f"{roles.count(role)} {role}" for role in dict.fromkeys(roles))
+        console.print(f"  created {len(created)} account(s): {counts}")
+    else:
+        console.print("  nothing changed (every demo account exists)")
+    operators, reporters = asyncio.run(_demo_usernames(settings.database_url("intake", driver="postgresql")))
+    return DemoOutcome(
+        seeded=True,
+        created=len(created),
+        operators=operators,
+        reporters=_examples(reporters),
+        reporter_count=len(reporters),
+    )
+
+
+async def _demo_usernames(url: str) -> tuple[list[str], list[str]]:
+    """The active province operators and reporters in intake's database (all of them, not only new ones)."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch(
+            "SELECT username, role FROM accounts WHERE active AND role IN ('province_operator', 'reporter') "
+            "ORDER BY username"
+        )
+    finally:
+        await conn.close()
+    return (
+        [row["username"] for row in rows if row["role"] == "province_operator"],
+        [row["username"] for row in rows if row["role"] == "reporter"],
+    )
+
+
+def _examples(reporters: Sequence[str]) -> list[str]:
+    chosen = [name for name in EXAMPLE_REPORTERS if name in reporters]
+    return (chosen + [name for name in reporters if name not in chosen])[:2]
+
+
+# ------------------------------------------------------------------------------ How to try it
+
+
+def print_how_to(settings: StackSettings, services: Sequence[str], demo: DemoOutcome | None, console: Console) -> None:
+    """The short block after the table: where to sign in, as whom, the API docs and the logs."""
+    console.print()
+    console.print("[bold]How to try it[/bold]")
+    if "intake" in services:
+        console.print(f"  web form   {settings.service_url('intake')}{LOGIN_PATH}")
+        if demo is not None and not demo.seeded:
+            console.print(f"  accounts   no demo: {demo.reason}")
+        elif demo is not None:
+            kept = "" if demo.created else "  (accounts keep the password they were created with)"
+            console.print(f"  password   {escape(demo_password())}{kept}")
+            operators = ", ".join(demo.operators[:3]) + (", ..." if len(demo.operators) > 3 else "")
+            console.print(f"  accounts   admin, national, {operators or 'op-<province>'}")
+            examples = ", ".join(demo.reporters) or "none"
+            console.print(f"  reporters  <province>-<unit>, e.g. {examples} ({demo.reporter_count} reporter accounts)")
+    shown = [name for name in SERVICES if name in services]
+    for i, name in enumerate(shown):
+        console.print(f"  {'API docs' if i == 0 else '':<10} {name:<14} {settings.service_url(name)}/docs")
+    console.print(f"  logs       {settings.logs_dir}")
