@@ -1,5 +1,6 @@
 """The launcher itself, with real processes: PostgreSQL, Kafka, supervisord and the CLI."""
 
+import asyncio
 import json
 import os
 import shlex
@@ -16,10 +17,12 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from rich.console import Console
 from supervisor.options import ServerOptions
 
 from baocao_shared.events.topics import CATALOG, SUBMISSIONS, TOPICS
 from baocao_stack import supervisor as sv
+from baocao_stack.demo import DemoOutcome, print_how_to, seed_demo
 from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_ports
@@ -285,3 +288,129 @@ def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
         assert (home / "postgres" / "data" / "PG_VERSION").exists()  # data kept
     finally:
         _cli("down", env=env)
+
+
+# ------------------------------------------------------------------------------ environment
+
+ENV_DUMP = """
+import json, os, time
+print("ENV " + json.dumps(dict(os.environ)), flush=True)
+time.sleep(600)
+"""
+
+
+def test_services_get_the_absolute_home_and_deadlines_a_fast_tick_under_a_simulated_clock(tmp_path, monkeypatch):
+    """Through a real supervisord: each program prints the environment it was given."""
+    (tmp_path / "stand_in").mkdir()
+    (tmp_path / "stand_in" / "envdump.py").write_text(ENV_DUMP)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "stand_in"))  # supervisord and its programs inherit it
+    monkeypatch.delenv("BAOCAO_SCHEDULER_TICK_S", raising=False)
+    monkeypatch.chdir(tmp_path)
+    settings = StackSettings.from_env(
+        {"BAOCAO_HOME": "home", "BAOCAO_CLOCK": "simulated", "BAOCAO_CLOCK_SPEED": "86400"}
+    )
+    assert settings.home == tmp_path / "home"  # relative in the environment, absolute for the services
+    services = ["intake", "deadlines"]
+    programs = [
+        program
+        for program in build_programs(
+            settings, libs=tmp_path / "libs", services=services, modules=dict.fromkeys(services, "envdump")
+        )
+        if program.name in services
+    ]
+    paths = sv.SupervisorPaths(settings.home)
+    sv.write_config(paths, programs)
+    pid = sv.start_daemon(paths)
+    try:
+        for name in services:
+            sv.start_program(paths, name)
+        envs: dict[str, dict] = {}
+        deadline = time.monotonic() + 30
+        while len(envs) < len(services) and time.monotonic() < deadline:
+            for name in services:
+                log = settings.log_file(name)
+                for line in log.read_text().splitlines() if log.exists() else []:
+                    if line.startswith("ENV "):
+                        envs[name] = json.loads(line.removeprefix("ENV "))
+            time.sleep(0.1)
+    finally:
+        sv.request_shutdown(paths)
+        psutil.wait_procs([psutil.Process(pid)], timeout=30)
+    assert set(envs) == set(services), f"no environment printed; logs in {settings.logs_dir}"
+    for name in services:
+        assert envs[name]["BAOCAO_HOME"] == str(tmp_path / "home")
+        assert envs[name]["BAOCAO_CLOCK"] == "simulated"
+    assert envs["deadlines"]["BAOCAO_SCHEDULER_TICK_S"] == "0.1"  # 2.4 simulated hours per tick at 86400
+    assert "BAOCAO_SCHEDULER_TICK_S" not in envs["intake"]
+
+    system = StackSettings.from_env({"BAOCAO_HOME": str(tmp_path / "home")})
+    assert "BAOCAO_SCHEDULER_TICK_S" not in system.service_env("deadlines")  # deadlines keeps its own default
+    by_hand = StackSettings.from_env({"BAOCAO_CLOCK": "simulated", "BAOCAO_SCHEDULER_TICK_S": "0.5"})
+    assert by_hand.service_env("deadlines")["BAOCAO_SCHEDULER_TICK_S"] == "0.5"  # set by hand, it wins
+
+
+# -------------------------------------------------------------------------------------- demo
+
+
+def _recording_console() -> Console:
+    return Console(record=True, width=200, highlight=False, color_system=None)
+
+
+async def test_demo_loads_the_provinces_and_accounts_once(tmp_path):
+    """intake's admin CLI against a real PostgreSQL (no Kafka: the catalogue waits in intake's outbox)."""
+    server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
+    try:
+        await wait_postgres_ready(server, timeout=30)
+        await ensure_databases(server, ["intake"])
+        settings = StackSettings(home=tmp_path / "home", pg_port=server.port)
+        steps: list[str] = []
+        console = _recording_console()
+        first = await asyncio.to_thread(seed_demo, settings, console, steps.append)
+        assert first.seeded and first.created > 0
+        assert first.operators == ["op-30"]
+        assert first.reporters == ["30-CA", "30-UBND-NS"] and first.reporter_count >= 2
+        assert "nothing changed" not in console.export_text()
+
+        console = _recording_console()
+        again = await asyncio.to_thread(seed_demo, settings, console, steps.append)
+        output = console.export_text()
+        assert "nothing changed (the catalogue was loaded before)" in output
+        assert "nothing changed (every demo account exists)" in output
+        assert (again.created, again.reporter_count) == (0, first.reporter_count)
+        assert steps[0].endswith("province file(s) from deploy/provinces") and steps[1] == "demo: accounts"
+    finally:
+        server.stop()
+
+
+def test_demo_is_refused_in_production_and_how_to_says_so(tmp_path):
+    settings = StackSettings(home=tmp_path, passthrough={"BAOCAO_ENV": "production"})
+    console = _recording_console()
+    outcome = seed_demo(settings, console, lambda step: None)  # refused before any subprocess or database
+    assert not outcome.seeded
+    assert "not seeded: BAOCAO_ENV=production refuses the demo accounts" in console.export_text()
+    print_how_to(settings, ["intake", "notify"], outcome, console)
+    text = console.export_text()
+    assert "no demo: BAOCAO_ENV=production refuses the demo accounts" in text
+    assert "password" not in text
+
+
+def test_how_to_try_it_names_the_form_the_accounts_and_the_docs(tmp_path, monkeypatch):
+    monkeypatch.delenv("BAOCAO_DEMO_PASSWORD", raising=False)
+    settings = StackSettings(home=tmp_path, port_base=18000)
+    demo = DemoOutcome(
+        seeded=True, created=32, operators=["op-30"], reporters=["30-CA", "30-UBND-NS"], reporter_count=29
+    )
+    assert DemoOutcome.from_json(json.loads(json.dumps(demo.to_json()))) == demo  # kept in stack.json
+    console = _recording_console()
+    print_how_to(settings, list(SERVICES), demo, console)
+    lines = [line.rstrip() for line in console.export_text().splitlines()]
+    assert lines[1:6] == [
+        "How to try it",
+        "  web form   http://127.0.0.1:18001/dang-nhap",
+        "  password   baocao-demo",
+        "  accounts   admin, national, op-30",
+        "  reporters  <province>-<unit>, e.g. 30-CA, 30-UBND-NS (29 reporter accounts)",
+    ]
+    assert "  API docs   intake         http://127.0.0.1:18001/docs" in lines
+    assert "             notify         http://127.0.0.1:18004/docs" in lines
+    assert lines[-1] == f"  logs       {tmp_path / 'logs'}"
