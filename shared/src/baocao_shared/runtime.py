@@ -24,6 +24,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import install_error_handlers
+from baocao_shared.events.topics import dlq_topic
 from baocao_shared.http import BodySizeLimit
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
@@ -49,6 +50,8 @@ class ServiceRuntime:
     metadata: MetaData
     consumers: Sequence[ConsumerSpec] = ()
     relay: bool = True
+    # Loops that need only the database (schedulers): started with the service, restarted on failure.
+    workers: Sequence[tuple[str, Callable[[ServiceRuntime], Awaitable[None]]]] = ()
     clock: Clock = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,14 +72,19 @@ class ServiceRuntime:
         self.engine = make_engine(s.database_url)
         self.sessionmaker = make_sessionmaker(self.engine)
         self._spawn("kafka", self._run_kafka_side)
+        for name, worker in self.workers:
+            self._spawn(name, lambda worker=worker: worker(self))
         log.info("service.started", port=s.http_port, clock=s.clock)
 
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            # A worker stuck in a client's shutdown (a consumer leaving its group while the broker
+            # is away) must not hold the service up: give them a bounded time, then move on.
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            for task in stuck:
+                log.warning("worker.stop_timed_out", worker=task.get_name())
         if self.producer is not None:
             with suppress(Exception):
                 await self.producer.stop()
@@ -110,7 +118,7 @@ class ServiceRuntime:
             await producer.stop()
             raise
         for spec in self.consumers:
-            await ensure_topic(s.kafka_bootstrap_servers, f"baocao.dlq.{spec.group_id}", partitions=s.topic_partitions)
+            await ensure_topic(s.kafka_bootstrap_servers, dlq_topic(self.group_id(spec)), partitions=s.topic_partitions)
         self.producer = producer
         self._kafka_ready.set()
         if self.relay:
@@ -127,9 +135,12 @@ class ServiceRuntime:
             poll_interval_s=self.settings.outbox_poll_interval_s,
         ).run()
 
+    def group_id(self, spec: ConsumerSpec) -> str:
+        return f"{self.settings.consumer_group_prefix}{spec.group_id}"
+
     async def _run_consumer(self, spec: ConsumerSpec) -> None:
         await ConsumerRunner(
-            group_id=spec.group_id,
+            group_id=self.group_id(spec),
             topics=spec.topics,
             handlers=spec.handlers,
             sessionmaker=self.sessionmaker,

@@ -31,6 +31,7 @@ class ServiceSettings(BaseSettings):
     )
     topic_partitions: int = 3
     consumer_max_attempts: int = 3
+    consumer_group_prefix: str = ""  # tests give each app its own groups on a shared broker
     outbox_poll_interval_s: float = 1.0
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024

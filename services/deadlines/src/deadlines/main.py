@@ -4,18 +4,31 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from baocao_shared.auth import JwtVerifier, intake_jwks_url
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from deadlines.adapters import orm
+from deadlines.api import routes
 from deadlines.config import Settings
+from deadlines.consumers import CONSUMER
+from deadlines.scheduler import run_scheduler
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
-    return build_service_app(
+    runtime = ServiceRuntime(
+        settings=settings,
+        migrations=MIGRATIONS,
+        metadata=orm.metadata,
+        consumers=[CONSUMER],
+        workers=[("scheduler", run_scheduler)] if settings.scheduler_enabled else [],
+    )
+    app = build_service_app(
         runtime,
         title="Baocao deadlines",
         description="Obligations, timeliness, reminders and escalation for every province, plan, unit and period.",
+        routers=[routes.router],
     )
+    app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    return app

@@ -12,6 +12,7 @@ import asyncio
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -29,6 +30,7 @@ from tenacity import (
 )
 
 from baocao_shared.events.envelope import CloudEvent
+from baocao_shared.events.registry import parse_data
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.faults import fault_point
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
@@ -36,6 +38,16 @@ from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+
+
+def typed_handler(use_case: Callable[[AsyncSession, Any], Awaitable[None]]) -> Handler:
+    """Adapt a use case that takes the event's typed data into a consumer handler."""
+
+    async def handle(session: AsyncSession, event: CloudEvent) -> None:
+        await use_case(session, parse_data(event))
+
+    handle.__name__ = getattr(use_case, "__name__", "handle")
+    return handle
 
 
 class PoisonRecord(Exception):

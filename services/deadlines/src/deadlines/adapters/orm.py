@@ -1,4 +1,21 @@
-"""Tables of the deadlines database."""
+"""Tables of the deadlines database: the catalogue it follows, obligations, periods and the schedule."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
@@ -6,3 +23,94 @@ from baocao_shared.messaging.tables import inbox_table, outbox_table
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
+provinces = Table(
+    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
+)
+units = Table(
+    "units",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "code"),
+)
+plans = Table(
+    "plans",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    Column("changed", Boolean, nullable=False, server_default=text("true")),
+    PrimaryKeyConstraint("province", "id"),
+)
+
+# One row per plan period the scheduler has opened; its lock serialises work on that period.
+periods = Table(
+    "periods",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("closed_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("province", "plan_id", "period"),
+)
+
+# What a unit owes for one period (nghĩa vụ báo cáo), and what has arrived. A submission may
+# arrive before the period is opened here (topics are not ordered together): then due_at waits.
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("due_at", DateTime(timezone=True)),
+    Column("expected", Boolean, nullable=False, server_default=text("false")),
+    Column("first_submitted_at", DateTime(timezone=True)),
+    Column("submission_id", Uuid),
+    Column("last_version", Integer, nullable=False, server_default=text("0")),
+    Column("last_received_at", DateTime(timezone=True)),
+    Column("amended_after_due", Boolean, nullable=False, server_default=text("false")),
+    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
+)
+
+# Period-level schedule: each row fires once, fanning out to the obligations that qualify then.
+scheduled_items = Table(
+    "scheduled_items",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("day_offset", Integer, nullable=False),
+    Column("fire_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(12), nullable=False, server_default="pending"),
+    Column("fired_at", DateTime(timezone=True)),
+    UniqueConstraint("province", "plan_id", "period", "kind", "sequence", name="uq_scheduled_items_slot"),
+    Index("ix_scheduled_items_due", "fire_at", postgresql_where=text("state = 'pending'")),
+)
+
+# Each (obligation, kind, sequence) is noticed at most once: the insert decides, in the same
+# transaction as the outbox row.
+notices = Table(
+    "notices",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("fired_at", DateTime(timezone=True), nullable=False),
+    Column("requested_by", String(80)),
+    Column("message", Text),
+    PrimaryKeyConstraint("province", "plan_id", "period", "unit", "kind", "sequence"),
+)

@@ -1,0 +1,23 @@
+"""Who reacts to what: the one map from event type to use case, for the `deadlines` consumer group."""
+
+from __future__ import annotations
+
+from baocao_shared.events import topics
+from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
+from baocao_shared.messaging.consumer import typed_handler
+from baocao_shared.runtime import ConsumerSpec
+from deadlines.handlers import catalog, submissions
+
+GROUP = "deadlines"
+
+
+HANDLERS = {
+    PROVINCE_UPSERTED.type: typed_handler(catalog.province_upserted),
+    UNIT_UPSERTED.type: typed_handler(catalog.unit_upserted),
+    PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted),
+    SUBMISSION_RECEIVED.type: typed_handler(submissions.submission_recorded),
+    SUBMISSION_AMENDED.type: typed_handler(submissions.submission_recorded),
+}
+
+CONSUMER = ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.SUBMISSIONS], handlers=HANDLERS)

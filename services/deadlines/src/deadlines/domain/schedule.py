@@ -1,0 +1,64 @@
+"""When each notice fires (DOMAIN.md, "Reminders and escalation"), as pure functions.
+
+The "last day" is the local date of the last instant before due_at (the 15th for plan 467).
+Every notice fires at the plan's send time on a day counted from the last day: reminders on
+-3, -1 and 0, overdue notices on +1, +3 and +5, the escalation digest on +1, the close on +10.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from baocao_shared.calendar import Period, due_at, due_date
+from baocao_shared.events.catalog import CalendarV1, NoticeScheduleV1
+
+UNIT_KINDS = ("reminder", "overdue")
+PERIOD_KINDS = ("escalation", "close")
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # reminder | overdue | escalation | close
+    sequence: int
+    day_offset: int
+    fire_at: datetime  # UTC
+
+
+def last_day(period: Period, calendar: CalendarV1) -> date:
+    """The local date of the last instant before due_at."""
+    return due_date(period, calendar) - timedelta(days=1)
+
+
+def fire_instant(day: date, at: str, timezone: str) -> datetime:
+    hours, minutes = (int(x) for x in at.split(":"))
+    return datetime.combine(day, time(hours, minutes), ZoneInfo(timezone)).astimezone(UTC)
+
+
+def _notices(kind: str, schedule: NoticeScheduleV1, last: date, timezone: str) -> list[Notice]:
+    return [
+        Notice(kind, sequence, offset, fire_instant(last + timedelta(days=offset), schedule.at, timezone))
+        for sequence, offset in enumerate(sorted(schedule.days))
+    ]
+
+
+def unit_notices(period: Period, calendar: CalendarV1, timezone: str) -> list[Notice]:
+    """Reminders and overdue notices of one obligation, in firing order."""
+    last = last_day(period, calendar)
+    found = _notices("reminder", calendar.reminders, last, timezone) + _notices(
+        "overdue", calendar.overdue, last, timezone
+    )
+    return sorted(found, key=lambda n: n.fire_at)
+
+
+def period_notices(period: Period, calendar: CalendarV1, timezone: str) -> list[Notice]:
+    """The escalation digest(s) and the close of one plan's period."""
+    last = last_day(period, calendar)
+    return _notices("escalation", calendar.escalation, last, timezone) + _notices(
+        "close", calendar.close, last, timezone
+    )
+
+
+def deadline(period: Period, calendar: CalendarV1, timezone: str) -> datetime:
+    return due_at(period, calendar, timezone)

@@ -1,0 +1,45 @@
+"""Timeliness of one obligation and the figures of a period (in the style of DHIS2's reporting rate).
+
+- pending: the deadline has not passed and nothing has arrived;
+- on_time: the first accepted submission arrived before due_at;
+- late: it arrived at or after due_at;
+- missing: the deadline has passed and nothing has arrived (final once the period closes).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+
+STATUSES = ("on_time", "late", "missing", "pending")
+
+
+def classify(*, due_at: datetime, first_submitted_at: datetime | None, now: datetime) -> str:
+    if first_submitted_at is not None:
+        return "on_time" if first_submitted_at < due_at else "late"
+    return "missing" if now >= due_at else "pending"
+
+
+def late_by_s(*, due_at: datetime, first_submitted_at: datetime | None) -> int | None:
+    """Seconds past the deadline of a late submission; None when on time or absent."""
+    if first_submitted_at is None or first_submitted_at < due_at:
+        return None
+    return int((first_submitted_at - due_at).total_seconds())
+
+
+def counts_after_close(*, submitted_at: datetime | None, closed_at: datetime | None) -> bool:
+    """A submission counts for timeliness unless it came after the period closed."""
+    return submitted_at is not None and (closed_at is None or submitted_at < closed_at)
+
+
+def summarize(statuses: Iterable[str]) -> dict[str, float | int]:
+    counts = Counter(statuses)
+    expected = sum(counts.values())
+    reported = counts["on_time"] + counts["late"]
+    return {
+        "expected": expected,
+        **{status: counts[status] for status in STATUSES},
+        "reporting_rate": round(reported / expected, 4) if expected else 0.0,
+        "on_time_rate": round(counts["on_time"] / expected, 4) if expected else 0.0,
+    }

@@ -1,0 +1,142 @@
+"""Open periods: one obligation per active unit of the plan, and the period's schedule rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, literal, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.calendar import Period, cutoff_window, local_date, period_containing
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from deadlines.adapters import orm
+from deadlines.domain.schedule import deadline, period_notices, unit_notices
+
+
+def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
+    """The plan's current period, and the one before it while that one can still close."""
+    current = period_containing(local_date(now, timezone), plan.calendar)
+    window_start, _ = cutoff_window(current, plan.calendar)
+    previous = period_containing(window_start - timedelta(days=1), plan.calendar)
+    found = []
+    for period in (previous, current):
+        if period.code < plan.first_period or (plan.last_period and period.code > plan.last_period):
+            continue
+        closes = max(n.fire_at for n in period_notices(period, plan.calendar, timezone) if n.kind == "close")
+        if closes > now:
+            found.append(period)
+    return found
+
+
+async def open_due_periods(session: AsyncSession, *, now: datetime) -> list[tuple[str, str, str]]:
+    """Open every candidate period not yet opened, and re-check plans whose catalogue changed."""
+    opened = []
+    rows = await session.execute(
+        select(orm.plans.c.doc, orm.plans.c.changed, orm.provinces.c.doc.label("province_doc"))
+        .join(orm.provinces, orm.provinces.c.code == orm.plans.c.province)
+        .where(orm.plans.c.active)
+    )
+    for row in rows:
+        plan, province = PlanV1.model_validate(row.doc), ProvinceV1.model_validate(row.province_doc)
+        for period in candidate_periods(plan, province.timezone, now):
+            if row.changed or not await _is_open(session, plan, period):
+                await ensure_period(session, plan, province, period, now=now)
+                opened.append((plan.province, plan.id, period.code))
+        if row.changed:
+            await session.execute(
+                update(orm.plans)
+                .where(orm.plans.c.province == plan.province, orm.plans.c.id == plan.id)
+                .values(changed=False)
+            )
+    return opened
+
+
+async def _is_open(session: AsyncSession, plan: PlanV1, period: Period) -> bool:
+    p = orm.periods.c
+    return bool(
+        await session.scalar(
+            select(exists().where(and_(p.province == plan.province, p.plan_id == plan.id, p.period == period.code)))
+        )
+    )
+
+
+async def ensure_period(
+    session: AsyncSession, plan: PlanV1, province: ProvinceV1, period: Period, *, now: datetime
+) -> None:
+    """Idempotent: the period row, an obligation per active unit of the plan, and the schedule."""
+    due = deadline(period, plan.calendar, province.timezone)
+    await session.execute(
+        insert(orm.periods)
+        .values(
+            province=plan.province,
+            plan_id=plan.id,
+            period=period.code,
+            due_at=due,
+            opened_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    await _ensure_obligations(session, plan, period, due)
+    await _ensure_schedule(session, plan, province, period, now)
+
+
+async def _ensure_obligations(session: AsyncSession, plan: PlanV1, period: Period, due: datetime) -> None:
+    o, u = orm.obligations, orm.units
+    _, window_end = cutoff_window(period, plan.calendar)
+    owing = (
+        select(literal(plan.province), literal(plan.id), literal(period.code), u.c.code, literal(due), literal(True))
+        .where(u.c.province == plan.province, u.c.active, u.c.code.in_(plan.units))
+        .where((u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= window_end.isoformat()))
+    )
+    stmt = insert(o).from_select(["province", "plan_id", "period", "unit", "due_at", "expected"], owing)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "plan_id", "period", "unit"],
+            set_={
+                "due_at": stmt.excluded.due_at,
+                "expected": True,
+                "amended_after_due": o.c.amended_after_due
+                | ((o.c.last_version > 1) & (o.c.last_received_at >= stmt.excluded.due_at)),
+            },
+        )
+    )
+    # A unit retired, or dropped from the plan, while the period is open no longer owes it.
+    await session.execute(
+        update(o)
+        .where(
+            o.c.province == plan.province,
+            o.c.plan_id == plan.id,
+            o.c.period == period.code,
+            o.c.expected,
+            o.c.unit.not_in(
+                select(u.c.code).where(u.c.province == plan.province, u.c.active, u.c.code.in_(plan.units))
+            ),
+        )
+        .values(expected=False)
+    )
+
+
+async def _ensure_schedule(
+    session: AsyncSession, plan: PlanV1, province: ProvinceV1, period: Period, now: datetime
+) -> None:
+    """One row per (kind, sequence). A notice already in the past when the period opens is skipped, not sent
+    late; the close always fires."""
+    rows = []
+    notices = {(n.kind, n.sequence): n for n in unit_notices(period, plan.calendar, province.timezone)}
+    notices |= {(n.kind, n.sequence): n for n in period_notices(period, plan.calendar, province.timezone)}
+    for notice in notices.values():
+        stale = notice.kind != "close" and notice.fire_at < now - timedelta(minutes=1)
+        rows.append(
+            {
+                "province": plan.province,
+                "plan_id": plan.id,
+                "period": period.code,
+                "kind": notice.kind,
+                "sequence": notice.sequence,
+                "day_offset": notice.day_offset,
+                "fire_at": notice.fire_at,
+                "state": "skipped" if stale else "pending",
+            }
+        )
+    await session.execute(insert(orm.scheduled_items).values(rows).on_conflict_do_nothing())
