@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .paths import DEPLOY_DIR, REPO_ROOT
-from .settings import SERVICES, StackSettings
+from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
 PROVINCES_DIR = DEPLOY_DIR / "provinces"
 DEFAULT_DEMO_PASSWORD = "baocao-demo"  # intake's default for BAOCAO_DEMO_PASSWORD
@@ -112,6 +112,12 @@ def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], N
         console.print(f"  created {len(created)} account(s): {counts}")
     else:
         console.print("  nothing changed (every demo account exists)")
+    step("demo: past months of reports, so that no page starts empty")
+    for code in _province_codes(files):
+        for line in _intake_admin(
+            settings, "demo", "history", "--province", code, "--periods", DEMO_HISTORY_PERIODS
+        ).splitlines():
+            console.print(f"  {escape(line)}")
     operators, reporters = asyncio.run(_demo_usernames(settings.database_url("intake", driver="postgresql")))
     return DemoOutcome(
         seeded=True,
@@ -136,6 +142,11 @@ async def _demo_usernames(url: str) -> tuple[list[str], list[str]]:
         [row["username"] for row in rows if row["role"] == "province_operator"],
         [row["username"] for row in rows if row["role"] == "reporter"],
     )
+
+
+def _province_codes(files: Sequence[str]) -> list[str]:
+    """Province codes of the loaded files, from their names (`30-hai-duong.yaml` -> 30)."""
+    return sorted({Path(name).name.split("-", 1)[0] for name in files})
 
 
 def _examples(reporters: Sequence[str]) -> list[str]:

@@ -26,6 +26,7 @@ PASSTHROUGH = (
 # With BAOCAO_CLOCK=simulated, deadlines ticks every 0.1 real seconds: 2.4 simulated hours at
 # BAOCAO_CLOCK_SPEED=86400 (a day per second), where its default of 1 s would skip a whole day.
 SIMULATED_SCHEDULER_TICK_S = "0.1"
+DEMO_HISTORY_PERIODS = "2"
 
 
 class SettingsError(ValueError):
@@ -116,6 +117,9 @@ class StackSettings:
         extra = {}
         if name == "deadlines" and self.passthrough.get("BAOCAO_CLOCK") == "simulated":
             extra["BAOCAO_SCHEDULER_TICK_S"] = SIMULATED_SCHEDULER_TICK_S
+        if name == "deadlines":
+            # The demo's past months (intake's `demo history`) show on the dashboard as closed periods.
+            extra["BAOCAO_BACKFILL_PERIODS"] = DEMO_HISTORY_PERIODS
         return {
             "BAOCAO_HOME": str(self.home),  # intake keeps its development signing key in $BAOCAO_HOME/keys
             "BAOCAO_HTTP_HOST": "127.0.0.1",

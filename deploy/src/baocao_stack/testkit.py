@@ -75,3 +75,32 @@ async def new_topic(bootstrap: str, *, partitions: int = 1, prefix: str = "test"
     finally:
         await admin.close()
     return name
+
+
+class TokenMint:
+    """Signs test tokens the way intake does (EdDSA, iss/aud/exp), for services that only verify them."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        self._key = Ed25519PrivateKey.generate()
+
+    def verifier(self):
+        from baocao_shared.auth import JwtVerifier
+
+        return JwtVerifier.from_public_key(self._key.public_key())
+
+    def token(self, role: str, province: str | None = None, unit: str | None = None, *, ttl_s: int = 3600) -> str:
+        import jwt
+
+        from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER, Principal, Role
+
+        subject = "-".join(filter(None, ["test", role, province, unit]))
+        claims = Principal(subject=subject, role=Role(role), province=province, unit=unit).claims()
+        now = int(time.time())
+        return jwt.encode(
+            {**claims, "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + ttl_s}, self._key, algorithm=ALGORITHM
+        )
+
+    def headers(self, role: str, province: str | None = None, unit: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, province, unit)}"}

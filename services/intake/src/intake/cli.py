@@ -19,8 +19,21 @@ from intake.main import MIGRATIONS
 app = typer.Typer(help="Baocao intake administration.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Province files: the catalogue of provinces, units and plans.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data (refused when BAOCAO_ENV=production).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(demo_app, name="demo")
+
+
+def _run(coro):
+    """Run an async command; a rule's refusal is a one-line message and exit status 2, not a traceback."""
+    from baocao_shared.errors import DomainError
+
+    try:
+        return asyncio.run(coro)
+    except DomainError as err:
+        typer.echo(f"refused: {err.message}", err=True)
+        raise typer.Exit(2) from None
 
 
 def _parse(path: Path):
@@ -69,7 +82,7 @@ def load(files: list[Path], actor: str = "cli") -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
+    _run(run())
 
 
 @catalog_app.command("generate")
@@ -105,9 +118,47 @@ def seed_demo(as_json: bool = False) -> None:
         finally:
             await engine.dispose()
 
-    created = asyncio.run(run())
+    created = _run(run())
     if as_json:
         typer.echo(json.dumps([list(map(str, row)) for row in created], ensure_ascii=False))
     else:
         for row in created:
             typer.echo("  ".join(str(x) for x in row if x))
+
+
+@demo_app.command("history")
+def demo_history(
+    province: Annotated[str, typer.Option(help="Province code")] = "30",
+    periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 2,
+    seed: int = 467,
+) -> None:
+    """Past months of plausible reports through the real submission rules, so pages are not empty."""
+
+    async def run() -> list:
+        from intake.handlers.demo import seed_history
+
+        settings = Settings()
+        await upgrade_database(MIGRATIONS, settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await seed_history(
+                    session,
+                    province=province,
+                    periods=periods,
+                    now=settings.build_clock().now(),
+                    env=settings.env,
+                    seed=seed,
+                )
+        finally:
+            await engine.dispose()
+
+    for row in _run(run()):
+        typer.echo(
+            f"{row['plan_id']} {row['period']}: {row['on_time']} on time, {row['late']} late, "
+            f"{row['missing']} missing, {row['amended']} amended, {row['existing']} already there"
+        )
+
+
+if __name__ == "__main__":
+    app()

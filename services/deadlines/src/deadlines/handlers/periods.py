@@ -14,22 +14,24 @@ from deadlines.adapters import orm
 from deadlines.domain.schedule import deadline, period_notices, unit_notices
 
 
-def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
-    """The plan's current period, and the one before it while that one can still close."""
-    current = period_containing(local_date(now, timezone), plan.calendar)
-    window_start, _ = cutoff_window(current, plan.calendar)
-    previous = period_containing(window_start - timedelta(days=1), plan.calendar)
+def candidate_periods(plan: PlanV1, timezone: str, now: datetime, *, backfill: int = 0) -> list[Period]:
+    """The plan's current period and the ones before it that can still close; with `backfill`, also
+    that many past periods even if closed (their past notices are skipped, their close fires at once)."""
+    periods = [period_containing(local_date(now, timezone), plan.calendar)]
+    for _ in range(max(backfill, 1)):
+        window_start, _ = cutoff_window(periods[0], plan.calendar)
+        periods.insert(0, period_containing(window_start - timedelta(days=1), plan.calendar))
     found = []
-    for period in (previous, current):
+    for index, period in enumerate(periods):
         if period.code < plan.first_period or (plan.last_period and period.code > plan.last_period):
             continue
         closes = max(n.fire_at for n in period_notices(period, plan.calendar, timezone) if n.kind == "close")
-        if closes > now:
+        if closes > now or index >= len(periods) - 1 - backfill:
             found.append(period)
     return found
 
 
-async def open_due_periods(session: AsyncSession, *, now: datetime) -> list[tuple[str, str, str]]:
+async def open_due_periods(session: AsyncSession, *, now: datetime, backfill: int = 0) -> list[tuple[str, str, str]]:
     """Open every candidate period not yet opened, and re-check plans whose catalogue changed."""
     opened = []
     rows = await session.execute(
@@ -39,7 +41,7 @@ async def open_due_periods(session: AsyncSession, *, now: datetime) -> list[tupl
     )
     for row in rows:
         plan, province = PlanV1.model_validate(row.doc), ProvinceV1.model_validate(row.province_doc)
-        for period in candidate_periods(plan, province.timezone, now):
+        for period in candidate_periods(plan, province.timezone, now, backfill=backfill):
             if row.changed or not await _is_open(session, plan, period):
                 await ensure_period(session, plan, province, period, now=now)
                 opened.append((plan.province, plan.id, period.code))

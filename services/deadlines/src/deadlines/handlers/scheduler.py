@@ -34,10 +34,10 @@ SOURCE = "/baocao/deadlines"
 KIND_ORDER = {"reminder": 0, "overdue": 1, "escalation": 2, "close": 3}
 
 
-async def tick(sessionmaker: async_sessionmaker, *, now: datetime, max_periods: int = 100) -> int:
+async def tick(sessionmaker: async_sessionmaker, *, now: datetime, max_periods: int = 100, backfill: int = 0) -> int:
     """Open what is due to open, then fire what is due to fire; returns how many rows fired."""
     async with sessionmaker() as session, session.begin():
-        await open_due_periods(session, now=now)
+        await open_due_periods(session, now=now, backfill=backfill)
     fired = 0
     s, p = orm.scheduled_items.c, orm.periods.c
     async with sessionmaker() as session:
