@@ -25,9 +25,7 @@ def intake_catalog():
 
 
 async def test_two_past_months_with_on_time_late_missing_and_amended_reports(intake):
-    now = parse_period("2019-08").year and due_at(
-        parse_period("2019-08"), HAI_DUONG.plans[0].calendar, "Asia/Ho_Chi_Minh"
-    )
+    now = due_at(parse_period("2019-08"), HAI_DUONG.plans[0].calendar, "Asia/Ho_Chi_Minh")
     async with intake.transaction() as db:
         outcome = await seed_history(db, province="30", periods=2, now=now, env="test")
     assert [row["period"] for row in outcome] == ["2019-07", "2019-08"]  # due on 16/08 00:00: that one counts
