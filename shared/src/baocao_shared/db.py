@@ -20,7 +20,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-MIGRATION_LOCK_ID = 7_467_2019  # any constant; serialises concurrent start-ups of one service
+MIGRATION_LOCK_ID = 0x6261_6F63  # "baoc": any constant; serialises concurrent start-ups of one service
 
 
 def new_metadata() -> MetaData:

@@ -130,7 +130,7 @@ def seed_demo(as_json: bool = False) -> None:
 def demo_history(
     province: Annotated[str, typer.Option(help="Province code")] = "30",
     periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 2,
-    seed: int = 467,
+    seed: int = 1,
 ) -> None:
     """Past months of plausible reports through the real submission rules, so pages are not empty."""
 
