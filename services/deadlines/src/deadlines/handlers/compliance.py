@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.errors import NotFound, Unprocessable
 from baocao_shared.events import make_event, topics
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.deadlines import NUDGE_REQUESTED, UnitNoticeV1
 from baocao_shared.messaging.outbox import enqueue
 from deadlines.adapters import orm
-from deadlines.handlers.views import period_views
+from deadlines.handlers.views import period_views, to_view
 
 SOURCE = "/baocao/deadlines"
 
@@ -85,6 +86,53 @@ async def recent_periods(session: AsyncSession, *, province: str, plan_id: str, 
         .limit(count)
     )
     return sorted(r.period for r in rows)
+
+
+async def unit_history(
+    session: AsyncSession, *, province: str, plan_id: str, periods: list[str], now: datetime
+) -> dict[str, dict[str, str]]:
+    """Each unit's status in each of `periods`, in one query: {unit: {period: status}}; a period the unit
+    did not owe is absent."""
+    o, p = orm.obligations, orm.periods
+    rows = await session.execute(
+        select(o, o.c.unit.label("unit_name"), p.c.closed_at)
+        .join(p, (p.c.province == o.c.province) & (p.c.plan_id == o.c.plan_id) & (p.c.period == o.c.period))
+        .where(
+            o.c.province == province,
+            o.c.plan_id == plan_id,
+            o.c.period.in_(periods),
+            o.c.expected,
+            o.c.due_at.is_not(None),
+        )
+    )
+    history: dict[str, dict[str, str]] = {}
+    for row in rows:
+        history.setdefault(row.unit, {})[row.period] = to_view(row, closed_at=row.closed_at, now=now).status
+    return history
+
+
+async def opened_periods(session: AsyncSession, *, province: str, plan_id: str) -> list[Any]:
+    """The plan's periods opened here (period, due_at, closed_at), newest first."""
+    p = orm.periods.c
+    rows = await session.execute(
+        select(p.period, p.due_at, p.closed_at)
+        .where(p.province == province, p.plan_id == plan_id)
+        .order_by(p.period.desc())
+    )
+    return list(rows)
+
+
+async def known_provinces(session: AsyncSession) -> list[ProvinceV1]:
+    """The provinces of the catalogue (tỉnh), by code."""
+    docs = await session.scalars(select(orm.provinces.c.doc).order_by(orm.provinces.c.code))
+    return [ProvinceV1.model_validate(doc) for doc in docs]
+
+
+async def active_plans(session: AsyncSession, province: str) -> list[PlanV1]:
+    """The province's active plans (kế hoạch), by id."""
+    pl = orm.plans.c
+    docs = await session.scalars(select(pl.doc).where(pl.province == province, pl.active).order_by(pl.id))
+    return [PlanV1.model_validate(doc) for doc in docs]
 
 
 async def nudge(
