@@ -11,6 +11,7 @@ from deadlines.api import routes
 from deadlines.config import Settings
 from deadlines.consumers import CONSUMER
 from deadlines.scheduler import run_scheduler
+from deadlines.web.routes import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -31,4 +32,5 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         routers=[routes.router],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    install_web_pages(app)  # the staff office's compliance dashboard, /static and the error pages
     return app

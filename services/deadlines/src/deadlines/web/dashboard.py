@@ -1,0 +1,157 @@
+"""The compliance dashboard of one period (tiến độ báo cáo): what the page shows, in Vietnamese.
+
+Reads only through the compliance use cases; this module turns their answers into labels, local
+times and table rows, and holds no timeliness rule of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.web import local_time
+from deadlines.handlers import compliance as use_cases
+
+HISTORY_PERIODS = 6
+
+# status -> (label, badge class of baocao.css, a symbol so that colour is not the only cue)
+STATUSES = {
+    "on_time": ("Đúng hạn", "done", "✓"),
+    "late": ("Muộn", "locked", "!"),
+    "missing": ("Chưa nộp", "overdue", "✗"),
+    "pending": ("Chưa đến hạn", "open", "…"),
+    None: ("Không phải báo cáo", "none", "–"),
+}
+
+
+@dataclass(frozen=True)
+class Badge:
+    period: str
+    status: str | None
+    label: str
+    css: str
+    symbol: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: str
+    name: str
+    badge: Badge
+    first_submitted: str
+    late: str
+    amended_after_due: bool
+    history: list[Badge]
+
+    @property
+    def submitted(self) -> bool:
+        return self.badge.status in ("on_time", "late")
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    province: ProvinceV1
+    plan: PlanV1
+    period: str
+    periods: list[str]  # opened, newest first
+    deadline: str
+    closed_at: str
+    figures: list[Figure]
+    rows: list[UnitRow]
+    history_periods: list[str]
+
+    @property
+    def nudgeable(self) -> list[UnitRow]:
+        return [row for row in self.rows if not row.submitted]
+
+    @property
+    def legend(self) -> list[Badge]:
+        return [badge("", status) for status in ("on_time", "late", "missing", "pending")]
+
+
+def badge(period: str, status: str | None) -> Badge:
+    label, css, symbol = STATUSES[status]
+    return Badge(period, status, label, css, symbol)
+
+
+def late_text(seconds: int | None) -> str:
+    """How late a first submission came: 'muộn 1 ngày 9 giờ 30 phút'; empty when not late."""
+    if seconds is None:
+        return ""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    parts = [f"{n} {word}" for n, word in ((days, "ngày"), (hours, "giờ"), (rest // 60, "phút")) if n]
+    return "muộn " + " ".join(parts) if parts else "muộn dưới 1 phút"
+
+
+def percent(rate: float) -> str:
+    """A rate as a Vietnamese percentage with one decimal: 0.6667 -> '66,7%'."""
+    return f"{rate * 100:.1f}".replace(".", ",") + "%"
+
+
+def deadline_text(due_at: datetime, timezone: str) -> str:
+    return f"trước {local_time(due_at, timezone, '%H:%M')} ngày {local_time(due_at, timezone, '%d/%m/%Y')}"
+
+
+def default_period(periods: list[Any], now: datetime) -> str | None:
+    """The newest opened period already due, else the newest opened one (periods come newest first)."""
+    due = [p.period for p in periods if p.due_at <= now]
+    return due[0] if due else (periods[0].period if periods else None)
+
+
+def summary_figures(summary: dict[str, Any]) -> list[Figure]:
+    return [
+        Figure("Số đơn vị phải báo cáo", str(summary["expected"])),
+        Figure("Đúng hạn", str(summary["on_time"]), "done"),
+        Figure("Muộn", str(summary["late"]), "locked"),
+        Figure("Chưa nộp (quá hạn)", str(summary["missing"]), "overdue"),
+        Figure("Chưa đến hạn", str(summary["pending"]), "open"),
+        Figure("Tỷ lệ báo cáo", percent(summary["reporting_rate"])),
+        Figure("Tỷ lệ đúng hạn", percent(summary["on_time_rate"])),
+    ]
+
+
+async def load_dashboard(
+    db: AsyncSession, *, province: ProvinceV1, plan: PlanV1, period: str, periods: list[str], now: datetime
+) -> Dashboard:
+    """The period's figures and units, each unit with its status in the last opened periods."""
+    found = await use_cases.compliance(db, province=province.code, plan_id=plan.id, period=period, now=now)
+    recent = await use_cases.recent_periods(
+        db, province=province.code, plan_id=plan.id, before=period, count=HISTORY_PERIODS
+    )
+    history = await use_cases.unit_history(db, province=province.code, plan_id=plan.id, periods=recent, now=now)
+    tz = province.timezone
+    rows = [
+        UnitRow(
+            unit=u["unit"],
+            name=u["unit_name"],
+            badge=badge(period, u["status"]),
+            first_submitted=local_time(u["first_submitted_at"], tz),
+            late=late_text(u["late_by_s"]),
+            amended_after_due=u["amended_after_due"],
+            history=[badge(p, history.get(u["unit"], {}).get(p)) for p in recent],
+        )
+        for u in found["units"]
+    ]
+    return Dashboard(
+        province=province,
+        plan=plan,
+        period=period,
+        periods=periods,
+        deadline=deadline_text(found["due_at"], tz),
+        closed_at=local_time(found["closed_at"], tz),
+        figures=summary_figures(found["summary"]),
+        rows=rows,
+        history_periods=recent,
+    )
