@@ -163,16 +163,7 @@ async def post_nudge(request: Request, form: CsrfForm, principal: PagePrincipal,
         ) from None
     try:
         async with db.begin():
-            result = await use_cases.nudge(
-                db,
-                province=body.province,
-                plan_id=body.plan_id,
-                period=body.period,
-                units=body.units,
-                requested_by=principal.subject,
-                message=body.message,
-                now=now,
-            )
+            result = await use_cases.nudge(db, **body.model_dump(), requested_by=principal.subject, now=now)
     except (NotFound, Unprocessable):
         raise PageError(
             422,
