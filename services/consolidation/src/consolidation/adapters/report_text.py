@@ -1,0 +1,248 @@
+"""What the consolidated report says, word for word: one source for the Word document and the web page.
+
+`report_text(report, issued_on=...)` lays a ConsolidatedReportV1 out as the lines of a Decree 30/2020/NĐ-CP
+report (header, title, sections I–IV, recipients, signer, appendix of the units' figures). The Word
+renderer (`docx_report`) and the page (`web/report_view`) only typeset these lines, so both show the same
+numbers and the same names. Pure: no I/O, no markup (each renderer escapes or stores text as text).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from baocao_shared.events.reports import ConsolidatedReportV1, DisciplineV1, ExcerptV1, IndicatorTotalV1, LateUnitV1
+
+TIMEZONE = "Asia/Ho_Chi_Minh"  # the report carries no timezone; Việt Nam has one (UTC+7)
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+DOC_TYPE = "BÁO CÁO"
+DRAFT_MARK = "DỰ THẢO"
+SECTION_I = "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM"
+SECTION_II = "II. TÌNH HÌNH CHẤP HÀNH CHẾ ĐỘ BÁO CÁO"
+CLOSING_DEFAULTS = {"difficulties": "Khó khăn, vướng mắc, đề xuất, kiến nghị", "next_month": "Phương hướng tháng tới"}
+NOTHING_REPORTED = "Chưa có đơn vị nào báo cáo nội dung này."
+RECIPIENTS_LABEL = "Nơi nhận:"
+APPENDIX_LABEL = "Phụ lục"
+APPENDIX_TITLE = "Số liệu của các đơn vị"
+TOTAL_ROW = "TỔNG CỘNG"
+MISSING_VALUE = "-"
+NUMBER_BLANK = "\u00a0" * 6  # the clerk writes the number in by hand when the report is issued
+
+
+def vn_number(n: int) -> str:
+    """1250 → "1.250" (Vietnamese thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
+def vn_percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}".replace(".", ",") + "%"
+
+
+def period_parts(period: str) -> tuple[str, str]:
+    """("06", "2019") for "2019-06"; a longer period keeps its suffix ("Q2", "2019")."""
+    year, _, rest = period.partition("-")
+    return rest, year
+
+
+def summary_title(report: ConsolidatedReportV1) -> str:
+    """The trích yếu: the plan's title with {month} and {year} filled in (a no-op when already filled)."""
+    month, year = period_parts(report.period)
+    return report.title.replace("{month}", month).replace("{year}", year).replace("{period}", report.period)
+
+
+def number_line(number_code: str) -> str:
+    """'Số:      /BC-BCĐNQ': the number stays blank, the clerk fills it in when the report is issued."""
+    return f"Số:{NUMBER_BLANK}/{number_code}"
+
+
+def date_words(day: date) -> str:
+    """'ngày 18 tháng 6 năm 2019'; days below 10 and months 1, 2 get a leading zero (Decree 30)."""
+    mm = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"ngày {day.day:02d} tháng {mm} năm {day.year}"
+
+
+def date_line(place_name: str, day: date) -> str:
+    """'Hải Dương, ngày 18 tháng 6 năm 2019'."""
+    return f"{place_name}, {date_words(day)}"
+
+
+def indicator_line(indicator: IndicatorTotalV1) -> str:
+    unit = f" {indicator.unit}" if indicator.unit else ""
+    return f"– {indicator.label}: {vn_number(indicator.total)}{unit}."
+
+
+def _delay(seconds: int | None) -> str:
+    if not seconds or seconds <= 0:
+        return ""
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    parts = [f"{days} ngày"] if days else []
+    if hours:
+        parts.append(f"{hours} giờ")
+    if not parts:
+        parts.append(f"{max(1, rest // 60)} phút")
+    return f" (muộn {' '.join(parts)})"
+
+
+def _names(units: list[LateUnitV1], *, delay: bool = False) -> str:
+    return "; ".join(u.unit_name + (_delay(u.late_by_s) if delay else "") for u in units)
+
+
+def local_moment(instant: datetime | None, fmt: str = "%d/%m/%Y %H:%M") -> str:
+    return instant.astimezone(ZoneInfo(TIMEZONE)).strftime(fmt) if instant else ""
+
+
+def discipline_lines(d: DisciplineV1) -> list[str]:
+    """Section II: the deadline, the counts and rates, then the late and the missing units by name."""
+    lines = []
+    if d.due_at:
+        due = f"trước {local_moment(d.due_at, '%H:%M')} ngày {local_moment(d.due_at, '%d/%m/%Y')}"
+        lines.append(f"Hạn gửi báo cáo của các đơn vị: {due}.")
+    counts = (
+        f"Tổng số đơn vị phải gửi báo cáo: {vn_number(d.expected)}; gửi đúng hạn: {vn_number(d.on_time)}; "
+        f"gửi muộn: {vn_number(d.late)}; chưa gửi: {vn_number(d.missing)}"
+    )
+    if d.pending:
+        counts += f"; chưa đến hạn: {vn_number(d.pending)}"
+    lines.append(counts + ".")
+    if d.expected:
+        rate, on_time = vn_percent(d.on_time + d.late, d.expected), vn_percent(d.on_time, d.expected)
+        lines.append(f"Tỷ lệ gửi báo cáo: {rate}; tỷ lệ gửi đúng hạn: {on_time}.")
+    if d.late_units:
+        lines.append(f"– Các đơn vị gửi muộn ({vn_number(d.late)}): {_names(d.late_units, delay=True)}.")
+    elif d.late:
+        lines.append(f"– Có {vn_number(d.late)} đơn vị gửi muộn.")
+    if d.missing_units:
+        closed = " (đã hết thời hạn tiếp nhận)" if d.closed else ""
+        lines.append(f"– Các đơn vị chưa gửi báo cáo{closed} ({vn_number(d.missing)}): {_names(d.missing_units)}.")
+    elif d.missing:
+        lines.append(f"– Có {vn_number(d.missing)} đơn vị chưa gửi báo cáo.")
+    if not d.late and not d.missing and not d.pending and d.expected:
+        lines.append("– Tất cả các đơn vị đã gửi báo cáo đúng hạn.")
+    return lines
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """What one unit wrote, as paragraphs (its line breaks kept)."""
+
+    unit_name: str
+    paragraphs: list[str]
+
+
+@dataclass(frozen=True)
+class TaskText:
+    number: int
+    title: str
+    indicators: list[str]
+    excerpts: list[Excerpt]
+
+
+@dataclass(frozen=True)
+class Column:
+    task_number: int
+    code: str
+    label: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class Appendix:
+    """Units × indicators; `groups` are (task number, how many indicator columns) for a spanning header."""
+
+    columns: list[Column]
+    groups: list[tuple[int, int]]
+    rows: list[tuple[str, list[str]]]
+    total: list[str]
+
+
+@dataclass(frozen=True)
+class ReportText:
+    draft: bool
+    issuing_body: str
+    number_line: str
+    date_line: str
+    summary: str
+    intro: str
+    headings: tuple[str, str, str, str]
+    tasks: list[TaskText]
+    discipline: list[str]
+    difficulties: list[Excerpt]
+    next_month: list[Excerpt]
+    closing: str
+    recipients: list[str]
+    signer_position: list[str]
+    signer_name: str
+    appendix: Appendix
+    appendix_note: str
+    quoc_hieu: str = QUOC_HIEU
+    tieu_ngu: str = TIEU_NGU
+    doc_type: str = DOC_TYPE
+
+
+def _excerpts(items: list[ExcerptV1]) -> list[Excerpt]:
+    found = []
+    for item in items:
+        paragraphs = [p.strip() for p in item.text.replace("\r\n", "\n").split("\n") if p.strip()]
+        if paragraphs:
+            found.append(Excerpt(item.unit_name, paragraphs))
+    return found
+
+
+def appendix(report: ConsolidatedReportV1) -> Appendix:
+    columns = [Column(n, i.code, i.label, i.unit) for n, task in enumerate(report.tasks, 1) for i in task.indicators]
+    groups = [(n, len(task.indicators)) for n, task in enumerate(report.tasks, 1) if task.indicators]
+    rows = [
+        (u.unit_name, [vn_number(u.values[c.code]) if c.code in u.values else MISSING_VALUE for c in columns])
+        for u in report.units
+    ]
+    # The report's own totals: the same numbers as section I (they sum the same latest versions).
+    total = [vn_number(report.totals.get(c.code, 0)) for c in columns]
+    return Appendix(columns, groups, rows, total)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
+    labels = {**CLOSING_DEFAULTS, **report.closing_labels}
+    summary = summary_title(report)
+    number = number_line(report.number_code)
+    issued = date_line(report.place_name, issued_on)
+    count = len(report.units)
+    intro = (
+        f"Tổng hợp từ báo cáo của {vn_number(count)} đơn vị (số liệu chi tiết của từng đơn vị tại Phụ lục kèm theo)."
+        if count
+        else "Chưa có đơn vị nào gửi báo cáo trong kỳ."
+    )
+    tasks = [
+        TaskText(n, task.title, [indicator_line(i) for i in task.indicators], _excerpts(task.excerpts))
+        for n, task in enumerate(report.tasks, 1)
+    ]
+    return ReportText(
+        draft=report.status == "draft",
+        issuing_body=report.issuing_body.upper(),
+        number_line=number,
+        date_line=issued,
+        summary=summary,
+        intro=intro,
+        headings=(
+            SECTION_I,
+            SECTION_II,
+            f"III. {labels['difficulties'].upper()}",
+            f"IV. {labels['next_month'].upper()}",
+        ),
+        tasks=tasks,
+        discipline=discipline_lines(report.discipline),
+        difficulties=_excerpts(report.difficulties),
+        next_month=_excerpts(report.next_month),
+        closing=f"Trên đây là báo cáo {_lower_first(summary)}./.",
+        recipients=[f"- {r.strip()}" for r in report.recipients if r.strip()],
+        signer_position=[line.strip().upper() for line in report.signer_position.splitlines() if line.strip()],
+        signer_name=report.signer_name.strip(),
+        appendix=appendix(report),
+        appendix_note=f"(Kèm theo Báo cáo số{NUMBER_BLANK}/{report.number_code} {date_words(issued_on)})",
+    )
