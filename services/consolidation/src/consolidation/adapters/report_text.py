@@ -204,7 +204,8 @@ def appendix(report: ConsolidatedReportV1) -> Appendix:
 
 
 def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    """'Kết quả …' → 'kết quả …' inside a sentence; an acronym ('UBND …') keeps its capitals."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
