@@ -4,18 +4,24 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from baocao_shared.auth import JwtVerifier, intake_jwks_url
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from consolidation.adapters import orm
+from consolidation.api import routes
 from consolidation.config import Settings
+from consolidation.consumers import CONSUMER
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
-    return build_service_app(
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata, consumers=[CONSUMER])
+    app = build_service_app(
         runtime,
         title="Baocao consolidation",
         description="The province's consolidated monthly report: projection, approval, publishing, national roll-up.",
+        routers=[routes.router],
     )
+    app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    return app

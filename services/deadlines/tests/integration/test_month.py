@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
@@ -120,6 +120,17 @@ async def test_a_month_of_reminders_overdue_notices_escalation_and_close(two_ins
             await wait_until(known, timeout=30, what=f"the plan with units {units} to reach deadlines")
 
         await plan_lists(UNITS)
+
+        async def units_known():
+            async with apps[0].state.runtime.sessionmaker() as session:
+                found = await session.scalar(
+                    select(func.count())
+                    .select_from(orm.units)
+                    .where(orm.units.c.province == "30", orm.units.c.code.in_(UNITS), orm.units.c.active)
+                )
+            return found == len(UNITS)
+
+        await wait_until(units_known, timeout=30, what="the plan's units to reach deadlines")
 
         await at("2019-06-10T10:00:00+07:00")  # opens 2019-06
         assert sorted(await obligations(apps[0])) == sorted(UNITS)

@@ -11,6 +11,7 @@ from intake.api import catalog as catalog_api
 from intake.api import locks as locks_api
 from intake.api import submissions as submissions_api
 from intake.config import Settings
+from intake.consumers import CONSUMER
 from intake.handlers.accounts import Authenticator
 from intake.web.routes import install as install_web_pages
 
@@ -19,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata, consumers=[CONSUMER])
     authenticator = Authenticator.from_settings(settings)  # production without a key file stops here
     app = build_service_app(
         runtime,

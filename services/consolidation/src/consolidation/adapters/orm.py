@@ -1,4 +1,20 @@
-"""Tables of the consolidation database."""
+"""Tables of the consolidation database: the catalogue it follows, the latest unit reports, the
+obligations as deadlines sees them, and each consolidated report's workflow."""
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
@@ -6,3 +22,95 @@ from baocao_shared.messaging.tables import inbox_table, outbox_table
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+provinces = Table(
+    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
+)
+units = Table(
+    "units",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "code"),
+)
+plans = Table(
+    "plans",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "id"),
+)
+
+# The latest version of each unit's report for a period: a higher version wins, whatever the order.
+unit_reports = Table(
+    "unit_reports",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("submission_id", Uuid, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("first_received_at", DateTime(timezone=True), nullable=False),
+    Column("values", JSONB, nullable=False),
+    Column("narratives", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
+)
+
+# Timeliness as deadlines publishes it (obligation.updated, and period.closed for the final word).
+obligations = Table(
+    "obligations",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),
+    Column("late_by_s", Integer),
+    Column("final", Boolean, nullable=False),
+    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
+)
+period_closes = Table(
+    "period_closes",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("closed_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("province", "plan_id", "period"),
+)
+
+# The workflow of each consolidated report; `content` is the snapshot sent up when published.
+reports = Table(
+    "reports",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("status_reason", Text),
+    Column("approved_at", DateTime(timezone=True)),
+    Column("approved_by", String(80)),
+    Column("published_at", DateTime(timezone=True)),
+    Column("published_by", String(80)),
+    Column("content", JSONB),
+    PrimaryKeyConstraint("province", "plan_id", "period"),
+)
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("details", JSONB, nullable=False),
+    Index("ix_audit_log_subject", "subject"),
+)

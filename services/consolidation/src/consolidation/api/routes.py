@@ -1,0 +1,133 @@
+"""HTTP adapter of consolidation (v1 contract): the report as JSON and DOCX, its workflow, the national view."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.auth import Principal, Role, current_principal, require
+from baocao_shared.errors import Forbidden
+from baocao_shared.events.reports import ConsolidatedReportV1
+from consolidation.handlers import reports as use_cases
+
+router = APIRouter(tags=["consolidated report"])
+
+
+async def db_session(request: Request):
+    async with request.app.state.runtime.sessionmaker() as session:
+        yield session
+
+
+def now_of(request: Request) -> datetime:
+    return request.app.state.runtime.clock.now()
+
+
+Db = Annotated[AsyncSession, Depends(db_session)]
+Now = Annotated[datetime, Depends(now_of)]
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+PlanId = Annotated[str | None, Query(max_length=64, description="Needed only when the province has several plans")]
+Province = Annotated[str, Field(pattern=r"^\d{2}$")]
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$"
+
+
+class ReopenIn(BaseModel):
+    reason: str = Field(min_length=3, max_length=500, examples=["Đơn vị bổ sung số liệu theo yêu cầu"])
+
+
+def may_read(principal: Principal, province: str) -> None:
+    """Operators read their province; the national office and admins read all; units do not read reports here."""
+    if principal.role is Role.REPORTER or not principal.may_read_province(province):
+        raise Forbidden("The consolidated report is for the province's operators and the national office.")
+
+
+async def readable(db, principal, province, plan_id, period, now) -> ConsolidatedReportV1:
+    may_read(principal, province)
+    report = await use_cases.current(db, province=province, plan_id=plan_id, period=period, now=now)
+    if principal.role is Role.NATIONAL_OPERATOR and report.status != "published":
+        raise Forbidden("The national office sees a province's report once it is published.")
+    return report
+
+
+@router.get(
+    "/v1/reports/{province}/{period}.docx",
+    summary="The report as a Word document (Decree 30/2020 layout)",
+    response_class=Response,
+    responses={200: {"content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}},
+)
+async def report_docx(
+    province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+):
+    from consolidation.adapters.docx_report import render_docx
+
+    async with db.begin():
+        report = await readable(db, principal, province, plan_id, period, now)
+    issued = (report.published_at or now).date()
+    body = render_docx(report, issued_on=issued)
+    filename = f"bao-cao-{province}-{period}.docx"
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/v1/reports/{province}/{period}",
+    response_model=ConsolidatedReportV1,
+    summary="The consolidated report: totals, per-unit figures, narratives, discipline",
+)
+async def report_json(
+    province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+):
+    async with db.begin():
+        return await readable(db, principal, province, plan_id, period, now)
+
+
+@router.post(
+    "/v1/reports/{province}/{period}/approve",
+    response_model=ConsolidatedReportV1,
+    summary="Approve the draft (province operator)",
+)
+async def approve(province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None):
+    async with db.begin():
+        return await use_cases.approve(
+            db, principal=principal, province=province, plan_id=plan_id, period=period, now=now
+        )
+
+
+@router.post(
+    "/v1/reports/{province}/{period}/publish",
+    response_model=ConsolidatedReportV1,
+    summary="Publish the approved report upward; the period is locked (province operator)",
+)
+async def publish(province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None):
+    async with db.begin():
+        return await use_cases.publish(
+            db, principal=principal, province=province, plan_id=plan_id, period=period, now=now
+        )
+
+
+@router.post(
+    "/v1/reports/{province}/{period}/reopen",
+    response_model=ConsolidatedReportV1,
+    summary="Reopen a published period (admin, audited)",
+)
+async def reopen(province: str, period: str, body: ReopenIn, admin: Admin, db: Db, now: Now, plan_id: PlanId = None):
+    async with db.begin():
+        return await use_cases.reopen(
+            db, principal=admin, province=province, plan_id=plan_id, period=period, reason=body.reason, now=now
+        )
+
+
+@router.get("/v1/national/{period}", summary="Every province's status and the national totals")
+async def national(period: Annotated[str, Field(pattern=PERIOD)], principal: CurrentPrincipal, db: Db):
+    if principal.role not in (Role.NATIONAL_OPERATOR, Role.ADMIN):
+        raise Forbidden("The national roll-up is for the national office.")
+    async with db.begin():
+        return await use_cases.national(db, period=period)

@@ -1,0 +1,116 @@
+"""Keep the projection from the topics: catalogue, the latest unit reports, timeliness, and the
+report workflow's own events (so a rebuild from the topics restores approvals and publications)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared import catalog_replica as replica
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
+from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
+from baocao_shared.events.submissions import SubmissionV1
+from consolidation.adapters import orm
+from consolidation.handlers import reports
+
+
+async def province_upserted(session: AsyncSession, province: ProvinceV1) -> None:
+    await replica.upsert_province(session, orm.provinces, province)
+
+
+async def unit_upserted(session: AsyncSession, unit: UnitV1) -> None:
+    await replica.upsert_unit(session, orm.units, unit)
+
+
+async def plan_upserted(session: AsyncSession, plan: PlanV1) -> None:
+    await replica.upsert_plan(session, orm.plans, plan)
+
+
+async def submission_recorded(session: AsyncSession, s: SubmissionV1) -> None:
+    """The higher version wins, whatever the order of arrival; an approved draft goes back to draft."""
+    r = orm.unit_reports
+    stmt = insert(r).values(
+        province=s.province,
+        plan_id=s.plan_id,
+        period=s.period,
+        unit=s.unit,
+        submission_id=s.submission_id,
+        version=s.version,
+        received_at=s.received_at,
+        first_received_at=s.first_received_at,
+        values=s.values,
+        narratives=s.narratives,
+    )
+    changed = await session.scalar(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "plan_id", "period", "unit"],
+            set_={c: stmt.excluded[c] for c in ("submission_id", "version", "received_at", "values", "narratives")},
+            where=r.c.version < stmt.excluded.version,
+        ).returning(r.c.version)
+    )
+    if changed is not None:
+        await reports.content_changed(session, s.province, s.plan_id, s.period, unit=s.unit, at=s.received_at)
+
+
+async def obligation_updated(session: AsyncSession, o: ObligationV1) -> None:
+    await _obligation(session, o, final=False)
+
+
+async def period_closed(session: AsyncSession, closed: PeriodClosedV1) -> None:
+    for o in closed.units:
+        await _obligation(session, o, final=True)
+    await session.execute(
+        insert(orm.period_closes)
+        .values(
+            province=closed.province,
+            plan_id=closed.plan_id,
+            period=closed.period,
+            closed_at=closed.closed_at,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def _obligation(session: AsyncSession, o: ObligationV1, *, final: bool) -> None:
+    t = orm.obligations
+    stmt = insert(t).values(
+        province=o.province,
+        plan_id=o.plan_id,
+        period=o.period,
+        unit=o.unit,
+        status=o.status,
+        due_at=o.due_at,
+        late_by_s=o.late_by_s,
+        final=final,
+    )
+    # Once the close has spoken, an earlier update arriving late does not undo it.
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "plan_id", "period", "unit"],
+            set_={
+                "status": stmt.excluded.status,
+                "due_at": stmt.excluded.due_at,
+                "late_by_s": stmt.excluded.late_by_s,
+                "final": stmt.excluded.final,
+            },
+            where=~t.c.final | stmt.excluded.final,
+        )
+    )
+
+
+async def report_status_changed(session: AsyncSession, change: ReportStatusV1) -> None:
+    """Our own approved / reverted / reopened events: already applied live; applied again on a rebuild."""
+    await reports.apply_status(session, change)
+
+
+async def report_published(session: AsyncSession, report: ConsolidatedReportV1) -> None:
+    await reports.apply_published(session, report)
+
+
+async def latest_version(session: AsyncSession, province: str, plan_id: str, period: str, unit: str) -> int | None:
+    r = orm.unit_reports.c
+    return await session.scalar(
+        select(r.version).where(r.province == province, r.plan_id == plan_id, r.period == period, r.unit == unit)
+    )

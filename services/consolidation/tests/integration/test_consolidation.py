@@ -1,0 +1,218 @@
+"""The consolidated report on real Kafka and PostgreSQL: exact totals, the workflow, the national roll-up."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from baocao_shared.events import CloudEvent, make_event
+from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, ProvinceV1, UnitV1
+from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
+from baocao_shared.events.topics import REPORTS
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import TokenMint, end_offsets, read_topic, wait_until
+from consolidation.config import Settings
+from consolidation.main import create_app
+from intake.domain.catalog import parse_province_file
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[4]
+HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+BASE_PLAN = HAI_DUONG.plans[0]
+CODES = [i.code for t in BASE_PLAN.template.tasks for i in t.indicators]
+AT = datetime(2019, 6, 12, 3, 0, tzinfo=UTC)
+
+
+def plan_for(province: str, units: list[str]):
+    # Other tests publish plan hd-467-2019 on the same broker: each test has plans of its own.
+    return BASE_PLAN.model_copy(update={"id": f"c{uuid.uuid4().hex[:8]}", "province": province, "units": units})
+
+
+def submission(
+    plan, unit: str, version: int, figures: dict[str, int], *, sid: uuid.UUID, text: str = ""
+) -> SubmissionV1:
+    return SubmissionV1(
+        submission_id=sid,
+        province=plan.province,
+        unit=unit,
+        plan_id=plan.id,
+        period="2019-06",
+        version=version,
+        values={c: figures.get(c, 0) for c in CODES},
+        narratives={"T1": text} if text else {},
+        received_at=AT.replace(hour=AT.hour + version),
+        first_received_at=AT,
+    )
+
+
+class Harness:
+    def __init__(self, app, producer, mint, kafka) -> None:
+        self.app, self.producer, self.mint, self.kafka = app, producer, mint, kafka
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://consolidation.test")
+
+    async def publish(self, spec, data, *, twice: bool = False) -> CloudEvent:
+        event, key = make_event(spec, data, source="/baocao/test", province=getattr(data, "province", None))
+        for _ in range(2 if twice else 1):
+            await self.producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
+        return event
+
+    async def catalogue(self, province: ProvinceV1, units: list[str], plan) -> None:
+        await self.publish(PROVINCE_UPSERTED, province)
+        for code in units:
+            await self.publish(
+                UNIT_UPSERTED, UnitV1(province=province.code, code=code, name=f"Đơn vị {code}", kind="member")
+            )
+        await self.publish(PLAN_UPSERTED, plan)
+
+    async def report(self, plan, role="province_operator", province="own") -> httpx.Response:
+        scope = plan.province if province == "own" else province
+        return await self.client.get(
+            f"/v1/reports/{plan.province}/2019-06", params={"plan_id": plan.id}, headers=self.mint.headers(role, scope)
+        )
+
+    async def report_when(self, plan, check, what: str) -> dict:
+        async def ready():
+            answer = await self.report(plan)
+            return answer.json() if answer.status_code == 200 and check(answer.json()) else None
+
+        return await wait_until(ready, timeout=30, what=what)
+
+    async def act(self, plan, action: str, province=None) -> httpx.Response:
+        return await self.client.post(
+            f"/v1/reports/{plan.province}/2019-06/{action}",
+            params={"plan_id": plan.id},
+            headers=self.mint.headers("province_operator", province or plan.province),
+        )
+
+
+@pytest.fixture
+async def consolidation(postgres, kafka):
+    mint = TokenMint()
+    settings = Settings(
+        database_url=await create_database(postgres, "consolidation"),
+        env="test",
+        kafka_bootstrap_servers=kafka.bootstrap,
+        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        outbox_poll_interval_s=0.2,
+        clock="simulated",
+        clock_start=datetime(2019, 6, 18, tzinfo=UTC),
+    )
+    app = create_app(settings, verifier=mint.verifier())
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
+    await producer.start()
+    async with app.router.lifespan_context(app):
+        harness = Harness(app, producer, mint, kafka)
+        yield harness
+        await harness.client.aclose()
+    await producer.stop()
+
+
+async def test_totals_are_exact_under_duplicates_reordering_and_amendment_after_approval(consolidation, kafka):
+    h = consolidation
+    since = await end_offsets(kafka.bootstrap, REPORTS)
+    ca_code, btg_code, sngv_code = (f"U{uuid.uuid4().hex[:6].upper()}" for _ in range(3))  # unique on the broker
+    plan = plan_for("30", [ca_code, btg_code, sngv_code])
+    await h.catalogue(HAI_DUONG.province, plan.units, plan)
+    ca, btg = uuid.uuid4(), uuid.uuid4()
+    # BTG's version 2 arrives before its version 1, CA's first report is delivered twice.
+    await h.publish(
+        SUBMISSION_RECEIVED,
+        submission(
+            plan, ca_code, 1, {"t1_sessions": 3, "t5_articles": 4}, sid=ca, text="Ba hội nghị <script>x</script>"
+        ),
+        twice=True,
+    )
+    await h.publish(SUBMISSION_AMENDED, submission(plan, btg_code, 2, {"t1_sessions": 5}, sid=btg))
+    await h.publish(SUBMISSION_RECEIVED, submission(plan, btg_code, 1, {"t1_sessions": 50}, sid=btg))
+    report = await h.report_when(plan, lambda r: len(r["units"]) == 2 and r["revision"] == 4, "two units' reports")
+    assert report["totals"]["t1_sessions"] == 3 + 5 and report["totals"]["t5_articles"] == 4
+    assert {u["unit"]: u["version"] for u in report["units"]} == {ca_code: 1, btg_code: 2}
+    t1 = report["tasks"][0]
+    assert t1["indicators"][0] == {
+        "code": "t1_sessions",
+        "label": "Số hội nghị, buổi quán triệt",
+        "unit": "buổi",
+        "total": 8,
+    }
+    assert t1["excerpts"] == [
+        {"unit": ca_code, "unit_name": f"Đơn vị {ca_code}", "text": "Ba hội nghị <script>x</script>"}
+    ]
+    assert report["discipline"]["expected"] == 3 and report["discipline"]["missing"] == 1  # due 16/06, now 18/06
+    assert [u["unit"] for u in report["discipline"]["missing_units"]] == [sngv_code]
+    assert report["title"] == "Kết quả công tác bảo đảm nhân quyền tháng 06/2019"
+
+    approved = await h.act(plan, "approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    assert (await h.act(plan, "approve")).status_code == 409
+    # A unit amends after approval: the report goes back to draft and says so.
+    await h.publish(SUBMISSION_AMENDED, submission(plan, ca_code, 2, {"t1_sessions": 7}, sid=ca))
+    reverted = await h.report_when(plan, lambda r: r["status"] == "draft", "the report to go back to draft")
+    assert reverted["totals"]["t1_sessions"] == 7 + 5 and ca_code in reverted["status_note"]
+    assert (await h.act(plan, "publish")).status_code == 409, "a draft cannot be published"
+    assert (await h.act(plan, "approve")).status_code == 200
+    published = await h.act(plan, "publish")
+    assert published.status_code == 200 and published.json()["status"] == "published"
+
+    async def on_topic():
+        events = [CloudEvent.from_bytes(r.value) for r in await read_topic(kafka.bootstrap, REPORTS, since=since)]
+        mine = [e for e in events if e.data.get("plan_id") == plan.id]
+        return mine if any(e.type.endswith("report.published.v1") for e in mine) else None
+
+    events = await wait_until(on_topic, timeout=20, what="report.published on baocao.reports")
+    assert [e.type.split(".")[3] for e in events] == ["approved", "reverted", "approved", "published"]
+    body = events[-1].data
+    assert body["totals"]["t1_sessions"] == 12 and body["status"] == "published" and body["published_by"]
+    # Once published, the report is the snapshot that went up, even if a stray event arrives.
+    await h.publish(SUBMISSION_AMENDED, submission(plan, btg_code, 3, {"t1_sessions": 99}, sid=btg))
+    assert (await h.report(plan)).json()["totals"]["t1_sessions"] == 12
+
+
+async def test_who_may_read_and_act(consolidation):
+    h = consolidation
+    plan = plan_for("30", ["CA"])
+    await h.catalogue(HAI_DUONG.province, plan.units, plan)
+    await h.report_when(plan, lambda r: True, "the plan to be known")
+    assert (await h.report(plan, role="province_operator", province="01")).status_code == 403
+    assert (await h.report(plan, role="national_operator", province=None)).status_code == 403, "not published yet"
+    unit = await h.client.get(
+        f"/v1/reports/30/2019-06?plan_id={plan.id}", headers=h.mint.headers("reporter", "30", "CA")
+    )
+    assert unit.status_code == 403
+    assert (await h.act(plan, "approve", province="01")).status_code == 403
+    assert (await h.client.get(f"/v1/reports/30/2019-06?plan_id={plan.id}")).status_code == 401
+
+
+async def test_national_roll_up_over_three_provinces(consolidation):
+    h = consolidation
+    provinces = {
+        code: ProvinceV1(code=code, name=f"Tỉnh {code}", issuing_body=f"BCĐ {code}", place_name=f"T{code}")
+        for code in ("71", "72", "73")
+    }
+    plans = {code: plan_for(code, ["U1", "U2"]) for code in provinces}
+    for code, place in provinces.items():
+        await h.catalogue(place, ["U1", "U2"], plans[code])
+        for n, unit in enumerate(["U1", "U2"], 1):
+            await h.publish(
+                SUBMISSION_RECEIVED, submission(plans[code], unit, 1, {"t2_campaigns": int(code) * n}, sid=uuid.uuid4())
+            )
+    for code in ("71", "72"):
+        await h.report_when(plans[code], lambda r: len(r["units"]) == 2, f"province {code}'s reports")
+        assert (await h.act(plans[code], "approve")).status_code == 200
+        assert (await h.act(plans[code], "publish")).status_code == 200
+    answer = await h.client.get("/v1/national/2019-06", headers=h.mint.headers("national_operator"))
+    assert answer.status_code == 200
+    body = answer.json()
+    ours = {p["province"]: p["status"] for p in body["provinces"] if p["plan_id"] in {x.id for x in plans.values()}}
+    assert ours == {"71": "published", "72": "published", "73": "draft"}
+    assert {(m["province"], m["plan_id"]) for m in body["not_reported"]} >= {("73", plans["73"].id)}
+    # National totals are over published reports only: 71*(1+2) + 72*(1+2), plus other tests' published ones.
+    assert body["totals"]["t2_campaigns"] >= 71 * 3 + 72 * 3
+    assert (
+        await h.client.get("/v1/national/2019-06", headers=h.mint.headers("province_operator", "71"))
+    ).status_code == 403
+    assert (await h.report(plans["71"], role="national_operator", province=None)).status_code == 200

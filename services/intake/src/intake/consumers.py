@@ -1,0 +1,51 @@
+"""Who reacts to what in intake: a published report locks its period; a reopened one unlocks it."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.errors import NotFound
+from baocao_shared.events import topics
+from baocao_shared.events.reports import REPORT_PUBLISHED, REPORT_REOPENED, ConsolidatedReportV1, ReportStatusV1
+from baocao_shared.messaging.consumer import typed_handler
+from baocao_shared.runtime import ConsumerSpec
+from intake.handlers import locks
+
+GROUP = "intake"
+
+
+async def report_published(session: AsyncSession, report: ConsolidatedReportV1) -> None:
+    await locks.lock(
+        session,
+        province=report.province,
+        plan_id=report.plan_id,
+        period=report.period,
+        actor=report.published_by or "consolidation",
+        reason="Báo cáo tổng hợp đã gửi lên",
+        now=report.published_at,
+    )
+
+
+async def report_reopened(session: AsyncSession, change: ReportStatusV1) -> None:
+    try:
+        await locks.reopen(
+            session,
+            province=change.province,
+            plan_id=change.plan_id,
+            period=change.period,
+            actor=change.by,
+            reason=change.reason or "Mở lại kỳ báo cáo",
+            now=change.at,
+        )
+    except NotFound:
+        return  # already open: a replay, or a lock that was lifted by hand
+
+
+CONSUMER = ConsumerSpec(
+    group_id=GROUP,
+    topics=[topics.REPORTS],
+    handlers={
+        REPORT_PUBLISHED.type: typed_handler(report_published),
+        REPORT_REOPENED.type: typed_handler(report_reopened),
+    },
+)

@@ -1,0 +1,63 @@
+"""A service's own copy of the catalogue, kept from baocao.catalog: the latest document per entity.
+
+Services that follow the catalogue (deadlines, consolidation, notify) hold `provinces`, `units` and
+`plans` tables of the same shape and upsert them with these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+
+
+async def upsert_province(session: AsyncSession, table: Table, province: ProvinceV1) -> None:
+    doc = province.model_dump(mode="json")
+    await session.execute(
+        insert(table)
+        .values(code=province.code, doc=doc)
+        .on_conflict_do_update(index_elements=["code"], set_={"doc": doc})
+    )
+
+
+async def upsert_unit(session: AsyncSession, table: Table, unit: UnitV1) -> None:
+    doc = unit.model_dump(mode="json")
+    await session.execute(
+        insert(table)
+        .values(province=unit.province, code=unit.code, active=unit.active, doc=doc)
+        .on_conflict_do_update(index_elements=["province", "code"], set_={"doc": doc, "active": unit.active})
+    )
+
+
+async def upsert_plan(
+    session: AsyncSession, table: Table, plan: PlanV1, extra: Mapping[str, Any] | None = None
+) -> None:
+    doc = plan.model_dump(mode="json")
+    values = {"doc": doc, "active": plan.active, **(extra or {})}
+    await session.execute(
+        insert(table)
+        .values(province=plan.province, id=plan.id, **values)
+        .on_conflict_do_update(index_elements=["province", "id"], set_=values)
+    )
+
+
+async def province(session: AsyncSession, table: Table, code: str) -> ProvinceV1 | None:
+    doc = await session.scalar(select(table.c.doc).where(table.c.code == code))
+    return ProvinceV1.model_validate(doc) if doc else None
+
+
+async def plans_of(session: AsyncSession, table: Table, code: str) -> list[PlanV1]:
+    rows = await session.execute(
+        select(table.c.doc).where(table.c.province == code, table.c.active).order_by(table.c.id)
+    )
+    return [PlanV1.model_validate(r.doc) for r in rows]
+
+
+async def unit_names(session: AsyncSession, table: Table, code: str) -> dict[str, str]:
+    rows = await session.execute(select(table.c.code, table.c.doc["name"].astext).where(table.c.province == code))
+    return {unit: name for unit, name in rows}
