@@ -1,0 +1,142 @@
+"""Publishing locks the period end to end: intake answers 409 to a later amendment, until a reopen.
+
+intake and consolidation run on their own databases and talk only through the real broker.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import TokenMint, wait_until
+from consolidation.config import Settings as ConsolidationSettings
+from consolidation.main import create_app as create_consolidation
+from intake.config import Settings as IntakeSettings
+from intake.main import create_app as create_intake
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+PLAN_ID = f"lock-{uuid.uuid4().hex[:8]}"  # the broker is shared with other tests: a plan of our own
+PROVINCE_FILE = (
+    (REPO / "deploy/provinces/30-hai-duong.yaml")
+    .read_text(encoding="utf-8")
+    .replace("id: hd-467-2019", f"id: {PLAN_ID}")
+)
+FIGURES = {
+    c: 1
+    for c in [
+        "t1_sessions",
+        "t1_participants",
+        "t2_campaigns",
+        "t2_publications",
+        "t3_updates_sent",
+        "t4_domestic_delegations",
+        "t4_foreign_delegations",
+        "t5_articles",
+        "t5_rebuttals",
+    ]
+}
+
+
+async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tmp_path):
+    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    clock = {"clock": "simulated", "clock_start": datetime(2019, 6, 10, 3, tzinfo=UTC), "clock_speed": 1}
+    common = {
+        "kafka_bootstrap_servers": kafka.bootstrap,
+        "env": "test",
+        "consumer_group_prefix": prefix,
+        "outbox_poll_interval_s": 0.2,
+        **clock,
+    }
+    intake = create_intake(
+        IntakeSettings(database_url=await create_database(postgres, "intake"), home=tmp_path, **common)
+    )
+    mint = TokenMint()
+    consolidation = create_consolidation(
+        ConsolidationSettings(database_url=await create_database(postgres, "consolidation"), **common),
+        verifier=mint.verifier(),
+    )
+    async with intake.router.lifespan_context(intake), consolidation.router.lifespan_context(consolidation):
+        units = httpx.AsyncClient(transport=httpx.ASGITransport(app=intake), base_url="http://intake.test")
+        reports = httpx.AsyncClient(transport=httpx.ASGITransport(app=consolidation), base_url="http://c.test")
+        from intake.handlers import accounts
+
+        async with intake.state.runtime.sessionmaker() as session, session.begin():
+            await accounts.create_account(
+                session,
+                username="root",
+                password="mật-khẩu-quản-trị",
+                role="admin",
+                province=None,
+                unit=None,
+                actor="test",
+                now=datetime.now(UTC),
+            )
+        token = (await units.post("/v1/auth/token", data={"username": "root", "password": "mật-khẩu-quản-trị"})).json()
+        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        loaded = await units.put(
+            "/v1/admin/provinces/30",
+            content=PROVINCE_FILE.encode(),
+            headers={**admin, "Content-Type": "application/yaml"},
+        )
+        assert loaded.status_code == 200, loaded.text
+        async with intake.state.runtime.sessionmaker() as session, session.begin():
+            await accounts.create_account(
+                session,
+                username="don-vi-ca",
+                password="mật-khẩu-đơn-vị",
+                role="reporter",
+                province="30",
+                unit="CA",
+                actor="test",
+                now=datetime.now(UTC),
+            )
+        token = (
+            await units.post("/v1/auth/token", data={"username": "don-vi-ca", "password": "mật-khẩu-đơn-vị"})
+        ).json()
+        unit = {"Authorization": f"Bearer {token['access_token']}"}
+
+        sent = await units.post(
+            "/v1/submissions",
+            headers=unit,
+            json={"plan_id": PLAN_ID, "unit": "CA", "period": "2019-06", "values": FIGURES},
+        )
+        assert sent.status_code == 201, sent.text
+        submission = sent.json()["id"]
+        operator = mint.headers("province_operator", "30")
+        url = f"/v1/reports/30/2019-06?plan_id={PLAN_ID}"
+
+        async def report_has_the_unit():
+            answer = await reports.get(url, headers=operator)
+            return answer.status_code == 200 and [u["unit"] for u in answer.json()["units"]] == ["CA"]
+
+        await wait_until(report_has_the_unit, timeout=30, what="consolidation to see the unit's report")
+        assert (await reports.post(f"/v1/reports/30/2019-06/approve?plan_id={PLAN_ID}", headers=operator)).is_success
+        assert (await reports.post(f"/v1/reports/30/2019-06/publish?plan_id={PLAN_ID}", headers=operator)).is_success
+
+        async def amendment_refused():
+            answer = await units.put(f"/v1/submissions/{submission}", headers=unit, json={"values": FIGURES})
+            return answer if answer.status_code == 409 else None
+
+        refused = await wait_until(amendment_refused, timeout=30, what="intake to lock the published period")
+        assert "locked" in refused.json()["error"]["message"]
+
+        reopened = await reports.post(
+            f"/v1/reports/30/2019-06/reopen?plan_id={PLAN_ID}",
+            headers=mint.headers("admin"),
+            json={"reason": "Đơn vị CA bổ sung số liệu"},
+        )
+        assert reopened.status_code == 200 and reopened.json()["status"] == "draft"
+
+        async def amendment_accepted():
+            answer = await units.put(f"/v1/submissions/{submission}", headers=unit, json={"values": FIGURES})
+            return answer.status_code == 200
+
+        await wait_until(amendment_accepted, timeout=30, what="intake to reopen the period")
+        await units.aclose()
+        await reports.aclose()
