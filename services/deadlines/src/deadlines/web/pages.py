@@ -1,74 +1,24 @@
-"""What the dashboard's pages share: templates, who is signed in, and the answers for errors.
+"""What the dashboard's pages share: their templates and stylesheet; sign-in and errors are the shared kit's.
 
-Pages read the `baocao_session` cookie that intake's sign-in sets (the same JWT as the API's bearer
-token). Without a valid one the browser goes to intake's sign-in page. That page's `next` only takes
-a path on intake itself, so the browser is not brought back here after signing in.
+Pages read the `baocao_session` cookie through `PagePrincipal` (baocao_shared.web.pages); without a
+valid one the browser goes to intake's sign-in page.
 """
 
-# No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
-from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from baocao_shared.auth import JWKS_PATH, SESSION_COOKIE, KeySetUnavailable, Principal, intake_jwks_url
-from baocao_shared.errors import Unauthorized
-from baocao_shared.web import install_pages, redirect, render, templates_for
+from baocao_shared.web import templates_for
+from baocao_shared.web.pages import LoginRequired, PageError, PagePrincipal, install_signed_in_pages, intake_url
+
+__all__ = ["TEMPLATES", "LoginRequired", "PageError", "PagePrincipal", "install_handlers", "intake_url"]
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = templates_for(HERE / "templates")
 STYLESHEET_MOUNT = "/static/deadlines"  # mounted before the shared /static, which would hide it
 
 
-class LoginRequired(Exception):
-    """No valid session: the browser is sent to intake's sign-in page."""
-
-
-class PageError(Exception):
-    """A page that cannot be shown, answered with a Vietnamese explanation."""
-
-    def __init__(self, status: int, title: str, message: str, *, back_url: str = "/", back_label: str = "") -> None:
-        super().__init__(message)
-        self.status, self.title, self.message = status, title, message
-        self.back_url, self.back_label = back_url, back_label or "Về trang chính"
-
-
-def intake_url(request: Request) -> str:
-    """intake's address, with the same default as the JWKS it verifies tokens with."""
-    return intake_jwks_url(request.app.state.runtime.settings).removesuffix(JWKS_PATH)
-
-
-async def page_principal(request: Request) -> Principal:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        raise LoginRequired()
-    try:
-        principal = replace(await request.app.state.jwt_verifier.verify(token), via="session")
-    except Unauthorized:
-        raise LoginRequired() from None
-    except KeySetUnavailable:
-        raise PageError(503, "Chưa kiểm tra được phiên đăng nhập", "Vui lòng thử lại sau ít phút.") from None
-    request.state.principal = principal
-    return principal
-
-
-PagePrincipal = Annotated[Principal, Depends(page_principal)]
-
-
 def install_handlers(app: FastAPI) -> None:
     app.mount(STYLESHEET_MOUNT, StaticFiles(directory=HERE / "static"), name="deadlines-static")
-    install_pages(app, TEMPLATES)
-
-    async def login_required(request: Request, _: Exception) -> Response:
-        return redirect(request, f"{intake_url(request)}/dang-nhap")
-
-    async def page_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, PageError)
-        context = {"title": exc.title, "message": exc.message, "back_url": exc.back_url, "back_label": exc.back_label}
-        return render(TEMPLATES, request, "error.html", context, status_code=exc.status)
-
-    app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(PageError, page_error)
+    install_signed_in_pages(app, TEMPLATES)
