@@ -9,7 +9,9 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
 
+from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, ProvinceV1, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
@@ -170,6 +172,67 @@ async def test_totals_are_exact_under_duplicates_reordering_and_amendment_after_
     # Once published, the report is the snapshot that went up, even if a stray event arrives.
     await h.publish(SUBMISSION_AMENDED, submission(plan, btg_code, 3, {"t1_sessions": 99}, sid=btg))
     assert (await h.report(plan)).json()["totals"]["t1_sessions"] == 12
+
+    # The DOCX says the same: the header, the figures and the unit names.
+    docx = await h.client.get(
+        f"/v1/reports/30/2019-06.docx?plan_id={plan.id}", headers=h.mint.headers("province_operator", "30")
+    )
+    assert docx.status_code == 200
+    text = docx_text(docx.content)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert HAI_DUONG.province.issuing_body in text and f"Đơn vị {sngv_code}" in text
+    assert "12" in text and "Kết quả công tác bảo đảm nhân quyền tháng 06/2019" in text
+
+
+def docx_text(content: bytes) -> str:
+    import io
+
+    from docx import Document
+
+    document = Document(io.BytesIO(content))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return "\n".join([p.text for p in document.paragraphs] + cells)
+
+
+async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(consolidation, postgres):
+    from consolidation.handlers import reports
+    from consolidation.rebuild import rebuild
+
+    h = consolidation
+    published, approved, draft = (
+        plan_for("30", [f"U{uuid.uuid4().hex[:6].upper()}" for _ in range(3)]) for _ in range(3)
+    )
+    for plan in (published, approved, draft):
+        await h.catalogue(HAI_DUONG.province, plan.units, plan)
+        sid = uuid.uuid4()
+        await h.publish(SUBMISSION_RECEIVED, submission(plan, plan.units[0], 1, {"t1_sessions": 2}, sid=sid, text="A"))
+        await h.publish(SUBMISSION_AMENDED, submission(plan, plan.units[0], 2, {"t1_sessions": 3}, sid=sid, text="B"))
+        await h.publish(SUBMISSION_RECEIVED, submission(plan, plan.units[1], 1, {"t2_campaigns": 1}, sid=uuid.uuid4()))
+        await h.report_when(plan, lambda r: len(r["units"]) == 2 and r["revision"] == 4, "the reports")
+    for plan in (published, approved):
+        assert (await h.act(plan, "approve")).status_code == 200
+    assert (await h.act(published, "publish")).status_code == 200
+
+    async def own_events_consumed():  # the live side has read its own report events back
+        async with h.app.state.runtime.sessionmaker() as session:
+            found = await session.scalar(text("SELECT count(*) FROM inbox WHERE event_type LIKE 'vn.baocao.report.%'"))
+        return found >= 3
+
+    await wait_until(own_events_consumed, timeout=20, what="the report events to come back")
+    rebuilt_url = await create_database(postgres, "rebuilt")
+    outcome = await rebuild(h.app.state.runtime.settings, into=rebuilt_url)
+    assert outcome.applied > 0
+    now = datetime(2019, 6, 18, 12, tzinfo=UTC)
+    engine = make_engine(rebuilt_url)
+    try:
+        for plan in (published, approved, draft):
+            async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:
+                want = await reports.current(live, province="30", plan_id=plan.id, period="2019-06", now=now)
+                got = await reports.current(rebuilt, province="30", plan_id=plan.id, period="2019-06", now=now)
+            assert got.model_dump_json() == want.model_dump_json()
+            assert want.status == {published.id: "published", approved.id: "approved", draft.id: "draft"}[plan.id]
+    finally:
+        await engine.dispose()
 
 
 async def test_who_may_read_and_act(consolidation):

@@ -194,6 +194,7 @@ async def reopen(
     """Admin only: a published period goes back to draft, and intake accepts amendments again."""
     report = await current(session, province=province, plan_id=plan_id, period=period, now=now)
     next_status("reopen", report.status)
+    note = f"Mở lại: {reason}"  # the event carries the same note, so a rebuild shows the same words
     await _save(
         session,
         report.province,
@@ -201,14 +202,14 @@ async def reopen(
         period,
         status="draft",
         revision=report.revision,
-        status_reason=f"Mở lại: {reason}",
+        status_reason=note,
         content=None,
         approved_at=None,
         approved_by=None,
         published_at=None,
         published_by=None,
     )
-    await _announce(session, REPORT_REOPENED, report, "draft", now, principal.subject, reason)
+    await _announce(session, REPORT_REOPENED, report, "draft", now, principal.subject, note)
     await _audit(session, "report.reopened", report, principal.subject, now, {"reason": reason})
     return await current(session, province=province, plan_id=report.plan_id, period=period, now=now)
 

@@ -1,0 +1,61 @@
+"""`python -m consolidation.rebuild`: rebuild this service's state by replaying the topics from the start.
+
+    python -m consolidation.rebuild                 # into the service's own database (stop the service first)
+    python -m consolidation.rebuild --into URL      # into another database, e.g. to compare with the live one
+
+The projection tables are emptied, every record of the catalogue, submissions, deadlines and reports
+topics is applied again with the live handlers, and the outbox rows the replay wrote are marked sent:
+the events they stand for are already on the topics. The audit trail is append-only and is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from sqlalchemy import text
+
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.messaging.replay import ReplayOutcome, replay
+from consolidation.adapters import orm
+from consolidation.config import Settings
+from consolidation.consumers import GROUP, HANDLERS, TOPICS
+from consolidation.main import MIGRATIONS
+
+PROJECTION = ("provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "inbox")
+
+
+async def rebuild(settings: Settings, *, into: str | None = None) -> ReplayOutcome:
+    url = into or settings.database_url
+    await upgrade_database(MIGRATIONS, url)
+    engine = make_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(PROJECTION)}"))
+        outcome = await replay(
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topics=TOPICS,
+            handlers=HANDLERS,
+            sessionmaker=make_sessionmaker(engine),
+            inbox=orm.inbox,
+            group_label=f"{settings.consumer_group_prefix}{GROUP}",
+        )
+        async with engine.begin() as conn:
+            await conn.execute(orm.outbox.update().where(orm.outbox.c.sent_at.is_(None)).values(sent_at=text("now()")))
+        return outcome
+    finally:
+        await engine.dispose()
+
+
+def main(into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None) -> None:
+    """Rebuild consolidation's state from the topics."""
+    outcome = asyncio.run(rebuild(Settings(), into=into))
+    typer.echo(
+        f"replayed {outcome.records} records in {outcome.seconds:.1f}s: {outcome.applied} applied, "
+        f"{outcome.skipped} skipped"
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)
