@@ -55,7 +55,9 @@ async def submission_recorded(session: AsyncSession, s: SubmissionV1) -> None:
 
 
 async def obligation_updated(session: AsyncSession, o: ObligationV1) -> None:
-    await _obligation(session, o, final=False)
+    # After the close, deadlines still corrects a unit whose report was accepted before the close
+    # but reached it late (it was down, or the period was opened afterwards): that word is final too.
+    await _obligation(session, o, final=o.closed)
 
 
 async def period_closed(session: AsyncSession, closed: PeriodClosedV1) -> None:

@@ -12,6 +12,7 @@ from baocao_shared.calendar import Period, cutoff_window, local_date, period_con
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from deadlines.adapters import orm
 from deadlines.domain.schedule import deadline, period_notices, unit_notices
+from deadlines.handlers.submissions import announce_first_submissions
 
 
 def candidate_periods(plan: PlanV1, timezone: str, now: datetime, *, backfill: int = 0) -> list[Period]:
@@ -81,6 +82,7 @@ async def ensure_period(
     )
     await _ensure_obligations(session, plan, period, due)
     await _ensure_schedule(session, plan, province, period, now)
+    await announce_first_submissions(session, plan.province, plan.id, period.code, now=now)
 
 
 async def _ensure_obligations(session: AsyncSession, plan: PlanV1, period: Period, due: datetime) -> None:

@@ -13,7 +13,7 @@ from baocao_shared.events.deadlines import OBLIGATION_UPDATED
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.messaging.outbox import enqueue
 from deadlines.adapters import orm
-from deadlines.handlers.views import obligation_view
+from deadlines.handlers.views import period_views
 
 SOURCE = "/baocao/deadlines"
 
@@ -21,9 +21,6 @@ SOURCE = "/baocao/deadlines"
 async def submission_recorded(session: AsyncSession, submission: SubmissionV1) -> None:
     """Any version, in any order: keep the earliest first_received_at and the highest version."""
     o = orm.obligations
-    before = (
-        await session.execute(select(o.c.first_submitted_at).where(*_key(o, submission)).with_for_update())
-    ).first()
     stmt = insert(o).values(
         province=submission.province,
         plan_id=submission.plan_id,
@@ -50,24 +47,46 @@ async def submission_recorded(session: AsyncSession, submission: SubmissionV1) -
             },
         )
     )
-    if before is None or before.first_submitted_at is None:
-        await _announce(session, submission, now=submission.received_at)
-
-
-async def _announce(session: AsyncSession, submission: SubmissionV1, *, now: datetime) -> None:
-    """Tell consolidation and others how the obligation now stands, once its due_at is known."""
-    view = await obligation_view(
-        session, submission.province, submission.plan_id, submission.period, submission.unit, now=now
+    await announce_first_submissions(
+        session,
+        submission.province,
+        submission.plan_id,
+        submission.period,
+        now=submission.received_at,
+        unit=submission.unit,
     )
-    if view is not None:
-        event = make_event(OBLIGATION_UPDATED, view, source=SOURCE, province=submission.province, time=now)
-        await enqueue(session, orm.outbox, topics.DEADLINES, [event])
 
 
-def _key(table, s: SubmissionV1):
-    return (
-        table.c.province == s.province,
-        table.c.plan_id == s.plan_id,
-        table.c.period == s.period,
-        table.c.unit == s.unit,
+async def announce_first_submissions(
+    session: AsyncSession, province: str, plan_id: str, period: str, *, now: datetime, unit: str | None = None
+) -> None:
+    """Tell consolidation and others, once, how each obligation with a first submission stands. A
+    submission can arrive before its period is opened here (then due_at is not known yet): the
+    period's opening announces it instead. Either way it is announced exactly once."""
+    o = orm.obligations.c
+    query = select(orm.obligations.c.unit).where(
+        o.province == province,
+        o.plan_id == plan_id,
+        o.period == period,
+        o.expected,
+        o.due_at.is_not(None),
+        o.first_submitted_at.is_not(None),
+        o.announced_at.is_(None),
+    )
+    if unit is not None:
+        query = query.where(o.unit == unit)
+    waiting = (await session.execute(query.with_for_update())).scalars().all()
+    if not waiting:
+        return
+    views, _ = await period_views(session, province, plan_id, period, now=now)
+    events = [
+        make_event(OBLIGATION_UPDATED, v, source=SOURCE, province=province, time=now)
+        for v in views
+        if v.unit in set(waiting)
+    ]
+    await enqueue(session, orm.outbox, topics.DEADLINES, events)
+    await session.execute(
+        orm.obligations.update()
+        .where(o.province == province, o.plan_id == plan_id, o.period == period, o.unit.in_(waiting))
+        .values(announced_at=now)
     )
