@@ -6,11 +6,11 @@ Services that follow the catalogue (deadlines, consolidation, notify) hold `prov
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, Column, MetaData, PrimaryKeyConstraint, String, Table, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
@@ -61,3 +61,30 @@ async def plans_of(session: AsyncSession, table: Table, code: str) -> list[PlanV
 async def unit_names(session: AsyncSession, table: Table, code: str) -> dict[str, str]:
     rows = await session.execute(select(table.c.code, table.c.doc["name"].astext).where(table.c.province == code))
     return {unit: name for unit, name in rows}
+
+
+def replica_tables(metadata: MetaData, *, plan_columns: Sequence[Column] = ()) -> tuple[Table, Table, Table]:
+    """The `provinces`, `units` and `plans` tables of a service that follows the catalogue."""
+    provinces = Table(
+        "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
+    )
+    units = Table(
+        "units",
+        metadata,
+        Column("province", String(2), nullable=False),
+        Column("code", String(40), nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("doc", JSONB, nullable=False),
+        PrimaryKeyConstraint("province", "code"),
+    )
+    plans = Table(
+        "plans",
+        metadata,
+        Column("province", String(2), nullable=False),
+        Column("id", String(64), nullable=False),
+        Column("active", Boolean, nullable=False),
+        Column("doc", JSONB, nullable=False),
+        *plan_columns,
+        PrimaryKeyConstraint("province", "id"),
+    )
+    return provinces, units, plans

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
 
@@ -23,27 +24,7 @@ metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-provinces = Table(
-    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
-)
-units = Table(
-    "units",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("code", String(40), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "code"),
-)
-plans = Table(
-    "plans",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("id", String(64), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "id"),
-)
+provinces, units, plans = replica_tables(metadata)
 
 # The latest version of each unit's report for a period: a higher version wins, whatever the order.
 unit_reports = Table(

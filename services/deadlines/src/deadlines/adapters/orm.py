@@ -15,8 +15,8 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
+from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
 
@@ -24,28 +24,9 @@ metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-# The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
-provinces = Table(
-    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
-)
-units = Table(
-    "units",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("code", String(40), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "code"),
-)
-plans = Table(
-    "plans",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("id", String(64), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    Column("changed", Boolean, nullable=False, server_default=text("true")),
-    PrimaryKeyConstraint("province", "id"),
+# The catalogue as consumed from baocao.catalog; `changed` tells the scheduler to look at a plan again.
+provinces, units, plans = replica_tables(
+    metadata, plan_columns=[Column("changed", Boolean, nullable=False, server_default=text("true"))]
 )
 
 # One row per plan period the scheduler has opened; its lock serialises work on that period.
