@@ -4,18 +4,31 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from baocao_shared.auth import JwtVerifier, intake_jwks_url
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from notify.adapters import orm
+from notify.api import routes
 from notify.config import Settings
+from notify.consumers import consumer
+from notify.sender import run_sender
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None = None) -> FastAPI:
     settings = settings or Settings()
-    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata)
-    return build_service_app(
+    runtime = ServiceRuntime(
+        settings=settings,
+        migrations=MIGRATIONS,
+        metadata=orm.metadata,
+        consumers=[consumer(settings)],
+        workers=[("sender", run_sender)] if settings.sender_enabled else [],
+    )
+    app = build_service_app(
         runtime,
         title="Baocao notify",
         description="Email, webhook and in-app delivery of reminders, escalations and published reports.",
+        routers=[routes.router],
     )
+    app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    return app

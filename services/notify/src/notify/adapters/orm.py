@@ -1,4 +1,20 @@
-"""Tables of the notify database."""
+"""Tables of the notify database: the catalogue it follows, deliveries and the in-app inbox."""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
@@ -6,3 +22,67 @@ from baocao_shared.messaging.tables import inbox_table, outbox_table
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+
+# The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
+provinces = Table(
+    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
+)
+units = Table(
+    "units",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("code", String(40), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "code"),
+)
+plans = Table(
+    "plans",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("id", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    PrimaryKeyConstraint("province", "id"),
+)
+
+# One message to one recipient on one channel, caused by one event. The consumer only inserts
+# (pending); the sender claims, sends and settles it (sent | failed).
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("cause_event_id", Uuid, nullable=False),
+    Column("cause_type", String(100), nullable=False),
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64)),
+    Column("period", String(10)),
+    Column("unit", String(40)),
+    Column("channel", String(10), nullable=False),
+    Column("recipient", String(500), nullable=False),
+    Column("subject", String(300), nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("last_error", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("sent_at", DateTime(timezone=True)),
+    UniqueConstraint("cause_event_id", "recipient", "channel", name="uq_deliveries_once"),
+    Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
+    Index("ix_deliveries_province_period", "province", "period"),
+)
+
+# The in-app inbox (hộp thư trong ứng dụng): messages addressed to an account name.
+inbox_messages = Table(
+    "inbox_messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("delivery_id", Uuid, nullable=False, unique=True),
+    Column("recipient", String(500), nullable=False, index=True),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("read_at", DateTime(timezone=True)),
+)
