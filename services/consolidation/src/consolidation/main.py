@@ -10,6 +10,7 @@ from consolidation.adapters import orm
 from consolidation.api import routes
 from consolidation.config import Settings
 from consolidation.consumers import CONSUMER
+from consolidation.web.pages import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -24,4 +25,5 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         routers=[routes.router],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    install_web_pages(app)  # the report's page with its workflow, the national view, /static and the error pages
     return app

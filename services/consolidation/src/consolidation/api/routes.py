@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,25 @@ async def report_docx(
         media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get(
+    "/v1/reports/{province}/{period}.html",
+    summary="The report as a page (the same content as the Word document, without the workflow's buttons)",
+    response_class=HTMLResponse,
+)
+async def report_html(
+    request: Request, province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+):
+    from baocao_shared.web import render
+    from consolidation.web.pages import TEMPLATES
+    from consolidation.web.report_view import report_context
+
+    async with db.begin():
+        report = await readable(db, principal, province, plan_id, period, now)
+    issued = (report.published_at or now).date()
+    context = report_context(report, issued_on=issued, can_approve=False, can_publish=False, csrf_token="")
+    return render(TEMPLATES, request, "report.html", context)
 
 
 @router.get(
