@@ -39,7 +39,7 @@ class RetryPolicy:
         """How long to wait after the `attempts`-th failed attempt."""
         state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})
         state.attempt_number = attempts
-        wait = wait_exponential_jitter(initial=self.initial_s, max=self.max_s, jitter=self.initial_s)
+        wait = wait_exponential_jitter(multiplier=self.initial_s, max=self.max_s, jitter=self.initial_s)
         return timedelta(seconds=wait(state))
 
 
