@@ -48,6 +48,12 @@ class TotalRow:
     total: str
 
 
+def _template_order(labels: dict[str, tuple[str, str | None]], code: str) -> tuple[int, str]:
+    """Indicators in the order of the templates (task by task), codes no template knows at the end."""
+    order = {known: n for n, known in enumerate(labels)}
+    return order.get(code, len(order)), code
+
+
 def national_context(
     roll_up: dict[str, Any], labels: dict[str, tuple[str, str | None]], periods: list[str]
 ) -> dict[str, Any]:
@@ -71,7 +77,7 @@ def national_context(
         )
     totals = [
         TotalRow(code, labels.get(code, (code, None))[0], labels.get(code, (code, None))[1] or "", vn_number(value))
-        for code, value in roll_up["totals"].items()
+        for code, value in sorted(roll_up["totals"].items(), key=lambda item: _template_order(labels, item[0]))
     ]
     missing = [dict(m, key=f"{m['province']}-{m['plan_id']}") for m in roll_up["not_reported"]]
     plan_numbers = {r.key: r.plan_number for r in rows}

@@ -1,0 +1,219 @@
+"""The province's consolidated report in real Chromium: the operator approves and publishes June 2019,
+downloads the Word document, and the national office finds it in the national roll-up.
+
+consolidation runs under uvicorn on a free loopback port, on the real PostgreSQL and Kafka fixtures,
+with its clock at 18 June 2019. Hải Dương's catalogue and six units' reports go in through the
+projection's own use cases, on a plan id of this test. Screenshots at desktop and phone widths go to
+artifacts/screenshots/ for a person to look at.
+"""
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import docx
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from baocao_shared.db import make_engine, make_sessionmaker
+from baocao_shared.events.submissions import SubmissionV1
+from baocao_stack.ports import free_port
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import TokenMint
+from consolidation.config import Settings
+from consolidation.handlers import projection
+from consolidation.main import create_app
+from intake.domain.catalog import parse_province_file
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
+# Other tests publish plan 467 on the same broker: this one runs on its own plan id, with six units.
+UNITS = ["CA", "BTG", "STP", "UBND-TPHD", "UBND-CL", "UBND-TK"]
+PLAN = HAI_DUONG.plans[0].model_copy(update={"id": f"browser-{uuid.uuid4().hex[:8]}", "units": UNITS})
+PERIOD = "2019-06"
+NOW = datetime(2019, 6, 18, 2, 0, tzinfo=UTC)  # 09:00 in Hải Dương
+SESSIONS = {"CA": 4, "BTG": 6, "STP": 2, "UBND-TPHD": 3, "UBND-CL": 1}  # UBND-TK has not reported
+NARRATIVES = {
+    "CA": {
+        "T1": "Tổ chức 4 hội nghị quán triệt Chỉ thị 44 cho cán bộ chủ chốt.\nLồng ghép vào sinh hoạt chi bộ.",
+        "difficulties": "Kinh phí tuyên truyền còn hạn chế.",
+    },
+    "BTG": {"T2": "Phối hợp Báo Hải Dương mở chuyên mục về quyền con người.", "next_month": "Tiếp tục tuyên truyền."},
+}
+
+
+def report_of(unit: str, sessions: int, hour: int) -> SubmissionV1:
+    at = datetime(2019, 6, 13, hour, tzinfo=UTC)
+    return SubmissionV1(
+        submission_id=uuid.uuid4(),
+        province="30",
+        unit=unit,
+        plan_id=PLAN.id,
+        period=PERIOD,
+        version=1,
+        values={"t1_sessions": sessions, "t1_participants": sessions * 45, "t5_articles": sessions + 1},
+        narratives=NARRATIVES.get(unit, {}),
+        received_at=at,
+        first_received_at=at,
+    )
+
+
+async def _seed(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as db, db.begin():
+            await projection.province_upserted(db, HAI_DUONG.province)
+            for unit in HAI_DUONG.units:
+                await projection.unit_upserted(db, unit)
+            await projection.plan_upserted(db, PLAN)
+            for hour, (unit, sessions) in enumerate(SESSIONS.items()):
+                await projection.submission_recorded(db, report_of(unit, sessions, hour))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def consolidation(postgres, kafka) -> Iterator[SimpleNamespace]:
+    """consolidation served over real HTTP (uvicorn in a thread), its clock at 18 June 2019 09:00."""
+    port, mint = free_port(), TokenMint()
+    settings = Settings(
+        database_url=asyncio.run(create_database(postgres, prefix="browser")),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        env="test",
+        http_port=port,
+        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        clock="simulated",
+        clock_start=NOW,
+        clock_speed=1,
+    )
+    app = create_app(settings, verifier=mint.verifier())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, name="consolidation", daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.1)
+        assert server.started, "consolidation did not start within 30 s"
+        asyncio.run(_seed(settings.database_url))
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", mint=mint)
+    finally:
+        server.should_exit = True
+        thread.join(15)
+
+
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's Chromium; its absence fails the test rather than skipping it."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does so")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SHOTS / f"consolidation-{name}.png", full_page=full_page)
+
+
+async def signed_in(browser: Browser, app: SimpleNamespace, role: str, province=None, *, phone=False) -> Page:
+    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = await browser.new_context(
+        viewport=size, is_mobile=phone, has_touch=phone, locale="vi-VN", accept_downloads=True
+    )
+    await context.add_cookies([{"name": "baocao_session", "value": app.mint.token(role, province), "url": app.url}])
+    return await context.new_page()
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page scrolls sideways: {width} px"
+
+
+async def test_the_operator_approves_publishes_and_downloads_and_the_national_office_sees_it(
+    consolidation, browser, tmp_path
+):
+    report = f"{consolidation.url}/bao-cao/30/{PERIOD}?plan_id={PLAN.id}"
+    desktop = await signed_in(browser, consolidation, "province_operator", "30")
+    await desktop.goto(report)
+    await expect(desktop.locator("#trang-thai")).to_have_text("Dự thảo")
+    await expect(desktop.locator("#so-lieu")).to_contain_text("Công an tỉnh")
+    await expect(desktop.locator("#tong-cong")).to_contain_text("16")  # 4 + 6 + 2 + 3 + 1 sessions
+    await shot(desktop, "desktop-1-du-thao")
+
+    await desktop.get_by_role("button", name="Duyệt báo cáo").click()
+    await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã duyệt báo cáo.")
+    await expect(desktop.locator("#trang-thai")).to_have_text("Đã duyệt")
+    await desktop.get_by_role("button", name="Gửi lên Văn phòng Thường trực").click()
+    await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã gửi báo cáo lên Văn phòng Thường trực.")
+    await expect(desktop.locator("#trang-thai")).to_have_text("Đã gửi lên")
+    await expect(desktop.locator("form#gui")).to_have_count(0)
+    await shot(desktop, "desktop-2-da-gui", full_page=False)
+
+    async with desktop.expect_download() as waiting:
+        await desktop.locator("#tai-ve").click()
+    download = await waiting.value
+    assert download.suggested_filename == f"bao-cao-30-{PERIOD}.docx"
+    saved = tmp_path / download.suggested_filename
+    await download.save_as(saved)
+    document = docx.Document(str(saved))
+    words = "\n".join(
+        [p.text for p in document.paragraphs]
+        + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    )
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in words
+    assert "Số hội nghị, buổi quán triệt: 16 buổi." in words
+
+    phone = await signed_in(browser, consolidation, "province_operator", "30", phone=True)
+    await phone.goto(report)
+    await expect(phone.locator("#trang-thai")).to_have_text("Đã gửi lên")
+    await shot(phone, "phone-1-bao-cao")
+    await shot(phone, "phone-1-bao-cao-man-hinh-dau", full_page=False)
+    await phone.locator("#so-lieu").evaluate("section => section.scrollIntoView()")
+    await shot(phone, "phone-2-phu-luc", full_page=False)
+
+    national = await signed_in(browser, consolidation, "national_operator")
+    await national.goto(f"{consolidation.url}/quoc-gia/{PERIOD}")
+    await expect(national.get_by_role("heading", level=1)).to_have_text(f"Tổng hợp toàn quốc kỳ {PERIOD}")
+    row = national.locator(f"#tinh-30-{PLAN.id}")
+    await expect(row).to_contain_text("Đã gửi")
+    await expect(row).to_contain_text("18/06/2019 09:")
+    await shot(national, "desktop-3-quoc-gia")
+    await row.get_by_role("link", name="Xem báo cáo").click()
+    await expect(national.locator("#trang-thai")).to_have_text("Đã gửi lên")
+
+    national_phone = await signed_in(browser, consolidation, "national_operator", phone=True)
+    await national_phone.goto(f"{consolidation.url}/quoc-gia/{PERIOD}")
+    await shot(national_phone, "phone-3-quoc-gia")
+    await shot(national_phone, "phone-3-quoc-gia-man-hinh-dau", full_page=False)
+    await national_phone.locator("#cac-tinh").evaluate("heading => heading.scrollIntoView()")
+    await shot(national_phone, "phone-4-cac-tinh", full_page=False)
+    for page in (desktop, phone, national, national_phone):
+        await no_sideways_scroll(page)
