@@ -140,7 +140,9 @@ async def _arrived(client: httpx.AsyncClient, mint: TokenMint, plan, units: int)
         answer = await client.get(f"/v1/reports/{plan.province}/{PERIOD}", params={"plan_id": plan.id}, headers=headers)
         return answer.status_code == 200 and len(answer.json()["units"]) == units
 
-    await wait_until(ready, timeout=30, what=f"the reports of plan {plan.id}")
+    await wait_until(
+        ready, timeout=90, what=f"the reports of plan {plan.id}"
+    )  # the consumer reads the shared broker from its start
 
 
 def client_of(app, role: str | None = None, province: str | None = None) -> httpx.AsyncClient:
