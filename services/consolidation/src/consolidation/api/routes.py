@@ -67,7 +67,7 @@ async def report_docx(
 
     async with db.begin():
         report = await readable(db, principal, province, plan_id, period, now)
-    issued = (report.published_at or now).date()
+        issued = await use_cases.issue_date(db, report, now=now)
     body = render_docx(report, issued_on=issued)
     filename = f"bao-cao-{province}-{period}.docx"
     return Response(
@@ -91,7 +91,7 @@ async def report_html(
 
     async with db.begin():
         report = await readable(db, principal, province, plan_id, period, now)
-    issued = (report.published_at or now).date()
+        issued = await use_cases.issue_date(db, report, now=now)
     context = report_context(report, issued_on=issued, can_approve=False, can_publish=False, csrf_token="")
     return render(TEMPLATES, request, "report.html", context)
 

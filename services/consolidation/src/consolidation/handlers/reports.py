@@ -7,8 +7,9 @@ a rebuild from the topics arrives at the same numbers, and an approval records t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -33,6 +34,12 @@ from consolidation.domain import report as rules
 from consolidation.domain.workflow import next_status
 
 SOURCE = "/baocao/consolidation"
+
+
+async def issue_date(session: AsyncSession, report: ConsolidatedReportV1, *, now: datetime) -> date:
+    """The date on the report's date line: the day it was published (or today), in the province's own time."""
+    place = await replica.province(session, orm.provinces, report.province)
+    return (report.published_at or now).astimezone(ZoneInfo(place.timezone if place else "UTC")).date()
 
 
 async def resolve_plan(session: AsyncSession, province: str, plan_id: str | None):

@@ -5,7 +5,7 @@ call `approve` and `publish`. Every refusal is a page in Vietnamese.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -93,6 +93,7 @@ async def report(
             links = [(p, report_page(province, period, p.id)) for p in plans]
             context = {"title": "Chọn kế hoạch", "province": place, "period": period, "plans": links}
             return render(TEMPLATES, request, "plans.html", context)
+        issued = await use_cases.issue_date(db, found, now=now)
     if principal.role is Role.NATIONAL_OPERATOR and found.status != "published":
         raise PageError(
             403,
@@ -101,14 +102,14 @@ async def report(
             back_url=national_page(period),
             back_label="Về trang tổng hợp toàn quốc",
         )
-    return render(TEMPLATES, request, "report.html", _context(request, found, principal, now))
+    return render(TEMPLATES, request, "report.html", _context(request, found, principal, issued))
 
 
-def _context(request: Request, report: ConsolidatedReportV1, principal: Principal, now: datetime) -> dict:
+def _context(request: Request, report: ConsolidatedReportV1, principal: Principal, issued: date) -> dict:
     operates = principal.may_operate_province(report.province)
     return report_context(
         report,
-        issued_on=(report.published_at or now).date(),  # as the .docx does
+        issued_on=issued,  # as the .docx does
         can_approve=operates and report.status == "draft",
         can_publish=operates and report.status == "approved",
         csrf_token=csrf.token(request),
