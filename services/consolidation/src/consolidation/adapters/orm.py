@@ -77,6 +77,7 @@ reports = Table(
     Column("status", String(12), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("status_reason", Text),
+    Column("status_at", DateTime(timezone=True)),  # when the stored state was reached
     Column("approved_at", DateTime(timezone=True)),
     Column("approved_by", String(80)),
     Column("published_at", DateTime(timezone=True)),

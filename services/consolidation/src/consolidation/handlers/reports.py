@@ -7,7 +7,7 @@ a rebuild from the topics arrives at the same numbers, and an approval records t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -150,6 +150,7 @@ async def approve(
         report.province,
         report.plan_id,
         period,
+        at=now,
         status="approved",
         revision=report.revision,
         status_reason=None,
@@ -175,6 +176,7 @@ async def publish(
         report.province,
         report.plan_id,
         period,
+        at=now,
         status="published",
         revision=report.revision,
         status_reason=None,
@@ -207,6 +209,7 @@ async def reopen(
         report.province,
         report.plan_id,
         period,
+        at=now,
         status="draft",
         revision=report.revision,
         status_reason=note,
@@ -232,11 +235,14 @@ async def content_changed(
     if revision <= row.revision:
         return  # the approval already saw this version (a replay)
     reason = f"Trở lại dự thảo: đơn vị {unit} gửi báo cáo sau khi đã duyệt."
+    # The revert comes after the approval it undoes, whatever the submission's own timestamp says.
+    at = max(at, row.status_at + timedelta(microseconds=1)) if row.status_at else at
     await _save(
         session,
         province,
         plan_id,
         period,
+        at=at,
         status="draft",
         revision=revision,
         status_reason=reason,
@@ -269,6 +275,7 @@ async def apply_status(session: AsyncSession, change: ReportStatusV1) -> None:
         change.province,
         change.plan_id,
         change.period,
+        at=change.at,
         status=change.status,
         revision=change.revision,
         status_reason=None if approved else change.reason,
@@ -284,6 +291,7 @@ async def apply_published(session: AsyncSession, report: ConsolidatedReportV1) -
         report.province,
         report.plan_id,
         report.period,
+        at=report.published_at,
         status="published",
         revision=report.revision,
         status_reason=None,
@@ -295,9 +303,21 @@ async def apply_published(session: AsyncSession, report: ConsolidatedReportV1) -
     )
 
 
-async def _save(session: AsyncSession, province: str, plan_id: str, period: str, **values: Any) -> None:
+async def _save(
+    session: AsyncSession, province: str, plan_id: str, period: str, *, at: datetime, **values: Any
+) -> None:
+    """Write the workflow state as of `at`. Our own events come back through the consumer after the
+    live write: one older than the state already stored (an approval read back after the publish) is
+    ignored, so the state never moves backwards."""
+    values = {**values, "status_at": at}
     stmt = insert(orm.reports).values(province=province, plan_id=plan_id, period=period, **values)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["province", "plan_id", "period"], set_=values))
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "plan_id", "period"],
+            set_=values,
+            where=orm.reports.c.status_at <= at,
+        )
+    )
 
 
 async def _announce(session, spec, report, status, now, by, reason=None) -> None:
