@@ -1,12 +1,10 @@
 """Tables of the notify database: the catalogue it follows, deliveries and the in-app inbox."""
 
 from sqlalchemy import (
-    Boolean,
     Column,
     DateTime,
     Index,
     Integer,
-    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -14,8 +12,8 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
+from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import inbox_table, outbox_table
 
@@ -24,27 +22,7 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
 # The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
-provinces = Table(
-    "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
-)
-units = Table(
-    "units",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("code", String(40), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "code"),
-)
-plans = Table(
-    "plans",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("id", String(64), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "id"),
-)
+provinces, units, plans = replica_tables(metadata)
 
 # One message to one recipient on one channel, caused by one event. The consumer only inserts
 # (pending); the sender claims, sends and settles it (sent | failed).
