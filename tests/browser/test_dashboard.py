@@ -7,25 +7,24 @@ desktop and phone widths go to artifacts/screenshots/ for a person to look at.
 """
 
 import asyncio
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import uvicorn
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from playwright.async_api import Browser, Page, async_playwright, expect
+from aiokafka.errors import KafkaError
+from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.events.topics import CATALOG
 from baocao_stack.ports import free_port
 from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, wait_until
+from baocao_stack.testkit import TokenMint, end_offsets, served, wait_until
 from deadlines.config import Settings
 from deadlines.consumers import GROUP
 from deadlines.handlers import catalog, submissions
@@ -37,8 +36,6 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # Other tests publish plan 467 on the same broker: this one runs on its own plan id, from January.
 PLAN = HAI_DUONG.plans[0].model_copy(update={"id": f"browser-{uuid.uuid4().hex[:8]}", "first_period": "2019-01"})
@@ -106,7 +103,10 @@ async def _caught_up(bootstrap: str, group: str) -> None:
     try:
 
         async def done() -> bool:
-            committed = await admin.list_consumer_group_offsets(group)
+            try:
+                committed = await admin.list_consumer_group_offsets(group)
+            except KafkaError:  # on a fresh broker the group's coordinator takes a moment to exist
+                return False
             return all(
                 committed.get(TopicPartition(CATALOG, p), SimpleNamespace(offset=0)).offset >= end
                 for p, end in ends.items()
@@ -133,39 +133,10 @@ def deadlines(postgres, kafka) -> Iterator[SimpleNamespace]:
         clock_speed=1,
     )
     app = create_app(settings, verifier=mint.verifier())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, name="deadlines", daemon=True)
-    thread.start()
-    try:
-        for _ in range(300):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.1)
-        assert server.started, "deadlines did not start within 30 s"
+    with served(app, port, "deadlines") as url:
         asyncio.run(_caught_up(kafka.bootstrap, settings.consumer_group_prefix + GROUP))
         asyncio.run(_seed(settings.database_url))
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", mint=mint)
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; its absence fails the test rather than skipping it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does so")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+        yield SimpleNamespace(url=url, mint=mint)
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:

@@ -8,23 +8,21 @@ artifacts/screenshots/ for a person to look at.
 """
 
 import asyncio
-import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import docx
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_stack.ports import free_port
 from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_stack.testkit import TokenMint, served
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
@@ -34,15 +32,6 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # Other tests publish plan 467 on the same broker: this one runs on its own plan id, with six units.
 UNITS = ["CA", "BTG", "STP", "UBND-TPHD", "UBND-CL", "UBND-TK"]
@@ -104,38 +93,9 @@ def consolidation(postgres, kafka) -> Iterator[SimpleNamespace]:
         clock_speed=1,
     )
     app = create_app(settings, verifier=mint.verifier())
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, name="consolidation", daemon=True)
-    thread.start()
-    try:
-        for _ in range(300):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.1)
-        assert server.started, "consolidation did not start within 30 s"
+    with served(app, port, "consolidation") as url:
         asyncio.run(_seed(settings.database_url))
-        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", mint=mint)
-    finally:
-        server.should_exit = True
-        thread.join(15)
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; its absence fails the test rather than skipping it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does so")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
+        yield SimpleNamespace(url=url, mint=mint)
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:

@@ -7,17 +7,16 @@ phone widths go to artifacts/screenshots/ for a person to look at.
 
 import asyncio
 import re
-import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_port
 from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import served
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
@@ -28,15 +27,6 @@ pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "mat-khau-thu-nghiem"
 CATALOG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 PLAN = CATALOG.plans[0]
@@ -56,20 +46,9 @@ def intake_url(postgres, kafka, tmp_path: Path) -> Iterator[str]:
         clock_start="2019-06-10T03:00:00Z",
         clock_speed=1,
     )
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, name="intake", daemon=True)
-    thread.start()
-    try:
-        for _ in range(300):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.1)
-        assert server.started, "intake did not start within 30 s"
+    with served(create_app(settings), port, "intake") as url:
         asyncio.run(_seed(settings))
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(15)
+        yield url
 
 
 async def _seed(settings: Settings) -> None:
@@ -90,24 +69,6 @@ async def _seed(settings: Settings) -> None:
             )
     finally:
         await engine.dispose()
-
-
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium; its absence fails the test rather than skipping it."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does so")
-    return CHROMIUM
-
-
-@pytest.fixture
-async def browser(chromium: Path) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            await browser.close()
 
 
 async def shot(page: Page, name: str, *, full_page: bool = True) -> None:

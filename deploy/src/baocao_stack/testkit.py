@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -104,3 +105,25 @@ class TokenMint:
 
     def headers(self, role: str, province: str | None = None, unit: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, province, unit)}"}
+
+
+@contextlib.contextmanager
+def served(app, port: int, name: str):
+    """Serve an ASGI app with uvicorn on 127.0.0.1:`port` in a thread, for a browser to reach; yields its URL."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    try:
+        for _ in range(300):
+            if server.started or not thread.is_alive():
+                break
+            threading.Event().wait(0.1)
+        assert server.started, f"{name} did not start within 30 s"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
