@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email
+import email.policy
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -127,3 +129,37 @@ def served(app, port: int, name: str):
     finally:
         server.should_exit = True
         thread.join(15)
+
+
+class SmtpMailbox:
+    """An aiosmtpd handler that keeps every accepted message, for tests that run a real SMTP server.
+
+        mailbox = SmtpMailbox()
+        server = aiosmtpd.controller.Controller(mailbox, hostname="127.0.0.1", port=free_port())
+
+    `refuse` names recipients answered with a permanent 550, as a mail server does for an unknown mailbox.
+    """
+
+    def __init__(self, *, refuse: frozenset[str] = frozenset()) -> None:
+        self.messages: list = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 Mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        for rcpt in envelope.rcpt_tos:
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            message["X-Envelope-To"] = rcpt
+            self.messages.append(message)
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if m["X-Envelope-To"] == address]
+
+    @staticmethod
+    def text_of(message) -> str:
+        return message.get_body(("plain",)).get_content()

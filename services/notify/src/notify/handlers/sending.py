@@ -1,14 +1,20 @@
 """Send the pending deliveries: claim, send, settle, and say so on baocao.notifications.
 
-Rows are claimed with FOR UPDATE SKIP LOCKED, so several senders never send one row. A failed
-attempt waits before the next (exponential with jitter, tenacity's wait strategy); after
+Each delivery is claimed (FOR UPDATE SKIP LOCKED), sent and settled in its own transaction, a few
+at a time, so several senders never send one row and a slow mail server does not hold the others.
+A failed attempt waits before the next (exponential with jitter, tenacity's wait strategy); after
 `max_attempts` the delivery is `failed` with its reason. The status change and its
-notification.sent/.failed event commit together. A crash between the SMTP server's answer and
-the commit sends that mail again (at least once).
+notification.sent/.failed event commit together.
+
+A crash between the channel's answer and that commit sends the message again when the sender
+restarts (at least once): at most `concurrency` deliveries are in that window at any moment. The
+email keeps its Message-ID and the webhook its webhook-id across attempts, so a receiver can
+recognise the second copy. docs/RELIABILITY.md gives the measured figures.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +27,7 @@ from tenacity import RetryCallState, wait_exponential_jitter
 from baocao_shared.events import make_event
 from baocao_shared.events.notifications import NOTIFICATION_FAILED, NOTIFICATION_SENT, DeliveryV1
 from baocao_shared.events.topics import NOTIFICATIONS
+from baocao_shared.faults import fault_point
 from baocao_shared.messaging.outbox import enqueue
 from notify.adapters import orm
 from notify.adapters.channels import Channel
@@ -50,22 +57,40 @@ async def send_due(
     now: datetime,
     policy: RetryPolicy,
     batch: int = 50,
+    concurrency: int = 4,
 ) -> int:
-    """Send one batch of deliveries whose time has come; returns how many were settled or retried."""
+    """Attempt up to `batch` deliveries whose time has come, `concurrency` at once; returns how many."""
+    attempted = 0
+
+    async def work() -> None:
+        nonlocal attempted
+        while attempted < batch:
+            attempted += 1
+            if not await _attempt_next(sessionmaker, channels, now=now, policy=policy):
+                attempted -= 1
+                return
+
+    await asyncio.gather(*(work() for _ in range(max(1, min(concurrency, batch)))))
+    return attempted
+
+
+async def _attempt_next(sessionmaker: async_sessionmaker, channels, *, now: datetime, policy: RetryPolicy) -> bool:
+    """Claim one due delivery, attempt it and record the outcome in one transaction; False if none is due."""
     d = orm.deliveries
     async with sessionmaker() as session, session.begin():
-        rows = (
+        row = (
             await session.execute(
                 select(d)
                 .where(d.c.status == "pending", d.c.next_attempt_at <= now)
                 .order_by(d.c.next_attempt_at)
-                .limit(batch)
+                .limit(1)
                 .with_for_update(skip_locked=True)
             )
-        ).all()
-        for row in rows:
-            await _attempt(session, row, channels, now=now, policy=policy)
-    return len(rows)
+        ).first()
+        if row is None:
+            return False
+        await _attempt(session, row, channels, now=now, policy=policy)
+    return True
 
 
 async def _attempt(session: AsyncSession, row, channels: Mapping[str, Channel], *, now: datetime, policy) -> None:
@@ -88,6 +113,7 @@ async def _attempt(session: AsyncSession, row, channels: Mapping[str, Channel], 
             )
             bound.warning("delivery.retrying", attempts=attempts, error=error, wait_s=wait.total_seconds())
         return
+    fault_point("notify.after_send")  # the at-least-once window: sent, not yet recorded
     await _settle(session, row, status="sent", attempts=attempts, now=now)
     bound.info("delivery.sent", channel=row.channel, attempts=attempts)
 
