@@ -2,10 +2,11 @@
 
 import json
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from baocao_shared.events.catalog import ContactV1
 from baocao_shared.settings import ServiceSettings
+from baocao_shared.webhooks import InvalidSecret, signer
 
 
 class Settings(ServiceSettings):
@@ -27,8 +28,26 @@ class Settings(ServiceSettings):
     # Waits between attempts of one delivery: exponential from this, with as much jitter, capped.
     retry_initial_s: float = 5.0
     retry_max_s: float = 600.0
+    # Webhooks (Standard Webhooks signing): the deployment's signing secret ("whsec_" + base64), and
+    # optional per-endpoint secrets keyed by URL prefix (the longest matching prefix wins).
+    webhook_secret: SecretStr | None = None
+    webhook_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    webhook_timeout_s: float = 10.0
 
     @field_validator("national_contacts", mode="before")
     @classmethod
     def _parse_contacts(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) and value else value
+
+    @field_validator("webhook_secret", "webhook_secrets")
+    @classmethod
+    def _check_webhook_secrets(cls, value: SecretStr | dict[str, SecretStr] | None, info: ValidationInfo) -> object:
+        """A malformed secret stops the service at start, not each delivery later."""
+        named = value.items() if isinstance(value, dict) else [] if value is None else [("", value)]
+        for prefix, secret in named:
+            try:
+                signer(secret.get_secret_value())
+            except InvalidSecret as exc:
+                where = f"BAOCAO_{info.field_name.upper()}" + (f"[{prefix!r}]" if prefix else "")
+                raise InvalidSecret(f"{where}: {exc}") from None
+        return value

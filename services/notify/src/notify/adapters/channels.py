@@ -1,4 +1,4 @@
-"""The channels a delivery goes out on: email over SMTP, and the in-app inbox."""
+"""The channels a delivery goes out on: email over SMTP, the in-app inbox, and webhooks (adapters/webhook.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notify.adapters import orm
+from notify.adapters.webhook import WebhookChannel
 from notify.config import Settings
 
 
@@ -61,4 +62,4 @@ class InboxChannel:
 
 
 def channels_for(settings: Settings) -> dict[str, Channel]:
-    return {"email": EmailChannel(settings), "inbox": InboxChannel()}
+    return {"email": EmailChannel(settings), "inbox": InboxChannel(), "webhook": WebhookChannel(settings)}

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from baocao_shared.events.catalog import ContactV1
 
-# Channels the sender can deliver today; webhook contacts wait for the webhook channel.
-SUPPORTED_CHANNELS = frozenset({"email", "inbox"})
+# Channels the sender can deliver (adapters/channels.py registers one for each).
+SUPPORTED_CHANNELS = frozenset({"email", "inbox", "webhook"})
 
 
 def deliverable(contacts: Iterable[ContactV1]) -> list[ContactV1]:
@@ -20,7 +20,9 @@ def deliverable(contacts: Iterable[ContactV1]) -> list[ContactV1]:
     seen: set[tuple[str, str]] = set()
     chosen = []
     for contact in contacts:
-        key = (contact.channel, contact.address.strip().lower())
+        address = contact.address.strip()
+        # A URL's path is case-sensitive; mailboxes and account names are not.
+        key = (contact.channel, address if contact.channel == "webhook" else address.lower())
         if contact.channel in SUPPORTED_CHANNELS and key not in seen:
             seen.add(key)
             chosen.append(contact)
