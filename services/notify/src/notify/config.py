@@ -18,12 +18,14 @@ class Settings(ServiceSettings):
     smtp_port: int = 1025
     smtp_starttls: bool = False
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_from: str = "Baocao <khong-tra-loi@baocao.local>"
     smtp_timeout_s: float = 10.0
     sender_enabled: bool = True
     sender_tick_s: float = 0.5  # real seconds between looks at the pending deliveries
     sender_batch: int = 50
+    # Deliveries in flight at once, each in its own transaction: a crash re-sends at most this many.
+    sender_concurrency: int = 4
     delivery_max_attempts: int = 6
     # Waits between attempts of one delivery: exponential from this, with as much jitter, capped.
     retry_initial_s: float = 5.0

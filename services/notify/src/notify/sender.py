@@ -14,12 +14,20 @@ async def run_sender(runtime: ServiceRuntime) -> None:
     s = runtime.settings
     channels = channels_for(s)
     policy = RetryPolicy(max_attempts=s.delivery_max_attempts, initial_s=s.retry_initial_s, max_s=s.retry_max_s)
-    batch = s.sender_batch
+    batch, concurrency = s.sender_batch, s.sender_concurrency
     while True:
         # Deliveries live on the wall clock, not the simulated one: an SMTP outage lasts real seconds,
         # and a full batch means more may be waiting, so look again at once.
         while (
-            await send_due(runtime.sessionmaker, channels, now=datetime.now(UTC), policy=policy, batch=batch) == batch
+            await send_due(
+                runtime.sessionmaker,
+                channels,
+                now=datetime.now(UTC),
+                policy=policy,
+                batch=batch,
+                concurrency=concurrency,
+            )
+            == batch
         ):
             pass
         await asyncio.sleep(s.sender_tick_s)
