@@ -1,14 +1,27 @@
-"""The one injectable clock every time-dependent rule reads.
+"""The one injectable clock every time-dependent rule reads (ARCHITECTURE.md, "Time").
 
-Production uses the system clock. Tests and the demo use a simulated clock that every process
-agrees on: simulated now = START + (real now - EPOCH) * SPEED (ARCHITECTURE.md, "Time").
+Three kinds, chosen by `BAOCAO_CLOCK`:
+- `system` (the default, and the only one production accepts): the machine's clock;
+- `simulated`: simulated now = START + (real now - EPOCH) * SPEED. Every process given the same
+  `BAOCAO_CLOCK_START`, `BAOCAO_CLOCK_EPOCH` and `BAOCAO_CLOCK_SPEED` agrees on the time; the demo
+  runs a month in seconds with it;
+- `file`: now is the one ISO 8601 instant written in `BAOCAO_CLOCK_FILE`. Time stands still until
+  someone writes the file again, so a test drives every process through chosen instants (a
+  reminder's 08:00, the deadline, the close) and waits for each effect, without racing a running
+  clock. The file is re-read only when its inode, size or mtime changes: one stat() per `now()`.
+  Write it atomically (a temporary file renamed over it, `write_clock_file`), so a reader never
+  sees half an instant; a file that cannot be read later keeps the last instant read.
+
+`BAOCAO_ENV=production` refuses both the simulated and the file clock.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 
@@ -68,6 +81,55 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+class FileClock:
+    """Now is the instant written in a file: every process reading the file agrees on it (BAOCAO_CLOCK=file)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            stamp = self._stamp()
+            self._at = self._read()
+        except (OSError, ValueError) as exc:
+            raise ClockConfigError(f"BAOCAO_CLOCK_FILE={self.path}: {exc}") from None
+        self._seen = stamp
+
+    def now(self) -> datetime:
+        try:
+            stamp = self._stamp()
+        except OSError:
+            return self._at  # being replaced, or gone: the last instant read stands
+        if stamp != self._seen:
+            try:
+                self._at, self._seen = self._read(), stamp
+            except (OSError, ValueError):
+                pass  # written by hand, not atomically: read it again at its next change
+        return self._at
+
+    def sleep_interval(self, simulated_seconds: float) -> float:
+        return simulated_seconds
+
+    def _stamp(self) -> tuple[int, int, int]:
+        st = os.stat(self.path)
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def _read(self) -> datetime:
+        text = self.path.read_text(encoding="utf-8").strip()
+        if not text:
+            raise ValueError("the file is empty; it holds one ISO 8601 instant")
+        try:
+            return _aware(datetime.fromisoformat(text)).astimezone(UTC)
+        except ValueError:
+            raise ValueError(f"{text[:60]!r} is not an ISO 8601 instant") from None
+
+
+def write_clock_file(path: Path, at: datetime) -> None:
+    """Set a file clock: write the instant to a temporary file beside it and rename it over the old one."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(_aware(at).isoformat() + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def build_clock(
     *,
     kind: str,
@@ -75,14 +137,19 @@ def build_clock(
     start: datetime | None,
     epoch: datetime | None,
     speed: float,
+    file: Path | None = None,
 ) -> Clock:
-    """Choose the clock from settings; production refuses a simulated clock."""
+    """Choose the clock from settings; production refuses any clock but the system's."""
     if kind == "system":
         return SystemClock()
-    if kind != "simulated":
-        raise ClockConfigError(f"BAOCAO_CLOCK must be 'system' or 'simulated', not {kind!r}")
+    if kind not in ("simulated", "file"):
+        raise ClockConfigError(f"BAOCAO_CLOCK must be 'system', 'simulated' or 'file', not {kind!r}")
     if env == "production":
-        raise ClockConfigError("BAOCAO_ENV=production refuses BAOCAO_CLOCK=simulated")
+        raise ClockConfigError(f"BAOCAO_ENV=production refuses BAOCAO_CLOCK={kind}")
+    if kind == "file":
+        if file is None:
+            raise ClockConfigError("BAOCAO_CLOCK=file needs BAOCAO_CLOCK_FILE (a file holding one ISO 8601 instant)")
+        return FileClock(file)
     if start is None:
         raise ClockConfigError("BAOCAO_CLOCK=simulated needs BAOCAO_CLOCK_START (ISO 8601)")
     if speed <= 0:

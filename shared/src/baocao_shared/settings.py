@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
@@ -37,10 +38,11 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     service_urls: dict[str, str] = {}
 
-    clock: Literal["system", "simulated"] = "system"
+    clock: Literal["system", "simulated", "file"] = "system"
     clock_start: datetime | None = None
     clock_epoch: datetime | None = None
     clock_speed: float = 1.0
+    clock_file: Path | None = None  # BAOCAO_CLOCK=file: the file holding the one instant every process reads
 
     @field_validator("service_urls", mode="before")
     @classmethod
@@ -49,8 +51,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_rules(self) -> ServiceSettings:
-        if self.env == "production" and self.clock == "simulated":
-            raise ValueError("BAOCAO_ENV=production refuses BAOCAO_CLOCK=simulated")
+        if self.env == "production" and self.clock != "system":
+            raise ValueError(f"BAOCAO_ENV=production refuses BAOCAO_CLOCK={self.clock}")
         return self
 
     def build_clock(self) -> Clock:
@@ -60,4 +62,5 @@ class ServiceSettings(BaseSettings):
             start=self.clock_start,
             epoch=self.clock_epoch,
             speed=self.clock_speed,
+            file=self.clock_file,
         )
