@@ -63,13 +63,12 @@ def load(files: list[Path], actor: str = "cli") -> None:
     catalogs = [_parse(path) for path in files]
 
     async def run() -> None:
-        from baocao_shared.clock import SystemClock
         from intake.handlers.catalog import load_province
 
         settings = Settings()
         await upgrade_database(MIGRATIONS, settings.database_url)
         engine = make_engine(settings.database_url, pool_size=1)
-        now = settings.build_clock().now() if settings.clock == "simulated" else SystemClock().now()
+        now = settings.build_clock().now()  # the business clock, whichever kind it is
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
                 for catalog in catalogs:
