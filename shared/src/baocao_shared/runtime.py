@@ -1,6 +1,7 @@
 """What every service runs besides its routes: migrations, DB, producer, relay, consumers, probes.
 
-A service's `create_app(settings)` builds a `ServiceRuntime` and hands it to `build_service_app`.
+A service's `create_app(settings)` builds a `ServiceRuntime` and hands it to `build_service_app`,
+which adds the probes and the operators' API (baocao_shared.ops) to the service's own routes.
 Kafka may be down when a service starts: HTTP comes up anyway, `/readyz` answers 503, and the
 Kafka-side workers keep retrying with backoff until the broker answers.
 """
@@ -30,7 +31,8 @@ from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
 from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import ensure_topic, make_producer
-from baocao_shared.messaging.tables import inbox_table, outbox_table
+from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
+from baocao_shared.ops import ops_router
 from baocao_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -59,6 +61,7 @@ class ServiceRuntime:
         tables = self.metadata.tables
         self.outbox = tables["outbox"] if "outbox" in tables else outbox_table(self.metadata)
         self.inbox = tables["inbox"] if "inbox" in tables else inbox_table(self.metadata)
+        self.dlq_replays = tables["dlq_replays"] if "dlq_replays" in tables else dlq_replays_table(self.metadata)
         self.engine = None
         self.sessionmaker = None
         self.producer: AIOKafkaProducer | None = None
@@ -213,6 +216,7 @@ def build_service_app(
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
     install_error_handlers(app)
     app.include_router(probes_router(runtime))
+    app.include_router(ops_router(runtime))  # the operators' status page reads every service through it
     for router in routers:
         app.include_router(router)
 

@@ -19,11 +19,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.db import new_metadata
-from baocao_shared.messaging.tables import inbox_table, outbox_table
+from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
 
 metadata = new_metadata()
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+dlq_replays = dlq_replays_table(metadata)
 
 
 def _now() -> Column:
