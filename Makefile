@@ -4,11 +4,13 @@
 #   make up SERVICES=none                    # only PostgreSQL and Kafka
 #   make up SERVICES=intake,deadlines
 #   make up DEMO=0                           # without the demo catalogue and accounts
+#   make up MONTH=1                          # the demo month on a simulated clock, mails in the mail sink
 #   BAOCAO_HOME=/tmp/b2 BAOCAO_KAFKA_PORT=19092 BAOCAO_PG_PORT=15432 BAOCAO_PORT_BASE=18000 make up
 
 UV ?= $(shell command -v uv || echo $$HOME/.local/bin/uv)
 SERVICES ?= all
 DEMO ?= 1
+MONTH ?= 0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -17,6 +19,8 @@ PYTEST_ARGS ?=
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
 	@echo "        [DEMO=0]                                   ... without the demo catalogue and accounts"
+	@echo "        [MONTH=1]                                  ... and watch a month: reminders, deadline, overdue mails"
+	@echo "                                                   and escalation within minutes (a simulated clock)"
 	@echo "make status                                        the table: addresses, pids, logs"
 	@echo "make down                                          stop everything; keep the data"
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
@@ -39,7 +43,7 @@ sync: uv
 	@if [ -f uv.lock ]; then "$(UV)" sync --frozen; else "$(UV)" sync; fi
 
 up: sync
-	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)" $(if $(filter 0 no false,$(DEMO)),--no-demo)
+	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)" $(if $(filter 0 no false,$(DEMO)),--no-demo) $(if $(filter 1 yes true,$(MONTH)),--month)
 
 down: uv
 	@"$(UV)" run --frozen baocao-stack down

@@ -187,7 +187,7 @@ def test_supervisord_config_gives_each_service_its_ports_and_the_shared_clock(tm
     options = ServerOptions()  # read it back the way supervisord does
     options.realize(args=["-c", str(paths.config)])
     configs = {pc.name: pc for group in options.process_group_configs for pc in group.process_configs}
-    assert set(configs) == {"postgres", "kafka", *SERVICES}
+    assert set(configs) == {"postgres", "kafka", *SERVICES, "mailsink"}  # the mail sink comes with notify
     # supervisord stops in reverse priority: the services first, then Kafka, PostgreSQL last
     assert configs["postgres"].priority < configs["kafka"].priority < configs["intake"].priority
     assert options.pidfile == str(settings.home / "run" / "supervisord.pid")
@@ -218,6 +218,24 @@ def test_supervisord_config_gives_each_service_its_ports_and_the_shared_clock(tm
         assert configs[name].autorestart is not False
     assert shlex.split(configs["notify"].command)[1:] == ["-m", "stand_in"]
     assert shlex.split(configs["intake"].command) == [sys.executable, "-m", "intake"]
+
+    # notify's email goes to the mail sink: SMTP on base+25, its page on base+5, its Maildir in the home
+    assert (configs["notify"].environment["BAOCAO_SMTP_HOST"], configs["notify"].environment["BAOCAO_SMTP_PORT"]) == (
+        "127.0.0.1",
+        "18025",
+    )
+    sink = configs["mailsink"]
+    assert shlex.split(sink.command) == [sys.executable, "-m", "baocao_stack.mailsink"]
+    assert sink.priority < configs["notify"].priority  # stopped after notify
+    assert sink.environment["BAOCAO_SMTP_SINK_PORT"] == "18025"
+    assert sink.environment["BAOCAO_HTTP_PORT"] == "18005"
+    assert sink.environment["BAOCAO_MAIL_DIR"] == str(settings.home / "mail")
+    assert sink.environment["BAOCAO_CLOCK_EPOCH"] == now.isoformat()
+    without_notify = build_programs(settings, libs=tmp_path / "libs", services=["intake"])
+    assert "mailsink" not in {program.name for program in without_notify}
+    moved = StackSettings.from_env({**environ, "BAOCAO_SMTP_SINK_PORT": "2525"}, now=now)
+    assert moved.service_env("notify")["BAOCAO_SMTP_PORT"] == moved.mailsink_env()["BAOCAO_SMTP_SINK_PORT"] == "2525"
+    assert StackSettings.from_json(moved.to_json()) == moved  # kept in stack.json
 
 
 def test_awkward_environment_values_survive_supervisord(tmp_path):
@@ -413,4 +431,7 @@ def test_how_to_try_it_names_the_form_the_accounts_and_the_docs(tmp_path, monkey
     ]
     assert "  API docs   intake         http://127.0.0.1:18001/docs" in lines
     assert "             notify         http://127.0.0.1:18004/docs" in lines
+    assert lines[-2] == (
+        f"  mail       http://127.0.0.1:18005  (every mail notify sends lands here; folder {tmp_path / 'mail'})"
+    )
     assert lines[-1] == f"  logs       {tmp_path / 'logs'}"

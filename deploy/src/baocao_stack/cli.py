@@ -17,7 +17,8 @@ from .supervisor import SupervisorError
 ENVIRONMENT_HELP = """
 Settings (environment): BAOCAO_HOME (state folder, default .local in the repository),
 BAOCAO_KAFKA_PORT (9092), BAOCAO_KAFKA_CONTROLLER_PORT (Kafka port + 1), BAOCAO_PG_PORT (5432),
-BAOCAO_PORT_BASE (8000: intake +1, deadlines +2, consolidation +3, notify +4),
+BAOCAO_PORT_BASE (8000: intake +1, deadlines +2, consolidation +3, notify +4, the mail sink's page
++5), BAOCAO_SMTP_SINK_PORT (port base + 25: the mail sink's SMTP, where notify sends),
 BAOCAO_PARTITIONS (3). Passed to every service: BAOCAO_HOME (absolute), BAOCAO_CLOCK,
 BAOCAO_CLOCK_START, BAOCAO_CLOCK_EPOCH (set to now once when BAOCAO_CLOCK=simulated and it is
 unset), BAOCAO_CLOCK_SPEED, BAOCAO_ENV; to deadlines BAOCAO_SCHEDULER_TICK_S (0.1 with a
@@ -96,6 +97,15 @@ def up(
         bool,
         typer.Option(help="With intake, load deploy/provinces/*.yaml and the demo accounts (never in production)."),
     ] = True,
+    month: Annotated[
+        bool,
+        typer.Option(
+            "--month",
+            help="The demo month: every service on a simulated clock (BAOCAO_CLOCK_SPEED, default 3600) that starts "
+            "shortly before the demo plan's next reminder, so its reminders, deadline, overdue mails and escalation "
+            "come within minutes.",
+        ),
+    ] = False,
 ) -> None:
     """Start PostgreSQL and Kafka, create databases and topics, start the services, print the table."""
     settings = _settings()
@@ -105,6 +115,7 @@ def up(
         ready_timeout=ready_timeout,
         keep_on_failure=keep_on_failure,
         demo=demo,
+        month=month,
     )
     _run(lambda: stack.up(settings, options, console))
 

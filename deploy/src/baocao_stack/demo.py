@@ -13,13 +13,15 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 from rich.console import Console
 from rich.markup import escape
 
-from .paths import DEPLOY_DIR, REPO_ROOT
+from .month import DemoMonth, describe, real_month
+from .paths import DEPLOY_DIR, REPO_ROOT, repo_relative
 from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
 PROVINCES_DIR = DEPLOY_DIR / "provinces"
@@ -157,8 +159,17 @@ def _examples(reporters: Sequence[str]) -> list[str]:
 # ------------------------------------------------------------------------------ How to try it
 
 
-def print_how_to(settings: StackSettings, services: Sequence[str], demo: DemoOutcome | None, console: Console) -> None:
-    """The short block after the table: where to sign in, as whom, the API docs and the logs."""
+def print_how_to(
+    settings: StackSettings,
+    services: Sequence[str],
+    demo: DemoOutcome | None,
+    console: Console,
+    *,
+    month: DemoMonth | None = None,
+    reached: datetime | None = None,
+) -> None:
+    """The short block after the table: where to sign in, as whom, the API docs, the mail sink, the
+    logs; with the demo month, what happens when; after one, that the data is ahead of today."""
     console.print()
     console.print("[bold]How to try it[/bold]")
     if "intake" in services:
@@ -175,4 +186,36 @@ def print_how_to(settings: StackSettings, services: Sequence[str], demo: DemoOut
     shown = [name for name in SERVICES if name in services]
     for i, name in enumerate(shown):
         console.print(f"  {'API docs' if i == 0 else '':<10} {name:<14} {settings.service_url(name)}/docs")
+    if "notify" in services:
+        folder = repo_relative(settings.mail_dir)
+        console.print(f"  mail       {settings.mail_url}  (every mail notify sends lands here; folder {folder})")
     console.print(f"  logs       {settings.logs_dir}")
+    if month is not None:
+        _print_month(month, console)
+    elif reached is not None and reached > datetime.now(UTC):
+        console.print(
+            f"  [yellow]note[/yellow]       this data holds simulated times up to {reached:%Y-%m-%d} "
+            "(from a MONTH=1 run), ahead of today's clock; `make clean` starts over at today's clock"
+        )
+
+
+def _print_month(month: DemoMonth, console: Console) -> None:
+    console.print()
+    console.print(f"[bold]The demo month[/bold] (simulated clock: {month.speed:g} simulated seconds per real second)")
+    console.print(
+        f"  Period {month.period} of plan {month.plan_id}: each unit that has not reported gets the reminders and, "
+        "after the deadline, the overdue mails. When, in real time from now (and by the wall clock), and on the "
+        f"simulated clock ({month.timezone}):"
+    )
+    for line in describe(month, datetime.now(UTC)):
+        console.print(f"    {escape(line)}")
+    console.print(
+        f"  Then the months go on at the same pace (one every {real_month(month.speed)}) until `make down`. "
+        "Watch the mail page, the deadlines "
+        "dashboard (Tiến độ) and `make status` (it shows the simulated time). A unit that submits its report "
+        "in the web form gets no more mails for the period."
+    )
+    console.print(
+        "  [yellow]note[/yellow]  the data now holds simulated times ahead of today; a later `make up` keeps them "
+        "(MONTH=1 again continues after them); `make clean` deletes the data and returns to today's clock."
+    )

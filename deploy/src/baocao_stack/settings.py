@@ -28,6 +28,11 @@ PASSTHROUGH = (
 SIMULATED_SCHEDULER_TICK_S = "0.1"
 DEMO_HISTORY_PERIODS = "2"
 
+# The mail sink (baocao_stack.mailsink) runs beside notify: its page at base+5, SMTP at base+25.
+MAILSINK = "mailsink"
+MAILSINK_HTTP_OFFSET = 5
+MAILSINK_SMTP_OFFSET = 25
+
 
 class SettingsError(ValueError):
     """An environment setting has a value we cannot use."""
@@ -52,11 +57,12 @@ class StackSettings:
     port_base: int = 8000
     partitions: int = 3
     passthrough: dict[str, str] = field(default_factory=dict)
+    smtp_sink_port_setting: int | None = None  # BAOCAO_SMTP_SINK_PORT; unset: port_base + 25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, now: datetime | None = None) -> "StackSettings":
         """Read BAOCAO_HOME, BAOCAO_KAFKA_PORT, BAOCAO_KAFKA_CONTROLLER_PORT, BAOCAO_PG_PORT,
-        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS and the clock variables. With BAOCAO_CLOCK=simulated
+        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS, BAOCAO_SMTP_SINK_PORT and the clock variables. With BAOCAO_CLOCK=simulated
         and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed here once for every service."""
         environ = os.environ if environ is None else environ
         home = Path(environ.get("BAOCAO_HOME") or DEFAULT_HOME).expanduser().resolve()
@@ -72,6 +78,7 @@ class StackSettings:
             port_base=_int(environ, "BAOCAO_PORT_BASE", 8000),
             partitions=_int(environ, "BAOCAO_PARTITIONS", 3),
             passthrough=passthrough,
+            smtp_sink_port_setting=_int(environ, "BAOCAO_SMTP_SINK_PORT", 0) or None,
         )
         if settings.partitions < 1:
             raise SettingsError("BAOCAO_PARTITIONS must be at least 1")
@@ -84,6 +91,25 @@ class StackSettings:
 
     def service_url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.service_port(name)}"
+
+    @property
+    def smtp_sink_port(self) -> int:
+        """Where the mail sink takes SMTP, and so where notify sends its email."""
+        return self.smtp_sink_port_setting or self.port_base + MAILSINK_SMTP_OFFSET
+
+    @property
+    def mail_port(self) -> int:
+        return self.port_base + MAILSINK_HTTP_OFFSET
+
+    @property
+    def mail_url(self) -> str:
+        """The mail sink's page, "Hộp thư thử nghiệm"."""
+        return f"http://127.0.0.1:{self.mail_port}"
+
+    @property
+    def mail_dir(self) -> Path:
+        """The mail sink's Maildir."""
+        return self.home / "mail"
 
     @property
     def kafka_bootstrap(self) -> str:
@@ -113,13 +139,16 @@ class StackSettings:
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment of one service process (on top of what supervisord inherited)."""
-        urls = {service: self.service_url(service) for service in SERVICES}
         extra = {}
         if name == "deadlines" and self.passthrough.get("BAOCAO_CLOCK") == "simulated":
             extra["BAOCAO_SCHEDULER_TICK_S"] = SIMULATED_SCHEDULER_TICK_S
         if name == "deadlines":
             # The demo's past months (intake's `demo history`) show on the dashboard as closed periods.
             extra["BAOCAO_BACKFILL_PERIODS"] = DEMO_HISTORY_PERIODS
+        if name == "notify":
+            # Every mail goes to the mail sink, never to a real mailbox.
+            extra["BAOCAO_SMTP_HOST"] = "127.0.0.1"
+            extra["BAOCAO_SMTP_PORT"] = str(self.smtp_sink_port)
         return {
             "BAOCAO_HOME": str(self.home),  # intake keeps its development signing key in $BAOCAO_HOME/keys
             "BAOCAO_HTTP_HOST": "127.0.0.1",
@@ -127,11 +156,28 @@ class StackSettings:
             "BAOCAO_DATABASE_URL": self.database_url(name),
             "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "BAOCAO_TOPIC_PARTITIONS": str(self.partitions),
-            "BAOCAO_SERVICE_URLS": json.dumps(urls, separators=(",", ":")),
+            "BAOCAO_SERVICE_URLS": self._service_urls(),
             **extra,
             **self.passthrough,
             "PYTHONUNBUFFERED": "1",
         }
+
+    def mailsink_env(self) -> dict[str, str]:
+        """The environment of the mail sink: its ports and folder, the service links, the shared clock."""
+        return {
+            "BAOCAO_HOME": str(self.home),
+            "BAOCAO_HTTP_HOST": "127.0.0.1",
+            "BAOCAO_HTTP_PORT": str(self.mail_port),
+            "BAOCAO_SMTP_SINK_PORT": str(self.smtp_sink_port),
+            "BAOCAO_MAIL_DIR": str(self.mail_dir),
+            "BAOCAO_SERVICE_URLS": self._service_urls(),
+            **self.passthrough,
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def _service_urls(self) -> str:
+        urls = {service: self.service_url(service) for service in SERVICES}
+        return json.dumps(urls, separators=(",", ":"))
 
     # ------------------------------------------------------------------- saved with the stack
 
@@ -144,6 +190,7 @@ class StackSettings:
             "port_base": self.port_base,
             "partitions": self.partitions,
             "passthrough": self.passthrough,
+            "smtp_sink_port_setting": self.smtp_sink_port_setting,
         }
 
     @classmethod

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,8 +20,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from . import month as demo_month
 from . import supervisor as sv
-from .demo import DemoOutcome, print_how_to, seed_demo
+from .demo import DemoOutcome, print_how_to, province_files, seed_demo
 from .kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, kafka_command, prepare_kafka, wait_kafka_ready
 from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
@@ -33,7 +35,7 @@ from .postgres import (
     wait_postgres_ready,
 )
 from .procs import describe_exit
-from .settings import DATABASES, SERVICES, StackSettings
+from .settings import DATABASES, MAILSINK, SERVICES, StackSettings
 
 HOME_MARKER = ".baocao-home"  # `clean` only deletes a folder that `up` made a home
 STATE_FILE = "stack.json"
@@ -51,6 +53,7 @@ class UpOptions:
     ready_timeout: float = 90.0
     keep_on_failure: bool = False
     demo: bool = True  # load the province files and the demo accounts when intake runs
+    month: bool = False  # run the demo month: a simulated clock from just before the next reminder
 
 
 # ----------------------------------------------------------------------------------- programs
@@ -63,7 +66,8 @@ def build_programs(
     services: Sequence[str],
     modules: Mapping[str, str] | None = None,
 ) -> list[sv.Program]:
-    """The supervisord programs of a stack: postgres, kafka and the chosen services."""
+    """The supervisord programs of a stack: postgres, kafka, the chosen services, and the mail sink
+    when notify is among them."""
     modules = modules or {}
     kafka_config = settings.kafka_data / "server.properties"
     programs = [
@@ -102,7 +106,24 @@ def build_programs(
                 autorestart="true",
             )
         )
+    if "notify" in services:
+        programs.append(
+            sv.Program(
+                name=MAILSINK,
+                command=[sys.executable, "-m", "baocao_stack.mailsink"],
+                log_file=settings.log_file(MAILSINK),
+                directory=REPO_ROOT,
+                environment=settings.mailsink_env(),
+                priority=90,  # stops after notify, so that its last mails still land
+                autorestart="true",
+            )
+        )
     return programs
+
+
+def programs_to_start(services: Sequence[str]) -> list[str]:
+    """The programs `up` starts after PostgreSQL and Kafka: the mail sink first, then the services."""
+    return ([MAILSINK] if "notify" in services else []) + list(services)
 
 
 # -------------------------------------------------------------------------------------- state
@@ -118,9 +139,10 @@ def save_state(
     services: Sequence[str],
     pids: Mapping[str, int],
     demo: DemoOutcome | None = None,
+    month: demo_month.DemoMonth | None = None,
 ) -> None:
     """What `status` and `down` need later: the settings used, and each pid with its start time
-    (so a reused pid is never mistaken for ours); and what the demo step did."""
+    (so a reused pid is never mistaken for ours); what the demo step did, and the demo month."""
     entries = {}
     for name, pid in pids.items():
         try:
@@ -130,6 +152,8 @@ def save_state(
     state = {"settings": settings.to_json(), "services": list(services), "pids": entries}
     if demo is not None:
         state["demo"] = demo.to_json()
+    if month is not None:
+        state["month"] = month.to_json()
     path = _state_path(settings.home)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(state, indent=2))
@@ -169,6 +193,13 @@ def check_ports(settings: StackSettings, services: Iterable[str]) -> None:
                 f"port {port} ({name}) is taken; set BAOCAO_PORT_BASE to another base "
                 f"(now {settings.port_base}; the services use base+1 to base+4)"
             )
+    if "notify" in services:
+        if not port_is_free(settings.mail_port):
+            raise PortTakenError(
+                f"port {settings.mail_port} (the mail sink's page) is taken; set BAOCAO_PORT_BASE to another "
+                f"base (now {settings.port_base}; the page uses base+5)"
+            )
+        check_port_free(settings.smtp_sink_port, "BAOCAO_SMTP_SINK_PORT")
 
 
 def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
@@ -176,7 +207,14 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     paths = sv.SupervisorPaths(settings.home)
     if sv.read_pid(paths) is not None:
         console.print(f"The stack in {settings.home} is already up (to change what runs: `make down`, then `make up`).")
-        return _status_and_how_to(settings.home, console)
+        code = _status_and_how_to(settings.home, console)
+        if options.month and not (load_state(settings.home) or {}).get("month"):
+            console.print(
+                "[yellow]MONTH=1 is not applied: the clock is fixed when the services start. "
+                "`make down`, then `make up MONTH=1`.[/yellow]"
+            )
+            return 1
+        return code
     leftovers = _our_processes(load_state(settings.home))
     if leftovers:
         raise StackError(
@@ -189,6 +227,7 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     unknown = [name for name in options.services if name not in SERVICES]
     if unknown:
         raise StackError(f"unknown service(s) {unknown}; choose from {list(SERVICES)}")
+    plan = _month_plan(settings) if options.month else None
     check_ports(settings, options.services)
     settings.home.mkdir(parents=True, exist_ok=True)
     (settings.home / HOME_MARKER).touch()
@@ -212,12 +251,27 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     )
     console.print(f"  {'reusing' if formatted_before else 'formatted'} {settings.kafka_data}")
 
+    month = None
+    if plan is not None:
+        # Fixed now, when only the services and the demo data are left to start (LEAD_S covers them).
+        month = demo_month.choose_month(
+            plan,
+            epoch=datetime.now(UTC),
+            not_before=demo_month.simulated_reached(settings.home),
+            speed=demo_month.speed_of(settings),
+        )
+        settings = demo_month.with_month(settings, month)
+        step(f"demo month: period {month.period} of {month.plan_id}")
+        console.print(
+            f"  simulated clock from {demo_month.local(month.start, month.timezone)} ({month.timezone}), "
+            f"{month.speed:g} simulated seconds per real second"
+        )
     programs = build_programs(settings, libs=libs, services=options.services, modules=options.modules)
     sv.write_config(paths, programs)
     step("supervisord")
     supervisord_pid = sv.start_daemon(paths)
     pids = {"supervisord": supervisord_pid}
-    save_state(settings, services=options.services, pids=pids)
+    save_state(settings, services=options.services, pids=pids, month=month)
     console.print(f"  running (pid {supervisord_pid}), config {paths.config}")
     demo = None
     try:
@@ -225,7 +279,7 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
         if "intake" in options.services:
             demo = seed_demo(settings, console, step) if options.demo else DemoOutcome(False, "skipped (DEMO=0)")
     except BaseException as err:
-        save_state(settings, services=options.services, pids=pids)
+        save_state(settings, services=options.services, pids=pids, month=month)
         if isinstance(err, KeyboardInterrupt):
             console.print("[yellow]interrupted[/yellow]")
         else:
@@ -236,9 +290,18 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
             console.print(f"Stopping what started (logs stay in {settings.logs_dir}) ...")
             down(settings.home, console)
         return 1
-    save_state(settings, services=options.services, pids=pids, demo=demo)
+    save_state(settings, services=options.services, pids=pids, demo=demo, month=month)
     console.print(f"[green]Stack up in {time.monotonic() - started:.1f}s[/green]")
     return _status_and_how_to(settings.home, console)
+
+
+def _month_plan(settings: StackSettings) -> demo_month.DemoPlan:
+    if settings.passthrough.get("BAOCAO_ENV") == "production":
+        raise StackError("MONTH=1 runs a simulated clock, which BAOCAO_ENV=production refuses")
+    try:
+        return demo_month.demo_plan(province_files())
+    except demo_month.MonthError as err:
+        raise StackError(str(err)) from None
 
 
 def _status_and_how_to(home: Path, console: Console) -> int:
@@ -248,7 +311,9 @@ def _status_and_how_to(home: Path, console: Console) -> int:
     code = status(home, console, docs=not services)
     if services and sv.read_pid(sv.SupervisorPaths(home)) is not None:
         demo = DemoOutcome.from_json(state["demo"]) if state.get("demo") else None
-        print_how_to(StackSettings.from_json(state["settings"]), services, demo, console)
+        month = demo_month.DemoMonth.from_json(state["month"]) if state.get("month") else None
+        reached = None if month else demo_month.simulated_reached(home)
+        print_how_to(StackSettings.from_json(state["settings"]), services, demo, console, month=month, reached=reached)
     return code
 
 
@@ -285,8 +350,9 @@ def _bring_up(
     console.print(f"  topics created: {', '.join(created_topics) or 'none (all existed)'}")
     if not options.services:
         return
-    step(f"starting {', '.join(options.services)}")
-    for name in options.services:
+    names = programs_to_start(options.services)
+    step(f"starting {', '.join(names)}")
+    for name in names:
         sv.start_program(paths, name)
         pids[name] = sv.program_pid(paths, name)
     save_state(settings, services=options.services, pids=pids)
@@ -317,24 +383,21 @@ async def _services_ready(
     started = time.monotonic()
 
     async def one(name: str) -> None:
+        url = settings.mail_url if name == MAILSINK else settings.service_url(name)
         await wait_service_ready(
-            paths,
-            name,
-            settings.service_url(name),
-            settings.log_file(name),
-            pid=pids[name],
-            timeout=options.ready_timeout,
+            paths, name, url, settings.log_file(name), pid=pids[name], timeout=options.ready_timeout
         )
-        console.print(f"  {name} ready at {settings.service_url(name)} ({time.monotonic() - started:.1f}s)")
+        console.print(f"  {name} ready at {_address(settings, name)} ({time.monotonic() - started:.1f}s)")
 
-    await asyncio.gather(*(one(name) for name in options.services))
+    await asyncio.gather(*(one(name) for name in programs_to_start(options.services)))
 
 
 async def wait_service_ready(
     paths: sv.SupervisorPaths, name: str, url: str, log_file: Path, *, pid: int, timeout: float = 90
 ) -> None:
     """Poll `<url>/readyz` until it answers 200; fail with the log's tail if process `pid` stops
-    (supervisord may already have restarted it under another pid)."""
+    (supervisord may already have restarted it under another pid). The mail sink's /readyz answers
+    200 once its SMTP port greets too."""
     deadline = time.monotonic() + timeout
     last: object = "no answer yet"
     async with httpx.AsyncClient(timeout=2) as client:
@@ -364,6 +427,8 @@ def down(home: Path, console: Console, *, timeout: float = 120) -> int:
     state = load_state(home)
     pid = sv.read_pid(paths)
     ours = _our_processes(state)
+    if state is not None and home.exists():
+        demo_month.remember_clock(StackSettings.from_json(state["settings"]))  # a later month starts after it
     if pid is None:
         if not ours:
             console.print(f"nothing running in {home}")
@@ -439,14 +504,13 @@ def status(home: Path, console: Console, *, docs: bool = True) -> int:
     for column in ("component", "address", "pid", "state", "log"):
         table.add_column(column, overflow="fold")
     table.add_row("supervisord", f"unix://{paths.socket}", str(pid), "RUNNING", str(paths.log_file))
-    addresses = {"postgres": f"127.0.0.1:{settings.pg_port}", "kafka": settings.kafka_bootstrap}
-    order = [*INFRA, *SERVICES]
+    order = [*INFRA, *SERVICES, MAILSINK]
     healthy = True
     for name, info in sorted(infos.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
         state_name = info["statename"]
         healthy = healthy and state_name in (sv.RUNNING, sv.STARTING)
         colour = {sv.RUNNING: "green", sv.STARTING: "yellow"}.get(state_name, "red")
-        address = addresses.get(name) or settings.service_url(name)
+        address = _address(settings, name)
         table.add_row(
             name, address, str(info["pid"] or "-"), f"[{colour}]{state_name}[/{colour}]", info["stdout_logfile"]
         )
@@ -460,4 +524,17 @@ def status(home: Path, console: Console, *, docs: bool = True) -> int:
     console.print(f"supervisorctl: uv run supervisorctl -c {paths.config} status")
     if settings.passthrough:
         console.print("passed to services: " + ", ".join(f"{k}={v}" for k, v in settings.passthrough.items()))
+    if (simulated := demo_month.simulated_now(settings)) is not None:
+        timezone = (state.get("month") or {}).get("timezone", "UTC")
+        console.print(f"simulated clock now: {demo_month.local(simulated, timezone)} ({timezone})")
     return 0 if healthy else 1
+
+
+def _address(settings: StackSettings, name: str) -> str:
+    if name == "postgres":
+        return f"127.0.0.1:{settings.pg_port}"
+    if name == "kafka":
+        return settings.kafka_bootstrap
+    if name == MAILSINK:
+        return f"{settings.mail_url} (SMTP 127.0.0.1:{settings.smtp_sink_port})"
+    return settings.service_url(name)
