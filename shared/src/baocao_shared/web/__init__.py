@@ -61,16 +61,31 @@ class NavLink:
     current: bool
 
 
+# Pages for some roles only, after the services: (the service that hosts it, its path, label, roles).
+ROLE_PAGES = (("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),)
+
+
 def navigation(request: Request) -> list[NavLink]:
-    """Links to the services this deployment knows; the current one points at its own root."""
+    """Links to the services this deployment knows, then the pages the signed-in role may open.
+
+    A link to this service points at its own root, and is the current one unless a role page is.
+    """
     settings = request.app.state.runtime.settings
+    principal = getattr(request.state, "principal", None)
+    here = settings.service_name
+    pages = []
+    for service, path, label, roles in ROLE_PAGES:
+        base = "" if service == here else settings.service_urls.get(service, "").rstrip("/")
+        if principal is not None and principal.role in roles and (base or service == here):
+            pages.append(NavLink(service, label, base + path, service == here and request.url.path == path))
+    on_page = any(link.current for link in pages)
     links = []
     for service, label in SERVICES:
-        current = settings.service_name == service
+        current = here == service
         href = "/" if current else settings.service_urls.get(service)
         if href:
-            links.append(NavLink(service, label, href, current))
-    return links
+            links.append(NavLink(service, label, href, current and not on_page))
+    return links + pages
 
 
 def _site(request: Request) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from deadlines.api.routes import Db, Now, NudgeIn
 from deadlines.handlers import compliance as use_cases
+from deadlines.web import system
 from deadlines.web.dashboard import default_period, load_dashboard
 from deadlines.web.pages import TEMPLATES, PageError, PagePrincipal, install_handlers, intake_url
 
@@ -29,9 +30,10 @@ MAX_LISTED = 10  # skipped units named in the flash message
 
 
 def install(app: FastAPI) -> None:
-    """Add the dashboard pages to deadlines: /, /tien-do, the nudge form, /static and the error pages."""
+    """Add the pages to deadlines: /, /tien-do and its nudge form, the operators' /he-thong, /static, errors."""
     install_handlers(app)
     app.include_router(router)
+    app.include_router(system.router)
 
 
 def dashboard_url(province: str, plan_id: str | None = None, period: str | None = None) -> str:
