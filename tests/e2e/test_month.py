@@ -1,0 +1,472 @@
+"""A province's month end to end: the four services as processes, driven through their HTTP APIs only.
+
+The demo province file (plan 467 of Hải Dương, 29 units) is loaded through intake's admin API under a
+province code, a plan id and a mail domain of this run's own: the broker is the session's, where other
+tests publish province 30 and plan hd-467-2019. The file clock (BAOCAO_CLOCK=file) walks period
+2019-10, due at 00:00 on 16/10; reminders at 08:00 on the 12th, 14th and 15th; overdue notices at
+08:00 on the 16th, 18th and 20th, the escalation with the first; the close at 00:00 on the 25th.
+- 20 units submit early (two send their request twice with one Idempotency-Key; three amend, one
+  of them after the deadline), 2 after the first reminder, 1 at 23:59:59 on the last day;
+- 3 submit late, 3 never, and the operator urges those three on the 21st;
+- the operator approves and publishes on the 28th; intake then refuses an amendment and a submission.
+Checked: the compliance figures; every mail once, to its recipient; the report's totals (the sum of
+the latest versions sent), the DOCX's figures, and the national roll-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import docx
+import httpx
+import pytest
+
+from baocao_stack.testkit import SmtpMailbox, wait_until
+
+pytestmark = pytest.mark.e2e
+REPO = Path(__file__).resolve().parents[2]
+PROVINCE, PERIOD = "90", "2019-10"
+ICT = timezone(timedelta(hours=7))
+DUE = datetime(2019, 10, 16, tzinfo=ICT)
+
+EARLY = ["CA", "BTG", "STTTT", "SLDTBXH", "SNV", "SYT", "SGDDT", "SVHTTDL", "BDT", "BCHQS", "TAND", "VKSND",
+         "BHD", "PTTH", "MTTQ", "UBND-TPHD", "UBND-CL", "UBND-KM", "UBND-CG", "UBND-BG"]  # fmt: skip
+TWICE = ["BTG", "UBND-CL"]  # the same request twice, with one Idempotency-Key
+AFTER_REMINDER, LAST_MINUTE = ["UBND-GL", "UBND-KT"], "UBND-NS"
+LATE = {"SNGV": "2019-10-17T09:30", "STP": "2019-10-17T14:00", "UBND-NG": "2019-10-19T10:00"}
+NEVER = ["UBND-TH", "UBND-TM", "UBND-TK"]
+KINDS = {"[Nhắc hạn]": "reminder", "[Quá hạn]": "overdue", "[Đôn đốc]": "nudge", "[Tổng hợp]": "escalation",
+         "[Đã duyệt]": "approved", "[Đã gửi]": "published"}  # fmt: skip
+
+
+def local(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ICT)
+
+
+def vn(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def kind_of(subject: str) -> str:
+    return next(kind for prefix, kind in KINDS.items() if subject.startswith(prefix))
+
+
+def province_file(tag: str) -> str:
+    """The demo province under this run's code, plan id and mail domain."""
+    text = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
+    changes = {
+        '  code: "30"': f'  code: "{PROVINCE}"',
+        "address: op-30": f"address: op-{PROVINCE}",
+        "id: hd-467-2019": f"id: e2e-{tag}",
+        "@haiduong.baocao.test": f"@e2e-{tag}.baocao.test",
+    }
+    for old, new in changes.items():
+        assert old in text, f"the demo province file no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
+async def test_a_province_month_from_first_report_to_the_national_roll_up(services):
+    tag = uuid.uuid4().hex[:8]
+    national_mail, password = f"vptt@e2e-{tag}.baocao.test", f"e2e-{tag}-mật-khẩu"
+    contacts = f'[{{"channel": "email", "address": "{national_mail}"}}]'
+    stack = await services.start(
+        at=local("2019-10-08T09:00"),
+        env={"intake": {"BAOCAO_DEMO_PASSWORD": password}, "notify": {"BAOCAO_NATIONAL_CONTACTS": contacts}},
+    )
+    month = Month(stack, tag, password, national_mail)
+    try:
+        await month.run()
+    finally:
+        await month.close()
+
+
+class Month:
+    def __init__(self, stack, tag: str, password: str, national_mail: str) -> None:
+        self.stack, self.tag, self.password, self.plan_id = stack, tag, password, f"e2e-{tag}"
+        self.national_mail, self.operator_mail = national_mail, f"phongthammuu.ca@e2e-{tag}.baocao.test"
+        self.http = {name: httpx.AsyncClient(base_url=url, timeout=30) for name, url in stack.urls.items()}
+        self.latest: dict[str, tuple[str, int, dict]] = {}  # unit -> (submission id, version, values)
+        self.expected_mails: Counter = Counter()
+
+    async def close(self) -> None:
+        for client in self.http.values():
+            await client.aclose()
+
+    # ------------------------------------------------------------------------------ the month
+
+    async def run(self) -> None:
+        await self.set_up()
+        self.at("2019-10-08T10:00")
+        for unit in EARLY[:10]:
+            await self.submit(unit)
+        self.at("2019-10-10T09:00")
+        for unit in EARLY[10:]:
+            await self.submit(unit)
+        await self.amend("CA")
+        await self.idempotent_replays()
+        self.at("2019-10-11T15:00")
+        await self.amend("UBND-TPHD")
+        await self.deadlines_shows(dict.fromkeys(EARLY, "on_time"))
+
+        await self.notices_at("2019-10-12T08:00", reminder=[*AFTER_REMINDER, LAST_MINUTE, *LATE, *NEVER])
+        self.at("2019-10-13T10:00")
+        for unit in AFTER_REMINDER:
+            await self.submit(unit)
+        await self.deadlines_shows(dict.fromkeys(AFTER_REMINDER, "on_time"))
+        await self.notices_at("2019-10-14T08:00", reminder=[LAST_MINUTE, *LATE, *NEVER])
+        self.at("2019-10-14T10:00")
+        await self.amend("CA")
+        await self.notices_at("2019-10-15T08:00", reminder=[LAST_MINUTE, *LATE, *NEVER])
+        self.at("2019-10-15T23:59:59")
+        await self.submit(LAST_MINUTE)
+        await self.deadlines_shows({LAST_MINUTE: "on_time"})
+
+        await self.notices_at("2019-10-16T08:00", overdue=[*LATE, *NEVER], escalation=True)
+        for unit in ["SNGV", "STP"]:
+            self.at(LATE[unit])
+            await self.submit(unit)
+        self.at("2019-10-17T16:00")
+        await self.amend("SYT")  # after the deadline: flagged, still on time
+        await self.deadlines_shows({"SNGV": "late", "STP": "late"})
+        await self.notices_at("2019-10-18T08:00", overdue=["UBND-NG", *NEVER])
+        self.at(LATE["UBND-NG"])
+        await self.submit("UBND-NG")
+        await self.deadlines_shows({"UBND-NG": "late"})
+        await self.notices_at("2019-10-20T08:00", overdue=NEVER)
+        self.at("2019-10-21T09:00")
+        await self.nudge(NEVER)
+        self.at("2019-10-25T00:00")  # the close: "missing" is final
+        await self.check_compliance()
+
+        await self.check_report()
+        self.at("2019-10-28T09:00")
+        await self.workflow("approve")
+        self.at("2019-10-28T10:00")
+        await self.workflow("publish")
+        await self.check_locked()
+        await self.check_docx()
+        await self.check_national()
+        await self.check_mails()
+
+    # --------------------------------------------------------------------------- the actors
+
+    async def set_up(self) -> None:
+        """The first admin from the CLI on the server; everything else through the API, as a client would."""
+        await asyncio.to_thread(self.stack.intake_cli, "accounts", "seed-demo")
+        self.admin = await self.sign_in("admin")
+        intake = self.http["intake"]
+        loaded = await intake.put(
+            f"/v1/admin/provinces/{PROVINCE}",
+            content=province_file(self.tag).encode(),
+            headers={**self.admin, "Content-Type": "application/yaml"},
+        )
+        assert loaded.status_code == 200, loaded.text
+        seeded = await intake.post("/v1/admin/demo-accounts", headers=self.admin)
+        assert seeded.status_code == 200, seeded.text
+        self.operator, self.national = await self.sign_in(f"op-{PROVINCE}"), await self.sign_in("national")
+        units = (await intake.get("/v1/units", params={"province": PROVINCE}, headers=self.operator)).json()
+        self.names = {u["code"]: u["name"] for u in units}
+        self.mail = {u["code"]: u["contacts"][0]["address"] for u in units}
+        [plan] = (await intake.get("/v1/plans", params={"province": PROVINCE}, headers=self.operator)).json()
+        assert plan["id"] == self.plan_id and sorted(plan["units"]) == sorted(self.names)
+        self.indicators = [i for task in plan["template"]["tasks"] for i in task["indicators"]]
+        assert sorted([*EARLY, *AFTER_REMINDER, LAST_MINUTE, *LATE, *NEVER]) == sorted(self.names)
+
+        # Member units sign in with their reporter accounts; district units' software uses an API token.
+        self.unit_auth = {}
+        for u in units:
+            if u["kind"] == "member":
+                self.unit_auth[u["code"]] = await self.sign_in(f"{PROVINCE}-{u['code']}")
+            else:
+                issued = await intake.post(
+                    f"/v1/units/{PROVINCE}/{u['code']}/api-tokens",
+                    json={"label": f"Phần mềm quản lý văn bản của {u['name']}"},
+                    headers=self.admin,
+                )
+                assert issued.status_code == 201, issued.text
+                self.unit_auth[u["code"]] = {"Authorization": f"Bearer {issued.json()['token']}"}
+
+        await self.deadlines_shows(dict.fromkeys(self.names, "pending"))
+
+        async def report_known():
+            return (await self.report()).status_code == 200
+
+        await wait_until(report_known, timeout=60, what="consolidation to know the plan")
+        await self.caught_up("notify")  # it knows every unit's contacts before the first notice
+
+    async def sign_in(self, username: str) -> dict[str, str]:
+        answer = await self.http["intake"].post(
+            "/v1/auth/token", data={"username": username, "password": self.password}
+        )
+        assert answer.status_code == 200, f"{username}: {answer.text}"
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def at(self, instant: str) -> None:
+        self.stack.set_clock(local(instant))
+
+    def figures(self, unit: str, version: int) -> dict[str, int]:
+        n = sorted(self.names).index(unit) + 1
+        return {i["code"]: n * (k + 2) + 40 * (version - 1) for k, i in enumerate(self.indicators)}
+
+    def narratives(self, unit: str, version: int) -> dict[str, str]:
+        return {"T1": f"{self.names[unit]} tổ chức hội nghị quán triệt Chỉ thị 44 (bản {version}).",
+                "next_month": "Tiếp tục tuyên truyền về thành tựu bảo đảm quyền con người."}  # fmt: skip
+
+    def body(self, unit: str) -> dict:
+        return {"plan_id": self.plan_id, "unit": unit, "period": PERIOD,
+                "values": self.figures(unit, 1), "narratives": self.narratives(unit, 1)}  # fmt: skip
+
+    async def submit(self, unit: str) -> dict:
+        headers = {**self.unit_auth[unit], "Idempotency-Key": f"{unit}-{PERIOD}-{self.tag}"}
+        answer = await self.http["intake"].post("/v1/submissions", json=self.body(unit), headers=headers)
+        assert answer.status_code == 201, f"{unit}: {answer.text}"
+        receipt = answer.json()
+        assert receipt["version"] == 1 and receipt["status"] == "received"
+        self.latest[unit] = (receipt["id"], 1, self.figures(unit, 1))
+        return receipt
+
+    async def idempotent_replays(self) -> None:
+        """The same request again with its key: the first answer, nothing stored; another body: 409."""
+        for unit in TWICE:
+            headers = {**self.unit_auth[unit], "Idempotency-Key": f"{unit}-{PERIOD}-{self.tag}"}
+            again = await self.http["intake"].post("/v1/submissions", json=self.body(unit), headers=headers)
+            assert again.status_code == 201 and again.headers.get("Idempotent-Replayed") == "true", again.text
+            assert again.json()["id"] == self.latest[unit][0] and again.json()["version"] == 1
+            found = await self.http["intake"].get(
+                "/v1/submissions", params={"unit": unit, "period": PERIOD}, headers=self.unit_auth[unit]
+            )
+            assert [(s["id"], s["version"]) for s in found.json()] == [(self.latest[unit][0], 1)]
+        other = {**self.body(TWICE[0]), "values": self.figures(TWICE[0], 9)}
+        headers = {**self.unit_auth[TWICE[0]], "Idempotency-Key": f"{TWICE[0]}-{PERIOD}-{self.tag}"}
+        reused = await self.http["intake"].post("/v1/submissions", json=other, headers=headers)
+        assert reused.status_code == 409, reused.text
+
+    async def amend(self, unit: str) -> None:
+        submission, version, _ = self.latest[unit]
+        values = self.figures(unit, version + 1)
+        answer = await self.http["intake"].put(
+            f"/v1/submissions/{submission}",
+            json={"values": values, "narratives": self.narratives(unit, version + 1), "base_version": version},
+            headers=self.unit_auth[unit],
+        )
+        assert answer.status_code == 200 and answer.json()["version"] == version + 1, answer.text
+        self.latest[unit] = (submission, version + 1, values)
+
+    async def nudge(self, units: list[str]) -> None:
+        answer = await self.http["deadlines"].post(
+            "/v1/nudges",
+            json={
+                "province": PROVINCE,
+                "plan_id": self.plan_id,
+                "period": PERIOD,
+                "units": units,
+                "message": "Đề nghị gửi báo cáo ngay trong ngày hôm nay.",
+            },
+            headers=self.operator,
+        )
+        assert answer.status_code == 202, answer.text
+        self.expected_mails.update((self.mail[u], "nudge") for u in units)
+        await self.mails_sent()
+
+    async def workflow(self, step: str) -> None:
+        answer = await self.http["consolidation"].post(
+            f"/v1/reports/{PROVINCE}/{PERIOD}/{step}", params={"plan_id": self.plan_id}, headers=self.operator
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == {"approve": "approved", "publish": "published"}[step]
+        mail = (self.operator_mail, "approved") if step == "approve" else (self.national_mail, "published")
+        self.expected_mails[mail] += 1
+        await self.mails_sent()
+
+    # ------------------------------------------------------------------------- waiting on effects
+
+    async def notices_at(self, instant: str, *, reminder=(), overdue=(), escalation=False) -> None:
+        """Move the clock to a notice's instant; deadlines' scheduler fires, notify mails each notice once."""
+        self.at(instant)
+        self.expected_mails.update((self.mail[u], "reminder") for u in reminder)
+        self.expected_mails.update((self.mail[u], "overdue") for u in overdue)
+        if escalation:
+            self.expected_mails[(self.operator_mail, "escalation")] += 1
+        await self.mails_sent()
+
+    async def mails_sent(self) -> list[dict]:
+        """notify's deliveries of this period are all sent, as many as expected so far, and the server has them."""
+        want = sum(self.expected_mails.values())
+
+        async def done():
+            rows = await self.deliveries()
+            assert len(rows) <= want, f"more mails than expected: {[(r['recipient'], r['subject']) for r in rows]}"
+            received = {m["Message-ID"] for m in list(self.stack.mailbox.messages)}
+            sent = [r for r in rows if r["status"] == "sent" and message_id(r) in received]
+            return len(sent) == want and rows
+
+        return await wait_until(done, timeout=60, interval=0.2, what=f"{want} mails of province {PROVINCE} sent")
+
+    async def deliveries(self) -> list[dict]:
+        params = {"province": PROVINCE, "period": PERIOD, "channel": "email"}
+        answer = await self.http["notify"].get("/v1/deliveries", params=params, headers=self.operator)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    async def compliance(self) -> dict:
+        params = {"province": PROVINCE, "period": PERIOD, "plan_id": self.plan_id}
+        answer = await self.http["deadlines"].get("/v1/compliance", params=params, headers=self.operator)
+        return answer.json() if answer.status_code == 200 else {}
+
+    async def deadlines_shows(self, statuses: dict[str, str]) -> dict:
+        async def shown():
+            found = {u["unit"]: u["status"] for u in (await self.compliance()).get("units", [])}
+            return all(found.get(unit) == status for unit, status in statuses.items()) and found
+
+        return await wait_until(shown, timeout=60, interval=0.2, what=f"deadlines to show {statuses}")
+
+    async def caught_up(self, service: str) -> None:
+        """The service's consumers have read every record on their topics (GET /v1/ops/pipeline)."""
+
+        async def no_lag():
+            answer = await self.http[service].get("/v1/ops/pipeline", headers=self.admin)
+            groups = answer.json()["consumers"] if answer.status_code == 200 else []
+            return groups and all(g["lag"] == 0 for g in groups)
+
+        await wait_until(no_lag, timeout=120, interval=0.5, what=f"{service} to read its topics to the end")
+
+    async def report(self, *, headers=None, suffix: str = "", province: str = PROVINCE, plan_id: str | None = None):
+        return await self.http["consolidation"].get(
+            f"/v1/reports/{province}/{PERIOD}{suffix}",
+            params={"plan_id": plan_id or self.plan_id},
+            headers=headers or self.operator,
+        )
+
+    # ---------------------------------------------------------------------------------- checks
+
+    async def check_compliance(self) -> None:
+        async def closed():
+            found = await self.compliance()
+            flagged = [u["unit"] for u in found.get("units", []) if u["amended_after_due"]]
+            return found.get("closed_at") and flagged == ["SYT"] and found
+
+        found = await wait_until(closed, timeout=60, interval=0.2, what="the period closed, SYT's amendment flagged")
+        assert found["due_at"] == DUE.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        assert found["summary"] == {"expected": 29, "on_time": 23, "late": 3, "missing": 3, "pending": 0,
+                                    "reporting_rate": round(26 / 29, 4), "on_time_rate": round(23 / 29, 4)}  # fmt: skip
+        units = {u["unit"]: u for u in found["units"]}
+        statuses = {u: s["status"] for u, s in units.items()}
+        assert statuses == {**dict.fromkeys([*EARLY, *AFTER_REMINDER, LAST_MINUTE], "on_time"),
+                            **dict.fromkeys(LATE, "late"), **dict.fromkeys(NEVER, "missing")}  # fmt: skip
+        late_by = {u: units[u]["late_by_s"] for u in LATE}
+        assert late_by == {u: int((local(at) - DUE).total_seconds()) for u, at in LATE.items()}
+        assert datetime.fromisoformat(units[LAST_MINUTE]["first_submitted_at"]) == local("2019-10-15T23:59:59")
+
+    async def check_report(self) -> None:
+        """consolidation sums the latest version of every unit's report, and knows the discipline."""
+        expected_units = {unit: (version, values) for unit, (_, version, values) in self.latest.items()}
+
+        async def complete():
+            report = (await self.report()).json()
+            seen = {u["unit"]: (u["version"], u["values"]) for u in report["units"]}
+            return seen == expected_units and report["discipline"]["closed"] and report
+
+        report = await wait_until(complete, timeout=60, interval=0.2, what="the report to hold every latest version")
+        self.totals = {i["code"]: sum(v[i["code"]] for _, _, v in self.latest.values()) for i in self.indicators}
+        assert report["totals"] == self.totals
+        assert {i["code"]: i["total"] for t in report["tasks"] for i in t["indicators"]} == self.totals
+        assert report["revision"] == 1 + sum(version for _, version, _ in self.latest.values())
+        d = report["discipline"]
+        assert (d["expected"], d["on_time"], d["late"], d["missing"], d["pending"]) == (29, 23, 3, 3, 0)
+        assert sorted(u["unit"] for u in d["late_units"]) == sorted(LATE)
+        assert sorted(u["unit"] for u in d["missing_units"]) == sorted(NEVER)
+        assert report["status"] == "draft"
+
+    async def check_locked(self) -> None:
+        """Publishing locks the period in intake: a later amendment, or a first report, gets 409."""
+        submission, version, _ = self.latest["CA"]
+        intake, ca = self.http["intake"], self.unit_auth["CA"]
+
+        async def locked():
+            return (await intake.get(f"/v1/submissions/{submission}", headers=ca)).json()["locked"]
+
+        await wait_until(locked, timeout=60, interval=0.2, what="intake to lock the published period")
+        amended = await intake.put(
+            f"/v1/submissions/{submission}", json={"values": self.figures("CA", 9), "base_version": version}, headers=ca
+        )
+        assert amended.status_code == 409 and "locked" in amended.json()["error"]["message"], amended.text
+        late = await intake.post("/v1/submissions", json=self.body(NEVER[0]), headers=self.unit_auth[NEVER[0]])
+        assert late.status_code == 409, late.text
+
+    async def check_docx(self) -> None:
+        answer = await self.report(suffix=".docx")
+        assert answer.status_code == 200, answer.text
+        document = docx.Document(io.BytesIO(answer.content))
+        lines = [p.text for p in document.paragraphs]
+        for i in self.indicators:
+            assert f"– {i['label']}: {vn(self.totals[i['code']])} {i['unit']}." in lines
+        assert "Tổng số đơn vị phải gửi báo cáo: 29; gửi đúng hạn: 23; gửi muộn: 3; chưa gửi: 3." in lines
+        missing = next(line for line in lines if line.startswith("– Các đơn vị chưa gửi báo cáo"))
+        assert all(self.names[u] in missing for u in NEVER)
+        header = document.tables[0]
+        assert "Hải Dương, ngày 28 tháng 10 năm 2019" in [c.text for row in header.rows for c in row.cells]
+        section = document.sections[0]
+        assert "DỰ THẢO" not in section.first_page_header.paragraphs[0].text + section.header.paragraphs[0].text
+        appendix = [[c.text for c in row.cells] for row in document.tables[-1].rows]
+        assert appendix[-1][0] == "TỔNG CỘNG"
+        assert appendix[-1][2:] == [vn(self.totals[i["code"]]) for i in self.indicators]
+        rows = {row[1]: row[2:] for row in appendix[2:-1]}
+        assert rows == {
+            self.names[u]: [vn(v[i["code"]]) for i in self.indicators] for u, (_, _, v) in self.latest.items()
+        }
+
+    async def check_national(self) -> None:
+        """The national office sees the province published, and totals over every published report."""
+        answer = await self.http["consolidation"].get(f"/v1/national/{PERIOD}", headers=self.national)
+        assert answer.status_code == 200, answer.text
+        roll_up = answer.json()
+        [ours] = [e for e in roll_up["provinces"] if (e["province"], e["plan_id"]) == (PROVINCE, self.plan_id)]
+        assert ours["status"] == "published" and ours["province_name"] == "Hải Dương"
+        assert datetime.fromisoformat(ours["published_at"]) == local("2019-10-28T10:00")
+        assert (PROVINCE, self.plan_id) not in {(e["province"], e["plan_id"]) for e in roll_up["not_reported"]}
+        expected = dict(self.totals)
+        for other in roll_up["provinces"]:  # other tests on the session's broker may have published this period
+            if other["status"] == "published" and other is not ours:
+                found = await self.report(headers=self.national, province=other["province"], plan_id=other["plan_id"])
+                for code, value in found.json()["totals"].items():
+                    expected[code] = expected.get(code, 0) + value
+        assert roll_up["totals"] == dict(sorted(expected.items()))
+
+    async def check_mails(self) -> None:
+        """Every delivery reached the SMTP server once, to its recipient; nothing else reached our people."""
+        rows = await self.mails_sent()
+        assert all(r["attempts"] == 1 for r in rows)
+        by_id = {message_id(r): r for r in rows}
+        messages = list(self.stack.mailbox.messages)
+        ours = [m for m in messages if m["Message-ID"] in by_id]
+        assert Counter(m["Message-ID"] for m in ours) == Counter(dict.fromkeys(by_id, 1))
+        assert all(m["X-Envelope-To"] == by_id[m["Message-ID"]]["recipient"] for m in ours)
+        people = {*self.mail.values(), self.operator_mail}
+        assert not [m["Subject"] for m in messages if m["X-Envelope-To"] in people and m["Message-ID"] not in by_id]
+        assert Counter((m["X-Envelope-To"], kind_of(m["Subject"])) for m in ours) == self.expected_mails
+
+        by_unit = {address: unit for unit, address in self.mail.items()}
+        for m in ours:
+            unit = by_unit.get(m["X-Envelope-To"])
+            assert unit is None or self.names[unit] in m["Subject"], m["Subject"]
+            if kind_of(m["Subject"]) == "reminder":
+                assert m["Subject"].endswith("hạn 00:00 ngày 16/10/2019"), m["Subject"]
+        [digest] = [m for m in ours if kind_of(m["Subject"]) == "escalation"]
+        assert digest["Subject"] == "[Tổng hợp] 6 đơn vị chưa gửi báo cáo tháng 10/2019"
+        listed = SmtpMailbox.text_of(digest)
+        assert all(f"({u})" in listed for u in [*LATE, *NEVER])
+        assert not [u for u in self.names if f"({u})" in listed and u not in {*LATE, *NEVER}]
+
+        inbox = await self.http["notify"].get("/v1/inbox", headers=self.operator)
+        titles = sorted(kind_of(m["title"]) for m in inbox.json() if "10/2019" in m["title"])
+        assert titles == ["approved", "escalation"], "the operator's in-app inbox has the digest and the approval"
+
+
+def message_id(delivery: dict) -> str:
+    return f"<{delivery['id']}@baocao.notify>"
