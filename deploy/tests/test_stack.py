@@ -396,6 +396,16 @@ async def test_demo_loads_the_provinces_and_accounts_once(tmp_path):
         assert "nothing changed (every demo account exists)" in output
         assert (again.created, again.reporter_count) == (0, first.reporter_count)
         assert steps[0].endswith("province file(s) from deploy/provinces") and steps[1] == "demo: accounts"
+        assert "hd-467-2019" in output  # the past months, or that they were there already
+
+        # After a MONTH=1 run the past months are left alone: they are what that run saw go by.
+        settings.home.mkdir(parents=True, exist_ok=True)
+        (settings.home / "simulated-clock.json").write_text('{"reached": "2027-01-27T00:00:00+00:00"}')
+        console = _recording_console()
+        await asyncio.to_thread(seed_demo, settings, console, steps.append)
+        output = console.export_text()
+        assert "skipped: this data has lived through simulated months (up to 2027-01-27)" in output
+        assert "hd-467-2019" not in output
     finally:
         server.stop()
 

@@ -20,7 +20,7 @@ import asyncpg
 from rich.console import Console
 from rich.markup import escape
 
-from .month import DemoMonth, describe, real_month
+from .month import DemoMonth, describe, real_month, simulated_reached
 from .paths import DEPLOY_DIR, REPO_ROOT, repo_relative
 from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
@@ -115,7 +115,10 @@ def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], N
     else:
         console.print("  nothing changed (every demo account exists)")
     step("demo: past months of reports, so that no page starts empty")
-    for code in _province_codes(files):
+    if (reached := simulated_reached(settings.home)) is not None:
+        # Seeding now would fill the months a MONTH=1 run watched go by unreported, after the fact.
+        console.print(f"  skipped: this data has lived through simulated months (up to {reached:%Y-%m-%d})")
+    for code in _province_codes(files) if reached is None else []:
         for line in _intake_admin(
             settings, "demo", "history", "--province", code, "--periods", DEMO_HISTORY_PERIODS
         ).splitlines():
