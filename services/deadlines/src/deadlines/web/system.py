@@ -42,6 +42,7 @@ async def system_page(request: Request, principal: PagePrincipal) -> Response:
         "can_replay": principal.role is Role.ADMIN,
         "duration": system_status.duration,
         "error_message": system_status.error_message,
+        "topic_rows": system_status.topic_rows,
     }
     return render(TEMPLATES, request, "system_status.html", context)
 

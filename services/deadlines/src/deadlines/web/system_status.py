@@ -53,6 +53,29 @@ class ServiceStatus:
         counts = [q.records for q in self.pipeline.dead_letters] if self.pipeline else [None]
         return None if None in counts else sum(counts)
 
+    @property
+    def waiting(self) -> int:
+        """Listed dead letters nobody has replayed yet (replayed ones stay on the topic, and in its count)."""
+        queues = self.pipeline.dead_letters if self.pipeline else []
+        return sum(1 for q in queues for d in q.latest if d.replayed_at is None)
+
+
+@dataclass(frozen=True)
+class TopicLag:
+    """One row of a group's lag table: a topic, its partitions side by side."""
+
+    topic: str
+    partitions: list[ops.PartitionLag]
+
+    @property
+    def lag(self) -> int:
+        return sum(p.lag for p in self.partitions)
+
+
+def topic_rows(group: ops.GroupLag) -> list[TopicLag]:
+    topics = dict.fromkeys(p.topic for p in group.partitions)
+    return [TopicLag(t, [p for p in group.partitions if p.topic == t]) for t in topics]
+
 
 def duration(seconds: float | None) -> str:
     """'45 giây', '12 phút', '3 giờ 5 phút', '2 ngày 4 giờ'."""
