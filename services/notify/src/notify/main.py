@@ -11,6 +11,7 @@ from notify.api import routes
 from notify.config import Settings
 from notify.consumers import consumer
 from notify.sender import run_sender
+from notify.web.routes import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -31,4 +32,5 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         routers=[routes.router],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    install_web_pages(app)  # the deliveries for the staff offices, everyone's inbox, /static and the error pages
     return app

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal
 from baocao_shared.errors import Forbidden
-from notify.adapters import orm
+from notify.handlers import deliveries as delivery_cases
+from notify.handlers import inbox as inbox_cases
 
 router = APIRouter(tags=["notifications"])
 
@@ -25,6 +25,14 @@ async def db_session(request: Request):
 
 Db = Annotated[AsyncSession, Depends(db_session)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def wall_clock() -> datetime:
+    # Deliveries live on the wall clock, not the simulated one (see notify.sender).
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(wall_clock)]
 
 
 class Delivery(BaseModel):
@@ -59,18 +67,29 @@ async def list_deliveries(
     province: Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])],
     period: Annotated[str | None, Query(max_length=10, examples=["2019-06"])] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[str | None, Query(pattern=r"^(pending|sent|failed)$")] = None,
+    channel: Annotated[str | None, Query(pattern=r"^(email|webhook|inbox)$")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ):
     if principal.role is Role.REPORTER or not principal.may_read_province(province):
         raise Forbidden("Deliveries of a province are for its operators and the national office.")
-    d = orm.deliveries
-    query = select(d).where(d.c.province == province)
-    if period:
-        query = query.where(d.c.period == period)
-    if unit:
-        query = query.where(d.c.unit == unit)
-    rows = await db.execute(query.order_by(d.c.created_at, d.c.id).limit(limit))
+    filters = delivery_cases.Filters(province=province, period=period, status=status, channel=channel, unit=unit)
+    async with db.begin():
+        rows = await delivery_cases.find(db, filters=filters, limit=limit, newest_first=False)
     return [Delivery.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post(
+    "/v1/deliveries/{delivery_id}/resend",
+    response_model=Delivery,
+    summary="Send a failed delivery again",
+    description="The province's operators and admins only. The delivery becomes pending with no attempts and is "
+    "due at once; 409 when it is not failed.",
+)
+async def resend_delivery(delivery_id: uuid.UUID, principal: CurrentPrincipal, db: Db, now: Now):
+    async with db.begin():
+        row = await delivery_cases.resend(db, delivery_id=delivery_id, principal=principal, now=now)
+    return Delivery.model_validate(row, from_attributes=True)
 
 
 @router.get("/v1/inbox", response_model=list[InboxMessage], summary="The caller's in-app messages, newest first")
@@ -79,8 +98,18 @@ async def list_inbox(
     db: Db,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
-    m = orm.inbox_messages
-    rows = await db.execute(
-        select(m).where(m.c.recipient == principal.subject).order_by(m.c.created_at.desc()).limit(limit)
-    )
+    async with db.begin():
+        rows = await inbox_cases.messages(db, recipient=principal.subject, limit=limit)
     return [InboxMessage.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post(
+    "/v1/inbox/{message_id}/read",
+    response_model=InboxMessage,
+    summary="Mark one of the caller's messages read",
+    description="404 for a message that is not the caller's.",
+)
+async def read_inbox_message(message_id: uuid.UUID, principal: CurrentPrincipal, db: Db, now: Now):
+    async with db.begin():
+        row = await inbox_cases.mark_read(db, recipient=principal.subject, message_id=message_id, now=now)
+    return InboxMessage.model_validate(row, from_attributes=True)
