@@ -30,9 +30,18 @@ def consumer(settings: Settings) -> ConsumerSpec:
         handle.__name__ = use_case.__name__
         return handle
 
+    def releasing(use_case: Callable[..., Awaitable[Any]]) -> Handler:
+        """Adapt a catalogue use case that also releases the notices waiting for what it stores."""
+
+        async def handle(session: AsyncSession, event: CloudEvent) -> None:
+            await use_case(session, parse_data(event), service_urls=settings.service_urls)
+
+        handle.__name__ = use_case.__name__
+        return handle
+
     handlers = {
-        PROVINCE_UPSERTED.type: typed_handler(catalog.province_upserted),
-        UNIT_UPSERTED.type: typed_handler(catalog.unit_upserted),
+        PROVINCE_UPSERTED.type: releasing(catalog.province_upserted),
+        UNIT_UPSERTED.type: releasing(catalog.unit_upserted),
         PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted),
         REMINDER_DUE.type: caused(notices.unit_notice),
         DEADLINE_MISSED.type: caused(notices.unit_notice),

@@ -1,4 +1,4 @@
-"""Tables of the notify database: the catalogue it follows, deliveries and the in-app inbox."""
+"""Tables of the notify database: the catalogue it follows, deliveries, waiting notices and the in-app inbox."""
 
 from sqlalchemy import (
     Column,
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
@@ -51,6 +52,21 @@ deliveries = Table(
     UniqueConstraint("cause_event_id", "recipient", "channel", name="uq_deliveries_once"),
     Index("ix_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
     Index("ix_deliveries_province_period", "province", "period"),
+)
+
+# A notice whose unit (or, when unit is null, whose province) notify's catalogue does not know yet:
+# baocao.catalog and baocao.deadlines are not ordered together. The unit's or province's upsert turns
+# it into deliveries, under its own event id, and deletes it.
+waiting_notices = Table(
+    "waiting_notices",
+    metadata,
+    Column("cause_event_id", Uuid, primary_key=True),
+    Column("cause_type", String(100), nullable=False),
+    Column("province", String(2), nullable=False),
+    Column("unit", String(40)),
+    Column("data", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Index("ix_waiting_notices_addressee", "province", "unit"),
 )
 
 # The in-app inbox (hộp thư trong ứng dụng): messages addressed to an account name.
