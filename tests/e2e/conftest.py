@@ -1,6 +1,6 @@
 """The four services as real processes, for end-to-end tests that use nothing but their HTTP APIs.
 
-`services.start(at=...)` runs intake, deadlines, consolidation and notify with `python -m <service>` on
+`await services.start(at=...)` runs intake, deadlines, consolidation and notify with `python -m <service>` on
 free loopback ports, each on a fresh database of the session's PostgreSQL and on the session's Kafka,
 all reading one file clock (BAOCAO_CLOCK=file) that the test moves with `stack.set_clock(...)`.
 notify mails an aiosmtpd server run here (`stack.mailbox`). Logs go to `<tmp_path>/logs/<service>.log`;
@@ -75,8 +75,13 @@ class Services:
     procs: dict[str, Proc] = field(default_factory=dict)
     smtp: Controller | None = None
 
-    async def start(self, *, at: datetime, env: dict[str, dict[str, str]] | None = None) -> Stack:
-        """Start the four services with the clock at `at`; `env` adds settings per service name."""
+    async def start(
+        self, *, at: datetime, env: dict[str, dict[str, str]] | None = None, intake_setup: list[list[str]] = ()
+    ) -> Stack:
+        """Start the four services with the clock at `at`; `env` adds settings per service name.
+
+        `intake_setup` lists `baocao-intake` commands run on intake's database first, as an operator
+        prepares a server (the first admin account comes from `accounts seed-demo`)."""
         clock_file, logs = self.home / "clock", self.home / "logs"
         write_clock_file(clock_file, at)
         *ports, smtp_port = free_ports(len(SERVICES) + 1)
@@ -112,11 +117,15 @@ class Services:
                 **TUNING.get(name, {}),
                 **(env or {}).get(name, {}),
             }
+        stack = Stack(urls=urls, clock_file=clock_file, mailbox=mailbox, env=envs, logs=logs)
+        for command in intake_setup:
+            await asyncio.to_thread(stack.intake_cli, *command)
+        for name in SERVICES:
             self.procs[name] = Proc.spawn(
                 [sys.executable, "-m", name], log_file=logs / f"{name}.log", env=envs[name], cwd=self.home
             )
         await asyncio.gather(*(self._ready(name, urls[name], logs / f"{name}.log") for name in SERVICES))
-        return Stack(urls=urls, clock_file=clock_file, mailbox=mailbox, env=envs, logs=logs)
+        return stack
 
     async def _ready(self, name: str, url: str, log_file: Path) -> None:
         """Poll /readyz (its database and Kafka answer) within a bound; a process that died fails at once."""
