@@ -217,7 +217,10 @@ def dead_letter(record: ConsumerRecord) -> DeadLetter:
 async def group_lag(consumer: AIOKafkaConsumer, admin: AIOKafkaAdminClient, group: str, topics: list[str]) -> GroupLag:
     tps = partitions_of(consumer, topics)
     begins, ends = await offsets(consumer, tps)
-    committed = await admin.list_consumer_group_offsets(group)
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    except KafkaError as exc:  # e.g. the group's coordinator is not elected yet: the other groups still count
+        return GroupLag(group=group, topics=topics, error=f"committed offsets unknown: {problem(exc)}")
     rows = []
     for tp in tps:
         found = committed.get(tp)
