@@ -1,6 +1,7 @@
 """The demo month (`make up MONTH=1`): which period, when the clock starts, what it passes to whom."""
 
 import json
+import os
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -157,7 +158,14 @@ def test_the_month_flag_and_the_make_variable(monkeypatch):
     assert [options.month for options in seen] == [True, False]
 
     def make_up(*variables: str) -> str:
-        dry = subprocess.run(["make", "-n", "up", *variables], cwd=REPO_ROOT, capture_output=True, text=True)
+        env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}  # under make test
+        dry = subprocess.run(
+            ["make", "--no-print-directory", "-n", "up", *variables],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         assert dry.returncode == 0, dry.stderr
         return dry.stdout.splitlines()[-1]
 

@@ -212,10 +212,13 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
         smtp.stop()
         await producer.stop()
 
-    # Each delivery reached the server once: one mail per Message-ID, none without its delivery.
-    mine = [m for m in mailbox.messages if m["X-Envelope-To"] in {*mail.values(), operator, national}]
-    ids = Counter(m["Message-ID"] for m in mine)
-    assert ids == Counter({f"<{r.id}@baocao.notify>": 1 for r in rows})
+    # Each delivery of this plan reached the server once: one mail per Message-ID. (The national
+    # mailbox also gets the reports other tests publish on the shared broker: those are not this plan's.)
+    ours = {f"<{r.id}@baocao.notify>" for r in rows}
+    mine = [m for m in mailbox.messages if m["Message-ID"] in ours]
+    assert Counter(m["Message-ID"] for m in mine) == Counter(dict.fromkeys(ours, 1))
+    units_and_operator = {*mail.values(), operator}
+    assert all(m["Message-ID"] in ours for m in mailbox.messages if m["X-Envelope-To"] in units_and_operator)
 
     received = Counter((m["X-Envelope-To"], m["Subject"]) for m in mine)
     due = "hạn 00:00 ngày 16/06/2019"
@@ -250,7 +253,7 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
     [digest] = [m for m in mailbox.to(operator) if m["Subject"].startswith("[Tổng hợp]")]
     assert f"- {names['SNGV']} (SNGV)" in text(digest) and f"- {names['STP']} (STP)" in text(digest)
     assert "(CA)" not in text(digest) and "(BTG)" not in text(digest)
-    [published] = mailbox.to(national)
+    [published] = [m for m in mine if m["X-Envelope-To"] == national]
     assert "http://consolidation.test/bao-cao/95/2019-06" in text(published)
     assert published.get_body(("html",)) is not None
 
