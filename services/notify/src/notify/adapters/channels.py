@@ -38,7 +38,7 @@ class EmailChannel:
         mail["From"] = self._settings.smtp_from
         mail["To"] = delivery.recipient
         mail["Subject"] = Header(delivery.subject, "utf-8")
-        mail["Date"] = formatdate(localtime=False)
+        mail["Date"] = formatdate(usegmt=True)
         mail["Message-ID"] = f"<{delivery.id}@baocao.notify>"  # the same delivery keeps one id on retry
         mail.attach(MIMEText(delivery.body_text, "plain", "utf-8"))
         if delivery.body_html:
