@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from deadlines.web.dashboard import deadline_text, default_period, late_text, percent, summary_figures
+from deadlines.web.dashboard import deadline_text, default_period, late_text, percent, share, summary_figures
 from deadlines.web.routes import nudge_flash
 
 
@@ -20,6 +20,12 @@ def test_rates_are_percentages_with_one_decimal_and_a_decimal_comma():
     assert percent(0.5) == "50,0%"
     assert percent(0.0) == "0,0%"
     assert percent(1.0) == "100,0%"
+
+
+def test_a_share_is_rounded_once_from_the_counts():
+    assert share(1, 29) == "3,4%"  # 3.448%; from the 4-place rate 0.0345 it would read 3,5%
+    assert share(2, 3) == "66,7%"
+    assert share(0, 0) == "0,0%"
 
 
 def test_the_deadline_of_june_2019_reads_in_hai_duong_time():

@@ -100,6 +100,12 @@ def percent(rate: float) -> str:
     return f"{rate * 100:.1f}".replace(".", ",") + "%"
 
 
+def share(part: int, whole: int) -> str:
+    """part of whole as a percentage, from the counts (the API's rates are already rounded to 4
+    places, and rounding those again turns 1/29 = 3.448% into 3,5%)."""
+    return percent(part / whole) if whole else percent(0.0)
+
+
 def deadline_text(due_at: datetime, timezone: str) -> str:
     return f"trước {local_time(due_at, timezone, '%H:%M')} ngày {local_time(due_at, timezone, '%d/%m/%Y')}"
 
@@ -117,8 +123,8 @@ def summary_figures(summary: dict[str, Any]) -> list[Figure]:
         Figure("Muộn", str(summary["late"]), "locked"),
         Figure("Chưa nộp (quá hạn)", str(summary["missing"]), "overdue"),
         Figure("Chưa đến hạn", str(summary["pending"]), "open"),
-        Figure("Tỷ lệ báo cáo", percent(summary["reporting_rate"])),
-        Figure("Tỷ lệ đúng hạn", percent(summary["on_time_rate"])),
+        Figure("Tỷ lệ báo cáo", share(summary["on_time"] + summary["late"], summary["expected"])),
+        Figure("Tỷ lệ đúng hạn", share(summary["on_time"], summary["expected"])),
     ]
 
 
