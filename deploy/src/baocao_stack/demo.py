@@ -193,6 +193,8 @@ def print_how_to(
         folder = repo_relative(settings.mail_dir)
         console.print(f"  mail       {settings.mail_url}  (every mail notify sends lands here; folder {folder})")
     console.print(f"  logs       {settings.logs_dir}")
+    if demo is not None and demo.seeded and set(SERVICES) <= set(services):
+        _print_walkthrough(settings, demo, console)
     if month is not None:
         _print_month(month, console)
     elif reached is not None and reached > datetime.now(UTC):
@@ -222,3 +224,31 @@ def _print_month(month: DemoMonth, console: Console) -> None:
         "  [yellow]note[/yellow]  the data now holds simulated times ahead of today; a later `make up` keeps them "
         "(MONTH=1 again continues after them); `make clean` deletes the data and returns to today's clock."
     )
+
+
+def walkthrough(settings: StackSettings, demo: DemoOutcome) -> list[str]:
+    """What a newcomer can do in the browser, step by step, with the demo accounts (one sign-in serves
+    every service's pages: the session cookie belongs to 127.0.0.1 whatever the port)."""
+    url = settings.service_url
+    reporter = demo.reporters[0] if demo.reporters else "30-CA"
+    operator = demo.operators[0] if demo.operators else "op-30"
+    province = operator.removeprefix("op-")
+    return [
+        f"1. {url('intake')}{LOGIN_PATH} as {reporter}: open the current period, fill in the form, send; "
+        "the receipt shows the version (amend it the same way)",
+        f"2. sign out, sign in as {operator}: {url('deadlines')}/tien-do?province={province} shows who reported, "
+        "on time or late; urge the others (Đôn đốc)",
+        f"3. {url('consolidation')}/ as {operator}: open a past month's report, approve (Duyệt), publish (Gửi), "
+        "download the Word file; a later amendment of that month is refused",
+        f"4. as national: {url('consolidation')}/ shows every province's published reports and the roll-up",
+        f"5. {url('notify')}/thong-bao as {operator}: every reminder and notice sent, and why one failed; "
+        f"the mails themselves are at {settings.mail_url}",
+        f"6. as admin: {url('deadlines')}/he-thong, the services' health, consumer lag and dead letters",
+    ]
+
+
+def _print_walkthrough(settings: StackSettings, demo: DemoOutcome, console: Console) -> None:
+    console.print()
+    console.print("[bold]What to try[/bold] (in a browser, with the password above)")
+    for line in walkthrough(settings, demo):
+        console.print(f"  {escape(line)}")
