@@ -120,7 +120,7 @@ async def no_sideways_scroll(page: Page) -> None:
 async def test_the_operator_approves_publishes_and_downloads_and_the_national_office_sees_it(
     consolidation, browser, tmp_path
 ):
-    report = f"{consolidation.url}/bao-cao/30/{PERIOD}?plan_id={PLAN.id}"
+    report = f"{consolidation.url}/tong-hop/30/{PERIOD}?plan_id={PLAN.id}"
     desktop = await signed_in(browser, consolidation, "province_operator", "30")
     await desktop.goto(report)
     await expect(desktop.locator("#trang-thai")).to_have_text("Dự thảo")

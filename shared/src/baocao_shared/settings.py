@@ -36,7 +36,10 @@ class ServiceSettings(BaseSettings):
     outbox_poll_interval_s: float = 1.0
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
-    service_urls: dict[str, str] = {}
+    service_urls: dict[str, str] = {}  # where the services reach each other (server-side calls)
+    # Where browsers reach them (links in pages and mails) when that differs, e.g. behind one reverse
+    # proxy: {"intake": "https://baocao.example.vn", ...}. Empty: the service_urls serve both.
+    public_urls: dict[str, str] = {}
 
     clock: Literal["system", "simulated", "file"] = "system"
     clock_start: datetime | None = None
@@ -44,7 +47,7 @@ class ServiceSettings(BaseSettings):
     clock_speed: float = 1.0
     clock_file: Path | None = None  # BAOCAO_CLOCK=file: the file holding the one instant every process reads
 
-    @field_validator("service_urls", mode="before")
+    @field_validator("service_urls", "public_urls", mode="before")
     @classmethod
     def _parse_urls(cls, value: object) -> object:
         return json.loads(value) if isinstance(value, str) and value else (value or {})
@@ -54,6 +57,10 @@ class ServiceSettings(BaseSettings):
         if self.env == "production" and self.clock != "system":
             raise ValueError(f"BAOCAO_ENV=production refuses BAOCAO_CLOCK={self.clock}")
         return self
+
+    def public_url(self, service: str) -> str:
+        """A service's address for browsers, without a trailing slash ("" when unknown)."""
+        return (self.public_urls.get(service) or self.service_urls.get(service) or "").rstrip("/")
 
     def build_clock(self) -> Clock:
         return build_clock(

@@ -156,7 +156,7 @@ def visible(markup: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", markup)))
 
 
-REPORT = f"/bao-cao/30/{PERIOD}?plan_id={PLAN.id}"
+REPORT = f"/tong-hop/30/{PERIOD}?plan_id={PLAN.id}"
 
 
 async def post_form(client: httpx.AsyncClient, form_id: str) -> httpx.Response:
@@ -188,7 +188,7 @@ async def test_the_operator_reads_approves_and_publishes_and_the_national_office
         assert "Đã duyệt báo cáo." in Page.of(approved.text).text("noi-dung")
         assert Page.of(approved.text).text("trang-thai") == "Đã duyệt"
         again = await operator.post(
-            f"/bao-cao/30/{PERIOD}/duyet", data={"csrf_token": csrf_of(approved), "plan_id": PLAN.id}
+            f"/tong-hop/30/{PERIOD}/duyet", data={"csrf_token": csrf_of(approved), "plan_id": PLAN.id}
         )
         assert "Chưa duyệt được: báo cáo đang ở trạng thái “đã duyệt”" in visible(
             (await operator.get(again.headers["location"])).text
@@ -232,7 +232,7 @@ async def test_the_html_route_shows_the_same_totals_as_the_json(app):
     for task in body["tasks"]:
         for i in task["indicators"]:
             assert f"– {i['label']}: {vn_number(i['total'])}" in text
-    assert body["totals"][MARK] == 31 and '<form method="post" action="/bao-cao' not in page.text
+    assert body["totals"][MARK] == 31 and '<form method="post" action="/tong-hop' not in page.text
 
 
 async def test_a_script_in_a_narrative_is_shown_as_text_and_pages_send_security_headers(app):
@@ -246,7 +246,7 @@ async def test_a_script_in_a_narrative_is_shown_as_text_and_pages_send_security_
 async def test_a_form_without_its_csrf_token_is_refused(app):
     async with client_of(app, "province_operator", "30") as operator:
         await operator.get(REPORT)  # the CSRF cookie is set, but the post does not carry the field
-        answer = await operator.post(f"/bao-cao/30/{PERIOD}/duyet", data={"plan_id": PLAN.id})
+        answer = await operator.post(f"/tong-hop/30/{PERIOD}/duyet", data={"plan_id": PLAN.id})
     assert answer.status_code == 403 and "Không thể gửi biểu mẫu" in answer.text
 
 
@@ -254,8 +254,8 @@ async def test_who_lands_where(app):
     async with client_of(app) as anonymous:
         assert (await anonymous.get(REPORT)).headers["location"] == f"{INTAKE}/dang-nhap"
     async with client_of(app, "province_operator", "30") as operator:
-        assert (await operator.get("/")).headers["location"] == f"/bao-cao/30/{PERIOD}"
-        elsewhere = await operator.get(f"/bao-cao/{OTHER.code}/{PERIOD}")
+        assert (await operator.get("/")).headers["location"] == f"/tong-hop/30/{PERIOD}"
+        elsewhere = await operator.get(f"/tong-hop/{OTHER.code}/{PERIOD}")
         assert elsewhere.status_code == 403 and "Không có quyền xem trang này" in elsewhere.text
         assert (await operator.get(f"/quoc-gia/{PERIOD}")).status_code == 403
     async with client_of(app) as reporter:
@@ -263,7 +263,7 @@ async def test_who_lands_where(app):
         home = await reporter.get("/")
         assert "Trang này dành cho Văn phòng/Ban chỉ đạo" in home.text and f'href="{INTAKE}/"' in home.text
     async with client_of(app, "province_operator", OTHER.code) as other:
-        picker = await other.get(f"/bao-cao/{OTHER.code}/{PERIOD}")
-        links = [a["href"] for a in Page.of(picker.text).all("a") if a["href"].startswith("/bao-cao/")]
+        picker = await other.get(f"/tong-hop/{OTHER.code}/{PERIOD}")
+        links = [a["href"] for a in Page.of(picker.text).all("a") if a["href"].startswith("/tong-hop/")]
         # Earlier runs on the same broker may have left plans in this province too.
-        assert {f"/bao-cao/{OTHER.code}/{PERIOD}?plan_id={p.id}" for p in OTHER_PLANS} <= set(links)
+        assert {f"/tong-hop/{OTHER.code}/{PERIOD}?plan_id={p.id}" for p in OTHER_PLANS} <= set(links)

@@ -99,10 +99,10 @@ def test_status_badge_and_download_link(draft):
 def test_only_the_buttons_the_flags_allow_each_with_the_csrf_token(can_approve, can_publish):
     shown = page(can_approve=can_approve, can_publish=can_publish)
     assert ("Duyệt báo cáo" in shown) is can_approve
-    assert ('action="/bao-cao/30/2019-06/duyet"' in shown) is can_approve
+    assert ('action="/tong-hop/30/2019-06/duyet"' in shown) is can_approve
     assert ("Gửi lên Văn phòng Thường trực</button>" in shown) is can_publish
-    assert ('action="/bao-cao/30/2019-06/gui"' in shown) is can_publish
-    forms = re.findall(r"<form method=\"post\" action=\"/bao-cao/[^\"]+\".*?</form>", shown, re.S)
+    assert ('action="/tong-hop/30/2019-06/gui"' in shown) is can_publish
+    forms = re.findall(r"<form method=\"post\" action=\"/tong-hop/[^\"]+\".*?</form>", shown, re.S)
     assert len(forms) == can_approve + can_publish
     for form in forms:
         assert f'<input type="hidden" name="csrf_token" value="{TOKEN}">' in form
@@ -117,4 +117,4 @@ def test_odd_codes_in_the_urls_are_quoted():
     report = sample.sample_report().model_copy(update={"plan_id": "a&b c", "province": "3/0"})
     shown = page(report, can_approve=True)
     assert "/v1/reports/3%2F0/2019-06.docx?plan_id=a%26b+c" in html.unescape(shown)
-    assert 'action="/bao-cao/3%2F0/2019-06/duyet"' in shown
+    assert 'action="/tong-hop/3%2F0/2019-06/duyet"' in shown

@@ -152,7 +152,7 @@ async def test_the_operator_sees_june_with_hand_computed_figures_and_each_units_
     assert page.text("han-gui") == "Hạn gửi: trước 00:00 ngày 16/06/2019"
     assert page.text("ky-bao-cao") == "Kỳ báo cáo 2019-07 2019-06 2019-05"
     current = [a["href"] for a in page.all("a", **{"aria-current": "page"})]
-    assert current == ["/", dashboard("2019-06")]  # the navigation's "Tiến độ", and the period shown
+    assert current == ["/tien-do", dashboard("2019-06")]  # the navigation's "Tiến độ", and the period shown
     assert page.text("so-lieu") == (
         "Số đơn vị phải báo cáo 5 Đúng hạn 2 Muộn 1 Chưa nộp (quá hạn) 2 Chưa đến hạn 0 "
         "Tỷ lệ báo cáo 60,0% Tỷ lệ đúng hạn 40,0%"

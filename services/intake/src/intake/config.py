@@ -16,4 +16,3 @@ class Settings(ServiceSettings):
     login_max_failures: int = 5  # per username within login_window_s, counted across every instance
     login_window_s: int = 900
     demo_password: str = "baocao-demo"  # BAOCAO_DEMO_PASSWORD; demo accounts are refused in production
-    public_url: str = "http://127.0.0.1:8001"

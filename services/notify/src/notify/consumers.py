@@ -20,11 +20,14 @@ GROUP = "notify"
 
 
 def consumer(settings: Settings) -> ConsumerSpec:
+    # Links in messages are for people: each service at its public address.
+    links = {name: settings.public_url(name) for name in {*settings.service_urls, *settings.public_urls}}
+
     def caused(use_case: Callable[..., Awaitable[Any]], **extra: Any) -> Handler:
         """Adapt a use case that needs the causing event's id and type besides its typed data."""
 
         async def handle(session: AsyncSession, event: CloudEvent) -> None:
-            cause = notices.Cause(event_id=event.id, event_type=event.type, service_urls=settings.service_urls)
+            cause = notices.Cause(event_id=event.id, event_type=event.type, service_urls=links)
             await use_case(session, parse_data(event), cause=cause, **extra)
 
         handle.__name__ = use_case.__name__
@@ -34,7 +37,7 @@ def consumer(settings: Settings) -> ConsumerSpec:
         """Adapt a catalogue use case that also releases the notices waiting for what it stores."""
 
         async def handle(session: AsyncSession, event: CloudEvent) -> None:
-            await use_case(session, parse_data(event), service_urls=settings.service_urls)
+            await use_case(session, parse_data(event), service_urls=links)
 
         handle.__name__ = use_case.__name__
         return handle

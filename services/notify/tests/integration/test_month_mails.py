@@ -254,7 +254,7 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
     assert f"- {names['SNGV']} (SNGV)" in text(digest) and f"- {names['STP']} (STP)" in text(digest)
     assert "(CA)" not in text(digest) and "(BTG)" not in text(digest)
     [published] = [m for m in mine if m["X-Envelope-To"] == national]
-    assert "http://consolidation.test/bao-cao/95/2019-06" in text(published)
+    assert "http://consolidation.test/tong-hop/95/2019-06" in text(published)
     assert published.get_body(("html",)) is not None
 
     # The operator account named in the contacts finds the digest and the approval in its in-app inbox.

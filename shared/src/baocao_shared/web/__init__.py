@@ -43,6 +43,9 @@ SERVICES = (
     ("notify", "Thông báo"),
 )
 
+# Each service's own start page: distinct paths, so that the four can share one origin behind a proxy.
+HOME_PATHS = {"intake": "/", "deadlines": "/tien-do", "consolidation": "/tong-hop", "notify": "/thong-bao"}
+
 SECURITY_HEADERS = {
     # No inline script or style anywhere: the pages work without JavaScript.
     "Content-Security-Policy": "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
@@ -68,29 +71,30 @@ ROLE_PAGES = (("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset
 def navigation(request: Request) -> list[NavLink]:
     """Links to the services this deployment knows, then the pages the signed-in role may open.
 
-    A link to this service points at its own root, and is the current one unless a role page is.
+    Each service's link points at its start page (HOME_PATHS) at its public address; this service's is
+    the current one unless a role page is.
     """
     settings = request.app.state.runtime.settings
     principal = getattr(request.state, "principal", None)
     here = settings.service_name
     pages = []
     for service, path, label, roles in ROLE_PAGES:
-        base = "" if service == here else settings.service_urls.get(service, "").rstrip("/")
+        base = "" if service == here else settings.public_url(service)
         if principal is not None and principal.role in roles and (base or service == here):
             pages.append(NavLink(service, label, base + path, service == here and request.url.path == path))
     on_page = any(link.current for link in pages)
     links = []
     for service, label in SERVICES:
         current = here == service
-        href = "/" if current else settings.service_urls.get(service)
-        if href:
-            links.append(NavLink(service, label, href, current and not on_page))
+        base = "" if current else settings.public_url(service)
+        if current or base:
+            links.append(NavLink(service, label, base + HOME_PATHS[service], current and not on_page))
     return links + pages
 
 
 def _site(request: Request) -> dict[str, Any]:
     settings = request.app.state.runtime.settings
-    intake = "" if settings.service_name == "intake" else settings.service_urls.get("intake", "").rstrip("/")
+    intake = "" if settings.service_name == "intake" else settings.public_url("intake")
     return {
         "site": {
             "nav": navigation(request),

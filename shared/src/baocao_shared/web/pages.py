@@ -37,8 +37,9 @@ class PageError(Exception):
 
 
 def intake_url(request: Request) -> str:
-    """intake's address, with the same default as the JWKS it verifies tokens with."""
-    return intake_jwks_url(request.app.state.runtime.settings).removesuffix(JWKS_PATH)
+    """intake's address for browsers (its public URL), with the same default as the JWKS it verifies with."""
+    settings = request.app.state.runtime.settings
+    return settings.public_url("intake") or intake_jwks_url(settings).removesuffix(JWKS_PATH)
 
 
 async def page_principal(request: Request) -> Principal:

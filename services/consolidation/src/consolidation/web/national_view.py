@@ -19,7 +19,7 @@ STATUS = {  # status -> (label, badge class of baocao.css)
 
 
 def report_page(province: str, period: str, plan_id: str | None = None) -> str:
-    url = f"/bao-cao/{quote(province, safe='')}/{quote(period, safe='')}"
+    url = f"/tong-hop/{quote(province, safe='')}/{quote(period, safe='')}"
     return f"{url}?{urlencode({'plan_id': plan_id})}" if plan_id else url
 
 

@@ -15,7 +15,7 @@ TEMPLATES = templates_for(HERE / "templates")
 
 
 def install(app: FastAPI) -> None:
-    """/ , /bao-cao/…, /quoc-gia/…, /static and the error pages."""
+    """/ , /tong-hop/…, /quoc-gia/…, /static and the error pages."""
     from baocao_shared.web.pages import install_signed_in_pages
     from consolidation.web.routes import router
 

@@ -58,7 +58,7 @@ def status_of(value: str) -> Status:
 def report_urls(report: ConsolidatedReportV1) -> dict[str, str]:
     """The download (API) and the two workflow forms (pages) of this report."""
     province, period = quote(report.province, safe=""), quote(report.period, safe="")
-    page = f"/bao-cao/{province}/{period}"
+    page = f"/tong-hop/{province}/{period}"
     return {
         "download": f"/v1/reports/{province}/{period}.docx?{urlencode({'plan_id': report.plan_id})}",
         "approve": f"{page}/duyet",

@@ -40,6 +40,7 @@ NOT_NOW = {
 
 
 @router.get("/")
+@router.get("/tong-hop")  # the start page of the navigation bar (a path no other service serves)
 async def home(request: Request, principal: PagePrincipal, db: Db, now: Now) -> Response:
     if principal.role is Role.REPORTER:
         context = {"title": "Báo cáo tổng hợp", "intake_url": intake_url(request)}
@@ -74,7 +75,7 @@ async def _report(db: AsyncSession, province: str, period: str, plan_id: str | N
         raise PageError(404, "Không tìm thấy báo cáo", f"Kỳ báo cáo {period} không hợp lệ với kế hoạch này.") from None
 
 
-@router.get("/bao-cao/{province}/{period}")
+@router.get("/tong-hop/{province}/{period}")
 async def report(
     request: Request,
     province: ProvinceCode,
@@ -136,18 +137,18 @@ async def _act(action: str, request, province, period, form, principal: Principa
         status = (exc.details or {}).get("status", "")
         return redirect(request, back, flash=NOT_NOW[action].format(status=LABELS.get(status, status)))
     except (NotFound, Unprocessable):
-        raise PageError(404, "Không tìm thấy báo cáo", "Không tìm thấy báo cáo này.", back_url="/") from None
+        raise PageError(404, "Không tìm thấy báo cáo", "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
     return redirect(request, back, flash=DONE[action])
 
 
-@router.post("/bao-cao/{province}/{period}/duyet")
+@router.post("/tong-hop/{province}/{period}/duyet")
 async def approve(
     request: Request, province: ProvinceCode, period: Period, form: CsrfForm, principal: PagePrincipal, db: Db, now: Now
 ) -> Response:
     return await _act("approve", request, province, period, form, principal, db, now)
 
 
-@router.post("/bao-cao/{province}/{period}/gui")
+@router.post("/tong-hop/{province}/{period}/gui")
 async def publish(
     request: Request, province: ProvinceCode, period: Period, form: CsrfForm, principal: PagePrincipal, db: Db, now: Now
 ) -> Response:

@@ -91,6 +91,8 @@ async def dashboard(
     period: str | None = None,
     plan_id: str | None = None,
 ) -> Response:
+    if not province:  # the start page of the navigation bar: the right place for the role
+        return await home(request, principal, db)
     if not re.fullmatch(r"\d{2}", province):
         raise PageError(404, "Không tìm thấy tỉnh", "Địa chỉ trang cần mã tỉnh gồm 2 chữ số, ví dụ ?province=30.")
     _check_reader(principal, province)

@@ -111,7 +111,7 @@ async def report_approved(session: AsyncSession, status: ReportStatusV1, *, caus
         at=status.at,
         by=status.by,
         tz=province.timezone,
-        link=cause.link("consolidation", f"/bao-cao/{status.province}/{status.period}"),
+        link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
     )
     return await record(
         session, cause, province=status.province, plan_id=status.plan_id, period=status.period,
@@ -130,7 +130,7 @@ async def report_published(
         period=report.period,
         at=report.published_at or report.approved_at,
         tz=await _timezone(session, report.province),
-        link=cause.link("consolidation", f"/bao-cao/{report.province}/{report.period}"),
+        link=cause.link("consolidation", f"/tong-hop/{report.province}/{report.period}"),
     )
     return await record(
         session, cause, province=report.province, plan_id=report.plan_id, period=report.period,
