@@ -28,7 +28,10 @@ PER_SERVICE = re.compile(r"^/(openapi\.json|docs|redoc|healthz|readyz|metrics|v1
 def caddy_routes(text: str) -> tuple[list[tuple[list[str], str]], str]:
     """[(path patterns, upstream service)] in order, and the fallback's upstream service."""
     matchers = {m["name"]: m["paths"].split() for m in re.finditer(r"@(?P<name>\w+) path (?P<paths>[^\n]+)", text)}
-    handles = re.findall(r"handle(?: @(\w+))? \{\s*reverse_proxy (\w+):\d+", text)
+    handles = [
+        (m["name"], m["upstream"] or "refused")
+        for m in re.finditer(r"handle(?: @(?P<name>\w+))? \{\s*(?:reverse_proxy (?P<upstream>\w+):\d+|respond )", text)
+    ]
     routes = [(matchers[name], upstream) for name, upstream in handles if name]
     [fallback] = [upstream for name, upstream in handles if not name]
     return routes, fallback
@@ -70,6 +73,14 @@ def test_every_page_and_api_of_a_service_reaches_it_through_the_proxy(proxy, nam
     assert len(paths) > 3, paths
     elsewhere = {p: routed_to(p, routes, fallback) for p in paths if routed_to(p, routes, fallback) != name}
     assert elsewhere == {}, f"{name}'s paths that the proxy sends elsewhere"
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs", "/openapi.json", "/metrics", "/readyz", "/v1/ops/pipeline", "/v1/ops/dlq/x/replay"]
+)
+def test_docs_metrics_probes_and_operations_stay_off_the_public_origin(proxy, path):
+    routes, fallback = proxy
+    assert routed_to(path, routes, fallback) == "refused"
 
 
 def test_the_navigation_start_pages_are_routed_to_their_services(proxy):

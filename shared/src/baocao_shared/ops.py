@@ -290,8 +290,10 @@ async def pipeline_status(
                     await asyncio.wait_for(admin.close(), 2)
             return lags, await dead_letter_queues(consumer, list(groups), latest)
 
-    backlog, kafka = await asyncio.gather(
-        outbox_backlog(engine, outbox, timeout_s=timeout_s), from_kafka(), return_exceptions=True
+    backlog, kafka = await asyncio.gather(  # Kafka's part, its clients' closing included, within timeout_s
+        outbox_backlog(engine, outbox, timeout_s=timeout_s),
+        asyncio.wait_for(from_kafka(), timeout_s),
+        return_exceptions=True,
     )
     if isinstance(kafka, BaseException):
         if not isinstance(kafka, UNREACHABLE):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import text, update
 
 from baocao_shared.db import make_engine, new_metadata
@@ -177,7 +178,19 @@ async def test_a_dead_letter_is_listed_then_replayed_once_its_cause_is_fixed(ser
     [shown] = {q["group"]: q for q in listed["dead_letters"]}[failing]["latest"]
     assert shown["replayed_by"] == "test-admin" and shown["replayed_at"] == body["replayed_at"]
 
-    await asyncio.sleep(1.0)  # let the healthy group read the copy too before counting
+    # Count only once the healthy group has committed past the replayed copy: it has read it.
+    admin = AIOKafkaAdminClient(bootstrap_servers=service.runtime.settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+
+        async def healthy_read_the_copy() -> bool:
+            committed = await admin.list_consumer_group_offsets(healthy)
+            position = committed.get(TopicPartition(service.topic, 0))
+            return position is not None and position.offset > body["replayed_to_offset"]
+
+        await wait_until(healthy_read_the_copy, timeout=30, what="the healthy group to read the replayed copy")
+    finally:
+        await admin.close()
     assert await service.effects() == sorted(
         [
             ("failing", str(behind.id)),

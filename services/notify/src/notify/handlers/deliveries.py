@@ -22,7 +22,6 @@ from notify.adapters import orm
 
 log = structlog.get_logger(__name__)
 STATUSES = ("pending", "sent", "failed")
-CHANNELS = ("email", "webhook", "inbox")
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,11 @@ async def send_due(
                 attempted -= 1
                 return
 
-    await asyncio.gather(*(work() for _ in range(max(1, min(concurrency, batch)))))
+    # A TaskGroup: when one worker fails (the database is gone), the others are cancelled with it, so a
+    # restarted sender never runs beside leftovers and no more than `concurrency` are ever in flight.
+    async with asyncio.TaskGroup() as workers:
+        for _ in range(max(1, min(concurrency, batch))):
+            workers.create_task(work())
     return attempted
 
 

@@ -11,11 +11,13 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from baocao_shared import catalog_replica as replica
 from baocao_shared.auth import Role
 from baocao_shared.errors import Conflict, Forbidden, NotFound
 from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal
+from notify.adapters import orm
 from notify.api.routes import Db, Now
 from notify.handlers import deliveries as use_cases
 from notify.web.pages import TEMPLATES, check_reader, place
@@ -118,8 +120,8 @@ async def delivery_page(request: Request, delivery_id: str, principal: PagePrinc
             raise PageError(404, "Không tìm thấy thông báo", "Không có thông báo nào với mã này.")
         check_reader(principal, found.province)
         where = await place(db, found.province)
-        choices = await use_cases.choices(db, province=found.province)
-    row = delivery_row(found, timezone=where.timezone, unit_names=dict(choices.units))
+        names = await replica.unit_names(db, orm.units, found.province)
+    row = delivery_row(found, timezone=where.timezone, unit_names=names)
     context = {
         "title": f"Thông báo: {found.subject}",
         "place": where,
