@@ -4,6 +4,8 @@ import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from notify.domain import delivery
+from notify.web import views
 from notify.web.views import ListQuery, counts, delivery_row, local_path, pager
 
 
@@ -49,3 +51,8 @@ def test_a_form_goes_back_only_to_the_list_on_this_site():
     assert local_path("/thong-bao?province=30&status=failed", "/thong-bao") == "/thong-bao?province=30&status=failed"
     for elsewhere in ("https://evil.example/", "//evil.example/thong-bao", "/thong-bao-gia", "/thong-bao?\r\nX: y"):
         assert local_path(elsewhere, "/thong-bao") is None
+
+
+def test_every_channel_and_status_has_its_vietnamese_label():
+    assert set(views.CHANNELS) == set(delivery.CHANNELS)
+    assert set(views.STATUSES) == set(delivery.STATUSES)

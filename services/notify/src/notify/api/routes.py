@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal
 from baocao_shared.errors import Forbidden
+from notify.domain.delivery import Channel, DeliveryStatus
 from notify.handlers import deliveries as delivery_cases
 from notify.handlers import inbox as inbox_cases
 
@@ -37,10 +38,10 @@ Now = Annotated[datetime, Depends(wall_clock)]
 
 class Delivery(BaseModel):
     id: uuid.UUID
-    channel: str = Field(description="email | webhook | inbox")
+    channel: Channel
     recipient: str
     subject: str
-    status: str = Field(description="pending | sent | failed")
+    status: DeliveryStatus
     attempts: int
     cause_event_id: uuid.UUID
     cause_type: str
@@ -67,8 +68,8 @@ async def list_deliveries(
     province: Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])],
     period: Annotated[str | None, Query(max_length=10, examples=["2019-06"])] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
-    status: Annotated[str | None, Query(pattern=r"^(pending|sent|failed)$")] = None,
-    channel: Annotated[str | None, Query(pattern=r"^(email|webhook|inbox)$")] = None,
+    status: DeliveryStatus | None = None,
+    channel: Channel | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ):
     if principal.role is Role.REPORTER or not principal.may_read_province(province):

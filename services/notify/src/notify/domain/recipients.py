@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from baocao_shared.events.catalog import ContactV1
+from notify.domain.delivery import CHANNELS
 
 # Channels the sender can deliver (adapters/channels.py registers one for each).
-SUPPORTED_CHANNELS = frozenset({"email", "inbox", "webhook"})
+SUPPORTED_CHANNELS = frozenset(CHANNELS)
 
 
 def deliverable(contacts: Iterable[ContactV1]) -> list[ContactV1]:

@@ -19,9 +19,9 @@ from baocao_shared import catalog_replica as replica
 from baocao_shared.auth import Principal
 from baocao_shared.errors import Conflict, Forbidden, NotFound
 from notify.adapters import orm
+from notify.domain.delivery import STATUSES
 
 log = structlog.get_logger(__name__)
-STATUSES = ("pending", "sent", "failed")
 
 
 @dataclass(frozen=True)
