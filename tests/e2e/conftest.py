@@ -1,156 +1,19 @@
 """The four services as real processes, for end-to-end tests that use nothing but their HTTP APIs.
 
-`await services.start(at=...)` runs intake, deadlines, consolidation and notify with `python -m <service>` on
-free loopback ports, each on a fresh database of the session's PostgreSQL and on the session's Kafka,
-all reading one file clock (BAOCAO_CLOCK=file) that the test moves with `stack.set_clock(...)`.
-notify mails an aiosmtpd server run here (`stack.mailbox`). Logs go to `<tmp_path>/logs/<service>.log`;
-a failing test shows their last lines. Every process is stopped by its pid at the end, pass or fail.
+The launcher is baocao_stack.service_procs (the fault suite uses it too): `await services.start(at=...)`
+runs intake, deadlines, consolidation and notify with `python -m <service>` on free loopback ports, each on
+a fresh database of the session's PostgreSQL and on the session's Kafka, all reading one file clock
+(BAOCAO_CLOCK=file) that the test moves with `stack.set_clock(...)`. notify mails an aiosmtpd server run
+there (`stack.mailbox`). Logs go to `<tmp_path>/logs/<service>.log`; a failing test shows their last lines.
+Every process is stopped by its pid at the end, pass or fail.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
-from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
-
-import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
-from baocao_shared.clock import write_clock_file
-from baocao_stack.ports import free_ports
-from baocao_stack.procs import Proc, describe_exit, tail
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import SmtpMailbox
-
-SERVICES = ("intake", "deadlines", "consolidation", "notify")
-READY_TIMEOUT_S = 120  # four interpreters importing and migrating at once on two busy cores
-STOP_TIMEOUT_S = 15  # then SIGKILL
-# Small real intervals: the file clock stands still, so these only bound how soon an effect follows a step.
-TUNING = {
-    "all": {"BAOCAO_OUTBOX_POLL_INTERVAL_S": "0.2"},
-    "deadlines": {"BAOCAO_SCHEDULER_TICK_S": "0.2"},
-    "notify": {"BAOCAO_SENDER_TICK_S": "0.1", "BAOCAO_RETRY_INITIAL_S": "0.5", "BAOCAO_SMTP_HOST": "127.0.0.1"},
-}
-
-
-@dataclass
-class Stack:
-    urls: dict[str, str]
-    clock_file: Path
-    mailbox: SmtpMailbox
-    env: dict[str, dict[str, str]]
-    logs: Path
-
-    def set_clock(self, at: datetime) -> None:
-        """Every service reads this instant from its next `now()` on."""
-        write_clock_file(self.clock_file, at)
-
-    def intake_cli(self, *args: str) -> str:
-        """`baocao-intake ARGS` against intake's database, as an operator runs it on the server."""
-        done = subprocess.run(
-            [sys.executable, "-m", "intake.cli", *args],
-            env=self.env["intake"],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, f"baocao-intake {' '.join(args)}: {done.stderr[-2000:]}"
-        return done.stdout
-
-
-@dataclass
-class Services:
-    postgres: object
-    kafka: object
-    home: Path
-    procs: dict[str, Proc] = field(default_factory=dict)
-    smtp: Controller | None = None
-
-    async def start(
-        self, *, at: datetime, env: dict[str, dict[str, str]] | None = None, intake_setup: list[list[str]] = ()
-    ) -> Stack:
-        """Start the four services with the clock at `at`; `env` adds settings per service name.
-
-        `intake_setup` lists `baocao-intake` commands run on intake's database first, as an operator
-        prepares a server (the first admin account comes from `accounts seed-demo`)."""
-        clock_file, logs = self.home / "clock", self.home / "logs"
-        write_clock_file(clock_file, at)
-        *ports, smtp_port = free_ports(len(SERVICES) + 1)
-        mailbox = SmtpMailbox()
-        self.smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-        self.smtp.start()
-        urls = {name: f"http://127.0.0.1:{port}" for name, port in zip(SERVICES, ports, strict=True)}
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith("BAOCAO_") and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
-        }
-        common = {
-            "BAOCAO_ENV": "test",
-            "BAOCAO_HOME": str(self.home),  # intake's development signing key
-            "BAOCAO_HTTP_HOST": "127.0.0.1",
-            "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
-            "BAOCAO_CONSUMER_GROUP_PREFIX": f"e2e{uuid.uuid4().hex[:8]}-",  # the broker is the session's
-            "BAOCAO_SERVICE_URLS": json.dumps(urls),
-            "BAOCAO_CLOCK": "file",
-            "BAOCAO_CLOCK_FILE": str(clock_file),
-            "PYTHONUNBUFFERED": "1",
-            **TUNING["all"],
-        }
-        envs = {}
-        for name, port in zip(SERVICES, ports, strict=True):
-            envs[name] = {
-                **inherited,
-                **common,
-                "BAOCAO_HTTP_PORT": str(port),
-                "BAOCAO_DATABASE_URL": await create_database(self.postgres, name),
-                **({"BAOCAO_SMTP_PORT": str(smtp_port)} if name == "notify" else {}),
-                **TUNING.get(name, {}),
-                **(env or {}).get(name, {}),
-            }
-        stack = Stack(urls=urls, clock_file=clock_file, mailbox=mailbox, env=envs, logs=logs)
-        for command in intake_setup:
-            await asyncio.to_thread(stack.intake_cli, *command)
-        for name in SERVICES:
-            self.procs[name] = Proc.spawn(
-                [sys.executable, "-m", name], log_file=logs / f"{name}.log", env=envs[name], cwd=self.home
-            )
-        await asyncio.gather(*(self._ready(name, urls[name], logs / f"{name}.log") for name in SERVICES))
-        return stack
-
-    async def _ready(self, name: str, url: str, log_file: Path) -> None:
-        """Poll /readyz (its database and Kafka answer) within a bound; a process that died fails at once."""
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-            while time.monotonic() < deadline:
-                if not self.procs[name].is_alive():
-                    raise AssertionError(describe_exit(log_file, f"{name} exited while starting"))
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass  # not listening yet
-                await asyncio.sleep(0.2)
-        raise AssertionError(describe_exit(log_file, f"{name} was not ready within {READY_TIMEOUT_S}s"))
-
-    def stop(self) -> None:
-        """SIGTERM to each service we started, by pid; SIGKILL what still runs after the bound."""
-        for proc in self.procs.values():
-            proc.send(signal.SIGTERM)
-        for proc in self.procs.values():
-            if not proc.wait(STOP_TIMEOUT_S):
-                proc.kill_tree()
-        if self.smtp is not None:
-            self.smtp.stop()
+from baocao_stack.procs import tail
+from baocao_stack.service_procs import Services
 
 
 @pytest.fixture
