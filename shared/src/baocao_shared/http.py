@@ -1,12 +1,79 @@
-"""ASGI middleware every service shares: a request-body limit that answers 413 before reading on."""
+"""ASGI middleware every service shares: a request-body limit that answers 413 before reading on, and the
+security headers on every answer; the API documentation pages with a policy that admits their scripts."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baocao_shared.errors import error_body
+
+# Every answer (pages, the JSON API, errors, static files) carries these unless it set its own.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+# /docs and /redoc load Swagger UI and ReDoc from their CDN; the one inline script is admitted by its hash.
+DOCS_CDN = "https://cdn.jsdelivr.net"
+
+
+class SecurityHeaders:
+    """Add SECURITY_HEADERS to every HTTP answer that does not set them itself."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in self.headers if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def install_docs(app: FastAPI, title: str) -> None:
+    """/docs (Swagger UI) and /redoc, for an app made with docs_url=None and redoc_url=None."""
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger(request: Request) -> HTMLResponse:
+        return _with_script_hashes(get_swagger_ui_html(openapi_url=app.openapi_url, title=f"{title} - Swagger UI"))
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        return _with_script_hashes(get_redoc_html(openapi_url=app.openapi_url, title=f"{title} - ReDoc"))
+
+
+def _with_script_hashes(page: HTMLResponse) -> HTMLResponse:
+    """The page's CSP: scripts from the CDN and the inline scripts it has, by hash; never 'unsafe-inline'."""
+    inline = re.findall(r"<script>(.*?)</script>", page.body.decode(), flags=re.S)
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in inline)
+    page.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' {DOCS_CDN} {hashes}; "
+        f"style-src 'self' 'unsafe-inline' {DOCS_CDN} https://fonts.googleapis.com; "
+        "font-src 'self' https://fonts.gstatic.com; "
+        f"img-src 'self' data: {DOCS_CDN} https://fastapi.tiangolo.com; worker-src 'self' blob:; "
+        "base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+    )
+    return page
 
 
 class BodySizeLimit:
@@ -20,8 +87,12 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        # A page's form is refused by its handler, in words and a page a person reads (csrf.checked_form):
+        # it reads no more than the limit either.
+        form = headers.get(b"content-type", b"").lower().startswith(b"application/x-www-form-urlencoded")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes and not form:
             await self._too_large(send)
             return
         seen = 0
@@ -33,7 +104,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise _TooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -49,9 +120,7 @@ class BodySizeLimit:
                 await self._too_large(send)
 
     async def _too_large(self, send: Send) -> None:
-        body = json.dumps(
-            error_body("payload_too_large", f"The request body is larger than {self.max_bytes // 1024} KiB.")
-        ).encode()
+        body = json.dumps(error_body("payload_too_large", too_large_message(self.max_bytes))).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -62,5 +131,13 @@ class BodySizeLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised from `receive` mid-body. An HTTPException, so FastAPI's body parsing passes it on as a 413
+    (it answers any other error there with 400) and a page's form handler can answer it in its own words."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, too_large_message(max_bytes))
+
+
+def too_large_message(max_bytes: int) -> str:
+    return f"The request body is larger than the {max_bytes // 1024} KiB this service accepts; shorten it, send again."

@@ -26,13 +26,14 @@ from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import install_error_handlers
 from baocao_shared.events.topics import dlq_topic
-from baocao_shared.http import BodySizeLimit
+from baocao_shared.http import BodySizeLimit, SecurityHeaders, install_docs
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
 from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import ensure_topic, make_producer
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
 from baocao_shared.ops import ops_router
+from baocao_shared.readable import ReadableInput
 from baocao_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -211,9 +212,14 @@ def build_service_app(
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     app.state.runtime = runtime
+    app.add_middleware(ReadableInput)  # inside the body limit, which bounds what it reads
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: the 413 of the body limit gets them too
+    install_docs(app, title)
     install_error_handlers(app)
     app.include_router(probes_router(runtime))
     app.include_router(ops_router(runtime))  # the operators' status page reads every service through it

@@ -28,6 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from baocao_shared import http
 from baocao_shared.web import csrf
 
 HERE = Path(__file__).resolve().parent
@@ -47,11 +48,9 @@ SERVICES = (
 HOME_PATHS = {"intake": "/", "deadlines": "/tien-do", "consolidation": "/tong-hop", "notify": "/thong-bao"}
 
 SECURITY_HEADERS = {
-    # No inline script or style anywhere: the pages work without JavaScript.
-    "Content-Security-Policy": "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "X-Frame-Options": "DENY",
+    # No inline script or style anywhere: the pages work without JavaScript. Every other answer of a
+    # service gets the same headers from baocao_shared.http.SecurityHeaders.
+    **http.SECURITY_HEADERS,
     "Cache-Control": "no-store",  # a unit's report must not come back from the cache after sign-out
 }
 
@@ -138,7 +137,10 @@ def install_pages(app: FastAPI, templates: Jinja2Templates) -> None:
     """Serve /static and answer a rejected form post with a 403 page in Vietnamese."""
     mount_static(app)
 
-    async def csrf_rejected(request: Request, _: Exception) -> Response:
+    async def csrf_rejected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, csrf.FormRejected):  # unreadable, before its token could be checked
+            context = {"title": "Không thể gửi biểu mẫu", "message": exc.message}
+            return render(templates, request, "error.html", context, status_code=exc.status)
         context = {"title": "Không thể gửi biểu mẫu", "message": CSRF_REJECTED}
         return render(templates, request, "error.html", context, status_code=403)
 
@@ -150,7 +152,7 @@ def secure(request: Request, response: Response) -> Response:
     response.headers.update(SECURITY_HEADERS)
     csrf.set_cookie(request, response)
     if getattr(request.state, "flashes_shown", False):
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        response.delete_cookie(FLASH_COOKIE, path="/", httponly=True, samesite="lax", secure=csrf.over_https(request))
     return response
 
 
@@ -171,7 +173,15 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
     """303 See Other (a POST's answer becomes a GET), optionally with a message for the next page."""
     response = RedirectResponse(url, status_code=303)
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(flash), path="/", max_age=120, httponly=True, samesite="lax")
+        response.set_cookie(
+            FLASH_COOKIE,
+            quote(flash),
+            path="/",
+            max_age=120,
+            httponly=True,
+            samesite="lax",
+            secure=csrf.over_https(request),
+        )
     return secure(request, response)
 
 

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+
+from baocao_shared.text import bad_character
 
 COOKIE = "baocao_csrf"
 FIELD = "csrf_token"
@@ -39,6 +43,15 @@ def token(request: Request) -> str:
     return found
 
 
+def over_https(request: Request) -> bool:
+    """Cookies get Secure: the request came over https, or the browser sees this service at an https address
+    (behind a proxy that ends TLS, the request itself is plain http)."""
+    if request.url.scheme == "https":
+        return True
+    settings = request.app.state.runtime.settings
+    return settings.public_url(settings.service_name).startswith("https://")
+
+
 def set_cookie(request: Request, response: Response) -> None:
     """Send the token cookie when this request made a new one."""
     if getattr(request.state, "csrf_new", False):
@@ -48,7 +61,7 @@ def set_cookie(request: Request, response: Response) -> None:
             path="/",
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=over_https(request),
         )
 
 
@@ -60,9 +73,41 @@ def check(request: Request, form: FormData) -> None:
         raise CsrfRejected()
 
 
+class FormRejected(CsrfRejected):
+    """A form post that cannot be read (too large, not UTF-8, a NUL); answered with a page saying so."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+FORM_TOO_LARGE = "Biểu mẫu quá lớn (quá {kib} KiB) nên chưa được gửi. Vui lòng rút ngắn phần nội dung dài rồi gửi lại."
+FORM_UNREADABLE = (
+    "Biểu mẫu không đọc được ({why}) nên chưa được gửi. Vui lòng tải lại trang, nhập lại bằng trình duyệt rồi gửi."
+)
+
+
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token is checked (a FastAPI dependency)."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        raise FormRejected(415, FORM_UNREADABLE.format(why="không phải dữ liệu biểu mẫu"))
+    try:
+        body = await request.body()
+        if media == "application/x-www-form-urlencoded":
+            # Starlette would turn bytes that are not UTF-8 into U+FFFD and store them so.
+            parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+        form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    except HTTPException as exc:
+        if exc.status_code == 413:
+            kib = request.app.state.runtime.settings.max_body_bytes // 1024
+            raise FormRejected(413, FORM_TOO_LARGE.format(kib=kib)) from None
+        raise FormRejected(400, FORM_UNREADABLE.format(why=exc.detail)) from None
+    except UnicodeDecodeError:
+        raise FormRejected(400, FORM_UNREADABLE.format(why="không phải mã UTF-8")) from None
+    for value in form.values():
+        if isinstance(value, str) and (found := bad_character(value)):
+            raise FormRejected(400, FORM_UNREADABLE.format(why=f"có ký tự {found[1]} không hợp lệ"))
     check(request, form)
     return form
 

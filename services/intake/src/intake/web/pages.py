@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from baocao_shared.auth import SESSION_COOKIE, Principal, Role
 from baocao_shared.errors import Unauthorized
-from baocao_shared.web import install_pages, redirect, render, templates_for
+from baocao_shared.web import csrf, install_pages, redirect, render, templates_for
 from intake.api.deps import Auth
 
 TEMPLATES = templates_for(Path(__file__).resolve().parent / "templates")
@@ -82,7 +82,10 @@ def install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, LoginRequired)
         response = redirect(request, f"{LOGIN_PATH}?next={quote(exc.next_url, safe='')}")
         if request.cookies.get(SESSION_COOKIE):
-            response.delete_cookie(SESSION_COOKIE, path="/")  # expired or from an old key
+            # expired or from an old key
+            response.delete_cookie(
+                SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=csrf.over_https(request)
+            )
         return response
 
     async def page_error(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.errors import TooManyRequests, Unauthorized
-from baocao_shared.web import redirect, render
+from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from intake.api.deps import Auth, Db
 from intake.handlers import accounts
@@ -66,7 +66,7 @@ async def login(request: Request, form: CsrfForm, db: Db, auth: Auth) -> Respons
         path="/",
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=csrf.over_https(request),
     )
     return response
 
@@ -74,5 +74,5 @@ async def login(request: Request, form: CsrfForm, db: Db, auth: Auth) -> Respons
 @router.post("/dang-xuat")
 async def logout(request: Request, form: CsrfForm) -> Response:
     response = redirect(request, LOGIN_PATH, flash="Bạn đã đăng xuất.")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=csrf.over_https(request))
     return response
