@@ -1,0 +1,110 @@
+"""Every deadlines route (API, dashboard pages, forms, system page, ops) x every actor.
+
+Province 51 (units CA and BTG, a plan of its own, June 2019 opened) and province 52 are stored through
+the catalogue handlers; tokens come from a TokenMint the app trusts.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from baocao_shared.events.catalog import ProvinceV1, UnitV1
+from baocao_stack.authz_testkit import (
+    ADMIN_ONLY,
+    EVERYONE,
+    OPS_READERS,
+    PROVINCE_OPERATORS,
+    PROVINCE_STAFF,
+    Row,
+    actors,
+    assert_covers,
+    ops_rows,
+    run_matrix,
+)
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import TokenMint
+from deadlines.config import Settings
+from deadlines.handlers import catalog
+from deadlines.handlers.scheduler import tick
+from deadlines.main import create_app
+from intake.domain.catalog import parse_province_file
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[4]
+HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+INTAKE = "http://intake.test"
+OWN, OTHER = "51", "52"  # no other test's provinces: the app reads the shared broker
+ACTORS = actors(OWN, "CA", "BTG", OTHER, "CA")
+PLAN = HAI_DUONG.plans[0].model_copy(
+    update={"province": OWN, "units": ["CA", "BTG"], "id": f"az-{uuid.uuid4().hex[:8]}"}
+)
+
+
+def utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+@pytest.fixture(scope="module")
+async def deadlines(postgres, kafka):
+    mint = TokenMint()
+    settings = Settings(
+        database_url=await create_database(postgres, "deadlines"),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        env="test",
+        scheduler_enabled=False,
+        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        outbox_poll_interval_s=0.2,
+        clock="simulated",
+        clock_start=utc("2019-06-20T10:00:00+07:00"),
+        service_urls={"intake": INTAKE},
+    )
+    app = create_app(settings, verifier=mint.verifier())
+    async with app.router.lifespan_context(app):
+        async with app.state.runtime.sessionmaker() as db, db.begin():
+            for code in (OWN, OTHER):
+                place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
+                await catalog.province_upserted(db, place)
+                for unit in ("CA", "BTG"):
+                    await catalog.unit_upserted(db, UnitV1(province=code, code=unit, name=unit, kind="member"))
+            await catalog.plan_upserted(db, PLAN)
+        await tick(app.state.runtime.sessionmaker, now=utc("2019-06-10T10:00:00+07:00"))  # opens June
+        yield app, mint
+
+
+def operators_own_dashboard(actor: str, answer) -> str | None:
+    """/tien-do without a province sends an operator to their own province's dashboard."""
+    where = answer.headers.get("location", "")
+    if actor.startswith("operator") and f"province={ACTORS[actor][1]}" not in where:
+        return f"sent to {where!r}, not to the operator's own province"
+    return None
+
+
+def rows() -> list[Row]:
+    june = f"province={OWN}&period=2019-06&plan_id={PLAN.id}"
+    nudge = {"province": OWN, "period": "2019-06", "plan_id": PLAN.id, "units": ["CA"]}
+    return [
+        Row("GET", "/v1/compliance", PROVINCE_STAFF, url=f"/v1/compliance?{june}"),
+        Row("POST", "/v1/nudges", PROVINCE_OPERATORS, kwargs={"json": nudge}),
+        *ops_rows(),
+        Row("GET", "/", EVERYONE, page=True),
+        Row("GET", "/tien-do", EVERYONE, page=True, scope=operators_own_dashboard),
+        Row("GET", "/tien-do", PROVINCE_STAFF, url=f"/tien-do?{june}", page=True),
+        Row("POST", "/tien-do/nhac", PROVINCE_OPERATORS, page=True, kwargs={"data": nudge}),
+        Row("GET", "/he-thong", OPS_READERS, page=True),
+        Row("POST", "/he-thong/phat-lai", ADMIN_ONLY, page=True, kwargs={"data": {"service": "deadlines"}}),
+    ]
+
+
+async def test_every_route_has_a_row():
+    assert_covers(create_app(Settings(database_url="postgresql+asyncpg://u@127.0.0.1/x")), rows())
+
+
+async def test_authorization_matrix(deadlines):
+    app, mint = deadlines
+    tokens = {name: (mint.token(*actor) if actor else None) for name, actor in ACTORS.items()}
+    mismatches = await run_matrix(app, rows(), tokens, login=f"{INTAKE}/dang-nhap", base_url="http://deadlines.test")
+    assert not mismatches, "\n".join(mismatches)
