@@ -1,0 +1,126 @@
+"""Every consolidation route (API, report pages, workflow forms, national view, ops) x every actor.
+
+Province 53 has a plan of its own (units CA and BTG); 54 is the other province. The rows run in order
+through the report's life: read as a draft (the national office may not yet), approved and published
+through the API (now the national office reads it), reopened by an admin, then approved and sent through
+the page's forms.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from baocao_shared import catalog_replica as replica
+from baocao_shared.events.catalog import ProvinceV1, UnitV1
+from baocao_stack.authz_testkit import (
+    ADMIN_ONLY,
+    EVERYONE,
+    OPS_READERS,
+    PROVINCE_OPERATORS,
+    PROVINCE_STAFF,
+    Row,
+    actors,
+    assert_covers,
+    ops_rows,
+    run_matrix,
+)
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import TokenMint
+from consolidation.adapters import orm
+from consolidation.config import Settings
+from consolidation.main import create_app
+from intake.domain.catalog import parse_province_file
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[4]
+HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+INTAKE = "http://intake.test"
+OWN, OTHER = "53", "54"  # no other test's provinces: the app reads the shared broker
+ACTORS = actors(OWN, "CA", "BTG", OTHER, "CA")
+PLAN = HAI_DUONG.plans[0].model_copy(
+    update={"province": OWN, "units": ["CA", "BTG"], "id": f"az-{uuid.uuid4().hex[:8]}"}
+)
+DRAFT_READERS = PROVINCE_OPERATORS  # the national office reads a province's report once it is published
+
+
+@pytest.fixture(scope="module")
+async def consolidation(postgres, kafka):
+    mint = TokenMint()
+    settings = Settings(
+        database_url=await create_database(postgres, "consolidation"),
+        kafka_bootstrap_servers=kafka.bootstrap,
+        env="test",
+        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        outbox_poll_interval_s=0.2,
+        clock="simulated",
+        clock_start=datetime(2019, 6, 20, 3, tzinfo=UTC),
+        service_urls={"intake": INTAKE},
+    )
+    app = create_app(settings, verifier=mint.verifier())
+    async with app.router.lifespan_context(app):
+        async with app.state.runtime.sessionmaker() as db, db.begin():
+            for code in (OWN, OTHER):
+                place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
+                await replica.upsert_province(db, orm.provinces, place)
+                for unit in ("CA", "BTG"):
+                    await replica.upsert_unit(db, orm.units, UnitV1(province=code, code=unit, name=unit, kind="member"))
+            await replica.upsert_plan(db, orm.plans, PLAN)
+        yield app, mint
+
+
+def status_is(status: str):
+    def check(actor: str, answer) -> str | None:
+        found = answer.json().get("status")
+        return None if found == status else f"the report is {found}, expected {status}"
+
+    return check
+
+
+def operators_own_report(actor: str, answer) -> str | None:
+    """The start page sends an operator to their own province's report, the national office to the roll-up."""
+    where = answer.headers.get("location", "")
+    if actor.startswith("operator") and not where.startswith(f"/tong-hop/{ACTORS[actor][1]}/"):
+        return f"sent to {where!r}, not to the operator's own province"
+    return None
+
+
+def rows() -> list[Row]:
+    report, page = f"/v1/reports/{OWN}/2019-06", f"/tong-hop/{OWN}/2019-06"
+    reason = {"json": {"reason": "Kiểm thử quyền mở lại"}}
+    return [
+        Row("GET", "/v1/reports/{province}/{period}", DRAFT_READERS, url=report, scope=status_is("draft")),
+        Row("GET", "/v1/reports/{province}/{period}.docx", DRAFT_READERS, url=report + ".docx"),
+        Row("GET", "/v1/reports/{province}/{period}.html", DRAFT_READERS, url=report + ".html"),
+        Row("GET", "/tong-hop/{province}/{period}", DRAFT_READERS, url=page, page=True),
+        Row("POST", "/v1/reports/{province}/{period}/approve", PROVINCE_OPERATORS, url=report + "/approve"),
+        Row("POST", "/v1/reports/{province}/{period}/publish", PROVINCE_OPERATORS, url=report + "/publish"),
+        Row("GET", "/v1/reports/{province}/{period}", PROVINCE_STAFF, url=report, scope=status_is("published")),
+        Row("GET", "/v1/reports/{province}/{period}.docx", PROVINCE_STAFF, url=report + ".docx"),
+        Row("GET", "/tong-hop/{province}/{period}", PROVINCE_STAFF, url=page, page=True),
+        Row("POST", "/v1/reports/{province}/{period}/reopen", ADMIN_ONLY, url=report + "/reopen", kwargs=reason),
+        Row("POST", "/tong-hop/{province}/{period}/duyet", PROVINCE_OPERATORS, url=page + "/duyet", page=True),
+        Row("POST", "/tong-hop/{province}/{period}/gui", PROVINCE_OPERATORS, url=page + "/gui", page=True),
+        Row("GET", "/v1/reports/{province}/{period}", PROVINCE_STAFF, url=report, scope=status_is("published")),
+        Row("GET", "/v1/national/{period}", OPS_READERS, url="/v1/national/2019-06"),
+        Row("GET", "/quoc-gia/{period}", OPS_READERS, url="/quoc-gia/2019-06", page=True),
+        Row("GET", "/", EVERYONE, page=True, scope=operators_own_report),
+        Row("GET", "/tong-hop", EVERYONE, page=True, scope=operators_own_report),
+        *ops_rows(),
+    ]
+
+
+async def test_every_route_has_a_row():
+    assert_covers(create_app(Settings(database_url="postgresql+asyncpg://u@127.0.0.1/x")), rows())
+
+
+async def test_authorization_matrix(consolidation):
+    app, mint = consolidation
+    tokens = {name: (mint.token(*actor) if actor else None) for name, actor in ACTORS.items()}
+    mismatches = await run_matrix(
+        app, rows(), tokens, login=f"{INTAKE}/dang-nhap", base_url="http://consolidation.test"
+    )
+    assert not mismatches, "\n".join(mismatches)
