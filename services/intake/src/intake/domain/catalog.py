@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
+from baocao_shared.text import first_unstorable
 
 
 class UnitEntry(BaseModel):
@@ -77,20 +78,55 @@ def parse_province_file(text: str) -> ProvinceCatalog:
     """Validate a province file; raise CatalogFileError with every problem found."""
     try:
         root = yaml.compose(text)
+        if message := _too_big(root):  # before anything expands the aliases
+            raise CatalogFileError([{"path": "", "line": None, "message": message}])
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise CatalogFileError(
             [{"path": "", "line": mark.line + 1 if mark else None, "message": f"not valid YAML: {exc}"}]
         ) from None
+    except RecursionError:
+        raise CatalogFileError([{"path": "", "line": None, "message": "nested too deeply to read"}]) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise CatalogFileError([{"path": "", "line": None, "message": f"not valid YAML: {exc}"}]) from None
     if not isinstance(raw, dict):
         raise CatalogFileError([{"path": "", "line": 1, "message": "expected a mapping with province, units, plans"}])
     lines = _LineIndex(root)
+    if unstorable := first_unstorable(raw, max_depth=MAX_DEPTH):
+        path, character = unstorable
+        raise CatalogFileError([lines.problem(path, f"holds {character}, a character that cannot be stored")])
     try:
         parsed = ProvinceFile.model_validate(raw)
     except ValidationError as exc:
         raise CatalogFileError([lines.problem(e["loc"], e["msg"]) for e in exc.errors()]) from None
     return _build(parsed, lines)
+
+
+MAX_VALUES = 100_000  # the Hải Dương file has about 600; a "billion laughs" file, 10^9 once its aliases expand
+MAX_DEPTH = 20
+
+
+def _too_big(root: yaml.Node | None) -> str | None:
+    """Why the document is refused before it is built: too many values once aliases expand, or too deep."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)] if root is not None else []
+    while stack:
+        node, depth, children_done = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(child), MAX_VALUES) for child in children)
+            if sizes[id(node)] > MAX_VALUES:
+                return f"more than {MAX_VALUES:,} values once its aliases (*name) are expanded"
+        elif id(node) not in sizes:
+            stack.append((node, depth, True))
+            stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+    return None
 
 
 def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:

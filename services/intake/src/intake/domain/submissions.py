@@ -14,6 +14,7 @@ from typing import Any
 
 from baocao_shared.calendar import PeriodError, parse_period, window_opens_at
 from baocao_shared.events.catalog import PlanV1
+from baocao_shared.text import bad_character
 
 MAX_NARRATIVE_CHARS = 20_000
 MAX_FIGURE = 10_000_000
@@ -82,6 +83,16 @@ def check_content(plan: PlanV1, values: dict[str, Any], narratives: dict[str, An
             problems.append(
                 FieldProblem(
                     ("narratives", key), f"Nội dung dài quá {MAX_NARRATIVE_CHARS:,} ký tự.", "narrative_too_long"
+                )
+            )
+        elif found := bad_character(text, narrative=True):
+            position, character = found
+            problems.append(
+                FieldProblem(
+                    ("narratives", key),
+                    f"Nội dung có ký tự điều khiển {character} (ở vị trí {position + 1}) không hiển thị được "
+                    "trong báo cáo; vui lòng xóa ký tự đó rồi gửi lại.",
+                    "invalid_character",
                 )
             )
     return problems
