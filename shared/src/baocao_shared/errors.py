@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
@@ -84,12 +85,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
-        return JSONResponse(
-            error_body("validation_failed", "The request is not valid.", jsonable_encoder(details)),
-            status_code=422,
-        )
+        status, code, message = _explain(request, exc.errors())
+        return JSONResponse(error_body(code, message, jsonable_encoder(details)), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -99,3 +98,21 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+
+_WHOLE_BODY_TYPES = {"model_attributes_type", "dict_type", "model_type"}
+
+
+def _explain(request: Request, errors: Sequence[Any]) -> tuple[int, str, str]:
+    """Status, code and message of a validation failure: what a person must change, when it is the body itself."""
+    first = errors[0] if errors else {}
+    if first.get("type") == "json_invalid":
+        where = first.get("loc", ("body", "?"))[-1]
+        return 422, "validation_failed", f"The body is not valid JSON: {first.get('ctx', {}).get('error')} at character {where}."
+    if tuple(first.get("loc", ())) == ("body",) and first.get("type") in _WHOLE_BODY_TYPES:
+        media = request.headers.get("content-type", "")
+        if "json" not in media.lower():
+            sent = f"it was sent as {media!r}" if media else "it was sent without a Content-Type"
+            return 415, "unsupported_media_type", f"The body must be JSON with Content-Type: application/json; {sent}."
+        return 422, "validation_failed", "The body must be a JSON object with the fields this operation documents."
+    return 422, "validation_failed", "The request is not valid."
