@@ -107,8 +107,8 @@ def _explain(request: Request, errors: Sequence[Any]) -> tuple[int, str, str]:
     """Status, code and message of a validation failure: what a person must change, when it is the body itself."""
     first = errors[0] if errors else {}
     if first.get("type") == "json_invalid":
-        where = first.get("loc", ("body", "?"))[-1]
-        return 422, "validation_failed", f"The body is not valid JSON: {first.get('ctx', {}).get('error')} at character {where}."
+        where, error = first.get("loc", ("body", "?"))[-1], first.get("ctx", {}).get("error")
+        return 422, "validation_failed", f"The body is not valid JSON: {error} at character {where}."
     if tuple(first.get("loc", ())) == ("body",) and first.get("type") in _WHOLE_BODY_TYPES:
         media = request.headers.get("content-type", "")
         if "json" not in media.lower():
