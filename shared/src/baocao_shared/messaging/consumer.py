@@ -3,7 +3,9 @@
 Per record, in one DB transaction: insert the event id into the inbox (a duplicate is skipped)
 and apply the handler. Offsets are committed only after that transaction commits. A record that
 cannot be parsed, or whose handler fails `max_attempts` times, goes to `baocao.dlq.<group>` with
-the error and its origin in headers, and the partition moves on.
+the error and its origin in headers, and the partition moves on. A record as large as the broker
+takes has no room left for those headers: its dead letter goes without the value (header
+`dlq.value_omitted`), which stays readable at its origin, rather than stalling the partition.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Table
@@ -36,6 +39,8 @@ from baocao_shared.faults import fault_point
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = structlog.get_logger(__name__)
+
+VALUE_OMITTED = "dlq.value_omitted"  # on a dead letter whose value was too large to copy: the value's size
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
 
@@ -215,9 +220,14 @@ class ConsumerRunner:
             ("dlq.consumer_group", self.group_id.encode()),
             ("dlq.attempts", str(attempts).encode()),
         ]
-        await self._producer.send_and_wait(
-            dlq_topic(self.group_id), value=record.value, key=record.key, headers=headers
-        )
+        try:
+            await self._producer.send_and_wait(
+                dlq_topic(self.group_id), value=record.value, key=record.key, headers=headers
+            )
+        except (MessageSizeTooLargeError, RecordListTooLargeError):
+            # The origin took the record at its size limit; with the headers the copy is over it.
+            omitted = [*headers, (VALUE_OMITTED, str(len(record.value or b"")).encode())]
+            await self._producer.send_and_wait(dlq_topic(self.group_id), value=None, key=record.key, headers=omitted)
         DLQ_SENT.labels(self.group_id).inc()
         EVENTS_CONSUMED.labels(self.group_id, "dead_lettered").inc()
         log.error(
