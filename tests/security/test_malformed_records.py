@@ -8,8 +8,9 @@ valid event for it is named in VALID/APPLIED below.
 On one partition of each topic, in this order: every malformed kind of GENERIC, one envelope per
 registered event type of that topic whose data breaks its schema, an unknown event type and a future
 version (skipped by design: the runner dead-letters what it cannot parse and what its handler refuses,
-and leaves types it has no handler for), then the valid events. Everything is produced before the
-services start, so each group meets them in one batch.
+and leaves types it has no handler for), each valid event with a NUL character where the service stores
+text (its schema takes it, PostgreSQL refuses it: retried, then dead-lettered), then the valid events.
+Everything is produced before the services start, so each group meets them in one batch.
 
 The services read private copies of the topics (same partitions and settings, e.g. baocao.catalog stays
 compacted): a poison record on the shared baocao.* topics would be read from the beginning by every later
@@ -124,6 +125,13 @@ def report() -> ConsolidatedReportV1:
     )  # fmt: skip
 
 
+def unstorable(data: BaseModel) -> BaseModel:
+    """The same data with a NUL character in the text every handler of it stores or looks up."""
+    if isinstance(data, ProvinceV1):  # the code has a pattern; the name goes into each replica's JSONB
+        return data.model_copy(update={"name": "Tỉnh\x00Thử độc"})
+    return data.model_copy(update={"province": PROVINCE[0] + "\x00"})
+
+
 # The valid events produced behind the malformed ones, per topic.
 VALID: dict[str, list[tuple[EventSpec, BaseModel]]] = {
     "baocao.catalog": [
@@ -218,6 +226,7 @@ class Produced:
     kinds: dict[int, Kind] = field(default_factory=dict)  # dead-lettered by every reader
     bad_data: dict[int, tuple[str, Kind]] = field(default_factory=dict)  # event type -> dead-lettered by its handlers
     skipped: dict[int, tuple[str, Kind]] = field(default_factory=dict)  # unknown type / future version
+    unstorable: dict[int, tuple[str, Kind]] = field(default_factory=dict)  # event type -> its handlers fail
     valid: dict[int, CloudEvent] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # kinds the broker itself refused, with its error
     end: int = 0
@@ -240,11 +249,11 @@ class Run:
     committed: dict[str, dict[str, int | None]]  # group -> topic -> committed offset of partition 0
     applied: dict[tuple[str, str, str], int]  # (group, topic, event type) -> rows showing it
     ignored: dict[str, float]  # group -> baocao_events_consumed_total{outcome="ignored"}
+    replay: tuple[object, httpx.Response]  # notify's dead letter without its value, and an admin's replay of it
     seconds: float
 
 
-def _apps(settings_for) -> list:
-    mint = TokenMint()
+def _apps(settings_for, mint: TokenMint) -> list:
     return [
         create_intake(settings_for(IntakeSettings, "intake")),
         create_deadlines(
@@ -285,7 +294,7 @@ async def _produce(bootstrap: str, produced: Produced, groups: list[Group]) -> N
         for spec in (s for s in EVENTS.values() if s.topic == produced.topic):
             kind = bad_data(spec)
             produced.bad_data[await send(kind.key, kind.value)] = (spec.type, kind)
-        future_of = sorted(t for t in handled if t.endswith(".v1"))[0]
+        future_of = sorted(t for t in handled if EVENTS[t].topic == produced.topic and t.endswith(".v1"))[0]
         for event_type, note in (
             ("vn.baocao.poison.unheard_of.v1", "unknown event type"),
             (future_of[: -len("v1")] + "v2", f"future version of {future_of}"),
@@ -293,9 +302,15 @@ async def _produce(bootstrap: str, produced: Produced, groups: list[Group]) -> N
             kind = Kind(note, b"poison.skipped", _envelope(event_type, {"anything": "goes"}))
             produced.skipped[await send(kind.key, kind.value)] = (event_type, kind)
         for spec, data in VALID.get(produced.topic, []):
+            event, key = make_event(spec, unstorable(data), source="/baocao/poison-test", province=PROVINCE, time=AT)
+            kind = Kind(f"NUL in the text of {spec.type}", key.encode(), event.to_bytes())
+            produced.unstorable[await send(kind.key, kind.value)] = (spec.type, kind)
+        for spec, data in VALID.get(produced.topic, []):
             event, key = make_event(spec, data, source="/baocao/poison-test", province=PROVINCE, time=AT)
             produced.valid[await send(key.encode(), event.to_bytes())] = event
-        produced.end = max([*produced.kinds, *produced.bad_data, *produced.skipped, *produced.valid]) + 1
+        produced.end = (
+            max([*produced.kinds, *produced.bad_data, *produced.skipped, *produced.unstorable, *produced.valid]) + 1
+        )
     finally:
         await producer.stop()
 
@@ -348,7 +363,8 @@ async def run(postgres, kafka, tmp_path_factory) -> Run:
             consumer_group_prefix=prefix, outbox_poll_interval_s=0.2, **extra,
         )  # fmt: skip
 
-    apps = _apps(settings_for)
+    mint = TokenMint()
+    apps = _apps(settings_for, mint)
     names: dict[str, str] = {}
     groups: list[Group] = []
     for app in apps:
@@ -397,17 +413,61 @@ async def run(postgres, kafka, tmp_path_factory) -> Run:
                     if event.type in g.handled:
                         applied[(g.group, t, event.type)] = await _applied(g.app, g.service, event)
         ignored = {g.group: await _ignored(g.app, g.group) for g in groups}
-    dead = {}
-    for g in groups:
-        expected = sum(_expected_dead(g, produced[t]) for t in g.topics)
-        dead[g.group] = await wait_until(
-            lambda g=g, n=expected: _dlq_when(kafka.bootstrap, g.group, n), timeout=30, what=f"{g.group}'s DLQ"
+        dead = {}
+        for g in groups:
+            expected = sum(_expected_dead(g, produced[t]) for t in g.topics)
+            dead[g.group] = await wait_until(
+                lambda g=g, n=expected: _dlq_when(kafka.bootstrap, g.group, n), timeout=30, what=f"{g.group}'s DLQ"
+            )
+        notify = next(g for g in groups if g.service == "notify")
+        letter = next(r for r in dead[notify.group] if VALUE_OMITTED in _headers(r))
+        transport = httpx.ASGITransport(app=notify.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://notify.test") as client:
+            replay = await client.post(
+                f"/v1/ops/dlq/{notify.group}/replay",
+                json={"partition": letter.partition, "offset": letter.offset},
+                headers=mint.headers("admin"),
+            )
+    done = Run(groups, produced, dead, committed, applied, ignored, (letter, replay), time.monotonic() - started)
+    print("\n".join(["", f"poison matrix ({done.seconds:.1f} s):", *matrix(done)]))
+    return done
+
+
+def matrix(run: Run) -> list[str]:
+    """topic x group: per malformed kind, how many dead letters it got; whether the valid events were applied."""
+    lines = []
+    for g in run.groups:
+        origins = Counter(
+            (_headers(r)["dlq.origin_topic"].decode(), int(_headers(r)["dlq.origin_offset"])) for r in run.dead[g.group]
         )
-    return Run(groups, produced, dead, committed, applied, ignored, time.monotonic() - started)
+        for t in g.topics:
+            p = run.produced[t]
+            cells = [f"{k.name}: {origins[(p.private, o)]}" for o, k in p.kinds.items()]
+            cells += [f"refused by the broker: {name}" for name in p.refused]
+            cells += [
+                f"bad {et.split('.')[2]}.{et.split('.')[3]}: {origins[(p.private, o)]}"
+                for o, (et, _) in p.bad_data.items()
+            ]
+            cells += [f"{k.name}: {origins[(p.private, o)]}" for o, (_, k) in p.skipped.items()]
+            cells += [
+                f"NUL in {et.split('.')[2]}.{et.split('.')[3]}: {origins[(p.private, o)]}"
+                for o, (et, _) in p.unstorable.items()
+            ]
+            applied = [run.applied[(g.group, t, e.type)] for e in p.valid.values() if e.type in g.handled]
+            dead = sum(origins[(p.private, o)] for o in range(p.end))
+            done = f"committed {run.committed[g.group][t]}/{p.end}"
+            lines.append(f"{t} x {g.service}: dlq {dead} | {'; '.join(cells)} | applied {applied} | {done}")
+    return lines
+
+
+def _handled_by(group: Group, produced: Produced) -> dict[int, tuple[str, Kind]]:
+    """The records that only the handlers of their type dead-letter, this group's."""
+    typed = {**produced.bad_data, **produced.unstorable}
+    return {offset: (t, kind) for offset, (t, kind) in typed.items() if t in group.handled}
 
 
 def _expected_dead(group: Group, produced: Produced) -> int:
-    return len(produced.kinds) + sum(1 for t, _ in produced.bad_data.values() if t in group.handled)
+    return len(produced.kinds) + len(_handled_by(group, produced))
 
 
 async def _dlq_when(bootstrap: str, group: str, at_least: int) -> list | None:
@@ -436,22 +496,30 @@ def test_every_topic_a_service_reads_has_its_consumer_groups(run: Run):
     ], "a subscription changed: the poison matrix below now covers it; update this list and the report"
 
 
+def _origin(record, run: Run) -> tuple[Produced, int]:
+    h = _headers(record)
+    [produced] = [p for p in run.produced.values() if p.private == h["dlq.origin_topic"].decode()]
+    return produced, int(h["dlq.origin_offset"])
+
+
 def test_each_malformed_record_is_on_the_groups_dlq_once_with_its_error_and_origin(run: Run):
     for g in run.groups:
         by_origin = Counter()
         for record in run.dead[g.group]:
             h = _headers(record)
-            by_origin[(h["dlq.origin_topic"].decode(), int(h["dlq.origin_offset"]))] += 1
+            p, offset = _origin(record, run)
+            by_origin[(p.private, offset)] += 1
             assert h["dlq.consumer_group"] == g.group.encode()
             assert h["dlq.origin_partition"] == b"0"
-            assert h["dlq.error_type"] == b"PoisonRecord", (g.group, h)
             assert h["dlq.error"].strip(), (g.group, h)
-            assert h["dlq.attempts"] == b"1", "a record no retry can fix is not retried"
+            if offset in p.unstorable:  # the handler failed: retried, then dead-lettered with its error
+                assert (h["dlq.error_type"], h["dlq.attempts"]) == (b"DBAPIError", b"3"), (g.group, h)
+            else:  # a record no retry can fix is not retried
+                assert (h["dlq.error_type"], h["dlq.attempts"]) == (b"PoisonRecord", b"1"), (g.group, h)
         expected = Counter()
         for t in g.topics:
             p = run.produced[t]
-            expected.update({(p.private, offset): 1 for offset in p.kinds})
-            expected.update({(p.private, o): 1 for o, (event_type, _) in p.bad_data.items() if event_type in g.handled})
+            expected.update({(p.private, offset): 1 for offset in [*p.kinds, *_handled_by(g, p)]})
         assert by_origin == expected, f"{g.group}: dead letters by (topic, offset) differ from the malformed records"
         assert len(run.dead[g.group]) == sum(_expected_dead(g, run.produced[t]) for t in g.topics)
 
@@ -463,7 +531,7 @@ def test_a_dead_letter_keeps_the_records_key_and_value_or_says_the_value_was_too
             h = _headers(record)
             p = private[h["dlq.origin_topic"].decode()]
             offset = int(h["dlq.origin_offset"])
-            kind = p.kinds.get(offset) or p.bad_data[offset][1]
+            kind = p.kinds.get(offset) or _handled_by(g, p)[offset][1]
             if kind.value is not None and len(kind.value) == AT_THE_LIMIT:
                 assert (record.key, record.value) == (kind.key, None), (g.group, kind.name)
                 assert h[VALUE_OMITTED] == str(AT_THE_LIMIT).encode(), (g.group, kind.name)
@@ -480,6 +548,8 @@ def test_the_errors_say_what_was_wrong(run: Run):
             offset, error = int(h["dlq.origin_offset"]), h["dlq.error"].decode()
             if offset in p.bad_data:
                 assert f"invalid {p.bad_data[offset][0]} data" in error, error
+            elif offset in p.unstorable:
+                assert "0x00" in error or "\\u0000" in error, error
             elif p.kinds[offset].value is None:
                 assert "tombstone" in error, error
             else:
@@ -509,7 +579,7 @@ def test_unknown_types_and_future_versions_are_skipped_not_dead_lettered(run: Ru
         for t in g.topics:
             p = run.produced[t]
             skipped += len(p.skipped)
-            skipped += sum(1 for event_type, _ in p.bad_data.values() if event_type not in g.handled)
+            skipped += sum(1 for t, _ in [*p.bad_data.values(), *p.unstorable.values()] if t not in g.handled)
             skipped += sum(1 for event in p.valid.values() if event.type not in g.handled)
         assert run.ignored[g.group] == skipped, g.group
         origins = {
@@ -517,3 +587,15 @@ def test_unknown_types_and_future_versions_are_skipped_not_dead_lettered(run: Ru
         }
         left = {(run.produced[t].private, offset) for t in g.topics for offset in run.produced[t].skipped}
         assert len(left) == 2 * len(g.topics) and not left & origins, g.group
+
+
+def test_a_dead_letter_without_its_value_is_not_replayed_and_the_operator_is_told_where_the_record_is(run: Run):
+    letter, replay = run.replay
+    assert replay.status_code == 422, replay.text
+    h = _headers(letter)
+    origin_topic, origin_offset = h["dlq.origin_topic"].decode(), int(h["dlq.origin_offset"])
+    [produced] = [p for p in run.produced.values() if p.private == origin_topic]
+    assert len(produced.kinds[origin_offset].value) == AT_THE_LIMIT
+    message = replay.json()["error"]["message"]
+    assert f"({AT_THE_LIMIT} bytes) was too large to keep in the dead-letter queue" in message
+    assert f"at {origin_topic}, partition 0, offset {origin_offset}" in message

@@ -37,6 +37,7 @@ from baocao_shared.auth import Principal, Role, require
 from baocao_shared.errors import Conflict, DomainError, NotFound, Unprocessable
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.topics import dlq_topic
+from baocao_shared.messaging.consumer import VALUE_OMITTED
 
 if TYPE_CHECKING:
     from baocao_shared.runtime import ServiceRuntime
@@ -351,6 +352,13 @@ async def replay_dead_letter(
     letter = dead_letter(record)
     if letter.origin_topic is None or letter.origin_partition is None or letter.origin_offset is None:
         raise Unprocessable("This dead letter does not say where it came from, so it cannot be replayed.")
+    omitted = dict(record.headers or ()).get(VALUE_OMITTED)
+    if omitted is not None:
+        raise Unprocessable(
+            f"This record ({omitted.decode()} bytes) was too large to keep in the dead-letter queue; it is still "
+            f"at {letter.origin_topic}, partition {letter.origin_partition}, offset {letter.origin_offset}, "
+            "and cannot be sent back from here."
+        )
     c = replays.c
     this = (c.consumer_group == group) & (c.dlq_partition == partition) & (c.dlq_offset == offset)
     async with engine.begin() as conn:
