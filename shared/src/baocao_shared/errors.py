@@ -1,4 +1,12 @@
-"""One error shape for every service: {"error": {"code", "message", "details"}} with a 4xx status."""
+"""One error shape for every service: {"error": {"code", "message", "details"}} with a 4xx status.
+
+`install_error_handlers(app)` answers every error in that shape and documents it in the app's OpenAPI
+document: every 4xx/5xx response there has the `ErrorOut` schema (FastAPI's own 422 `HTTPValidationError`
+is replaced, since the handler never answers with it), every operation that needs a token lists 401, every
+operation with parameters or a body lists 400 (input no handler could read: baocao_shared.readable), and every
+operation with a body lists 413 (baocao_shared.http.BodySizeLimit) and 415 (not the documented media type).
+The other errors a route may answer are the route's to declare: `responses=error_responses(403, 404)`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -61,6 +70,42 @@ def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["not_found"], description="stable, for programs: bad_request, forbidden, ...")
+    message: str = Field(description="for people")
+    details: Any = Field(None, description="what exactly: for a 422 the problems, each with its loc and msg")
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "The request cannot be understood",
+    401: "No token, or one that does not verify (see WWW-Authenticate)",
+    403: "The caller's role or scope does not allow this",
+    404: "No such thing, or none the caller may see",
+    409: "It conflicts with the current state",
+    413: "The body is over the size limit",
+    415: "The body is not of the documented media type",
+    422: "The request is not valid; `details` lists each problem",
+    429: "Too many attempts; see Retry-After",
+    503: "A dependency (Kafka, intake's keys) does not answer; try again shortly",
+}
+
+
+def error_response(description: str) -> dict:
+    """One documented error answer, for a route's `responses=`: `{409: error_response("The period is locked")}`."""
+    return {"model": ErrorOut, "description": description}
+
+
+def error_responses(*statuses: int) -> dict[int, dict]:
+    """Documented error answers with their usual description, for a route's or a router's `responses=`."""
+    return {status: error_response(ERROR_DESCRIPTIONS[status]) for status in statuses}
+
+
 _HTTP_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -76,6 +121,8 @@ _HTTP_CODES = {
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    _document_errors(app)
+
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
@@ -116,3 +163,41 @@ def _explain(request: Request, errors: Sequence[Any]) -> tuple[int, str, str]:
             return 415, "unsupported_media_type", f"The body must be JSON with Content-Type: application/json; {sent}."
         return 422, "validation_failed", "The body must be a JSON object with the fields this operation documents."
     return 422, "validation_failed", "The request is not valid."
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
+_FASTAPI_422 = {"$ref": "#/components/schemas/HTTPValidationError"}
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make the app's OpenAPI document say what the handlers above answer (see the module's docstring)."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()  # FastAPI caches it in app.openapi_schema: completed here in place, once
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs"))
+        components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components["ErrorOut"].pop("$defs", None)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": ERROR_DESCRIPTIONS[401]})
+                if "parameters" in operation or "requestBody" in operation:
+                    responses.setdefault("400", {"description": "Input no handler could read (%00, not UTF-8, ...)"})
+                if "requestBody" in operation:
+                    responses.setdefault("413", {"description": ERROR_DESCRIPTIONS[413]})
+                    responses.setdefault("415", {"description": ERROR_DESCRIPTIONS[415]})
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        media = response.setdefault("content", {}).setdefault("application/json", {})
+                        if media.get("schema", _FASTAPI_422) == _FASTAPI_422:  # a route's own model stays
+                            media["schema"] = _ERROR_REF
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi

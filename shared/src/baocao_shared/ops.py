@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from baocao_shared.auth import Principal, Role, require
-from baocao_shared.errors import Conflict, DomainError, NotFound, Unprocessable
+from baocao_shared.errors import Conflict, DomainError, NotFound, Unprocessable, error_responses
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import VALUE_OMITTED
@@ -426,7 +426,12 @@ def ops_router(runtime: "ServiceRuntime") -> APIRouter:
     def groups() -> dict[str, list[str]]:
         return {runtime.group_id(spec): list(spec.topics) for spec in runtime.consumers}
 
-    @router.get("/pipeline", response_model=PipelineStatus, summary="Outbox backlog, consumer lag and dead letters")
+    @router.get(
+        "/pipeline",
+        response_model=PipelineStatus,
+        responses=error_responses(403),
+        summary="Outbox backlog, consumer lag and dead letters",
+    )
     async def get_pipeline(_: Reader) -> PipelineStatus:
         return await pipeline_status(
             service=runtime.settings.service_name,
@@ -438,7 +443,11 @@ def ops_router(runtime: "ServiceRuntime") -> APIRouter:
         )
 
     @router.post(
-        "/dlq/{group}/replay", status_code=202, response_model=Replayed, summary="Send a dead letter back, once"
+        "/dlq/{group}/replay",
+        status_code=202,
+        response_model=Replayed,
+        responses=error_responses(403, 404, 409, 503),
+        summary="Send a dead letter back, once",
     )
     async def post_replay(group: str, body: ReplayIn, principal: Admin) -> Replayed:
         if group not in groups():

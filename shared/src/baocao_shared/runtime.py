@@ -14,11 +14,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import structlog
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, text
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
@@ -176,6 +178,11 @@ class ServiceRuntime:
             return f"unreachable: {exc.__class__.__name__}"
 
 
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description='"database" and "kafka": "ok", or why not')
+
+
 def probes_router(runtime: ServiceRuntime) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -183,12 +190,16 @@ def probes_router(runtime: ServiceRuntime) -> APIRouter:
     async def healthz() -> dict:
         return {"status": "ok", "service": runtime.settings.service_name}
 
-    @router.get("/readyz", summary="The database and Kafka are reachable")
-    async def readyz(response: Response) -> dict:
+    @router.get(
+        "/readyz",
+        summary="The database and Kafka are reachable",
+        responses={503: {"description": "Not ready: `checks` says which is not", "model": Readiness}},
+    )
+    async def readyz(response: Response) -> Readiness:
         checks = await runtime.readiness()
         ready = all(v == "ok" for v in checks.values())
         response.status_code = 200 if ready else 503
-        return {"status": "ready" if ready else "not_ready", "checks": checks}
+        return Readiness(status="ready" if ready else "not_ready", checks=checks)
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal, require
-from baocao_shared.errors import Forbidden
+from baocao_shared.errors import Forbidden, error_responses
 from baocao_shared.events.reports import ConsolidatedReportV1
 from consolidation.handlers import reports as use_cases
 
@@ -32,8 +32,11 @@ Now = Annotated[datetime, Depends(now_of)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 PlanId = Annotated[str | None, Query(max_length=64, description="Needed only when the province has several plans")]
-Province = Annotated[str, Field(pattern=r"^\d{2}$")]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$"
+Province = Annotated[str, Path(pattern=r"^\d{2}$", examples=["30"])]
+Period = Annotated[str, Path(pattern=PERIOD, examples=["2019-06"])]
+READING = error_responses(403, 404)  # and 422: a malformed province or period, or a plan_id needed
+WORKFLOW = error_responses(403, 404, 409)  # 409: the report's status does not allow the step now
 
 
 class ReopenIn(BaseModel):
@@ -58,10 +61,13 @@ async def readable(db, principal, province, plan_id, period, now) -> Consolidate
     "/v1/reports/{province}/{period}.docx",
     summary="The report as a Word document (Decree 30/2020 layout)",
     response_class=Response,
-    responses={200: {"content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}}},
+    responses={
+        200: {"content": {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {}}},
+        **READING,
+    },
 )
 async def report_docx(
-    province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+    province: Province, period: Period, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
 ):
     from consolidation.adapters.docx_report import render_docx
 
@@ -81,9 +87,16 @@ async def report_docx(
     "/v1/reports/{province}/{period}.html",
     summary="The report as a page (the same content as the Word document, without the workflow's buttons)",
     response_class=HTMLResponse,
+    responses=READING,
 )
 async def report_html(
-    request: Request, province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+    request: Request,
+    province: Province,
+    period: Period,
+    principal: CurrentPrincipal,
+    db: Db,
+    now: Now,
+    plan_id: PlanId = None,
 ):
     from baocao_shared.web import render
     from consolidation.web.pages import TEMPLATES
@@ -99,10 +112,11 @@ async def report_html(
 @router.get(
     "/v1/reports/{province}/{period}",
     response_model=ConsolidatedReportV1,
+    responses=READING,
     summary="The consolidated report: totals, per-unit figures, narratives, discipline",
 )
 async def report_json(
-    province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+    province: Province, period: Period, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
 ):
     async with db.begin():
         return await readable(db, principal, province, plan_id, period, now)
@@ -111,9 +125,12 @@ async def report_json(
 @router.post(
     "/v1/reports/{province}/{period}/approve",
     response_model=ConsolidatedReportV1,
+    responses=WORKFLOW,
     summary="Approve the draft (province operator)",
 )
-async def approve(province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None):
+async def approve(
+    province: Province, period: Period, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+):
     async with db.begin():
         return await use_cases.approve(
             db, principal=principal, province=province, plan_id=plan_id, period=period, now=now
@@ -123,9 +140,12 @@ async def approve(province: str, period: str, principal: CurrentPrincipal, db: D
 @router.post(
     "/v1/reports/{province}/{period}/publish",
     response_model=ConsolidatedReportV1,
+    responses=WORKFLOW,
     summary="Publish the approved report upward; the period is locked (province operator)",
 )
-async def publish(province: str, period: str, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None):
+async def publish(
+    province: Province, period: Period, principal: CurrentPrincipal, db: Db, now: Now, plan_id: PlanId = None
+):
     async with db.begin():
         return await use_cases.publish(
             db, principal=principal, province=province, plan_id=plan_id, period=period, now=now
@@ -135,17 +155,22 @@ async def publish(province: str, period: str, principal: CurrentPrincipal, db: D
 @router.post(
     "/v1/reports/{province}/{period}/reopen",
     response_model=ConsolidatedReportV1,
+    responses=WORKFLOW,
     summary="Reopen a published period (admin, audited)",
 )
-async def reopen(province: str, period: str, body: ReopenIn, admin: Admin, db: Db, now: Now, plan_id: PlanId = None):
+async def reopen(
+    province: Province, period: Period, body: ReopenIn, admin: Admin, db: Db, now: Now, plan_id: PlanId = None
+):
     async with db.begin():
         return await use_cases.reopen(
             db, principal=admin, province=province, plan_id=plan_id, period=period, reason=body.reason, now=now
         )
 
 
-@router.get("/v1/national/{period}", summary="Every province's status and the national totals")
-async def national(period: Annotated[str, Field(pattern=PERIOD)], principal: CurrentPrincipal, db: Db):
+@router.get(
+    "/v1/national/{period}", responses=error_responses(403), summary="Every province's status and the national totals"
+)
+async def national(period: Period, principal: CurrentPrincipal, db: Db):
     if principal.role not in (Role.NATIONAL_OPERATOR, Role.ADMIN):
         raise Forbidden("The national roll-up is for the national office.")
     async with db.begin():

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal, require
-from baocao_shared.errors import Forbidden
+from baocao_shared.errors import Forbidden, error_responses
 from deadlines.handlers import compliance as use_cases
 
 router = APIRouter(tags=["compliance"])
@@ -70,7 +70,12 @@ class NudgeIn(BaseModel):
     message: str | None = Field(None, max_length=2000, examples=["Đề nghị đơn vị gửi báo cáo trước 17h hôm nay."])
 
 
-@router.get("/v1/compliance", response_model=Compliance, summary="Who reported a period, on time or late")
+@router.get(
+    "/v1/compliance",
+    response_model=Compliance,
+    responses=error_responses(403, 404),
+    summary="Who reported a period, on time or late",
+)
 async def get_compliance(
     principal: CurrentPrincipal,
     db: Db,
@@ -85,7 +90,9 @@ async def get_compliance(
         return await use_cases.compliance(db, province=province, plan_id=plan_id, period=period, now=now)
 
 
-@router.post("/v1/nudges", status_code=202, summary="Urge chosen units by hand (đôn đốc)")
+@router.post(
+    "/v1/nudges", status_code=202, responses=error_responses(403, 404), summary="Urge chosen units by hand (đôn đốc)"
+)
 async def post_nudge(body: NudgeIn, principal: Operator, db: Db, now: Now):
     if not principal.may_operate_province(body.province):
         raise Forbidden("Only the province's own operators can urge its units.")

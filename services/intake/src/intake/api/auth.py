@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
 from baocao_shared.auth import JWKS_PATH, Principal, Role
-from baocao_shared.errors import DomainError, error_body
+from baocao_shared.errors import DomainError, error_body, error_responses
 from intake.api.deps import Auth, CurrentPrincipal, Db, require_roles
 from intake.handlers import accounts as use_cases
 from intake.handlers import api_tokens
@@ -117,7 +117,13 @@ async def me(principal: CurrentPrincipal):
 TOKENS = "/v1/units/{province}/{unit}/api-tokens"
 
 
-@router.post(TOKENS, status_code=201, response_model=NewApiTokenOut, summary="A new API token for a unit (shown once)")
+@router.post(
+    TOKENS,
+    status_code=201,
+    response_model=NewApiTokenOut,
+    responses=error_responses(403, 404),
+    summary="A new API token for a unit (shown once)",
+)
 async def create_api_token(
     province: ProvinceCode,
     unit: UnitCode,
@@ -135,13 +141,20 @@ async def create_api_token(
     return NewApiTokenOut(**vars(new))
 
 
-@router.get(TOKENS, response_model=list[ApiTokenOut], summary="A unit's API tokens (never their secrets)")
+@router.get(
+    TOKENS,
+    response_model=list[ApiTokenOut],
+    responses=error_responses(403, 404),
+    summary="A unit's API tokens (never their secrets)",
+)
 async def list_api_tokens(province: ProvinceCode, unit: UnitCode, principal: CurrentPrincipal, db: Db):
     async with db.begin():
         return await api_tokens.list_api_tokens(db, province=province, unit=unit, actor=principal)
 
 
-@router.delete(TOKENS + "/{token_id}", status_code=204, summary="Revoke a unit's API token")
+@router.delete(
+    TOKENS + "/{token_id}", status_code=204, responses=error_responses(403, 404), summary="Revoke a unit's API token"
+)
 async def revoke_api_token(
     province: ProvinceCode, unit: UnitCode, token_id: uuid.UUID, principal: CurrentPrincipal, db: Db, auth: Auth
 ):
@@ -157,14 +170,23 @@ async def revoke_api_token(
     status_code=201,
     response_model=AccountOut,
     summary="Create an account (admin)",
-    responses={409: _error("The username is taken"), 422: _error("Role, province and unit do not fit")},
+    responses={
+        **error_responses(403),
+        409: _error("The username is taken"),
+        422: _error("Role, province and unit do not fit"),
+    },
 )
 async def create_account(body: AccountIn, admin: Admin, db: Db, auth: Auth):
     async with db.begin():
         return await use_cases.create_account(db, **body.model_dump(), actor=admin.subject, now=auth.clock.now())
 
 
-@router.put("/v1/admin/accounts/{username}/password", status_code=204, summary="Set an account's password (admin)")
+@router.put(
+    "/v1/admin/accounts/{username}/password",
+    status_code=204,
+    responses=error_responses(403, 404),
+    summary="Set an account's password (admin)",
+)
 async def set_password(username: str, body: PasswordIn, admin: Admin, db: Db, auth: Auth):
     async with db.begin():
         await use_cases.set_password(
@@ -176,6 +198,7 @@ async def set_password(username: str, body: PasswordIn, admin: Admin, db: Db, au
 @router.post(
     "/v1/admin/demo-accounts",
     response_model=list[DemoAccountOut],
+    responses=error_responses(403),
     summary="Create the demo accounts for the stored catalogue (admin; refused in production)",
     description="admin, national, op-<province> and <province>-<unit>, all with BAOCAO_DEMO_PASSWORD. "
     "Existing accounts are left alone; the answer lists the accounts created now.",

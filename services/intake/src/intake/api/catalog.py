@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 
 from baocao_shared.auth import Principal, Role
-from baocao_shared.errors import NotFound, Unprocessable
+from baocao_shared.errors import NotFound, Unprocessable, error_responses
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from intake.api.common import Now
 from intake.api.deps import CurrentPrincipal, Db, require_roles
@@ -24,13 +24,23 @@ async def provinces(_: CurrentPrincipal, db: Db):
         return await use_cases.list_provinces(db)
 
 
-@router.get("/v1/units", response_model=list[UnitV1], summary="A province's active reporting units")
+@router.get(
+    "/v1/units",
+    response_model=list[UnitV1],
+    responses=error_responses(404),
+    summary="A province's active reporting units",
+)
 async def units(province: ProvinceCode, _: CurrentPrincipal, db: Db):
     async with db.begin():
         return await _known(db, province, await use_cases.list_units(db, province))
 
 
-@router.get("/v1/plans", response_model=list[PlanV1], summary="A province's plans, with templates and calendars")
+@router.get(
+    "/v1/plans",
+    response_model=list[PlanV1],
+    responses=error_responses(404),
+    summary="A province's plans, with templates and calendars",
+)
 async def plans(province: ProvinceCode, _: CurrentPrincipal, db: Db):
     async with db.begin():
         return await _known(db, province, await use_cases.list_plans(db, province))
@@ -50,7 +60,7 @@ PROVINCE_FILE_EXAMPLE = 'province:\n  code: "30"\n  name: Hải Dương\n  ...\n
     summary="Load or update a province file (YAML)",
     description="Validates the whole file first; on any problem nothing changes and 422 lists each problem "
     "with its path and line. Every entity that changed is published on baocao.catalog.",
-    responses={422: {"description": "Problems by line and path"}},
+    responses={**error_responses(403), 422: {"description": "Problems by line and path"}},
     openapi_extra={
         "requestBody": {
             "content": {"application/yaml": {"schema": {"type": "string"}, "example": PROVINCE_FILE_EXAMPLE}}

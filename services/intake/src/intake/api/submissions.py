@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 ERRORS = {
     401: {"description": "No valid token"},
     403: {"description": "Another unit's or province's data"},
+    404: {"description": "No such submission"},
     409: {"description": "Period locked, already submitted, or Idempotency-Key reused with another body"},
     413: {"description": "Body over 256 KiB"},
     422: {"description": "The report does not match the template; `details` lists each field"},

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal
-from baocao_shared.errors import Forbidden
+from baocao_shared.errors import Forbidden, error_responses
 from notify.domain.delivery import Channel, DeliveryStatus
 from notify.handlers import deliveries as delivery_cases
 from notify.handlers import inbox as inbox_cases
@@ -61,7 +61,12 @@ class InboxMessage(BaseModel):
     read_at: datetime | None
 
 
-@router.get("/v1/deliveries", response_model=list[Delivery], summary="Every message sent about a province")
+@router.get(
+    "/v1/deliveries",
+    response_model=list[Delivery],
+    responses=error_responses(403),
+    summary="Every message sent about a province",
+)
 async def list_deliveries(
     principal: CurrentPrincipal,
     db: Db,
@@ -83,6 +88,7 @@ async def list_deliveries(
 @router.post(
     "/v1/deliveries/{delivery_id}/resend",
     response_model=Delivery,
+    responses=error_responses(403, 404, 409),
     summary="Send a failed delivery again",
     description="The province's operators and admins only. The delivery becomes pending with no attempts and is "
     "due at once; 409 when it is not failed.",
@@ -107,6 +113,7 @@ async def list_inbox(
 @router.post(
     "/v1/inbox/{message_id}/read",
     response_model=InboxMessage,
+    responses=error_responses(404),
     summary="Mark one of the caller's messages read",
     description="404 for a message that is not the caller's.",
 )
