@@ -14,7 +14,7 @@ MONTH ?= 0
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync up down clean status test lint
+.PHONY: help uv sync up down clean status test faults lint
 
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
@@ -25,6 +25,8 @@ help:
 	@echo "make down                                          stop everything; keep the data"
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
 	@echo "make test [PYTEST_ARGS=...]                        the test suite"
+	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
+	@echo "                                                   (figures in artifacts/faults/; make test runs it short)"
 	@echo "make lint                                          ruff"
 
 # uv itself: installed with pip into ~/.local/bin when it is missing.
@@ -56,6 +58,9 @@ status: uv
 
 test: sync
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+faults: sync
+	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .

@@ -1,0 +1,538 @@
+"""The fault suite's own world: a Kafka broker, a PostgreSQL and the four services, started once for the directory.
+
+The broker and the server are this directory's alone (not the session's shared ones), so a case may SIGKILL,
+SIGSTOP and restart them. One synthetic province is loaded once; each case takes the next monthly period of
+its plan (the file clock only moves forward), so cases share the processes but not their figures.
+
+A case (see `FaultCase`): a steady submission load to intake's API runs while the fault happens; the clock
+moves past the period's first reminder instant during the fault; then `reconcile()` polls, with a deadline,
+until every accepted submission shows exactly once, as its latest accepted version, in consolidation's totals
+and in deadlines' compliance, and every unit that never submitted has its reminder sent and in the mailbox.
+Duplicate reminders and mails are counted. Figures go to artifacts/faults/<case>.json and one printed line.
+
+BAOCAO_FAULTS_LONG=1 (make faults) runs the long version: more units, a higher rate, each fault three times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from baocao_shared.auth import Principal
+from baocao_stack.procs import tail
+from baocao_stack.pytest_fixtures import KafkaHandle, PostgresHandle, stack_home
+from baocao_stack.service_procs import Services
+from baocao_stack.testkit import wait_until
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts" / "faults"
+ICT = timezone(timedelta(hours=7))
+LONG = os.environ.get("BAOCAO_FAULTS_LONG", "") not in ("", "0", "no", "false")
+
+
+@dataclass(frozen=True)
+class Scale:
+    units: int  # the province's units; the last `silent` never submit (they must get reminders)
+    silent: int
+    rate: float  # submissions (and amendments) per second
+    rounds: int  # how many times a case applies its fault
+    settle_s: float  # load before the first and after the last round
+    reconcile_s: float  # how long the pipeline may take to catch up after the load
+
+
+SCALE = (
+    Scale(units=900, silent=12, rate=15, rounds=3, settle_s=8, reconcile_s=240)
+    if LONG
+    else Scale(units=100, silent=6, rate=8, rounds=1, settle_s=2, reconcile_s=150)
+)
+PROVINCE = "77"
+FIRST_PERIOD = (2019, 6)
+AMEND_EVERY = 4  # every 4th accepted unit amends its report once
+
+
+class Retryable(Exception):
+    """A transport error or a 5xx: the client sends the same request again."""
+
+
+def period_of(index: int) -> str:
+    year, month = FIRST_PERIOD
+    month += index
+    return f"{year + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}"
+
+
+def local(period: str, day: int, hour: int) -> datetime:
+    year, month = map(int, period.split("-"))
+    return datetime(year, month, day, hour, tzinfo=ICT)
+
+
+# ------------------------------------------------------------------------------------------ infrastructure
+
+
+@pytest.fixture(scope="session")
+def fault_infra(tmp_path_factory: pytest.TempPathFactory):
+    """A broker and a PostgreSQL of the fault suite's own, on free loopback ports."""
+    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+    from baocao_stack.ports import free_port, free_ports
+    from baocao_stack.postgres import start_postgres, wait_postgres_ready
+
+    home = stack_home()
+    ensure_kafka_jars(home)
+    root = tmp_path_factory.mktemp("faults-infra")
+    port, controller_port = free_ports(2)
+    broker = start_kafka(
+        home, port=port, controller_port=controller_port, data_dir=root / "kafka", log_file=root / "kafka.log"
+    )
+    server = None
+    try:
+        server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
+        asyncio.run(wait_kafka_ready(broker, timeout=120))
+        asyncio.run(ensure_topics(broker.bootstrap, partitions=3))
+        asyncio.run(wait_postgres_ready(server, timeout=60))
+        yield KafkaHandle(broker.bootstrap, broker), PostgresHandle(server.url("postgres"), server)
+    finally:
+        broker.stop()
+        if server is not None:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+async def fault_world(fault_infra, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    kafka, postgres = fault_infra
+    home = tmp_path_factory.mktemp("faults-services")
+    services = Services(postgres=postgres, kafka=kafka, home=home)
+    world = None
+    try:
+        stack = await services.start(at=local(period_of(0), 10, 9), consumer_group_prefix=f"f{uuid.uuid4().hex[:6]}-")
+        world = World(services=services, stack=stack, kafka=kafka, postgres=postgres)
+        await world.load_province()
+        yield world
+    finally:
+        if world is not None:
+            await world.close()
+        services.stop()
+        if request.session.testsfailed:
+            for name in services.procs:
+                print(f"----- last lines of {name}.log -----\n{tail(services.log_file(name), 30)}")
+
+
+@pytest.fixture
+async def fault_case(fault_world, request):
+    case = await fault_world.next_case(request.node.name)
+    yield case
+
+
+# ------------------------------------------------------------------------------------------------ world
+
+
+class World:
+    """The running services, the province, and what every case shares (tokens, the clock, the period)."""
+
+    def __init__(self, *, services: Services, stack, kafka: KafkaHandle, postgres: PostgresHandle) -> None:
+        self.services, self.stack, self.kafka, self.postgres = services, stack, kafka, postgres
+        self.http = httpx.AsyncClient(timeout=30)
+        self.cases = 0
+        self._key = None
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    def token(self, role: str, province: str | None = None, unit: str | None = None) -> dict[str, str]:
+        """A token signed with intake's own development key, as intake signs after a sign-in."""
+        from intake.adapters.keys import DEV_KEY_NAME, SigningKey, _read_pem
+
+        if self._key is None:
+            self._key = SigningKey(_read_pem(self.services.home / "keys" / DEV_KEY_NAME))
+        subject = "-".join(filter(None, ["faults", role, province, unit]))
+        principal = Principal(subject=subject, role=role, province=province, unit=unit)
+        token = self._key.sign(principal, now=datetime.now(UTC), ttl=timedelta(hours=6))
+        return {"Authorization": f"Bearer {token}"}
+
+    def url(self, service: str) -> str:
+        return self.services.url(service)
+
+    async def load_province(self) -> None:
+        from intake.domain.synthetic import dump, synthetic_province
+
+        template = yaml.safe_load((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+        doc = synthetic_province(template, code=PROVINCE, units=SCALE.units)
+        [plan] = doc["plans"]
+        plan["first_period"] = period_of(0)
+        self.plan_id = plan["id"]
+        self.units = [u["code"] for u in doc["units"]]
+        self.mail = {u["code"]: u["contacts"][0]["address"] for u in doc["units"]}
+        self.indicators = [i["code"] for task in plan["template"]["tasks"] for i in task["indicators"]]
+        self.admin = self.token("admin")
+        loaded = await self.http.put(
+            f"{self.url('intake')}/v1/admin/provinces/{PROVINCE}",
+            content=dump(doc).encode(),
+            headers={**self.admin, "Content-Type": "application/yaml"},
+        )
+        assert loaded.status_code == 200, loaded.text
+        self.unit_auth = {unit: self.token("reporter", PROVINCE, unit) for unit in self.units}
+
+        async def every_service_knows_the_plan():
+            report = await self.http.get(
+                f"{self.url('consolidation')}/v1/reports/{PROVINCE}/{period_of(0)}",
+                params={"plan_id": self.plan_id},
+                headers=self.admin,
+            )
+            compliance = await self.compliance(period_of(0))
+            return report.status_code == 200 and len(compliance.get("units", [])) == len(self.units)
+
+        await wait_until(every_service_knows_the_plan, timeout=120, interval=0.5, what="the province everywhere")
+        await self.caught_up("notify")  # it knows every unit's contacts before the first reminder
+
+    async def caught_up(self, service: str, timeout: float = 120) -> None:
+        async def no_lag():
+            answer = await self.http.get(f"{self.url(service)}/v1/ops/pipeline", headers=self.admin)
+            groups = answer.json()["consumers"] if answer.status_code == 200 else []
+            return groups and all(g["lag"] == 0 for g in groups)
+
+        await wait_until(no_lag, timeout=timeout, interval=0.5, what=f"{service} to read its topics to the end")
+
+    async def compliance(self, period: str) -> dict:
+        try:
+            answer = await self.http.get(
+                f"{self.url('deadlines')}/v1/compliance",
+                params={"province": PROVINCE, "period": period, "plan_id": self.plan_id},
+                headers=self.admin,
+            )
+        except httpx.TransportError:
+            return {}
+        return answer.json() if answer.status_code == 200 else {}
+
+    async def next_case(self, name: str) -> FaultCase:
+        period = period_of(self.cases)
+        self.cases += 1
+        self.stack.set_clock(local(period, 10, 9))
+        return FaultCase(self, name, period)
+
+
+# ------------------------------------------------------------------------------------------------- case
+
+
+@dataclass
+class Accepted:
+    submission: str
+    version: int
+    values: dict[str, int]
+
+
+@dataclass
+class FaultCase:
+    world: World
+    name: str
+    period: str
+    accepted: dict[str, Accepted] = field(default_factory=dict)  # unit -> its latest accepted version
+    attempted: int = 0
+    answered_201: int = 0
+    replayed: int = 0
+    amended: int = 0
+    retries: int = 0
+    unanswered: list[str] = field(default_factory=list)
+    intakes: list[str] = field(default_factory=list)  # the intake URLs the load spreads over
+    notes: dict[str, object] = field(default_factory=dict)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.tag = uuid.uuid4().hex[:8]
+        self.talking = self.world.units[: -SCALE.silent]
+        self.silent = self.world.units[-SCALE.silent :]
+        self.started = time.monotonic()
+
+    def values(self, unit: str, version: int) -> dict[str, int]:
+        """Distinct per unit and version: a unit counted twice, or an old version, changes the totals."""
+        n = self.world.units.index(unit) + 1
+        return {code: n * 10 + k + 7 * (version - 1) for k, code in enumerate(self.world.indicators)}
+
+    # ------------------------------------------------------------------------------------------- the load
+
+    async def run(self, fault: Callable[[], Awaitable[None]]) -> None:
+        """The load from start to end, with `fault` applied SCALE.rounds times in the middle of it."""
+        load = asyncio.create_task(self._load())
+        try:
+            await self._progress(SCALE.settle_s)
+            for round_ in range(SCALE.rounds):
+                await fault()
+                if round_ == 0:
+                    self.reminder_instant()  # after the first round's fault, if the fault did not move it
+            await self._progress(SCALE.settle_s)
+        finally:
+            self._stop.set()
+            await load
+        self.reminder_instant()
+
+    async def _progress(self, seconds: float) -> None:
+        """Let the load run on for `seconds` (the load's length, not a synchronisation)."""
+        await asyncio.sleep(seconds)
+
+    def reminder_instant(self) -> None:
+        """The clock at 08:00 on the 12th: the period's first reminder round is due."""
+        if "reminder_at" not in self.notes:
+            self.notes["reminder_at"] = round(time.monotonic() - self.started, 1)
+            self.world.stack.set_clock(local(self.period, 12, 8))
+
+    async def _load(self) -> None:
+        in_flight: set[asyncio.Task] = set()
+        limit = asyncio.Semaphore(60)
+        queue = list(self.talking)
+        amend_after: list[tuple[float, str]] = []
+        interval = 1 / SCALE.rate
+        next_at = time.monotonic()
+        count = 0
+        async with httpx.AsyncClient(timeout=15) as client:
+            while not self._stop.is_set() and (queue or amend_after):
+                now = time.monotonic()
+                if next_at > now:
+                    await asyncio.sleep(next_at - now)
+                next_at += interval
+                if amend_after and (amend_after[0][0] <= time.monotonic() or not queue):
+                    _, unit = amend_after.pop(0)
+                    if unit not in self.accepted:  # its submission is still being retried: amend later
+                        amend_after.append((time.monotonic() + 1.0, unit))
+                        continue
+                    job = self._amend(client, unit)
+                elif queue:
+                    unit = queue.pop(0)
+                    count += 1
+                    if count % AMEND_EVERY == 0:
+                        amend_after.append((time.monotonic() + 2.0, unit))
+                    job = self._submit(client, unit)
+                else:
+                    continue
+
+                async def bounded(job=job):
+                    async with limit:
+                        await job
+
+                task = asyncio.create_task(bounded())
+                in_flight.add(task)
+                task.add_done_callback(in_flight.discard)
+            if in_flight:
+                await asyncio.gather(*in_flight)
+        self.notes["load_s"] = round(time.monotonic() - self.started, 1)
+
+    def _intake(self, unit: str) -> str:
+        urls = self.intakes or [self.world.url("intake")]
+        return urls[self.world.units.index(unit) % len(urls)]
+
+    async def _send(self, client: httpx.AsyncClient, method: str, unit: str, path: str, **kwargs) -> httpx.Response:
+        """One request, sent again on a transport error or a 5xx (bounded in time)."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_delay(120),
+            wait=wait_exponential(multiplier=0.2, max=2),
+            retry=retry_if_exception_type(Retryable),
+            reraise=True,
+        ):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    self.retries += 1
+                try:
+                    answer = await client.request(method, f"{self._intake(unit)}{path}", **kwargs)
+                except httpx.TransportError as exc:
+                    raise Retryable(repr(exc)) from exc
+                if answer.status_code >= 500:
+                    raise Retryable(f"{answer.status_code} {answer.text[:200]}")
+                return answer
+        raise AssertionError("unreachable")
+
+    async def _submit(self, client: httpx.AsyncClient, unit: str) -> None:
+        self.attempted += 1
+        values = self.values(unit, 1)
+        body = {"plan_id": self.world.plan_id, "unit": unit, "period": self.period, "values": values}
+        headers = {**self.world.unit_auth[unit], "Idempotency-Key": f"{unit}-{self.period}-{self.tag}"}
+        try:
+            answer = await self._send(client, "POST", unit, "/v1/submissions", json=body, headers=headers)
+        except Retryable as exc:
+            self.unanswered.append(f"submit {unit}: {exc}")
+            return
+        assert answer.status_code == 201, f"{unit}: {answer.status_code} {answer.text}"
+        if answer.headers.get("Idempotent-Replayed") == "true":
+            self.replayed += 1
+        self.answered_201 += 1
+        receipt = answer.json()
+        self.accepted[unit] = Accepted(receipt["id"], receipt["version"], values)
+
+    async def _amend(self, client: httpx.AsyncClient, unit: str) -> None:
+        """PUT has no Idempotency-Key: after a lost answer, a 409 on the retry is checked against intake's copy."""
+        self.attempted += 1
+        before = self.accepted[unit]
+        values = self.values(unit, before.version + 1)
+        body = {"values": values, "base_version": before.version}
+        path = f"/v1/submissions/{before.submission}"
+        auth = self.world.unit_auth[unit]
+        try:
+            answer = await self._send(client, "PUT", unit, path, json=body, headers=auth)
+            if answer.status_code == 409:
+                held = (await self._send(client, "GET", unit, path, headers=auth)).json()
+                if held["version"] == before.version + 1 and held["values"] == values:
+                    self.amended += 1
+                    self.accepted[unit] = Accepted(before.submission, before.version + 1, values)
+                    return
+        except Retryable as exc:
+            self.unanswered.append(f"amend {unit}: {exc}")
+            return
+        assert answer.status_code == 200, f"{unit}: {answer.status_code} {answer.text}"
+        self.amended += 1
+        self.accepted[unit] = Accepted(before.submission, answer.json()["version"], values)
+
+    async def wait_accepted(self, more: int, timeout: float = 120) -> None:
+        """Until `more` further submissions were accepted (the load made progress), within a bound."""
+        target = self.answered_201 + self.amended + more
+
+        async def progressed():
+            return self.answered_201 + self.amended >= target or self._stop.is_set()
+
+        await wait_until(progressed, timeout=timeout, interval=0.1, what=f"{more} more accepted submissions")
+
+    # ----------------------------------------------------------------------------------------- reconcile
+
+    async def reconcile(self) -> dict:
+        """Poll until the pipeline caught up or the deadline passed; record the figures; fail on a loss."""
+        world, http = self.world, self.world.http
+        expected = {unit: (a.version, a.values) for unit, a in self.accepted.items()}
+        expected_totals = {c: sum(a.values[c] for a in self.accepted.values()) for c in world.indicators}
+        seen: dict = {"report": {}, "compliance": {}, "reminders": [], "mail_ids": Counter()}
+
+        async def report_matches():
+            try:
+                answer = await http.get(
+                    f"{world.url('consolidation')}/v1/reports/{PROVINCE}/{self.period}",
+                    params={"plan_id": world.plan_id},
+                    headers=world.admin,
+                )
+            except httpx.TransportError:
+                return False
+            if answer.status_code != 200:
+                return False
+            seen["report"] = report = answer.json()
+            units = {u["unit"]: (u["version"], u["values"]) for u in report["units"]}
+            return len(report["units"]) == len(units) and units == expected and report["totals"] == expected_totals
+
+        async def compliance_matches():
+            seen["compliance"] = found = await world.compliance(self.period)
+            statuses = [(u["unit"], u["status"]) for u in found.get("units", [])]
+            on_time = sorted(u for u, s in statuses if s == "on_time")
+            return (
+                found
+                and len(statuses) == len(world.units)
+                and on_time == sorted(expected)
+                and found["summary"]["on_time"] == len(expected)
+                and found["summary"]["pending"] == len(world.units) - len(expected)
+            )
+
+        async def reminders_sent():
+            try:
+                answer = await http.get(
+                    f"{world.url('notify')}/v1/deliveries",
+                    params={"province": PROVINCE, "period": self.period, "channel": "email", "limit": 5000},
+                    headers=world.admin,
+                )
+            except httpx.TransportError:
+                return False
+            if answer.status_code != 200:
+                return False
+            seen["reminders"] = rows = [d for d in answer.json() if d["subject"].startswith("[Nhắc hạn]")]
+            seen["mail_ids"] = Counter(m["Message-ID"] for m in list(world.stack.mailbox.messages))
+            mailed = seen["mail_ids"]
+            sent = {r["unit"] for r in rows if r["status"] == "sent" and f"<{r['id']}@baocao.notify>" in mailed}
+            return set(self.silent) <= sent
+
+        deadline = time.monotonic() + SCALE.reconcile_s
+        outcome = {}
+        for what, check in (("report", report_matches), ("compliance", compliance_matches),
+                            ("reminders", reminders_sent)):  # fmt: skip
+            left = max(5.0, deadline - time.monotonic())
+            try:
+                await wait_until(check, timeout=left, interval=0.5, what=what)
+                outcome[what] = True
+            except AssertionError:
+                outcome[what] = False
+        return self._figures(expected, expected_totals, seen, outcome)
+
+    def _figures(self, expected: dict, expected_totals: dict, seen: dict, outcome: dict) -> dict:
+        report = seen["report"]
+        in_report: Counter = Counter(u["unit"] for u in report.get("units", []))
+        report_units = {u["unit"]: (u["version"], u["values"]) for u in report.get("units", [])}
+        compliance_units = {u["unit"]: u["status"] for u in seen["compliance"].get("units", [])}
+        lost_report = sorted(u for u, v in expected.items() if report_units.get(u) != v)
+        lost_compliance = sorted(u for u in expected if compliance_units.get(u) != "on_time")
+        totals = report.get("totals", {})
+        over = {c: totals.get(c, 0) - t for c, t in expected_totals.items() if totals.get(c, 0) != t}
+        per_unit = Counter(r["unit"] for r in seen["reminders"])
+        mails = seen["mail_ids"]
+        reminder_ids = {f"<{r['id']}@baocao.notify>" for r in seen["reminders"]}
+        delivered = {
+            r["unit"] for r in seen["reminders"] if r["status"] == "sent" and f"<{r['id']}@baocao.notify>" in mails
+        }
+        figures = {
+            "case": self.name,
+            "long": LONG,
+            "period": self.period,
+            "attempted": self.attempted,
+            "accepted_201": self.answered_201,
+            "replayed_201": self.replayed,
+            "amended_200": self.amended,
+            "retried_requests": self.retries,
+            "unanswered": len(self.unanswered),
+            "accepted_units": len(expected),
+            "lost_in_totals": len(lost_report),
+            "lost_in_compliance": len(lost_compliance),
+            "units_listed_twice": sum(1 for n in in_report.values() if n > 1),
+            "totals_off_by": over,
+            "reminders_expected": len(self.silent),
+            "reminders_delivered": len(set(self.silent) & delivered),
+            "reminders_lost": sorted(set(self.silent) - delivered),
+            "reminder_deliveries": len(seen["reminders"]),
+            "duplicate_reminder_deliveries": sum(n - 1 for n in per_unit.values() if n > 1),
+            "duplicate_mails": sum(n - 1 for mid, n in mails.items() if n > 1 and mid in reminder_ids),
+            "duplicate_mails_all_periods": sum(n - 1 for n in mails.values() if n > 1),
+            "caught_up": outcome,
+            "seconds": round(time.monotonic() - self.started, 1),
+            **self.notes,
+        }
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"{self.name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        print(
+            f"\nFAULT {self.name}: attempted {self.attempted}, accepted {self.answered_201} (+{self.amended} amended), "
+            f"retried {self.retries}, unanswered {len(self.unanswered)}, "
+            f"lost {len(lost_report)}/{len(lost_compliance)} "
+            f"(totals/compliance), duplicated in totals {figures['units_listed_twice']} {over or ''}, reminders "
+            f"{figures['reminders_delivered']}/{len(self.silent)} delivered, duplicate reminders "
+            f"{figures['duplicate_reminder_deliveries']}, duplicate mails {figures['duplicate_mails']}, "
+            f"{figures['seconds']}s"
+        )
+        self.lost = {"totals": lost_report, "compliance": lost_compliance, "reminders": figures["reminders_lost"]}
+        self.figures = figures
+        return figures
+
+    def assert_nothing_lost(self) -> None:
+        """What a user would notice: an accepted report missing or counted twice, a reminder never sent."""
+        f = self.figures
+        assert not self.unanswered, f"requests never answered within their retry bound: {self.unanswered[:5]}"
+        assert f["accepted_units"] > 0, "the load got nothing accepted"
+        assert not self.lost["totals"], f"accepted reports missing from the totals: {self.lost['totals'][:10]} {f}"
+        assert not f["totals_off_by"] and not f["units_listed_twice"], f"totals counted wrong: {f}"
+        assert not self.lost["compliance"], f"accepted reports not on time in compliance: {self.lost['compliance']}"
+        assert not self.lost["reminders"], f"reminders never delivered: {self.lost['reminders']} {f}"
+
+    # -------------------------------------------------------------------------------------- fault helpers
+
+    def shuffled(self, items: list) -> list:
+        items = list(items)
+        random.Random(self.tag).shuffle(items)
+        return items
