@@ -5,9 +5,9 @@ and apply the handler. Offsets are committed only after that transaction commits
 cannot be parsed, or whose handler fails `max_attempts` times, goes to `baocao.dlq.<group>` with
 the error and its origin in headers, and the partition moves on. A record of a type the group has
 no handler for (another group's, or a version it does not know yet) is skipped, counted as
-`ignored`, and is not poison. A record as large as the broker
-takes has no room left for those headers: its dead letter goes without the value (header
-`dlq.value_omitted`), which stays readable at its origin, rather than stalling the partition.
+`ignored`, and is not poison. A record as large as the broker takes has no room left for those
+headers: its dead letter goes without the value (header `dlq.value_omitted`), which stays
+readable at its origin, rather than stalling the partition.
 """
 
 from __future__ import annotations
