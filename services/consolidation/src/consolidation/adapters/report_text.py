@@ -37,7 +37,14 @@ def vn_number(n: int) -> str:
 
 
 def vn_percent(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.1f}".replace(".", ",") + "%"
+    """2 of 3 → "66,7%". Rounded to tenths in integers, but never to "100,0%" while one unit is short of it
+    (1999 of 2000) nor to "0,0%" once one has done it (1 of 2001)."""
+    tenths = (2000 * part + whole) // (2 * whole)  # 1000 * part / whole, half up
+    if part < whole:
+        tenths = min(tenths, 999)
+    if part > 0:
+        tenths = max(tenths, 1)
+    return f"{tenths // 10},{tenths % 10}%"
 
 
 def period_parts(period: str) -> tuple[str, str]:
