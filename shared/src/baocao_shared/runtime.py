@@ -262,5 +262,8 @@ def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSe
         port=settings.http_port,
         log_config=None,
         access_log=False,
+        # The peer is the client: X-Forwarded-For is read only where a service names its trusted proxies
+        # (intake's BAOCAO_TRUSTED_PROXIES), not from any local process as uvicorn's default would.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

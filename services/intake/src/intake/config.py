@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from pydantic import Field
+
 from baocao_shared.settings import ServiceSettings
 
 
@@ -15,4 +17,8 @@ class Settings(ServiceSettings):
     token_ttl_s: int = 3600 * 8
     login_max_failures: int = 5  # per username within login_window_s, counted across every instance
     login_window_s: int = 900
+    login_client_max_failures: int = 30  # per client address within login_window_s, whatever the usernames
+    # The reverse proxies whose X-Forwarded-For names the client (addresses or networks, e.g. ["10.0.0.5"]).
+    # Empty: the client is the connection's peer, and X-Forwarded-For is ignored.
+    trusted_proxies: list[str] = Field(default_factory=list)
     demo_password: str = "baocao-demo"  # BAOCAO_DEMO_PASSWORD; demo accounts are refused in production

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from baocao_shared.auth import JWKS_PATH, Principal, Role
 from baocao_shared.errors import DomainError, error_body, error_responses
-from intake.api.deps import Auth, CurrentPrincipal, Db, require_roles
+from intake.api.deps import Auth, ClientAddress, CurrentPrincipal, Db, require_roles
 from intake.handlers import accounts as use_cases
 from intake.handlers import api_tokens
 
@@ -93,8 +93,7 @@ class DemoAccountOut(BaseModel):
     summary="Sign in (OAuth2 password form): an EdDSA JWT",
     responses={401: _error("Wrong username or password"), 429: _error("Too many failures; see Retry-After")},
 )
-async def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, db: Db, auth: Auth):
-    client = request.client.host if request.client else "unknown"
+async def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], client: ClientAddress, db: Db, auth: Auth):
     async with db.begin():  # a failure is recorded even though the answer is an error
         outcome = await use_cases.authenticate(db, auth, username=form.username, password=form.password, client=client)
     if isinstance(outcome, DomainError):

@@ -8,6 +8,7 @@
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
+import ipaddress
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Annotated
@@ -35,6 +36,34 @@ def get_authenticator(request: Request) -> Authenticator:
 
 
 Auth = Annotated[Authenticator, Depends(get_authenticator)]
+
+
+def _within(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+    except ValueError:
+        return False
+
+
+def client_address(request: Request) -> str:
+    """Who is signing in: the connection's peer, or, behind a trusted proxy, the address the proxies name.
+
+    X-Forwarded-For is read only when the peer is one of `trusted_proxies`: then the client is the right-most
+    address not itself a trusted proxy (the ones to its left are whatever the client chose to send).
+    """
+    peer = request.client.host if request.client else "unknown"
+    trusted = request.app.state.runtime.settings.trusted_proxies
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _within(hop, trusted):
+            return hop[:100]
+    return peer
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
 
 # Declared as OAuth2 password flow so that /docs can sign in; a unit's API token goes in the same header.
 _oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from baocao_shared.auth import Principal, Role, scope_problem
@@ -86,10 +86,15 @@ def demo_accounts(provinces: Iterable[str], units: Iterable[tuple[str, str]]) ->
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """At most `max_failures` wrong passwords per username within `window`, then wait."""
+    """At most `max_failures` wrong passwords per username within `window`, then wait.
+
+    And at most `client_max_failures` failed sign-ins from one client address within the same window,
+    whatever usernames they tried: one client cannot spray a password over many accounts.
+    """
 
     max_failures: int = 5
     window: timedelta = timedelta(minutes=15)
+    client_max_failures: int = 30
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,11 @@ def login_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPoli
         return LoginGate(allowed=True)
     unblocks_at = recent[len(recent) - policy.max_failures] + policy.window
     return LoginGate(allowed=False, retry_after_s=max(1, math.ceil((unblocks_at - now).total_seconds())))
+
+
+def client_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPolicy) -> LoginGate:
+    """May this client address try a sign-in now, given the instants of its failed attempts (any username)?"""
+    return login_gate(failures, now=now, policy=replace(policy, max_failures=policy.client_max_failures))
 
 
 def may_manage_api_tokens(principal: Principal, province: str, unit: str) -> bool:

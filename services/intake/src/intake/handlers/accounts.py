@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,7 @@ from intake.config import Settings
 from intake.domain.accounts import (
     LoginPolicy,
     account_problems,
+    client_gate,
     demo_accounts,
     login_gate,
     password_problem,
@@ -64,7 +65,11 @@ class Authenticator:
         return cls(
             signing_key=load_signing_key(settings),
             token_ttl=timedelta(seconds=settings.token_ttl_s),
-            policy=LoginPolicy(settings.login_max_failures, timedelta(seconds=settings.login_window_s)),
+            policy=LoginPolicy(
+                settings.login_max_failures,
+                timedelta(seconds=settings.login_window_s),
+                client_max_failures=settings.login_client_max_failures,
+            ),
         )
 
     def issue(self, principal: Principal) -> IssuedToken:
@@ -102,23 +107,43 @@ def _dummy_hash() -> str:
 async def authenticate(
     session: AsyncSession, auth: Authenticator, *, username: str, password: str, client: str
 ) -> IssuedToken | Unauthorized | TooManyRequests:
-    """A token for the right password; the refusal otherwise (returned, so the caller commits the failure)."""
+    """A token for the right password; the refusal otherwise (returned, so the caller commits the failure).
+
+    Refused with 429 before any password is checked while the client address (`client`) or the username
+    has too many recent failures; a locked username answers alike whether or not its account exists.
+    """
     now, f = auth.clock.now(), orm.login_failures.c
-    key = username[:80]  # a longer name matches no account, but its guesses still count
-    # Instances take turns per username, so N parallel guesses cannot all slip under the limit.
+    key, client = username[:80], client[:100]  # a longer name matches no account, but its guesses still count
+    since = now - auth.policy.window
+    # Instances take turns per client, then per username (always in this order), so N parallel guesses
+    # cannot all slip under either limit.
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login-client:" + client))))
+    gate = client_gate(
+        list(await session.scalars(select(f.at).where(f.client == client, f.at > since))), now=now, policy=auth.policy
+    )
+    if not gate.allowed:
+        return TooManyRequests(
+            "Too many failed sign-ins from this address; wait and try again.",
+            retry_after_s=gate.retry_after_s,
+            details={"limit": "client"},
+        )
     await session.execute(select(func.pg_advisory_xact_lock(func.hashtext("login:" + key))))
-    failures = await session.scalars(select(f.at).where(f.username == key, f.at > now - auth.policy.window))
+    failures = await session.scalars(select(f.at).where(f.username == key, f.at > since))
     gate = login_gate(list(failures), now=now, policy=auth.policy)
     if not gate.allowed:
         return TooManyRequests(
-            "Too many failed sign-ins for this account; wait and try again.", retry_after_s=gate.retry_after_s
+            "Too many failed sign-ins for this account; wait and try again.",
+            retry_after_s=gate.retry_after_s,
+            details={"limit": "account"},
         )
 
     account = (await session.execute(select(orm.accounts).where(orm.accounts.c.username == username))).first()
     stored_hash = account.password_hash if account else await asyncio.to_thread(_dummy_hash)
     if not (await _password_matches(stored_hash, password) and account and account.active):
-        await session.execute(orm.login_failures.insert().values(username=key, client=client[:100], at=now))
-        await session.execute(delete(orm.login_failures).where(f.username == key, f.at <= now - auth.policy.window))
+        await session.execute(orm.login_failures.insert().values(username=key, client=client, at=now))
+        await session.execute(
+            delete(orm.login_failures).where(or_(f.username == key, f.client == client), f.at <= since)
+        )
         return Unauthorized("Wrong username or password.")
 
     await session.execute(delete(orm.login_failures).where(f.username == key))

@@ -14,12 +14,14 @@ from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.errors import TooManyRequests, Unauthorized
 from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from intake.api.deps import Auth, Db
+from intake.api.deps import Auth, ClientAddress, Db
 from intake.handlers import accounts
 from intake.web.pages import LOGIN_PATH, TEMPLATES, safe_next
 
 router = APIRouter(include_in_schema=False)
 WRONG_PASSWORD = "Tên đăng nhập hoặc mật khẩu không đúng."
+ACCOUNT_LOCKED = "Tài khoản này đã nhập sai mật khẩu quá nhiều lần nên tạm thời bị khóa đăng nhập."
+TOO_MANY_FROM_CLIENT = "Máy của bạn đã đăng nhập sai quá nhiều lần nên tạm thời không được đăng nhập."
 
 
 def _wait_text(seconds: int) -> str:
@@ -39,20 +41,19 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post(LOGIN_PATH)
-async def login(request: Request, form: CsrfForm, db: Db, auth: Auth) -> Response:
+async def login(request: Request, form: CsrfForm, db: Db, auth: Auth, client: ClientAddress) -> Response:
     username = str(form.get("username", "")).strip()[:200]
     password = str(form.get("password", ""))
     next_url = safe_next(form.get("next"))
     if not username or not password:
         error = "Vui lòng nhập tên đăng nhập và mật khẩu."
         return _login_page(request, next_url=next_url, username=username, error=error, status_code=422)
-    client = request.client.host if request.client else "unknown"
     async with db.begin():  # a failure is recorded even though the answer is an error
         outcome = await accounts.authenticate(db, auth, username=username, password=password, client=client)
     if isinstance(outcome, TooManyRequests):
-        error = (
-            "Tài khoản này đã nhập sai mật khẩu quá nhiều lần nên tạm thời bị khóa đăng nhập. "
-            f"Vui lòng thử lại sau {_wait_text(outcome.retry_after_s)}."
+        by_client = (outcome.details or {}).get("limit") == "client"
+        error = (TOO_MANY_FROM_CLIENT if by_client else ACCOUNT_LOCKED) + (
+            f" Vui lòng thử lại sau {_wait_text(outcome.retry_after_s)}."
         )
         headers = {"Retry-After": str(outcome.retry_after_s)}
         return _login_page(request, next_url=next_url, username=username, error=error, status_code=429, headers=headers)
