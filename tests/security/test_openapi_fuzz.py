@@ -9,7 +9,8 @@ the schema's own examples (province 30, unit CA, period 2019-06, ...), from four
 - admin:     a valid token of an administrator;
 - reporter:  a valid token of one unit's reporter (province 30, unit CA);
 - anonymous: no Authorization header at all;
-- forged:    whatever Authorization value schemathesis generates for the declared security scheme.
+- forged:    whatever Authorization value schemathesis generates for the declared security scheme, and
+             where it generates none, an admin's token signed with a key the service does not know.
 
 intake's database holds Hải Dương's catalogue (province 30 and its units, stored without publishing, its
 plan under an id of its own so that no generated report is accepted and published on the session's broker),
@@ -78,6 +79,10 @@ class Served:
     schema: object = None
     requests: int = 0
     operations: int = 0
+    # Requests to operations that need a token, and those of them that carried one, by caller: the runs are
+    # what they say they are.
+    with_token: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CALLERS, 0))
+    sent: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CALLERS, 0))
     failures: list[str] = field(default_factory=list)
 
 
@@ -118,7 +123,8 @@ def build_app(name: str, common: dict, mint: TokenMint):
         }[name]
         app = module.create_app(config.Settings(**common, **extra), verifier=mint.verifier())
         token = mint.token
-    return app, {"admin": token("admin"), "reporter": token("reporter", "30", "CA")}
+    forged = TokenMint().token("admin")  # well formed, signed by another key
+    return app, {"admin": token("admin"), "reporter": token("reporter", "30", "CA"), "forged": forged}
 
 
 @pytest.fixture(scope="module", params=("intake", "deadlines", "consolidation", "notify"))
@@ -166,7 +172,7 @@ def strategies(schema, operation):
 
 
 def run_operation(target: Served, operation, kind: str, strategy, caller: str, session: requests.Session) -> None:
-    headers = {"Authorization": f"Bearer {target.tokens[caller]}"} if caller in target.tokens else None
+    headers = {"Authorization": f"Bearer {target.tokens[caller]}"} if caller in ("admin", "reporter") else None
 
     @settings(
         max_examples=EXAMPLES,
@@ -178,10 +184,16 @@ def run_operation(target: Served, operation, kind: str, strategy, caller: str, s
     )
     @given(case=strategy)
     def check(case) -> None:
-        if caller == "anonymous" and case.headers:
-            case.headers = {k: v for k, v in case.headers.items() if k.lower() != "authorization"}
+        generated = {k: v for k, v in (case.headers or {}).items() if k.lower() != "authorization"}
+        if caller == "anonymous":
+            case.headers = generated
+        elif caller == "forged" and len(generated) == len(case.headers or {}):
+            case.headers = {**generated, "Authorization": f"Bearer {target.tokens['forged']}"}
         response = case.call(base_url=target.url, session=session, headers=headers, timeout=30)
         target.requests += 1
+        if operation.definition.raw.get("security"):
+            target.sent[caller] += 1
+            target.with_token[caller] += "Authorization" in response.request.headers
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     try:
@@ -207,3 +219,6 @@ def test_every_operation_answers_within_its_documented_contract(service: Served)
         f"{time.monotonic() - started:.1f} s"
     )
     assert not service.failures, f"{len(service.failures)} failing runs\n" + "\n".join(service.failures)
+    assert service.with_token["anonymous"] == 0
+    for caller in ("admin", "reporter", "forged"):  # negative mode may drop the token on purpose (then a 401)
+        assert service.with_token[caller] > 0.8 * service.sent[caller], (caller, service.with_token, service.sent)
