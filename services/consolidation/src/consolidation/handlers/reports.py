@@ -220,7 +220,9 @@ async def reopen(
         published_by=None,
     )
     await _announce(session, REPORT_REOPENED, report, "draft", now, principal.subject, note)
-    await _audit(session, "report.reopened", report, principal.subject, now, {"reason": reason})
+    await _audit(
+        session, "report.reopened", report, principal.subject, now, {"revision": report.revision, "reason": reason}
+    )
     return await current(session, province=province, plan_id=report.plan_id, period=period, now=now)
 
 
