@@ -19,10 +19,12 @@ from aiokafka import AIOKafkaProducer
 from baocao_shared.events import topics
 from baocao_stack.kafka import wait_kafka_ready
 from baocao_stack.postgres import wait_postgres_ready
-from baocao_stack.testkit import read_topic, wait_until
+from baocao_stack.testkit import end_offsets, read_topic, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 BROKER_PAUSE_S = 14  # longer than the consumers' session timeout (10 s): the broker evicts them
+GROUPS = ("deadlines", "consolidation")  # the consumer groups of baocao.submissions
+POSTGRES_DOWN_S = 6  # longer than a consumer's retries of one event (3 attempts, about a second)
 
 
 async def kill_and_restart(case, service: str, *, reminder_while_down: bool = False) -> None:
@@ -88,15 +90,40 @@ async def test_restart_postgresql_mid_load(fault_case):
     case = fault_case
     server = case.world.postgres.server
 
+    bootstrap = case.world.kafka.bootstrap
+    before = {g: await end_offsets(bootstrap, topics.dlq_topic(f"{case.world.prefix}{g}")) for g in GROUPS}
+
     async def fault():
         await case.wait_accepted(5)
         case.reminder_instant()
+        published = _this_period(await read_topic(bootstrap, topics.SUBMISSIONS), case)
+        await asyncio.to_thread(server.stop)
+        # Kafka redelivers events after a rebalance: consumers meet these while their database is down.
+        await _produce(bootstrap, [(r.key, r.value) for r, _ in published])
+        await asyncio.sleep(POSTGRES_DOWN_S)  # the fault's length: a restart that takes a while
         await asyncio.to_thread(server.restart)
         await wait_postgres_ready(server, timeout=60)
+        case.notes["redelivered_while_down"] = len(published)
 
     await case.run(fault)
     await case.reconcile()
     case.assert_nothing_lost()
+    for group in GROUPS:
+        dlq = topics.dlq_topic(f"{case.world.prefix}{group}")
+        dead = await read_topic(bootstrap, dlq, since=before[group])
+        case.notes[f"dlq_{group}"] = len(dead)
+    print(f"dead-lettered during the outage: {case.notes}")
+    assert not any(case.notes[f"dlq_{g}"] for g in GROUPS), f"valid events dead-lettered by the outage: {case.notes}"
+
+
+async def _produce(bootstrap: str, records: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value in records:
+            await producer.send_and_wait(topics.SUBMISSIONS, value, key=key)
+    finally:
+        await producer.stop()
 
 
 def _this_period(records, case) -> list:
@@ -149,7 +176,7 @@ async def test_events_delivered_twice_and_out_of_order(fault_case):
 async def test_a_poison_event_goes_to_each_groups_dead_letters(fault_case):
     case = fault_case
     bootstrap = case.world.kafka.bootstrap
-    prefix = case.world.services.stack.env["intake"]["BAOCAO_CONSUMER_GROUP_PREFIX"]
+    prefix = case.world.prefix
     tag = uuid.uuid4().hex
 
     async def fault():
@@ -172,7 +199,7 @@ async def test_a_poison_event_goes_to_each_groups_dead_letters(fault_case):
     await case.run(fault)
     await case.reconcile()
     case.assert_nothing_lost()
-    for group in ("deadlines", "consolidation"):
+    for group in GROUPS:
         dlq = topics.dlq_topic(f"{prefix}{group}")
 
         async def dead_lettered(dlq=dlq):

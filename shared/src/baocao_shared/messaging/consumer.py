@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
@@ -25,9 +26,11 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError, InterfaceError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import (
     AsyncRetrying,
+    RetryCallState,
     RetryError,
     retry_if_not_exception_type,
     stop_after_attempt,
@@ -59,6 +62,39 @@ def typed_handler(use_case: Callable[[AsyncSession, Any], Awaitable[None]]) -> H
 
 class PoisonRecord(Exception):
     """A record no retry can fix: not an event, or data that breaks its schema."""
+
+
+# PostgreSQL's SQLSTATEs of a server that is unreachable, shutting down or starting up (class 08, 57P01-03).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """True when `error` says the database cannot be reached, not that the event is wrong: the event
+    is retried until the database is back, never dead-lettered for it."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (OSError, TimeoutError)):
+            return True
+        if isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, InterfaceError)):
+            return True
+        if isinstance(error, asyncpg.exceptions.InterfaceError):  # e.g. the connection closed mid-operation
+            return True
+        sqlstate = getattr(error, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+    return False
+
+
+def _stop_unless_unavailable(max_attempts: int) -> Callable[[RetryCallState], bool]:
+    """Stop after `max_attempts`, except while the database is unavailable (those attempts do not count)."""
+    counted = stop_after_attempt(max_attempts)
+
+    def stop(state: RetryCallState) -> bool:
+        return not database_unavailable(state.outcome.exception()) and counted(state)
+
+    return stop
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -173,7 +209,7 @@ class ConsumerRunner:
             group=self.group_id,
         )
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=_stop_unless_unavailable(self._max_attempts),
             wait=wait_exponential_jitter(
                 multiplier=self._retry_initial_s, max=self._retry_max_s, jitter=self._retry_initial_s
             ),
