@@ -90,10 +90,10 @@ FORM_UNREADABLE = (
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token is checked (a FastAPI dependency)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        raise FormRejected(415, FORM_UNREADABLE.format(why="không phải dữ liệu biểu mẫu"))
     try:
         body = await request.body()
+        if body and media not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise FormRejected(415, FORM_UNREADABLE.format(why="không phải dữ liệu biểu mẫu"))
         if media == "application/x-www-form-urlencoded":
             # Starlette would turn bytes that are not UTF-8 into U+FFFD and store them so.
             parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
