@@ -87,6 +87,28 @@ def readers_of_ca(submission_id: str):
     return check
 
 
+CONTACT_READERS = ("operator own province", "national", "admin")  # ... and a unit's own reporter, its unit's
+UNITS_WITH_CONTACTS = {u.code for u in HAI_DUONG.units if u.contacts}
+
+
+def contacts_scoped(actor: str, answer) -> str | None:
+    """Mailboxes and webhook endpoints of province 30 reach its staff, the national office, admins, and a unit's
+    own reporter for that unit; everyone else reads the catalogue without them."""
+    role, province, unit = ACTORS[actor]
+    for item in answer.json():
+        if "contacts" in item:
+            code, shown, has = item["code"], bool(item["contacts"]), item["code"] in UNITS_WITH_CONTACTS
+            may = actor in CONTACT_READERS or (role == "reporter" and (province, unit) == ("30", code))
+        elif item["code"] == "30":
+            code, shown, has = "the staff office", bool(item["operator_contacts"]), True
+            may = actor in CONTACT_READERS
+        else:
+            continue
+        if shown != (may and has):
+            return f"contacts of {code} {'shown' if shown else 'missing'}"
+    return None
+
+
 def rows(submission_id: str, token_id: str) -> list[Row]:
     report = {"plan_id": PLAN.id, "unit": "CA", "period": "2019-06", "values": FIGURES}
     lock = f"/v1/admin/locks/30/{PLAN.id}/2019-05"
@@ -97,8 +119,8 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
     account = {"username": "x-1", "password": "mật-khẩu-đủ-dài", "role": "admin"}
     return [
         Row("GET", "/v1/auth/me", EVERYONE),
-        Row("GET", "/v1/provinces", EVERYONE),
-        Row("GET", "/v1/units", EVERYONE, url="/v1/units?province=30"),
+        Row("GET", "/v1/provinces", EVERYONE, scope=contacts_scoped),
+        Row("GET", "/v1/units", EVERYONE, url="/v1/units?province=30", scope=contacts_scoped),
         Row("GET", "/v1/plans", EVERYONE, url="/v1/plans?province=30"),
         Row("POST", "/v1/submissions", OWN_UNIT_ONLY, kwargs={"json": report}),
         Row("PUT", "/v1/submissions/{submission_id}", OWN_UNIT_ONLY, url=f"/v1/submissions/{submission_id}",
@@ -127,6 +149,10 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
             "reporter other unit", "reporter other province", "operator other province")}},
             url=f"/bien-nhan/{submission_id}", page=True, scope=scoped),
     ]  # fmt: skip
+
+
+def test_the_catalogue_file_has_contacts_to_hide():
+    assert HAI_DUONG.province.operator_contacts and {"CA", "BTG"} <= UNITS_WITH_CONTACTS
 
 
 def test_every_route_has_a_row(tmp_path):

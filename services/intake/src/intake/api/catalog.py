@@ -11,7 +11,7 @@ from baocao_shared.errors import NotFound, Unprocessable, error_responses
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from intake.api.common import Now
 from intake.api.deps import CurrentPrincipal, Db, require_roles
-from intake.domain.catalog import CatalogFileError, parse_province_file
+from intake.domain.catalog import CatalogFileError, may_see_contacts, parse_province_file
 from intake.handlers import catalog as use_cases
 
 router = APIRouter(tags=["catalogue"])
@@ -19,9 +19,10 @@ ProvinceCode = Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])]
 
 
 @router.get("/v1/provinces", response_model=list[ProvinceV1], summary="Every province of this deployment")
-async def provinces(_: CurrentPrincipal, db: Db):
+async def provinces(principal: CurrentPrincipal, db: Db):
     async with db.begin():
-        return await use_cases.list_provinces(db)
+        found = await use_cases.list_provinces(db)
+    return [p if may_see_contacts(principal, p.code) else p.model_copy(update={"operator_contacts": []}) for p in found]
 
 
 @router.get(
@@ -29,10 +30,15 @@ async def provinces(_: CurrentPrincipal, db: Db):
     response_model=list[UnitV1],
     responses=error_responses(404),
     summary="A province's active reporting units",
+    description="Their contacts only to the province's staff office, the national office, admins and each "
+    "unit's own reporter; other accounts get them without.",
 )
-async def units(province: ProvinceCode, _: CurrentPrincipal, db: Db):
+async def units(province: ProvinceCode, principal: CurrentPrincipal, db: Db):
     async with db.begin():
-        return await _known(db, province, await use_cases.list_units(db, province))
+        found = await _known(db, province, await use_cases.list_units(db, province))
+    return [
+        u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
+    ]
 
 
 @router.get(

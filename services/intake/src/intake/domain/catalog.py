@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from baocao_shared.auth import Principal, Role
 from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.text import first_unstorable
 
@@ -240,3 +241,12 @@ class _LineIndex:
     def problem(self, loc: tuple, message: str) -> dict[str, Any]:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         return {"path": path, "line": self.line(loc), "message": message}
+
+
+def may_see_contacts(principal: Principal, province: str, unit: str | None = None) -> bool:
+    """Where an office receives notices (its mailboxes and webhook endpoints) is for the province's staff
+    office, the national office and admins, and for a unit's own reporter; every other account reads the
+    catalogue without them."""
+    if principal.role is Role.REPORTER:
+        return unit is not None and principal.may_read_unit(province, unit)
+    return principal.may_read_province(province)
