@@ -1,11 +1,40 @@
-"""structlog JSON logs carrying service, event_id, correlation_id and province."""
+"""structlog JSON logs carrying service, event_id, correlation_id and province; never a secret.
+
+Fields named like a secret (password, token, secret, authorization, cookie, key) are logged as "[redacted]",
+and so are the query string and the user:password@ of any URL in an event (a link's or a webhook's
+address may carry its token there). httpx logs only warnings: its "HTTP Request: POST <url>" line would
+write every webhook address, whose path is itself a secret for many receivers, into the log.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 import structlog
+
+REDACTED = "[redacted]"
+# A field whose name ends in one of these words: smtp_password, access_token, webhook_secret, ... (not token_id).
+SECRET_FIELD = re.compile(
+    r"^(.*_)?(password|passwd|secret|token|authorization|cookie|api_?key|private_?key|credentials?)$", re.I
+)
+_URL = re.compile(r"\b([a-z][a-z0-9+.-]*://)(?:[^/\s\"'@]*@)?([^/\s\"'?#]+)([^\s\"'?#]*)(\?[^\s\"'#]*)?")
+
+
+def redact_secrets(_logger, _name, event_dict: dict) -> dict:
+    """A structlog processor: secret-named fields, and the credentials and query of URLs, stay out of the log."""
+    for key, value in event_dict.items():
+        if key != "event" and SECRET_FIELD.match(key) and value is not None:
+            event_dict[key] = REDACTED
+        elif isinstance(value, str) and "://" in value:
+            event_dict[key] = redact_urls(value)
+    return event_dict
+
+
+def redact_urls(text: str) -> str:
+    """https://user:pw@host/a/b?c=d -> https://host/a/b?[redacted]."""
+    return _URL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + ("?" + REDACTED if m.group(4) else ""), text)
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -16,6 +45,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
+        redact_secrets,
     ]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -36,7 +66,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("aiokafka", "kafka"):
+    for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
