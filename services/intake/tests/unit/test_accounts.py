@@ -9,6 +9,7 @@ from intake.adapters.keys import jwk_thumbprint
 from intake.domain.accounts import (
     LoginPolicy,
     account_problems,
+    client_gate,
     demo_accounts,
     login_gate,
     may_manage_api_tokens,
@@ -45,6 +46,15 @@ def test_more_failures_than_the_limit_wait_for_enough_of_them_to_age_out():
     gate = login_gate(failures, now=NOW, policy=POLICY)
     # Six in the window: two must leave before fewer than five remain; the second leaves at +3 min.
     assert gate.retry_after_s == 3 * 60
+
+
+def test_a_client_has_its_own_larger_allowance_in_the_same_window():
+    policy = LoginPolicy(max_failures=5, window=timedelta(minutes=15), client_max_failures=8)
+    seven = [ago(minutes=m) for m in range(7)]
+    assert client_gate(seven, now=NOW, policy=policy).allowed and not login_gate(seven, now=NOW, policy=policy).allowed
+    gate = client_gate([*seven, ago(minutes=1, seconds=30)], now=NOW, policy=policy)
+    assert not gate.allowed and gate.retry_after_s == 9 * 60  # the oldest of the eight, 6 minutes ago, ages out
+    assert client_gate([ago(minutes=20)] * 8, now=NOW, policy=policy).allowed
 
 
 def test_retry_after_is_at_least_one_second():
