@@ -6,6 +6,7 @@ catalogue events carry, or raises `CatalogFileError` listing every problem found
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -77,6 +78,8 @@ class CatalogFileError(Exception):
 
 def parse_province_file(text: str) -> ProvinceCatalog:
     """Validate a province file; raise CatalogFileError with every problem found."""
+    if _flow_depth(text) > MAX_DEPTH:  # PyYAML takes seconds for 10,000 nested [ and grows quadratically
+        raise CatalogFileError([{"path": "", "line": None, "message": f"nested more than {MAX_DEPTH} levels deep"}])
     try:
         root = yaml.compose(text)
         if message := _too_big(root):  # before anything expands the aliases
@@ -106,6 +109,21 @@ def parse_province_file(text: str) -> ProvinceCatalog:
 
 MAX_VALUES = 100_000  # the Hải Dương file has about 600; a "billion laughs" file, 10^9 once its aliases expand
 MAX_DEPTH = 20
+
+
+_QUOTED_OR_COMMENT = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\n]|\'\')*\'|#[^\n]*')
+
+
+def _flow_depth(text: str) -> int:
+    """How deep [ ] and { } nest outside quotes and comments (a cheap bound, read before the YAML parser)."""
+    depth = deepest = 0
+    for ch in _QUOTED_OR_COMMENT.sub("", text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def _too_big(root: yaml.Node | None) -> str | None:
