@@ -55,7 +55,7 @@ def problem(body: bytes, *, json_body: bool) -> tuple[int, dict] | None:
     if not json_body:
         return None
     try:
-        value = json.loads(text)
+        value = json.loads(text.removeprefix("\ufeff"))  # as FastAPI reads it: a UTF-8 BOM is allowed
     except json.JSONDecodeError:
         return None  # FastAPI says where (422 json_invalid)
     except RecursionError:

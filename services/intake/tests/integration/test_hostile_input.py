@@ -181,6 +181,7 @@ async def test_hostile_values_get_4xx_naming_the_field_and_never_reach_the_datab
         ("NUL in the unit", "POST", "/v1/submissions", report(unit="C\x00A"), 422, "body.unit holds U+0000"),
         ("NUL in the plan", "POST", "/v1/submissions", report(plan_id="hd\x00"), 422, "body.plan_id holds U+0000"),
         ("a lone surrogate", "PUT", amend, with_narrative("a\ud800b"), 422, "holds U+D800"),
+        ("NUL after a BOM", "PUT", amend, b"\xef\xbb\xbf" + raw_json(with_narrative("\x00")), 422, "U+0000"),
         ("a surrogate in a key", "PUT", amend, report(narratives={"T\udc001": "x"}), 422, "U+DC00"),
         ("escape codes", "PUT", amend, with_narrative("a\x1b[31mđỏ"), 422, "ký tự điều khiển U+001B"),
         ("a bell", "PUT", amend, with_narrative("chuông\x07"), 422, "U+0007 (ở vị trí 7)"),
