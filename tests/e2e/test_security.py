@@ -90,7 +90,8 @@ class Markup(HTMLParser):
 
 
 def assert_inert(html: str, where: str, *shown: str) -> None:
-    """No script, event handler, javascript: URL or injected image is live; `shown` are there as text."""
+    """No script, event handler, javascript: URL or injected image is live; `shown` are there as text
+    (HOSTILE's "{{7*7}}" and "${7*7}" literally: no template evaluated them)."""
     page = Markup(html)
     for tag, attrs in page.elements:
         assert tag != "script", f"{where}: a <script> element"
@@ -100,7 +101,54 @@ def assert_inert(html: str, where: str, *shown: str) -> None:
         assert not (tag == "img" and attrs.get("src") == "x"), f"{where}: the injected <img> is an element"
     for text in shown:
         assert " ".join(text.split()) in page.text, f"{where}: {text!r} is not shown as text"
-    assert "49" not in page.text.replace(" ".join(HOSTILE.split()), ""), f"{where}: a template evaluated 7*7"
+
+
+def debian_chromium() -> str:
+    """Debian's Chromium, as tests/browser uses (Playwright cannot download its own here); absent: a failure."""
+    chromium = Path("/usr/bin/chromium")
+    assert chromium.exists(), "install Debian's chromium (apt-get install chromium); .ci/run does so"
+    return str(chromium)
+
+
+async def dialogs_in_chromium(pages: dict[str, str]) -> dict[str, list[str]]:
+    """Each page's HTML rendered by Chromium with no Content-Security-Policy to help, its javascript: links
+    clicked: the dialogs that fired, by page. A control first: the hostile text itself, unescaped, must fire
+    its three (script, image error, link), or the check proves nothing."""
+    from playwright.async_api import async_playwright
+
+    fired: dict[str, list[str]] = {}
+
+    async def render(browser, where: str, html: str) -> None:
+        page = await browser.new_page()
+
+        async def dismiss(dialog) -> None:
+            fired.setdefault(where, []).append(dialog.message)
+            await dialog.dismiss()
+
+        page.on("dialog", dismiss)
+        await page.set_content(html, wait_until="load")
+        for link in await page.locator("a[href^='javascript:' i]").all():
+            await link.click()
+        if where == "control":
+            await wait_until(lambda: _at_least(fired, where, 3), timeout=10, what="the control's three dialogs")
+        await page.close()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=debian_chromium(), args=["--no-sandbox", "--disable-gpu"], headless=True
+        )
+        try:
+            await render(browser, "control", f"<p>{HOSTILE}</p>")
+            fired.pop("control")
+            for where, html in pages.items():
+                await render(browser, where, html)
+        finally:
+            await browser.close()
+    return fired
+
+
+async def _at_least(fired: dict[str, list[str]], where: str, n: int) -> bool:
+    return len(fired.get(where, [])) >= n
 
 
 class Browser:
@@ -306,7 +354,6 @@ class Run:
         pages.append(("notify inbox (SNGV)", await self.sngv.get("notify", "/hop-thu"), [HOSTILE]))
         problems = []
         for where, answer, shown in pages:
-            (self.stack.logs.parent / f"{where}.html").write_text(answer.text)
             try:
                 assert answer.status_code == 200, f"{where}: {answer.status_code} {answer.text[:300]}"
                 assert_inert(answer.text, where, *shown)
@@ -317,14 +364,16 @@ class Run:
         html_part = self.nudge_mail.get_body(("html",)).get_content()
         assert_inert(html_part, "the nudge mail's HTML part", HOSTILE)
         assert HOSTILE in self.nudge_mail.get_body(("plain",)).get_content()
-        await self._mail_sink_pages()
+        sink = await self._mail_sink_pages()
+        rendered = {where: answer.text for where, answer, _ in pages} | {"mail HTML part": html_part} | sink
+        assert await dialogs_in_chromium(rendered) == {}
 
         text = "\n".join(p.text for p in docx.Document(io.BytesIO(self.docx.content)).paragraphs)
         text += "\n".join(c.text for t in docx.Document(io.BytesIO(self.docx.content)).tables
                           for row in t.rows for c in row.cells)  # fmt: skip
-        assert HOSTILE + " (2)" in text and UNIT_NAME in text and "49" not in text.replace(HOSTILE, "")
+        assert HOSTILE + " (2)" in text and UNIT_NAME in text
 
-    async def _mail_sink_pages(self) -> None:
+    async def _mail_sink_pages(self) -> dict[str, str]:
         """The nudge mail as `make up`'s mail sink shows it: the list, the mail, its HTML part (sandboxed)."""
         from baocao_stack.mailsink import SinkSettings, create_app
 
@@ -337,6 +386,7 @@ class Run:
         assert_inert(one.text, "mail sink mail", HOSTILE)
         assert_inert(part.text, "mail sink HTML part", HOSTILE)
         assert "sandbox" in part.headers["content-security-policy"]
+        return {"mail sink list": listing.text, "mail sink mail": one.text, "mail sink HTML part": part.text}
 
     # ------------------------------------------------------------------------------ the audit
 
