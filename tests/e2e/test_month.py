@@ -158,6 +158,7 @@ class Month:
         await self.check_docx()
         await self.check_national()
         await self.check_mails()
+        self.check_no_secret_logged()
 
     # --------------------------------------------------------------------------- the actors
 
@@ -470,6 +471,18 @@ class Month:
         inbox = await self.http["notify"].get("/v1/inbox", headers=self.operator)
         titles = sorted(kind_of(m["title"]) for m in inbox.json() if "10/2018" in m["title"])
         assert titles == ["approved", "escalation"], "the operator's in-app inbox has the digest and the approval"
+
+    def check_no_secret_logged(self) -> None:
+        """The month's password, every JWT (and its signature alone) and every API token: in no service's log."""
+        bearers = [h["Authorization"].split(" ", 1)[1] for h in [self.admin, self.operator, self.national,
+                                                                 *self.unit_auth.values()]]  # fmt: skip
+        kinds = Counter("api token" if b.startswith("bc_") else "jwt" if b.count(".") == 2 else "?" for b in bearers)
+        assert len(bearers) == 3 + 29 and set(kinds) == {"api token", "jwt"}, kinds
+        secrets = [self.password, *bearers, *(b.rsplit(".", 1)[1] for b in bearers if b.count(".") == 2)]
+        logs = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in self.stack.logs.glob("*.log")}
+        assert len(logs) == 4 and all(logs.values())
+        leaked = [(name, i) for name, text in logs.items() for i, s in enumerate(secrets) if s in text]
+        assert not leaked, f"secrets (by index) in the logs: {leaked}"
 
 
 def message_id(delivery: dict) -> str:
