@@ -58,14 +58,16 @@ from baocao_stack.ports import free_port
 from baocao_stack.pytest_fixtures import create_database
 from baocao_stack.testkit import TokenMint, served
 
+EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 pytestmark = [
     pytest.mark.integration,
     # schemathesis' strategies draw from `random`, which hypothesis seeds itself under derandomize=True.
     pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
+    # intake takes ~6 s per example count (100 examples: ~570 s on two busy cores); the suite's 300 s otherwise.
+    pytest.mark.timeout(max(300, 15 * EXAMPLES)),
 ]
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 CALLERS = ("admin", "reporter", "anonymous", "forged")
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: a call to another service fails at once
