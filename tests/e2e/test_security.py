@@ -12,7 +12,7 @@ an amendment, a nudge and a reopen reason full of HTML, script and template synt
   DOCX has them literally;
 - CSRF: every POST form of every service (from app.routes: the routes that read a CsrfForm) answers
   403 without the token, with a wrong one and with another browser's, and no database changes;
-- secrets: no password, JWT, API token, session or CSRF cookie, webhook secret or signing key of the
+- secrets: no password, JWT, API token, session or CSRF cookie, webhook secret, SMTP password or signing key of the
   run appears in any service's log, in PostgreSQL's log, or in an error body.
 """
 
@@ -188,9 +188,12 @@ async def test_hostile_text_audit_csrf_and_secrets_over_a_whole_run(services, po
     tag = uuid.uuid4().hex[:8]
     password = f"sec-{tag}-mật-khẩu"
     webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+    smtp_password = f"smtp-{secrets.token_urlsafe(16)}"
+    # The test SMTP server offers no AUTH: notify holds the password (no username, so it does not log in).
+    notify_env = {"BAOCAO_WEBHOOK_SECRET": webhook_secret, "BAOCAO_SMTP_PASSWORD": smtp_password}
     stack = await services.start(
         at=datetime(2019, 6, 10, 10, tzinfo=ICT),
-        env={"intake": {"BAOCAO_DEMO_PASSWORD": password}, "notify": {"BAOCAO_WEBHOOK_SECRET": webhook_secret}},
+        env={"intake": {"BAOCAO_DEMO_PASSWORD": password}, "notify": notify_env},
         intake_setup=[["accounts", "seed-demo"]],
     )
     run = Run(stack, tag, password)
@@ -199,7 +202,7 @@ async def test_hostile_text_audit_csrf_and_secrets_over_a_whole_run(services, po
         await run.check_pages()
         await run.check_audit()
         await run.check_csrf()
-        run.check_secrets(postgres, [webhook_secret, password], tmp_path)
+        run.check_secrets(postgres, [webhook_secret, smtp_password], tmp_path)
     finally:
         await run.close()
 
