@@ -271,3 +271,22 @@ async def test_every_form_refuses_unreadable_posts_with_a_vietnamese_page_and_ch
         answer = await c.post(f"/hop-thu/{MESSAGE}/da-doc", data={"csrf_token": TOKEN})
     assert answer.status_code == 303, answer.text
     assert await snapshot(services) != before
+
+
+async def test_a_nudge_message_with_control_or_bidi_characters_is_refused_with_what_to_change(services):
+    """The message goes into mails and pages as written: a right-to-left override or a bell is refused by the
+    API (422 naming the field) and by the dashboard's form (a Vietnamese page), and no notice is made."""
+    before = await snapshot(services)
+    found = []
+    for character in ("\u202e", "\x07"):
+        message = f"Đề nghị gửi báo cáo{character} ngay"
+        async with client(services, "deadlines", OPERATOR) as c:
+            answer = await c.post("/v1/nudges", json=NUDGE | {"message": message})
+            found.append(mismatch(f"API U+{ord(character):04X}", answer, 422, "\"message\"]", "ký tự điều khiển"))
+            fields = {"province": PROVINCE, "period": "2019-06", "units": "YT", "message": message}
+            answer = await c.post("/tien-do/nhac", data=fields | {"csrf_token": TOKEN})
+            found.append(
+                mismatch(f"form U+{ord(character):04X}", answer, 422, f"ký tự điều khiển U+{ord(character):04X}")
+            )
+    assert [f for f in found if f] == []
+    assert await snapshot(services) == before

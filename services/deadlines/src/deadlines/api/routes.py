@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Principal, Role, current_principal, require
 from baocao_shared.errors import Forbidden, error_responses
+from baocao_shared.text import bad_character
 from deadlines.handlers import compliance as use_cases
 
 router = APIRouter(tags=["compliance"])
@@ -68,6 +69,18 @@ class NudgeIn(BaseModel):
     units: list[str] = Field(min_length=1, max_length=5000, examples=[["UBND-NS", "SYT"]])
     plan_id: str | None = None
     message: str | None = Field(None, max_length=2000, examples=["Đề nghị đơn vị gửi báo cáo trước 17h hôm nay."])
+
+    @field_validator("message")
+    @classmethod
+    def _message_shows_as_written(cls, message: str | None) -> str | None:
+        """The message goes into mails and pages: no control or bidi-override characters (as in narratives)."""
+        if message and (found := bad_character(message, narrative=True)):
+            position, character = found
+            raise ValueError(
+                f"Lời nhắn có ký tự điều khiển {character} (ở vị trí {position + 1}) không hiển thị được; "
+                "vui lòng xóa ký tự đó rồi gửi lại."
+            )
+        return message
 
 
 @router.get(

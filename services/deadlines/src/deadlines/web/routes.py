@@ -137,6 +137,17 @@ def nudge_flash(sent: list[str], skipped: list[dict]) -> str:
     return text
 
 
+def nudge_problem(invalid: ValidationError) -> str:
+    """What to change in the nudge form, in Vietnamese: the message's own problem when it has one."""
+    for error in invalid.errors():
+        if error["loc"][:1] == ("message",):
+            if error["type"] == "string_too_long":
+                return "Lời nhắn dài quá 2.000 ký tự; vui lòng rút gọn rồi gửi lại."
+            if error["type"] == "value_error":
+                return str(error["ctx"]["error"])
+    return "Biểu mẫu đôn đốc không hợp lệ (tỉnh, kỳ hoặc đơn vị); vui lòng tải lại trang tiến độ."
+
+
 @router.post(DASHBOARD + "/nhac")
 async def post_nudge(request: Request, form: CsrfForm, principal: PagePrincipal, db: Db, now: Now) -> Response:
     province = str(form.get("province") or "")
@@ -157,11 +168,11 @@ async def post_nudge(request: Request, form: CsrfForm, principal: PagePrincipal,
             plan_id=str(form.get("plan_id") or "") or None,
             message=str(form.get("message") or "").strip() or None,
         )
-    except ValidationError:
+    except ValidationError as invalid:
         raise PageError(
             422,
             "Chưa gửi được nhắc nhở",
-            "Lời nhắn dài quá 2.000 ký tự, hoặc biểu mẫu không hợp lệ.",
+            nudge_problem(invalid),
             back_url=back,
             back_label="Quay lại trang tiến độ",
         ) from None
