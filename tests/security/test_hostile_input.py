@@ -282,7 +282,7 @@ async def test_a_nudge_message_with_control_or_bidi_characters_is_refused_with_w
         message = f"Đề nghị gửi báo cáo{character} ngay"
         async with client(services, "deadlines", OPERATOR) as c:
             answer = await c.post("/v1/nudges", json=NUDGE | {"message": message})
-            found.append(mismatch(f"API U+{ord(character):04X}", answer, 422, "\"message\"]", "ký tự điều khiển"))
+            found.append(mismatch(f"API U+{ord(character):04X}", answer, 422, '"message"]', "ký tự điều khiển"))
             fields = {"province": PROVINCE, "period": "2019-06", "units": "YT", "message": message}
             answer = await c.post("/tien-do/nhac", data=fields | {"csrf_token": TOKEN})
             found.append(
