@@ -4,12 +4,14 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from baocao_shared.audit import audit_router
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from intake.adapters import orm
 from intake.api import auth as auth_api
 from intake.api import catalog as catalog_api
 from intake.api import locks as locks_api
 from intake.api import submissions as submissions_api
+from intake.api.deps import get_principal
 from intake.config import Settings
 from intake.consumers import CONSUMER
 from intake.handlers.accounts import Authenticator
@@ -26,7 +28,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         runtime,
         title="Baocao intake",
         description="Units submit their monthly reports; owns the catalogue and the accounts.",
-        routers=[auth_api.router, catalog_api.router, submissions_api.router, locks_api.router],
+        routers=[
+            auth_api.router,
+            catalog_api.router,
+            submissions_api.router,
+            locks_api.router,
+            audit_router(orm.audit_log, principal=get_principal),
+        ],
     )
     app.state.authenticator = authenticator
     app.state.jwt_verifier = authenticator.verifier

@@ -15,6 +15,7 @@ from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_stack.authz_testkit import (
     ADMIN_ONLY,
     EVERYONE,
+    PROVINCE_STAFF,
     PUBLIC_ROUTES,
     Row,
     assert_covers,
@@ -109,6 +110,20 @@ def contacts_scoped(actor: str, answer) -> str | None:
     return None
 
 
+def audit_of_30(submission_id: str):
+    """An allowed answer of GET /v1/audit?province=30 holds province 30's rows only, the submission's among them."""
+
+    def check(actor: str, answer) -> str | None:
+        items = answer.json()["items"]
+        if others := {r["province"] for r in items} - {"30"}:
+            return f"shows audit rows of province(s) {sorted(others, key=str)}"
+        if f"submission:{submission_id}" not in {r["subject"] for r in items}:
+            return "misses the submission of unit 30/CA"
+        return None
+
+    return check
+
+
 def rows(submission_id: str, token_id: str) -> list[Row]:
     report = {"plan_id": PLAN.id, "unit": "CA", "period": "2019-06", "values": FIGURES}
     lock = f"/v1/admin/locks/30/{PLAN.id}/2019-05"
@@ -139,6 +154,9 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("PUT", "/v1/admin/accounts/{username}/password", ADMIN_ONLY, url="/v1/admin/accounts/x-1/password",
             kwargs={"json": {"password": "mật-khẩu-mới-đủ-dài"}}),
         Row("POST", "/v1/admin/demo-accounts", ADMIN_ONLY),
+        Row("GET", "/v1/audit", PROVINCE_STAFF, url="/v1/audit?province=30", scope=audit_of_30(submission_id)),
+        # Without a province: a province operator is asked to name theirs; reporters are still refused.
+        Row("GET", "/v1/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
         *ops_rows(),
         Row("GET", "/", EVERYONE, page=True),
         Row("GET", "/bao-cao/{plan_id}/{period}", REPORTERS, url=form, page=True),

@@ -4,6 +4,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from baocao_shared.audit import PROVINCE_OF_ROW
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
 
@@ -155,5 +157,7 @@ audit_log = Table(
     Column("action", String(60), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("details", JSONB, nullable=False),
+    Column("province", Text, Computed(PROVINCE_OF_ROW, persisted=True)),  # derived by PostgreSQL from the row
     Index("ix_audit_log_subject", "subject"),
+    Index("ix_audit_log_province_id", "province", "id"),
 )

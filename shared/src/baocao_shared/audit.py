@@ -1,0 +1,164 @@
+"""Reading a service's append-only audit trail (`audit_log`): GET /v1/audit, newest first, a page at a time.
+
+Every service that keeps an audit trail keeps the same five facts a row: when, who, what, on which subject, and
+the details. The province a row concerns is derived by the database from what the row holds (a generated column,
+`PROVINCE_OF_ROW`): the province of the subject `period:30.plan.2019-06`, `unit:30.CA`, `report:30.plan.2019-06`,
+`province:30`, else `details.province` (a submission, an account). Rows of no province (an admin's account, the demo
+accounts) are read only by those who read every province.
+
+    app = build_service_app(..., routers=[..., audit_router(orm.audit_log, principal=get_principal)])
+
+Who reads: admins and the national office every province (and the rows of none); a province operator their own
+province only, and must name it; reporters nothing.
+"""
+
+# No `from __future__ import annotations`: FastAPI must resolve the route's Annotated dependencies at import.
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Table, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.auth import Principal, PrincipalDependency, Role
+from baocao_shared.errors import Forbidden, Unprocessable, error_responses
+
+# The SQL of the generated column audit_log.province (a migration adds it; the ORM declares it Computed).
+PROVINCE_OF_ROW = (
+    "CASE WHEN subject ~ '^(period|unit|report|province):' "
+    "THEN split_part(split_part(subject, ':', 2), '.', 1) ELSE details ->> 'province' END"
+)
+PAGE_SIZE, MAX_PAGE_SIZE = 50, 200
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$"
+
+
+class AuditEntry(BaseModel):
+    id: int = Field(description="Order of recording; a page's last id is the next page's `before`")
+    at: datetime
+    actor: str = Field(description="Who did it (a username, or `system`)")
+    action: str = Field(examples=["submission.amended"])
+    subject: str = Field(examples=["submission:5b0c…", "report:30.hd-467-2019.2019-06"])
+    province: str | None = Field(description="The province the row concerns; none for an admin's own accounts")
+    details: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry] = Field(description="Newest first")
+    next_before: int | None = Field(description="Ask again with `before=` this for the older rows; null at the end")
+
+
+def readable_province(principal: Principal, province: str | None) -> str | None:
+    """The province the caller reads the audit of (None: every province), or Forbidden / Unprocessable."""
+    if principal.role in (Role.ADMIN, Role.NATIONAL_OPERATOR):
+        return province
+    if principal.role is not Role.PROVINCE_OPERATOR:
+        raise Forbidden("The audit trail is for the province's operators, the national office and admins.")
+    if province is None:
+        raise Unprocessable(
+            "Name the province.",
+            [{"field": "province", "message": f"a province operator reads province {principal.province}"}],
+        )
+    if province != principal.province:
+        raise Forbidden(f"A province operator reads the audit trail of province {principal.province} only.")
+    return province
+
+
+async def read_audit(
+    session: AsyncSession,
+    table: Table,
+    *,
+    province: str | None,
+    subject: str | None = None,
+    period: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: int | None = None,
+    limit: int = PAGE_SIZE,
+) -> AuditPage:
+    """One page of the trail, newest first; `province` None reads every province (authorization is the caller's)."""
+    c = table.c
+    wanted = []
+    if province is not None:
+        wanted.append(c.province == province)
+    if subject is not None:
+        wanted.append(c.subject == subject)
+    if period is not None:  # a submission names its period in details; periods and reports end their subject with it
+        wanted.append(or_(c.details["period"].astext == period, c.subject.like(f"%.{period}")))
+    if action is not None:
+        wanted.append(c.action == action)
+    if since is not None:
+        wanted.append(c.at >= since)
+    if until is not None:
+        wanted.append(c.at < until)
+    if before is not None:
+        wanted.append(c.id < before)
+    rows = await session.execute(
+        select(c.id, c.at, c.actor, c.action, c.subject, c.province, c.details)
+        .where(and_(True, *wanted))
+        .order_by(c.id.desc())
+        .limit(limit + 1)
+    )
+    items = [AuditEntry(**row._mapping) for row in rows]
+    more = len(items) > limit
+    items = items[:limit]
+    return AuditPage(items=items, next_before=items[-1].id if more else None)
+
+
+def _utc(instant: datetime | None, field: str) -> datetime | None:
+    """An instant in UTC (one without an offset is read as UTC); 422 when it is outside the calendar in UTC."""
+    if instant is None:
+        return None
+    try:
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Unprocessable("The instant is out of range.", [{"field": field, "message": "out of range"}]) from None
+
+
+def audit_router(table: Table, *, principal: PrincipalDependency) -> APIRouter:
+    """GET /v1/audit over `table`, the caller found by `principal` (the service's own authentication)."""
+    router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+    async def db(request: Request):
+        async with request.app.state.runtime.sessionmaker() as session:
+            yield session
+
+    @router.get(
+        "",
+        response_model=AuditPage,
+        responses=error_responses(403, 422),
+        summary="The audit trail, newest first (province operators: their own province)",
+    )
+    async def get_audit(
+        caller: Annotated[Principal, Depends(principal)],
+        session: Annotated[AsyncSession, Depends(db)],
+        province: Annotated[
+            str | None, Query(pattern=r"^\d{2}$", description="Needed unless admin or national office")
+        ] = None,
+        subject: Annotated[str | None, Query(max_length=200, examples=["report:30.hd-467-2019.2019-06"])] = None,
+        period: Annotated[str | None, Query(pattern=PERIOD, examples=["2019-06"])] = None,
+        action: Annotated[str | None, Query(max_length=60, examples=["report.published"])] = None,
+        since: Annotated[datetime | None, Query(description="From this instant (inclusive)")] = None,
+        until: Annotated[datetime | None, Query(description="Before this instant")] = None,
+        before: Annotated[int | None, Query(ge=1, le=2**62, description="The previous page's `next_before`")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    ) -> AuditPage:
+        readable = readable_province(caller, province)
+        since, until = _utc(since, "since"), _utc(until, "until")
+        async with session.begin():
+            return await read_audit(
+                session,
+                table,
+                province=readable,
+                subject=subject,
+                period=period,
+                action=action,
+                since=since,
+                until=until,
+                before=before,
+                limit=limit,
+            )
+
+    return router
