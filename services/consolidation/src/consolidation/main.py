@@ -4,7 +4,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from baocao_shared.auth import JwtVerifier, intake_jwks_url
+from baocao_shared.audit import audit_router
+from baocao_shared.auth import JwtVerifier, current_principal, intake_jwks_url
 from baocao_shared.runtime import ServiceRuntime, build_service_app
 from consolidation.adapters import orm
 from consolidation.api import routes
@@ -22,7 +23,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         runtime,
         title="Baocao consolidation",
         description="The province's consolidated monthly report: projection, approval, publishing, national roll-up.",
-        routers=[routes.router],
+        routers=[routes.router, audit_router(orm.audit_log, principal=current_principal)],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
     install_web_pages(app)  # the report's page with its workflow, the national view, /static and the error pages

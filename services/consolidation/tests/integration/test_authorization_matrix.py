@@ -69,6 +69,11 @@ async def consolidation(postgres, kafka):
                 for unit in ("CA", "BTG"):
                     await replica.upsert_unit(db, orm.units, UnitV1(province=code, code=unit, name=unit, kind="member"))
             await replica.upsert_plan(db, orm.plans, PLAN)
+            # An audited act of the other province, which province 53's operator must not be shown.
+            audited = {"actor": "test-admin", "action": "report.reopened", "details": {"reason": "kiểm thử"}}
+            await db.execute(
+                orm.audit_log.insert().values(at=settings.clock_start, subject=f"report:{OTHER}.x.2019-06", **audited)
+            )
         yield app, mint
 
 
@@ -86,6 +91,12 @@ def operators_own_report(actor: str, answer) -> str | None:
     if actor.startswith("operator") and not where.startswith(f"/tong-hop/{ACTORS[actor][1]}/"):
         return f"sent to {where!r}, not to the operator's own province"
     return None
+
+
+def own_audit_only(actor: str, answer) -> str | None:
+    """GET /v1/audit?province=53 shows the workflow of province 53 (run by the rows above) and nothing else."""
+    provinces = {r["province"] for r in answer.json()["items"]}
+    return None if provinces == {OWN} else f"shows audit rows of provinces {sorted(provinces, key=str)}"
 
 
 def rows() -> list[Row]:
@@ -109,6 +120,9 @@ def rows() -> list[Row]:
         Row("GET", "/quoc-gia/{period}", OPS_READERS, url="/quoc-gia/2019-06", page=True),
         Row("GET", "/", EVERYONE, page=True, scope=operators_own_report),
         Row("GET", "/tong-hop", EVERYONE, page=True, scope=operators_own_report),
+        Row("GET", "/v1/audit", PROVINCE_STAFF, url=f"/v1/audit?province={OWN}", scope=own_audit_only),
+        # Without a province: a province operator is asked to name theirs; reporters are still refused.
+        Row("GET", "/v1/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
         *ops_rows(),
     ]
 

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Index,
     Integer,
@@ -16,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from baocao_shared.audit import PROVINCE_OF_ROW
 from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
@@ -95,5 +97,7 @@ audit_log = Table(
     Column("action", String(60), nullable=False),
     Column("subject", String(200), nullable=False),
     Column("details", JSONB, nullable=False),
+    Column("province", Text, Computed(PROVINCE_OF_ROW, persisted=True)),  # derived by PostgreSQL from the row
     Index("ix_audit_log_subject", "subject"),
+    Index("ix_audit_log_province_id", "province", "id"),
 )
