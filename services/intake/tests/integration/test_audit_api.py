@@ -113,3 +113,19 @@ async def test_who_may_not_read_a_province_trail_is_told_so(intake):
         assert answer.status_code == status, (params, answer.text)
         assert answer.json()["error"]["message"]
     assert (await intake.client.get("/v1/audit")).status_code == 401
+
+
+async def test_the_nhat_ky_page_lists_the_rows_for_an_operator_and_is_in_their_navigation(intake):
+    submission = await submit_and_amend(intake)
+    intake.client.cookies.set("baocao_session", await intake.token_for("province_operator", "30"))
+    try:
+        page = await intake.client.get("/nhat-ky")
+        assert page.status_code == 200, page.text
+        assert page.text.count(f"submission:{submission}") == 2 and "test-reporter-30-CA" in page.text
+        assert page.text.index("submission.amended") < page.text.index("submission.received"), "newest first"
+        assert 'href="/nhat-ky"' in (await intake.client.get("/")).text, "linked from the operator's navigation"
+        intake.client.cookies.set("baocao_session", await intake.token_for("reporter", "30", "CA"))
+        refused = await intake.client.get("/nhat-ky")
+        assert refused.status_code == 403 and "/nhat-ky" not in (await intake.client.get("/")).text
+    finally:
+        intake.client.cookies.clear()

@@ -124,6 +124,14 @@ def audit_of_30(submission_id: str):
     return check
 
 
+def page_shows_30(submission_id: str):
+    def check(actor: str, answer) -> str | None:
+        shown, may = f"submission:{submission_id}" in answer.text, actor != "operator other province"
+        return None if shown == may else f"{'shows' if shown else 'misses'} the audit of unit 30/CA's report"
+
+    return check
+
+
 def rows(submission_id: str, token_id: str) -> list[Row]:
     report = {"plan_id": PLAN.id, "unit": "CA", "period": "2019-06", "values": FIGURES}
     lock = f"/v1/admin/locks/30/{PLAN.id}/2019-05"
@@ -159,6 +167,9 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("GET", "/v1/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
         *ops_rows(),
         Row("GET", "/", EVERYONE, page=True),
+        # Every operator reads the Nhật ký page, of their own province: 30/CA's report only those who read 30.
+        Row("GET", "/nhat-ky", only("operator own province", "operator other province", "national", "admin"),
+            page=True, scope=page_shows_30(submission_id)),
         Row("GET", "/bao-cao/{plan_id}/{period}", REPORTERS, url=form, page=True),
         Row("POST", "/bao-cao/{plan_id}/{period}", REPORTERS, url=form, page=True),
         Row("GET", "/bao-cao/{plan_id}/{period}/lich-su", REPORTERS, url=form + "/lich-su", page=True),

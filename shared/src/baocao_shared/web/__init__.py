@@ -64,7 +64,10 @@ class NavLink:
 
 
 # Pages for some roles only, after the services: (the service that hosts it, its path, label, roles).
-ROLE_PAGES = (("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),)
+ROLE_PAGES = (
+    ("intake", "/nhat-ky", "Nhật ký", frozenset({"admin", "national_operator", "province_operator"})),
+    ("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),
+)
 
 
 def navigation(request: Request) -> list[NavLink]:

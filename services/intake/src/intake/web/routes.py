@@ -27,7 +27,7 @@ from intake.domain.submissions import request_fingerprint
 from intake.handlers import catalog, idempotency
 from intake.handlers import submissions as use_cases
 from intake.handlers.submissions import AmendmentIn, Receipt, SubmissionIn, SubmissionOut
-from intake.web import session, views
+from intake.web import audit, session, views
 from intake.web.pages import TEMPLATES, PageError, PagePrincipal, Reporter, install_handlers
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +38,7 @@ def install(app: FastAPI) -> None:
     install_handlers(app)
     app.include_router(session.router)
     app.include_router(router)
+    app.include_router(audit.router)  # Nhật ký, for operators
 
 
 @dataclass
