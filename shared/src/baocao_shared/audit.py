@@ -117,9 +117,12 @@ def _utc(instant: datetime | None, field: str) -> datetime | None:
         raise Unprocessable("The instant is out of range.", [{"field": field, "message": "out of range"}]) from None
 
 
-def audit_router(table: Table, *, principal: PrincipalDependency) -> APIRouter:
-    """GET /v1/audit over `table`, the caller found by `principal` (the service's own authentication)."""
-    router = APIRouter(prefix="/v1/audit", tags=["audit"])
+def audit_router(table: Table, *, principal: PrincipalDependency, path: str = "/v1/audit") -> APIRouter:
+    """GET `path` over `table`, the caller found by `principal` (the service's own authentication).
+
+    Behind one origin (deploy/proxy/Caddyfile routes by path) each service's trail needs a path of its own:
+    intake's is /v1/audit, consolidation's /v1/reports/audit."""
+    router = APIRouter(prefix=path, tags=["audit"])
 
     async def db(request: Request):
         async with request.app.state.runtime.sessionmaker() as session:

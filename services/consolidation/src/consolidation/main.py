@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         runtime,
         title="Baocao consolidation",
         description="The province's consolidated monthly report: projection, approval, publishing, national roll-up.",
-        routers=[routes.router, audit_router(orm.audit_log, principal=current_principal)],
+        routers=[routes.router, audit_router(orm.audit_log, principal=current_principal, path="/v1/reports/audit")],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
     install_web_pages(app)  # the report's page with its workflow, the national view, /static and the error pages

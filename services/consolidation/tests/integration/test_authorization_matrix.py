@@ -94,7 +94,7 @@ def operators_own_report(actor: str, answer) -> str | None:
 
 
 def own_audit_only(actor: str, answer) -> str | None:
-    """GET /v1/audit?province=53 shows the workflow of province 53 (run by the rows above) and nothing else."""
+    """GET /v1/reports/audit?province=53 shows the workflow of province 53 (run by the rows above) and nothing else."""
     provinces = {r["province"] for r in answer.json()["items"]}
     return None if provinces == {OWN} else f"shows audit rows of provinces {sorted(provinces, key=str)}"
 
@@ -120,9 +120,9 @@ def rows() -> list[Row]:
         Row("GET", "/quoc-gia/{period}", OPS_READERS, url="/quoc-gia/2019-06", page=True),
         Row("GET", "/", EVERYONE, page=True, scope=operators_own_report),
         Row("GET", "/tong-hop", EVERYONE, page=True, scope=operators_own_report),
-        Row("GET", "/v1/audit", PROVINCE_STAFF, url=f"/v1/audit?province={OWN}", scope=own_audit_only),
+        Row("GET", "/v1/reports/audit", PROVINCE_STAFF, url=f"/v1/reports/audit?province={OWN}", scope=own_audit_only),
         # Without a province: a province operator is asked to name theirs; reporters are still refused.
-        Row("GET", "/v1/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
+        Row("GET", "/v1/reports/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
         *ops_rows(),
     ]
 
