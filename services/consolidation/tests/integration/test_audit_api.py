@@ -1,4 +1,4 @@
-"""GET /v1/reports/audit of consolidation on a real database: the report's approve, publish and reopen read back in order."""
+"""Consolidation's GET /v1/reports/audit on a real database: approve, publish and reopen read back in order."""
 
 from __future__ import annotations
 
@@ -70,7 +70,9 @@ async def test_approve_publish_and_reopen_are_read_back_newest_first_with_who_an
     await workflow(client, mint, OWN)
     await workflow(client, mint, OTHER)
 
-    answer = await client.get("/v1/reports/audit", params={"province": OWN}, headers=mint.headers("province_operator", OWN))
+    answer = await client.get(
+        "/v1/reports/audit", params={"province": OWN}, headers=mint.headers("province_operator", OWN)
+    )
 
     assert answer.status_code == 200, answer.text
     page = answer.json()
@@ -83,10 +85,14 @@ async def test_approve_publish_and_reopen_are_read_back_newest_first_with_who_an
     assert page["items"][0]["details"]["reason"] == "Đơn vị bổ sung số liệu"
     assert page["items"][0]["at"].startswith("2019-07-02T03:") and page["next_before"] is None
 
-    everything = await client.get("/v1/reports/audit", params={"period": "2019-06"}, headers=mint.headers("national_operator"))
+    everything = await client.get(
+        "/v1/reports/audit", params={"period": "2019-06"}, headers=mint.headers("national_operator")
+    )
     assert {r["province"] for r in everything.json()["items"]} == {OWN, OTHER}, "the national office reads all"
     older = await client.get(
-        "/v1/reports/audit", params={"province": OWN, "limit": 1, "action": "report.published"}, headers=mint.headers("admin")
+        "/v1/reports/audit",
+        params={"province": OWN, "limit": 1, "action": "report.published"},
+        headers=mint.headers("admin"),
     )
     assert [r["action"] for r in older.json()["items"]] == ["report.published"]
 

@@ -122,7 +122,9 @@ def rows() -> list[Row]:
         Row("GET", "/tong-hop", EVERYONE, page=True, scope=operators_own_report),
         Row("GET", "/v1/reports/audit", PROVINCE_STAFF, url=f"/v1/reports/audit?province={OWN}", scope=own_audit_only),
         # Without a province: a province operator is asked to name theirs; reporters are still refused.
-        Row("GET", "/v1/reports/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}),
+        Row(
+            "GET", "/v1/reports/audit", {**PROVINCE_STAFF, "operator own province": 422, "operator other province": 422}
+        ),
         *ops_rows(),
     ]
 
