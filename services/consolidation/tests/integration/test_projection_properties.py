@@ -51,9 +51,7 @@ def histories(draw) -> dict[str, list[dict[str, int]]]:
     return {unit: draw(st.lists(figures, min_size=1, max_size=4)) for unit in units}
 
 
-@settings(
-    max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories(), st.lists(st.integers(0, 50), max_size=6), st.randoms(use_true_random=False))
 async def test_totals_are_the_highest_versions_whatever_the_order_and_duplication(
     sessions, history, repeats, rng: random.Random
