@@ -30,6 +30,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
+from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from baocao_shared.auth import Principal
@@ -206,6 +209,25 @@ class World:
 
         await wait_until(no_lag, timeout=timeout, interval=0.5, what=f"{service} to read its topics to the end")
 
+    async def holders(self, group: str, topic: str) -> tuple[str, list[list[int]]]:
+        """The state of consumer group `<prefix><group>` and, for each member, the partitions of `topic` it
+        holds, as the broker's group coordinator describes them (("unreachable", []) when it does not answer)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka.bootstrap, request_timeout_ms=5000)
+        try:
+            await admin.start()
+            [response] = await admin.describe_consumer_groups([f"{self.prefix}{group}"])
+        except (KafkaError, OSError, TimeoutError):
+            return "unreachable", []
+        finally:
+            await admin.close()
+        [described] = response.to_object()["groups"]
+        held = []
+        for member in described["members"]:
+            raw = member["member_assignment"]
+            assignment = ConsumerProtocolMemberAssignment.decode(raw).assignment if raw else []
+            held.append(sorted(p for name, partitions in assignment if name == topic for p in partitions))
+        return described["state"], sorted(held)
+
     async def compliance(self, period: str) -> dict:
         try:
             answer = await self.http.get(
@@ -248,6 +270,7 @@ class FaultCase:
     unanswered: list[str] = field(default_factory=list)
     intakes: list[str] = field(default_factory=list)  # the intake URLs the load spreads over
     notes: dict[str, object] = field(default_factory=dict)
+    pace: float = 1.0  # the share of SCALE.rate the load sends at; a case lowers it to keep the load going longer
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -255,6 +278,13 @@ class FaultCase:
         self.talking = self.world.units[: -SCALE.silent]
         self.silent = self.world.units[-SCALE.silent :]
         self.started = time.monotonic()
+
+    def accepted_so_far(self) -> int:
+        return self.answered_201 + self.amended
+
+    def elapsed(self) -> float:
+        """Seconds since the case began (a figure, the same clock as `load_s` and `reminder_at`)."""
+        return round(time.monotonic() - self.started, 1)
 
     def values(self, unit: str, version: int) -> dict[str, int]:
         """Distinct per unit and version: a unit counted twice, or an old version, changes the totals."""
@@ -295,7 +325,6 @@ class FaultCase:
         limit = asyncio.Semaphore(60)
         queue = list(self.talking)
         amend_after: list[tuple[float, str]] = []
-        interval = 1 / SCALE.rate
         next_at = time.monotonic()
         count = 0
         async with httpx.AsyncClient(timeout=15) as client:
@@ -303,7 +332,7 @@ class FaultCase:
                 now = time.monotonic()
                 if next_at > now:
                     await asyncio.sleep(next_at - now)
-                next_at += interval
+                next_at += 1 / (SCALE.rate * self.pace)
                 if amend_after and (amend_after[0][0] <= time.monotonic() or not queue):
                     _, unit = amend_after.pop(0)
                     if unit not in self.accepted:  # its submission is still being retried: amend later
@@ -509,8 +538,8 @@ class FaultCase:
             "seconds": round(time.monotonic() - self.started, 1),
             **self.notes,
         }
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / f"{self.name}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        self.figures = figures
+        self._write()
         print(
             f"\nFAULT {self.name}: attempted {self.attempted}, accepted {self.answered_201} (+{self.amended} amended), "
             f"retried {self.retries}, unanswered {len(self.unanswered)}, "
@@ -521,8 +550,18 @@ class FaultCase:
             f"{figures['seconds']}s"
         )
         self.lost = {"totals": lost_report, "compliance": lost_compliance, "reminders": figures["reminders_lost"]}
-        self.figures = figures
         return figures
+
+    def record(self, **found) -> None:
+        """Figures a case finds after its reconciliation (its dead letters): into its JSON with the others."""
+        self.notes.update(found)
+        self.figures.update(found)
+        self._write()
+
+    def _write(self) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.figures, indent=2, ensure_ascii=False) + "\n"
+        (ARTIFACTS / f"{self.name}.json").write_text(text)
 
     def assert_nothing_lost(self) -> None:
         """What a user would notice: an accepted report missing or counted twice, a reminder never sent."""

@@ -24,6 +24,7 @@ from baocao_stack.testkit import end_offsets, read_topic, wait_until
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 BROKER_PAUSE_S = 14  # longer than the consumers' session timeout (10 s): the broker evicts them
 GROUPS = ("deadlines", "consolidation")  # the consumer groups of baocao.submissions
+SLOW_PACE = 0.25  # of the load's rate, while the rebalance case's second instances start (slow on a busy machine)
 POSTGRES_DOWN_S = 6  # longer than a consumer's retries of one event (3 attempts, about a second)
 
 
@@ -111,7 +112,7 @@ async def test_restart_postgresql_mid_load(fault_case):
     for group in GROUPS:
         dlq = topics.dlq_topic(f"{case.world.prefix}{group}")
         dead = await read_topic(bootstrap, dlq, since=before[group])
-        case.notes[f"dlq_{group}"] = len(dead)
+        case.record(**{f"dlq_{group}": len(dead)})
     print(f"dead-lettered during the outage: {case.notes}")
     assert not any(case.notes[f"dlq_{g}"] for g in GROUPS), f"valid events dead-lettered by the outage: {case.notes}"
 
@@ -206,28 +207,64 @@ async def test_a_poison_event_goes_to_each_groups_dead_letters(fault_case):
             return [r for r in await read_topic(bootstrap, dlq) if tag.encode() in r.value]
 
         found = await wait_until(dead_lettered, timeout=60, interval=1, what=f"the poison in {dlq}")
+        case.record(**{f"dlq_{group}": len(found)})
         assert len(found) >= 2, f"{dlq}: {len(found)} of the 2 poison records"
-        case.notes[f"dlq_{group}"] = len(found)
 
 
 async def test_rebalance_a_second_consolidation_and_deadlines_mid_load(fault_case):
     case = fault_case
     services = case.world.services
+    partitions = sorted(await end_offsets(case.world.kafka.bootstrap, topics.SUBMISSIONS))
+    assert len(partitions) > 1, f"{topics.SUBMISSIONS} has {len(partitions)} partition(s): nothing to split"
+    left = 0  # submissions and amendments accepted when the second instances left
 
     async def fault():
         await case.wait_accepted(5)
-        await asyncio.gather(
-            services.start_instance("consolidation", "consolidation-2"),
-            services.start_instance("deadlines", "deadlines-2"),
-        )
-        case.reminder_instant()
-        await case.wait_accepted(10)
-        await asyncio.to_thread(services.stop_instance, "consolidation-2")
-        await asyncio.to_thread(services.stop_instance, "deadlines-2")
+        case.pace = SLOW_PACE  # the load goes on slowly while the processes start: they join while it runs
+        try:
+            await asyncio.gather(
+                services.start_instance("consolidation", "consolidation-2"),
+                services.start_instance("deadlines", "deadlines-2"),
+            )
+            case.notes["with_second_instances"] = await _partitions_held_by(case, 2, partitions)
+            case.notes["split_seen_at"] = case.elapsed()
+            case.pace = 1.0
+            joined = case.accepted_so_far()
+            case.reminder_instant()
+            await case.wait_accepted(10)
+        finally:
+            await asyncio.to_thread(services.stop_instance, "consolidation-2")
+            await asyncio.to_thread(services.stop_instance, "deadlines-2")
+        nonlocal left
+        left = case.accepted_so_far()
+        case.notes["accepted_while_two_members"] = left - joined
+        case.notes["after_they_left"] = await _partitions_held_by(case, 1, partitions)
+        case.notes["one_member_again_at"] = case.elapsed()
 
     await case.run(fault)
+    case.notes["accepted_after_they_left"] = case.accepted_so_far() - left
     await case.reconcile()
     case.assert_nothing_lost()
+
+
+async def _partitions_held_by(case, members: int, partitions: list[int]) -> dict:
+    """Until each group of baocao.submissions is stable with `members` members, each holding some of its
+    partitions and together all of them once (bounded); returns, per group, its members' partitions."""
+
+    seen: dict = {}
+
+    async def split():
+        seen.update({group: await case.world.holders(group, topics.SUBMISSIONS) for group in GROUPS})
+        for state, held in seen.values():
+            shared_out = sorted(p for member in held for p in member) == partitions  # all of them, once each
+            if state != "Stable" or len(held) != members or not all(held) or not shared_out:
+                return False
+        return {group: {"members": len(held), "partitions": held} for group, (_, held) in seen.items()}
+
+    try:
+        return await wait_until(split, timeout=60, interval=0.5, what=f"{members} member(s) sharing {partitions}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the broker last described (state, partitions per member) {seen}") from None
 
 
 async def test_two_relays_and_two_schedulers_at_once(fault_case):
