@@ -279,7 +279,14 @@ class Run:
         assert (await intake.put(lock, json={"reason": REASON}, headers=self.admin)).status_code == 200
         assert (await intake.request("DELETE", lock, json={"reason": REASON}, headers=self.admin)).status_code == 200
 
-        # The operator urges SNGV with a hostile message: a mail and an inbox message.
+        # The operator urges SNGV with a hostile message: a mail and an inbox message. deadlines learns the
+        # period from the catalogue's events, a moment after intake loaded the province.
+        async def owes() -> bool:
+            params = {"province": PROVINCE, "plan_id": self.plan_id, "period": PERIOD}
+            answer = await self.api["deadlines"].get("/v1/compliance", params=params, headers=self.operator)
+            return answer.status_code == 200 and "SNGV" in {u["unit"] for u in answer.json()["units"]}
+
+        await wait_until(owes, timeout=60, interval=0.2, what="deadlines to know SNGV owes the period")
         nudge = {"province": PROVINCE, "plan_id": self.plan_id, "period": PERIOD, "units": ["SNGV"], "message": HOSTILE}
         assert (await self.api["deadlines"].post("/v1/nudges", json=nudge, headers=self.operator)).status_code == 202
         self.sngv_mail = f"vanthu.sngv@sec-{self.tag}.baocao.test"
