@@ -44,7 +44,7 @@ UNITS = {u.code: u.model_copy(update={"province": PROVINCE}) for u in HAI_DUONG.
 OPERATOR = f"test-province_operator-{PROVINCE}"
 DUE = datetime(2019, 6, 15, 17, tzinfo=UTC)  # 00:00 on 16/06/2019 in Hải Dương
 SMTP_REFUSED = "SMTPRecipientsRefused: {'vanthu@sotuphap.example.vn': (550, b'5.1.1 Mailbox unavailable')}"
-WEBHOOK_503 = "WebhookNotDelivered: HTTP 503 Service Unavailable from https://hooks.example.vn/ubnd-cl"
+WEBHOOK_503 = "WebhookNotDelivered: HTTP 503 Service Unavailable from https://hooks.example.vn/…"
 
 
 def row(cause_type: str, message, *, unit: str | None, channel: str, recipient: str, created: datetime, **values):

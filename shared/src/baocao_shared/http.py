@@ -11,6 +11,7 @@ import re
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -87,11 +88,11 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        declared = headers.get(b"content-length")
+        headers = Headers(scope=scope)  # the first of a repeated header, as Starlette and FastAPI read it
+        declared = headers.get("content-length")
         # A page's form is refused by its handler, in words and a page a person reads (csrf.checked_form):
         # it reads no more than the limit either.
-        form = headers.get(b"content-type", b"").lower().startswith(b"application/x-www-form-urlencoded")
+        form = headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes and not form:
             await self._too_large(send)
             return

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from email.message import Message as MimeHeader
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from baocao_shared.errors import error_body
@@ -24,11 +25,11 @@ MAX_DEPTH = 32  # a report is 3 levels deep; a province file, as JSON, 8
 
 
 def _media_type(scope: Scope) -> tuple[str, str]:
-    raw = dict(scope["headers"]).get(b"content-type")
+    raw = Headers(scope=scope).get("content-type")  # the first, as FastAPI reads it: a second one hides nothing
     if raw is None:
         return "", ""
     header = MimeHeader()
-    header["content-type"] = raw.decode("latin-1")
+    header["content-type"] = raw
     return header.get_content_maintype(), header.get_content_subtype()
 
 

@@ -43,13 +43,47 @@ def test_a_failing_handler_is(error):
 
 
 class _State:
-    def __init__(self, attempt_number: int, error: BaseException) -> None:
+    def __init__(self, attempt_number: int, error: BaseException, seconds: float = 1.0) -> None:
         self.attempt_number = attempt_number
+        self.seconds_since_start = seconds
         self.outcome = type("Outcome", (), {"exception": lambda _self: error})()
+
+
+REFUSED = ConnectionRefusedError(111, "Connection refused")
 
 
 def test_attempts_against_an_unavailable_database_do_not_count():
     stop = _stop_unless_unavailable(3)
-    assert not stop(_State(50, ConnectionRefusedError(111, "Connection refused")))
-    assert not stop(_State(2, ValueError("bad figure")))
-    assert stop(_State(3, ValueError("bad figure")))
+    assert not stop(_State(50, REFUSED))
+    assert not stop(_State(51, ValueError("bad figure"))), "the event's first own failure"
+    assert not stop(_State(52, ValueError("bad figure")))
+    assert stop(_State(53, ValueError("bad figure"))), "its third own failure, whatever the outage before"
+
+
+def test_an_outage_longer_than_the_bound_dead_letters_the_event_all_the_same():
+    stop = _stop_unless_unavailable(3, max_outage_s=600)
+    assert not stop(_State(500, REFUSED, seconds=599))
+    assert stop(_State(501, REFUSED, seconds=600))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        wrapped(asyncpg.exceptions.InterfaceError("cannot perform operation: another operation is in progress")),
+        wrapped(asyncpg.exceptions.InterfaceError("the number of query arguments cannot exceed 32767")),
+        FileNotFoundError(2, "No such file or directory"),
+    ],
+)
+def test_a_client_side_error_is_no_outage(error):
+    assert not database_unavailable(error)
+
+
+def test_an_error_raised_while_handling_an_outage_is_judged_by_itself():
+    try:
+        try:
+            raise REFUSED
+        except ConnectionRefusedError:
+            raise ValueError("bad figure")  # noqa: B904 - the implicit context is what is tested
+    except ValueError as error:
+        assert error.__context__ is REFUSED
+        assert not database_unavailable(error)

@@ -26,14 +26,13 @@ from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError, InterfaceError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
     RetryError,
     retry_if_not_exception_type,
-    stop_after_attempt,
     wait_exponential_jitter,
 )
 
@@ -66,33 +65,44 @@ class PoisonRecord(Exception):
 
 # PostgreSQL's SQLSTATEs of a server that is unreachable, shutting down or starting up (class 08, 57P01-03).
 _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+# How long an event waits for an unreachable database before it is dead-lettered all the same (replayable
+# from the DLQ): a misjudged error must not hold its partition for ever.
+MAX_OUTAGE_S = 600.0
 
 
 def database_unavailable(error: BaseException | None) -> bool:
     """True when `error` says the database cannot be reached, not that the event is wrong: the event
-    is retried until the database is back, never dead-lettered for it."""
+    is retried until the database is back (up to MAX_OUTAGE_S), not dead-lettered for it.
+
+    Follows what the error wraps (`orig`, `__cause__`), never `__context__`: an error raised while
+    another was being handled is judged by itself."""
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, (OSError, TimeoutError)):
+        if isinstance(error, ConnectionError | TimeoutError):
             return True
-        if isinstance(error, DBAPIError) and (error.connection_invalidated or isinstance(error, InterfaceError)):
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
-        if isinstance(error, asyncpg.exceptions.InterfaceError):  # e.g. the connection closed mid-operation
+        if isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError):  # closed mid-operation
             return True
         sqlstate = getattr(error, "sqlstate", None)
         if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
             return True
-        error = getattr(error, "orig", None) or error.__cause__ or error.__context__
+        error = getattr(error, "orig", None) or error.__cause__
     return False
 
 
-def _stop_unless_unavailable(max_attempts: int) -> Callable[[RetryCallState], bool]:
-    """Stop after `max_attempts`, except while the database is unavailable (those attempts do not count)."""
-    counted = stop_after_attempt(max_attempts)
+def _stop_unless_unavailable(max_attempts: int, max_outage_s: float = MAX_OUTAGE_S) -> Callable[[RetryCallState], bool]:
+    """Stop after `max_attempts` failures of the event's own; failures against an unavailable database
+    do not count, until they have lasted `max_outage_s`. One per event: it counts that event's failures."""
+    failures = 0
 
     def stop(state: RetryCallState) -> bool:
-        return not database_unavailable(state.outcome.exception()) and counted(state)
+        nonlocal failures
+        if database_unavailable(state.outcome.exception()):
+            return (state.seconds_since_start or 0.0) >= max_outage_s
+        failures += 1
+        return failures >= max_attempts
 
     return stop
 

@@ -50,7 +50,9 @@ def client_address(request: Request) -> str:
     """Who is signing in: the connection's peer, or, behind a trusted proxy, the address the proxies name.
 
     X-Forwarded-For is read only when the peer is one of `trusted_proxies`: then the client is the right-most
-    address not itself a trusted proxy (the ones to its left are whatever the client chose to send).
+    address not itself a trusted proxy (the ones to its left are whatever the client chose to send). When
+    every address is in a trusted network (a browser on the office's private network behind the proxy), the
+    client is the left-most one, as the first proxy saw it, not the proxy: else one office shares one allowance.
     """
     peer = request.client.host if request.client else "unknown"
     trusted = request.app.state.runtime.settings.trusted_proxies
@@ -60,7 +62,7 @@ def client_address(request: Request) -> str:
     for hop in reversed(hops):
         if not _within(hop, trusted):
             return hop[:100]
-    return peer
+    return hops[0][:100] if hops else peer
 
 
 ClientAddress = Annotated[str, Depends(client_address)]

@@ -84,7 +84,9 @@ class WebhookChannel:
         _check_address(url)
         secret = secret_for(url, default=s.webhook_secret, by_prefix=s.webhook_secrets)
         if secret is None:
-            raise WebhookNotDelivered(f"no webhook signing secret configured for {url}: set BAOCAO_WEBHOOK_SECRET")
+            raise WebhookNotDelivered(
+                f"no webhook signing secret configured for {endpoint(url)}: set BAOCAO_WEBHOOK_SECRET"
+            )
         body = json.dumps(document(delivery), ensure_ascii=False, separators=(",", ":")).encode()
         headers = {
             "content-type": "application/json",
@@ -102,12 +104,22 @@ class WebhookChannel:
             ):
                 status = response.status_code  # the answer's body is not read
         except TimeoutError:
-            raise WebhookNotDelivered(f"no answer within {s.webhook_timeout_s:g} s from {url}") from None
+            raise WebhookNotDelivered(f"no answer within {s.webhook_timeout_s:g} s from {endpoint(url)}") from None
         except httpx.HTTPError as exc:
             detail = f": {exc}" if str(exc) else ""
-            raise WebhookNotDelivered(f"{type(exc).__name__} from {url}{detail}") from exc
+            raise WebhookNotDelivered(f"{type(exc).__name__} from {endpoint(url)}{detail}") from exc
         if not 200 <= status < 300:
-            raise WebhookNotDelivered(f"HTTP {status} from {url}")
+            raise WebhookNotDelivered(f"HTTP {status} from {endpoint(url)}")
+
+
+def endpoint(url: str) -> str:
+    """How an error names a webhook address: scheme and host only. Many receivers put their secret in the
+    path (https://hooks.example/services/T0/B0/<secret>), and errors are logged and stored."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "an invalid address"
+    return f"{parsed.scheme}://{parsed.netloc.decode('ascii', 'replace')}/…"
 
 
 def _check_address(url: str) -> None:
