@@ -344,3 +344,13 @@ async def test_hostile_sign_ins_get_a_4xx_page_in_vietnamese(intake):
         found.append(mismatch(name, answer, status, words, "<html"))
     assert [f for f in found if f] == []
     assert (await intake.client.post("/dang-nhap", content=urlencoded(good), headers=FORM)).status_code == 303
+
+
+async def test_a_second_content_type_header_hides_no_body_from_the_checks(intake, accepted):
+    """FastAPI reads the first Content-Type: the checks read the same one, so a second header naming another
+    type does not let a NUL through to PostgreSQL (it was a 500)."""
+    headers = [*accepted.headers.items(), ("Content-Type", "application/json"),
+               ("Content-Type", "application/octet-stream")]  # fmt: skip
+    answer = await intake.client.post("/v1/submissions", content=raw_json(report(plan_id="hd\x00")), headers=headers)
+    assert mismatch("two Content-Types", answer, 422, "body.plan_id holds U+0000") is None, answer.text
+    await assert_unchanged(intake, accepted)
