@@ -12,9 +12,10 @@ SERVICES ?= all
 DEMO ?= 1
 MONTH ?= 0
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync up down clean status test faults lint
+.PHONY: help uv sync up down clean status test faults bench wrk lint
 
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
@@ -27,6 +28,8 @@ help:
 	@echo "make test [PYTEST_ARGS=...]                        the test suite"
 	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
 	@echo "                                                   (figures in artifacts/faults/; make test runs it short)"
+	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
+	@echo "                                                   same-run baseline; JSON in bench/results/"
 	@echo "make lint                                          ruff"
 
 # uv itself: installed with pip into ~/.local/bin when it is missing.
@@ -61,6 +64,17 @@ test: sync
 
 faults: sync
 	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)
+
+# wrk, the HTTP load generator of the intake benchmark, from Debian's packages.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "==> installing Debian's wrk (the HTTP load generator)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+		else echo "wrk is missing: install it (Debian/Ubuntu: sudo apt-get install wrk)"; exit 1; fi; }
+
+bench: sync wrk
+	$(UV) run --frozen python -m bench $(BENCH_ARGS)
 
 lint: sync
 	$(UV) run --frozen ruff check .
