@@ -20,6 +20,7 @@ import psutil
 import typer
 
 from bench.harness import RESULTS, Figure, Infra, say, start_infra, stop_infra
+from bench.report import number, write_summary
 
 SUITES = {
     "intake": "bench.intake",
@@ -28,18 +29,6 @@ SUITES = {
     "calendar": "bench.calendar_scale",
     "memory": "bench.memory",
 }
-
-
-def _fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return "-"
-    if abs(value) >= 100:
-        text = f"{value:,.0f}"
-    elif abs(value) >= 10:
-        text = f"{value:.1f}"
-    else:
-        text = f"{value:.3g}"
-    return f"{text} {unit}".strip()
 
 
 def print_table(figures: list[Figure]) -> None:
@@ -52,8 +41,8 @@ def print_table(figures: list[Figure]) -> None:
     for f in figures:
         met = {True: "[green]met[/green]", False: "[red]NOT met[/red]", None: ""}[f.met]
         ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
-        baseline = f"{_fmt(f.baseline, f.unit)} ({f.baseline_name})" if f.baseline is not None else "-"
-        table.add_row(f.suite, f.name, _fmt(f.value, f.unit), baseline, ratio, f.target, met)
+        baseline = f"{number(f.baseline, f.unit)} ({f.baseline_name})" if f.baseline is not None else "-"
+        table.add_row(f.suite, f.name, number(f.value, f.unit), baseline, ratio, f.target, met)
     Console(width=200).print(table)
 
 
@@ -116,7 +105,8 @@ def main(
     print_table(figures)
     missed = [f for f in figures if f.met is False]
     failed = [f for f in figures if f.name == "suite failed"]
-    say(f"{len(figures)} figures in {time.perf_counter() - started:.0f}s; results in {RESULTS}")
+    summary = write_summary()
+    say(f"{len(figures)} figures in {time.perf_counter() - started:.0f}s; results in {RESULTS}, table in {summary}")
     if missed:
         say("targets not met: " + "; ".join(f"{f.suite}: {f.name}" for f in missed))
     raise typer.Exit(1 if failed else 0)
