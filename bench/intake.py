@@ -1,0 +1,449 @@
+"""Intake under wrk: submissions per second and p50/p95/p99 at concurrency 1, 8 and 64, beside a baseline.
+
+What runs: intake as a real process (`python -m intake`, BAOCAO_ENV=production with a signing key file, its own
+database on the run's PostgreSQL with fsync on, publishing through its outbox to the run's Kafka), and the
+baseline (bench/baseline_app.py: FastAPI + an asyncpg pool doing one INSERT of the JSON body), served by the
+same uvicorn settings, one worker each. One synthetic province of UNITS units is loaded into intake and each
+unit gets an API token through intake's own API, as a unit's machine client holds one.
+
+The load: Debian's wrk with bench/wrk/submissions.lua. Every request is a unit's first report of a period,
+no unit x period twice in the run (the deadline-week hot path: many units each sending their month once),
+with the unit's own API token and an Idempotency-Key of its own, as clients send it. The baseline gets the
+same requests. Levels run baseline then intake, close together, so both see the same machine. Only 2xx
+count as accepted; other statuses and socket errors are in the figures' notes and fail the check below.
+
+After each intake level the suite waits (bounded) until intake's outbox is empty, so the next level starts
+from the same state and every accepted submission is shown published: at the end the counts of stored
+submissions, of outbox rows sent and of records added to baocao.submissions must be equal, and lie between
+the 2xx count and it plus the requests wrk left in flight when it stopped (one per connection per run).
+
+BENCH_INTAKE_PROFILE=/path/profile.txt runs intake under pyinstrument (text report written at its stop);
+the figures of such a run are not comparable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+import psutil
+import yaml
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.records_to_delete import RecordsToDelete
+
+from baocao_shared.auth import Principal
+from baocao_shared.db import asyncpg_dsn
+from baocao_shared.events import topics
+from baocao_stack.ports import free_port
+from baocao_stack.procs import Proc, describe_exit
+from baocao_stack.testkit import end_offsets
+from bench.harness import REPO, Figure, Infra, Stopwatch, say
+
+SUITE = "intake"
+LEVELS = (1, 8, 64)
+PROVINCE = "86"  # a code no other suite loads: its records on the shared topics are told apart
+UNITS = 600
+ISSUERS = 16  # concurrent API-token requests while preparing
+READY_TIMEOUT_S = 120
+DRAIN_TIMEOUT_S = 120
+WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
+LUA = REPO / "bench" / "wrk" / "submissions.lua"
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+
+
+@dataclass
+class WrkRun:
+    """What one wrk run saw, from the script's BENCH_JSON line."""
+
+    server: str
+    connections: int
+    requests: int
+    seconds: float
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    latency_ms: dict[str, float]
+    sample: str
+    cpu_s: float = math.nan  # the server process's CPU time over the run (intake: until its outbox drained)
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= int(status) < 300)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.seconds if self.seconds else math.nan
+
+    @property
+    def failures(self) -> dict[str, int]:
+        """Non-2xx answers by status and socket errors by kind (wrk's `status` error is the non-2xx/3xx count)."""
+        bad = {status: n for status, n in self.statuses.items() if not 200 <= int(status) < 300}
+        return {**bad, **{k: n for k, n in self.errors.items() if n and k != "status"}}
+
+    def summary(self) -> dict:
+        return {
+            "requests": self.requests,
+            "accepted_2xx": self.ok,
+            "failures": self.failures,
+            "seconds": round(self.seconds, 2),
+            "latency_ms": self.latency_ms,
+            "server_cpu_ms_per_2xx": round(1000 * self.cpu_s / self.ok, 2) if self.ok else None,
+            **({"first_failure": self.sample} if self.sample else {}),
+        }
+
+
+class Servers:
+    """Intake and the baseline as processes of ours; stopped by pid in `stop()`."""
+
+    def __init__(self, infra: Infra) -> None:
+        self.infra = infra
+        self.home = infra.home / "intake-bench"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.procs: dict[str, Proc] = {}
+        self.urls: dict[str, str] = {}
+        self.logs: dict[str, Path] = {}
+
+    async def start(self) -> None:
+        from intake.adapters.keys import generate_key_file
+
+        self.key_file = generate_key_file(self.home / "keys" / "intake-ed25519.pem")
+        self.intake_db = await self.infra.create_database("bench_intake")
+        baseline_db = await self.infra.create_database("bench_baseline")
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("BAOCAO_", "BENCH_")) and k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
+        }
+        intake_port, baseline_port = free_port(), free_port()
+        intake_env = {
+            **inherited,
+            "BAOCAO_ENV": "production",
+            "BAOCAO_HOME": str(self.home),
+            "BAOCAO_JWT_PRIVATE_KEY_FILE": str(self.key_file),
+            "BAOCAO_HTTP_HOST": "127.0.0.1",
+            "BAOCAO_HTTP_PORT": str(intake_port),
+            "BAOCAO_DATABASE_URL": self.intake_db,
+            "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka.bootstrap,
+            "BAOCAO_CONSUMER_GROUP_PREFIX": f"benchintake{uuid.uuid4().hex[:6]}-",
+            "PYTHONUNBUFFERED": "1",
+        }
+        intake_cmd = [sys.executable, "-m", "intake"]
+        if profile := os.environ.get("BENCH_INTAKE_PROFILE"):
+            intake_cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", profile, "-m", "intake"]
+        baseline_env = {
+            **inherited,
+            "BENCH_BASELINE_DSN": asyncpg_dsn(baseline_db),
+            "BENCH_BASELINE_PORT": str(baseline_port),
+            "PYTHONPATH": str(REPO),
+        }
+        self._spawn("intake", intake_cmd, intake_env, intake_port)
+        self._spawn("baseline", [sys.executable, "-m", "bench.baseline_app"], baseline_env, baseline_port)
+        await asyncio.gather(self._ready("intake"), self._ready("baseline"))
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str], port: int) -> None:
+        self.logs[name] = self.home / f"{name}.log"
+        self.urls[name] = f"http://127.0.0.1:{port}"
+        self.procs[name] = Proc.spawn(cmd, log_file=self.logs[name], env=env, cwd=REPO)
+
+    async def _ready(self, name: str) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        async with httpx.AsyncClient(base_url=self.urls[name], timeout=5) as client:
+            while time.monotonic() < deadline:
+                if not self.procs[name].is_alive():
+                    raise RuntimeError(describe_exit(self.logs[name], f"{name} exited while starting"))
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass  # not listening yet
+                await asyncio.sleep(0.25)
+        raise RuntimeError(describe_exit(self.logs[name], f"{name} was not ready within {READY_TIMEOUT_S}s"))
+
+    def cpu_s(self, name: str) -> float:
+        times = psutil.Process(self.procs[name].pid).cpu_times()
+        return times.user + times.system
+
+    def stop(self) -> None:
+        # Under pyinstrument SIGINT: uvicorn stops gracefully, then raises KeyboardInterrupt, which pyinstrument
+        # catches to write its report (the SIGTERM uvicorn re-raises would end the process before it).
+        sig = signal.SIGINT if os.environ.get("BENCH_INTAKE_PROFILE") else signal.SIGTERM
+        for proc in self.procs.values():
+            proc.stop(sig, 30)
+
+    async def intake_db_counts(self) -> dict[str, int]:
+        conn = await asyncpg.connect(asyncpg_dsn(self.intake_db))
+        try:
+            row = await conn.fetchrow(
+                "SELECT (SELECT count(*) FROM submissions WHERE province = $1) AS stored,"
+                " (SELECT count(*) FROM outbox WHERE topic = $2 AND sent_at IS NOT NULL) AS sent,"
+                " (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS unsent",
+                PROVINCE,
+                topics.SUBMISSIONS,
+            )
+        finally:
+            await conn.close()
+        return dict(row)
+
+
+# ------------------------------------------------------------------------------------------ the province
+
+
+@dataclass
+class Province:
+    plan_id: str
+    first_period: str
+    units_file: Path
+    body_file: Path
+
+
+def admin_headers(key_file: Path) -> dict[str, str]:
+    """An admin's bearer token signed with intake's key, as intake signs one after an admin's sign-in."""
+    from intake.adapters.keys import SigningKey, _read_pem
+
+    key = SigningKey(_read_pem(key_file))
+    token = key.sign(Principal(subject="bench-admin", role="admin"), now=datetime.now(UTC), ttl=timedelta(hours=2))
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def prepare_province(servers: Servers, *, units: int) -> Province:
+    """Load a synthetic province into intake and issue one API token per unit through its API."""
+    from intake.domain.synthetic import dump, synthetic_province
+
+    template = yaml.safe_load((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+    doc = synthetic_province(template, code=PROVINCE, units=units)
+    [plan] = doc["plans"]
+    admin = admin_headers(servers.key_file)
+    base = servers.urls["intake"]
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        loaded = await http.put(
+            f"/v1/admin/provinces/{PROVINCE}",
+            content=dump(doc).encode(),
+            headers={**admin, "Content-Type": "application/yaml"},
+        )
+        if loaded.status_code != 200:
+            raise RuntimeError(f"loading province {PROVINCE}: {loaded.status_code} {loaded.text[:500]}")
+        limit = asyncio.Semaphore(ISSUERS)
+
+        async def issue(unit: str) -> str:
+            async with limit:
+                answer = await http.post(
+                    f"/v1/units/{PROVINCE}/{unit}/api-tokens", json={"label": "bench client"}, headers=admin
+                )
+            if answer.status_code != 201:
+                raise RuntimeError(f"API token of {unit}: {answer.status_code} {answer.text[:300]}")
+            return answer.json()["token"]
+
+        codes = [u["code"] for u in doc["units"]]
+        tokens = await asyncio.gather(*(issue(code) for code in codes))
+    units_file = servers.home / "units.tsv"
+    units_file.write_text("".join(f"{code}\t{token}\n" for code, token in zip(codes, tokens, strict=True)))
+    indicators = [i["code"] for task in plan["template"]["tasks"] for i in task["indicators"]]
+    body = {
+        "plan_id": plan["id"],
+        "unit": "{unit}",
+        "period": "{period}",
+        "values": {code: 3 + k for k, code in enumerate(indicators)},
+        "narratives": {
+            "T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44 cho cán bộ, đảng viên; 420 lượt người tham dự.",
+            "difficulties": "Kinh phí cho công tác tuyên truyền còn hạn chế.",
+        },
+    }
+    body_file = servers.home / "body.json"
+    body_file.write_text(json.dumps(body, ensure_ascii=False))
+    return Province(plan_id=plan["id"], first_period=str(plan["first_period"]), units_file=units_file,
+                    body_file=body_file)  # fmt: skip
+
+
+def periods_open(first_period: str, now: datetime) -> int:
+    """How many monthly periods from `first_period` have opened by `now` (a month's window opens in it)."""
+    year, month = map(int, first_period.split("-"))
+    return (now.year - year) * 12 + now.month - month
+
+
+# ------------------------------------------------------------------------------------------------ wrk
+
+
+async def wrk(url: str, province: Province, *, connections: int, seconds: float, offset: int, name: str) -> WrkRun:
+    threads = min(connections, 2)
+    tag = f"{name}-{uuid.uuid4().hex[:8]}"
+    args = [
+        WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url,
+        "--", str(province.units_file), str(province.body_file), province.first_period, str(offset), tag,
+        str(threads),
+    ]  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=seconds + 60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()  # by its pid: the wrk we started
+            await proc.wait()
+    line = next((ln for ln in out.decode().splitlines() if ln.startswith("BENCH_JSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk against {url} failed ({proc.returncode}): {err.decode()[-800:]} {out.decode()[-800:]}")
+    found = json.loads(line.removeprefix("BENCH_JSON "))
+    return WrkRun(
+        server=name,
+        connections=connections,
+        requests=found["requests"],
+        seconds=found["duration_us"] / 1e6,
+        statuses=found["statuses"],
+        errors=found["errors"],
+        latency_ms={k: round(v / 1000, 2) for k, v in found["latency_us"].items()},
+        sample=found["sample"],
+    )
+
+
+# ----------------------------------------------------------------------------------------------- suite
+
+
+async def run(infra: Infra, *, quick: bool) -> list[Figure]:
+    seconds = 2 if quick else 5
+    warmup_s = 1 if quick else 2
+    units = 150 if quick else UNITS
+    servers = Servers(infra)
+    clock = Stopwatch()
+    published_before = await end_offsets(infra.kafka.bootstrap, topics.SUBMISSIONS)
+    try:
+        say("intake: starting intake and the baseline")
+        await servers.start()
+        province = await prepare_province(servers, units=units)
+        say(f"intake: province {PROVINCE} with {units} units and their API tokens ready in {clock.seconds:.0f}s")
+        capacity = periods_open(province.first_period, datetime.now(UTC)) * units
+        offset = 0  # the next free period index: runs never repeat a unit x period
+
+        async def level(name: str, connections: int, duration: float) -> WrkRun:
+            nonlocal offset
+            cpu = servers.cpu_s(name)
+            done = await wrk(servers.urls[name], province, connections=connections, seconds=duration,
+                             offset=offset, name=name)  # fmt: skip
+            if name == "intake":
+                offset += math.ceil((done.requests + connections) / units) + 1
+                if offset * units > capacity:
+                    raise RuntimeError(f"out of open periods for distinct requests ({offset * units} > {capacity})")
+                await drained(servers)
+            done.cpu_s = servers.cpu_s(name) - cpu
+            return done
+
+        await level("baseline", 8, warmup_s)
+        warm = await level("intake", 8, warmup_s)
+        runs: dict[int, tuple[WrkRun, WrkRun]] = {}
+        for c in LEVELS:
+            base = await level("baseline", c, seconds)
+            mine = await level("intake", c, seconds)
+            runs[c] = (mine, base)
+            say(
+                f"intake c{c}: {mine.rps:.0f}/s p99 {mine.latency_ms['p99']:.1f} ms (baseline {base.rps:.0f}/s "
+                f"p99 {base.latency_ms['p99']:.1f} ms); CPU ms per 2xx {mine.summary()['server_cpu_ms_per_2xx']} "
+                f"({base.summary()['server_cpu_ms_per_2xx']}); failures intake {mine.failures or 'none'}, "
+                f"baseline {base.failures or 'none'}"
+            )
+        accepted = warm.ok + sum(mine.ok for mine, _ in runs.values())
+        # wrk stops with up to one request per connection still in flight: intake may store those too.
+        unanswered = warm.connections + sum(mine.connections for mine, _ in runs.values())
+        counts = await servers.intake_db_counts()
+        published_after = await end_offsets(infra.kafka.bootstrap, topics.SUBMISSIONS)
+        published = sum(published_after.values()) - sum(published_before.values())
+        check = {
+            "accepted_2xx": accepted,
+            "in_flight_at_stops_at_most": unanswered,
+            "stored": counts["stored"],
+            "outbox_sent": counts["sent"],
+            "outbox_unsent": counts["unsent"],
+            "records_on_topic": published,
+        }
+        say(f"intake: accepted {accepted}, stored {counts['stored']}, published {published}")
+        return figures(runs, check, units=units, seconds=seconds)
+    finally:
+        servers.stop()
+        await forget_records(infra.kafka.bootstrap)
+
+
+async def drained(servers: Servers) -> None:
+    """Until intake's outbox holds no unsent row (the relay caught up), within a bound."""
+    deadline = time.monotonic() + DRAIN_TIMEOUT_S
+    while (await servers.intake_db_counts())["unsent"]:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"intake's outbox did not drain within {DRAIN_TIMEOUT_S}s")
+        await asyncio.sleep(0.2)
+
+
+async def forget_records(bootstrap: str) -> None:
+    """Delete the records this suite put on baocao.submissions, so that later suites' new consumer groups
+    (which start from the earliest offset) do not spend their measurement replaying them."""
+    ends = await end_offsets(bootstrap, topics.SUBMISSIONS)
+    upto = {TopicPartition(topics.SUBMISSIONS, p): RecordsToDelete(end) for p, end in ends.items() if end}
+    if not upto:
+        return
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        await admin.delete_records(upto)
+    finally:
+        await admin.close()
+
+
+def figures(runs: dict[int, tuple[WrkRun, WrkRun]], check: dict, *, units: int, seconds: float) -> list[Figure]:
+    consistent = (
+        check["stored"] == check["outbox_sent"] == check["records_on_topic"]
+        and check["accepted_2xx"] <= check["stored"] <= check["accepted_2xx"] + check["in_flight_at_stops_at_most"]
+        and check["outbox_unsent"] == 0
+    )
+    common = {
+        "measures": "wrk, closed loop: each connection sends its next POST /v1/submissions when the last is answered",
+        "requests": "a unit's first report of one period (distinct unit x period), its API token, an Idempotency-Key",
+        "units": units,
+        "seconds_per_level": seconds,
+        "baseline": "bench/baseline_app.py: FastAPI + asyncpg pool, one INSERT of the JSON body; same uvicorn",
+        "published_check": {**check, "consistent": consistent},
+    }
+    out: list[Figure] = []
+    for c, (mine, base) in runs.items():
+        clean = not mine.failures
+        notes = {**common, "intake": mine.summary(), "baseline_run": base.summary()}
+        rps_met = p99_met = None
+        if c == max(LEVELS):
+            rps_met = clean and consistent and mine.rps >= TARGET_RATIO * base.rps
+            p99_met = clean and consistent and mine.latency_ms["p99"] < TARGET_P99_MS
+        out.append(
+            Figure(
+                suite=SUITE,
+                name=f"submissions/s at c{c} (2xx only)",
+                value=round(mine.rps, 1),
+                unit="req/s",
+                baseline=round(base.rps, 1),
+                baseline_name="FastAPI+asyncpg one INSERT",
+                target=f">= {TARGET_RATIO:.0%} of baseline, no errors" if c == max(LEVELS) else "",
+                met=rps_met,
+                notes=notes,
+            )
+        )
+        for q in ("p50", "p95", "p99"):
+            target = q == "p99" and c == max(LEVELS)
+            out.append(
+                Figure(
+                    suite=SUITE,
+                    name=f"latency {q} at c{c}",
+                    value=mine.latency_ms[q],
+                    unit="ms",
+                    baseline=base.latency_ms[q],
+                    baseline_name="FastAPI+asyncpg one INSERT",
+                    target=f"< {TARGET_P99_MS:.0f} ms" if target else "",
+                    met=p99_met if target else None,
+                    higher_is_better=False,
+                    notes={"connections": c, "intake_failures": mine.failures, "baseline_failures": base.failures},
+                )
+            )
+    return out
