@@ -1,10 +1,9 @@
 """Create Baocao's Kafka topics before a service starts: the `topics` init container of every Deployment.
 
-The services create none of the topics they read and write. At start each creates only its own
-dead-letter topic, with one replica (fine on one broker, too few on a real cluster). Left alone, a
-broker that auto-creates topics would make `baocao.catalog` on first use with the broker's defaults,
-not compacted. So every pod first runs this script, in its own service image (which has aiokafka and
-baocao_shared):
+The services create none of the topics they read and write; at start each creates only its own
+dead-letter topic. Left alone, a broker that auto-creates topics would make `baocao.catalog` on first
+use with the broker's defaults, not compacted. So every pod first runs this script, in its own
+service image (which has aiokafka and baocao_shared):
 
     BAOCAO_KAFKA_BOOTSTRAP_SERVERS=my-cluster-kafka-bootstrap:9092 BAOCAO_TOPIC_PARTITIONS=3 \\
     TOPIC_REPLICATION_FACTOR=3 DLQ_GROUPS=intake python ensure_topics.py
