@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +35,8 @@ def _run(coro):
         return asyncio.run(coro)
     except DomainError as err:
         typer.echo(f"refused: {err.message}", err=True)
+        for problem in err.details if isinstance(err.details, list) else []:
+            typer.echo(f"  {problem.get('field')}: {problem.get('message')}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -99,6 +103,45 @@ def generate(
     for code in synthetic_codes(provinces, {source["province"]["code"]}):
         (out / f"{code}-synthetic.yaml").write_text(dump(synthetic_province(source, code=code, units=units)))
     typer.echo(f"wrote {provinces} province files of {units} units each to {out}")
+
+
+@accounts_app.command("create")
+def create_account(
+    username: str,
+    role: Annotated[str, typer.Option(help="reporter, province_operator, national_operator or admin")],
+    province: Annotated[str | None, typer.Option(help="The province of an operator or reporter")] = None,
+    unit: Annotated[str | None, typer.Option(help="The unit of a reporter")] = None,
+) -> None:
+    """Create one account, e.g. the first admin of a production deployment (demo seeding is refused there).
+
+    The password is read from standard input: typed without echo on a terminal, else its first line.
+    """
+    password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
+
+    async def run() -> dict:
+        from intake.handlers.accounts import create_account
+
+        settings = Settings()
+        await upgrade_database(MIGRATIONS, settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await create_account(
+                    session,
+                    username=username,
+                    password=password,
+                    role=role,
+                    province=province,
+                    unit=unit,
+                    actor="cli",
+                    now=settings.build_clock().now(),
+                )
+        finally:
+            await engine.dispose()
+
+    created = _run(run())
+    scope = "/".join(x for x in (created["province"], created["unit"]) if x)
+    typer.echo(f"created account {created['username']} ({created['role']}{' ' + scope if scope else ''})")
 
 
 @accounts_app.command("seed-demo")
