@@ -11,6 +11,7 @@ UV ?= $(shell command -v uv || echo $$HOME/.local/bin/uv)
 SERVICES ?= all
 DEMO ?= 1
 MONTH ?= 0
+BROKERS ?= $(if $(BAOCAO_BROKERS),$(BAOCAO_BROKERS),1)
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
@@ -22,6 +23,8 @@ help:
 	@echo "        [DEMO=0]                                   ... without the demo catalogue and accounts"
 	@echo "        [MONTH=1]                                  ... and watch a month: reminders, deadline, overdue mails"
 	@echo "                                                   and escalation within minutes (a simulated clock)"
+	@echo "        [BROKERS=3]                                ... on a KRaft cluster of 3 Kafka brokers (ports 9092/9093,"
+	@echo "                                                   9094/9095, 9096/9097; replication 3, min.insync.replicas 2)"
 	@echo "make status                                        the table: addresses, pids, logs"
 	@echo "make down                                          stop everything; keep the data"
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
@@ -48,7 +51,7 @@ sync: uv
 	@if [ -f uv.lock ]; then "$(UV)" sync --frozen; else "$(UV)" sync; fi
 
 up: sync
-	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)" $(if $(filter 0 no false,$(DEMO)),--no-demo) $(if $(filter 1 yes true,$(MONTH)),--month)
+	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)" --brokers "$(BROKERS)" $(if $(filter 0 no false,$(DEMO)),--no-demo) $(if $(filter 1 yes true,$(MONTH)),--month)
 
 down: uv
 	@"$(UV)" run --frozen baocao-stack down

@@ -1,5 +1,6 @@
 """`baocao-stack up|down|status|clean`: the local stack behind `make up`, `make down`, ..."""
 
+import dataclasses
 import sys
 from typing import Annotated
 
@@ -19,7 +20,13 @@ Settings (environment): BAOCAO_HOME (state folder, default .local in the reposit
 BAOCAO_KAFKA_PORT (9092), BAOCAO_KAFKA_CONTROLLER_PORT (Kafka port + 1), BAOCAO_PG_PORT (5432),
 BAOCAO_PORT_BASE (8000: intake +1, deadlines +2, consolidation +3, notify +4, the mail sink's page
 +5), BAOCAO_SMTP_SINK_PORT (port base + 25: the mail sink's SMTP, where notify sends),
-BAOCAO_PARTITIONS (3). Passed to every service: BAOCAO_HOME (absolute), BAOCAO_CLOCK,
+BAOCAO_PARTITIONS (3), BAOCAO_BROKERS (1; `up --brokers N` wins over it). With N brokers, node i
+(1..N) listens on BAOCAO_KAFKA_PORT + 2(i-1) and its controller on BAOCAO_KAFKA_CONTROLLER_PORT +
+2(i-1): by default 9092/9093, 9094/9095, 9096/9097 for three; every port is checked free first.
+A cluster of N replicates each topic min(3, N) times (N for consumer offsets), with
+min.insync.replicas=2 from three brokers on; its data is in kafka/cluster-N/broker-i and the
+services get every broker in BAOCAO_KAFKA_BOOTSTRAP_SERVERS. Passed to every service:
+BAOCAO_HOME (absolute), BAOCAO_CLOCK,
 BAOCAO_CLOCK_START, BAOCAO_CLOCK_EPOCH (set to now once when BAOCAO_CLOCK=simulated and it is
 unset), BAOCAO_CLOCK_SPEED, BAOCAO_ENV; to deadlines BAOCAO_SCHEDULER_TICK_S (0.1 with a
 simulated clock unless set). The demo accounts' password: BAOCAO_DEMO_PASSWORD (baocao-demo).
@@ -91,6 +98,13 @@ def up(
         list[str],
         typer.Option(help="Run `python -m MODULE` for SERVICE=MODULE (a stand-in service).", hidden=True),
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    brokers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Kafka brokers: 1, or a KRaft cluster of N on loopback (default BAOCAO_BROKERS, else 1).",
+        ),
+    ] = None,
     ready_timeout: Annotated[float, typer.Option(help="Seconds each service has to answer /readyz.")] = 90.0,
     keep_on_failure: Annotated[bool, typer.Option(help="Leave processes running when up fails.")] = False,
     demo: Annotated[
@@ -109,6 +123,13 @@ def up(
 ) -> None:
     """Start PostgreSQL and Kafka, create databases and topics, start the services, print the table."""
     settings = _settings()
+    if brokers is not None:
+        settings = dataclasses.replace(settings, brokers=brokers)
+        try:
+            settings.check_cluster()
+        except SettingsError as err:
+            console.print(escape(str(err)), style="red")
+            raise typer.Exit(2) from None
     options = stack.UpOptions(
         services=_parse_services(services),
         modules=_parse_modules(module),

@@ -18,10 +18,13 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, for_code
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import CompactArray, CompactString, Int16, Int32, Int64, Schema, TaggedFields
 
 from baocao_shared.events.topics import TOPICS, TopicSpec
 
@@ -201,6 +204,100 @@ def server_properties(
         props["controller.quorum.bootstrap.servers"] = f"{HOST}:{controller_port}"
     props.update(extra or {})
     return props
+
+
+@dataclass(frozen=True)
+class KafkaNode:
+    """One node of a cluster: a broker and a controller in one process."""
+
+    node_id: int
+    port: int
+    controller_port: int
+
+    @property
+    def address(self) -> str:
+        return f"{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class KafkaCluster:
+    """The nodes of a KRaft cluster on loopback and how it replicates. Every node is broker and
+    controller, and all of them vote in the controller quorum. One node is a standalone quorum with
+    replication factor 1; N nodes replicate every topic min(3, N) times and, from 3 nodes on, accept
+    a write once 2 replicas hold it (min.insync.replicas=2), so one broker may be down."""
+
+    nodes: tuple[KafkaNode, ...]
+
+    def __post_init__(self) -> None:
+        if not self.nodes:
+            raise ValueError("a Kafka cluster needs at least one node")
+        ports = [p for node in self.nodes for p in (node.port, node.controller_port)]
+        taken_twice = sorted({p for p in ports if ports.count(p) > 1})
+        if taken_twice:
+            raise ValueError(f"Kafka nodes would share port(s) {taken_twice}")
+        if len({node.node_id for node in self.nodes}) != len(self.nodes):
+            raise ValueError("Kafka node ids must be distinct")
+
+    @classmethod
+    def on_ports(cls, pairs: Iterable[tuple[int, int]]) -> "KafkaCluster":
+        """Nodes 1..N on the given (port, controller port) pairs, e.g. free ones for a test."""
+        return cls(tuple(KafkaNode(i, port, cport) for i, (port, cport) in enumerate(pairs, start=1)))
+
+    @classmethod
+    def from_base(cls, brokers: int, *, port: int, controller_port: int) -> "KafkaCluster":
+        """The stack's scheme: node i (1..N) listens on `port` + 2(i-1) and its controller on
+        `controller_port` + 2(i-1); with the defaults 9092/9093, 9094/9095, 9096/9097."""
+        if brokers < 1:
+            raise ValueError("the number of Kafka brokers must be at least 1")
+        return cls.on_ports((port + 2 * i, controller_port + 2 * i) for i in range(brokers))
+
+    @property
+    def size(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def bootstrap(self) -> str:
+        """Every broker, comma-separated: a client still finds the cluster when one of them is down."""
+        return ",".join(node.address for node in self.nodes)
+
+    @property
+    def quorum_voters(self) -> str | None:
+        """`controller.quorum.voters` of a cluster; None for one node (a standalone quorum)."""
+        if self.size == 1:
+            return None
+        return ",".join(f"{node.node_id}@{HOST}:{node.controller_port}" for node in self.nodes)
+
+    @property
+    def replication_factor(self) -> int:
+        return min(3, self.size)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        return 2 if self.size >= 3 else 1
+
+    def broker_config(self) -> dict[str, str]:
+        """What every node adds to `server_properties`: the replication of topics and internal topics."""
+        if self.size == 1:
+            return {}
+        size, isr = str(self.size), str(self.min_insync_replicas)
+        return {
+            "default.replication.factor": str(self.replication_factor),
+            "min.insync.replicas": isr,
+            "offsets.topic.replication.factor": size,
+            "transaction.state.log.replication.factor": size,
+            "transaction.state.log.min.isr": isr,
+            "share.coordinator.state.topic.replication.factor": size,
+            "share.coordinator.state.topic.min.isr": isr,
+        }
+
+
+def cluster_id_of(data_dirs: Iterable[Path]) -> str:
+    """The cluster id a node's data folder already holds (they must all agree), or a new one."""
+    for data_dir in data_dirs:
+        path = Path(data_dir) / "cluster.id"
+        if path.exists():
+            return path.read_text().strip()
+    return new_cluster_id()
 
 
 def _write_properties(path: Path, props: Mapping[str, str]) -> None:
@@ -418,6 +515,47 @@ def start_kafka(
     )
 
 
+def start_cluster(
+    home: Path,
+    cluster: KafkaCluster,
+    *,
+    root: Path,
+    heap: str = "512m",
+    partitions: int = 3,
+) -> list[KafkaBroker]:
+    """Start every node of `cluster`, node i on `<root>/broker-<i>` (log `<root>/broker-<i>.log`), with
+    one cluster id. Calling it again with the same `root` reuses the data. Await `wait_cluster_ready`."""
+    data_dirs = {node.node_id: Path(root) / f"broker-{node.node_id}" for node in cluster.nodes}
+    cluster_id = cluster_id_of(data_dirs.values())
+    brokers: list[KafkaBroker] = []
+    try:
+        for node in cluster.nodes:
+            brokers.append(
+                start_kafka(
+                    home,
+                    port=node.port,
+                    controller_port=node.controller_port,
+                    data_dir=data_dirs[node.node_id],
+                    log_file=Path(root) / f"broker-{node.node_id}.log",
+                    node_id=node.node_id,
+                    heap=heap,
+                    partitions=partitions,
+                    quorum_voters=cluster.quorum_voters,
+                    cluster_id=cluster_id,
+                    extra_config=cluster.broker_config(),
+                )
+            )
+    except BaseException:
+        stop_brokers(brokers)
+        raise
+    return brokers
+
+
+async def wait_cluster_ready(brokers: list[KafkaBroker], timeout: float = 120) -> None:
+    """Until each broker answers and sees all of them registered (a dead one fails at once)."""
+    await asyncio.gather(*(wait_kafka_ready(broker, timeout, brokers=len(brokers)) for broker in brokers))
+
+
 # -------------------------------------------------------------------------------------- admin
 
 
@@ -518,3 +656,87 @@ async def _wait_for_leaders(admin: AIOKafkaAdminClient, names: list[str], timeou
         if time.monotonic() >= deadline:
             raise KafkaStartError(f"topics {names} have no leaders after {timeout:.0f}s")
         await asyncio.sleep(0.1)
+
+
+# ------------------------------------------------------------------------- the controller quorum
+# aiokafka has no DescribeQuorum (KIP-595), and in KRaft the "controller" a broker names in its metadata
+# is any live broker. Version 0 of the request, which a broker forwards to the active controller.
+
+
+class _DescribeQuorumResponse_v0(Response):
+    API_KEY = 55
+    API_VERSION = 0
+    _REPLICA = (("replica_id", Int32), ("log_end_offset", Int64), ("tags", TaggedFields))
+    SCHEMA = Schema(
+        ("error_code", Int16),
+        (
+            "topics",
+            CompactArray(
+                ("topic_name", CompactString("utf-8")),
+                (
+                    "partitions",
+                    CompactArray(
+                        ("partition_index", Int32),
+                        ("error_code", Int16),
+                        ("leader_id", Int32),
+                        ("leader_epoch", Int32),
+                        ("high_watermark", Int64),
+                        ("current_voters", CompactArray(*_REPLICA)),
+                        ("observers", CompactArray(*_REPLICA)),
+                        ("tags", TaggedFields),
+                    ),
+                ),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class _DescribeQuorumRequest_v0(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 55
+    API_VERSION = 0
+    RESPONSE_TYPE = _DescribeQuorumResponse_v0
+    SCHEMA = Schema(
+        (
+            "topics",
+            CompactArray(
+                ("topic_name", CompactString("utf-8")),
+                ("partitions", CompactArray(("partition_index", Int32), ("tags", TaggedFields))),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class _DescribeQuorumRequest(Request[_DescribeQuorumRequest_v0]):
+    API_KEY = 55
+    ALLOW_UNKNOWN_API_VERSION = True
+
+    def build(self, request_struct_class: type[_DescribeQuorumRequest_v0]) -> _DescribeQuorumRequest_v0:
+        return request_struct_class([("__cluster_metadata", [(0, {})], {})], {})
+
+
+async def quorum_leader(bootstrap: str) -> tuple[int, int]:
+    """The active controller of a KRaft cluster (the leader of its metadata quorum) and its epoch, as a
+    broker of `bootstrap` learns it from the controllers."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+    await admin.start()
+    try:
+        client = admin._client
+        node = client.get_random_node()
+        if node is None or not await client.ready(node):
+            raise KafkaStartError(f"no broker of {bootstrap} answers")
+        response = await client.send(node, _DescribeQuorumRequest())
+    finally:
+        await admin.close()
+    if response.error_code:
+        raise KafkaStartError(f"DescribeQuorum failed: {for_code(response.error_code).__name__}")
+    [topic] = response.topics
+    [partition] = topic[1]
+    _, error_code, leader_id, leader_epoch, *_ = partition
+    if error_code or leader_id < 0:
+        raise KafkaStartError(f"the metadata quorum has no leader ({for_code(error_code).__name__})")
+    return leader_id, leader_epoch

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .kafka import KafkaCluster, KafkaNode
 from .paths import DEFAULT_HOME
 
 # The four services in start order, with their offset from BAOCAO_PORT_BASE and their module.
@@ -33,6 +34,8 @@ MAILSINK = "mailsink"
 MAILSINK_HTTP_OFFSET = 5
 MAILSINK_SMTP_OFFSET = 25
 
+KAFKA = "kafka"  # the program of a single broker; a cluster's are kafka-1 .. kafka-N in the group "kafka"
+
 
 class SettingsError(ValueError):
     """An environment setting has a value we cannot use."""
@@ -58,12 +61,14 @@ class StackSettings:
     partitions: int = 3
     passthrough: dict[str, str] = field(default_factory=dict)
     smtp_sink_port_setting: int | None = None  # BAOCAO_SMTP_SINK_PORT; unset: port_base + 25
+    brokers: int = 1  # BAOCAO_BROKERS (make up BROKERS=3): Kafka nodes, see KafkaCluster.from_base
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, now: datetime | None = None) -> "StackSettings":
         """Read BAOCAO_HOME, BAOCAO_KAFKA_PORT, BAOCAO_KAFKA_CONTROLLER_PORT, BAOCAO_PG_PORT,
-        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS, BAOCAO_SMTP_SINK_PORT and the clock variables. With BAOCAO_CLOCK=simulated
-        and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed here once for every service."""
+        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS, BAOCAO_SMTP_SINK_PORT, BAOCAO_BROKERS and the clock
+        variables. With BAOCAO_CLOCK=simulated and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed
+        here once for every service."""
         environ = os.environ if environ is None else environ
         home = Path(environ.get("BAOCAO_HOME") or DEFAULT_HOME).expanduser().resolve()
         kafka_port = _int(environ, "BAOCAO_KAFKA_PORT", 9092)
@@ -79,10 +84,24 @@ class StackSettings:
             partitions=_int(environ, "BAOCAO_PARTITIONS", 3),
             passthrough=passthrough,
             smtp_sink_port_setting=_int(environ, "BAOCAO_SMTP_SINK_PORT", 0) or None,
+            brokers=_int(environ, "BAOCAO_BROKERS", 1),
         )
         if settings.partitions < 1:
             raise SettingsError("BAOCAO_PARTITIONS must be at least 1")
+        settings.check_cluster()
         return settings
+
+    def check_cluster(self) -> None:
+        """Refuse a broker count or Kafka ports whose nodes would collide."""
+        if self.brokers < 1:
+            raise SettingsError(f"BAOCAO_BROKERS={self.brokers}: a stack needs at least 1 Kafka broker")
+        try:
+            self.kafka_cluster  # noqa: B018 - built for its checks
+        except ValueError as err:
+            raise SettingsError(
+                f"{err}: with {self.brokers} brokers node i uses BAOCAO_KAFKA_PORT + 2(i-1) "
+                f"({self.kafka_port}) and BAOCAO_KAFKA_CONTROLLER_PORT + 2(i-1) ({self.controller_port})"
+            ) from None
 
     # ------------------------------------------------------------------------------ derived
 
@@ -112,8 +131,28 @@ class StackSettings:
         return self.home / "mail"
 
     @property
+    def kafka_cluster(self) -> KafkaCluster:
+        return KafkaCluster.from_base(self.brokers, port=self.kafka_port, controller_port=self.controller_port)
+
+    @property
     def kafka_bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
+        """Every broker's address, comma-separated."""
+        return self.kafka_cluster.bootstrap
+
+    @property
+    def kafka_programs(self) -> dict[str, KafkaNode]:
+        """supervisord's program name of each Kafka node: "kafka" alone, or kafka-1 .. kafka-N."""
+        nodes = self.kafka_cluster.nodes
+        if len(nodes) == 1:
+            return {KAFKA: nodes[0]}
+        return {f"{KAFKA}-{node.node_id}": node for node in nodes}
+
+    def kafka_node_data(self, node: KafkaNode) -> Path:
+        """A node's data: kafka/data for one broker, kafka/cluster-<N>/broker-<i> in a cluster of N
+        (a cluster of another size is another cluster, with its own data)."""
+        if self.brokers == 1:
+            return self.kafka_data
+        return self.home / "kafka" / f"cluster-{self.brokers}" / f"broker-{node.node_id}"
 
     def database_url(self, database: str, driver: str = "postgresql+asyncpg") -> str:
         return f"{driver}://postgres@127.0.0.1:{self.pg_port}/{database}"
@@ -191,6 +230,7 @@ class StackSettings:
             "partitions": self.partitions,
             "passthrough": self.passthrough,
             "smtp_sink_port_setting": self.smtp_sink_port_setting,
+            "brokers": self.brokers,
         }
 
     @classmethod

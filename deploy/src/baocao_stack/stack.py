@@ -23,7 +23,15 @@ from rich.table import Table
 from . import month as demo_month
 from . import supervisor as sv
 from .demo import DemoOutcome, print_how_to, province_files, seed_demo
-from .kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, kafka_command, prepare_kafka, wait_kafka_ready
+from .kafka import (
+    KafkaBroker,
+    cluster_id_of,
+    ensure_kafka_jars,
+    ensure_topics,
+    kafka_command,
+    prepare_kafka,
+    wait_kafka_ready,
+)
 from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
 from .postgres import (
@@ -35,11 +43,11 @@ from .postgres import (
     wait_postgres_ready,
 )
 from .procs import describe_exit
-from .settings import DATABASES, MAILSINK, SERVICES, StackSettings
+from .settings import DATABASES, KAFKA, MAILSINK, SERVICES, StackSettings
 
 HOME_MARKER = ".baocao-home"  # `clean` only deletes a folder that `up` made a home
 STATE_FILE = "stack.json"
-INFRA = ("postgres", "kafka")
+POSTGRES = "postgres"
 
 
 class StackError(RuntimeError):
@@ -66,10 +74,9 @@ def build_programs(
     services: Sequence[str],
     modules: Mapping[str, str] | None = None,
 ) -> list[sv.Program]:
-    """The supervisord programs of a stack: postgres, kafka, the chosen services, and the mail sink
-    when notify is among them."""
+    """The supervisord programs of a stack: postgres, kafka (or kafka-1 .. kafka-N in the group kafka),
+    the chosen services, and the mail sink when notify is among them."""
     modules = modules or {}
-    kafka_config = settings.kafka_data / "server.properties"
     programs = [
         sv.Program(
             name="postgres",
@@ -83,17 +90,22 @@ def build_programs(
             stopwaitsecs=30,
             stopasgroup=False,  # the postmaster stops its own children
         ),
-        sv.Program(
-            name="kafka",
-            command=kafka_command(libs, kafka_config),
-            log_file=settings.log_file("kafka"),
-            directory=settings.kafka_data,
-            priority=20,
-            autorestart="unexpected",
-            stopwaitsecs=30,
-            exitcodes="0,143",  # 143: the JVM's exit status after SIGTERM
-        ),
     ]
+    for name, node in settings.kafka_programs.items():
+        data = settings.kafka_node_data(node)
+        programs.append(
+            sv.Program(
+                name=name,
+                command=kafka_command(libs, data / "server.properties"),
+                log_file=settings.log_file(name),
+                directory=data,
+                priority=20,
+                autorestart="unexpected",
+                stopwaitsecs=30,
+                exitcodes="0,143",  # 143: the JVM's exit status after SIGTERM
+                group=KAFKA if settings.brokers > 1 else None,  # a cluster's brokers stop together
+            )
+        )
     for name in services:
         programs.append(
             sv.Program(
@@ -119,6 +131,12 @@ def build_programs(
             )
         )
     return programs
+
+
+def infra_programs(settings: StackSettings) -> dict[str, str]:
+    """PostgreSQL and each Kafka node: program name -> supervisord's name for it (its namespec)."""
+    group = settings.brokers > 1
+    return {POSTGRES: POSTGRES, **{name: f"{KAFKA}:{name}" if group else name for name in settings.kafka_programs}}
 
 
 def programs_to_start(services: Sequence[str]) -> list[str]:
@@ -184,8 +202,19 @@ def _our_processes(state: dict | None) -> list[psutil.Process]:
 
 def check_ports(settings: StackSettings, services: Iterable[str]) -> None:
     check_port_free(settings.pg_port, "BAOCAO_PG_PORT")
-    check_port_free(settings.kafka_port, "BAOCAO_KAFKA_PORT")
-    check_port_free(settings.controller_port, "BAOCAO_KAFKA_CONTROLLER_PORT")
+    if settings.brokers == 1:
+        check_port_free(settings.kafka_port, "BAOCAO_KAFKA_PORT")
+        check_port_free(settings.controller_port, "BAOCAO_KAFKA_CONTROLLER_PORT")
+    else:
+        broker, controller = "BAOCAO_KAFKA_PORT", "BAOCAO_KAFKA_CONTROLLER_PORT"
+        bases = {broker: settings.kafka_port, controller: settings.controller_port}
+        for node in settings.kafka_programs.values():
+            for port, setting in ((node.port, broker), (node.controller_port, controller)):
+                if not port_is_free(port):
+                    raise PortTakenError(
+                        f"port {port} (Kafka node {node.node_id} of {settings.brokers}) is taken; set {setting} to "
+                        f"another base (now {bases[setting]}; node i uses base + 2(i-1))"
+                    )
     for name in services:
         port = settings.service_port(name)
         if not port_is_free(port):
@@ -240,16 +269,8 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
         console.print(f"  initialised a new cluster in {settings.postgres_data}")
     else:
         console.print(f"  reusing {settings.postgres_data}")
-    step("Kafka storage")
-    formatted_before = (settings.kafka_data / "kraft" / "meta.properties").exists()
-    prepare_kafka(
-        libs,
-        port=settings.kafka_port,
-        controller_port=settings.controller_port,
-        data_dir=settings.kafka_data,
-        partitions=settings.partitions,
-    )
-    console.print(f"  {'reusing' if formatted_before else 'formatted'} {settings.kafka_data}")
+    step("Kafka storage" if settings.brokers == 1 else f"Kafka storage of {settings.brokers} brokers")
+    prepare_storage(settings, libs, console)
 
     month = None
     if plan is not None:
@@ -295,6 +316,29 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     return _status_and_how_to(settings.home, console)
 
 
+def prepare_storage(settings: StackSettings, libs: Path, console: Console) -> None:
+    """Write each Kafka node's server.properties; format its storage the first time, all of a
+    cluster's nodes with one cluster id."""
+    cluster = settings.kafka_cluster
+    nodes = settings.kafka_programs.values()
+    cluster_id = cluster_id_of(settings.kafka_node_data(node) for node in nodes) if cluster.size > 1 else None
+    for node in nodes:
+        data = settings.kafka_node_data(node)
+        formatted_before = (data / "kraft" / "meta.properties").exists()
+        prepare_kafka(
+            libs,
+            port=node.port,
+            controller_port=node.controller_port,
+            data_dir=data,
+            node_id=node.node_id,
+            partitions=settings.partitions,
+            quorum_voters=cluster.quorum_voters,
+            cluster_id=cluster_id,
+            extra_config=cluster.broker_config(),
+        )
+        console.print(f"  {'reusing' if formatted_before else 'formatted'} {data}")
+
+
 def _month_plan(settings: StackSettings) -> demo_month.DemoPlan:
     if settings.passthrough.get("BAOCAO_ENV") == "production":
         raise StackError("MONTH=1 runs a simulated clock, which BAOCAO_ENV=production refuses")
@@ -333,19 +377,28 @@ def _bring_up(
     step: Callable[[str], None],
 ) -> None:
     step(f"starting PostgreSQL on 127.0.0.1:{settings.pg_port} and Kafka on {settings.kafka_bootstrap}")
-    for name in INFRA:
-        sv.start_program(paths, name)
-        pids[name] = sv.program_pid(paths, name)
+    for name, namespec in infra_programs(settings).items():
+        sv.start_program(paths, namespec)
+        pids[name] = sv.program_pid(paths, namespec)
     save_state(settings, services=options.services, pids=pids)
     server = PostgresServer.attach(
         pids["postgres"], port=settings.pg_port, data_dir=settings.postgres_data, log_file=settings.log_file("postgres")
     )
-    broker = KafkaBroker.attach(pids["kafka"], bootstrap=settings.kafka_bootstrap, log_file=settings.log_file("kafka"))
+    brokers = [
+        KafkaBroker.attach(pids[name], bootstrap=node.address, log_file=settings.log_file(name))
+        for name, node in settings.kafka_programs.items()
+    ]
     with console.status("waiting for PostgreSQL and Kafka to answer ..."):
-        asyncio.run(_infra_ready(server, broker, console))
-    step(f"databases {', '.join(DATABASES)} and topics ({settings.partitions} partitions)")
+        asyncio.run(_infra_ready(server, brokers, console))
+    cluster = settings.kafka_cluster
+    replicas = f", {cluster.replication_factor} replicas" if cluster.size > 1 else ""
+    step(f"databases {', '.join(DATABASES)} and topics ({settings.partitions} partitions{replicas})")
     created_dbs = asyncio.run(ensure_databases(server, DATABASES))
-    created_topics = asyncio.run(ensure_topics(settings.kafka_bootstrap, partitions=settings.partitions))
+    created_topics = asyncio.run(
+        ensure_topics(
+            settings.kafka_bootstrap, partitions=settings.partitions, replication_factor=cluster.replication_factor
+        )
+    )
     console.print(f"  databases created: {', '.join(created_dbs) or 'none (all existed)'}")
     console.print(f"  topics created: {', '.join(created_topics) or 'none (all existed)'}")
     if not options.services:
@@ -360,7 +413,7 @@ def _bring_up(
         asyncio.run(_services_ready(settings, options, paths, pids, console))
 
 
-async def _infra_ready(server: PostgresServer, broker: KafkaBroker, console: Console) -> None:
+async def _infra_ready(server: PostgresServer, brokers: list[KafkaBroker], console: Console) -> None:
     started = time.monotonic()
 
     async def one(what: str, waiting) -> None:
@@ -369,7 +422,10 @@ async def _infra_ready(server: PostgresServer, broker: KafkaBroker, console: Con
 
     await asyncio.gather(
         one(f"PostgreSQL on port {server.port}", wait_postgres_ready(server, timeout=60)),
-        one(f"Kafka at {broker.bootstrap}", wait_kafka_ready(broker, timeout=120)),
+        *(
+            one(f"Kafka at {broker.bootstrap}", wait_kafka_ready(broker, timeout=120, brokers=len(brokers)))
+            for broker in brokers
+        ),
     )
 
 
@@ -504,7 +560,7 @@ def status(home: Path, console: Console, *, docs: bool = True) -> int:
     for column in ("component", "address", "pid", "state", "log"):
         table.add_column(column, overflow="fold")
     table.add_row("supervisord", f"unix://{paths.socket}", str(pid), "RUNNING", str(paths.log_file))
-    order = [*INFRA, *SERVICES, MAILSINK]
+    order = [*infra_programs(settings), *SERVICES, MAILSINK]
     healthy = True
     for name, info in sorted(infos.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
         state_name = info["statename"]
@@ -533,8 +589,9 @@ def status(home: Path, console: Console, *, docs: bool = True) -> int:
 def _address(settings: StackSettings, name: str) -> str:
     if name == "postgres":
         return f"127.0.0.1:{settings.pg_port}"
-    if name == "kafka":
-        return settings.kafka_bootstrap
+    if name in (kafka := settings.kafka_programs):
+        node = kafka[name]
+        return f"{node.address} (controller {node.controller_port})" if settings.brokers > 1 else node.address
     if name == MAILSINK:
         return f"{settings.mail_url} (SMTP 127.0.0.1:{settings.smtp_sink_port})"
     return settings.service_url(name)

@@ -48,6 +48,14 @@ class Program:
     stopwaitsecs: int = 15
     stopasgroup: bool = True
     exitcodes: str = "0"  # exit statuses that count as expected
+    # Programs of one group stop together (supervisord signals a group's programs at once, and one
+    # group after another): the brokers of a cluster, which one by one would wait for a lost quorum.
+    group: str | None = None
+
+    @property
+    def namespec(self) -> str:
+        """How supervisord's XML-RPC names it: "name", or "group:name" inside a group."""
+        return f"{self.group}:{self.name}" if self.group else self.name
 
 
 @dataclass(frozen=True)
@@ -155,6 +163,17 @@ def render_config(paths: SupervisorPaths, programs: Sequence[Program], *, identi
             pairs = ",".join(_env_value(k, v) for k, v in program.environment.items())
             lines.append(f"environment={pairs}")
         lines.append("")
+    groups: dict[str, list[Program]] = {}
+    for program in programs:
+        if program.group:
+            groups.setdefault(program.group, []).append(program)
+    for group, members in groups.items():
+        lines += [
+            f"[group:{group}]",
+            f"programs={','.join(member.name for member in members)}",
+            f"priority={min(member.priority for member in members)}",
+            "",
+        ]
     return "\n".join(lines)
 
 
