@@ -110,13 +110,14 @@ class TokenMint:
 
 
 @contextlib.contextmanager
-def served(app, port: int, name: str):
-    """Serve an ASGI app with uvicorn on 127.0.0.1:`port` in a thread, for a browser to reach; yields its URL."""
+def served(app, port: int, name: str, **config):
+    """Serve an ASGI app with uvicorn on 127.0.0.1:`port` in a thread, for a browser to reach; yields its URL.
+    `config` adds uvicorn.Config settings (e.g. access_log=False, as baocao_shared.runtime.serve runs)."""
     import threading
 
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **config))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     try:

@@ -68,9 +68,15 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("aiokafka", "kafka", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # No line per request (serve() runs uvicorn with access_log=False). uvicorn decides per connection by
+    # whether "uvicorn.access" has a handler, and one propagating to the root handler has: this runs again
+    # in every service's start-up, after uvicorn set it up, so it must keep the logger cut off itself.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers[:] = []
+    access.propagate = False
 
 
 def _add_service(service: str):
