@@ -34,6 +34,23 @@ async def upsert_unit(session: AsyncSession, table: Table, unit: UnitV1) -> None
     )
 
 
+async def upsert_units(session: AsyncSession, table: Table, units: Sequence[UnitV1]) -> None:
+    """As `upsert_unit` on each in turn, in one statement: the last state of each unit wins."""
+    latest = {(u.province, u.code): u for u in units}
+    if not latest:
+        return
+    stmt = insert(table)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "code"], set_={"doc": stmt.excluded.doc, "active": stmt.excluded.active}
+        ),
+        [
+            {"province": u.province, "code": u.code, "active": u.active, "doc": u.model_dump(mode="json")}
+            for u in latest.values()
+        ],
+    )
+
+
 async def upsert_plan(
     session: AsyncSession, table: Table, plan: PlanV1, extra: Mapping[str, Any] | None = None
 ) -> None:

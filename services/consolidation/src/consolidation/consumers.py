@@ -15,10 +15,10 @@ GROUP = "consolidation"
 
 HANDLERS = {
     PROVINCE_UPSERTED.type: typed_handler(projection.province_upserted),
-    UNIT_UPSERTED.type: typed_handler(projection.unit_upserted),
+    UNIT_UPSERTED.type: typed_handler(projection.unit_upserted, many=projection.units_upserted),
     PLAN_UPSERTED.type: typed_handler(projection.plan_upserted),
-    SUBMISSION_RECEIVED.type: typed_handler(projection.submission_recorded),
-    SUBMISSION_AMENDED.type: typed_handler(projection.submission_recorded),
+    SUBMISSION_RECEIVED.type: typed_handler(projection.submission_recorded, many=projection.submissions_recorded),
+    SUBMISSION_AMENDED.type: typed_handler(projection.submission_recorded, many=projection.submissions_recorded),
     OBLIGATION_UPDATED.type: typed_handler(projection.obligation_updated),
     PERIOD_CLOSED.type: typed_handler(projection.period_closed),
     REPORT_APPROVED.type: typed_handler(projection.report_status_changed),

@@ -26,7 +26,9 @@ from consolidation.main import MIGRATIONS
 PROJECTION = ("provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "inbox")
 
 
-async def rebuild(settings: Settings, *, into: str | None = None) -> ReplayOutcome:
+async def rebuild(settings: Settings, *, into: str | None = None, topics: list[str] = TOPICS) -> ReplayOutcome:
+    """Empty the projection of `into` (default: the service's database) and replay `topics` into it;
+    `topics` are consolidation's own unless a copy of them under other names is given (the benchmark)."""
     url = into or settings.database_url
     await upgrade_database(MIGRATIONS, url)
     engine = make_engine(url)
@@ -35,7 +37,7 @@ async def rebuild(settings: Settings, *, into: str | None = None) -> ReplayOutco
             await conn.execute(text(f"TRUNCATE {', '.join(PROJECTION)}"))
         outcome = await replay(
             bootstrap_servers=settings.kafka_bootstrap_servers,
-            topics=TOPICS,
+            topics=topics,
             handlers=HANDLERS,
             sessionmaker=make_sessionmaker(engine),
             inbox=orm.inbox,

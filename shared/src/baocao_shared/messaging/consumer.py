@@ -47,15 +47,24 @@ log = structlog.get_logger(__name__)
 VALUE_OMITTED = "dlq.value_omitted"  # on a dead letter whose value was too large to copy: the value's size
 
 Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
+# Applies a run of events at once: their typed data, in the order of the partition.
+ManyUseCase = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 
-def typed_handler(use_case: Callable[[AsyncSession, Any], Awaitable[None]]) -> Handler:
-    """Adapt a use case that takes the event's typed data into a consumer handler."""
+def typed_handler(
+    use_case: Callable[[AsyncSession, Any], Awaitable[None]], *, many: ManyUseCase | None = None
+) -> Handler:
+    """Adapt a use case that takes the event's typed data into a consumer handler.
+
+    `many`, when given, must leave the same state as `use_case` applied to each event of the run in
+    turn; a batch applies consecutive events whose handlers share one `many` with one call of it
+    (`handler.many`), and falls back to `use_case` one by one when that call fails."""
 
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
         await use_case(session, parse_data(event))
 
     handle.__name__ = getattr(use_case, "__name__", "handle")
+    handle.many = many  # type: ignore[attr-defined]
     return handle
 
 

@@ -24,6 +24,10 @@ async def unit_upserted(session: AsyncSession, unit: UnitV1) -> None:
     await replica.upsert_unit(session, orm.units, unit)
 
 
+async def units_upserted(session: AsyncSession, units: list[UnitV1]) -> None:
+    await replica.upsert_units(session, orm.units, units)
+
+
 async def plan_upserted(session: AsyncSession, plan: PlanV1) -> None:
     await replica.upsert_plan(session, orm.plans, plan)
 
@@ -52,6 +56,55 @@ async def submission_recorded(session: AsyncSession, s: SubmissionV1) -> None:
     )
     if changed is not None:
         await reports.content_changed(session, s.province, s.plan_id, s.period, unit=s.unit, at=s.received_at)
+
+
+async def submissions_recorded(session: AsyncSession, batch: list[SubmissionV1]) -> None:
+    """As `submission_recorded` on each in turn, in a few statements.
+
+    Only an approved report reacts to a change (it goes back to draft, naming the unit, at that
+    submission's time): the submissions of a report whose approval they may outgrow are applied one
+    by one, in order. The rest are folded to the highest version per unit (the first of equal ones,
+    as a later equal version changes nothing) and upserted together under the same rule."""
+    bounds: dict[tuple[str, str, str], int] = {}
+    for s in batch:
+        key = (s.province, s.plan_id, s.period)
+        bounds[key] = bounds.get(key, 0) + s.version  # how far this run can raise the report's revision at most
+    approved = await reports.approved_revisions(session, list(bounds))
+    one_by_one = {key for key, (seen, now) in approved.items() if now + bounds[key] > seen}
+    latest: dict[tuple[str, str, str, str], SubmissionV1] = {}
+    for s in batch:
+        if (s.province, s.plan_id, s.period) in one_by_one:
+            await submission_recorded(session, s)
+            continue
+        unit = (s.province, s.plan_id, s.period, s.unit)
+        if unit not in latest or latest[unit].version < s.version:
+            latest[unit] = s
+    if not latest:
+        return
+    r = orm.unit_reports
+    stmt = insert(r)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["province", "plan_id", "period", "unit"],
+            set_={c: stmt.excluded[c] for c in ("submission_id", "version", "received_at", "values", "narratives")},
+            where=r.c.version < stmt.excluded.version,
+        ),
+        [
+            {
+                "province": s.province,
+                "plan_id": s.plan_id,
+                "period": s.period,
+                "unit": s.unit,
+                "submission_id": s.submission_id,
+                "version": s.version,
+                "received_at": s.received_at,
+                "first_received_at": s.first_received_at,
+                "values": s.values,
+                "narratives": s.narratives,
+            }
+            for s in latest.values()
+        ],
+    )
 
 
 async def obligation_updated(session: AsyncSession, o: ObligationV1) -> None:

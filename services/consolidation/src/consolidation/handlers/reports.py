@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +75,27 @@ async def revision_of(session: AsyncSession, province: str, plan_id: str, period
         )
     )
     return 1 + int(total)
+
+
+async def approved_revisions(
+    session: AsyncSession, keys: list[tuple[str, str, str]]
+) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """Of the (province, plan_id, period) reports given, the approved ones: the revision each approval
+    saw, and the revision the content has now."""
+    if not keys:
+        return {}
+    r, u = orm.reports.c, orm.unit_reports.c
+    now = (
+        select(func.coalesce(func.sum(u.version), 0))
+        .where(u.province == r.province, u.plan_id == r.plan_id, u.period == r.period)
+        .scalar_subquery()
+    )
+    rows = await session.execute(
+        select(r.province, r.plan_id, r.period, r.revision, now).where(
+            r.status == "approved", tuple_(r.province, r.plan_id, r.period).in_(keys)
+        )
+    )
+    return {(p, plan, period): (seen, 1 + int(total)) for p, plan, period, seen, total in rows}
 
 
 async def current(

@@ -1,0 +1,466 @@
+"""Replay: consolidation's rebuild from 1,000,000 submission events, beside a bare read of the same topics.
+
+What is measured:
+- figure: `consolidation.rebuild.rebuild` into a fresh database (migrations, TRUNCATE, the replay with
+  the live handlers and the inbox rule, the outbox marked sent), records read per second of its wall time;
+- baseline: a bare aiokafka consumer (no group, every partition assigned, `getmany`) reading the same
+  topics from offset 0 to their end, counting the records. It does not parse them: it is the rate at
+  which this stack can take records off the broker at all. The cost of parsing alone is in the notes.
+
+The events go to a fresh copy of consolidation's topics (a prefix of this run: `<prefix>baocao.catalog`, ...),
+so other suites' records on the broker's real topics are not replayed. They are written as intake's outbox
+relay writes them: the CloudEvent as JSON (`ensure_ascii=False`), key `<province>.<unit>`, header `ce_type`,
+partition by the default (murmur2) partitioner. The catalogue goes first: 63 provinces, their units and
+one plan each. Then per month: every unit's version 1; some approvals of the last month's reports (and the
+system's revert when a unit amends after it); amendments (8% of reports to version 2, a quarter of those to
+version 3); 1% of records delivered twice (a relay re-sending after a crash). Producing is timed apart.
+
+After the rebuild the database is checked against what was produced (rows, the sum of versions, inbox rows):
+a fast rebuild into a wrong state is not a figure.
+
+    uv run --frozen python -m bench --only replay [--quick]
+    BAOCAO_BENCH_REPLAY_EVENTS=200000 ...      # another size
+    BAOCAO_BENCH_REPLAY_PROFILE=/tmp/p.txt ... # pyinstrument's text profile of the rebuild
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
+from sqlalchemy import text
+
+from baocao_shared.db import make_engine
+from baocao_shared.events import CloudEvent, make_event, parse_data
+from baocao_shared.events import topics as topic_names
+from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
+from baocao_shared.events.reports import REPORT_APPROVED, REPORT_REVERTED, ReportStatusV1
+from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
+from baocao_stack.kafka import ensure_topics
+from bench.harness import REPO, Figure, Infra, Stopwatch, say
+
+SUITE = "replay"
+EVENTS = 1_000_000
+QUICK_EVENTS = 60_000
+PROVINCES = 63
+UNITS = 400  # per province; quick: 40
+AMENDED = 0.08  # share of a month's reports amended to version 2
+AMENDED_TWICE = 0.25  # share of those amended again, to version 3
+DUPLICATED = 0.01  # share of submission records the relay sends twice
+INTAKE = "/baocao/intake"
+CONSOLIDATION = "/baocao/consolidation"
+NARRATIVES = [
+    {},
+    {"T1": "Tổ chức hội nghị quán triệt Chỉ thị 44 cho cán bộ, đảng viên."},
+    {"T2": "Tuyên truyền Ngày Nhân quyền thế giới 10/12 trên cổng thông tin.", "difficulties": "Thiếu kinh phí."},
+    {"T5": "Viết bài phản bác thông tin sai lệch.", "next_month": "Tiếp tục tuyên truyền."},
+]
+
+
+@dataclass
+class Stream:
+    """What was produced, and what the rebuilt database must hold afterwards."""
+
+    records: dict[str, int] = field(default_factory=dict)  # per logical topic
+    submissions: int = 0  # submission records, duplicates included
+    duplicates: int = 0
+    amendments: int = 0
+    distinct: set = field(default_factory=set)  # event ids (one per event, whatever the re-sends)
+    latest: dict[tuple, int] = field(default_factory=dict)  # (province, plan, period, unit) -> highest version
+    approved: set = field(default_factory=set)  # provinces whose report of a month was approved
+    bytes: int = 0
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.records.values())
+
+
+def _iso(at: datetime) -> str:
+    """As pydantic writes an aware UTC datetime in JSON mode."""
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at.microsecond else at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _envelope(event_id: uuid.UUID, spec_type: str, at: datetime, subject: str, data: dict, province: str) -> dict:
+    """The CloudEvent as `event.model_dump(mode="json")` gives it, fields in its order (checked in `_check_shape`)."""
+    return {
+        "specversion": "1.0",
+        "id": str(event_id),
+        "source": INTAKE,
+        "type": spec_type,
+        "time": _iso(at),
+        "subject": subject,
+        "datacontenttype": "application/json",
+        "data": data,
+        "province": province,
+        "correlationid": None,
+    }
+
+
+def _encode(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")  # as OutboxRelay.relay_batch
+
+
+def _check_shape(value: bytes) -> None:
+    """The hand-built record equals what make_event + the relay make of the same event, byte for byte."""
+    event = CloudEvent.from_bytes(value)
+    again, _ = make_event(
+        {e.type: e for e in (SUBMISSION_RECEIVED, SUBMISSION_AMENDED)}[event.type],
+        parse_data(event),
+        source=event.source,
+        province=event.province,
+        time=event.time,
+    )
+    again = again.model_copy(update={"id": event.id})
+    if _encode(again.model_dump(mode="json")) != value:
+        raise AssertionError(f"the bench's submission record differs from intake's:\n{value!r}\n{again.to_bytes()!r}")
+
+
+class Writer:
+    """Batched produce: records go into per-partition batches (no await per record), sent when full."""
+
+    def __init__(self, producer: AIOKafkaProducer, names: dict[str, str], partitions: int, stream: Stream) -> None:
+        self.producer, self.names, self.stream = producer, names, stream
+        self.partitions = list(range(partitions))
+        self.partitioner = DefaultPartitioner()
+        self.batches: dict[tuple[str, int], object] = {}
+        self.pending: list = []
+
+    async def add(self, topic: str, key: str, value: bytes, event_type: str) -> None:
+        raw_key = key.encode()
+        partition = self.partitioner(raw_key, self.partitions, self.partitions)
+        slot = (topic, partition)
+        batch = self.batches.get(slot) or self.producer.create_batch()
+        self.batches[slot] = batch
+        headers = [("ce_type", event_type.encode())]
+        if batch.append(key=raw_key, value=value, timestamp=None, headers=headers) is None:
+            await self._send(slot)
+            batch = self.batches[slot] = self.producer.create_batch()
+            batch.append(key=raw_key, value=value, timestamp=None, headers=headers)
+        self.stream.records[topic] = self.stream.records.get(topic, 0) + 1
+        self.stream.bytes += len(value)
+
+    async def _send(self, slot: tuple[str, int]) -> None:
+        batch = self.batches.pop(slot)
+        self.pending.append(await self.producer.send_batch(batch, self.names[slot[0]], partition=slot[1]))
+        if len(self.pending) >= 200:
+            for future in self.pending:
+                await future
+            self.pending = []
+
+    async def flush(self) -> None:
+        for slot in list(self.batches):
+            await self._send(slot)
+        for future in self.pending:
+            await future
+        self.pending = []
+
+
+def _catalogue(units: int):
+    from intake.domain.catalog import parse_province_file
+
+    template = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+    base = template.plans[0]
+    for n in range(1, PROVINCES + 1):
+        code = f"{n:02d}"
+        codes = [f"U{i:04d}" for i in range(1, units + 1)]
+        province = template.province.model_copy(
+            update={"code": code, "name": f"Tỉnh {code}", "issuing_body": f"BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH {code}"}
+        )
+        plan = base.model_copy(update={"id": f"p{code}-kh-2019", "province": code, "units": codes})
+        yield (
+            province,
+            [UnitV1(province=code, code=c, name=f"Đơn vị {c} tỉnh {code}", kind="member") for c in codes],
+            plan,
+        )
+
+
+async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions: int, *, events: int, units: int):
+    """The catalogue, then months of submissions until `events` submission records are written."""
+    stream = Stream()
+    clock = Stopwatch()
+    writer = Writer(producer, names, partitions, stream)
+    rng = random.Random(20190601)
+    plans = {}
+    for province, unit_list, plan in _catalogue(units):
+        plans[province.code] = plan
+        for spec, entity in [
+            (PROVINCE_UPSERTED, province),
+            *((UNIT_UPSERTED, u) for u in unit_list),
+            (PLAN_UPSERTED, plan),
+        ]:
+            event, key = make_event(spec, entity, source=INTAKE, province=province.code)
+            stream.distinct.add(event.id)
+            await writer.add(topic_names.CATALOG, key, _encode(event.model_dump(mode="json")), event.type)
+    codes = [i.code for task in next(iter(plans.values())).template.tasks for i in task.indicators]
+    figures = [{c: rng.randrange(0, 40) * rng.randrange(0, 3) for c in codes} for _ in range(997)]
+    unit_codes = [f"U{i:04d}" for i in range(1, units + 1)]
+    submitters = {u: f"rep-{u.lower()}" for u in unit_codes}
+    checked = 0
+    month = 0
+    per_month = PROVINCES * units * (1 + AMENDED * (1 + AMENDED_TWICE)) * (1 + DUPLICATED)
+    months = max(1, round(events / per_month))
+
+    async def submit(province: str, unit: str, period: str, sid: uuid.UUID, version: int, at, first) -> None:
+        nonlocal checked
+        if stream.submissions >= events:
+            return
+        spec_type = (SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED).type
+        data = {
+            "submission_id": str(sid),
+            "province": province,
+            "unit": unit,
+            "plan_id": plans[province].id,
+            "period": period,
+            "version": version,
+            "values": figures[rng.randrange(997)],
+            "narratives": NARRATIVES[rng.randrange(len(NARRATIVES))],
+            "received_at": _iso(at),
+            "first_received_at": _iso(first),
+            "submitted_by": submitters[unit],
+        }
+        event_id = uuid.uuid4()
+        value = _encode(_envelope(event_id, spec_type, at, f"{province}/{unit}/{period}", data, province))
+        if checked < 3:
+            _check_shape(value)
+            checked += 1
+        stream.distinct.add(event_id)
+        report = (province, plans[province].id, period, unit)
+        stream.latest[report] = max(version, stream.latest.get(report, 0))
+        stream.amendments += version > 1
+        for copy in range(2 if rng.random() < DUPLICATED else 1):
+            if stream.submissions >= events:
+                return
+            stream.submissions += 1
+            stream.duplicates += copy
+            await writer.add(topic_names.SUBMISSIONS, f"{province}.{unit}", value, spec_type)
+
+    while stream.submissions < events:
+        year, m = divmod(month, 12)
+        period = f"{2019 + year}-{m + 1:02d}"
+        opened = datetime(2019 + year, m + 1, 1, 1, tzinfo=UTC)
+        first_seen: dict[tuple[str, str], tuple[uuid.UUID, datetime]] = {}
+        for n in range(1, PROVINCES + 1):
+            province = f"{n:02d}"
+            for i, unit in enumerate(unit_codes):
+                at = opened + timedelta(days=rng.randrange(14), seconds=i * 7, microseconds=rng.randrange(1_000_000))
+                sid = uuid.uuid4()
+                first_seen[(province, unit)] = (sid, at)
+                await submit(province, unit, period, sid, 1, at, at)
+        approved_at = opened + timedelta(days=15)
+        # The last month's reports are approved before its amendments come in (and revert them).
+        last = not stream.approved and (stream.submissions >= events or month == months - 1)
+        if last:
+            for n in range(1, PROVINCES + 1):
+                await _status(writer, stream, REPORT_APPROVED, f"{n:02d}", plans, period, approved_at, 1 + units)
+                stream.approved.add(f"{n:02d}")
+        reverted = set()
+        for (province, unit), (sid, first) in first_seen.items():
+            if rng.random() >= AMENDED:
+                continue
+            versions = 3 if rng.random() < AMENDED_TWICE else 2
+            for version in range(2, versions + 1):
+                at = approved_at + timedelta(hours=version, seconds=rng.randrange(3600))
+                await submit(province, unit, period, sid, version, at, first)
+            if last and province not in reverted:
+                reverted.add(province)
+                await _status(writer, stream, REPORT_REVERTED, province, plans, period, at, 2 + units, "system")
+        month += 1
+    await writer.flush()
+    stream.seconds = clock.seconds
+    return stream
+
+
+async def _status(writer, stream, spec, province, plans, period, at, revision, by="op-bench") -> None:
+    change = ReportStatusV1(
+        province=province,
+        plan_id=plans[province].id,
+        period=period,
+        status="approved" if by != "system" else "draft",
+        revision=revision,
+        at=at,
+        by=by,
+        reason=None if by != "system" else "Trở lại dự thảo: đơn vị gửi báo cáo sau khi đã duyệt.",
+    )
+    event, key = make_event(spec, change, source=CONSOLIDATION, province=province, time=at)
+    stream.distinct.add(event.id)
+    await writer.add(topic_names.REPORTS, key, _encode(event.model_dump(mode="json")), event.type)
+
+
+async def bare_read(bootstrap: str, topics: list[str], *, batch: int) -> tuple[int, float]:
+    """Every record of `topics` from offset 0 to the end they had at the start, counted, not parsed."""
+    clock = Stopwatch()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_poll_records=batch
+    )
+    await consumer.start()
+    count = 0
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
+            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
+                count += sum(1 for r in records if r.offset < ends[tp])
+    finally:
+        await consumer.stop()
+    return count, clock.seconds
+
+
+async def parse_cost(bootstrap: str, topic: str, *, sample: int) -> float:
+    """Seconds per record to parse a submission record as the consumer does (envelope, then typed data)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    values: list[bytes] = []
+    try:
+        partition = TopicPartition(topic, 0)
+        consumer.assign([partition])
+        await consumer.seek_to_beginning(partition)
+        while len(values) < sample:
+            found = await consumer.getmany(partition, timeout_ms=1000)
+            if not found:
+                break
+            values += [r.value for r in found[partition]]
+    finally:
+        await consumer.stop()
+    clock = Stopwatch()
+    for value in values[:sample]:
+        parse_data(CloudEvent.from_bytes(value))
+    return clock.seconds / max(1, len(values[:sample]))
+
+
+async def _rebuild(infra: Infra, names: dict[str, str]):
+    from consolidation.config import Settings
+    from consolidation.consumers import TOPICS
+    from consolidation.rebuild import rebuild
+
+    url = await infra.create_database("replay")
+    settings = Settings(database_url=url, kafka_bootstrap_servers=infra.kafka.bootstrap, consumer_group_prefix="bench-")
+    profile_to = os.environ.get("BAOCAO_BENCH_REPLAY_PROFILE")
+    profiler = None
+    if profile_to:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(async_mode="enabled")
+        profiler.start()
+    clock = Stopwatch()
+    outcome = await rebuild(settings, into=url, topics=[names[t] for t in TOPICS])
+    seconds = clock.seconds
+    if profiler is not None:
+        profiler.stop()
+        report = profiler.output_text(unicode=True, color=False, show_all=False)
+        await asyncio.to_thread(Path(profile_to).write_text, report)
+        say(f"profile of the rebuild in {profile_to}")
+    return url, outcome, seconds
+
+
+async def _state(url: str) -> dict:
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text(
+                        "SELECT (SELECT count(*) FROM unit_reports) AS reports,"
+                        " (SELECT coalesce(sum(version), 0) FROM unit_reports) AS versions,"
+                        " (SELECT count(*) FROM inbox) AS inbox, (SELECT count(*) FROM units) AS units,"
+                        " (SELECT count(*) FROM reports) AS workflow"
+                    )
+                )
+            ).one()
+        return dict(row._mapping)
+    finally:
+        await engine.dispose()
+
+
+async def run(infra: Infra, *, quick: bool) -> list[Figure]:
+    from consolidation.consumers import TOPICS
+
+    events = int(os.environ.get("BAOCAO_BENCH_REPLAY_EVENTS", QUICK_EVENTS if quick else EVENTS))
+    units = 40 if quick else UNITS
+    partitions = int(os.environ.get("BAOCAO_BENCH_PARTITIONS", "3"))
+    prefix = f"bench-replay-{uuid.uuid4().hex[:6]}."
+    names = {t: prefix + t for t in TOPICS}
+    specs = [replace(spec, name=names[spec.name]) for spec in topic_names.TOPICS if spec.name in names]
+    await ensure_topics(infra.kafka.bootstrap, partitions=partitions, topics=specs)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=infra.kafka.bootstrap, acks="all", enable_idempotence=True, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    try:
+        say(f"producing {events:,} submission events ({PROVINCES} provinces x {units} units) under {prefix}*")
+        stream = await produce(producer, names, partitions, events=events, units=units)
+    finally:
+        await producer.stop()
+    say(
+        f"produced {stream.total:,} records ({stream.bytes / 2**20:,.0f} MiB) in {stream.seconds:.0f}s: "
+        f"{stream.records}"
+    )
+    topics = [names[t] for t in TOPICS]
+    bare_records, bare_seconds = await bare_read(infra.kafka.bootstrap, topics, batch=500)
+    say(f"bare read: {bare_records:,} records in {bare_seconds:.1f}s")
+    per_parse = await parse_cost(infra.kafka.bootstrap, names[topic_names.SUBMISSIONS], sample=20_000)
+    say(f"rebuilding into a fresh database ({stream.total:,} records)")
+    url, outcome, seconds = await _rebuild(infra, names)
+    say(
+        f"rebuild: {outcome.records:,} records in {seconds:.1f}s, {outcome.applied:,} applied, {outcome.skipped} poison"
+    )
+    state = await _state(url)
+    expected = {
+        "reports": len(stream.latest),
+        "versions": sum(stream.latest.values()),
+        "inbox": len(stream.distinct),
+        "units": PROVINCES * units,
+        "workflow": len(stream.approved),
+    }
+    if bare_records != stream.total or outcome.records != stream.total or state != expected:
+        raise AssertionError(
+            f"replay read {outcome.records} / bare {bare_records} of {stream.total} records; "
+            f"rebuilt state {state}, expected {expected}"
+        )
+    rate, bare_rate = outcome.records / seconds, bare_records / bare_seconds
+    notes = {
+        "measures": "consolidation.rebuild.rebuild into a fresh database (migrations, TRUNCATE, replay, outbox marked"
+        " sent), records over its wall time; baseline: a bare aiokafka consumer (no group, assign all, getmany)"
+        " reading the same topics to the end, counting records without parsing them",
+        "records": stream.total,
+        "records_per_topic": stream.records,
+        "submission_records": stream.submissions,
+        "amendments": stream.amendments,
+        "duplicate_records": stream.duplicates,
+        "distinct_events": len(stream.distinct),
+        "applied": outcome.applied,
+        "skipped_as_poison": outcome.skipped,
+        "rebuild_seconds": round(seconds, 2),
+        "replay_seconds": round(outcome.seconds, 2),
+        "bare_seconds": round(bare_seconds, 2),
+        "parse_us_per_submission": round(per_parse * 1e6, 1),
+        "parse_only_rate": round(1 / per_parse) if per_parse else None,
+        "produce_seconds": round(stream.seconds, 1),
+        "megabytes": round(stream.bytes / 2**20, 1),
+        "partitions_per_topic": partitions,
+        "rebuilt_state": state,
+    }
+    return [
+        Figure(
+            suite=SUITE,
+            name=f"rebuild from {stream.total:,} records",
+            value=rate,
+            unit="events/s",
+            baseline=bare_rate,
+            baseline_name="bare aiokafka read",
+            target=">= 50% of the bare consume rate",
+            met=rate >= 0.5 * bare_rate,
+            notes=notes,
+        )
+    ]
