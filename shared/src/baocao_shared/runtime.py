@@ -9,7 +9,6 @@ Kafka-side workers keep retrying with backoff until the broker answers.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from typing import Literal
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, text
@@ -28,7 +27,7 @@ from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import install_error_handlers
 from baocao_shared.events.topics import dlq_topic
-from baocao_shared.http import BodySizeLimit, SecurityHeaders, install_docs
+from baocao_shared.http import BodySizeLimit, CorrelationId, SecurityHeaders, install_docs
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
 from baocao_shared.messaging.outbox import OutboxRelay
@@ -229,24 +228,14 @@ def build_service_app(
     app.state.runtime = runtime
     app.add_middleware(ReadableInput)  # inside the body limit, which bounds what it reads
     app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: the 413 of the body limit gets them too
+    app.add_middleware(SecurityHeaders)  # the 413 of the body limit gets them too
+    app.add_middleware(CorrelationId)  # outermost: every answer names its request's correlation id
     install_docs(app, title)
     install_error_handlers(app)
     app.include_router(probes_router(runtime))
     app.include_router(ops_router(runtime))  # the operators' status page reads every service through it
     for router in routers:
         app.include_router(router)
-
-    @app.middleware("http")
-    async def correlation(request: Request, call_next):
-        correlation_id = request.headers.get("x-correlation-id") or str(uuid.uuid4())
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("correlation_id")
-        response.headers["x-correlation-id"] = correlation_id
-        return response
 
     return app
 
