@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Sequence
 
 import asyncpg
@@ -26,6 +28,19 @@ from baocao_shared.metrics import OUTBOX_BACKLOG, OUTBOX_SENT
 log = structlog.get_logger(__name__)
 
 
+# One statement, so one round trip, however many events: the rows travel as one JSON array (no limit on
+# bind parameters), and the NOTIFY that wakes the relays is delivered at commit, not at all on rollback.
+_ENQUEUE = """
+WITH added AS (
+    INSERT INTO {table} (event_id, topic, key, event_type, payload)
+    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r(event_id uuid, topic text, key text, event_type text, payload jsonb)
+)
+SELECT pg_notify(:channel, '')
+"""
+
+
 async def enqueue(
     db: AsyncSession | AsyncConnection,
     outbox: Table,
@@ -35,21 +50,20 @@ async def enqueue(
     """Add (event, key) pairs to the outbox within the current transaction, and wake the relay."""
     if not events:
         return
+    rows = [
+        {
+            "event_id": str(event.id),
+            "topic": topic,
+            "key": key,
+            "event_type": event.type,
+            "payload": event.model_dump(mode="json"),
+        }
+        for event, key in events
+    ]
     await db.execute(
-        outbox.insert(),
-        [
-            {
-                "event_id": event.id,
-                "topic": topic,
-                "key": key,
-                "event_type": event.type,
-                "payload": event.model_dump(mode="json"),
-            }
-            for event, key in events
-        ],
+        text(_ENQUEUE.format(table=outbox.name)),
+        {"rows": json.dumps(rows, ensure_ascii=False), "channel": OUTBOX_CHANNEL},
     )
-    # Delivered at commit, and not at all on rollback.
-    await db.execute(text("SELECT pg_notify(:channel, '')"), {"channel": OUTBOX_CHANNEL})
 
 
 class OutboxRelay:
@@ -72,6 +86,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval_s = poll_interval_s
         self._wake = asyncio.Event()
+        self._backlog_counted_at = -math.inf
 
     async def run(self) -> None:
         listener = await self._listen()
@@ -79,7 +94,11 @@ class OutboxRelay:
             while True:
                 while await self.relay_batch() == self._batch_size:
                     pass
-                await self._update_backlog()
+                # A gauge for the metrics: counted at most once a poll interval, not after every wake-up
+                # (under load the relay wakes once per committed transaction).
+                if time.monotonic() - self._backlog_counted_at >= self._poll_interval_s:
+                    self._backlog_counted_at = time.monotonic()
+                    await self._update_backlog()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
                 except TimeoutError:
