@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, any_, exists, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.calendar import Period, cutoff_window, local_date, period_containing
@@ -69,7 +69,7 @@ async def ensure_period(
 ) -> None:
     """Idempotent: the period row, an obligation per active unit of the plan, and the schedule."""
     due = deadline(period, plan.calendar, province.timezone)
-    await session.execute(
+    opened = await session.scalar(
         insert(orm.periods)
         .values(
             province=plan.province,
@@ -79,18 +79,25 @@ async def ensure_period(
             opened_at=now,
         )
         .on_conflict_do_nothing()
+        .returning(orm.periods.c.opened_at)
     )
-    await _ensure_obligations(session, plan, period, due)
+    await _ensure_obligations(session, plan, period, due, reopened=opened is None)
     await _ensure_schedule(session, plan, province, period, now)
     await announce_first_submissions(session, plan.province, plan.id, period.code, now=now)
 
 
-async def _ensure_obligations(session: AsyncSession, plan: PlanV1, period: Period, due: datetime) -> None:
+async def _ensure_obligations(
+    session: AsyncSession, plan: PlanV1, period: Period, due: datetime, *, reopened: bool
+) -> None:
+    """Each active unit of the plan owes the period; on a period opened before (`reopened`), a unit that
+    left the plan or retired since no longer does. The plan's units go as one array parameter: an IN
+    list of thousands of parameters costs more to render than the insert itself."""
     o, u = orm.obligations, orm.units
     _, window_end = cutoff_window(period, plan.calendar)
+    in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
     owing = (
         select(literal(plan.province), literal(plan.id), literal(period.code), u.c.code, literal(due), literal(True))
-        .where(u.c.province == plan.province, u.c.active, u.c.code.in_(plan.units))
+        .where(u.c.province == plan.province, u.c.active, in_plan)
         .where((u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= window_end.isoformat()))
     )
     stmt = insert(o).from_select(["province", "plan_id", "period", "unit", "due_at", "expected"], owing)
@@ -105,6 +112,8 @@ async def _ensure_obligations(session: AsyncSession, plan: PlanV1, period: Perio
             },
         )
     )
+    if not reopened:
+        return  # nothing was owed for this period before this transaction opened it
     # A unit retired, or dropped from the plan, while the period is open no longer owes it.
     await session.execute(
         update(o)
@@ -113,9 +122,7 @@ async def _ensure_obligations(session: AsyncSession, plan: PlanV1, period: Perio
             o.c.plan_id == plan.id,
             o.c.period == period.code,
             o.c.expected,
-            o.c.unit.not_in(
-                select(u.c.code).where(u.c.province == plan.province, u.c.active, u.c.code.in_(plan.units))
-            ),
+            o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan)),
         )
         .values(expected=False)
     )

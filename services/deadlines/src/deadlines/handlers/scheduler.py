@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, exists, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baocao_shared.events import make_event, topics
@@ -28,7 +28,7 @@ from baocao_shared.events.deadlines import (
 from baocao_shared.messaging.outbox import enqueue
 from deadlines.adapters import orm
 from deadlines.handlers.periods import open_due_periods
-from deadlines.handlers.views import period_views
+from deadlines.handlers.views import period_views, unit_name, waiting_rows
 
 SOURCE = "/baocao/deadlines"
 KIND_ORDER = {"reminder": 0, "overdue": 1, "escalation": 2, "close": 3}
@@ -93,43 +93,59 @@ async def _unit_notices(session: AsyncSession, item: Any, *, due_at: datetime, n
     """Reminders go to units that have not submitted, before due_at; overdue notices to units still missing."""
     if item.kind == "reminder" and now >= due_at:
         return  # too late to remind; the overdue notices take over
-    views, _ = await period_views(session, item.province, item.plan_id, item.period, now=item.fire_at)
-    waiting = [v for v in views if v.status in ("pending", "missing")]
-    events = []
-    for view in waiting:
-        taken = await session.scalar(
-            insert(orm.notices)
-            .values(
+    waiting = await waiting_rows(session, item.province, item.plan_id, item.period, now=item.fire_at)
+    taken = await _take_notices(session, item, [row.unit for row in waiting], now=now)
+    late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
+    spec = REMINDER_DUE if item.kind == "reminder" else DEADLINE_MISSED
+    events = [
+        make_event(
+            spec,
+            UnitNoticeV1(
                 province=item.province,
                 plan_id=item.plan_id,
                 period=item.period,
-                unit=view.unit,
+                unit=row.unit,
+                unit_name=unit_name(row),
+                due_at=due_at,
                 kind=item.kind,
                 sequence=item.sequence,
-                fired_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(orm.notices.c.unit)
-        )
-        if taken is None:
-            continue
-        late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
-        notice = UnitNoticeV1(
+                day_offset=item.day_offset,
+                fire_at=item.fire_at,
+                late_by_s=late,
+            ),
+            source=SOURCE,
             province=item.province,
-            plan_id=item.plan_id,
-            period=item.period,
-            unit=view.unit,
-            unit_name=view.unit_name,
-            due_at=due_at,
-            kind=item.kind,
-            sequence=item.sequence,
-            day_offset=item.day_offset,
-            fire_at=item.fire_at,
-            late_by_s=late,
+            time=now,
         )
-        spec = REMINDER_DUE if item.kind == "reminder" else DEADLINE_MISSED
-        events.append(make_event(spec, notice, source=SOURCE, province=item.province, time=now))
+        for row in waiting
+        if row.unit in taken
+    ]
     await enqueue(session, orm.outbox, topics.DEADLINES, events)
+
+
+async def _take_notices(session: AsyncSession, item: Any, units: list[str], *, now: datetime) -> set[str]:
+    """Record the item's notice for each of `units` in one statement; returns the units not noticed before
+    (a row fired again finds its notices there and sends nothing twice)."""
+    if not units:
+        return set()
+    n = orm.notices.c
+    each = func.unnest(literal(units, ARRAY(n.unit.type))).table_valued("unit").render_derived()
+    rows = select(
+        literal(item.province, n.province.type),
+        literal(item.plan_id, n.plan_id.type),
+        literal(item.period, n.period.type),
+        each.c.unit,
+        literal(item.kind, n.kind.type),
+        literal(item.sequence, n.sequence.type),
+        literal(now, n.fired_at.type),
+    )
+    stmt = (
+        insert(orm.notices)
+        .from_select(["province", "plan_id", "period", "unit", "kind", "sequence", "fired_at"], rows)
+        .on_conflict_do_nothing()
+        .returning(n.unit)
+    )
+    return set((await session.scalars(stmt)).all())
 
 
 async def _escalation(session: AsyncSession, item: Any, *, due_at: datetime, now: datetime) -> None:

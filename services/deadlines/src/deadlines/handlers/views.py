@@ -37,6 +37,11 @@ async def obligation_rows(session: AsyncSession, province: str, plan_id: str, pe
     return list(await session.execute(query))
 
 
+def unit_name(row: Any) -> str:
+    """The unit's name from the catalogue, or its code while the catalogue has not told it."""
+    return row.unit_name or row.unit
+
+
 def to_view(row: Any, *, closed_at: datetime | None, now: datetime) -> ObligationV1:
     status, first = _status(row, closed_at, now)
     return ObligationV1(
@@ -44,7 +49,7 @@ def to_view(row: Any, *, closed_at: datetime | None, now: datetime) -> Obligatio
         plan_id=row.plan_id,
         period=row.period,
         unit=row.unit,
-        unit_name=row.unit_name or row.unit,
+        unit_name=unit_name(row),
         due_at=row.due_at,
         status=status,
         first_submitted_at=first,
@@ -78,3 +83,11 @@ async def period_views(
         to_view(r, closed_at=closed_at, now=now) for r in await obligation_rows(session, province, plan_id, period)
     ]
     return views, summarize(v.status for v in views)
+
+
+async def waiting_rows(session: AsyncSession, province: str, plan_id: str, period: str, *, now: datetime) -> list[Any]:
+    """The obligation rows with nothing counted at `now` (pending or missing), in unit order: whom a
+    reminder or an overdue notice goes to. Same rule as the views, without building a view per unit."""
+    closed_at = await closed_at_of(session, province, plan_id, period)
+    rows = await obligation_rows(session, province, plan_id, period)
+    return [r for r in rows if _status(r, closed_at, now)[0] in ("pending", "missing")]
