@@ -1,8 +1,10 @@
 """The fault suite's own world: a Kafka broker, a PostgreSQL and the four services, started once for the directory.
 
 The broker and the server are this directory's alone (not the session's shared ones), so a case may SIGKILL,
-SIGSTOP and restart them. One synthetic province is loaded once; each case takes the next monthly period of
-its plan (the file clock only moves forward), so cases share the processes but not their figures.
+SIGSTOP and restart them. test_scaleout.py runs a second world of its own on a 3-broker KRaft cluster
+(`fault_cluster`, started with the same KafkaCluster as `make up BROKERS=3`), on the same PostgreSQL.
+One synthetic province is loaded once per world; each case takes the next monthly period of its plan (the
+file clock only moves forward), so cases share the processes but not their figures.
 
 A case (see `FaultCase`): a steady submission load to intake's API runs while the fault happens; the clock
 moves past the period's first reminder instant during the fault; then `reconcile()` polls, with a deadline,
@@ -16,6 +18,7 @@ BAOCAO_FAULTS_LONG=1 (make faults) runs the long version: more units, a higher r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -36,6 +39,7 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from baocao_shared.auth import Principal
+from baocao_stack.kafka import KafkaBroker, KafkaCluster
 from baocao_stack.procs import tail
 from baocao_stack.pytest_fixtures import KafkaHandle, PostgresHandle, stack_home
 from baocao_stack.service_procs import Services
@@ -45,6 +49,7 @@ REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "faults"
 ICT = timezone(timedelta(hours=7))
 LONG = os.environ.get("BAOCAO_FAULTS_LONG", "") not in ("", "0", "no", "false")
+CLUSTER_BROKERS = 3
 
 
 @dataclass(frozen=True)
@@ -87,11 +92,25 @@ def local(period: str, day: int, hour: int) -> datetime:
 
 
 @pytest.fixture(scope="session")
-def fault_infra(tmp_path_factory: pytest.TempPathFactory):
+def fault_postgres(tmp_path_factory: pytest.TempPathFactory):
+    """The fault suite's own PostgreSQL on a free loopback port (each world makes its own databases on it)."""
+    from baocao_stack.ports import free_port
+    from baocao_stack.postgres import start_postgres, wait_postgres_ready
+
+    root = tmp_path_factory.mktemp("faults-postgres")
+    server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
+    try:
+        asyncio.run(wait_postgres_ready(server, timeout=60))
+        yield PostgresHandle(server.url("postgres"), server)
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_infra(fault_postgres, tmp_path_factory: pytest.TempPathFactory):
     """A broker and a PostgreSQL of the fault suite's own, on free loopback ports."""
     from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
-    from baocao_stack.ports import free_port, free_ports
-    from baocao_stack.postgres import start_postgres, wait_postgres_ready
+    from baocao_stack.ports import free_ports
 
     home = stack_home()
     ensure_kafka_jars(home)
@@ -100,23 +119,54 @@ def fault_infra(tmp_path_factory: pytest.TempPathFactory):
     broker = start_kafka(
         home, port=port, controller_port=controller_port, data_dir=root / "kafka", log_file=root / "kafka.log"
     )
-    server = None
     try:
-        server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
         asyncio.run(wait_kafka_ready(broker, timeout=120))
         asyncio.run(ensure_topics(broker.bootstrap, partitions=3))
-        asyncio.run(wait_postgres_ready(server, timeout=60))
-        yield KafkaHandle(broker.bootstrap, broker), PostgresHandle(server.url("postgres"), server)
+        yield KafkaHandle(broker.bootstrap, broker), fault_postgres
     finally:
         broker.stop()
-        if server is not None:
-            server.stop()
 
 
-@pytest.fixture(scope="session")
-async def fault_world(fault_infra, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
-    kafka, postgres = fault_infra
-    home = tmp_path_factory.mktemp("faults-services")
+@dataclass
+class ClusterHandle:
+    """A KRaft cluster of the fault suite's own: `brokers[i]` runs `cluster.nodes[i]`."""
+
+    cluster: KafkaCluster
+    brokers: list[KafkaBroker]
+
+    @property
+    def bootstrap(self) -> str:
+        return self.cluster.bootstrap
+
+    def broker(self, node_id: int) -> KafkaBroker:
+        [found] = [b for b in self.brokers if b.node_id == node_id]
+        return found
+
+
+@pytest.fixture(scope="module")
+def fault_cluster(tmp_path_factory: pytest.TempPathFactory):
+    """Three brokers on free loopback ports, configured as `make up BROKERS=3` configures them (KafkaCluster):
+    one controller quorum of all three, topics replicated 3 times, min.insync.replicas=2."""
+    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_cluster, stop_brokers, wait_cluster_ready
+    from baocao_stack.ports import free_ports
+
+    home = stack_home()
+    ensure_kafka_jars(home)
+    ports = free_ports(2 * CLUSTER_BROKERS)
+    cluster = KafkaCluster.on_ports(zip(ports[::2], ports[1::2], strict=True))
+    brokers = start_cluster(home, cluster, root=tmp_path_factory.mktemp("faults-cluster"))
+    try:
+        asyncio.run(wait_cluster_ready(brokers, timeout=180))
+        replicas = cluster.replication_factor
+        asyncio.run(ensure_topics(cluster.bootstrap, partitions=3, replication_factor=replicas))
+        yield ClusterHandle(cluster, brokers)
+    finally:
+        stop_brokers(brokers)
+
+
+@contextlib.asynccontextmanager
+async def running_world(kafka, postgres: PostgresHandle, home: Path, request: pytest.FixtureRequest):
+    """The four services on `kafka` (a broker or a cluster) and `postgres`, with the synthetic province loaded."""
     services = Services(postgres=postgres, kafka=kafka, home=home)
     world = None
     try:
@@ -133,9 +183,32 @@ async def fault_world(fault_infra, tmp_path_factory: pytest.TempPathFactory, req
                 print(f"----- last lines of {name}.log -----\n{tail(services.log_file(name), 30)}")
 
 
+@pytest.fixture(scope="session")
+async def fault_world(fault_infra, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    kafka, postgres = fault_infra
+    async with running_world(kafka, postgres, tmp_path_factory.mktemp("faults-services"), request) as world:
+        yield world
+
+
+@pytest.fixture(scope="module")
+async def cluster_world(
+    fault_cluster, fault_postgres, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+):
+    """The services on the 3-broker cluster, with every broker in their bootstrap list."""
+    home = tmp_path_factory.mktemp("faults-cluster-services")
+    async with running_world(fault_cluster, fault_postgres, home, request) as world:
+        yield world
+
+
 @pytest.fixture
 async def fault_case(fault_world, request):
     case = await fault_world.next_case(request.node.name)
+    yield case
+
+
+@pytest.fixture
+async def cluster_case(cluster_world, request):
+    case = await cluster_world.next_case(request.node.name)
     yield case
 
 
@@ -145,7 +218,9 @@ async def fault_case(fault_world, request):
 class World:
     """The running services, the province, and what every case shares (tokens, the clock, the period)."""
 
-    def __init__(self, *, services: Services, stack, kafka: KafkaHandle, postgres: PostgresHandle) -> None:
+    def __init__(
+        self, *, services: Services, stack, kafka: KafkaHandle | ClusterHandle, postgres: PostgresHandle
+    ) -> None:
         self.services, self.stack, self.kafka, self.postgres = services, stack, kafka, postgres
         self.http = httpx.AsyncClient(timeout=30)
         self.cases = 0
@@ -189,6 +264,8 @@ class World:
         assert loaded.status_code == 200, loaded.text
         self.unit_auth = {unit: self.token("reporter", PROVINCE, unit) for unit in self.units}
 
+        seen: dict = {}
+
         async def every_service_knows_the_plan():
             report = await self.http.get(
                 f"{self.url('consolidation')}/v1/reports/{PROVINCE}/{period_of(0)}",
@@ -196,9 +273,13 @@ class World:
                 headers=self.admin,
             )
             compliance = await self.compliance(period_of(0))
-            return report.status_code == 200 and len(compliance.get("units", [])) == len(self.units)
+            seen.update(report=report.status_code, compliance_units=len(compliance.get("units", [])))
+            return seen == {"report": 200, "compliance_units": len(self.units)}
 
-        await wait_until(every_service_knows_the_plan, timeout=120, interval=0.5, what="the province everywhere")
+        try:  # bounded generously: 100 units through three consumers on two cores shared with other runs
+            await wait_until(every_service_knows_the_plan, timeout=240, interval=0.5, what="the province everywhere")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last seen {seen}") from None
         await self.caught_up("notify")  # it knows every unit's contacts before the first reminder
 
     async def caught_up(self, service: str, timeout: float = 120) -> None:
@@ -212,6 +293,11 @@ class World:
     async def holders(self, group: str, topic: str) -> tuple[str, list[list[int]]]:
         """The state of consumer group `<prefix><group>` and, for each member, the partitions of `topic` it
         holds, as the broker's group coordinator describes them (("unreachable", []) when it does not answer)."""
+        state, members = await self.members(group)
+        return state, sorted(member.get(topic, []) for member in members)
+
+    async def members(self, group: str) -> tuple[str, list[dict[str, list[int]]]]:
+        """The state of consumer group `<prefix><group>` and each member's partitions, by topic."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka.bootstrap, request_timeout_ms=5000)
         try:
             await admin.start()
@@ -221,12 +307,12 @@ class World:
         finally:
             await admin.close()
         [described] = response.to_object()["groups"]
-        held = []
+        members = []
         for member in described["members"]:
             raw = member["member_assignment"]
             assignment = ConsumerProtocolMemberAssignment.decode(raw).assignment if raw else []
-            held.append(sorted(p for name, partitions in assignment if name == topic for p in partitions))
-        return described["state"], sorted(held)
+            members.append({name: sorted(partitions) for name, partitions in assignment})
+        return described["state"], members
 
     async def compliance(self, period: str) -> dict:
         try:
@@ -271,6 +357,9 @@ class FaultCase:
     intakes: list[str] = field(default_factory=list)  # the intake URLs the load spreads over
     notes: dict[str, object] = field(default_factory=dict)
     pace: float = 1.0  # the share of SCALE.rate the load sends at; a case lowers it to keep the load going longer
+    # The reminder instant once deadlines shows every accepted submission, not during the fault: exactly the
+    # silent units are reminded, so two runs of one script remind the same units (the scale-out comparison).
+    remind_when_settled: bool = False
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
@@ -300,7 +389,7 @@ class FaultCase:
             await self._progress(SCALE.settle_s)
             for round_ in range(SCALE.rounds):
                 await fault()
-                if round_ == 0:
+                if round_ == 0 and not self.remind_when_settled:
                     self.reminder_instant()  # after the first round's fault, if the fault did not move it
             # Every unit that talks submits before the reconciliation: units left silent by a short load
             # would only add overdue notices to the next case's mail queue.
@@ -308,7 +397,16 @@ class FaultCase:
         finally:
             self._stop.set()
             await load
+        if self.remind_when_settled:
+            await self._deadlines_knows_every_submission()
         self.reminder_instant()
+
+    async def _deadlines_knows_every_submission(self) -> None:
+        async def all_on_time():
+            found = await self.world.compliance(self.period)
+            return set(self.accepted) <= {u["unit"] for u in found.get("units", []) if u["status"] == "on_time"}
+
+        await wait_until(all_on_time, timeout=SCALE.reconcile_s, interval=0.5, what="deadlines to know them all")
 
     async def _progress(self, seconds: float) -> None:
         """Let the load run on for `seconds` (the load's length, not a synchronisation)."""
@@ -512,6 +610,7 @@ class FaultCase:
         delivered = {
             r["unit"] for r in seen["reminders"] if r["status"] == "sent" and f"<{r['id']}@baocao.notify>" in mails
         }
+        self.observed = seen  # what the services answered last: report, compliance, reminders, mails
         figures = {
             "case": self.name,
             "long": LONG,
