@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, any_, exists, literal, select, update
+from sqlalchemy import any_, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,13 +40,17 @@ async def open_due_periods(session: AsyncSession, *, now: datetime, backfill: in
         .join(orm.provinces, orm.provinces.c.code == orm.plans.c.province)
         .where(orm.plans.c.active)
     )
+    plans = []
     for row in rows:
         plan, province = PlanV1.model_validate(row.doc), ProvinceV1.model_validate(row.province_doc)
-        for period in candidate_periods(plan, province.timezone, now, backfill=backfill):
-            if row.changed or not await _is_open(session, plan, period):
+        plans.append((plan, province, row.changed, candidate_periods(plan, province.timezone, now, backfill=backfill)))
+    known = await _opened_among(session, {period.code for *_, periods in plans for period in periods})
+    for plan, province, changed, periods in plans:
+        for period in periods:
+            if changed or (plan.province, plan.id, period.code) not in known:
                 await ensure_period(session, plan, province, period, now=now)
                 opened.append((plan.province, plan.id, period.code))
-        if row.changed:
+        if changed:
             await session.execute(
                 update(orm.plans)
                 .where(orm.plans.c.province == plan.province, orm.plans.c.id == plan.id)
@@ -55,13 +59,13 @@ async def open_due_periods(session: AsyncSession, *, now: datetime, backfill: in
     return opened
 
 
-async def _is_open(session: AsyncSession, plan: PlanV1, period: Period) -> bool:
+async def _opened_among(session: AsyncSession, codes: set[str]) -> set[tuple[str, str, str]]:
+    """(province, plan, period) of every opened period with one of these codes: one query a tick, not one a plan."""
+    if not codes:
+        return set()
     p = orm.periods.c
-    return bool(
-        await session.scalar(
-            select(exists().where(and_(p.province == plan.province, p.plan_id == plan.id, p.period == period.code)))
-        )
-    )
+    rows = await session.execute(select(p.province, p.plan_id, p.period).where(p.period.in_(sorted(codes))))
+    return {tuple(row) for row in rows}
 
 
 async def ensure_period(
