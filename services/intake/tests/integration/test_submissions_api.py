@@ -206,6 +206,35 @@ async def test_another_units_or_provinces_data_gets_403(intake):
     assert mine.status_code == 200 and mine.json() == []
 
 
+async def test_a_submission_under_another_provinces_plan_or_an_unknown_one_is_refused_by_name(intake):
+    hanoi = await intake.headers_for("reporter", "01", "CA")
+    foreign = await intake.client.post("/v1/submissions", json=report(), headers=hanoi)
+    assert foreign.status_code == 403, foreign.text
+    assert f"Plan {PLAN} belongs to province 30" in foreign.json()["error"]["message"]
+    ca = await intake.headers_for("reporter", "30", "CA")
+    unknown = await intake.client.post("/v1/submissions", json={**report(), "plan_id": "no-such-plan"}, headers=ca)
+    assert unknown.status_code == 422
+    details = unknown.json()["error"]["details"]
+    assert [(d["loc"], d["type"]) for d in details] == [(["body", "plan_id"], "unknown_plan")]
+    async with intake.transaction() as db:
+        assert await db.scalar(select(func.count()).select_from(orm.submissions)) == 0
+
+
+async def test_a_units_api_token_submits_and_its_use_is_recorded_even_when_a_request_is_refused(intake):
+    admin = await intake.headers_for("admin")
+    issued = (await intake.client.post("/v1/units/30/CA/api-tokens", json={"label": "máy"}, headers=admin)).json()
+    as_token = {"Authorization": f"Bearer {issued['token']}"}
+    missing_figure = {**report(), "values": {}}
+    refused = await intake.client.post("/v1/submissions", json=missing_figure, headers=as_token)
+    assert refused.status_code == 422
+    [listed] = (await intake.client.get("/v1/units/30/CA/api-tokens", headers=admin)).json()
+    assert listed["last_used_at"] is not None, "the refused request still counts as the token's use"
+    accepted = await intake.client.post("/v1/submissions", json=report(), headers=as_token)
+    assert accepted.status_code == 201, accepted.text
+    stored = (await intake.client.get(f"/v1/submissions/{accepted.json()['id']}", headers=as_token)).json()
+    assert stored["submitted_by"] == f"token:{issued['id']}" and stored["values"] == FIGURES
+
+
 async def test_a_locked_period_refuses_changes_until_an_audited_reopen(intake):
     ca = await intake.headers_for("reporter", "30", "CA")
     admin = await intake.headers_for("admin")

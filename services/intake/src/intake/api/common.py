@@ -6,7 +6,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 
-def current_time(request: Request) -> datetime:
+async def current_time(request: Request) -> datetime:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread hop on every request.
     return request.app.state.runtime.clock.now()
 
 

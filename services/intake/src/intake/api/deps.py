@@ -31,7 +31,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
 Db = Annotated[AsyncSession, Depends(get_db)]
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:  # async: no worker-thread hop per request
     return request.app.state.authenticator
 
 
@@ -78,9 +78,11 @@ async def get_principal(request: Request, bearer: Annotated[str | None, Depends(
         raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
     token, via = found
     if via == "jwt" and token.startswith(API_TOKEN_PREFIX):
-        # Its own short transaction: last_used_at is kept even when the route itself fails.
-        async with request.app.state.runtime.sessionmaker() as session, session.begin():
-            return await principal_for_api_token(session, token=token, now=auth.clock.now())
+        # Outside the route's transaction, so last_used_at is kept even when the route itself fails; each
+        # statement commits on its own (a lookup, now and then an update), with no BEGIN and COMMIT around.
+        async with request.app.state.runtime.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            return await principal_for_api_token(conn, token=token, now=auth.clock.now())
     principal = await auth.verifier.verify(token)
     return principal if via == "jwt" else replace(principal, via=via)
 

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import and_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import Forbidden, NotFound, Unauthorized
@@ -109,7 +109,7 @@ async def revoke_api_token(
     return "revoked"
 
 
-async def principal_for_api_token(session: AsyncSession, *, token: str, now: datetime) -> Principal:
+async def principal_for_api_token(session: AsyncSession | AsyncConnection, *, token: str, now: datetime) -> Principal:
     """The unit reporter an API token stands for; 401 when it is unknown, revoked or its unit retired."""
     t, u = orm.api_tokens.c, orm.units.c
     row = (

@@ -23,15 +23,13 @@ class StoredAnswer:
     body: Any
 
 
+_CLAIM = insert(orm.idempotency_keys).on_conflict_do_nothing().returning(orm.idempotency_keys.c.key)
+
+
 async def claim(session: AsyncSession, *, owner: str, key: str, fingerprint: str) -> StoredAnswer | None:
     """None when the key is new (and now taken); the stored answer when it was used with this body."""
     k = orm.idempotency_keys.c
-    taken = await session.scalar(
-        insert(orm.idempotency_keys)
-        .values(owner=owner, key=key, request_hash=fingerprint)
-        .on_conflict_do_nothing()
-        .returning(k.key)
-    )
+    taken = await session.scalar(_CLAIM, {"owner": owner, "key": key, "request_hash": fingerprint})
     if taken is not None:
         return None
     row = (

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from baocao_shared.events import make_event, topics
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.outbox import enqueue
 from intake.adapters import orm
@@ -88,35 +89,35 @@ async def submit(session: AsyncSession, *, principal: Principal, body: Submissio
     province = principal.province or ""
     if body.unit != principal.unit:
         raise Forbidden(f"This account reports for unit {principal.unit}, not {body.unit}.")
-    owner = await catalog.province_of_plan(session, body.plan_id)
-    if owner is not None and owner != province:
+    found = await _plan_holders(session, body.plan_id, body.period)
+    mine = next((h for h in found if h.province == province), None)
+    if mine is None and found:
         raise Forbidden(
-            f"Plan {body.plan_id} belongs to province {owner}; this account reports to province {province}."
+            f"Plan {body.plan_id} belongs to province {found[0].province}; this account reports to province {province}."
         )
-    plan = await _plan_for(session, province, body.plan_id, body.unit)
-    tz = (await catalog.get_province(session, province)).timezone
+    plan = _usable_plan(province, body.plan_id, body.unit, PlanV1.model_validate(mine.doc) if mine else None)
+    tz = ProvinceV1.model_validate(mine.province_doc).timezone
     problems = rules.check_period(plan, body.period, tz, now) + rules.check_content(plan, body.values, body.narratives)
     _raise_if(problems)
-    await _refuse_if_locked(session, province, plan.id, body.period)
+    if mine.locked:
+        raise _period_locked(province, plan.id, body.period)
     submission_id = uuid.uuid4()
     narratives = rules.clean_narratives(body.narratives)
     inserted = await session.scalar(
-        insert(orm.submissions)
-        .values(
-            id=submission_id,
-            province=province,
-            plan_id=plan.id,
-            unit=body.unit,
-            period=body.period,
-            version=1,
-            values=body.values,
-            narratives=narratives,
-            first_received_at=now,
-            received_at=now,
-            submitted_by=principal.subject,
-        )
-        .on_conflict_do_nothing(constraint="uq_submissions_unit_period")
-        .returning(orm.submissions.c.id)
+        _INSERT_FIRST_VERSION,
+        {
+            "id": submission_id,
+            "province": province,
+            "plan_id": plan.id,
+            "unit": body.unit,
+            "period": body.period,
+            "version": 1,
+            "values": body.values,
+            "narratives": narratives,
+            "first_received_at": now,
+            "received_at": now,
+            "submitted_by": principal.subject,
+        },
     )
     if inserted is None:
         existing = await session.scalar(
@@ -270,8 +271,34 @@ async def _out(session: AsyncSession, row: Any) -> SubmissionOut:
     )
 
 
+# A unit's first report; the unique (province, plan, unit, period) turns a second one into no row.
+_INSERT_FIRST_VERSION = (
+    insert(orm.submissions)
+    .on_conflict_do_nothing(constraint="uq_submissions_unit_period")
+    .returning(orm.submissions.c.id)
+)
+
+
+async def _plan_holders(session: AsyncSession, plan_id: str, period: str) -> list[Any]:
+    """In one query, each province holding a plan of this id, with the plan, the province and whether the
+    period is locked there (a submission reads all three before it writes)."""
+    p, province, lock = orm.plans.c, orm.provinces.c, orm.period_locks.c
+    locked = exists().where(lock.province == p.province, lock.plan_id == p.id, lock.period == period)
+    rows = await session.execute(
+        select(p.province, p.doc, province.doc.label("province_doc"), locked.label("locked"))
+        .join(orm.provinces, province.code == p.province)
+        .where(p.id == plan_id)
+        .order_by(p.province)
+    )
+    return rows.all()
+
+
 async def _plan_for(session: AsyncSession, province: str, plan_id: str, unit: str):
-    plan = await catalog.get_plan(session, province, plan_id)
+    return _usable_plan(province, plan_id, unit, await catalog.get_plan(session, province, plan_id))
+
+
+def _usable_plan(province: str, plan_id: str, unit: str, plan: PlanV1 | None) -> PlanV1:
+    """The plan, when it is in force and the unit reports under it; else 422 naming the field."""
     if plan is None or not plan.active:
         raise Unprocessable(
             "Unknown plan.",
@@ -313,37 +340,44 @@ async def is_locked(session: AsyncSession, province: str, plan_id: str, period: 
 
 async def _refuse_if_locked(session: AsyncSession, province: str, plan_id: str, period: str) -> None:
     if await is_locked(session, province, plan_id, period):
-        raise Conflict(
-            f"Period {period} is locked: its consolidated report was published. Ask the province's operator "
-            "to reopen it before amending.",
-            {"province": province, "plan_id": plan_id, "period": period},
-        )
+        raise _period_locked(province, plan_id, period)
+
+
+def _period_locked(province: str, plan_id: str, period: str) -> Conflict:
+    return Conflict(
+        f"Period {period} is locked: its consolidated report was published. Ask the province's operator "
+        "to reopen it before amending.",
+        {"province": province, "plan_id": plan_id, "period": period},
+    )
 
 
 async def _record_version(session: AsyncSession, content: SubmissionV1, diff: dict, action: str) -> None:
+    # Values as parameters of a fixed statement: SQLAlchemy reuses its compiled form without walking them.
     await session.execute(
-        orm.submission_versions.insert().values(
-            submission_id=content.submission_id,
-            version=content.version,
-            values=content.values,
-            narratives=content.narratives,
-            received_at=content.received_at,
-            submitted_by=content.submitted_by,
-            changes=diff,
-        )
+        orm.submission_versions.insert(),
+        {
+            "submission_id": content.submission_id,
+            "version": content.version,
+            "values": content.values,
+            "narratives": content.narratives,
+            "received_at": content.received_at,
+            "submitted_by": content.submitted_by,
+            "changes": diff,
+        },
     )
     await session.execute(
-        orm.audit_log.insert().values(
-            at=content.received_at,
-            actor=content.submitted_by or "?",
-            action=action,
-            subject=f"submission:{content.submission_id}",
-            details={
+        orm.audit_log.insert(),
+        {
+            "at": content.received_at,
+            "actor": content.submitted_by or "?",
+            "action": action,
+            "subject": f"submission:{content.submission_id}",
+            "details": {
                 "province": content.province,
                 "unit": content.unit,
                 "period": content.period,
                 "version": content.version,
                 "changes": diff,
             },
-        )
+        },
     )
