@@ -3,8 +3,9 @@ report workflow's own events (so a rebuild from the topics restores approvals an
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
+from pydantic_core import to_json
+from sqlalchemy import Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared import catalog_replica as replica
@@ -79,32 +80,43 @@ async def submissions_recorded(session: AsyncSession, batch: list[SubmissionV1])
         unit = (s.province, s.plan_id, s.period, s.unit)
         if unit not in latest or latest[unit].version < s.version:
             latest[unit] = s
-    if not latest:
-        return
+    if latest:
+        await session.execute(UPSERT_UNIT_REPORTS, _columns(latest.values()))
+
+
+UNIT_REPORT_COLUMNS = (
+    *("province", "plan_id", "period", "unit", "submission_id", "version", "received_at", "first_received_at"),
+    *("values", "narratives"),
+)
+
+
+def _columns(batch) -> dict[str, list]:
+    """The submissions as one list per column; the JSON documents as their text, which PostgreSQL reads."""
+    columns = {c: [getattr(s, c) for s in batch] for c in UNIT_REPORT_COLUMNS}
+    for c in ("values", "narratives"):
+        columns[c] = [to_json(document).decode() for document in columns[c]]
+    return columns
+
+
+def _upsert_unit_reports():
+    """`submission_recorded`'s upsert for many units in one statement of one shape, whatever their
+    number: a row per element of the column arrays (each unit at most once)."""
     r = orm.unit_reports
-    stmt = insert(r)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["province", "plan_id", "period", "unit"],
-            set_={c: stmt.excluded[c] for c in ("submission_id", "version", "received_at", "values", "narratives")},
-            where=r.c.version < stmt.excluded.version,
-        ),
-        [
-            {
-                "province": s.province,
-                "plan_id": s.plan_id,
-                "period": s.period,
-                "unit": s.unit,
-                "submission_id": s.submission_id,
-                "version": s.version,
-                "received_at": s.received_at,
-                "first_received_at": s.first_received_at,
-                "values": s.values,
-                "narratives": s.narratives,
-            }
-            for s in latest.values()
-        ],
+
+    def column(name: str):
+        if isinstance(r.c[name].type, JSONB):
+            return cast(func.unnest(bindparam(name, type_=ARRAY(Text))), JSONB)
+        return func.unnest(bindparam(name, type_=ARRAY(r.c[name].type)))
+
+    stmt = insert(r).from_select(UNIT_REPORT_COLUMNS, select(*(column(c) for c in UNIT_REPORT_COLUMNS)))
+    return stmt.on_conflict_do_update(
+        index_elements=["province", "plan_id", "period", "unit"],
+        set_={c: stmt.excluded[c] for c in ("submission_id", "version", "received_at", "values", "narratives")},
+        where=r.c.version < stmt.excluded.version,
     )
+
+
+UPSERT_UNIT_REPORTS = _upsert_unit_reports()
 
 
 async def obligation_updated(session: AsyncSession, o: ObligationV1) -> None:
