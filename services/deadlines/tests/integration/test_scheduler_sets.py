@@ -48,14 +48,16 @@ async def sessionmaker(postgres):
         await engine.dispose()
 
 
-async def load(sessionmaker, units: list[UnitV1], plan_units: list[str]):
-    plan = HAI_DUONG.plans[0].model_copy(update={"units": plan_units})
+async def load(sessionmaker, units: list[UnitV1], plan_units: list[str], *, plans: int = 1):
+    """The province, its units, and `plans` plans over `plan_units` (ids kh-0, kh-1, ...); returns the first."""
+    found = [HAI_DUONG.plans[0].model_copy(update={"units": plan_units, "id": f"kh-{n}"}) for n in range(plans)]
     async with sessionmaker() as session, session.begin():
         await catalog.province_upserted(session, HAI_DUONG.province)
         for unit in units:
             await catalog.unit_upserted(session, unit)
-        await catalog.plan_upserted(session, plan)
-    return plan
+        for plan in found:
+            await catalog.plan_upserted(session, plan)
+    return found[0]
 
 
 async def owing(sessionmaker) -> dict[str, bool]:
@@ -98,8 +100,9 @@ async def test_who_owes_follows_the_plan_and_its_units_while_the_period_is_open(
 
 
 async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_row_fires_again(sessionmaker):
+    """Three plans fall due at once (fired side by side); a fourth of one plan's units has reported."""
     units = [unit(f"DV-{n:03d}") for n in range(240)]
-    plan = await load(sessionmaker, units, [u.code for u in units])
+    plan = await load(sessionmaker, units, [u.code for u in units], plans=3)
     await tick(sessionmaker, now=utc(OPENS))
     submitted = {u.code for u in units[::6]}  # 40 units report before the first reminder
     for code in sorted(submitted):
@@ -120,24 +123,30 @@ async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_ro
                 ),
             )
 
-    async def reminders() -> list[dict]:
+    async def reminders(plan_id: str | None = None) -> list[dict]:
         async with sessionmaker() as session:
             rows = await session.scalars(
                 select(orm.outbox.c.payload).where(orm.outbox.c.event_type == REMINDER_DUE.type)
             )
-            return [payload["data"] for payload in rows]
+            return [p["data"] for p in rows if plan_id is None or p["data"]["plan_id"] == plan_id]
 
-    assert await tick(sessionmaker, now=utc(FIRST_REMINDER)) == 1
-    sent = await reminders()
+    assert await tick(sessionmaker, now=utc(FIRST_REMINDER)) == 3
+    sent = await reminders(plan.id)
     waiting = {u.code for u in units} - submitted
     assert sorted(d["unit"] for d in sent) == sorted(waiting), "each waiting unit once, none that reported"
+    for other in ("kh-1", "kh-2"):
+        assert sorted(d["unit"] for d in await reminders(other)) == sorted(u.code for u in units)
     by_unit = {d["unit"]: d for d in sent}
     assert by_unit["DV-001"]["unit_name"] == "Đơn vị DV-001"
     assert {(d["kind"], d["sequence"], d["day_offset"], d["fire_at"]) for d in sent} == {
         ("reminder", 0, -3, "2019-06-12T01:00:00Z")
     }
     async with sessionmaker() as session:
-        noticed = set(await session.scalars(select(orm.notices.c.unit).where(orm.notices.c.kind == "reminder")))
+        noticed = set(
+            await session.scalars(
+                select(orm.notices.c.unit).where(orm.notices.c.kind == "reminder", orm.notices.c.plan_id == plan.id)
+            )
+        )
     assert noticed == waiting
 
     # The same schedule row fires again (as after a replay): its notices are taken, nothing is sent twice.
@@ -146,5 +155,5 @@ async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_ro
         await session.execute(
             update(orm.scheduled_items).where(s.kind == "reminder", s.sequence == 0).values(state="pending")
         )
-    assert await tick(sessionmaker, now=utc("2019-06-12T08:05:00+07:00")) == 1
-    assert len(await reminders()) == len(waiting)
+    assert await tick(sessionmaker, now=utc("2019-06-12T08:05:00+07:00")) == 3
+    assert len(await reminders()) == len(waiting) + 2 * len(units)
