@@ -1,4 +1,4 @@
-"""The fault suite's own world: a Kafka broker, a PostgreSQL and the four services, started once for the directory.
+"""The fault suite's own world: a Kafka broker, a PostgreSQL and the four services, started once per test module.
 
 The broker and the server are this directory's alone (not the session's shared ones), so a case may SIGKILL,
 SIGSTOP and restart them. test_scaleout.py runs a second world of its own on a 3-broker KRaft cluster
@@ -106,7 +106,9 @@ def fault_postgres(tmp_path_factory: pytest.TempPathFactory):
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# The single-broker world serves test_faults.py and the cluster's world test_scaleout.py: module-scoped, each
+# stops when its module is done instead of idling beside the other on the two cores.
+@pytest.fixture(scope="module")
 def fault_infra(fault_postgres, tmp_path_factory: pytest.TempPathFactory):
     """A broker and a PostgreSQL of the fault suite's own, on free loopback ports."""
     from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
@@ -183,7 +185,7 @@ async def running_world(kafka, postgres: PostgresHandle, home: Path, request: py
                 print(f"----- last lines of {name}.log -----\n{tail(services.log_file(name), 30)}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def fault_world(fault_infra, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
     kafka, postgres = fault_infra
     async with running_world(kafka, postgres, tmp_path_factory.mktemp("faults-services"), request) as world:

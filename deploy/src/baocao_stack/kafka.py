@@ -18,6 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -394,6 +395,31 @@ def prepare_kafka(
     return config
 
 
+def prepare_cluster(
+    libs: Path, cluster: KafkaCluster, data_dirs: Mapping[int, Path], *, partitions: int = 3
+) -> dict[int, Path]:
+    """`prepare_kafka` for every node of `cluster` (node id -> its data folder) at once, as each format
+    is a JVM of its own, with one cluster id. Returns each node's config."""
+    cluster_id = cluster_id_of(data_dirs.values()) if cluster.size > 1 else None
+
+    def prepare(node: KafkaNode) -> Path:
+        return prepare_kafka(
+            libs,
+            port=node.port,
+            controller_port=node.controller_port,
+            data_dir=data_dirs[node.node_id],
+            node_id=node.node_id,
+            partitions=partitions,
+            quorum_voters=cluster.quorum_voters,
+            cluster_id=cluster_id,
+            extra_config=cluster.broker_config(),
+        )
+
+    with ThreadPoolExecutor(max_workers=cluster.size) as pool:
+        configs = list(pool.map(prepare, cluster.nodes))
+    return {node.node_id: config for node, config in zip(cluster.nodes, configs, strict=True)}
+
+
 # ------------------------------------------------------------------------------------ process
 
 
@@ -503,6 +529,10 @@ def start_kafka(
         cluster_id=cluster_id,
         extra_config=extra_config,
     )
+    return _launch(libs, config, port=port, data_dir=data_dir, log_file=log_file, node_id=node_id, heap=heap)
+
+
+def _launch(libs: Path, config: Path, *, port: int, data_dir: Path, log_file: Path, node_id: int, heap: str):
     command = kafka_command(libs, config, heap=heap)
     proc = Proc.spawn(command, log_file=Path(log_file), cwd=data_dir)
     return KafkaBroker(
@@ -525,24 +555,24 @@ def start_cluster(
 ) -> list[KafkaBroker]:
     """Start every node of `cluster`, node i on `<root>/broker-<i>` (log `<root>/broker-<i>.log`), with
     one cluster id. Calling it again with the same `root` reuses the data. Await `wait_cluster_ready`."""
-    data_dirs = {node.node_id: Path(root) / f"broker-{node.node_id}" for node in cluster.nodes}
-    cluster_id = cluster_id_of(data_dirs.values())
+    libs = libs_dir(home)
+    if not any(libs.glob("*.jar")):
+        libs = ensure_kafka_jars(home)
+    data_dirs = {node.node_id: (Path(root) / f"broker-{node.node_id}").resolve() for node in cluster.nodes}
+    configs = prepare_cluster(libs, cluster, data_dirs, partitions=partitions)
     brokers: list[KafkaBroker] = []
     try:
         for node in cluster.nodes:
+            log_file = Path(root) / f"broker-{node.node_id}.log"
             brokers.append(
-                start_kafka(
-                    home,
+                _launch(
+                    libs,
+                    configs[node.node_id],
                     port=node.port,
-                    controller_port=node.controller_port,
                     data_dir=data_dirs[node.node_id],
-                    log_file=Path(root) / f"broker-{node.node_id}.log",
+                    log_file=log_file,
                     node_id=node.node_id,
                     heap=heap,
-                    partitions=partitions,
-                    quorum_voters=cluster.quorum_voters,
-                    cluster_id=cluster_id,
-                    extra_config=cluster.broker_config(),
                 )
             )
     except BaseException:

@@ -25,11 +25,10 @@ from . import supervisor as sv
 from .demo import DemoOutcome, print_how_to, province_files, seed_demo
 from .kafka import (
     KafkaBroker,
-    cluster_id_of,
     ensure_kafka_jars,
     ensure_topics,
     kafka_command,
-    prepare_kafka,
+    prepare_cluster,
     wait_kafka_ready,
 )
 from .paths import DEFAULT_HOME, REPO_ROOT
@@ -318,25 +317,13 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
 
 def prepare_storage(settings: StackSettings, libs: Path, console: Console) -> None:
     """Write each Kafka node's server.properties; format its storage the first time, all of a
-    cluster's nodes with one cluster id."""
-    cluster = settings.kafka_cluster
+    cluster's nodes at once and with one cluster id."""
     nodes = settings.kafka_programs.values()
-    cluster_id = cluster_id_of(settings.kafka_node_data(node) for node in nodes) if cluster.size > 1 else None
-    for node in nodes:
-        data = settings.kafka_node_data(node)
-        formatted_before = (data / "kraft" / "meta.properties").exists()
-        prepare_kafka(
-            libs,
-            port=node.port,
-            controller_port=node.controller_port,
-            data_dir=data,
-            node_id=node.node_id,
-            partitions=settings.partitions,
-            quorum_voters=cluster.quorum_voters,
-            cluster_id=cluster_id,
-            extra_config=cluster.broker_config(),
-        )
-        console.print(f"  {'reusing' if formatted_before else 'formatted'} {data}")
+    data_dirs = {node.node_id: settings.kafka_node_data(node) for node in nodes}
+    formatted_before = {i: (data / "kraft" / "meta.properties").exists() for i, data in data_dirs.items()}
+    prepare_cluster(libs, settings.kafka_cluster, data_dirs, partitions=settings.partitions)
+    for i, data in data_dirs.items():
+        console.print(f"  {'reusing' if formatted_before[i] else 'formatted'} {data}")
 
 
 def _month_plan(settings: StackSettings) -> demo_month.DemoPlan:
