@@ -74,7 +74,7 @@ class ServiceRuntime:
         s = self.settings
         configure_logging(s.service_name, s.log_level)
         await upgrade_database(self.migrations, s.database_url)
-        self.engine = make_engine(s.database_url)
+        self.engine = make_engine(s.database_url, pool_size=s.db_pool_size, max_overflow=0)
         self.sessionmaker = make_sessionmaker(self.engine)
         self._spawn("kafka", self._run_kafka_side)
         for name, worker in self.workers:

@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     consumer_group_prefix: str = ""  # tests give each app its own groups on a shared broker
     outbox_poll_interval_s: float = 1.0
+    # Connections each process may hold to its database, opened when needed and then kept: a pool that closed
+    # the ones above a smaller core after each burst opened new ones all through a steady load (PostgreSQL
+    # starts a process for each, asyncpg asks it for the JSON codecs).
+    db_pool_size: int = 30
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
     service_urls: dict[str, str] = {}  # where the services reach each other (server-side calls)
