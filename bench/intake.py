@@ -17,8 +17,9 @@ from the same state and every accepted submission is shown published: at the end
 submissions, of outbox rows sent and of records added to baocao.submissions must be equal, and lie between
 the 2xx count and it plus the requests wrk left in flight when it stopped (one per connection per run).
 
-BENCH_INTAKE_PROFILE=/path/profile.txt runs intake under pyinstrument (text report written at its stop);
-the figures of such a run are not comparable.
+BENCH_INTAKE_PROFILE=/path/profile.txt runs intake under pyinstrument (a text report written at its stop;
+.html or .pyisession for those renderers, `pyinstrument --load FILE` reads a session again); the figures of
+such a run are not comparable.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ class WrkRun:
     latency_ms: dict[str, float]
     sample: str
     cpu_s: float = math.nan  # the server process's CPU time over the run (intake: until its outbox drained)
+    connections_opened: int | None = None  # intake: sessions PostgreSQL began on its database during the run
 
     @property
     def ok(self) -> int:
@@ -100,6 +102,7 @@ class WrkRun:
             "seconds": round(self.seconds, 2),
             "latency_ms": self.latency_ms,
             "server_cpu_ms_per_2xx": round(1000 * self.cpu_s / self.ok, 2) if self.ok else None,
+            **({"db_connections_opened": self.connections_opened} if self.connections_opened is not None else {}),
             **({"first_failure": self.sample} if self.sample else {}),
         }
 
@@ -114,6 +117,7 @@ class Servers:
         self.procs: dict[str, Proc] = {}
         self.urls: dict[str, str] = {}
         self.logs: dict[str, Path] = {}
+        self.monitor: asyncpg.Connection | None = None
 
     async def start(self) -> None:
         from intake.adapters.keys import generate_key_file
@@ -141,7 +145,8 @@ class Servers:
         }
         intake_cmd = [sys.executable, "-m", "intake"]
         if profile := os.environ.get("BENCH_INTAKE_PROFILE"):
-            intake_cmd = [sys.executable, "-m", "pyinstrument", "-r", "text", "-o", profile, "-m", "intake"]
+            renderer = {".html": "html", ".pyisession": "pyisession"}.get(Path(profile).suffix, "text")
+            intake_cmd = [sys.executable, "-m", "pyinstrument", "-r", renderer, "-o", profile, "-m", "intake"]
         baseline_env = {
             **inherited,
             "BENCH_BASELINE_DSN": asyncpg_dsn(baseline_db),
@@ -183,18 +188,23 @@ class Servers:
             proc.stop(sig, 30)
 
     async def intake_db_counts(self) -> dict[str, int]:
-        conn = await asyncpg.connect(asyncpg_dsn(self.intake_db))
-        try:
-            row = await conn.fetchrow(
-                "SELECT (SELECT count(*) FROM submissions WHERE province = $1) AS stored,"
-                " (SELECT count(*) FROM outbox WHERE topic = $2 AND sent_at IS NOT NULL) AS sent,"
-                " (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS unsent",
-                PROVINCE,
-                topics.SUBMISSIONS,
-            )
-        finally:
-            await conn.close()
+        """What intake's database holds, read on one connection of ours kept for the run (so that the count
+        of sessions PostgreSQL began there is intake's alone)."""
+        if self.monitor is None:
+            self.monitor = await asyncpg.connect(asyncpg_dsn(self.intake_db))
+        row = await self.monitor.fetchrow(
+            "SELECT (SELECT count(*) FROM submissions WHERE province = $1) AS stored,"
+            " (SELECT count(*) FROM outbox WHERE topic = $2 AND sent_at IS NOT NULL) AS sent,"
+            " (SELECT count(*) FROM outbox WHERE sent_at IS NULL) AS unsent,"
+            " (SELECT sessions FROM pg_stat_database WHERE datname = current_database()) AS sessions",
+            PROVINCE,
+            topics.SUBMISSIONS,
+        )
         return dict(row)
+
+    async def close_monitor(self) -> None:
+        if self.monitor is not None:
+            await self.monitor.close()
 
 
 # ------------------------------------------------------------------------------------------ the province
@@ -327,6 +337,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         async def level(name: str, connections: int, duration: float) -> WrkRun:
             nonlocal offset
             cpu = servers.cpu_s(name)
+            sessions = (await servers.intake_db_counts())["sessions"]
             done = await wrk(servers.urls[name], province, connections=connections, seconds=duration,
                              offset=offset, name=name)  # fmt: skip
             if name == "intake":
@@ -334,6 +345,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                 if offset * units > capacity:
                     raise RuntimeError(f"out of open periods for distinct requests ({offset * units} > {capacity})")
                 await drained(servers)
+                done.connections_opened = (await servers.intake_db_counts())["sessions"] - sessions
             done.cpu_s = servers.cpu_s(name) - cpu
             return done
 
@@ -367,6 +379,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         say(f"intake: accepted {accepted}, stored {counts['stored']}, published {published}")
         return figures(runs, check, units=units, seconds=seconds)
     finally:
+        await servers.close_monitor()
         servers.stop()
         await forget_records(infra.kafka.bootstrap)
 
