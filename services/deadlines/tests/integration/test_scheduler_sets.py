@@ -7,18 +7,20 @@ the events are read from the outbox the tick writes.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.catalog import UnitV1
-from baocao_shared.events.deadlines import REMINDER_DUE
+from baocao_shared.events.deadlines import OBLIGATION_UPDATED, REMINDER_DUE
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import wait_until
 from deadlines.adapters import orm
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
@@ -71,6 +73,21 @@ def unit(code: str, **changes) -> UnitV1:
     return UnitV1(province="30", code=code, name=f"Đơn vị {code}", kind="member", **changes)
 
 
+def submission(plan_id: str, code: str, received: str) -> SubmissionV1:
+    return SubmissionV1(
+        submission_id=uuid.uuid4(),
+        province="30",
+        unit=code,
+        plan_id=plan_id,
+        period="2019-06",
+        version=1,
+        values={"t1_sessions": 1},
+        narratives={},
+        received_at=utc(received),
+        first_received_at=utc(received),
+    )
+
+
 async def test_who_owes_follows_the_plan_and_its_units_while_the_period_is_open(sessionmaker):
     units = [
         unit("CA"),
@@ -107,21 +124,7 @@ async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_ro
     submitted = {u.code for u in units[::6]}  # 40 units report before the first reminder
     for code in sorted(submitted):
         async with sessionmaker() as session, session.begin():
-            await submission_recorded(
-                session,
-                SubmissionV1(
-                    submission_id=uuid.uuid4(),
-                    province="30",
-                    unit=code,
-                    plan_id=plan.id,
-                    period="2019-06",
-                    version=1,
-                    values={"t1_sessions": 1},
-                    narratives={},
-                    received_at=utc("2019-06-11T09:00:00+07:00"),
-                    first_received_at=utc("2019-06-11T09:00:00+07:00"),
-                ),
-            )
+            await submission_recorded(session, submission(plan.id, code, "2019-06-11T09:00:00+07:00"))
 
     async def reminders(plan_id: str | None = None) -> list[dict]:
         async with sessionmaker() as session:
@@ -157,3 +160,45 @@ async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_ro
         )
     assert await tick(sessionmaker, now=utc("2019-06-12T08:05:00+07:00")) == 3
     assert len(await reminders()) == len(waiting) + 2 * len(units)
+
+
+async def test_submissions_that_come_before_or_while_their_period_opens_are_kept_owed_and_announced(sessionmaker):
+    """The opening writes new obligations with a plain insert; a submission's row that appears meanwhile
+    makes that insert fail, and the opening then upserts instead: nothing is lost, nothing fails."""
+    units = [unit("CA"), unit("BTG"), unit("STP")]
+    plan = await load(sessionmaker, units, [u.code for u in units])
+    async with sessionmaker() as session, session.begin():  # BTG reports before the period is opened
+        await submission_recorded(session, submission(plan.id, "BTG", "2019-06-09T09:00:00+07:00"))
+
+    async with sessionmaker() as racer:  # STP's submission is being recorded while the period opens
+        await racer.begin()
+        await submission_recorded(racer, submission(plan.id, "STP", "2019-06-10T09:59:00+07:00"))
+        opening = asyncio.create_task(tick(sessionmaker, now=utc(OPENS)))
+
+        async def opening_waits_for_stp() -> bool:
+            async with sessionmaker() as session:
+                waiting = await session.scalar(
+                    select(func.count())
+                    .select_from(text("pg_stat_activity"))
+                    .where(text("datname = current_database() AND wait_event_type = 'Lock'"))
+                )
+            return waiting > 0
+
+        await wait_until(opening_waits_for_stp, timeout=30, what="the opening to wait on STP's new row")
+        await racer.commit()
+    await asyncio.wait_for(opening, timeout=60)
+
+    o = orm.obligations.c
+    async with sessionmaker() as session:
+        rows = {r.unit: r for r in await session.execute(select(orm.obligations).where(o.period == "2019-06"))}
+        announced = await session.scalars(
+            select(orm.outbox.c.payload).where(orm.outbox.c.event_type == OBLIGATION_UPDATED.type)
+        )
+        announced = sorted((p["data"]["unit"], p["data"]["status"]) for p in announced)
+    assert {u: (r.expected, r.due_at) for u, r in rows.items()} == {
+        u: (True, utc("2019-06-16T00:00:00+07:00")) for u in ("CA", "BTG", "STP")
+    }
+    assert rows["STP"].first_submitted_at == utc("2019-06-10T09:59:00+07:00")
+    assert rows["BTG"].first_submitted_at == utc("2019-06-09T09:00:00+07:00")
+    assert rows["CA"].first_submitted_at is None
+    assert announced == [("BTG", "on_time"), ("STP", "on_time")], "each early submission announced once"
