@@ -1,0 +1,91 @@
+"""A unit that deadlines stores while its scheduler is opening a period must still owe that period's report.
+
+Found by the e2e benchmark (bench/province.py): loading a province of a few hundred units in one PUT, a
+plan's compliance listed one unit fewer than the province had, for good. The tick reads the plans that
+changed, inserts an obligation per unit it sees, then sets `plans.changed = false`; a unit committed in
+between (its handler sets `changed = true` on a row the tick has not locked) has its flag overwritten, so no
+later tick looks again. Here the unit's transaction commits (or waits for a lock) at exactly that moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.events.catalog import UnitV1
+from baocao_stack.pytest_fixtures import create_database
+from deadlines.adapters import orm
+from deadlines.handlers import catalog, periods
+from deadlines.main import MIGRATIONS
+from intake.domain.catalog import parse_province_file
+
+pytestmark = pytest.mark.integration
+REPO = Path(__file__).resolve().parents[4]
+HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+OPENING_AT = datetime(2019, 6, 10, 9, tzinfo=timezone(timedelta(hours=7)))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known defect, reported: open_due_periods does not lock the plans it reads, so a unit stored "
+    "between its obligations' INSERT and `changed = false` is forgotten (fix: SELECT ... FOR UPDATE OF plans)",
+)
+async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkeypatch):
+    url = await create_database(postgres, "deadlines")
+    await upgrade_database(MIGRATIONS, url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    plan = HAI_DUONG.plans[0].model_copy(update={"units": ["A", "B"]})
+    async with sessions() as session, session.begin():
+        await catalog.province_upserted(session, HAI_DUONG.province)
+        await catalog.unit_upserted(session, UnitV1(province="30", code="A", name="Đơn vị A", kind="member"))
+        await catalog.plan_upserted(session, plan)
+
+    async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
+        async with sessions() as session, session.begin():
+            await catalog.unit_upserted(session, UnitV1(province="30", code="B", name="Đơn vị B", kind="member"))
+
+    arrived: list[asyncio.Task] = []
+    ensure_schedule = periods._ensure_schedule
+
+    async def unit_b_arrives_meanwhile(*args, **kwargs):
+        task = asyncio.create_task(store_unit_b())
+        arrived.append(task)
+        await _committed_or_waiting_for_a_lock(task, sessions)
+        return await ensure_schedule(*args, **kwargs)
+
+    monkeypatch.setattr(periods, "_ensure_schedule", unit_b_arrives_meanwhile)
+    async with sessions() as session, session.begin():
+        await periods.open_due_periods(session, now=OPENING_AT)
+    await asyncio.wait_for(arrived[0], 30)
+    monkeypatch.setattr(periods, "_ensure_schedule", ensure_schedule)
+
+    async with sessions() as session, session.begin():  # the next tick
+        await periods.open_due_periods(session, now=OPENING_AT)
+    async with sessions() as session:
+        owing = (
+            await session.execute(select(orm.obligations.c.unit).where(orm.obligations.c.period == "2019-06"))
+        ).scalars()
+        assert sorted(owing) == ["A", "B"]
+    await engine.dispose()
+
+
+async def _committed_or_waiting_for_a_lock(task: asyncio.Task, sessions, timeout: float = 30) -> None:
+    """Until the unit's transaction committed, or waits for a row the opening holds (a fixed tick must lock)."""
+    deadline = time.monotonic() + timeout
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    while not task.done():
+        async with sessions() as session:
+            if await session.scalar(waiting):
+                return
+        assert time.monotonic() < deadline, "the unit's transaction neither committed nor waited for a lock"
+        await asyncio.sleep(0.05)
+    task.result()
