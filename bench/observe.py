@@ -30,6 +30,7 @@ class Watcher:
         self._first_poll = self._last_poll = 0.0
         self.waiting: dict[Hashable, float] = {}  # key -> when it was accepted (perf_counter)
         self.seen: dict[Hashable, float] = {}  # key -> seconds from accepted to first seen
+        self.unseen_s: list[float] = []  # set at stop: how long each key never seen had waited
         self.polls = 0
         self.poll_seconds = 0.0  # time spent in the queries, to show the observer stayed light
         self._stop = asyncio.Event()
@@ -46,7 +47,14 @@ class Watcher:
         self._conn = await asyncpg.connect(self._dsn)
         self._task = asyncio.create_task(self._run())
 
+    def latencies(self) -> list[float]:
+        """Seconds to visibility of every accepted key: the ones never seen count with the time they had waited
+        when the watcher stopped, a lower bound (so a percentile over them is a lower bound too)."""
+        return [*self.seen.values(), *self.unseen_s]
+
     async def stop(self) -> None:
+        now = time.perf_counter()
+        self.unseen_s = [now - accepted for accepted in self.waiting.values()]
         self._stop.set()
         if self._task is not None:
             await self._task
