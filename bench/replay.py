@@ -26,14 +26,17 @@ a fast rebuild into a wrong state is not a figure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
+import time
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import text
@@ -44,10 +47,12 @@ from baocao_shared.events import topics as topic_names
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_REVERTED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
+from baocao_shared.messaging.replay import parse_record
 from baocao_stack.kafka import ensure_topics
 from bench.harness import REPO, Figure, Infra, Stopwatch, say
 
 SUITE = "replay"
+BATCH = 2000  # max_poll_records of the bare read, as the replay's own batches
 EVENTS = 1_000_000
 QUICK_EVENTS = 60_000
 PROVINCES = 63
@@ -70,11 +75,12 @@ class Stream:
     """What was produced, and what the rebuilt database must hold afterwards."""
 
     records: dict[str, int] = field(default_factory=dict)  # per logical topic
-    submissions: int = 0  # submission records, duplicates included
-    duplicates: int = 0
+    submissions: int = 0  # submission records, re-sends included
+    duplicates: int = 0  # records sent a second time (same event)
     amendments: int = 0
-    distinct: set = field(default_factory=set)  # event ids (one per event, whatever the re-sends)
-    latest: dict[tuple, int] = field(default_factory=dict)  # (province, plan, period, unit) -> highest version
+    events: int = 0  # distinct events of a type consolidation handles: its inbox rows after the rebuild
+    unit_reports: int = 0  # (province, plan, period, unit) with a submission: rows of unit_reports
+    versions: int = 0  # the sum of their highest versions
     approved: set = field(default_factory=set)  # provinces whose report of a month was approved
     bytes: int = 0
     seconds: float = 0.0
@@ -86,23 +92,19 @@ class Stream:
 
 def _iso(at: datetime) -> str:
     """As pydantic writes an aware UTC datetime in JSON mode."""
-    return at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if at.microsecond else at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return at.replace(tzinfo=None).isoformat() + "Z"
 
 
-def _envelope(event_id: uuid.UUID, spec_type: str, at: datetime, subject: str, data: dict, province: str) -> dict:
-    """The CloudEvent as `event.model_dump(mode="json")` gives it, fields in its order (checked in `_check_shape`)."""
-    return {
-        "specversion": "1.0",
-        "id": str(event_id),
-        "source": INTAKE,
-        "type": spec_type,
-        "time": _iso(at),
-        "subject": subject,
-        "datacontenttype": "application/json",
-        "data": data,
-        "province": province,
-        "correlationid": None,
-    }
+# A submission record as json.dumps(event.model_dump(mode="json"), ensure_ascii=False) writes it (the
+# relay), field for field; `_check_shape` compares the first records with the real thing byte for byte.
+SUBMISSION = (
+    '{{"specversion": "1.0", "id": "{id}", "source": "/baocao/intake", "type": "{type}", "time": "{at}", '
+    '"subject": "{province}/{unit}/{period}", "datacontenttype": "application/json", "data": {{'
+    '"submission_id": "{sid}", "province": "{province}", "unit": "{unit}", "plan_id": "{plan}", '
+    '"period": "{period}", "version": {version}, "values": {values}, "narratives": {narratives}, '
+    '"received_at": "{at}", "first_received_at": "{first}", "submitted_by": "{by}"}}, '
+    '"province": "{province}", "correlationid": null}}'
+)
 
 
 def _encode(payload: dict) -> bytes:
@@ -119,24 +121,28 @@ def _check_shape(value: bytes) -> None:
         province=event.province,
         time=event.time,
     )
-    again = again.model_copy(update={"id": event.id})
-    if _encode(again.model_dump(mode="json")) != value:
-        raise AssertionError(f"the bench's submission record differs from intake's:\n{value!r}\n{again.to_bytes()!r}")
+    expected = _encode(again.model_copy(update={"id": event.id}).model_dump(mode="json"))
+    if expected != value:
+        raise AssertionError(f"the bench's submission record differs from intake's:\n{value!r}\n{expected!r}")
 
 
 class Writer:
-    """Batched produce: records go into per-partition batches (no await per record), sent when full."""
+    """Batched produce: records go into per-partition batches (no await per record), sent when full;
+    the partition is the default partitioner's (murmur2 of the key), as for the relay's sends."""
 
     def __init__(self, producer: AIOKafkaProducer, names: dict[str, str], partitions: int, stream: Stream) -> None:
         self.producer, self.names, self.stream = producer, names, stream
         self.partitions = list(range(partitions))
         self.partitioner = DefaultPartitioner()
+        self.partition_of: dict[bytes, int] = {}
         self.batches: dict[tuple[str, int], object] = {}
         self.pending: list = []
 
     async def add(self, topic: str, key: str, value: bytes, event_type: str) -> None:
         raw_key = key.encode()
-        partition = self.partitioner(raw_key, self.partitions, self.partitions)
+        partition = self.partition_of.get(raw_key)
+        if partition is None:
+            partition = self.partition_of[raw_key] = self.partitioner(raw_key, self.partitions, self.partitions)
         slot = (topic, partition)
         batch = self.batches.get(slot) or self.producer.create_batch()
         self.batches[slot] = batch
@@ -192,49 +198,48 @@ async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions:
     plans = {}
     for province, unit_list, plan in _catalogue(units):
         plans[province.code] = plan
-        for spec, entity in [
-            (PROVINCE_UPSERTED, province),
-            *((UNIT_UPSERTED, u) for u in unit_list),
-            (PLAN_UPSERTED, plan),
-        ]:
+        entities = [(PROVINCE_UPSERTED, province), *((UNIT_UPSERTED, u) for u in unit_list), (PLAN_UPSERTED, plan)]
+        for spec, entity in entities:
             event, key = make_event(spec, entity, source=INTAKE, province=province.code)
-            stream.distinct.add(event.id)
+            stream.events += 1
             await writer.add(topic_names.CATALOG, key, _encode(event.model_dump(mode="json")), event.type)
     codes = [i.code for task in next(iter(plans.values())).template.tasks for i in task.indicators]
-    figures = [{c: rng.randrange(0, 40) * rng.randrange(0, 3) for c in codes} for _ in range(997)]
+    figures = [
+        json.dumps({c: rng.randrange(0, 40) * rng.randrange(0, 3) for c in codes}, ensure_ascii=False)
+        for _ in range(997)
+    ]
+    narratives = [json.dumps(n, ensure_ascii=False) for n in NARRATIVES]
     unit_codes = [f"U{i:04d}" for i in range(1, units + 1)]
-    submitters = {u: f"rep-{u.lower()}" for u in unit_codes}
-    checked = 0
-    month = 0
     per_month = PROVINCES * units * (1 + AMENDED * (1 + AMENDED_TWICE)) * (1 + DUPLICATED)
     months = max(1, round(events / per_month))
+    checked: set[int] = set()
+    month = 0
+    latest: dict[tuple[str, str], int] = {}  # this month's highest version written per (province, unit)
 
-    async def submit(province: str, unit: str, period: str, sid: uuid.UUID, version: int, at, first) -> None:
-        nonlocal checked
+    async def submit(province: str, unit: str, period: str, sid: str, version: int, at, first) -> None:
         if stream.submissions >= events:
             return
         spec_type = (SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED).type
-        data = {
-            "submission_id": str(sid),
-            "province": province,
-            "unit": unit,
-            "plan_id": plans[province].id,
-            "period": period,
-            "version": version,
-            "values": figures[rng.randrange(997)],
-            "narratives": NARRATIVES[rng.randrange(len(NARRATIVES))],
-            "received_at": _iso(at),
-            "first_received_at": _iso(first),
-            "submitted_by": submitters[unit],
-        }
-        event_id = uuid.uuid4()
-        value = _encode(_envelope(event_id, spec_type, at, f"{province}/{unit}/{period}", data, province))
-        if checked < 3:
+        value = SUBMISSION.format(
+            id=uuid.UUID(int=rng.getrandbits(128), version=4),
+            type=spec_type,
+            at=_iso(at),
+            first=_iso(first),
+            province=province,
+            unit=unit,
+            period=period,
+            sid=sid,
+            plan=plans[province].id,
+            version=version,
+            values=figures[int(rng.random() * len(figures))],
+            narratives=narratives[int(rng.random() * len(narratives))],
+            by=f"rep-{unit.lower()}",
+        ).encode()
+        if version not in checked:  # the first record of each version
             _check_shape(value)
-            checked += 1
-        stream.distinct.add(event_id)
-        report = (province, plans[province].id, period, unit)
-        stream.latest[report] = max(version, stream.latest.get(report, 0))
+            checked.add(version)
+        stream.events += 1
+        latest[(province, unit)] = max(version, latest.get((province, unit), 0))
         stream.amendments += version > 1
         for copy in range(2 if rng.random() < DUPLICATED else 1):
             if stream.submissions >= events:
@@ -247,22 +252,26 @@ async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions:
         year, m = divmod(month, 12)
         period = f"{2019 + year}-{m + 1:02d}"
         opened = datetime(2019 + year, m + 1, 1, 1, tzinfo=UTC)
-        first_seen: dict[tuple[str, str], tuple[uuid.UUID, datetime]] = {}
+        first_seen: dict[tuple[str, str], tuple[str, datetime]] = {}
+        latest.clear()
         for n in range(1, PROVINCES + 1):
             province = f"{n:02d}"
             for i, unit in enumerate(unit_codes):
-                at = opened + timedelta(days=rng.randrange(14), seconds=i * 7, microseconds=rng.randrange(1_000_000))
-                sid = uuid.uuid4()
+                at = opened + timedelta(
+                    days=int(rng.random() * 14), seconds=i * 7, microseconds=int(rng.random() * 1e6)
+                )
+                sid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 first_seen[(province, unit)] = (sid, at)
                 await submit(province, unit, period, sid, 1, at, at)
         approved_at = opened + timedelta(days=15)
         # The last month's reports are approved before its amendments come in (and revert them).
-        last = not stream.approved and (stream.submissions >= events or month == months - 1)
-        if last:
+        if not stream.approved and (stream.submissions >= events or month == months - 1):
             for n in range(1, PROVINCES + 1):
                 await _status(writer, stream, REPORT_APPROVED, f"{n:02d}", plans, period, approved_at, 1 + units)
                 stream.approved.add(f"{n:02d}")
-        reverted = set()
+            reverting = set(stream.approved)
+        else:
+            reverting = set()
         for (province, unit), (sid, first) in first_seen.items():
             if rng.random() >= AMENDED:
                 continue
@@ -270,9 +279,11 @@ async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions:
             for version in range(2, versions + 1):
                 at = approved_at + timedelta(hours=version, seconds=rng.randrange(3600))
                 await submit(province, unit, period, sid, version, at, first)
-            if last and province not in reverted:
-                reverted.add(province)
+            if province in reverting and stream.submissions < events:
+                reverting.discard(province)
                 await _status(writer, stream, REPORT_REVERTED, province, plans, period, at, 2 + units, "system")
+        stream.unit_reports += len(latest)
+        stream.versions += sum(latest.values())
         month += 1
     await writer.flush()
     stream.seconds = clock.seconds
@@ -280,18 +291,19 @@ async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions:
 
 
 async def _status(writer, stream, spec, province, plans, period, at, revision, by="op-bench") -> None:
+    reverted = by == "system"
     change = ReportStatusV1(
         province=province,
         plan_id=plans[province].id,
         period=period,
-        status="approved" if by != "system" else "draft",
+        status="draft" if reverted else "approved",
         revision=revision,
         at=at,
         by=by,
-        reason=None if by != "system" else "Trở lại dự thảo: đơn vị gửi báo cáo sau khi đã duyệt.",
+        reason="Trở lại dự thảo: đơn vị gửi báo cáo sau khi đã duyệt." if reverted else None,
     )
     event, key = make_event(spec, change, source=CONSOLIDATION, province=province, time=at)
-    stream.distinct.add(event.id)
+    stream.events += 1
     await writer.add(topic_names.REPORTS, key, _encode(event.model_dump(mode="json")), event.type)
 
 
@@ -318,25 +330,63 @@ async def bare_read(bootstrap: str, topics: list[str], *, batch: int) -> tuple[i
 
 
 async def parse_cost(bootstrap: str, topic: str, *, sample: int) -> float:
-    """Seconds per record to parse a submission record as the consumer does (envelope, then typed data)."""
+    """Seconds per record that the replay's parse of a submission record takes (`parse_record`)."""
+    from consolidation.consumers import HANDLERS
+
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
-    values: list[bytes] = []
+    records = []
     try:
         partition = TopicPartition(topic, 0)
         consumer.assign([partition])
         await consumer.seek_to_beginning(partition)
-        while len(values) < sample:
+        while len(records) < sample:
             found = await consumer.getmany(partition, timeout_ms=1000)
             if not found:
                 break
-            values += [r.value for r in found[partition]]
+            records += found[partition]
     finally:
         await consumer.stop()
+    records = records[:sample]
     clock = Stopwatch()
-    for value in values[:sample]:
-        parse_data(CloudEvent.from_bytes(value))
-    return clock.seconds / max(1, len(values[:sample]))
+    for record in records:
+        parse_record(record, HANDLERS)
+    return clock.seconds / max(1, len(records))
+
+
+class CpuMeter:
+    """CPU seconds spent by this process, the PostgreSQL server (its backends, gone ones included)
+    and the Kafka broker between two readings: the work a run costs, whatever else shares the machine."""
+
+    def __init__(self, infra: Infra) -> None:
+        self.pg = psutil.Process(infra.pg_server.pid)
+        self.kafka = psutil.Process(infra.broker.pid)
+        self.backends = {p.pid for p in self.pg.children()}
+
+    async def settled(self) -> dict[str, float]:
+        """A reading once the backends of the connections closed meanwhile have exited and been
+        counted into the server's own figure (waited for up to 5 s)."""
+        for _ in range(100):  # polls the process table, 5 s at most
+            if not {p.pid for p in self.pg.children()} - self.backends:
+                break
+            await asyncio.sleep(0.05)
+        return self.read()
+
+    @staticmethod
+    def _tree(process: psutil.Process) -> float:
+        own = process.cpu_times()
+        total = own.user + own.system + own.children_user + own.children_system
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                total += sum(child.cpu_times()[:2])
+        return total
+
+    def read(self) -> dict[str, float]:
+        return {"python": time.process_time(), "postgres": self._tree(self.pg), "kafka": self._tree(self.kafka)}
+
+    @staticmethod
+    def per_thousand(before: dict[str, float], after: dict[str, float], records: int) -> dict[str, float]:
+        return {k: round((after[k] - before[k]) * 1000 / max(1, records), 4) for k in before}
 
 
 async def _rebuild(infra: Infra, names: dict[str, str]):
@@ -407,19 +457,24 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         f"{stream.records}"
     )
     topics = [names[t] for t in TOPICS]
-    bare_records, bare_seconds = await bare_read(infra.kafka.bootstrap, topics, batch=500)
+    cpu = CpuMeter(infra)
+    before = cpu.read()
+    bare_records, bare_seconds = await bare_read(infra.kafka.bootstrap, topics, batch=BATCH)
+    bare_cpu = CpuMeter.per_thousand(before, await cpu.settled(), bare_records)
     say(f"bare read: {bare_records:,} records in {bare_seconds:.1f}s")
     per_parse = await parse_cost(infra.kafka.bootstrap, names[topic_names.SUBMISSIONS], sample=20_000)
     say(f"rebuilding into a fresh database ({stream.total:,} records)")
+    before = cpu.read()
     url, outcome, seconds = await _rebuild(infra, names)
+    rebuild_cpu = CpuMeter.per_thousand(before, await cpu.settled(), outcome.records)
     say(
         f"rebuild: {outcome.records:,} records in {seconds:.1f}s, {outcome.applied:,} applied, {outcome.skipped} poison"
     )
     state = await _state(url)
     expected = {
-        "reports": len(stream.latest),
-        "versions": sum(stream.latest.values()),
-        "inbox": len(stream.distinct),
+        "reports": stream.unit_reports,
+        "versions": stream.versions,
+        "inbox": stream.events,
         "units": PROVINCES * units,
         "workflow": len(stream.approved),
     }
@@ -438,14 +493,16 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         "submission_records": stream.submissions,
         "amendments": stream.amendments,
         "duplicate_records": stream.duplicates,
-        "distinct_events": len(stream.distinct),
+        "distinct_events": stream.events,
         "applied": outcome.applied,
         "skipped_as_poison": outcome.skipped,
         "rebuild_seconds": round(seconds, 2),
         "replay_seconds": round(outcome.seconds, 2),
         "bare_seconds": round(bare_seconds, 2),
+        "cpu_seconds_per_1000_records": {"rebuild": rebuild_cpu, "bare_read": bare_cpu},
         "parse_us_per_submission": round(per_parse * 1e6, 1),
         "parse_only_rate": round(1 / per_parse) if per_parse else None,
+        "fetch_batch": BATCH,
         "produce_seconds": round(stream.seconds, 1),
         "megabytes": round(stream.bytes / 2**20, 1),
         "partitions_per_topic": partitions,

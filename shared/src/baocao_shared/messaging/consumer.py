@@ -1,7 +1,10 @@
 """The consumer runner: apply each event once, commit the offset after, dead-letter poison.
 
 Per record, in one DB transaction: insert the event id into the inbox (a duplicate is skipped)
-and apply the handler. Offsets are committed only after that transaction commits. A record that
+and apply the handler. A fetched batch of a partition whose events all have handlers that apply
+runs (`typed_handler(..., many=...)`), or no handler here, goes in one transaction instead
+(`apply_together`); if that fails, it is applied again record by record. Offsets are committed
+only after the transaction commits. A record that
 cannot be parsed, or whose handler fails `max_attempts` times, goes to `baocao.dlq.<group>` with
 the error and its origin in headers, and the partition moves on. A record of a type the group has
 no handler for (another group's, or a version it does not know yet) is skipped, counted as
@@ -13,9 +16,11 @@ readable at its origin, rather than stalling the partition.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -23,9 +28,9 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.structs import ConsumerRecord
-from pydantic import ValidationError
-from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql import insert
+from pydantic import BaseModel, ValidationError, create_model
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import (
@@ -37,7 +42,7 @@ from tenacity import (
 )
 
 from baocao_shared.events.envelope import CloudEvent
-from baocao_shared.events.registry import parse_data
+from baocao_shared.events.registry import EVENTS, parse_data
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.faults import fault_point
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
@@ -66,6 +71,108 @@ def typed_handler(
     handle.__name__ = getattr(use_case, "__name__", "handle")
     handle.many = many  # type: ignore[attr-defined]
     return handle
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A record and what it holds: its event (None when it is not one) and, for an event whose
+    handler applies runs, its typed data when it was read in the same pass (None otherwise)."""
+
+    record: ConsumerRecord
+    event: CloudEvent | None
+    data: BaseModel | None = None
+
+
+def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Parsed:
+    """The record's event. When its `ce_type` header names a type whose handler applies runs, the
+    envelope and the typed data are read in one pass; anything unexpected there falls back to the
+    envelope alone (the data is then checked when the event is applied, as live)."""
+    typed = _typed_envelope(record, handlers)
+    if typed is not None:
+        return Parsed(record, typed, typed.data)
+    try:
+        return Parsed(record, CloudEvent.from_bytes(record.value))
+    except (ValueError, ValidationError):
+        return Parsed(record, None)
+
+
+def _typed_envelope(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> CloudEvent | None:
+    event_type = None
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            event_type = value.decode("utf-8", "replace")
+    if event_type not in EVENTS or getattr(handlers.get(event_type), "many", None) is None:
+        return None
+    try:
+        event = _envelope_of(EVENTS[event_type].model).model_validate_json(record.value or b"")
+    except (ValueError, ValidationError):
+        return None
+    return event if event.type == event_type else None
+
+
+@functools.cache
+def _envelope_of(model: type[BaseModel]) -> type[CloudEvent]:
+    """A CloudEvent whose `data` is read straight into `model`."""
+    return create_model(f"{model.__name__}Event", __base__=CloudEvent, data=(model, ...))
+
+
+async def apply_together(
+    session, batch: Sequence[Parsed], handlers: Mapping[str, Handler], inbox: Table, group_label: str
+) -> list[bool | None]:
+    """Apply a partition's batch in the caller's transaction: one inbox insert for its events (the
+    duplicates fall out), then each run of consecutive events whose handlers share a `many` use case
+    in one call of it, the others one by one. Per record: True applied, False a duplicate or of a type
+    nobody here handles, None not an event. Raises what a handler raises: the caller rolls back and
+    goes record by record."""
+    results: list[bool | None] = [None if p.event is None else False for p in batch]
+    first: dict[Any, int] = {}  # event id -> where its first delivery is in the batch
+    for i, p in enumerate(batch):
+        if p.event is not None and p.event.type in handlers:
+            first.setdefault(p.event.id, i)
+    if not first:
+        return results
+    rows = {"group": group_label, "ids": list(first), "types": [batch[i].event.type for i in first.values()]}
+    new = set((await session.execute(_inbox_insert(inbox), rows)).scalars())
+    fresh = [i for event_id, i in first.items() if event_id in new]
+    for run in _runs([batch[i] for i in fresh], handlers):
+        many = getattr(handlers[run[0].event.type], "many", None)
+        if many is not None:
+            await many(session, [p.data if p.data is not None else parse_data(p.event) for p in run])
+        else:
+            for p in run:
+                await handlers[p.event.type](session, p.event)
+    for i in fresh:
+        results[i] = True
+    return results
+
+
+@functools.cache
+def _inbox_insert(inbox: Table):
+    """The inbox rows of many events in one statement of one shape (arrays, not a VALUES row per
+    event: PostgreSQL plans it once), returning the ids that were not there yet."""
+    rows = select(
+        bindparam("group", type_=inbox.c.consumer_group.type),
+        func.unnest(bindparam("ids", type_=ARRAY(inbox.c.event_id.type))),
+        func.unnest(bindparam("types", type_=ARRAY(inbox.c.event_type.type))),
+    )
+    return (
+        insert(inbox)
+        .from_select(["consumer_group", "event_id", "event_type"], rows)
+        .on_conflict_do_nothing()
+        .returning(inbox.c.event_id)
+    )
+
+
+def _runs(batch: list[Parsed], handlers: Mapping[str, Handler]) -> list[list[Parsed]]:
+    """Consecutive events whose handlers share one `many` use case go together; the others alone."""
+    runs: list[list[Parsed]] = []
+    for p in batch:
+        many = getattr(handlers[p.event.type], "many", None)
+        if runs and many is not None and getattr(handlers[runs[-1][0].event.type], "many", None) is many:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
 
 
 class PoisonRecord(Exception):
@@ -184,8 +291,9 @@ class ConsumerRunner:
                 batches = await self._consumer.getmany(timeout_ms=500)
                 async with self._batch_lock:
                     for records in batches.values():
-                        for record in records:
-                            await self._process(record)
+                        if not await self._apply_together(records):
+                            for record in records:
+                                await self._process(record)
                     await self._commit_processed()
         finally:
             await self._consumer.stop()
@@ -195,6 +303,37 @@ class ConsumerRunner:
             return
         offsets, self._processed = self._processed, {}
         await self._consumer.commit(offsets)
+
+    async def _apply_together(self, records: list[ConsumerRecord]) -> bool:
+        """A partition's records in one transaction, when each is an event whose handler applies runs
+        (`many`) or that nobody here handles. False, with nothing applied, otherwise or when anything
+        in it fails: the caller then goes record by record, with retries and dead letters."""
+        batch = [parse_record(record, self._handlers) for record in records]
+        if len(batch) < 2 or not all(p.event is not None and self._runs_together(p.event.type) for p in batch):
+            return False
+        started = time.perf_counter()
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                results = await apply_together(session, batch, self._handlers, self._inbox, self.group_id)
+        except Exception as exc:  # the record-by-record pass retries it or dead-letters the event at fault
+            log.info("consumer.batch_split", group=self.group_id, records=len(batch), error=repr(exc)[:300])
+            return False
+        applied = results.count(True)
+        for _ in range(applied):
+            HANDLER_SECONDS.labels(self.group_id).observe((time.perf_counter() - started) / applied)
+        fault_point("consumer.after_db_commit")
+        for p, result in zip(batch, results, strict=True):
+            outcome = "applied" if result else "duplicate" if p.event.type in self._handlers else "ignored"
+            EVENTS_CONSUMED.labels(self.group_id, outcome).inc()
+            if outcome == "duplicate":
+                log.info("consumer.duplicate_skipped", event_id=str(p.event.id), group=self.group_id)
+        last = records[-1]
+        self._processed[TopicPartition(last.topic, last.partition)] = last.offset + 1
+        return True
+
+    def _runs_together(self, event_type: str) -> bool:
+        handler = self._handlers.get(event_type)
+        return handler is None or getattr(handler, "many", None) is not None
 
     async def _process(self, record: ConsumerRecord) -> None:
         tp = TopicPartition(record.topic, record.partition)

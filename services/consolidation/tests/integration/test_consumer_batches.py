@@ -1,0 +1,124 @@
+"""The live consumer on real Kafka: a fetched batch of submissions goes in one transaction, and a batch
+with a poison record in it falls back to record by record, so only the poison is dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import event, text
+
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.events import make_event
+from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
+from baocao_shared.events.topics import dlq_topic
+from baocao_shared.messaging.consumer import ConsumerRunner
+from baocao_shared.messaging.producer import ensure_topic
+from baocao_shared.metrics import EVENTS_CONSUMED
+from baocao_stack.pytest_fixtures import create_database
+from baocao_stack.testkit import new_topic, read_topic, wait_until
+from consolidation.adapters import orm
+from consolidation.consumers import HANDLERS
+from consolidation.main import MIGRATIONS
+
+pytestmark = pytest.mark.integration
+AT = datetime(2019, 6, 10, 3, tzinfo=UTC)
+
+
+def record(unit: str, version: int, sid: uuid.UUID) -> tuple[bytes, bytes, list]:
+    """A submission record as intake's outbox relay sends it."""
+    spec = SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED
+    data = SubmissionV1(
+        submission_id=sid,
+        province="30",
+        unit=unit,
+        plan_id="hd-467-2019",
+        period="2019-06",
+        version=version,
+        values={"t1_sessions": version},
+        narratives={},
+        received_at=AT + timedelta(hours=version),
+        first_received_at=AT,
+    )
+    event_, key = make_event(spec, data, source="/baocao/intake", province="30")
+    value = json.dumps(event_.model_dump(mode="json"), ensure_ascii=False).encode()
+    return key.encode(), value, [("ce_type", spec.type.encode())]
+
+
+def counted(group: str, outcome: str) -> float:
+    return EVENTS_CONSUMED.labels(group, outcome)._value.get()
+
+
+async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_record(postgres, kafka):
+    url = await create_database(postgres, "consumer")
+    await upgrade_database(MIGRATIONS, url)
+    engine = make_engine(url, pool_size=2)
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    topic = await new_topic(kafka.bootstrap)
+    group = f"t{uuid.uuid4().hex[:8]}-consolidation"
+    await ensure_topic(kafka.bootstrap, dlq_topic(group), partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, enable_idempotence=True)
+    await producer.start()
+    sids = {f"U{n:03d}": uuid.uuid4() for n in range(100)}
+    first = [record(unit, 1, sid) for unit, sid in sids.items()]
+    first += [record(unit, 2, sids[unit]) for unit in list(sids)[:20]] + [first[7]]  # 20 amendments, 1 re-send
+    for key, value, headers in first:
+        await producer.send(topic, value=value, key=key, headers=headers)
+    await producer.flush()
+    runner = ConsumerRunner(
+        group_id=group,
+        topics=[topic],
+        handlers=HANDLERS,
+        sessionmaker=make_sessionmaker(engine),
+        inbox=orm.inbox,
+        bootstrap_servers=kafka.bootstrap,
+        producer=producer,
+        retry_initial_s=0.01,
+    )
+    consuming = asyncio.create_task(runner.run())
+
+    async def reports() -> tuple[int, int]:
+        async with engine.connect() as conn:
+            return tuple((await conn.execute(text("SELECT count(*), sum(version) FROM unit_reports"))).one())
+
+    async def consumed(applied: int, duplicate: int = 0) -> bool:
+        return counted(group, "applied") >= applied and counted(group, "duplicate") >= duplicate
+
+    try:
+        await wait_until(lambda: consumed(120, 1), timeout=60, what="the first 121 records consumed")
+        assert await reports() == (100, 120)
+        assert (counted(group, "applied"), counted(group, "duplicate")) == (120, 1)
+        inserts = [s for s in statements if s.startswith("INSERT INTO inbox")]
+        assert len(inserts) <= 5, f"{len(inserts)} inbox inserts for 121 records fetched together"
+
+        # A poison record (version 0 breaks the schema) between two good ones, fetched together.
+        poison_key, good_value, ce_type = record("U000", 3, sids["U000"])
+        poison = json.loads(good_value)
+        poison["id"], poison["data"]["version"] = str(uuid.uuid4()), 0
+        for key, value, headers in [
+            record("U001", 3, sids["U001"]),
+            (poison_key, json.dumps(poison).encode(), ce_type),
+            record("U002", 3, sids["U002"]),
+        ]:
+            await producer.send(topic, value=value, key=key, headers=headers)
+        await producer.flush()
+        dead = await wait_until(
+            lambda: read_topic(kafka.bootstrap, dlq_topic(group)), timeout=60, what="the poison's dead letter"
+        )
+        await wait_until(lambda: consumed(122), timeout=60, what="the good records applied")
+        assert [json.loads(r.value)["id"] for r in dead] == [poison["id"]]
+        assert dict(dead[0].headers)["dlq.origin_offset"] == str(len(first) + 1).encode()
+        assert await reports() == (100, 120 + 1 + 1), "U001 and U002 at version 3, nothing of the poison"
+        assert counted(group, "dead_lettered") == 1
+    finally:
+        consuming.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await consuming
+        await producer.stop()
+        await engine.dispose()
