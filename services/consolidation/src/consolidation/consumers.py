@@ -19,7 +19,7 @@ HANDLERS = {
     PLAN_UPSERTED.type: typed_handler(projection.plan_upserted),
     SUBMISSION_RECEIVED.type: typed_handler(projection.submission_recorded, many=projection.submissions_recorded),
     SUBMISSION_AMENDED.type: typed_handler(projection.submission_recorded, many=projection.submissions_recorded),
-    OBLIGATION_UPDATED.type: typed_handler(projection.obligation_updated),
+    OBLIGATION_UPDATED.type: typed_handler(projection.obligation_updated, many=projection.obligations_updated),
     PERIOD_CLOSED.type: typed_handler(projection.period_closed),
     REPORT_APPROVED.type: typed_handler(projection.report_status_changed),
     REPORT_REVERTED.type: typed_handler(projection.report_status_changed),

@@ -5,7 +5,8 @@ The same records (a catalogue with a unit renamed, versions out of order, duplic
 and across batches, approvals that later amendments outgrow and one they do not, obligations, a
 record that is not JSON, a tombstone, a submission that breaks its schema, a type nobody here
 handles; some with the relay's ce_type header, some without) go through the record-by-record path
-into one database and through `apply_batch` with several splits into others. Every projection
+into one database and through `apply_batch` with several splits into others (obligations too: a final
+word, then a late word that must not undo it). Every projection
 table, the inbox and the outbox must be equal, and so must each record's outcome."""
 
 from __future__ import annotations
@@ -132,6 +133,10 @@ def history() -> list[ConsumerRecord]:
     )
     r.event(OBLIGATION_UPDATED, obligation)
     r.event(OBLIGATION_UPDATED, obligation.model_copy(update={"status": "on_time", "closed": True}))
+    r.event(OBLIGATION_UPDATED, obligation.model_copy(update={"status": "missing"}))  # after the final word
+    sngv = obligation.model_copy(update={"unit": "SNGV", "unit_name": "Sở Ngoại vụ", "status": "pending"})
+    r.event(OBLIGATION_UPDATED, sngv)
+    r.event(OBLIGATION_UPDATED, sngv.model_copy(update={"status": "late", "late_by_s": 3600}), header=False)
     # Poison and strangers: skipped, counted, and the rest of their batch still applied.
     r.add(b"{not json", event_type=SUBMISSION_RECEIVED.type)
     r.add(None)
@@ -192,8 +197,10 @@ async def test_a_batched_replay_leaves_the_state_of_one_record_at_a_time(postgre
     records = history()
     reference = await new_database(postgres)
     rng = random.Random(11)
+    poison_at = next(i for i, r in enumerate(records) if r.value == b"{not json")
     splits = {
-        "one batch": [len(records)],
+        "one batch": [len(records)],  # falls back to record by record: it holds the poison
+        "all before the poison, then the rest": [poison_at, len(records)],
         "threes": [3] * (len(records) // 3 + 1),
         "random": [rng.randint(1, 9) for _ in range(len(records))],
     }
@@ -210,6 +217,10 @@ async def test_a_batched_replay_leaves_the_state_of_one_record_at_a_time(postgre
         assert june.totals["t1_sessions"] == 3 + 20 + 5 + 0 + 1 + 1 and june.revision == 1 + 1 + 2 + 3 + 2 + 1 + 1
         assert july.status == "approved" and july.totals["t2_campaigns"] == 7 + 2 * 4 + 0
         assert {u.unit: u.unit_name for u in june.units}["BTG"] == "Ban Tuyên giáo (đổi tên)"
+        assert {(o["unit"], o["status"], o["final"]) for o in want["obligations"]} == {
+            ("SYT", "on_time", True),
+            ("SNGV", "late", False),
+        }, "nothing not final after a final word; otherwise the last word"
         for name, sizes in splits.items():
             engine = await new_database(postgres)
             try:

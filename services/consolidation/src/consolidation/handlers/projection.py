@@ -98,17 +98,22 @@ def _columns(batch) -> dict[str, list]:
     return columns
 
 
-def _upsert_unit_reports():
-    """`submission_recorded`'s upsert for many units in one statement of one shape, whatever their
-    number: a row per element of the column arrays (each unit at most once)."""
-    r = orm.unit_reports
+def _from_arrays(table, columns: tuple[str, ...]):
+    """An INSERT of a row per element of one array per column (the same statement whatever the number
+    of rows: PostgreSQL plans it once); a JSON column's array holds the documents' text."""
 
     def column(name: str):
-        if isinstance(r.c[name].type, JSONB):
+        if isinstance(table.c[name].type, JSONB):
             return cast(func.unnest(bindparam(name, type_=ARRAY(Text))), JSONB)
-        return func.unnest(bindparam(name, type_=ARRAY(r.c[name].type)))
+        return func.unnest(bindparam(name, type_=ARRAY(table.c[name].type)))
 
-    stmt = insert(r).from_select(UNIT_REPORT_COLUMNS, select(*(column(c) for c in UNIT_REPORT_COLUMNS)))
+    return insert(table).from_select(columns, select(*(column(c) for c in columns)))
+
+
+def _upsert_unit_reports():
+    """`submission_recorded`'s upsert for many units at once (each unit at most once)."""
+    r = orm.unit_reports
+    stmt = _from_arrays(r, UNIT_REPORT_COLUMNS)
     return stmt.on_conflict_do_update(
         index_elements=["province", "plan_id", "period", "unit"],
         set_={c: stmt.excluded[c] for c in ("submission_id", "version", "received_at", "values", "narratives")},
@@ -116,13 +121,41 @@ def _upsert_unit_reports():
     )
 
 
+OBLIGATION_COLUMNS = ("province", "plan_id", "period", "unit", "status", "due_at", "late_by_s", "final")
+
+
+def _upsert_obligations():
+    """`_obligation`'s upsert for many units at once (each unit at most once)."""
+    t = orm.obligations
+    stmt = _from_arrays(t, OBLIGATION_COLUMNS)
+    return stmt.on_conflict_do_update(
+        index_elements=["province", "plan_id", "period", "unit"],
+        set_={c: stmt.excluded[c] for c in ("status", "due_at", "late_by_s", "final")},
+        where=~t.c.final | stmt.excluded.final,
+    )
+
+
 UPSERT_UNIT_REPORTS = _upsert_unit_reports()
+UPSERT_OBLIGATIONS = _upsert_obligations()
 
 
 async def obligation_updated(session: AsyncSession, o: ObligationV1) -> None:
     # After the close, deadlines still corrects a unit whose report was accepted before the close
     # but reached it late (it was down, or the period was opened afterwards): that word is final too.
     await _obligation(session, o, final=o.closed)
+
+
+async def obligations_updated(session: AsyncSession, batch: list[ObligationV1]) -> None:
+    """As `obligation_updated` on each in turn, in one statement. Per unit, a final word always lands
+    and nothing not final lands after one, so the last final update wins when there is one; without
+    one, the last update, which lands unless the stored row is already final (the same condition)."""
+    latest: dict[tuple[str, str, str, str], ObligationV1] = {}
+    for o in batch:
+        unit = (o.province, o.plan_id, o.period, o.unit)
+        if o.closed or unit not in latest or not latest[unit].closed:
+            latest[unit] = o
+    columns = {c: [getattr(o, c) for o in latest.values()] for c in OBLIGATION_COLUMNS[:-1]}
+    await session.execute(UPSERT_OBLIGATIONS, {**columns, "final": [o.closed for o in latest.values()]})
 
 
 async def period_closed(session: AsyncSession, closed: PeriodClosedV1) -> None:
