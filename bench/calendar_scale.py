@@ -13,9 +13,10 @@ store (loading time is not a figure). Then, with deadlines' own code:
    that finds due schedule rows, which is the least any tick must run;
 3. the tick of a reminder round: at 08:00 three days before the last day, the first reminder of all
    63 plans falls due at once and goes to every unit that has not submitted (all 126,000): `tick`
-   writes a `notices` row and an outbox event per unit; baseline: the same rows written by
-   set-based INSERT ... SELECT (events built by PostgreSQL's jsonb_build_object), same transaction
-   count. The outbox relay is not running: sending belongs to the relay, not to the tick.
+   writes a `notices` row and an outbox event per unit (one transaction per plan, two plans at a
+   time); baseline: the same rows written by two set-based INSERT ... SELECT in one transaction
+   (events built by PostgreSQL's jsonb_build_object, of about the same size). The outbox relay is
+   not running: sending to Kafka belongs to the relay, not to the tick.
 
 After each step the suite counts the rows the step wrote and fails on a wrong count.
 """
