@@ -44,6 +44,7 @@ POOL_SIZE = 128  # client connections to intake at most; the rest of an open-loo
 TARGET_P99_S = 1.0
 DRAIN_S = 30  # after the last scheduled start, how long the answers may take (then: "no answer")
 VISIBLE_S = 30  # after that, how long the accepted ones may take to become visible (then: never_visible)
+QUIET_S = 60  # before a level, how long the previous one's backlog may take to drain
 SETTLE_S = 15  # then how long the services may take to empty their outboxes and topics before the API check
 
 
@@ -55,7 +56,7 @@ def _sizes(quick: bool) -> tuple[float, int, int]:
     """Seconds per level, and the province's units and plans: one first submission per (plan, unit)."""
     seconds = 3.0 if quick else 10.0
     needed = sum(int(rate * seconds) for rate in RATES)
-    plans = 8  # a unit owes one report per plan: fewer units to load for the same number of first submissions
+    plans = 16  # a unit owes one report per plan: fewer units to load for the same number of first submissions
     return seconds, math.ceil(needed / plans), plans
 
 
@@ -126,12 +127,13 @@ async def services_level(
         for watcher in watchers.values():
             await watcher.stop()
         await pool.close()
-    settled = True
+    settled, deadline = True, time.monotonic() + SETTLE_S
     for service in ("intake", "deadlines", "consolidation"):  # what no 201 announced may still be on its way
         try:
-            await caught_up(bench.http, bench.urls[service], province.admin, timeout=SETTLE_S)
+            await caught_up(bench.http, bench.urls[service], province.admin, timeout=deadline - time.monotonic())
         except TimeoutError:
             settled = False
+            break
     api = {**await api_check(bench, province), "pipeline_caught_up": settled}
     return {"run": run, "watchers": watchers, "caught_up": caught, "api": api, "peak_mb": sampler.peak, "cpu_s": cpu,
             "rss_samples": sampler.samples, "heap": heap, "connections": pool.opened}  # fmt: skip
@@ -389,6 +391,18 @@ def submission_event(province: Province) -> bytes:
     return json.dumps(event.model_dump(mode="json"), ensure_ascii=False).encode()
 
 
+async def _quiet(bench: running_stack.BenchStack, province: Province) -> bool:
+    """Until the services' outboxes and topics are empty, within QUIET_S; False when they were not."""
+    deadline = time.monotonic() + QUIET_S
+    try:
+        for service in ("intake", "deadlines", "consolidation"):
+            await caught_up(bench.http, bench.urls[service], province.admin, timeout=deadline - time.monotonic())
+    except TimeoutError:
+        say(f"the services still had a backlog after {QUIET_S}s; the level starts with it")
+        return False
+    return True
+
+
 async def run(infra: Infra, *, quick: bool) -> list[Figure]:
     seconds, units, plans = _sizes(quick)
     bench = await running_stack.running(infra)
@@ -398,13 +412,13 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         slots = province.slots()
         payload = submission_event(province)
         for rate in RATES:
+            clean = await _quiet(bench, province)  # the previous level's backlog does not run under this one
             say(f"floor at {rate}/s for {seconds:.0f}s")
             floor = await floor_level(infra, rate, seconds, payload)
-            for service in ("intake", "deadlines", "consolidation"):
-                await caught_up(bench.http, bench.urls[service], province.admin, timeout=120)
             count = int(rate * seconds)
             say(f"services at {rate}/s for {seconds:.0f}s ({count} first submissions)")
             svc = await services_level(bench, province, slots[:count], rate, seconds)
+            svc["api"]["started_without_backlog"] = clean
             slots = slots[count:]
             found = level_figures(rate, svc, floor)
             for f in found:
