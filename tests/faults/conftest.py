@@ -22,6 +22,8 @@ import contextlib
 import json
 import os
 import random
+import shutil
+import tempfile
 import time
 import uuid
 from collections import Counter
@@ -92,18 +94,21 @@ def local(period: str, day: int, hour: int) -> datetime:
 
 
 @pytest.fixture(scope="session")
-def fault_postgres(tmp_path_factory: pytest.TempPathFactory):
+def fault_postgres():
     """The fault suite's own PostgreSQL on a free loopback port (each world makes its own databases on it)."""
     from baocao_stack.ports import free_port
     from baocao_stack.postgres import start_postgres, wait_postgres_ready
 
-    root = tmp_path_factory.mktemp("faults-postgres")
+    # Outside pytest's temporary root: any pytest session starting meanwhile makes that root 0700 again, and
+    # PostgreSQL (run as embedded_postgres under root) could then not reach its data, nor restart on it.
+    root = Path(tempfile.mkdtemp(prefix="baocao-faults-pg-"))
     server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
     try:
         asyncio.run(wait_postgres_ready(server, timeout=60))
         yield PostgresHandle(server.url("postgres"), server)
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # The single-broker world serves test_faults.py and the cluster's world test_scaleout.py: module-scoped, each
