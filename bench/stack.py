@@ -61,12 +61,20 @@ def kafka_heap(pid: int) -> dict:
         out = subprocess.run(["jcmd", str(pid), "GC.heap_info"], capture_output=True, text=True, timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {**found, "error": repr(exc)}
+    return {**found, **parse_heap_info(out)}
+
+
+def parse_heap_info(out: str) -> dict:
+    """Committed and used MB of the heap line of `jcmd GC.heap_info` ("garbage-first heap   total 339968K,
+    used 182596K" up to JDK 20, "total reserved ...K, committed ...K, used ...K" from JDK 21 on)."""
     heap = re.search(r"heap\s+total (?:reserved \d+K, committed )?(\d+)K, used (\d+)K", out)
     if heap is None:
-        return {**found, "error": out[-500:]}
-    found.update(committed_mb=int(heap.group(1)) * 1024 / 1e6, used_mb=int(heap.group(2)) * 1024 / 1e6)
-    found["jcmd"] = " ".join(out.split())[:300]
-    return found
+        return {"error": out[-500:]}
+    return {
+        "committed_mb": int(heap.group(1)) * 1024 / 1e6,
+        "used_mb": int(heap.group(2)) * 1024 / 1e6,
+        "jcmd": " ".join(out.split())[:300],
+    }
 
 
 def _xmx_mb(pid: int) -> float:
