@@ -31,11 +31,6 @@ HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").re
 OPENING_AT = datetime(2019, 6, 10, 9, tzinfo=timezone(timedelta(hours=7)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect, reported: open_due_periods does not lock the plans it reads, so a unit stored "
-    "between its obligations' INSERT and `changed = false` is forgotten (fix: SELECT ... FOR UPDATE OF plans)",
-)
 async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkeypatch):
     url = await create_database(postgres, "deadlines")
     await upgrade_database(MIGRATIONS, url)

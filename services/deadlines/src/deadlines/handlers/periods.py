@@ -36,11 +36,17 @@ def candidate_periods(plan: PlanV1, timezone: str, now: datetime, *, backfill: i
 async def open_due_periods(session: AsyncSession, *, now: datetime, backfill: int = 0) -> list[tuple[str, str, str]]:
     """Open every candidate period not yet opened, and re-check plans whose catalogue changed."""
     opened = []
-    rows = await session.execute(
+    query = (
         select(orm.plans.c.doc, orm.plans.c.changed, orm.provinces.c.doc.label("province_doc"))
         .join(orm.provinces, orm.provinces.c.code == orm.plans.c.province)
         .where(orm.plans.c.active)
     )
+    rows = (await session.execute(query)).all()
+    if any(row.changed for row in rows):
+        # The changed plans again, locked: a unit stored while this transaction reads the units waits to set
+        # `changed` until the `changed = false` below has committed, so the next tick looks at it again.
+        locked = (await session.execute(query.where(orm.plans.c.changed).with_for_update(of=orm.plans))).all()
+        rows = [row for row in rows if not row.changed] + locked
     plans = []
     for row in rows:
         plan, province = PlanV1.model_validate(row.doc), ProvinceV1.model_validate(row.province_doc)
