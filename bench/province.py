@@ -98,9 +98,10 @@ async def load_province(
 ) -> Province:
     """PUT the province to intake and wait until deadlines and consolidation know every obligation of PERIOD.
 
-    In two steps: the units first, and the plans once every service has read the units. In one step, a unit
-    that deadlines stores while its scheduler is opening the period (between the obligations' INSERT and
-    `plans.changed = false`) gets no obligation until some later catalogue change (see the e2e suite's notes)."""
+    In two steps: the units first, and the plans once every service has read the units, so deadlines opens
+    the period once with every unit (in one step, each unit stored marks the plans changed and the next tick
+    opens them again). The one-step load is how the bench found a unit left without its obligation for good
+    (stored while the tick was opening; fixed in deadlines by 9b23601)."""
     from intake.domain.synthetic import dump
 
     doc = province_doc(code, units=units, plans=plans)
