@@ -13,7 +13,7 @@ from baocao_shared.events.deadlines import OBLIGATION_UPDATED
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.messaging.outbox import enqueue
 from deadlines.adapters import orm
-from deadlines.handlers.views import period_views
+from deadlines.handlers.views import unit_views
 
 SOURCE = "/baocao/deadlines"
 
@@ -78,12 +78,8 @@ async def announce_first_submissions(
     waiting = (await session.execute(query.with_for_update())).scalars().all()
     if not waiting:
         return
-    views, _ = await period_views(session, province, plan_id, period, now=now)
-    events = [
-        make_event(OBLIGATION_UPDATED, v, source=SOURCE, province=province, time=now)
-        for v in views
-        if v.unit in set(waiting)
-    ]
+    views = await unit_views(session, province, plan_id, period, waiting, now=now)
+    events = [make_event(OBLIGATION_UPDATED, v, source=SOURCE, province=province, time=now) for v in views]
     await enqueue(session, orm.outbox, topics.DEADLINES, events)
     await session.execute(
         orm.obligations.update()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,10 @@ def _status(row: Any, closed_at: datetime | None, now: datetime) -> tuple[str, d
     return classify(due_at=row.due_at, first_submitted_at=first, now=now), first
 
 
-async def obligation_rows(session: AsyncSession, province: str, plan_id: str, period: str) -> list[Any]:
+async def obligation_rows(
+    session: AsyncSession, province: str, plan_id: str, period: str, *, units: Collection[str] | None = None
+) -> list[Any]:
+    """The period's owed obligations with their units' names, in unit order; only `units` when given."""
     o, u = orm.obligations, orm.units
     query = (
         select(o, u.c.doc["name"].astext.label("unit_name"))
@@ -34,6 +38,8 @@ async def obligation_rows(session: AsyncSession, province: str, plan_id: str, pe
         )
         .order_by(o.c.unit)
     )
+    if units is not None:
+        query = query.where(o.c.unit.in_(list(units)))
     return list(await session.execute(query))
 
 
@@ -69,10 +75,19 @@ async def closed_at_of(session: AsyncSession, province: str, plan_id: str, perio
 async def obligation_view(
     session: AsyncSession, province: str, plan_id: str, period: str, unit: str, *, now: datetime
 ) -> ObligationV1 | None:
-    rows = [r for r in await obligation_rows(session, province, plan_id, period) if r.unit == unit]
+    rows = await obligation_rows(session, province, plan_id, period, units=[unit])
     if not rows:
         return None
     return to_view(rows[0], closed_at=await closed_at_of(session, province, plan_id, period), now=now)
+
+
+async def unit_views(
+    session: AsyncSession, province: str, plan_id: str, period: str, units: Collection[str], *, now: datetime
+) -> list[ObligationV1]:
+    """The views of some units' obligations only (an announcement must not build the whole period's)."""
+    closed_at = await closed_at_of(session, province, plan_id, period)
+    rows = await obligation_rows(session, province, plan_id, period, units=units)
+    return [to_view(r, closed_at=closed_at, now=now) for r in rows]
 
 
 async def period_views(
