@@ -459,4 +459,22 @@ def figures(runs: dict[int, tuple[WrkRun, WrkRun]], check: dict, *, units: int, 
                     notes={"connections": c, "intake_failures": mine.failures, "baseline_failures": base.failures},
                 )
             )
+        if c == max(LEVELS) and mine.ok and base.ok:
+            out.append(
+                Figure(
+                    suite=SUITE,
+                    name=f"server CPU per submission at c{c}",
+                    value=round(1000 * mine.cpu_s / mine.ok, 2),
+                    unit="ms",
+                    baseline=round(1000 * base.cpu_s / base.ok, 2),
+                    baseline_name="FastAPI+asyncpg one INSERT",
+                    higher_is_better=False,
+                    notes={
+                        "measures": "the server process's user+system CPU time over the level (intake's until its "
+                        "outbox was sent) per 2xx; one process each, so its inverse bounds the rate one core gives. "
+                        "Less sensitive to the other work on the machine than the rates, though not free of it",
+                        "intake_db_connections_opened": mine.connections_opened,
+                    },
+                )
+            )
     return out
