@@ -246,6 +246,8 @@ async def produce(producer: AIOKafkaProducer, names: dict[str, str], partitions:
                 return
             stream.submissions += 1
             stream.duplicates += copy
+            if stream.submissions % 250_000 == 0:
+                say(f"  produced {stream.submissions:,} submission records in {clock.seconds:.0f}s")
             await writer.add(topic_names.SUBMISSIONS, f"{province}.{unit}", value, spec_type)
 
     while stream.submissions < events:
@@ -404,7 +406,11 @@ async def _rebuild(infra: Infra, names: dict[str, str]):
         profiler = Profiler(async_mode="enabled")
         profiler.start()
     clock = Stopwatch()
-    outcome = await rebuild(settings, into=url, topics=[names[t] for t in TOPICS])
+    watch = asyncio.create_task(_progress(url, clock))
+    try:
+        outcome = await rebuild(settings, into=url, topics=[names[t] for t in TOPICS])
+    finally:
+        watch.cancel()
     seconds = clock.seconds
     if profiler is not None:
         profiler.stop()
@@ -412,6 +418,19 @@ async def _rebuild(infra: Infra, names: dict[str, str]):
         await asyncio.to_thread(Path(profile_to).write_text, report)
         say(f"profile of the rebuild in {profile_to}")
     return url, outcome, seconds
+
+
+async def _progress(url: str, clock: Stopwatch, every_s: float = 20.0) -> None:
+    """A line every `every_s` with the inbox rows the rebuild has written (PostgreSQL's own counter)."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        while True:
+            await asyncio.sleep(every_s)
+            async with engine.connect() as conn:
+                rows = await conn.scalar(text("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relname = 'inbox'"))
+            say(f"  rebuild: {rows or 0:,} events in {clock.seconds:.0f}s")
+    finally:
+        await engine.dispose()
 
 
 async def _state(url: str) -> dict:
