@@ -118,11 +118,12 @@ async def _ensure_obligations(
     ).where(*owes)
     columns = ["province", "plan_id", "period", "unit", "due_at", "expected"]
     # Rows already there (a submission came before the period opened, or the period is re-checked) owe it now...
-    await session.execute(
-        update(o)
-        .where(*this_period, exists().where(u.c.code == o.c.unit, *owes))
-        .values(due_at=due, expected=True, amended_after_due=_amended_after(o, due))
-    )
+    if reopened or await session.scalar(select(exists().where(*this_period))):
+        await session.execute(
+            update(o)
+            .where(*this_period, exists().where(u.c.code == o.c.unit, *owes))
+            .values(due_at=due, expected=True, amended_after_due=_amended_after(o, due))
+        )
     # ...and the others are new. A plain insert writes them at half the cost of an upsert, unless a
     # submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
     try:
