@@ -51,8 +51,9 @@ async def test_a_second_burst_reuses_the_connections_of_the_first(kafka, postgre
         before = await sessions_begun(monitor)
         second = await asyncio.gather(*(request() for _ in range(20)))
         assert len(set(first)) <= 12 and len(set(second)) <= 12, "never more connections than the pool holds"
-        assert set(second) <= set(first), "the second burst ran on the first one's connections"
-        assert await sessions_begun(monitor) == before
+        # Not "the same pids as the first burst": the service's own relay may hold one of the pool's
+        # connections during a burst and free it for the next. No new session is the point.
+        assert await sessions_begun(monitor) == before, "the second burst opened new database sessions"
     finally:
         await monitor.close()
         await runtime.stop()
