@@ -3,11 +3,21 @@
 The fault suite (tests/faults, the PostgreSQL restart) showed valid events dead-lettered when they met
 a stopped server: three attempts take about a second, a restart longer."""
 
+import errno
+import socket
+
 import asyncpg
 import pytest
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from baocao_shared.messaging.consumer import PoisonRecord, _stop_unless_unavailable, database_unavailable
+from baocao_shared.messaging.consumer import (
+    PoisonRecord,
+    _stop_unless_unavailable,
+    database_unavailable,
+    parse_record,
+    typed_handler,
+)
 
 
 def wrapped(error: BaseException) -> DBAPIError:
@@ -24,6 +34,10 @@ def wrapped(error: BaseException) -> DBAPIError:
         wrapped(asyncpg.exceptions.CannotConnectNowError("the database system is starting up")),
         wrapped(asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")),
         wrapped(asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation")),
+        # A restarting container's name stops resolving; asyncpg and SQLAlchemy pass these on as plain OSErrors.
+        socket.gaierror(-2, "Name or service not known"),
+        OSError(errno.EHOSTUNREACH, "No route to host"),
+        OSError("Multiple exceptions: [Errno 111] Connect call failed ('::1', 5432, 0, 0), [Errno 111] ..."),
     ],
 )
 def test_an_unreachable_database_is_not_the_events_fault(error):
@@ -36,6 +50,7 @@ def test_an_unreachable_database_is_not_the_events_fault(error):
         ValueError("bad figure"),
         PoisonRecord("not a CloudEvent"),
         IntegrityError("INSERT", {}, asyncpg.exceptions.UniqueViolationError("duplicate key")),
+        FileNotFoundError(errno.ENOENT, "No such file or directory", "template.docx"),
     ],
 )
 def test_a_failing_handler_is(error):
@@ -87,3 +102,19 @@ def test_an_error_raised_while_handling_an_outage_is_judged_by_itself():
     except ValueError as error:
         assert error.__context__ is REFUSED
         assert not database_unavailable(error)
+
+
+def test_a_ce_type_header_without_a_value_is_read_as_no_type_not_a_crash():
+    """Kafka allows a header with no value; aiokafka gives it as None. The record is judged by its value."""
+
+    async def recorded(session, data) -> None: ...
+
+    handlers = {"vn.baocao.submission.received.v1": typed_handler(recorded, many=recorded)}
+    for value in (b"not json", None):
+        record = ConsumerRecord(
+            topic="baocao.submissions", partition=0, offset=7, timestamp=0, timestamp_type=0, key=b"k",
+            value=value, checksum=None, serialized_key_size=1, serialized_value_size=len(value or b""),
+            headers=[("ce_type", None)],
+        )  # fmt: skip
+        parsed = parse_record(record, handlers)
+        assert parsed.event is None and parsed.record is record, "not an event: dead-lettered, the partition moves on"

@@ -16,7 +16,9 @@ readable at its origin, rather than stalling the partition.
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
+import socket
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -99,7 +101,7 @@ def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Par
 def _typed_envelope(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> CloudEvent | None:
     event_type = None
     for name, value in record.headers or ():
-        if name == "ce_type":
+        if name == "ce_type" and isinstance(value, bytes):  # Kafka allows a header without a value
             event_type = value.decode("utf-8", "replace")
     if event_type not in EVENTS or getattr(handlers.get(event_type), "many", None) is None:
         return None
@@ -179,6 +181,9 @@ class PoisonRecord(Exception):
     """A record no retry can fix: not an event, or data that breaks its schema."""
 
 
+# Connection errors the OS raises as a plain OSError: the host's name does not resolve (a restarting
+# container's DNS name), or no route to it.
+_UNREACHABLE_ERRNOS = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EHOSTDOWN, errno.ENETDOWN})
 # PostgreSQL's SQLSTATEs of a server that is unreachable, shutting down or starting up (class 08, 57P01-03).
 _UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
 # How long an event waits for an unreachable database before it is dead-lettered all the same (replayable
@@ -195,7 +200,11 @@ def database_unavailable(error: BaseException | None) -> bool:
     seen: set[int] = set()
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        if isinstance(error, ConnectionError | TimeoutError):
+        if isinstance(error, ConnectionError | TimeoutError | socket.gaierror):
+            return True
+        if type(error) is OSError and (
+            error.errno in _UNREACHABLE_ERRNOS or str(error).startswith("Multiple exceptions:")
+        ):  # asyncio's connect to every address of a name, all failed
             return True
         if isinstance(error, DBAPIError) and error.connection_invalidated:
             return True
