@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync up down clean status test faults bench wrk lint
+.PHONY: help uv sync up down clean status test check faults bench wrk chromium lint
 
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
@@ -28,7 +28,9 @@ help:
 	@echo "make status                                        the table: addresses, pids, logs"
 	@echo "make down                                          stop everything; keep the data"
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
-	@echo "make test [PYTEST_ARGS=...]                        the test suite"
+	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium when missing)"
+	@echo "make check [PYTEST_ARGS=...]                       the edit loop (minutes): unit and in-process integration"
+	@echo "                                                   tests; no service processes, browser or fault cases"
 	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
 	@echo "                                                   (figures in artifacts/faults/; make test runs it short)"
 	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
@@ -62,8 +64,12 @@ clean: uv
 status: uv
 	@"$(UV)" run --frozen baocao-stack status
 
-test: sync
+test: sync chromium
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# What `make test` runs but for the slow kinds: service processes (e2e), the browser, the fault cases.
+check: sync
+	$(UV) run --frozen pytest -m "not e2e and not browser and not faults" $(PYTEST_ARGS)
 
 faults: sync
 	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)
@@ -75,6 +81,15 @@ wrk:
 			echo "==> installing Debian's wrk (the HTTP load generator)"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 		else echo "wrk is missing: install it (Debian/Ubuntu: sudo apt-get install wrk)"; exit 1; fi; }
+
+# Debian's Chromium, which the browser tests drive (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "==> installing Debian's chromium (the browser tests drive it)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is missing and cannot be installed here (not root, or no apt-get): install it"; \
+			echo "(Debian/Ubuntu: sudo apt-get install chromium), then run make test again"; exit 1; fi; }
 
 bench: sync wrk
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)

@@ -1,1 +1,1 @@
-pytest_plugins = ["baocao_stack.pytest_fixtures"]
+pytest_plugins = ["baocao_testing.fixtures"]

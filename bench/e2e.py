@@ -32,7 +32,7 @@ from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
 from sqlalchemy.engine import make_url
 
 from baocao_shared.messaging.producer import make_producer
-from baocao_stack.testkit import new_topic
+from baocao_testing.kit import new_topic
 from bench import stack as running_stack
 from bench.harness import Figure, Infra, percentile, say
 from bench.observe import Watcher

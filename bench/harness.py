@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from baocao_stack.kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
 from baocao_stack.ports import free_port, free_ports
 from baocao_stack.postgres import PostgresServer, start_postgres, wait_postgres_ready
-from baocao_stack.pytest_fixtures import KafkaHandle, PostgresHandle, stack_home
+from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"

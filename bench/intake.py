@@ -53,7 +53,7 @@ from baocao_shared.db import asyncpg_dsn
 from baocao_shared.events import topics
 from baocao_stack.ports import free_port
 from baocao_stack.procs import Proc, describe_exit
-from baocao_stack.testkit import end_offsets
+from baocao_testing.kit import end_offsets
 from bench.harness import REPO, Figure, Infra, Stopwatch, say
 
 SUITE = "intake"

@@ -1,6 +1,6 @@
 """The four services as processes on the run's servers, shared by the e2e and memory suites.
 
-`await running(infra)` starts intake, deadlines, consolidation and notify once (baocao_stack.service_procs, as
+`await running(infra)` starts intake, deadlines, consolidation and notify once (baocao_testing.processes, as
 the e2e and fault tests do) with the services' own default intervals, takes their resident memory idle after a
 settle, and loads the synthetic province (bench/province.py). The e2e suite uses them and records its samples
 here; the memory suite reuses those samples when e2e ran in the same process, and otherwise starts them itself.
@@ -26,11 +26,11 @@ import httpx
 import psutil
 
 from baocao_stack.procs import Proc
-from baocao_stack.service_procs import SERVICES, Services, Stack
+from baocao_testing.processes import SERVICES, Services, Stack
 from bench.harness import REPO, Infra, say
 from bench.province import CLOCK_AT, Province, Signer, load_province
 
-# The services' own defaults (service_procs tunes these down for tests, where the clock jumps).
+# The services' own defaults (baocao_testing.processes tunes these down for tests, where the clock jumps).
 DEFAULTS = {name: {"BAOCAO_OUTBOX_POLL_INTERVAL_S": "1.0"} for name in SERVICES}
 DEFAULTS["deadlines"]["BAOCAO_SCHEDULER_TICK_S"] = "1.0"
 PROVINCE_CODE = "88"
@@ -209,7 +209,7 @@ def last() -> BenchStack | None:
 
 
 async def stop() -> None:
-    """Stop the services by pid (SIGTERM, then SIGKILL after service_procs' bound)."""
+    """Stop the services by pid (SIGTERM, then SIGKILL after baocao_testing.processes' bound)."""
     global _shared, _last
     if _shared is None:
         return

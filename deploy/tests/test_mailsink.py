@@ -12,9 +12,9 @@ import aiosmtplib
 import httpx
 import pytest
 
-from baocao_stack.html_testkit import Page
 from baocao_stack.ports import free_ports
 from baocao_stack.settings import StackSettings
+from baocao_testing.html import Page
 
 SUBJECT = "[Nhắc hạn] Báo cáo tháng 12/2026 của Công an tỉnh: hạn 00:00 ngày 16/12/2026"
 BODY = "Kính gửi: Công an tỉnh,\n\nHạn gửi báo cáo tháng 12/2026 là 00:00 ngày 16/12/2026."

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from bench.observe import Watcher
 from bench.openloop import Pool, open_loop
 from bench.stack import parse_heap_info

@@ -21,7 +21,7 @@ CHROMIUM_ARGS = [
 def chromium() -> Path:
     """Debian's Chromium; its absence fails the test rather than skipping it."""
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); .ci/run does so")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); make test does so")
     return CHROMIUM
 
 

@@ -23,8 +23,8 @@ from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.events.topics import CATALOG
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, served, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, end_offsets, served, wait_until
 from deadlines.config import Settings
 from deadlines.consumers import GROUP
 from deadlines.handlers import catalog, submissions
@@ -32,7 +32,7 @@ from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

@@ -22,15 +22,15 @@ from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE
 from baocao_shared.events.reports import REPORT_APPROVED
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, served
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, served
 from intake.domain.catalog import parse_province_file
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app
 from notify.messages import render
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

@@ -32,8 +32,8 @@ from playwright.async_api import Browser, Page, expect
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_ports
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import served, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import served, wait_until
 from deadlines.config import Settings as DeadlinesSettings
 from deadlines.main import create_app as create_deadlines
 from intake.config import Settings as IntakeSettings
@@ -42,7 +42,7 @@ from intake.handlers import accounts
 from intake.handlers.catalog import load_province
 from intake.main import create_app as create_intake
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

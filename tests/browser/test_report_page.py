@@ -21,14 +21,14 @@ from playwright.async_api import Browser, Page, expect
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, served
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, served
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
 from intake.domain.catalog import parse_province_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

@@ -21,8 +21,8 @@ from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.runtime import ConsumerSpec
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, new_topic, read_topic, served, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, new_topic, read_topic, served, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from deadlines.config import Settings as DeadlinesSettings
@@ -30,7 +30,7 @@ from deadlines.main import create_app as create_deadlines
 from notify.config import Settings as NotifySettings
 from notify.main import create_app as create_notify
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

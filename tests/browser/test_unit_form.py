@@ -15,15 +15,15 @@ from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import served
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import served
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
 from intake.handlers.catalog import load_province
 from intake.main import create_app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"

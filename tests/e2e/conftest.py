@@ -1,6 +1,6 @@
 """The four services as real processes, for end-to-end tests that use nothing but their HTTP APIs.
 
-The launcher is baocao_stack.service_procs (the fault suite uses it too): `await services.start(at=...)`
+The launcher is baocao_testing.processes (the fault suite uses it too): `await services.start(at=...)`
 runs intake, deadlines, consolidation and notify with `python -m <service>` on free loopback ports, each on
 a fresh database of the session's PostgreSQL and on the session's Kafka, all reading one file clock
 (BAOCAO_CLOCK=file) that the test moves with `stack.set_clock(...)`. notify mails an aiosmtpd server run
@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from baocao_stack.procs import tail
-from baocao_stack.service_procs import Services
+from baocao_testing.processes import Services
 
 
 @pytest.fixture

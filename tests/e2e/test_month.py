@@ -26,7 +26,7 @@ import docx
 import httpx
 import pytest
 
-from baocao_stack.testkit import SmtpMailbox, wait_until
+from baocao_testing.kit import SmtpMailbox, wait_until
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

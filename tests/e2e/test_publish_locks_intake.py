@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from intake.config import Settings as IntakeSettings

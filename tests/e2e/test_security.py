@@ -37,8 +37,8 @@ from sqlalchemy.engine import make_url
 
 from baocao_shared.web.csrf import FIELD as CSRF_FIELD
 from baocao_shared.web.csrf import checked_form
-from baocao_stack.html_testkit import Page, csrf_of
-from baocao_stack.testkit import wait_until
+from baocao_testing.html import Page, csrf_of
+from baocao_testing.kit import wait_until
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]

@@ -43,9 +43,9 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from baocao_shared.auth import Principal
 from baocao_stack.kafka import KafkaBroker, KafkaCluster
 from baocao_stack.procs import tail
-from baocao_stack.pytest_fixtures import KafkaHandle, PostgresHandle, stack_home
-from baocao_stack.service_procs import Services
-from baocao_stack.testkit import wait_until
+from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home
+from baocao_testing.kit import wait_until
+from baocao_testing.processes import Services
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "faults"

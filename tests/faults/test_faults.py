@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer
 from baocao_shared.events import topics
 from baocao_stack.kafka import wait_kafka_ready
 from baocao_stack.postgres import wait_postgres_ready
-from baocao_stack.testkit import end_offsets, read_topic, wait_until
+from baocao_testing.kit import end_offsets, read_topic, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 BROKER_PAUSE_S = 14  # longer than the consumers' session timeout (10 s): the broker evicts them

@@ -22,7 +22,7 @@ from aiokafka.errors import KafkaError
 
 from baocao_shared.events import topics
 from baocao_stack.kafka import KafkaStartError, quorum_leader, wait_kafka_ready
-from baocao_stack.testkit import wait_until
+from baocao_testing.kit import wait_until
 from consolidation.consumers import TOPICS as CONSOLIDATION_TOPICS
 from deadlines.consumers import CONSUMER as DEADLINES_CONSUMER
 

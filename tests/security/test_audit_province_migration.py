@@ -16,7 +16,7 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from baocao_shared.db import alembic_config, upgrade_database
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from consolidation.main import MIGRATIONS as CONSOLIDATION
 from intake.main import MIGRATIONS as INTAKE
 

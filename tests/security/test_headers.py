@@ -13,7 +13,7 @@ import re
 import httpx
 import pytest
 
-from baocao_stack.html_testkit import Page, csrf_of
+from baocao_testing.html import Page, csrf_of
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as consolidation_app
 from deadlines.config import Settings as DeadlinesSettings

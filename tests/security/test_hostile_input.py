@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.web.csrf import COOKIE as CSRF_COOKIE
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint
 
 pytestmark = pytest.mark.integration
 PROVINCE = "68"  # no other test's: the apps read the shared broker

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER, SESSION_COOKIE, JwtVerifier
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 
 pytestmark = pytest.mark.integration
 INTAKE = "http://intake.test"

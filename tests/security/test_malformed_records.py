@@ -46,8 +46,8 @@ from baocao_shared.events.reports import REPORT_PUBLISHED, ConsolidatedReportV1,
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import TOPICS, dlq_topic
 from baocao_shared.messaging.consumer import VALUE_OMITTED
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, read_topic, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from deadlines.config import Settings as DeadlinesSettings

@@ -20,9 +20,9 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from baocao_shared.events import topics
-from baocao_stack.html_testkit import csrf_of
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import end_offsets, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.html import csrf_of
+from baocao_testing.kit import end_offsets, read_topic, wait_until
 from intake.domain.catalog import parse_province_file
 from intake.domain.synthetic import dump, synthetic_province
 from intake.handlers.api_tokens import API_TOKEN_PREFIX

@@ -56,8 +56,8 @@ from schemathesis.specs.openapi.checks import (
 from baocao_shared.auth import Principal, Role
 from baocao_shared.db import make_engine
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, served
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, served
 
 EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 pytestmark = [

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.auth import Role
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from intake.adapters import orm
 from intake.config import Settings
 from intake.handlers import accounts

@@ -22,8 +22,8 @@ from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
 from baocao_shared.messaging.outbox import OutboxRelay, enqueue
 from baocao_shared.messaging.producer import make_producer
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import new_topic, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import new_topic, read_topic, wait_until
 
 WORKER = Path(__file__).with_name("backbone_worker.py")
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from baocao_shared.db import asyncpg_dsn, make_engine
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import wait_until
 
 pytestmark = pytest.mark.integration
 

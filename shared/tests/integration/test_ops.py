@@ -28,8 +28,8 @@ from baocao_shared.ops import REPLAY_HEADER, outbox_backlog, pipeline_status
 from baocao_shared.runtime import ConsumerSpec, ServiceRuntime, build_service_app
 from baocao_shared.settings import ServiceSettings
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, new_topic, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, new_topic, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).with_name("ops_migrations")

@@ -16,7 +16,7 @@ from baocao_shared.events import make_event
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.outbox import enqueue
 from baocao_shared.messaging.tables import OUTBOX_CHANNEL, outbox_table
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from baocao_shared.db import asyncpg_dsn, new_metadata
 from baocao_shared.runtime import ServiceRuntime
 from baocao_shared.settings import ServiceSettings
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 
 pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).with_name("ops_migrations")

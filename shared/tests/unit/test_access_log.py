@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from baocao_shared.logging import configure_logging
 from baocao_stack.ports import free_port
-from baocao_stack.testkit import served
+from baocao_testing.kit import served
 
 
 def app_configuring_logs_at_start() -> FastAPI:

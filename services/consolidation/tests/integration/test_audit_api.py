@@ -11,8 +11,8 @@ import pytest
 
 from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint
 from consolidation.adapters import orm
 from consolidation.config import Settings
 from consolidation.main import create_app

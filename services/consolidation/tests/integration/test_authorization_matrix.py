@@ -16,7 +16,7 @@ import pytest
 
 from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.authz_testkit import (
+from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
     OPS_READERS,
@@ -28,8 +28,8 @@ from baocao_stack.authz_testkit import (
     ops_rows,
     run_matrix,
 )
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint
 from consolidation.adapters import orm
 from consolidation.config import Settings
 from consolidation.main import create_app

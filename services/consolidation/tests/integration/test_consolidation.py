@@ -16,8 +16,8 @@ from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, ProvinceV1, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from consolidation.config import Settings
 from consolidation.main import create_app
 from intake.domain.catalog import parse_province_file

@@ -20,8 +20,8 @@ from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
 from baocao_shared.messaging.producer import ensure_topic
 from baocao_shared.metrics import EVENTS_CONSUMED
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import new_topic, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import new_topic, read_topic, wait_until
 from consolidation.adapters import orm
 from consolidation.consumers import HANDLERS
 from consolidation.main import MIGRATIONS

@@ -30,9 +30,9 @@ from baocao_shared.events.catalog import (
 )
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
-from baocao_stack.html_testkit import Page, csrf_of
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.html import Page, csrf_of
+from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from consolidation.adapters.report_text import vn_number
 from consolidation.config import Settings
 from consolidation.main import create_app

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.submissions import SubmissionV1
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from consolidation.handlers import projection, reports
 from consolidation.main import MIGRATIONS
 from intake.domain.catalog import parse_province_file

@@ -29,7 +29,7 @@ from baocao_shared.events.reports import REPORT_APPROVED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.consumer import parse_record
 from baocao_shared.messaging.replay import _apply, apply_batch
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from consolidation.adapters import orm
 from consolidation.consumers import GROUP, HANDLERS
 from consolidation.handlers import reports

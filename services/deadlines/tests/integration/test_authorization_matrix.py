@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.authz_testkit import (
+from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
     OPS_READERS,
@@ -25,8 +25,8 @@ from baocao_stack.authz_testkit import (
     ops_rows,
     run_matrix,
 )
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick

@@ -18,8 +18,8 @@ from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import DEADLINES
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import end_offsets, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
 from deadlines.config import Settings
 from deadlines.handlers.scheduler import tick

@@ -19,8 +19,8 @@ from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.catalog import UnitV1
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, REMINDER_DUE
 from baocao_shared.events.submissions import SubmissionV1
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import wait_until
 from deadlines.adapters import orm
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick

@@ -19,10 +19,10 @@ from aiokafka import AIOKafkaProducer
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.runtime import ConsumerSpec
-from baocao_stack.html_testkit import Page, csrf_of
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, new_topic, read_topic, served, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.html import Page, csrf_of
+from baocao_testing.kit import TokenMint, new_topic, read_topic, served, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from deadlines.config import Settings

@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.catalog import UnitV1
-from baocao_stack.pytest_fixtures import create_database
+from baocao_testing.fixtures import create_database
 from deadlines.adapters import orm
 from deadlines.handlers import catalog, periods
 from deadlines.main import MIGRATIONS

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.authz_testkit import (
+from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
     PROVINCE_STAFF,

@@ -8,7 +8,7 @@ import pytest
 
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import CATALOG
-from baocao_stack.testkit import end_offsets, read_topic, wait_until
+from baocao_testing.kit import end_offsets, read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from baocao_stack.html_testkit import Page, csrf_of
+from baocao_testing.html import Page, csrf_of
 from intake.adapters import orm
 from intake.domain.catalog import parse_province_file
 

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from baocao_stack.html_testkit import Page, csrf_of
+from baocao_testing.html import Page, csrf_of
 from intake.adapters import orm
 
 pytestmark = pytest.mark.integration

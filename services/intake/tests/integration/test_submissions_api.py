@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_shared.events.topics import SUBMISSIONS
-from baocao_stack.testkit import read_topic, wait_until
+from baocao_testing.kit import read_topic, wait_until
 from intake.adapters import orm
 from intake.domain.catalog import parse_province_file
 

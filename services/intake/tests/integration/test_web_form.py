@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from baocao_stack.html_testkit import Page, csrf_of
+from baocao_testing.html import Page, csrf_of
 from intake.domain.catalog import parse_province_file
 from intake.handlers.catalog import load_province
 

@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 
 from baocao_shared.db import make_engine, upgrade_database
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import SmtpMailbox, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import SmtpMailbox, wait_until
 from notify.adapters import orm
 from notify.main import MIGRATIONS
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 WORKER = Path(__file__).with_name("sender_worker.py")
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.authz_testkit import (
+from baocao_testing.authz import (
     EVERYONE,
     PROVINCE_OPERATORS,
     PROVINCE_STAFF,
@@ -25,8 +25,8 @@ from baocao_stack.authz_testkit import (
     ops_rows,
     run_matrix,
 )
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app

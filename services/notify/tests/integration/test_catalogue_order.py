@@ -23,8 +23,8 @@ from baocao_shared.events import make_event
 from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import SmtpMailbox, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import SmtpMailbox, wait_until
 from notify.adapters import orm
 from notify.config import Settings
 from notify.consumers import GROUP

@@ -23,8 +23,8 @@ from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, Conta
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
 from baocao_shared.events.topics import NOTIFICATIONS
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, read_topic, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app

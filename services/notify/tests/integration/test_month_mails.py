@@ -31,8 +31,8 @@ from baocao_shared.events.reports import (
 )
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import SmtpMailbox, TokenMint, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import SmtpMailbox, TokenMint, wait_until
 from deadlines.adapters import orm as deadlines_orm
 from deadlines.config import Settings as DeadlinesSettings
 from deadlines.handlers.scheduler import tick

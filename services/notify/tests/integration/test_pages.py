@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_stack.html_testkit import Page, csrf_of
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint
+from baocao_testing.fixtures import create_database
+from baocao_testing.html import Page, csrf_of
+from baocao_testing.kit import TokenMint
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app

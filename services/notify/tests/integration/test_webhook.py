@@ -25,8 +25,8 @@ from baocao_shared.events.deadlines import REMINDER_DUE, UnitNoticeV1
 from baocao_shared.events.topics import NOTIFICATIONS
 from baocao_shared.webhooks import HEADERS, WebhookRefused, WebhookVerifier, new_secret
 from baocao_stack.ports import free_port
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import TokenMint, end_offsets, read_topic, served, wait_until
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import TokenMint, end_offsets, read_topic, served, wait_until
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app

@@ -31,8 +31,8 @@ from aiosmtpd.controller import Controller
 from baocao_shared.clock import write_clock_file
 from baocao_stack.ports import free_port, free_ports
 from baocao_stack.procs import Proc, describe_exit
-from baocao_stack.pytest_fixtures import create_database
-from baocao_stack.testkit import SmtpMailbox
+from baocao_testing.fixtures import create_database
+from baocao_testing.kit import SmtpMailbox
 
 SERVICES = ("intake", "deadlines", "consolidation", "notify")
 READY_TIMEOUT_S = 120  # four interpreters importing and migrating at once on two busy cores
