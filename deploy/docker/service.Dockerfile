@@ -40,6 +40,7 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 COPY shared/pyproject.toml shared/
 COPY deploy/pyproject.toml deploy/
+COPY testing/pyproject.toml testing/
 COPY services/intake/pyproject.toml services/intake/
 COPY services/deadlines/pyproject.toml services/deadlines/
 COPY services/consolidation/pyproject.toml services/consolidation/
