@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync up down clean status test check faults bench wrk chromium lint
+.PHONY: help uv sync up down clean status test check faults bench wrk chromium lint openapi
 
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
@@ -36,6 +36,7 @@ help:
 	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
 	@echo "                                                   same-run baseline; JSON in bench/results/"
 	@echo "make lint                                          ruff"
+	@echo "make openapi                                       write docs/openapi/<service>.json after an API change"
 
 # uv itself: installed with pip into ~/.local/bin when it is missing.
 uv:
@@ -96,3 +97,7 @@ bench: sync wrk
 
 lint: sync
 	$(UV) run --frozen ruff check .
+
+# The HTTP contract's snapshot (tests/contract/test_openapi_snapshot.py compares the served documents with it).
+openapi: sync
+	$(UV) run --frozen python -m baocao_testing.openapi
