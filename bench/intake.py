@@ -48,9 +48,9 @@ from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.records_to_delete import RecordsToDelete
 
-from baocao_shared.auth import Principal
 from baocao_shared.db import asyncpg_dsn
 from baocao_shared.events import topics
+from baocao_shared.principal import Principal
 from baocao_stack.ports import free_port
 from baocao_stack.procs import Proc, describe_exit
 from baocao_testing.kit import end_offsets

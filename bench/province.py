@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import yaml
 
-from baocao_shared.auth import Principal
+from baocao_shared.principal import Principal
 from bench.harness import REPO, say
 
 ICT = timezone(timedelta(hours=7))

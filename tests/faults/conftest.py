@@ -40,7 +40,7 @@ from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from baocao_shared.auth import Principal
+from baocao_shared.principal import Principal
 from baocao_stack.kafka import KafkaBroker, KafkaCluster
 from baocao_stack.procs import tail
 from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home

@@ -53,8 +53,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.db import make_engine
+from baocao_shared.principal import Principal, Role
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, served

@@ -38,7 +38,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from baocao_shared.clock import Clock, SimulatedClock
 from baocao_shared.logging import get_logger
-from baocao_shared.runtime import serve
+from baocao_shared.service import serve
 from baocao_shared.settings import ServiceSettings
 from baocao_shared.web import mount_static, render, templates_for
 

@@ -27,8 +27,8 @@ from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Role
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.principal import Role
 from baocao_testing.fixtures import create_database
 from intake.adapters import orm
 from intake.config import Settings

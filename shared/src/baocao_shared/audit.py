@@ -1,4 +1,5 @@
-"""Reading a service's append-only audit trail (`audit_log`): GET /v1/audit, newest first, a page at a time.
+"""A service's append-only audit trail (`audit_log`): recording a row with the change it records, and reading
+it newest first, a page at a time (GET /v1/audit, baocao_shared.http.audit).
 
 Every service that keeps an audit trail keeps the same five facts a row: when, who, what, on which subject, and
 the details. The province a row concerns is derived by the database from what the row holds (a generated column,
@@ -6,24 +7,26 @@ the details. The province a row concerns is derived by the database from what th
 `province:30`, else `details.province` (a submission, an account). Rows of no province (an admin's account, the demo
 accounts) are read only by those who read every province.
 
-    app = build_service_app(..., routers=[..., audit_router(orm.audit_log, principal=get_principal)])
+    await record_audit(session, orm.audit_log, at=now, actor=principal.subject, action="report.published",
+                       subject="report:30.hd-467-2019.2019-06", details={"revision": 3})   # in the change's transaction
+
+The API over it is `baocao_shared.http.audit.audit_router`.
 
 Who reads: admins and the national office every province (and the rows of none); a province operator their own
 province only, and must name it; reporters nothing.
 """
 
-# No `from __future__ import annotations`: FastAPI must resolve the route's Annotated dependencies at import.
+from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Table, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from baocao_shared.auth import Principal, PrincipalDependency, Role
-from baocao_shared.errors import Forbidden, Unprocessable, error_responses
+from baocao_shared.errors import Forbidden, Unprocessable
+from baocao_shared.principal import Principal, Role
 
 # The SQL of the generated column audit_log.province (a migration adds it; the ORM declares it Computed).
 PROVINCE_OF_ROW = (
@@ -63,6 +66,22 @@ def readable_province(principal: Principal, province: str | None) -> str | None:
     if province != principal.province:
         raise Forbidden(f"A province operator reads the audit trail of province {principal.province} only.")
     return province
+
+
+async def record_audit(
+    db: AsyncSession | AsyncConnection,
+    table: Table,
+    *,
+    at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    details: dict[str, Any],
+) -> None:
+    """One row of the trail, in the caller's transaction: it commits with the change it records, or not at all."""
+    await db.execute(
+        table.insert(), {"at": at, "actor": actor, "action": action, "subject": subject, "details": details}
+    )
 
 
 async def read_audit(
@@ -105,63 +124,3 @@ async def read_audit(
     more = len(items) > limit
     items = items[:limit]
     return AuditPage(items=items, next_before=items[-1].id if more else None)
-
-
-def _utc(instant: datetime | None, field: str) -> datetime | None:
-    """An instant in UTC (one without an offset is read as UTC); 422 when it is outside the calendar in UTC."""
-    if instant is None:
-        return None
-    try:
-        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise Unprocessable("The instant is out of range.", [{"field": field, "message": "out of range"}]) from None
-
-
-def audit_router(table: Table, *, principal: PrincipalDependency, path: str = "/v1/audit") -> APIRouter:
-    """GET `path` over `table`, the caller found by `principal` (the service's own authentication).
-
-    Behind one origin (deploy/proxy/Caddyfile routes by path) each service's trail needs a path of its own:
-    intake's is /v1/audit, consolidation's /v1/reports/audit."""
-    router = APIRouter(prefix=path, tags=["audit"])
-
-    async def db(request: Request):
-        async with request.app.state.runtime.sessionmaker() as session:
-            yield session
-
-    @router.get(
-        "",
-        response_model=AuditPage,
-        responses=error_responses(403, 422),
-        summary="The audit trail, newest first (province operators: their own province)",
-    )
-    async def get_audit(
-        caller: Annotated[Principal, Depends(principal)],
-        session: Annotated[AsyncSession, Depends(db)],
-        province: Annotated[
-            str | None, Query(pattern=r"^\d{2}$", description="Needed unless admin or national office")
-        ] = None,
-        subject: Annotated[str | None, Query(max_length=200, examples=["report:30.hd-467-2019.2019-06"])] = None,
-        period: Annotated[str | None, Query(pattern=PERIOD, examples=["2019-06"])] = None,
-        action: Annotated[str | None, Query(max_length=60, examples=["report.published"])] = None,
-        since: Annotated[datetime | None, Query(description="From this instant (inclusive)")] = None,
-        until: Annotated[datetime | None, Query(description="Before this instant")] = None,
-        before: Annotated[int | None, Query(ge=1, le=2**62, description="The previous page's `next_before`")] = None,
-        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
-    ) -> AuditPage:
-        readable = readable_province(caller, province)
-        since, until = _utc(since, "since"), _utc(until, "until")
-        async with session.begin():
-            return await read_audit(
-                session,
-                table,
-                province=readable,
-                subject=subject,
-                period=period,
-                action=action,
-                since=since,
-                until=until,
-                before=before,
-                limit=limit,
-            )
-
-    return router

@@ -1,4 +1,4 @@
-"""Who is calling: roles, the principal, and verification of intake's EdDSA JWTs by any service.
+"""Verification of intake's EdDSA JWTs by any service: the token's `Principal` (baocao_shared.principal), or a refusal.
 
 intake signs tokens with its Ed25519 key and publishes the public key at /.well-known/jwks.json.
 Every service verifies with `JwtVerifier`, which accepts only EdDSA (no `alg` confusion) and
@@ -7,31 +7,27 @@ checks expiry, issuer and audience.
 Token lifetimes use the wall clock, never the simulated business clock: at a simulated speed of
 86400 an eight-hour token would otherwise expire in a third of a second.
 
-In a service:
+In a service's create_app (the routes then take `baocao_shared.http.deps.CurrentPrincipal`):
 
-    app.state.jwt_verifier = JwtVerifier.from_jwks_url(intake_jwks_url(settings))   # in create_app
-    Caller = Annotated[Principal, Depends(current_principal)]
-    Operator = Annotated[Principal, Depends(require(Role.PROVINCE_OPERATOR, Role.ADMIN))]
+    app.state.jwt_verifier = JwtVerifier.from_jwks_url(intake_jwks_url(settings))
 """
 
-# No `from __future__ import annotations` here: FastAPI must see the closures' Depends() objects.
+from __future__ import annotations
+
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
-from enum import StrEnum
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 import jwt
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from jwt.utils import base64url_decode
 
-from baocao_shared.errors import DomainError, Forbidden, Unauthorized
+from baocao_shared.errors import Unauthorized, Unavailable
+from baocao_shared.principal import Principal
 
 log = structlog.get_logger(__name__)
 
@@ -42,81 +38,10 @@ SESSION_COOKIE = "baocao_session"  # the web pages carry the same JWT in this co
 JWKS_PATH = "/.well-known/jwks.json"
 
 
-class Role(StrEnum):
-    REPORTER = "reporter"  # one unit: submits for and reads that unit only
-    PROVINCE_OPERATOR = "province_operator"  # one province's staff office (phòng Tham mưu)
-    NATIONAL_OPERATOR = "national_operator"  # the national standing office: every published report
-    ADMIN = "admin"
-
-
-def scope_problem(role: Role, province: str | None, unit: str | None) -> str | None:
-    """Why a role cannot carry this province/unit, or None when they fit together."""
-    if role is Role.REPORTER and not (province and unit):
-        return "a reporter belongs to one unit: province and unit are required"
-    if role is Role.PROVINCE_OPERATOR and not province:
-        return "a province operator belongs to one province: province is required"
-    if role is Role.PROVINCE_OPERATOR and unit:
-        return "a province operator has no unit"
-    if role in (Role.NATIONAL_OPERATOR, Role.ADMIN) and (province or unit):
-        return f"a {role.value} has neither province nor unit"
-    return None
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    role: Role
-    province: str | None = None
-    unit: str | None = None
-    via: str = "jwt"  # "jwt" | "api_token" | "session"
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "role", Role(self.role))
-
-    def may_submit_for(self, province: str, unit: str) -> bool:
-        """Only a unit's own reporter (or its API token) submits its reports."""
-        return self.role is Role.REPORTER and self.province == province and self.unit == unit
-
-    def may_read_unit(self, province: str, unit: str) -> bool:
-        if self.role is Role.REPORTER:
-            return self.province == province and self.unit == unit
-        return self.may_read_province(province)
-
-    def may_read_province(self, province: str) -> bool:
-        if self.role in (Role.ADMIN, Role.NATIONAL_OPERATOR):
-            return True
-        return self.province == province
-
-    def may_operate_province(self, province: str) -> bool:
-        """Approve, publish, nudge: the province's own operators, and admins."""
-        return self.role is Role.ADMIN or (self.role is Role.PROVINCE_OPERATOR and self.province == province)
-
-    def claims(self) -> dict[str, str]:
-        """The identity claims of a JWT for this principal (intake adds iss, aud, iat, exp, jti)."""
-        out = {"sub": self.subject, "role": self.role.value}
-        if self.province:
-            out["province"] = self.province
-        if self.unit:
-            out["unit"] = self.unit
-        return out
-
-    @classmethod
-    def from_claims(cls, claims: Mapping[str, Any], *, via: str = "jwt") -> "Principal":
-        """The principal a verified token names; a token with a role it cannot hold is refused."""
-        try:
-            role = Role(claims.get("role"))
-        except ValueError:
-            raise Unauthorized("The token names no known role.") from None
-        province, unit = claims.get("province") or None, claims.get("unit") or None
-        if scope_problem(role, province, unit):
-            raise Unauthorized("The token's role does not fit its province and unit.")
-        return cls(subject=str(claims["sub"]), role=role, province=province, unit=unit, via=via)
-
-
-class KeySetUnavailable(DomainError):
+class KeySetUnavailable(Unavailable):
     """intake's key set could not be fetched, so no token can be checked right now."""
 
-    status, code = 503, "auth_unavailable"
+    code = "auth_unavailable"
 
 
 def public_keys_from_jwks(jwks: Mapping[str, Any]) -> dict[str | None, Ed25519PublicKey]:
@@ -169,11 +94,11 @@ class JwtVerifier:
         self._lock = asyncio.Lock()
 
     @classmethod
-    def from_jwks_url(cls, url: str, **kwargs: Any) -> "JwtVerifier":
+    def from_jwks_url(cls, url: str, **kwargs: Any) -> JwtVerifier:
         return cls(jwks_url=url, **kwargs)
 
     @classmethod
-    def from_jwks(cls, jwks: Mapping[str, Any], **kwargs: Any) -> "JwtVerifier":
+    def from_jwks(cls, jwks: Mapping[str, Any], **kwargs: Any) -> JwtVerifier:
         keys = public_keys_from_jwks(jwks)
         if not keys:
             raise ValueError("the JWKS holds no Ed25519 signing key")
@@ -182,7 +107,7 @@ class JwtVerifier:
     @classmethod
     def from_public_key(
         cls, key: Ed25519PublicKey | bytes | str, *, kid: str | None = None, **kwargs: Any
-    ) -> "JwtVerifier":
+    ) -> JwtVerifier:
         """From an Ed25519 public key object or its PEM text."""
         if isinstance(key, str | bytes):
             key = load_pem_public_key(key.encode() if isinstance(key, str) else key)
@@ -261,54 +186,3 @@ class JwtVerifier:
 def intake_jwks_url(settings: Any, default: str = "http://127.0.0.1:8001") -> str:
     """intake's JWKS address from a service's `service_urls` setting (BAOCAO_SERVICE_URLS)."""
     return settings.service_urls.get("intake", default).rstrip("/") + JWKS_PATH
-
-
-_bearer = HTTPBearer(auto_error=False, description="An intake JWT, or (intake only) a unit's API token")
-
-
-def request_token(request: Request, bearer: str | None) -> tuple[str, str] | None:
-    """The token a request carries and how: the `Authorization: Bearer` value first, then the session cookie."""
-    if bearer:
-        return bearer, "jwt"
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if cookie:
-        return cookie, "session"
-    return None
-
-
-PrincipalDependency = Callable[..., Awaitable[Principal]]
-
-
-def bearer_principal(verifier: JwtVerifier | None = None) -> PrincipalDependency:
-    """A FastAPI dependency: the caller's `Principal`, or 401.
-
-    Without a verifier it uses `request.app.state.jwt_verifier`, set in the service's create_app.
-    """
-
-    async def principal(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-    ) -> Principal:
-        found = request_token(request, credentials.credentials if credentials else None)
-        if found is None:
-            raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
-        token, via = found
-        checker = verifier or request.app.state.jwt_verifier
-        found_principal = await checker.verify(token)
-        return found_principal if via == "jwt" else replace(found_principal, via=via)
-
-    return principal
-
-
-current_principal = bearer_principal()
-
-
-def require(*roles: Role, auth: PrincipalDependency = current_principal) -> PrincipalDependency:
-    """A dependency that returns the caller when it holds one of `roles`, else 403 (401 unsigned)."""
-    allowed = frozenset(Role(r) for r in roles)
-
-    async def principal_with_role(principal: Annotated[Principal, Depends(auth)]) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"This needs the role {' or '.join(sorted(allowed))}.")
-        return principal
-
-    return principal_with_role

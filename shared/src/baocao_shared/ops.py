@@ -14,33 +14,28 @@ Every Kafka call is bounded by a timeout: an unreachable broker gives an answer 
 set (or a 503 for a replay), never a request that hangs.
 """
 
-# No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
+from __future__ import annotations
+
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
-from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Table, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from baocao_shared.auth import Principal, Role, require
-from baocao_shared.errors import Conflict, DomainError, NotFound, Unprocessable, error_responses
+from baocao_shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import VALUE_OMITTED
-
-if TYPE_CHECKING:
-    from baocao_shared.runtime import ServiceRuntime
 
 log = structlog.get_logger(__name__)
 
@@ -50,8 +45,8 @@ REPLAY_HEADER = "baocao.replay_of"  # on a replayed record: "<dlq topic>:<partit
 UNREACHABLE = (KafkaError, OSError, TimeoutError)
 
 
-class KafkaUnavailable(DomainError):
-    status, code = 503, "kafka_unavailable"
+class KafkaUnavailable(Unavailable):
+    code = "kafka_unavailable"
 
 
 class OutboxBacklog(BaseModel):
@@ -413,54 +408,3 @@ async def replay_dead_letter(
         replayed_by=by,
         replayed_at=replayed_at,
     )
-
-
-Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.NATIONAL_OPERATOR))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
-
-
-def ops_router(runtime: "ServiceRuntime") -> APIRouter:
-    """GET /v1/ops/pipeline and POST /v1/ops/dlq/{group}/replay for one service."""
-    router = APIRouter(prefix="/v1/ops", tags=["operations"])
-
-    def groups() -> dict[str, list[str]]:
-        return {runtime.group_id(spec): list(spec.topics) for spec in runtime.consumers}
-
-    @router.get(
-        "/pipeline",
-        response_model=PipelineStatus,
-        responses=error_responses(403),
-        summary="Outbox backlog, consumer lag and dead letters",
-    )
-    async def get_pipeline(_: Reader) -> PipelineStatus:
-        return await pipeline_status(
-            service=runtime.settings.service_name,
-            engine=runtime.engine,
-            outbox=runtime.outbox,
-            replays=runtime.dlq_replays,
-            bootstrap_servers=runtime.settings.kafka_bootstrap_servers,
-            groups=groups(),
-        )
-
-    @router.post(
-        "/dlq/{group}/replay",
-        status_code=202,
-        response_model=Replayed,
-        responses=error_responses(403, 404, 409, 503),
-        summary="Send a dead letter back, once",
-    )
-    async def post_replay(group: str, body: ReplayIn, principal: Admin) -> Replayed:
-        if group not in groups():
-            raise NotFound(f"{runtime.settings.service_name} has no consumer group {group!r}.", sorted(groups()))
-        return await replay_dead_letter(
-            engine=runtime.engine,
-            replays=runtime.dlq_replays,
-            producer=runtime.producer,
-            bootstrap_servers=runtime.settings.kafka_bootstrap_servers,
-            group=group,
-            partition=body.partition,
-            offset=body.offset,
-            by=principal.subject,
-        )
-
-    return router

@@ -1,7 +1,8 @@
-"""What every service runs besides its routes: migrations, DB, producer, relay, consumers, probes.
+"""What every service runs besides its routes: migrations, DB, producer, relay, consumers, workers.
 
-A service's `create_app(settings)` builds a `ServiceRuntime` and hands it to `build_service_app`,
-which adds the probes and the operators' API (baocao_shared.ops) to the service's own routes.
+A service's `create_app(settings)` builds a `ServiceRuntime` and hands it to
+`baocao_shared.service.build_service_app`, which starts and stops it with the app and adds the probes
+and the operators' API to the service's own routes.
 Kafka may be down when a service starts: HTTP comes up anyway, `/readyz` answers 503, and the
 Kafka-side workers keep retrying with backoff until the broker answers.
 """
@@ -10,31 +11,23 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from fastapi import APIRouter, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, Field
 from sqlalchemy import MetaData, text
 from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_jitter
 
 from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.errors import install_error_handlers
 from baocao_shared.events.topics import dlq_topic
-from baocao_shared.http import BodySizeLimit, CorrelationId, SecurityHeaders, install_docs
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner, Handler
 from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import ensure_topic, make_producer
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
-from baocao_shared.ops import ops_router
-from baocao_shared.readable import ReadableInput
 from baocao_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -175,84 +168,3 @@ class ServiceRuntime:
             return "ok" if client.cluster.brokers() else "no brokers"
         except Exception as exc:
             return f"unreachable: {exc.__class__.__name__}"
-
-
-class Readiness(BaseModel):
-    status: Literal["ready", "not_ready"]
-    checks: dict[str, str] = Field(description='"database" and "kafka": "ok", or why not')
-
-
-def probes_router(runtime: ServiceRuntime) -> APIRouter:
-    router = APIRouter(tags=["operations"])
-
-    @router.get("/healthz", summary="The process is alive")
-    async def healthz() -> dict:
-        return {"status": "ok", "service": runtime.settings.service_name}
-
-    @router.get(
-        "/readyz",
-        summary="The database and Kafka are reachable",
-        responses={503: {"description": "Not ready: `checks` says which is not", "model": Readiness}},
-    )
-    async def readyz(response: Response) -> Readiness:
-        checks = await runtime.readiness()
-        ready = all(v == "ok" for v in checks.values())
-        response.status_code = 200 if ready else 503
-        return Readiness(status="ready" if ready else "not_ready", checks=checks)
-
-    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router
-
-
-def build_service_app(
-    runtime: ServiceRuntime,
-    *,
-    title: str,
-    description: str,
-    routers: Sequence[APIRouter] = (),
-) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    app = FastAPI(
-        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
-    )
-    app.state.runtime = runtime
-    app.add_middleware(ReadableInput)  # inside the body limit, which bounds what it reads
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)  # the 413 of the body limit gets them too
-    app.add_middleware(CorrelationId)  # outermost: every answer names its request's correlation id
-    install_docs(app, title)
-    install_error_handlers(app)
-    app.include_router(probes_router(runtime))
-    app.include_router(ops_router(runtime))  # the operators' status page reads every service through it
-    for router in routers:
-        app.include_router(router)
-
-    return app
-
-
-def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
-    """Run one service with uvicorn, logging as JSON from the first line on."""
-    import uvicorn
-
-    configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        app_factory(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        # The peer is the client: X-Forwarded-For is read only where a service names its trusted proxies
-        # (intake's BAOCAO_TRUSTED_PROXIES), not from any local process as uvicorn's default would.
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,
-    )

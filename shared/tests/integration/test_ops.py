@@ -25,7 +25,8 @@ from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.outbox import enqueue
 from baocao_shared.messaging.tables import dlq_replays_table, outbox_table
 from baocao_shared.ops import REPLAY_HEADER, outbox_backlog, pipeline_status
-from baocao_shared.runtime import ConsumerSpec, ServiceRuntime, build_service_app
+from baocao_shared.runtime import ConsumerSpec, ServiceRuntime
+from baocao_shared.service import build_service_app
 from baocao_shared.settings import ServiceSettings
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database

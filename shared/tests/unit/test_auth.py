@@ -14,18 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI
 
-from baocao_shared.auth import (
-    AUDIENCE,
-    ISSUER,
-    SESSION_COOKIE,
-    JwtVerifier,
-    KeySetUnavailable,
-    Principal,
-    Role,
-    bearer_principal,
-    require,
-)
-from baocao_shared.errors import Unauthorized, install_error_handlers
+from baocao_shared.auth import AUDIENCE, ISSUER, SESSION_COOKIE, JwtVerifier, KeySetUnavailable
+from baocao_shared.errors import Unauthorized
+from baocao_shared.http.deps import bearer_principal, require
+from baocao_shared.http.errors import install_error_handlers, status_of
+from baocao_shared.principal import Principal, Role
 
 
 def b64url(raw: bytes) -> str:
@@ -187,7 +180,7 @@ async def test_an_unreachable_key_set_is_a_503_not_a_401():
     verifier = JwtVerifier.from_jwks_url("http://intake.test/jwks", http_client=jwks_server([], [], fail=True))
     with pytest.raises(KeySetUnavailable) as caught:
         await verifier.verify(Signer("k1").token())
-    assert caught.value.status == 503
+    assert status_of(caught.value) == 503  # answered as 503 by the HTTP adapter
 
 
 def app_with(verifier: JwtVerifier) -> FastAPI:

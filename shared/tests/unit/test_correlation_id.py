@@ -10,7 +10,7 @@ import structlog
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from baocao_shared.http import CorrelationId
+from baocao_shared.http.middleware import CorrelationId
 from baocao_shared.logging import configure_logging
 
 

@@ -96,7 +96,8 @@ class TokenMint:
     def token(self, role: str, province: str | None = None, unit: str | None = None, *, ttl_s: int = 3600) -> str:
         import jwt
 
-        from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER, Principal, Role
+        from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER
+        from baocao_shared.principal import Principal, Role
 
         subject = "-".join(filter(None, ["test", role, province, unit]))
         claims = Principal(subject=subject, role=Role(role), province=province, unit=unit).claims()

@@ -1,4 +1,4 @@
-from baocao_shared.runtime import serve
+from baocao_shared.service import serve
 from consolidation.config import Settings
 from consolidation.main import create_app
 

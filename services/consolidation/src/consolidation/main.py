@@ -4,9 +4,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from baocao_shared.audit import audit_router
-from baocao_shared.auth import JwtVerifier, current_principal, intake_jwks_url
-from baocao_shared.runtime import ServiceRuntime, build_service_app
+from baocao_shared.auth import JwtVerifier, intake_jwks_url
+from baocao_shared.http.audit import audit_router
+from baocao_shared.http.deps import current_principal
+from baocao_shared.runtime import ServiceRuntime
+from baocao_shared.service import build_service_app
 from consolidation.adapters import orm
 from consolidation.api import routes
 from consolidation.config import Settings

@@ -1,4 +1,4 @@
-from baocao_shared.runtime import serve
+from baocao_shared.service import serve
 from deadlines.config import Settings
 from deadlines.main import create_app
 

@@ -5,7 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from baocao_shared.auth import JwtVerifier, intake_jwks_url
-from baocao_shared.runtime import ServiceRuntime, build_service_app
+from baocao_shared.runtime import ServiceRuntime
+from baocao_shared.service import build_service_app
 from deadlines.adapters import orm
 from deadlines.api import routes
 from deadlines.config import Settings

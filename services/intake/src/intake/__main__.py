@@ -1,4 +1,4 @@
-from baocao_shared.runtime import serve
+from baocao_shared.service import serve
 from intake.config import Settings
 from intake.main import create_app
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from baocao_shared.audit import audit_router
-from baocao_shared.runtime import ServiceRuntime, build_service_app
+from baocao_shared.http.audit import audit_router
+from baocao_shared.runtime import ServiceRuntime
+from baocao_shared.service import build_service_app
 from intake.adapters import orm
 from intake.api import auth as auth_api
 from intake.api import catalog as catalog_api

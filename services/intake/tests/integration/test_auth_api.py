@@ -9,8 +9,9 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from baocao_shared.auth import SESSION_COOKIE, JwtVerifier, Principal, Role
+from baocao_shared.auth import SESSION_COOKIE, JwtVerifier
 from baocao_shared.errors import Forbidden
+from baocao_shared.principal import Principal, Role
 from intake.adapters import orm
 from intake.adapters.keys import SigningKeyMissing, generate_key_file
 from intake.handlers.accounts import PASSWORD_HASHER, seed_demo_accounts

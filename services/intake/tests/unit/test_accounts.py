@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from baocao_shared.auth import Principal, Role
+from baocao_shared.principal import Principal, Role
 from intake.adapters.keys import jwk_thumbprint
 from intake.domain.accounts import (
     LoginPolicy,

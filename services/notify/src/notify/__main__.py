@@ -1,4 +1,4 @@
-from baocao_shared.runtime import serve
+from baocao_shared.service import serve
 from notify.config import Settings
 from notify.main import create_app
 

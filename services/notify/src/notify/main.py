@@ -5,7 +5,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from baocao_shared.auth import JwtVerifier, intake_jwks_url
-from baocao_shared.runtime import ServiceRuntime, build_service_app
+from baocao_shared.runtime import ServiceRuntime
+from baocao_shared.service import build_service_app
 from notify.adapters import orm
 from notify.api import routes
 from notify.config import Settings

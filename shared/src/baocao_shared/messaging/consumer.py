@@ -59,20 +59,43 @@ ManyUseCase = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 
 def typed_handler(
-    use_case: Callable[[AsyncSession, Any], Awaitable[None]], *, many: ManyUseCase | None = None
+    use_case: Callable[[Any, Any], Awaitable[None]],
+    *,
+    many: Callable[[Any, list[Any]], Awaitable[None]] | None = None,
+    uow: Callable[[AsyncSession], Any] | None = None,
 ) -> Handler:
     """Adapt a use case that takes the event's typed data into a consumer handler.
+
+    With `uow` (a service's UnitOfWork class), the use case gets one built on the consumer's session, whose
+    transaction the consumer owns (it commits the effect with the inbox row); without it, the session itself.
 
     `many`, when given, must leave the same state as `use_case` applied to each event of the run in
     turn; a batch applies consecutive events whose handlers share one `many` with one call of it
     (`handler.many`), and falls back to `use_case` one by one when that call fails."""
+    wrap = uow or _session_itself
 
     async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        await use_case(session, parse_data(event))
+        await use_case(wrap(session), parse_data(event))
 
     handle.__name__ = getattr(use_case, "__name__", "handle")
-    handle.many = many  # type: ignore[attr-defined]
+    handle.many = None if many is None else _many_on(many, wrap)  # type: ignore[attr-defined]
     return handle
+
+
+def _session_itself(session: AsyncSession) -> AsyncSession:
+    return session
+
+
+@functools.cache
+def _many_on(many: Callable[[Any, list[Any]], Awaitable[None]], wrap: Callable[[AsyncSession], Any]) -> ManyUseCase:
+    """One adapted `many` per use case and wrapper: handlers that share a `many` share its adapter, which is
+    how a batch knows that their events form one run."""
+
+    async def apply(session: AsyncSession, items: list[Any]) -> None:
+        await many(wrap(session), items)
+
+    apply.__name__ = getattr(many, "__name__", "apply")
+    return apply
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from baocao_shared import http
+from baocao_shared.http import middleware
 from baocao_shared.web import csrf
 
 HERE = Path(__file__).resolve().parent
@@ -49,8 +49,8 @@ HOME_PATHS = {"intake": "/", "deadlines": "/tien-do", "consolidation": "/tong-ho
 
 SECURITY_HEADERS = {
     # No inline script or style anywhere: the pages work without JavaScript. Every other answer of a
-    # service gets the same headers from baocao_shared.http.SecurityHeaders.
-    **http.SECURITY_HEADERS,
+    # service gets the same headers from baocao_shared.http.middleware.SecurityHeaders.
+    **middleware.SECURITY_HEADERS,
     "Cache-Control": "no-store",  # a unit's report must not come back from the cache after sign-out
 }
 

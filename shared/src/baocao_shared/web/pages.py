@@ -18,8 +18,9 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from baocao_shared.auth import JWKS_PATH, SESSION_COOKIE, KeySetUnavailable, Principal, intake_jwks_url
+from baocao_shared.auth import JWKS_PATH, SESSION_COOKIE, KeySetUnavailable, intake_jwks_url
 from baocao_shared.errors import Unauthorized
+from baocao_shared.principal import Principal
 from baocao_shared.web import install_pages, redirect, render
 
 

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role, current_principal, require
-from baocao_shared.errors import Forbidden, error_responses
+from baocao_shared.errors import Forbidden
 from baocao_shared.events.reports import ConsolidatedReportV1
+from baocao_shared.http.deps import CurrentPrincipal, Db, Now, require
+from baocao_shared.http.errors import error_responses
+from baocao_shared.principal import Principal, Role
 from consolidation.handlers import reports as use_cases
 
 router = APIRouter(tags=["consolidated report"])
 
 
-async def db_session(request: Request):
-    async with request.app.state.runtime.sessionmaker() as session:
-        yield session
-
-
-def now_of(request: Request) -> datetime:
-    return request.app.state.runtime.clock.now()
-
-
-Db = Annotated[AsyncSession, Depends(db_session)]
-Now = Annotated[datetime, Depends(now_of)]
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 PlanId = Annotated[str | None, Query(max_length=64, description="Needed only when the province has several plans")]
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$"

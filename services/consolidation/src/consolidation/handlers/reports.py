@@ -16,7 +16,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared import catalog_replica as replica
-from baocao_shared.auth import Principal
 from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.errors import Forbidden, NotFound, Unprocessable
 from baocao_shared.events import make_event, topics
@@ -29,6 +28,7 @@ from baocao_shared.events.reports import (
     ReportStatusV1,
 )
 from baocao_shared.messaging.outbox import enqueue
+from baocao_shared.principal import Principal
 from consolidation.adapters import orm
 from consolidation.domain import report as rules
 from consolidation.domain.workflow import next_status

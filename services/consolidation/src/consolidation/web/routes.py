@@ -13,14 +13,14 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared import catalog_replica as replica
-from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from baocao_shared.events.reports import ConsolidatedReportV1
+from baocao_shared.http.deps import Db, Now
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal, intake_url
 from consolidation.adapters import orm
-from consolidation.api.routes import Db, Now
 from consolidation.domain.workflow import LABELS
 from consolidation.handlers import reports as use_cases
 from consolidation.web import lookups

@@ -5,33 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role, current_principal, require
-from baocao_shared.errors import Forbidden, error_responses
+from baocao_shared.errors import Forbidden
+from baocao_shared.http.deps import CurrentPrincipal, Db, Now, require
+from baocao_shared.http.errors import error_responses
+from baocao_shared.principal import Principal, Role
 from baocao_shared.text import bad_character
 from deadlines.handlers import compliance as use_cases
 
 router = APIRouter(tags=["compliance"])
 
 
-async def db_session(request: Request):
-    async with request.app.state.runtime.sessionmaker() as session:
-        yield session
-
-
-Db = Annotated[AsyncSession, Depends(db_session)]
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 Operator = Annotated[Principal, Depends(require(Role.PROVINCE_OPERATOR, Role.ADMIN))]
-
-
-def now_of(request: Request) -> datetime:
-    return request.app.state.runtime.clock.now()
-
-
-Now = Annotated[datetime, Depends(now_of)]
 
 
 class UnitCompliance(BaseModel):

@@ -13,12 +13,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import NotFound, Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.http.deps import Db, Now
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from deadlines.api.routes import Db, Now, NudgeIn
+from deadlines.api.routes import NudgeIn
 from deadlines.handlers import compliance as use_cases
 from deadlines.web import system
 from deadlines.web.dashboard import default_period, load_dashboard

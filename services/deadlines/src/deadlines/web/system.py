@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from baocao_shared.auth import SESSION_COOKIE, Principal, Role
+from baocao_shared.auth import SESSION_COOKIE
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from deadlines.web import system_status

@@ -26,7 +26,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from jwt.utils import base64url_encode
 
-from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER, Principal
+from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER
+from baocao_shared.principal import Principal
 from intake.config import Settings
 
 DEV_KEY_NAME = "intake-ed25519.pem"

@@ -9,9 +9,12 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
-from baocao_shared.auth import JWKS_PATH, Principal, Role
-from baocao_shared.errors import DomainError, error_body, error_responses
-from intake.api.deps import Auth, ClientAddress, CurrentPrincipal, Db, require_roles
+from baocao_shared.auth import JWKS_PATH
+from baocao_shared.errors import DomainError
+from baocao_shared.http.deps import Db
+from baocao_shared.http.errors import error_body, error_responses
+from baocao_shared.principal import Principal, Role
+from intake.api.deps import Auth, ClientAddress, CurrentPrincipal, require_roles
 from intake.handlers import accounts as use_cases
 from intake.handlers import api_tokens
 

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
 
-from baocao_shared.auth import Principal, Role
-from baocao_shared.errors import NotFound, Unprocessable, error_responses
+from baocao_shared.errors import NotFound, Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
-from intake.api.common import Now
-from intake.api.deps import CurrentPrincipal, Db, require_roles
+from baocao_shared.http.deps import Db, Now
+from baocao_shared.http.errors import error_responses
+from baocao_shared.principal import Principal, Role
+from intake.api.deps import CurrentPrincipal, require_roles
 from intake.domain.catalog import CatalogFileError, may_see_contacts, parse_province_file
 from intake.handlers import catalog as use_cases
 

@@ -9,26 +9,18 @@
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
 import ipaddress
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role, request_token, require
 from baocao_shared.errors import Unauthorized
+from baocao_shared.http.deps import request_token, require
+from baocao_shared.principal import Principal, Role
 from intake.handlers.accounts import Authenticator
 from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
-
-
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.runtime.sessionmaker() as session:
-        yield session
-
-
-Db = Annotated[AsyncSession, Depends(get_db)]
 
 
 async def get_authenticator(request: Request) -> Authenticator:  # async: no worker-thread hop per request

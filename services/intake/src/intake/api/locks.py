@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
-from baocao_shared.auth import Principal, Role
-from baocao_shared.errors import error_responses
-from intake.api.common import Now
-from intake.api.deps import Db, require_roles
+from baocao_shared.http.deps import Db, Now
+from baocao_shared.http.errors import error_responses
+from baocao_shared.principal import Principal, Role
+from intake.api.deps import require_roles
 from intake.handlers import locks as use_cases
 
 router = APIRouter(prefix="/v1/admin/locks", tags=["period locks"])

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from intake.api.common import Now
-from intake.api.deps import CurrentPrincipal, Db
+from baocao_shared.http.deps import Db, Now
+from intake.api.deps import CurrentPrincipal
 from intake.domain.submissions import request_fingerprint
 from intake.handlers import idempotency
 from intake.handlers import submissions as use_cases

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from baocao_shared.auth import Principal, Role, scope_problem
+from baocao_shared.principal import Principal, Role, scope_problem
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
 PROVINCE = re.compile(r"^\d{2}$")

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
+from baocao_shared.principal import Principal, Role
 from baocao_shared.text import first_unstorable
 
 

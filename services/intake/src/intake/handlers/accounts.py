@@ -20,16 +20,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import JwtVerifier, Principal, Role
+from baocao_shared.auth import JwtVerifier
 from baocao_shared.clock import Clock, SystemClock
-from baocao_shared.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    TooManyRequests,
-    Unauthorized,
-    Unprocessable,
-)
+from baocao_shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+from baocao_shared.principal import Principal, Role
 from intake.adapters import orm
 from intake.adapters.keys import SigningKey, load_signing_key
 from intake.config import Settings

@@ -17,8 +17,8 @@ from typing import Literal
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import Forbidden, NotFound, Unauthorized
+from baocao_shared.principal import Principal, Role
 from intake.adapters import orm
 from intake.domain.accounts import may_manage_api_tokens
 from intake.handlers.accounts import record_audit

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.calendar import cutoff_window, due_at, local_date, parse_period, period_containing
 from baocao_shared.errors import Conflict, Forbidden
 from baocao_shared.events.catalog import PlanV1, UnitV1
+from baocao_shared.principal import Principal, Role
 from intake.handlers import catalog
 from intake.handlers import submissions as use_cases
 from intake.handlers.submissions import AmendmentIn, SubmissionIn

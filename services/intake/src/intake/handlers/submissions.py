@@ -15,12 +15,12 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from baocao_shared.events import make_event, topics
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.outbox import enqueue
+from baocao_shared.principal import Principal, Role
 from intake.adapters import orm
 from intake.domain import submissions as rules
 from intake.handlers import catalog

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from baocao_shared.audit import PAGE_SIZE, read_audit
-from baocao_shared.auth import Role
+from baocao_shared.http.deps import Db
+from baocao_shared.principal import Role
 from baocao_shared.web import render
 from intake.adapters import orm
-from intake.api.deps import Db
 from intake.web.pages import TEMPLATES, PageError, PagePrincipal
 
 router = APIRouter(include_in_schema=False)

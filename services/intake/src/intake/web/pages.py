@@ -9,8 +9,9 @@ from urllib.parse import quote
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
-from baocao_shared.auth import SESSION_COOKIE, Principal, Role
+from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.errors import Unauthorized
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import csrf, install_pages, redirect, render, templates_for
 from intake.api.deps import Auth
 

@@ -14,14 +14,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role
 from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.http.deps import Db, Now
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from intake.api.common import Now
-from intake.api.deps import Db
 from intake.domain import submissions as rules
 from intake.domain.submissions import request_fingerprint
 from intake.handlers import catalog, idempotency

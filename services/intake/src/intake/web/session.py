@@ -12,9 +12,10 @@ from fastapi.responses import Response
 
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.errors import TooManyRequests, Unauthorized
+from baocao_shared.http.deps import Db
 from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from intake.api.deps import Auth, ClientAddress, Db
+from intake.api.deps import Auth, ClientAddress
 from intake.handlers import accounts
 from intake.web.pages import LOGIN_PATH, TEMPLATES, safe_next
 

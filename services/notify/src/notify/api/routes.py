@@ -6,26 +6,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.auth import Principal, Role, current_principal
-from baocao_shared.errors import Forbidden, error_responses
+from baocao_shared.errors import Forbidden
+from baocao_shared.http.deps import CurrentPrincipal, Db
+from baocao_shared.http.errors import error_responses
+from baocao_shared.principal import Role
 from notify.domain.delivery import Channel, DeliveryStatus
 from notify.handlers import deliveries as delivery_cases
 from notify.handlers import inbox as inbox_cases
 
 router = APIRouter(tags=["notifications"])
-
-
-async def db_session(request: Request):
-    async with request.app.state.runtime.sessionmaker() as session:
-        yield session
-
-
-Db = Annotated[AsyncSession, Depends(db_session)]
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
 def wall_clock() -> datetime:

@@ -16,8 +16,8 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared import catalog_replica as replica
-from baocao_shared.auth import Principal
 from baocao_shared.errors import Conflict, Forbidden, NotFound
+from baocao_shared.principal import Principal
 from notify.adapters import orm
 from notify.domain.delivery import STATUSES
 

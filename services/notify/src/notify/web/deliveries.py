@@ -12,13 +12,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from baocao_shared import catalog_replica as replica
-from baocao_shared.auth import Role
 from baocao_shared.errors import Conflict, Forbidden, NotFound
+from baocao_shared.http.deps import Db
+from baocao_shared.principal import Role
 from baocao_shared.web import redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal
 from notify.adapters import orm
-from notify.api.routes import Db, Now
+from notify.api.routes import Now
 from notify.handlers import deliveries as use_cases
 from notify.web.pages import TEMPLATES, check_reader, place
 from notify.web.views import (

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from baocao_shared.auth import Role
 from baocao_shared.errors import NotFound
+from baocao_shared.http.deps import Db
+from baocao_shared.principal import Role
 from baocao_shared.web import local_time, redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal
-from notify.api.routes import Db, Now
+from notify.api.routes import Now
 from notify.handlers import inbox as use_cases
 from notify.web.pages import TEMPLATES, place
 from notify.web.views import INBOX

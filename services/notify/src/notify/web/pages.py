@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared import catalog_replica as replica
-from baocao_shared.auth import Principal, Role
+from baocao_shared.principal import Principal, Role
 from baocao_shared.web import templates_for
 from baocao_shared.web.pages import PageError
 from notify.adapters import orm

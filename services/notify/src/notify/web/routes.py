@@ -4,7 +4,7 @@
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 
-from baocao_shared.auth import Role
+from baocao_shared.principal import Role
 from baocao_shared.web import redirect
 from baocao_shared.web.pages import PagePrincipal, install_signed_in_pages
 from notify.web import deliveries, inbox

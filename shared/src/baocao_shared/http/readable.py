@@ -18,7 +18,7 @@ from email.message import Message as MimeHeader
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from baocao_shared.errors import error_body
+from baocao_shared.http.errors import error_body
 from baocao_shared.text import TooDeep, first_unstorable
 
 MAX_DEPTH = 32  # a report is 3 levels deep; a province file, as JSON, 8

@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from baocao_shared.errors import error_body
+from baocao_shared.http.errors import error_body
 
 # Every answer (pages, the JSON API, errors, static files) carries these unless it set its own.
 SECURITY_HEADERS = {

@@ -1,0 +1,159 @@
+"""A service as a FastAPI app: the runtime started and stopped with it, the shared middleware, the answers
+for errors, the probes, the operators' API over its messaging (baocao_shared.ops), and its own routes.
+
+    def create_app(settings: Settings) -> FastAPI:
+        runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata, consumers=[...])
+        return build_service_app(runtime, title="Baocao intake", description="...", routers=[...])
+"""
+
+# No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
+from collections.abc import Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
+
+from baocao_shared.errors import NotFound
+from baocao_shared.http.deps import require
+from baocao_shared.http.errors import error_responses, install_error_handlers
+from baocao_shared.http.middleware import BodySizeLimit, CorrelationId, SecurityHeaders, install_docs
+from baocao_shared.http.readable import ReadableInput
+from baocao_shared.logging import configure_logging
+from baocao_shared.ops import PipelineStatus, Replayed, ReplayIn, pipeline_status, replay_dead_letter
+from baocao_shared.principal import Principal, Role
+from baocao_shared.runtime import ServiceRuntime
+from baocao_shared.settings import ServiceSettings
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description='"database" and "kafka": "ok", or why not')
+
+
+def probes_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get(
+        "/readyz",
+        summary="The database and Kafka are reachable",
+        responses={503: {"description": "Not ready: `checks` says which is not", "model": Readiness}},
+    )
+    async def readyz(response: Response) -> Readiness:
+        checks = await runtime.readiness()
+        ready = all(v == "ok" for v in checks.values())
+        response.status_code = 200 if ready else 503
+        return Readiness(status="ready" if ready else "not_ready", checks=checks)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.NATIONAL_OPERATOR))]
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
+
+
+def ops_router(runtime: ServiceRuntime) -> APIRouter:
+    """GET /v1/ops/pipeline and POST /v1/ops/dlq/{group}/replay for one service."""
+    router = APIRouter(prefix="/v1/ops", tags=["operations"])
+
+    def groups() -> dict[str, list[str]]:
+        return {runtime.group_id(spec): list(spec.topics) for spec in runtime.consumers}
+
+    @router.get(
+        "/pipeline",
+        response_model=PipelineStatus,
+        responses=error_responses(403),
+        summary="Outbox backlog, consumer lag and dead letters",
+    )
+    async def get_pipeline(_: Reader) -> PipelineStatus:
+        return await pipeline_status(
+            service=runtime.settings.service_name,
+            engine=runtime.engine,
+            outbox=runtime.outbox,
+            replays=runtime.dlq_replays,
+            bootstrap_servers=runtime.settings.kafka_bootstrap_servers,
+            groups=groups(),
+        )
+
+    @router.post(
+        "/dlq/{group}/replay",
+        status_code=202,
+        response_model=Replayed,
+        responses=error_responses(403, 404, 409, 503),
+        summary="Send a dead letter back, once",
+    )
+    async def post_replay(group: str, body: ReplayIn, principal: Admin) -> Replayed:
+        if group not in groups():
+            raise NotFound(f"{runtime.settings.service_name} has no consumer group {group!r}.", sorted(groups()))
+        return await replay_dead_letter(
+            engine=runtime.engine,
+            replays=runtime.dlq_replays,
+            producer=runtime.producer,
+            bootstrap_servers=runtime.settings.kafka_bootstrap_servers,
+            group=group,
+            partition=body.partition,
+            offset=body.offset,
+            by=principal.subject,
+        )
+
+    return router
+
+
+def build_service_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    app.state.runtime = runtime
+    app.add_middleware(ReadableInput)  # inside the body limit, which bounds what it reads
+    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # the 413 of the body limit gets them too
+    app.add_middleware(CorrelationId)  # outermost: every answer names its request's correlation id
+    install_docs(app, title)
+    install_error_handlers(app)
+    app.include_router(probes_router(runtime))
+    app.include_router(ops_router(runtime))  # the operators' status page reads every service through it
+    for router in routers:
+        app.include_router(router)
+
+    return app
+
+
+def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
+    """Run one service with uvicorn, logging as JSON from the first line on."""
+    import uvicorn
+
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        app_factory(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        # The peer is the client: X-Forwarded-For is read only where a service names its trusted proxies
+        # (intake's BAOCAO_TRUSTED_PROXIES), not from any local process as uvicorn's default would.
+        proxy_headers=False,
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,74 @@
+"""The unit of work: one transaction of a service's database, with the repositories over it, and the events
+and audit rows that commit with the state change or not at all (no dual writes).
+
+Whoever calls the use case owns the transaction. A route:
+
+    async with uow:                      # BEGIN; COMMIT when the block ends, ROLLBACK when it raises
+        receipt = await submissions.submit(uow, principal=principal, body=body, now=now)
+
+A consumer's handler gets one on the consumer's session; the consumer commits it with its inbox row
+(`typed_handler(use_case, uow=IntakeUnitOfWork)` in baocao_shared.messaging.consumer).
+
+A service extends it with its tables and repositories:
+
+    class IntakeUnitOfWork(UnitOfWork):
+        source, outbox_table, audit_table = "/baocao/intake", orm.outbox, orm.audit_log
+
+        def __init__(self, session):
+            super().__init__(session)
+            self.submissions = SubmissionRepository(session)
+
+and its unit tests pass a fake with in-memory repositories (baocao_testing.fakes.FakeUnitOfWork records what
+was published and audited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+
+from baocao_shared.audit import record_audit
+from baocao_shared.events.registry import EventSpec, make_event
+from baocao_shared.messaging.outbox import enqueue
+
+
+class UnitOfWork:
+    source: ClassVar[str]  # the CloudEvents `source` of the events this service publishes, e.g. /baocao/intake
+    outbox_table: ClassVar[Table]
+    audit_table: ClassVar[Table | None] = None
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._transaction: AsyncSessionTransaction | None = None
+
+    async def __aenter__(self) -> Self:
+        self._transaction = self.session.begin()
+        await self._transaction.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        transaction, self._transaction = self._transaction, None
+        assert transaction is not None, "leaving a unit of work that was not entered"
+        await transaction.__aexit__(*exc_info)  # COMMIT, or ROLLBACK when the block raised
+
+    async def publish(
+        self, spec: EventSpec, data: BaseModel | Iterable[BaseModel], *, province: str | None, at: datetime
+    ) -> None:
+        """Events of one type (one per data item) go to the outbox in this transaction; the relay sends them
+        to the spec's topic once it commits."""
+        items = [data] if isinstance(data, BaseModel) else list(data)
+        events = [make_event(spec, item, source=self.source, province=province, time=at) for item in items]
+        await enqueue(self.session, self.outbox_table, spec.topic, events)
+
+    async def audit(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+        """A row of the audit trail, committed with the change it records."""
+        if self.audit_table is None:
+            raise RuntimeError(f"{type(self).__name__} keeps no audit trail")
+        await record_audit(
+            self.session, self.audit_table, at=at, actor=actor, action=action, subject=subject, details=details
+        )
