@@ -70,7 +70,10 @@ def test_no_module_imports_itself_through_others():
     graph = grimp.build_graph(*PACKAGES, cache_dir=None)
     cycles = import_cycles(graph)
     shown = [" -> ".join(c) for c in cycles]
-    assert not cycles, "import cycles (each line: modules that import each other, directly or through the others):\n" + "\n".join(shown)
+    assert not cycles, (
+        "import cycles (each line: modules that import each other, directly or through the others):\n"
+        + "\n".join(shown)
+    )
 
 
 def test_the_cycle_finder_finds_a_cycle_through_a_function_local_import():
