@@ -4,17 +4,7 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
+from baocao_shared import migrations
 
-from baocao_shared.messaging.tables import create_dlq_replays_table, drop_dlq_replays_table
-
-revision = "0004"
-down_revision = "0003"
-
-
-def upgrade() -> None:
-    create_dlq_replays_table(op)
-
-
-def downgrade() -> None:
-    drop_dlq_replays_table(op)
+revision, down_revision = "0004", "0003"
+upgrade, downgrade = migrations.dlq_replays()

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from baocao_shared import migrations
+
 revision = "0002"
 down_revision = "0001"
 
@@ -39,17 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.BigInteger(), autoincrement=True, nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=80), nullable=False),
-        sa.Column("action", sa.String(length=60), nullable=False),
-        sa.Column("subject", sa.String(length=200), nullable=False),
-        sa.Column("details", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
-    )
-    op.create_index("ix_audit_log_subject", "audit_log", ["subject"], unique=False)
+    migrations.create_audit_log()  # with its append-only trigger
     op.create_table(
         "idempotency_keys",
         sa.Column("owner", sa.String(length=120), nullable=False),
@@ -135,25 +127,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("submission_id", "version", name=op.f("pk_submission_versions")),
     )
     # ### end Alembic commands ###
-    # The audit trail is append-only: the database itself refuses to change or erase it.
-    # asyncpg prepares each statement: one command per execute().
-    for statement in APPEND_ONLY:
-        op.execute(statement)
-
-
-APPEND_ONLY = (
-    """CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION 'audit_log is append-only';
-END $$""",
-    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON audit_log
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()""",
-)
 
 
 def downgrade() -> None:
-    op.execute("DROP TRIGGER audit_log_append_only ON audit_log")
-    op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_table("submission_versions")
     op.drop_table("units")
     op.drop_table("submissions")
@@ -163,8 +139,7 @@ def downgrade() -> None:
     op.drop_index("ix_login_failures_username_at", table_name="login_failures")
     op.drop_table("login_failures")
     op.drop_table("idempotency_keys")
-    op.drop_index("ix_audit_log_subject", table_name="audit_log")
-    op.drop_table("audit_log")
+    migrations.drop_audit_log()
     op.drop_table("api_tokens")
     op.drop_table("accounts")
     # ### end Alembic commands ###

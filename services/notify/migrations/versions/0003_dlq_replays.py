@@ -4,17 +4,7 @@ Revision ID: 0003
 Revises: 0002
 """
 
-from alembic import op
+from baocao_shared import migrations
 
-from baocao_shared.messaging.tables import create_dlq_replays_table, drop_dlq_replays_table
-
-revision = "0003"
-down_revision = "0002"
-
-
-def upgrade() -> None:
-    create_dlq_replays_table(op)
-
-
-def downgrade() -> None:
-    drop_dlq_replays_table(op)
+revision, down_revision = "0003", "0002"
+upgrade, downgrade = migrations.dlq_replays()
