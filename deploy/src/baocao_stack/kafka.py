@@ -30,7 +30,7 @@ from aiokafka.protocol.types import CompactArray, CompactString, Int16, Int32, I
 from baocao_shared.events.topics import TOPICS, TopicSpec
 
 from .paths import KAFKA_LOG4J, KAFKA_POM
-from .procs import Proc, describe_exit, tail
+from .procs import Proc, ServerProcess, describe_exit
 
 HOST = "127.0.0.1"
 POM_MARKER = ".pom.sha256"
@@ -423,8 +423,11 @@ def prepare_cluster(
 # ------------------------------------------------------------------------------------ process
 
 
-class KafkaBroker:
+class KafkaBroker(ServerProcess):
     """A running broker: one we started (`start_kafka`) or one supervisord runs (`attach`)."""
+
+    STOP_SIGNAL, STOP_TIMEOUT_S = signal.SIGTERM, 20  # a controlled shutdown
+    StartError = KafkaStartError
 
     def __init__(
         self,
@@ -436,55 +439,21 @@ class KafkaBroker:
         node_id: int = 1,
         command: list[str] | None = None,
     ):
+        super().__init__(proc=proc, log_file=log_file, command=command)
         self.bootstrap = bootstrap
-        self.log_file = Path(log_file)
         self.data_dir = data_dir
         self.node_id = node_id
-        self._proc = proc
-        self._command = command
 
     @classmethod
     def attach(cls, pid: int, *, bootstrap: str, log_file: Path) -> "KafkaBroker":
         """Watch a broker another process (supervisord) started; it cannot be restarted from here."""
         return cls(bootstrap=bootstrap, proc=Proc(pid), log_file=log_file)
 
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
-
     def __repr__(self) -> str:
         return f"KafkaBroker(bootstrap={self.bootstrap!r}, pid={self.pid}, node_id={self.node_id})"
 
-    def is_alive(self) -> bool:
-        return self._proc.is_alive()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_file, lines)
-
-    def stop(self, timeout: float = 20) -> None:
-        """SIGTERM (a controlled shutdown), wait up to `timeout`, then SIGKILL."""
-        self._proc.stop(signal.SIGTERM, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL: a crash, for fault tests. `restart()` recovers on the same data."""
-        self._proc.kill_tree()
-
-    def pause(self) -> None:
-        """SIGSTOP: the broker hangs (connections stay open, nothing answers)."""
-        self._proc.signal_tree(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self._proc.signal_tree(signal.SIGCONT)
-
-    def restart(self, timeout: float = 20) -> "KafkaBroker":
-        """Stop it if it still runs, then start it again on the same data, ports and config.
-        Await `wait_kafka_ready(broker)` afterwards."""
-        if self._command is None:
-            raise KafkaStartError("this broker was not started by start_kafka; restart it there")
-        if self.is_alive():
-            self.stop(timeout)
-        self._proc = Proc.spawn(self._command, log_file=self.log_file, cwd=self.data_dir)
-        return self
+    def _spawn(self, command: list[str]) -> Proc:
+        return Proc.spawn(command, log_file=self.log_file, cwd=self.data_dir)
 
 
 def stop_brokers(brokers: Iterable[KafkaBroker], timeout: float = 30) -> None:

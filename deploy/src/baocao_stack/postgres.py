@@ -19,7 +19,7 @@ from pathlib import Path
 
 import asyncpg
 
-from .procs import Proc, describe_exit, tail
+from .procs import Proc, ServerProcess, describe_exit
 
 with warnings.catch_warnings():
     # Importing the wheel computes a runtime folder we never use and warns when XDG_RUNTIME_DIR
@@ -137,8 +137,12 @@ def postgres_command(data_dir: Path, *, port: int, settings: Mapping[str, str] |
     return args
 
 
-class PostgresServer:
+class PostgresServer(ServerProcess):
     """A running server: one we started (`start_postgres`) or one supervisord runs (`attach`)."""
+
+    # A fast shutdown (SIGINT: roll back open transactions, checkpoint, exit).
+    STOP_SIGNAL, STOP_TIMEOUT_S = signal.SIGINT, 30
+    StartError = PostgresStartError
 
     def __init__(
         self,
@@ -149,20 +153,14 @@ class PostgresServer:
         log_file: Path,
         command: list[str] | None = None,
     ):
+        super().__init__(proc=proc, log_file=log_file, command=command)
         self.port = port
         self.data_dir = Path(data_dir)
-        self.log_file = Path(log_file)
-        self._proc = proc
-        self._command = command
 
     @classmethod
     def attach(cls, pid: int, *, port: int, data_dir: Path, log_file: Path) -> "PostgresServer":
         """Watch a server another process (supervisord) started; it cannot be restarted from here."""
         return cls(port=port, proc=Proc(pid), data_dir=data_dir, log_file=log_file)
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
 
     def __repr__(self) -> str:
         return f"PostgresServer(port={self.port}, pid={self.pid}, data_dir={str(self.data_dir)!r})"
@@ -171,37 +169,8 @@ class PostgresServer:
         """e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/intake (driver="postgresql" for libpq/asyncpg)."""
         return f"{driver}://{SUPERUSER}@{HOST}:{self.port}/{database}"
 
-    def is_alive(self) -> bool:
-        return self._proc.is_alive()
-
-    def log_tail(self, lines: int = 40) -> str:
-        return tail(self.log_file, lines)
-
-    def stop(self, timeout: float = 30) -> None:
-        """A fast shutdown (SIGINT: roll back open transactions, checkpoint, exit); SIGKILL after
-        `timeout`."""
-        self._proc.stop(signal.SIGINT, timeout)
-
-    def kill(self) -> None:
-        """SIGKILL the server and its backends: a crash. `restart()` recovers on the same data."""
-        self._proc.kill_tree()
-
-    def pause(self) -> None:
-        """SIGSTOP the server and its backends: connections hang."""
-        self._proc.signal_tree(signal.SIGSTOP)
-
-    def resume(self) -> None:
-        self._proc.signal_tree(signal.SIGCONT)
-
-    def restart(self, timeout: float = 30) -> "PostgresServer":
-        """Stop it if it still runs, then start it again on the same data and port.
-        Await `wait_postgres_ready(server)` afterwards."""
-        if self._command is None:
-            raise PostgresStartError("this server was not started by start_postgres")
-        if self.is_alive():
-            self.stop(timeout)
-        self._proc = _spawn(self._command, self.data_dir, self.log_file)
-        return self
+    def _spawn(self, command: list[str]) -> Proc:
+        return _spawn(command, self.data_dir, self.log_file)
 
 
 def _spawn(command: list[str], data_dir: Path, log_file: Path) -> Proc:

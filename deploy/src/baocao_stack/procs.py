@@ -5,6 +5,7 @@ import subprocess
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Self
 
 import psutil
 
@@ -121,6 +122,59 @@ class Proc:
         self.send(sig)
         for child in children:
             _signal_quietly(child, sig)
+
+
+class ServerProcess:
+    """A server we run: one we started (restartable on the same data, ports and config) or one supervisord
+    runs (`attach`: watched, stopped and signalled, never restarted from here). Kafka brokers and PostgreSQL
+    servers differ only in how they start and which signal stops them gracefully."""
+
+    STOP_SIGNAL: signal.Signals = signal.SIGTERM
+    STOP_TIMEOUT_S: float = 20
+    StartError: type[Exception] = RuntimeError
+
+    def __init__(self, *, proc: Proc, log_file: Path, command: list[str] | None = None) -> None:
+        self.log_file = Path(log_file)
+        self._proc = proc
+        self._command = command
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def is_alive(self) -> bool:
+        return self._proc.is_alive()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return tail(self.log_file, lines)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """The graceful stop signal, a wait up to `timeout`, then SIGKILL."""
+        self._proc.stop(self.STOP_SIGNAL, self.STOP_TIMEOUT_S if timeout is None else timeout)
+
+    def kill(self) -> None:
+        """SIGKILL the server and what it spawned: a crash, for fault tests. `restart()` recovers on the same data."""
+        self._proc.kill_tree()
+
+    def pause(self) -> None:
+        """SIGSTOP: the server hangs (connections stay open, nothing answers)."""
+        self._proc.signal_tree(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self._proc.signal_tree(signal.SIGCONT)
+
+    def restart(self, timeout: float | None = None) -> Self:
+        """Stop it if it still runs, then start it again on the same data, ports and config; then await its
+        readiness (wait_kafka_ready / wait_postgres_ready)."""
+        if self._command is None:
+            raise self.StartError(f"{self!r} was not started here (supervisord runs it); restart it there")
+        if self.is_alive():
+            self.stop(timeout)
+        self._proc = self._spawn(self._command)
+        return self
+
+    def _spawn(self, command: list[str]) -> Proc:
+        raise NotImplementedError
 
 
 def _signal_quietly(proc: psutil.Process, sig: int) -> None:
