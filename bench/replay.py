@@ -48,6 +48,7 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_REVERTED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.consumer import parse_record
+from baocao_shared.messaging.history import read_history
 from baocao_stack.kafka import ensure_topics
 from bench.harness import REPO, Figure, Infra, Stopwatch, say
 
@@ -312,22 +313,9 @@ async def _status(writer, stream, spec, province, plans, period, at, revision, b
 async def bare_read(bootstrap: str, topics: list[str], *, batch: int) -> tuple[int, float]:
     """Every record of `topics` from offset 0 to the end they had at the start, counted, not parsed."""
     clock = Stopwatch()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None, max_poll_records=batch
-    )
-    await consumer.start()
     count = 0
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-            for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                count += sum(1 for r in records if r.offset < ends[tp])
-    finally:
-        await consumer.stop()
+    async for _, records in read_history(bootstrap, topics, max_records=batch):
+        count += len(records)
     return count, clock.seconds
 
 

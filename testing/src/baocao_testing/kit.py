@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from baocao_shared.messaging.history import read_history
+
 
 async def wait_until(
     check: Callable[[], Awaitable[object]], *, timeout: float = 30, interval: float = 0.1, what: str = "condition"
@@ -42,30 +44,18 @@ async def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 
 async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10, since: dict[int, int] | None = None) -> list:
     """Every record currently on `topic`, from the beginning of each partition (or `since`) to its end."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
+    start = {TopicPartition(topic, partition): offset for partition, offset in (since or {}).items()}
+    records: list = []
+
+    async def read() -> None:
+        async for _, batch in read_history(bootstrap, [topic], since=start):
+            records.extend(batch)
+
     try:
-        partitions = consumer.partitions_for_topic(topic)
-        if partitions is None:
-            await consumer._client.force_metadata_update()
-            partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        records: list = []
-        deadline = time.monotonic() + timeout
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"could not read {topic} to its end within {timeout}s")
-            batch = await consumer.getmany(timeout_ms=200)
-            for recs in batch.values():
-                records.extend(r for r in recs if r.offset >= (since or {}).get(r.partition, 0))
-        return records
-    finally:
-        await consumer.stop()
+        await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        raise AssertionError(f"could not read {topic} to its end within {timeout}s") from None
+    return records
 
 
 async def new_topic(bootstrap: str, *, partitions: int = 1, prefix: str = "test") -> str:

@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 from sqlalchemy import Table
@@ -30,6 +29,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.messaging.consumer import Handler, Parsed, apply_together, parse_record
+from baocao_shared.messaging.history import read_history
 
 log = structlog.get_logger(__name__)
 
@@ -56,22 +56,12 @@ async def replay(
 ) -> ReplayOutcome:
     outcome = ReplayOutcome()
     started = time.perf_counter()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None, max_poll_records=batch_size
-    )
-    await consumer.start()
     ready: asyncio.Queue[list[Parsed] | Exception | None] = asyncio.Queue(maxsize=READ_AHEAD)
 
     async def read_ahead() -> None:
         try:
-            await consumer._client.force_metadata_update()
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
-            while [tp for tp in partitions if await consumer.position(tp) < ends[tp]]:
-                for tp, records in (await consumer.getmany(timeout_ms=500)).items():
-                    await ready.put([parse_record(r, handlers) for r in records if r.offset < ends[tp]])
+            async for _, records in read_history(bootstrap_servers, topics, max_records=batch_size):
+                await ready.put([parse_record(r, handlers) for r in records])
             await ready.put(None)
         except Exception as exc:  # handed to the applying side, which raises it
             await ready.put(exc)
@@ -88,7 +78,6 @@ async def replay(
     finally:
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
-        await consumer.stop()
     outcome.seconds = time.perf_counter() - started
     return outcome
 
