@@ -66,6 +66,10 @@ class Unprocessable(DomainError):
     status, code = 422, "validation_failed"
 
 
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
