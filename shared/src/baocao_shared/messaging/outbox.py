@@ -2,9 +2,9 @@
 
 `enqueue` runs inside the caller's transaction, so a rolled-back change publishes nothing.
 `OutboxRelay` claims unsent rows with FOR UPDATE SKIP LOCKED (two relays never send one row),
-sends them with the idempotent producer, and marks them sent in the same transaction. Each record is a
-CloudEvent in the Kafka binding's structured mode (`messaging.headers`). A crash
-after sending and before the mark sends the rows again; consumers' inboxes absorb that.
+sends them with the idempotent producer, and marks them sent in the same transaction. A crash
+after sending and before the mark sends the rows again; consumers' inboxes absorb that. Each record
+is a CloudEvent in the Kafka binding's structured mode (its headers: `messaging.headers`).
 """
 
 from __future__ import annotations
