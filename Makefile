@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help uv sync up down clean status test check faults bench wrk chromium lint openapi
+.PHONY: help uv sync up down clean status test check faults bench wrk chromium node lint openapi
 
 help:
 	@echo "make up [SERVICES=all|none|intake,deadlines,...]  start the local stack (prints its table)"
@@ -28,7 +28,8 @@ help:
 	@echo "make status                                        the table: addresses, pids, logs"
 	@echo "make down                                          stop everything; keep the data"
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
-	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium when missing)"
+	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium, nodejs and npm"
+	@echo "                                                   when missing)"
 	@echo "make check [PYTEST_ARGS=...]                       the edit loop (minutes): unit and in-process integration"
 	@echo "                                                   tests; no service processes, browser or fault cases"
 	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
@@ -65,11 +66,11 @@ clean: uv
 status: uv
 	@"$(UV)" run --frozen baocao-stack status
 
-test: sync chromium
+test: sync chromium node
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # What `make test` runs but for the slow kinds: service processes (e2e), the browser, the fault cases.
-check: sync
+check: sync node
 	$(UV) run --frozen pytest -m "not e2e and not browser and not faults" $(PYTEST_ARGS)
 
 faults: sync
@@ -91,6 +92,15 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing and cannot be installed here (not root, or no apt-get): install it"; \
 			echo "(Debian/Ubuntu: sudo apt-get install chromium), then run make test again"; exit 1; fi; }
+
+# Node.js and npm, on which tests/contract/test_asyncapi.py runs the official AsyncAPI parser (the test installs the
+# parser itself, from its lock file, under .local/node/).
+node:
+	@{ command -v node && command -v npm; } >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "==> installing Debian's nodejs and npm (the AsyncAPI contract test runs on them)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+		else echo "node or npm is missing: install them (Debian/Ubuntu: sudo apt-get install nodejs npm)"; exit 1; fi; }
 
 bench: sync wrk
 	$(UV) run --frozen python -m bench $(BENCH_ARGS)

@@ -9,11 +9,12 @@ What is measured:
 
 The events go to a fresh copy of consolidation's topics (a prefix of this run: `<prefix>baocao.catalog`, ...),
 so other suites' records on the broker's real topics are not replayed. They are written as intake's outbox
-relay writes them: the CloudEvent as JSON (`ensure_ascii=False`), key `<province>.<unit>`, header `ce_type`,
-partition by the default (murmur2) partitioner. The catalogue goes first: 63 provinces, their units and
-one plan each. Then per month: every unit's version 1; some approvals of the last month's reports (and the
-system's revert when a unit amends after it); amendments (8% of reports to version 2, a quarter of those to
-version 3); 1% of records delivered twice (a relay re-sending after a crash). Producing is timed apart.
+relay writes them: the CloudEvent as JSON (`ensure_ascii=False`), key `<province>.<unit>`, the relay's headers
+(`record_headers`: content-type and `baocao.type`), partition by the default (murmur2) partitioner. The catalogue
+goes first: 63 provinces, their units and one plan each. Then per month: every unit's version 1; some approvals
+of the last month's reports (and the system's revert when a unit amends after it); amendments (8% of reports to
+version 2, a quarter of those to version 3); 1% of records delivered twice (a relay re-sending after a crash).
+Producing is timed apart.
 
 After the rebuild the database is checked against what was produced (rows, the sum of versions, inbox rows):
 a fast rebuild into a wrong state is not a figure.
@@ -48,6 +49,7 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_REVERTED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.consumer import parse_record
+from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.history import read_history
 from baocao_stack.kafka import ensure_topics
 from bench.harness import REPO, Figure, Infra, Stopwatch, say
@@ -147,7 +149,7 @@ class Writer:
         slot = (topic, partition)
         batch = self.batches.get(slot) or self.producer.create_batch()
         self.batches[slot] = batch
-        headers = [("ce_type", event_type.encode())]
+        headers = record_headers(event_type)
         if batch.append(key=raw_key, value=value, timestamp=None, headers=headers) is None:
             await self._send(slot)
             batch = self.batches[slot] = self.producer.create_batch()

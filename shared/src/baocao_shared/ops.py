@@ -36,6 +36,7 @@ from baocao_shared.errors import Conflict, NotFound, Unavailable, Unprocessable
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import VALUE_OMITTED
+from baocao_shared.messaging.headers import upgraded
 
 log = structlog.get_logger(__name__)
 
@@ -318,8 +319,9 @@ async def record_at(consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int)
 
 
 def replay_headers(record: ConsumerRecord, by: str) -> list[tuple[str, bytes]]:
-    """The record's own headers without the dead-letter ones, and where the replay comes from."""
-    kept = [(k, v) for k, v in record.headers or () if not k.startswith("dlq.")]
+    """The record's own headers without the dead-letter ones (an old record's in the current scheme: see
+    `messaging.headers`), and where the replay comes from."""
+    kept = [(k, v) for k, v in upgraded(record.headers) if not k.startswith("dlq.")]
     origin = f"{record.topic}:{record.partition}:{record.offset}"
     return [*kept, (REPLAY_HEADER, origin.encode()), ("baocao.replayed_by", by.encode())]
 

@@ -8,15 +8,12 @@ import socket
 
 import asyncpg
 import pytest
-from aiokafka.structs import ConsumerRecord
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from baocao_shared.messaging.consumer import (
     PoisonRecord,
     _stop_unless_unavailable,
     database_unavailable,
-    parse_record,
-    typed_handler,
 )
 
 
@@ -102,19 +99,3 @@ def test_an_error_raised_while_handling_an_outage_is_judged_by_itself():
     except ValueError as error:
         assert error.__context__ is REFUSED
         assert not database_unavailable(error)
-
-
-def test_a_ce_type_header_without_a_value_is_read_as_no_type_not_a_crash():
-    """Kafka allows a header with no value; aiokafka gives it as None. The record is judged by its value."""
-
-    async def recorded(session, data) -> None: ...
-
-    handlers = {"vn.baocao.submission.received.v1": typed_handler(recorded, many=recorded)}
-    for value in (b"not json", None):
-        record = ConsumerRecord(
-            topic="baocao.submissions", partition=0, offset=7, timestamp=0, timestamp_type=0, key=b"k",
-            value=value, checksum=None, serialized_key_size=1, serialized_value_size=len(value or b""),
-            headers=[("ce_type", None)],
-        )  # fmt: skip
-        parsed = parse_record(record, handlers)
-        assert parsed.event is None and parsed.record is record, "not an event: dead-lettered, the partition moves on"

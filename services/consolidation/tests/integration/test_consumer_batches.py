@@ -18,6 +18,7 @@ from baocao_shared.events import make_event
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
+from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.producer import ensure_topic
 from baocao_shared.metrics import EVENTS_CONSUMED
 from baocao_testing.fixtures import create_database
@@ -47,7 +48,7 @@ def record(unit: str, version: int, sid: uuid.UUID) -> tuple[bytes, bytes, list]
     )
     event_, key = make_event(spec, data, source="/baocao/intake", province="30")
     value = json.dumps(event_.model_dump(mode="json"), ensure_ascii=False).encode()
-    return key.encode(), value, [("ce_type", spec.type.encode())]
+    return key.encode(), value, record_headers(spec.type)
 
 
 def counted(group: str, outcome: str) -> float:
@@ -98,12 +99,12 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
         assert len(inserts) <= 5, f"{len(inserts)} inbox inserts for 121 records fetched together"
 
         # A poison record (version 0 breaks the schema) between two good ones, fetched together.
-        poison_key, good_value, ce_type = record("U000", 3, sids["U000"])
+        poison_key, good_value, poison_headers = record("U000", 3, sids["U000"])
         poison = json.loads(good_value)
         poison["id"], poison["data"]["version"] = str(uuid.uuid4()), 0
         for key, value, headers in [
             record("U001", 3, sids["U001"]),
-            (poison_key, json.dumps(poison).encode(), ce_type),
+            (poison_key, json.dumps(poison).encode(), poison_headers),
             record("U002", 3, sids["U002"]),
         ]:
             await producer.send(topic, value=value, key=key, headers=headers)

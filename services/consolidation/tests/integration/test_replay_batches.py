@@ -4,7 +4,8 @@ together); it must leave exactly the state that applying each record on its own 
 The same records (a catalogue with a unit renamed, versions out of order, duplicates inside a batch
 and across batches, approvals that later amendments outgrow and one they do not, obligations, a
 record that is not JSON, a tombstone, a submission that breaks its schema, a type nobody here
-handles; some with the relay's ce_type header, some without) go through the record-by-record path
+handles; most with the relay's headers, some with the old relay's `ce_type` alone, some with no type header)
+go through the record-by-record path
 into one database and through `apply_batch` with several splits into others (obligations too: a final
 word, then a late word that must not undo it). Every projection
 table, the inbox and the outbox must be equal, and so must each record's outcome."""
@@ -28,6 +29,7 @@ from baocao_shared.events.deadlines import OBLIGATION_UPDATED, ObligationV1
 from baocao_shared.events.reports import REPORT_APPROVED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.consumer import parse_record
+from baocao_shared.messaging.headers import LEGACY_EVENT_TYPE, record_headers
 from baocao_shared.messaging.replay import _apply, apply_batch
 from baocao_testing.fixtures import create_database
 from consolidation.adapters import orm
@@ -52,8 +54,12 @@ class Records:
         self.items: list[ConsumerRecord] = []
         self.rng = random.Random(7)
 
-    def add(self, value: bytes | None, *, key: str = "30", event_type: str | None = None) -> None:
-        headers = (("ce_type", event_type.encode()),) if event_type else ()
+    def add(self, value: bytes | None, *, key: str = "30", event_type: str | None = None, old: bool = False) -> None:
+        """`old`: with the header the relay wrote before it followed the CloudEvents binding (`ce_type` alone)."""
+        if event_type is None:
+            headers = ()
+        else:
+            headers = ((LEGACY_EVENT_TYPE, event_type.encode()),) if old else tuple(record_headers(event_type))
         self.items.append(
             ConsumerRecord(
                 topic="baocao.submissions",
@@ -70,10 +76,10 @@ class Records:
             )
         )
 
-    def event(self, spec, data, *, at: datetime | None = None, header: bool = True) -> bytes:
+    def event(self, spec, data, *, at: datetime | None = None, header: bool = True, old: bool = False) -> bytes:
         event, key = make_event(spec, data, source="/baocao/test", province="30", time=at)
         value = json.dumps(event.model_dump(mode="json"), ensure_ascii=False).encode()
-        self.add(value, key=key, event_type=spec.type if header else None)
+        self.add(value, key=key, event_type=spec.type if header else None, old=old)
         return value
 
     def again(self, value: bytes) -> None:
@@ -125,7 +131,8 @@ def history() -> list[ConsumerRecord]:
     july_ok = approved.model_copy(update={"period": july, "revision": 40, "at": AT + timedelta(days=30)})
     r.event(REPORT_APPROVED, july_ok, at=july_ok.at)
     for unit in PLAN.units:
-        r.event(SUBMISSION_RECEIVED, submission(unit, july, 1, sids[unit, july], {"t2_campaigns": 2}))
+        old = unit in ("CA", "STP")  # relayed before the binding was followed
+        r.event(SUBMISSION_RECEIVED, submission(unit, july, 1, sids[unit, july], {"t2_campaigns": 2}), old=old)
     r.event(SUBMISSION_AMENDED, submission("CA", july, 2, sids["CA", july], {"t2_campaigns": 7}))
     r.event(SUBMISSION_AMENDED, submission("CA", july, 2, sids["CA", july], {"t2_campaigns": 8}))  # equal version
     obligation = ObligationV1(

@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authenticator = authenticator
     app.state.jwt_verifier = authenticator.verifier
     install_web_pages(app)  # the units' web form, sign-in pages and /static
+    catalog_api.document_province_file(app)
     return app

@@ -1,10 +1,12 @@
-"""The catalogue: loading a province file, its errors, and rebuilding it from the compacted topic."""
+"""The catalogue: loading a province file (YAML or JSON), its errors, and rebuilding it from the compacted topic."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import CATALOG
@@ -14,6 +16,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
 HAI_DUONG = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
 YAML = {"Content-Type": "application/yaml"}
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -106,3 +109,59 @@ async def test_only_an_admin_loads_province_files(intake):
         assert answer.status_code == 403, role
     anonymous = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=YAML)
     assert anonymous.status_code == 401
+
+
+def as_json(text: str) -> bytes:
+    """The same province file as a JSON document (YAML's dates become ISO strings)."""
+    return json.dumps(yaml.safe_load(text), ensure_ascii=False, default=str).encode()
+
+
+async def test_the_province_file_loads_as_json_as_it_does_as_yaml(intake):
+    admin = await intake.headers_for("admin")
+    put = intake.client.put
+    dry = await put("/v1/admin/provinces/30?dry_run=true", content=as_json(HAI_DUONG), headers={**admin, **JSON})
+    assert dry.json() == {"province": "30", "valid": True, "units": 29, "plans": 1}
+    loaded = await put("/v1/admin/provinces/30", content=as_json(HAI_DUONG), headers={**admin, **JSON})
+    assert loaded.status_code == 200, loaded.text
+    assert len(loaded.json()["created"]) == 1 + 29 + 1
+    again = await put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers={**admin, **YAML})
+    assert again.json()["unchanged"] == 31 and again.json()["updated"] == [], "the same document either way"
+    [plan] = (await intake.client.get("/v1/plans", params={"province": "30"}, headers=admin)).json()
+    assert plan["issued_on"] == str(yaml.safe_load(HAI_DUONG)["plans"][0]["issued_on"])
+
+
+async def test_a_bad_province_file_gets_the_same_problems_as_json_and_as_yaml(intake):
+    admin = await intake.headers_for("admin")
+    broken = HAI_DUONG.replace("code: BTG", "code: CA").replace("due_day: 16", "due_day: 40")
+    answers = {
+        media: await intake.client.put("/v1/admin/provinces/30", content=body, headers={**admin, **headers})
+        for media, body, headers in (("yaml", broken.encode(), YAML), ("json", as_json(broken), JSON))
+    }
+    problems = {media: answer.json()["error"]["details"] for media, answer in answers.items()}
+    assert {a.status_code for a in answers.values()} == {422}
+    assert [(p["path"], p["message"]) for p in problems["json"]] == [
+        (p["path"], p["message"]) for p in problems["yaml"]
+    ]
+    assert {p["path"] for p in problems["json"]} == {"units[1].code", "plans[0].calendar.due_day"}
+    assert all(isinstance(p["line"], int) for p in problems["json"]), "a line in the JSON text, as in the YAML"
+    wrong = await intake.client.put("/v1/admin/provinces/31", content=as_json(HAI_DUONG), headers={**admin, **JSON})
+    assert wrong.status_code == 422 and "not 31" in wrong.json()["error"]["message"]
+    not_json = await intake.client.put(
+        "/v1/admin/provinces/30", content=b'{"province": NaN}', headers={**admin, **JSON}
+    )
+    assert not_json.status_code == 422 and "not valid JSON" in not_json.text
+    assert (await intake.client.get("/v1/provinces", headers=admin)).json() == []
+
+
+async def test_a_province_file_in_another_media_type_gets_415_naming_the_accepted_ones(intake):
+    admin = await intake.headers_for("admin")
+    for media in ("text/plain", "application/x-yaml", "application/x-www-form-urlencoded", None):
+        headers = {**admin, "Content-Type": media} if media else admin
+        answer = await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=headers)
+        assert answer.status_code == 415, (media, answer.text)
+        error = answer.json()["error"]
+        assert error["code"] == "unsupported_media_type"
+        assert "application/yaml or application/json" in error["message"], error["message"]
+        assert error["details"] == {"accepted": ["application/yaml", "application/json"]}
+    charset = {**admin, "Content-Type": "application/yaml; charset=utf-8"}
+    assert (await intake.client.put("/v1/admin/provinces/30", content=HAI_DUONG.encode(), headers=charset)).is_success

@@ -1,8 +1,10 @@
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
-from intake.domain.catalog import CatalogFileError, parse_province_file
+from intake.domain.catalog import CatalogFileError, parse_province_file, parse_province_json
 from intake.domain.synthetic import synthetic_province
 
 REPO = Path(__file__).resolve().parents[4]
@@ -77,3 +79,39 @@ def test_synthetic_provinces_are_valid_province_files():
         len(catalog.plans[0].units) == 120
         and catalog.plans[0].template == parse_province_file(HAI_DUONG).plans[0].template
     )
+
+
+def json_problems_of(text: str) -> list[dict]:
+    with pytest.raises(CatalogFileError) as caught:
+        parse_province_json(text)
+    return caught.value.problems
+
+
+def test_the_same_file_as_json_gives_the_same_catalogue():
+    document = json.dumps(yaml.safe_load(HAI_DUONG), ensure_ascii=False, default=str, indent=2)
+    assert parse_province_json(document) == parse_province_file(HAI_DUONG)
+    assert parse_province_json("\ufeff" + document) == parse_province_file(HAI_DUONG), "a UTF-8 BOM is allowed"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('{"province": NaN}', "NaN is not a JSON number"),
+        ('{"province": {},\n "units": [}', "not valid JSON"),
+        ("[" * 25 + "]" * 25, "nested more than 20 levels deep"),
+        ('{"units": [' + ",".join(["0"] * 100_001) + "]}", "more than 100,000 values"),
+        ('["a list"]', "expected a mapping"),
+        ('{"province": {"name": "H\\u0000D"}, "units": []}', "holds U+0000"),
+    ],
+)
+def test_a_json_file_no_rule_takes_is_refused_as_the_yaml_one_would_be(text, words):
+    problems = json_problems_of(text)
+    assert any(words in p["message"] for p in problems), problems
+
+
+def test_a_json_problem_says_its_line():
+    document = json.dumps(yaml.safe_load(HAI_DUONG.replace("due_day: 16", "due_day: 40")), default=str, indent=2)
+    [problem] = json_problems_of(document)
+    assert problem["path"] == "plans[0].calendar.due_day"
+    assert '"due_day": 40' in document.splitlines()[problem["line"] - 1]
+    assert json_problems_of('{"province": {},\n "units": [}')[0]["line"] == 2

@@ -18,6 +18,7 @@ import yaml
 
 from baocao_shared.events import EVENTS, topics
 from baocao_shared.events.envelope import CloudEvent
+from baocao_shared.messaging import headers
 
 SHARED_DIR = Path(__file__).resolve().parents[3]
 SCHEMA_DIR = SHARED_DIR / "schemas"
@@ -61,7 +62,8 @@ def asyncapi_document() -> dict[str, Any]:
                 "name": name,
                 "title": name,
                 "summary": spec.description,
-                "contentType": "application/cloudevents+json",
+                "contentType": headers.STRUCTURED_JSON,
+                "headers": _record_headers(name),
                 "payload": {"$ref": f"schemas/{name}.json"},
                 "bindings": {"kafka": {"key": {"type": "string", "description": topic.key}}},
             }
@@ -73,7 +75,8 @@ def asyncapi_document() -> dict[str, Any]:
             }
     channels["baocao_dlq"] = {
         "address": "baocao.dlq.{group}",
-        "description": "Records a consumer group could not apply, with dlq.* error and origin headers.",
+        "description": "Records a consumer group could not apply: the origin's key, value and headers, with dlq.* "
+        "error and origin headers added.",
         "parameters": {"group": {"description": "The consumer group id"}},
     }
     return {
@@ -81,13 +84,39 @@ def asyncapi_document() -> dict[str, Any]:
         "info": {
             "title": "Baocao events",
             "version": "1.0.0",
-            "description": "Every topic, record key and event of Baocao. Record values are CloudEvents 1.0 "
-            "in JSON structured mode, with the extensions `province` and `correlationid`.",
+            "description": "Every topic, record key and event of Baocao. Records follow the CloudEvents 1.0 Kafka "
+            "protocol binding in structured content mode: the value is the whole event as JSON (with the extensions "
+            "`province` and `correlationid`), the header `content-type` is `application/cloudevents+json`, no header "
+            "starts with `ce_`, and the record key is the event type's partition key (a reader of the binding may "
+            "map it to `partitionkey`). The header `baocao.type` repeats the event's type for consumers that pick a "
+            "parser before reading the value; records relayed before it was added carry `ce_type` instead.",
         },
         "defaultContentType": "application/cloudevents+json",
         "channels": channels,
         "operations": operations,
         "components": {"messages": messages},
+    }
+
+
+def _record_headers(event_type: str) -> dict[str, Any]:
+    """The headers every record of `event_type` carries (baocao_shared.messaging.headers)."""
+    return {
+        "type": "object",
+        "required": [headers.CONTENT_TYPE, headers.EVENT_TYPE],
+        "properties": {
+            headers.CONTENT_TYPE: {
+                "type": "string",
+                "const": headers.STRUCTURED_JSON,
+                "description": "The CloudEvents Kafka binding's structured content mode: the value is the whole "
+                "event in the JSON event format.",
+            },
+            headers.EVENT_TYPE: {
+                "type": "string",
+                "const": event_type,
+                "description": "The event's `type` again, readable without parsing the value; not a CloudEvents "
+                "attribute. Records relayed before this header carry `ce_type` instead.",
+            },
+        },
     }
 
 

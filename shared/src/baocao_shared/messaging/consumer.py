@@ -47,6 +47,7 @@ from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.registry import EVENTS, parse_data
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.faults import fault_point
+from baocao_shared.messaging.headers import event_type_of
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = structlog.get_logger(__name__)
@@ -109,9 +110,9 @@ class Parsed:
 
 
 def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Parsed:
-    """The record's event. When its `ce_type` header names a type whose handler applies runs, the
-    envelope and the typed data are read in one pass; anything unexpected there falls back to the
-    envelope alone (the data is then checked when the event is applied, as live)."""
+    """The record's event. When its type header (`baocao.type`, or an old record's `ce_type`) names a type whose
+    handler applies runs, the envelope and the typed data are read in one pass; anything unexpected there falls
+    back to the envelope alone (the data is then checked when the event is applied, as live)."""
     typed = _typed_envelope(record, handlers)
     if typed is not None:
         return Parsed(record, typed, typed.data)
@@ -122,10 +123,7 @@ def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Par
 
 
 def _typed_envelope(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> CloudEvent | None:
-    event_type = None
-    for name, value in record.headers or ():
-        if name == "ce_type" and isinstance(value, bytes):  # Kafka allows a header without a value
-            event_type = value.decode("utf-8", "replace")
+    event_type = event_type_of(record.headers)
     if event_type not in EVENTS or getattr(handlers.get(event_type), "many", None) is None:
         return None
     try:

@@ -3,7 +3,8 @@
 `enqueue` runs inside the caller's transaction, so a rolled-back change publishes nothing.
 `OutboxRelay` claims unsent rows with FOR UPDATE SKIP LOCKED (two relays never send one row),
 sends them with the idempotent producer, and marks them sent in the same transaction. A crash
-after sending and before the mark sends the rows again; consumers' inboxes absorb that.
+after sending and before the mark sends the rows again; consumers' inboxes absorb that. Each record
+is a CloudEvent in the Kafka binding's structured mode (its headers: `messaging.headers`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.faults import fault_point
+from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.tables import OUTBOX_CHANNEL
 from baocao_shared.metrics import OUTBOX_BACKLOG, OUTBOX_SENT
 
@@ -137,7 +139,7 @@ class OutboxRelay:
                     row.topic,
                     value=json.dumps(row.payload, ensure_ascii=False).encode("utf-8"),
                     key=row.key.encode("utf-8"),
-                    headers=[("ce_type", row.payload["type"].encode())],
+                    headers=record_headers(row.payload["type"]),
                 )
                 for row in rows
             ]

@@ -1,18 +1,24 @@
-"""HTTP adapter of the catalogue: read provinces, units and plans; load a province file (admin)."""
+"""HTTP adapter of the catalogue: read provinces, units and plans; load a province file, YAML or JSON (admin)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
 from baocao_shared.errors import NotFound, Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.http.deps import Db, Now
-from baocao_shared.http.errors import error_responses
+from baocao_shared.http.errors import UnsupportedMediaType, error_responses
 from baocao_shared.principal import Principal, Role
 from intake.api.deps import CurrentPrincipal, require_roles
-from intake.domain.catalog import CatalogFileError, may_see_contacts, parse_province_file
+from intake.domain.catalog import (
+    CatalogFileError,
+    ProvinceFile,
+    may_see_contacts,
+    parse_province_file,
+    parse_province_json,
+)
 from intake.handlers import catalog as use_cases
 
 router = APIRouter(tags=["catalogue"])
@@ -60,30 +66,56 @@ async def _known(db, province: str, rows: list) -> list:
 
 
 PROVINCE_FILE_EXAMPLE = 'province:\n  code: "30"\n  name: Hải Dương\n  ...\nunits:\n  - code: CA\n    ...\n'
+PROVINCE_FILE_JSON_EXAMPLE = {
+    "province": {"code": "30", "name": "Hải Dương", "issuing_body": "BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH HẢI DƯƠNG",
+                 "place_name": "Hải Dương"},
+    "units": [{"code": "CA", "name": "Công an tỉnh", "contacts": [{"channel": "email", "address": "ca@example.vn"}]}],
+    "plans": [],
+}  # fmt: skip
+# How a province file may be sent, and how each is read: one document, the same checks and problems.
+PROVINCE_FILE_MEDIA = {"application/yaml": parse_province_file, "application/json": parse_province_json}
 
 
 @router.put(
     "/v1/admin/provinces/{code}",
-    summary="Load or update a province file (YAML)",
-    description="Validates the whole file first; on any problem nothing changes and 422 lists each problem "
-    "with its path and line. Every entity that changed is published on baocao.catalog.",
+    summary="Load or update a province file (YAML or JSON)",
+    description="The province file as YAML (deploy/provinces/*.yaml), or the same document as JSON. Validates the "
+    "whole file first; on any problem nothing changes and 422 lists each problem with its path and line. Every "
+    "entity that changed is published on baocao.catalog. Another Content-Type gets 415.",
     responses={**error_responses(403), 422: {"description": "Problems by line and path"}},
     openapi_extra={
         "requestBody": {
-            "content": {"application/yaml": {"schema": {"type": "string"}, "example": PROVINCE_FILE_EXAMPLE}}
+            "required": True,
+            "content": {
+                "application/yaml": {"schema": {"type": "string"}, "example": PROVINCE_FILE_EXAMPLE},
+                "application/json": {
+                    "schema": {"$ref": "#/components/schemas/ProvinceFile"},
+                    "example": PROVINCE_FILE_JSON_EXAMPLE,
+                },
+            },
         }
     },
 )
 async def load_province(
     code: str,
+    request: Request,
     db: Db,
     now: Now,
     principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
-    text: Annotated[str, Body(media_type="application/yaml")],
     dry_run: bool = False,
 ):
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    parse = PROVINCE_FILE_MEDIA.get(media)
+    if parse is None:
+        sent = f"it was sent as {media!r}" if media else "it was sent without a Content-Type"
+        raise UnsupportedMediaType(
+            f"A province file is sent as {' or '.join(PROVINCE_FILE_MEDIA)}; {sent}.",
+            {"accepted": list(PROVINCE_FILE_MEDIA)},
+        )
     try:
-        catalog = parse_province_file(text)
+        catalog = parse((await request.body()).decode("utf-8"))
+    except UnicodeDecodeError:  # ReadableInput answers 400 first; a text no parser could read all the same
+        raise Unprocessable("The province file is not UTF-8 text; nothing was changed.") from None
     except CatalogFileError as exc:
         raise Unprocessable("The province file has problems; nothing was changed.", exc.problems) from None
     if catalog.province.code != code:
@@ -95,3 +127,21 @@ async def load_province(
         return {"province": code, "valid": True, "units": len(catalog.units), "plans": len(catalog.plans)}
     async with db.begin():
         return await use_cases.load_province(db, catalog, actor=principal.subject, now=now)
+
+
+def document_province_file(app: FastAPI) -> None:
+    """Put the province file's JSON schema (`ProvinceFile`, which the PUT's application/json body refers to) in
+    the app's OpenAPI components. Schemas of the same name already there (ContactV1) are kept."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        schema = generate()  # cached by FastAPI in app.openapi_schema: completed in place, once
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        if "ProvinceFile" not in components:
+            document = ProvinceFile.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in document.pop("$defs", {}).items():
+                components.setdefault(name, definition)
+            components["ProvinceFile"] = document
+        return schema
+
+    app.openapi = openapi

@@ -1,18 +1,21 @@
-"""A province file (YAML) as the catalogue: validation with errors that point at a line and a path.
+"""A province file (YAML, or the same document as JSON) as the catalogue: validation with errors that point at a
+line and a path.
 
-Pure rules: no I/O. The loader turns text into a `ProvinceCatalog` of the same entity models the
-catalogue events carry, or raises `CatalogFileError` listing every problem found.
+Pure rules: no I/O. The loaders turn text into a `ProvinceCatalog` of the same entity models the catalogue events
+carry, or raise `CatalogFileError` listing every problem found. Both forms go through the same checks and give
+the same problems; a JSON text's lines are found as YAML's (JSON is YAML's flow style), only when one is reported.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal, Role
@@ -26,7 +29,9 @@ class UnitEntry(BaseModel):
     kind: str = "member"
     contacts: list[ContactV1] = []
     active: bool = True
-    active_from: Any = None
+    active_from: Any = Field(
+        None, json_schema_extra={"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}
+    )
 
 
 class PlanEntry(BaseModel):
@@ -36,7 +41,7 @@ class PlanEntry(BaseModel):
     id: str
     number: str
     title: str
-    issued_on: Any
+    issued_on: Any = Field(json_schema_extra={"type": "string", "format": "date"})  # YAML reads it as a date
     first_period: str
     last_period: str | None = None
     units: Literal["all"] | list[str] = "all"
@@ -47,6 +52,10 @@ class PlanEntry(BaseModel):
 
 
 class ProvinceFile(BaseModel):
+    """A province file: the province, its reporting units and its plans (deploy/provinces/*.yaml). `province`
+    holds a ProvinceV1's fields; `calendar`, `template` and `report` those of CalendarV1, TemplateV1 and
+    ReportLayoutV1."""
+
     model_config = ConfigDict(extra="forbid")
     province: dict[str, Any]
     units: list[UnitEntry]
@@ -94,9 +103,49 @@ def parse_province_file(text: str) -> ProvinceCatalog:
         raise CatalogFileError([{"path": "", "line": None, "message": "nested too deeply to read"}]) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise CatalogFileError([{"path": "", "line": None, "message": f"not valid YAML: {exc}"}]) from None
+    return _checked(raw, _LineIndex(root))
+
+
+def parse_province_json(text: str) -> ProvinceCatalog:
+    """Validate a province file sent as JSON: the same document, the same rules, the same problems."""
+    text = text.removeprefix("\ufeff")
+    if _flow_depth(text) > MAX_DEPTH:
+        raise CatalogFileError([{"path": "", "line": None, "message": f"nested more than {MAX_DEPTH} levels deep"}])
+    try:
+        raw = json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        raise CatalogFileError(
+            [{"path": "", "line": exc.lineno, "message": f"not valid JSON: {exc.msg} (column {exc.colno})"}]
+        ) from None
+    except RecursionError:
+        raise CatalogFileError([{"path": "", "line": None, "message": "nested too deeply to read"}]) from None
+    except ValueError as exc:  # an integer of more than 4300 digits, NaN or Infinity
+        raise CatalogFileError([{"path": "", "line": None, "message": f"not valid JSON: {exc}"}]) from None
+    if _values(raw) > MAX_VALUES:
+        raise CatalogFileError([{"path": "", "line": None, "message": f"more than {MAX_VALUES:,} values"}])
+    return _checked(raw, _LinesOfJson(text))
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _values(raw: Any) -> int:
+    count, stack = 0, [raw]
+    while stack:
+        value = stack.pop()
+        count += 1
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return count
+
+
+def _checked(raw: Any, lines: _LineIndex) -> ProvinceCatalog:
+    """The document's checks, whichever text it came from."""
     if not isinstance(raw, dict):
         raise CatalogFileError([{"path": "", "line": 1, "message": "expected a mapping with province, units, plans"}])
-    lines = _LineIndex(root)
     if unstorable := first_unstorable(raw, max_depth=MAX_DEPTH):
         path, character = unstorable
         raise CatalogFileError([lines.problem(path, f"holds {character}, a character that cannot be stored")])
@@ -259,6 +308,24 @@ class _LineIndex:
     def problem(self, loc: tuple, message: str) -> dict[str, Any]:
         path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
         return {"path": path, "line": self.line(loc), "message": message}
+
+
+class _LinesOfJson(_LineIndex):
+    """Lines in a JSON text, found when the first problem is reported (valid JSON is valid YAML: its composer
+    marks them); None when YAML reads the text otherwise."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(None)
+        self._text: str | None = text
+
+    def line(self, loc: tuple) -> int | None:
+        if self._text is not None:
+            text, self._text = self._text, None
+            try:
+                self._root = yaml.compose(text)
+            except (yaml.YAMLError, RecursionError, ValueError):
+                self._root = None
+        return super().line(loc)
 
 
 def may_see_contacts(principal: Principal, province: str, unit: str | None = None) -> bool:
