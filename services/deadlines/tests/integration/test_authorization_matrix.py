@@ -27,6 +27,7 @@ from baocao_testing.authz import (
 )
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint
+from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
@@ -64,13 +65,13 @@ async def deadlines(postgres, kafka):
     )
     app = create_app(settings, verifier=mint.verifier())
     async with app.router.lifespan_context(app):
-        async with app.state.runtime.sessionmaker() as db, db.begin():
+        async with transaction(app.state.runtime.sessionmaker) as uow:
             for code in (OWN, OTHER):
                 place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await catalog.province_upserted(db, place)
+                await catalog.province_upserted(uow, place)
                 for unit in ("CA", "BTG"):
-                    await catalog.unit_upserted(db, UnitV1(province=code, code=unit, name=unit, kind="member"))
-            await catalog.plan_upserted(db, PLAN)
+                    await catalog.unit_upserted(uow, UnitV1(province=code, code=unit, name=unit, kind="member"))
+            await catalog.plan_upserted(uow, PLAN)
         await tick(app.state.runtime.sessionmaker, now=utc("2019-06-10T10:00:00+07:00"))  # opens June
         yield app, mint
 

@@ -23,6 +23,7 @@ from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
+from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
@@ -249,8 +250,8 @@ async def test_a_nudge_from_the_form_reaches_exactly_the_checked_units(deadlines
 async def test_plans_and_periods_to_choose_from_and_the_stylesheet(deadlines):
     app, mint = deadlines
     later = PLAN.model_copy(update={"id": f"{PLAN.id}-b", "number": "12/KH-BCĐNQ", "first_period": "2030-01"})
-    async with app.state.runtime.sessionmaker() as session, session.begin():
-        await catalog.plan_upserted(session, later)  # a second plan, with no period opened yet
+    async with transaction(app.state.runtime.sessionmaker) as uow:
+        await catalog.plan_upserted(uow, later)  # a second plan, with no period opened yet
     async with client_of(app, mint.token("admin")) as client:
         plans = await client.get("/tien-do?province=30")
         empty = await client.get(f"/tien-do?province=30&plan_id={later.id}")
