@@ -4,15 +4,7 @@ import pytest
 
 from baocao_shared.events.deadlines import NUDGE_REQUESTED
 from baocao_shared.principal import Principal, Role
-from deadlines.domain.errors import (
-    ComplianceNotVisible,
-    NotTheProvincesOperator,
-    PeriodNotOpen,
-    PlanAmbiguous,
-    UnitsOweNothing,
-    UnknownPlan,
-    UnknownProvince,
-)
+from deadlines.domain import errors
 from deadlines.handlers import catalog, compliance, dashboard, nudges, submissions
 from deadlines.handlers.nudges import NudgeIn
 from deadlines.handlers.periods import open_due_periods
@@ -52,7 +44,7 @@ async def test_the_province_s_operators_the_national_office_and_admins_read_its_
 @pytest.mark.parametrize("principal", [REPORTER, OTHER_OPERATOR])
 async def test_a_reporter_or_another_province_s_operator_may_not(principal):
     uow, _ = await june()
-    with pytest.raises(ComplianceNotVisible) as refused:
+    with pytest.raises(errors.ComplianceNotVisible) as refused:
         await read(uow, principal)
     assert (refused.value.code, refused.value.province) == ("forbidden", "30")
     assert str(refused.value) == "Compliance of a province is for its operators and the national office."
@@ -60,15 +52,15 @@ async def test_a_reporter_or_another_province_s_operator_may_not(principal):
 
 async def test_which_plan_and_period_a_reading_names():
     uow, plan = await june()
-    with pytest.raises(UnknownPlan, match=r"^Province 30 has no active plan 'kh-x'\.$"):
+    with pytest.raises(errors.UnknownPlan, match=r"^Province 30 has no active plan 'kh-x'\.$"):
         await read(uow, OPERATOR, plan_id="kh-x")
     with pytest.raises(
-        PeriodNotOpen, match=r"^Period 2019-09 of plan hd-467-2019 is not open \(yet\) in province 30\.$"
+        errors.PeriodNotOpen, match=r"^Period 2019-09 of plan hd-467-2019 is not open \(yet\) in province 30\.$"
     ):
         await read(uow, OPERATOR, period="2019-09")
 
     await catalog.plan_upserted(uow, plan.model_copy(update={"id": "kh-2"}))
-    with pytest.raises(PlanAmbiguous) as ambiguous:
+    with pytest.raises(errors.PlanAmbiguous) as ambiguous:
         await read(uow, OPERATOR)
     assert (ambiguous.value.code, ambiguous.value.details) == (
         "validation_failed",
@@ -80,7 +72,7 @@ async def test_which_plan_and_period_a_reading_names():
 async def test_a_province_without_an_active_plan_says_so():
     uow, plan = await hai_duong(["CA"])
     await catalog.plan_upserted(uow, plan.model_copy(update={"active": False}))
-    with pytest.raises(UnknownPlan, match=r"^Province 30 has no active plan here yet\.$"):
+    with pytest.raises(errors.UnknownPlan, match=r"^Province 30 has no active plan here yet\.$"):
         await read(uow, OPERATOR)
 
 
@@ -105,7 +97,7 @@ async def test_a_nudge_reaches_the_units_that_have_not_reported_and_counts_each_
 @pytest.mark.parametrize(("principal", "oversees"), [(NATIONAL, True), (OTHER_OPERATOR, False), (REPORTER, False)])
 async def test_only_the_province_s_own_operators_and_admins_nudge(principal, oversees):
     uow, _ = await june()
-    with pytest.raises(NotTheProvincesOperator) as refused:
+    with pytest.raises(errors.NotTheProvincesOperator) as refused:
         await urge(uow, principal, ["BTG"])
     assert (refused.value.code, refused.value.oversees) == ("forbidden", oversees)
     assert str(refused.value) == "Only the province's own operators can urge its units."
@@ -114,7 +106,7 @@ async def test_only_the_province_s_own_operators_and_admins_nudge(principal, ove
 
 async def test_a_nudge_naming_a_unit_that_owes_nothing_sends_nothing():
     uow, _ = await june(["CA", "BTG"])
-    with pytest.raises(UnitsOweNothing) as refused:
+    with pytest.raises(errors.UnitsOweNothing) as refused:
         await urge(uow, OPERATOR, ["BTG", "SYT", "XX"])
     assert refused.value.units == ["SYT", "XX"]
     assert refused.value.details[0] == {
@@ -136,11 +128,11 @@ async def test_the_dashboard_opens_on_the_newest_due_period_and_asks_for_a_plan_
     found = await board()
     assert (found.plan.id, found.periods, found.period) == (plan.id, ["2019-07", JUNE], JUNE)
     assert found.history_periods == [JUNE] and set(found.history) == {"CA", "BTG", "STP"}
-    with pytest.raises(PeriodNotOpen):
+    with pytest.raises(errors.PeriodNotOpen):
         await board(period="2019-05")
-    with pytest.raises(UnknownProvince):
+    with pytest.raises(errors.UnknownProvince):
         await dashboard.board(uow, principal=NATIONAL, province="31", plan_id=None, period=None, now=vn(20))
-    with pytest.raises(UnknownPlan) as unknown:
+    with pytest.raises(errors.UnknownPlan) as unknown:
         await board(plan_id="kh-x")
     assert unknown.value.province_name == "Hải Dương"
 
@@ -149,5 +141,5 @@ async def test_the_dashboard_opens_on_the_newest_due_period_and_asks_for_a_plan_
     assert (several.plan, [p.id for p in several.plans]) == (None, [plan.id, "kh-2"])
     nothing_yet = await board(plan_id="kh-2")
     assert (nothing_yet.plan.id, nothing_yet.period) == ("kh-2", None)
-    with pytest.raises(ComplianceNotVisible):
+    with pytest.raises(errors.ComplianceNotVisible):
         await dashboard.board(uow, principal=REPORTER, province="30", plan_id=None, period=None, now=vn(20))

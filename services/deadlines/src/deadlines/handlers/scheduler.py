@@ -27,6 +27,12 @@ from deadlines.domain.schedule import KIND_ORDER, reminds_now
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.views import period_views, unit_name, waiting_rows
 
+
+def _about(item: Any, due_at: datetime) -> dict[str, Any]:
+    """What every notice of a schedule row says of its period."""
+    return {"province": item.province, "plan_id": item.plan_id, "period": item.period, "due_at": due_at}
+
+
 # Periods fired at once, each in its own transaction: one builds its events while another's are written.
 FIRING_LANES = 2
 
@@ -69,12 +75,9 @@ async def _unit_notices(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime
     late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
     notices = [
         UnitNoticeV1(
-            province=item.province,
-            plan_id=item.plan_id,
-            period=item.period,
+            **_about(item, due_at),
             unit=row.unit,
             unit_name=unit_name(row),
-            due_at=due_at,
             kind=item.kind,
             sequence=item.sequence,
             day_offset=item.day_offset,
@@ -96,10 +99,7 @@ async def _escalation(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, 
     if not missing:
         return
     digest = EscalationV1(
-        province=item.province,
-        plan_id=item.plan_id,
-        period=item.period,
-        due_at=due_at,
+        **_about(item, due_at),
         fire_at=item.fire_at,
         expected=summary["expected"],
         missing_units=missing,
@@ -112,10 +112,7 @@ async def _close(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, now: 
     await uow.periods.close(item.province, item.plan_id, item.period, at=item.fire_at)
     views, summary = await period_views(uow, item.province, item.plan_id, item.period, now=item.fire_at)
     closed = PeriodClosedV1(
-        province=item.province,
-        plan_id=item.plan_id,
-        period=item.period,
-        due_at=due_at,
+        **_about(item, due_at),
         closed_at=item.fire_at,
         expected=summary["expected"],
         on_time=summary["on_time"],

@@ -17,6 +17,7 @@ def unit_name(row: Any) -> str:
 
 
 def status_of(row: Any, *, closed_at: datetime | None, now: datetime) -> str:
+    """The obligation row's status at `now` (domain.timeliness.standing)."""
     return standing(due_at=row.due_at, first_submitted_at=row.first_submitted_at, closed_at=closed_at, now=now)[0]
 
 
