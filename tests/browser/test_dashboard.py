@@ -25,6 +25,7 @@ from baocao_shared.events.topics import CATALOG
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, end_offsets, served, wait_until
+from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
 from deadlines.consumers import GROUP
 from deadlines.handlers import catalog, submissions
@@ -79,14 +80,14 @@ async def _seed(database_url: str) -> None:
     engine = make_engine(database_url)
     sessionmaker = make_sessionmaker(engine)
     try:
-        async with sessionmaker() as db, db.begin():
-            await catalog.province_upserted(db, HAI_DUONG.province)
+        async with transaction(sessionmaker) as uow:
+            await catalog.province_upserted(uow, HAI_DUONG.province)
             for unit in HAI_DUONG.units:
-                await catalog.unit_upserted(db, unit)
-            await catalog.plan_upserted(db, PLAN)
+                await catalog.unit_upserted(uow, unit)
+            await catalog.plan_upserted(uow, PLAN)
             for month in range(1, 7):
                 for report in reports(month):
-                    await submissions.submission_recorded(db, report)
+                    await submissions.submission_recorded(uow, report)
         for month in range(1, 7):
             await tick(sessionmaker, now=vn(month, 10, 10))
         await tick(sessionmaker, now=vn(6, 20, 10))

@@ -7,17 +7,18 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.consumer import typed_handler
 from baocao_shared.runtime import ConsumerSpec
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import catalog, submissions
 
 GROUP = "deadlines"
 
 
 HANDLERS = {
-    PROVINCE_UPSERTED.type: typed_handler(catalog.province_upserted),
-    UNIT_UPSERTED.type: typed_handler(catalog.unit_upserted),
-    PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted),
-    SUBMISSION_RECEIVED.type: typed_handler(submissions.submission_recorded),
-    SUBMISSION_AMENDED.type: typed_handler(submissions.submission_recorded),
+    PROVINCE_UPSERTED.type: typed_handler(catalog.province_upserted, uow=DeadlinesUnitOfWork),
+    UNIT_UPSERTED.type: typed_handler(catalog.unit_upserted, uow=DeadlinesUnitOfWork),
+    PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted, uow=DeadlinesUnitOfWork),
+    SUBMISSION_RECEIVED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
+    SUBMISSION_AMENDED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
 }
 
 CONSUMER = ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.SUBMISSIONS], handlers=HANDLERS)

@@ -7,7 +7,6 @@ the catalogue handlers; tokens come from a TokenMint the app trusts.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -25,18 +24,18 @@ from baocao_testing.authz import (
     ops_rows,
     run_matrix,
 )
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint
+from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.integration.apps import INTAKE, pages_settings, utc
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
 HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
-INTAKE = "http://intake.test"
 OWN, OTHER = "51", "52"  # no other test's provinces: the app reads the shared broker
 ACTORS = actors(OWN, "CA", "BTG", OTHER, "CA")
 PLAN = HAI_DUONG.plans[0].model_copy(
@@ -44,33 +43,18 @@ PLAN = HAI_DUONG.plans[0].model_copy(
 )
 
 
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
 @pytest.fixture(scope="module")
 async def deadlines(postgres, kafka):
     mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "deadlines"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=utc("2019-06-20T10:00:00+07:00"),
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
+    app = create_app(await pages_settings(postgres, kafka), verifier=mint.verifier())
     async with app.router.lifespan_context(app):
-        async with app.state.runtime.sessionmaker() as db, db.begin():
+        async with transaction(app.state.runtime.sessionmaker) as uow:
             for code in (OWN, OTHER):
                 place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await catalog.province_upserted(db, place)
+                await catalog.province_upserted(uow, place)
                 for unit in ("CA", "BTG"):
-                    await catalog.unit_upserted(db, UnitV1(province=code, code=unit, name=unit, kind="member"))
-            await catalog.plan_upserted(db, PLAN)
+                    await catalog.unit_upserted(uow, UnitV1(province=code, code=unit, name=unit, kind="member"))
+            await catalog.plan_upserted(uow, PLAN)
         await tick(app.state.runtime.sessionmaker, now=utc("2019-06-10T10:00:00+07:00"))  # opens June
         yield app, mint
 

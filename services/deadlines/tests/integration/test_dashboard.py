@@ -7,7 +7,7 @@ topics, the scheduler ticks at chosen instants, and the app's clock reads 20 Jun
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -15,19 +15,20 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
-from baocao_shared.events import CloudEvent, make_event
+from baocao_shared.events import CloudEvent
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import DEADLINES
-from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
-from deadlines.config import Settings
+from deadlines.adapters.uow import transaction
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.integration.apps import INTAKE, pages_settings, utc
+from services.deadlines.tests.integration.apps import publish as publish_by
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
@@ -38,11 +39,6 @@ UNITS = ["CA", "BTG", "SNGV", "STP", XSS.code]
 PLAN = HAI_DUONG.plans[0].model_copy(
     update={"units": UNITS, "first_period": "2019-05", "id": f"dash-{uuid.uuid4().hex[:8]}"}
 )
-INTAKE = "http://intake.test"
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def submission(unit: str, period: str, received: str, *, version: int = 1, first: str | None = None, sid=None):
@@ -75,18 +71,7 @@ SUBMISSIONS = [
 async def deadlines(postgres, kafka):
     """One deadlines app for the module (its tests read, and nudge), its clock at 20 June 2019 10:00 in Hải Dương."""
     mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "deadlines"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=utc("2019-06-20T10:00:00+07:00"),
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
+    app = create_app(await pages_settings(postgres, kafka), verifier=mint.verifier())
     async with app.router.lifespan_context(app):
         await _feed(app, kafka.bootstrap)
         yield app, mint
@@ -97,8 +82,7 @@ async def _feed(app, bootstrap: str) -> None:
     await producer.start()
 
     async def publish(spec, data, at: datetime) -> None:
-        event, key = make_event(spec, data, source="/baocao/intake", province="30", time=at)
-        await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
+        await publish_by(producer, spec, data, at)
 
     def stored(query, expected):
         async def check():
@@ -249,8 +233,8 @@ async def test_a_nudge_from_the_form_reaches_exactly_the_checked_units(deadlines
 async def test_plans_and_periods_to_choose_from_and_the_stylesheet(deadlines):
     app, mint = deadlines
     later = PLAN.model_copy(update={"id": f"{PLAN.id}-b", "number": "12/KH-BCĐNQ", "first_period": "2030-01"})
-    async with app.state.runtime.sessionmaker() as session, session.begin():
-        await catalog.plan_upserted(session, later)  # a second plan, with no period opened yet
+    async with transaction(app.state.runtime.sessionmaker) as uow:
+        await catalog.plan_upserted(uow, later)  # a second plan, with no period opened yet
     async with client_of(app, mint.token("admin")) as client:
         plans = await client.get("/tien-do?province=30")
         empty = await client.get(f"/tien-do?province=30&plan_id={later.id}")

@@ -18,13 +18,12 @@ from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import DEADLINES
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
-from deadlines.config import Settings
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.integration.apps import settings_for
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
@@ -38,15 +37,7 @@ def at(text: str) -> datetime:
 async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_once(postgres, kafka):
     early, late = (f"N{uuid.uuid4().hex[:6].upper()}" for _ in range(2))
     plan = HAI_DUONG.plans[0].model_copy(update={"id": f"news-{uuid.uuid4().hex[:8]}", "units": [early, late]})
-    settings = Settings(
-        database_url=await create_database(postgres, "deadlines"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-    )
-    app = create_app(settings)
+    app = create_app(await settings_for(postgres, kafka))
     since = await end_offsets(kafka.bootstrap, DEADLINES)
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -16,17 +16,17 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
 
-from baocao_shared.events import CloudEvent, make_event
+from baocao_shared.events import CloudEvent
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import DEADLINES
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
-from deadlines.config import Settings
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.integration.apps import publish, settings_for, utc
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
@@ -35,15 +35,6 @@ UNITS = ["CA", "BTG", "SNGV", "STP", "STTTT"]  # A on time early, B after remind
 ADDED = "SYT"  # joins the plan on 12 June, after the first reminder, and never reports
 # Other tests share the broker and publish plan 467 for province 30 too: this month runs on its own plan id.
 PLAN = HAI_DUONG.plans[0].model_copy(update={"units": UNITS, "id": f"month-{uuid.uuid4().hex[:8]}"})
-
-
-def utc(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-async def publish(producer, spec, data, at: datetime) -> None:
-    event, key = make_event(spec, data, source="/baocao/intake", province="30", time=at)
-    await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
 
 
 def submission(unit: str, received: str, *, version: int = 1, first: str | None = None, sid=None) -> SubmissionV1:
@@ -65,14 +56,7 @@ def submission(unit: str, received: str, *, version: int = 1, first: str | None 
 async def two_instances(postgres, kafka):
     url = await create_database(postgres, "deadlines")
     mint = TokenMint()
-    settings = Settings(
-        database_url=url,
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-    )
+    settings = await settings_for(postgres, kafka, database_url=url)
     apps = [create_app(settings, verifier=mint.verifier()) for _ in range(2)]
     async with apps[0].router.lifespan_context(apps[0]), apps[1].router.lifespan_context(apps[1]):
         yield apps, mint

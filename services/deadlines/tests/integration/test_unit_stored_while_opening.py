@@ -21,6 +21,7 @@ from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.catalog import UnitV1
 from baocao_testing.fixtures import create_database
 from deadlines.adapters import orm
+from deadlines.adapters.uow import transaction
 from deadlines.handlers import catalog, periods
 from deadlines.main import MIGRATIONS
 from intake.domain.catalog import parse_province_file
@@ -37,14 +38,14 @@ async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkey
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     plan = HAI_DUONG.plans[0].model_copy(update={"units": ["A", "B"]})
-    async with sessions() as session, session.begin():
-        await catalog.province_upserted(session, HAI_DUONG.province)
-        await catalog.unit_upserted(session, UnitV1(province="30", code="A", name="Đơn vị A", kind="member"))
-        await catalog.plan_upserted(session, plan)
+    async with transaction(sessions) as uow:
+        await catalog.province_upserted(uow, HAI_DUONG.province)
+        await catalog.unit_upserted(uow, UnitV1(province="30", code="A", name="Đơn vị A", kind="member"))
+        await catalog.plan_upserted(uow, plan)
 
     async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
-        async with sessions() as session, session.begin():
-            await catalog.unit_upserted(session, UnitV1(province="30", code="B", name="Đơn vị B", kind="member"))
+        async with transaction(sessions) as uow:
+            await catalog.unit_upserted(uow, UnitV1(province="30", code="B", name="Đơn vị B", kind="member"))
 
     arrived: list[asyncio.Task] = []
     ensure_schedule = periods._ensure_schedule
@@ -56,13 +57,13 @@ async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkey
         return await ensure_schedule(*args, **kwargs)
 
     monkeypatch.setattr(periods, "_ensure_schedule", unit_b_arrives_meanwhile)
-    async with sessions() as session, session.begin():
-        await periods.open_due_periods(session, now=OPENING_AT)
+    async with transaction(sessions) as uow:
+        await periods.open_due_periods(uow, now=OPENING_AT)
     await asyncio.wait_for(arrived[0], 30)
     monkeypatch.setattr(periods, "_ensure_schedule", ensure_schedule)
 
-    async with sessions() as session, session.begin():  # the next tick
-        await periods.open_due_periods(session, now=OPENING_AT)
+    async with transaction(sessions) as uow:  # the next tick
+        await periods.open_due_periods(uow, now=OPENING_AT)
     async with sessions() as session:
         owing = (
             await session.execute(select(orm.obligations.c.unit).where(orm.obligations.c.period == "2019-06"))

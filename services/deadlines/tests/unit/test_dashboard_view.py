@@ -3,7 +3,8 @@
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
-from deadlines.web.dashboard import deadline_text, default_period, late_text, percent, share, summary_figures
+from deadlines.handlers.dashboard import default_period
+from deadlines.web.dashboard import deadline_text, late_text, percent, share, summary_figures
 from deadlines.web.routes import nudge_flash
 
 

@@ -12,6 +12,7 @@ from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.events.catalog import CalendarV1
 from deadlines.domain.schedule import Notice, deadline, fire_instant, last_day, period_notices, unit_notices
 from deadlines.domain.timeliness import STATUSES, classify, counts_after_close, late_by_s, summarize
+from services.deadlines.tests.unit.strategies import calendar_settings
 
 TZ = "Asia/Ho_Chi_Minh"
 HCM = ZoneInfo(TZ)
@@ -327,21 +328,10 @@ def test_summarize_everyone_on_time_and_nobody_reported():
 
 # --- properties ----------------------------------------------------------------------------------
 
-send_times = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.integers(0, 59))
-
 
 @st.composite
 def calendars(draw):
-    cutoff_day = draw(st.integers(1, 27))
-    return plan(
-        cutoff_day=cutoff_day,
-        due_day=draw(st.integers(cutoff_day + 1, 28)),
-        non_working_day_policy=draw(st.sampled_from(["keep", "next_working_day"])),
-        reminders={"days": draw(st.lists(st.integers(-10, 0), max_size=4, unique=True)), "at": draw(send_times)},
-        overdue={"days": draw(st.lists(st.integers(1, 10), max_size=4, unique=True)), "at": draw(send_times)},
-        escalation={"days": draw(st.lists(st.integers(1, 10), max_size=3, unique=True)), "at": draw(send_times)},
-        close={"days": [draw(st.integers(5, 20))], "at": draw(send_times)},
-    )
+    return plan(**draw(calendar_settings()))
 
 
 monthly_periods = st.builds(lambda y, m: parse_period(f"{y}-{m:02d}"), st.integers(1990, 2100), st.integers(1, 12))

@@ -13,6 +13,7 @@ from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.events.catalog import CalendarV1
 from deadlines.domain.schedule import last_day, period_notices, unit_notices
 from deadlines.domain.timeliness import STATUSES, classify, counts_after_close, late_by_s, summarize
+from services.deadlines.tests.unit.strategies import calendar_settings
 
 BOUNDED = settings(max_examples=100, deadline=None, derandomize=True)
 TIMEZONES = (
@@ -25,7 +26,6 @@ TIMEZONES = (
     "America/New_York",
 )
 FREQUENCIES = {"monthly": 12, "quarterly": 4, "six_monthly": 2, "yearly": 1}
-send_times = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 59]))
 
 
 def code_of(frequency: str, year: int, index: int) -> str:
@@ -39,17 +39,7 @@ def periods_and_calendars(draw):
     period = parse_period(
         code_of(frequency, draw(st.integers(2000, 2060)), draw(st.integers(1, FREQUENCIES[frequency]))), frequency
     )
-    cutoff = draw(st.integers(1, 27))
-    calendar = CalendarV1(
-        frequency=frequency,
-        cutoff_day=cutoff,
-        due_day=draw(st.integers(cutoff + 1, 28)),
-        non_working_day_policy=draw(st.sampled_from(["keep", "next_working_day"])),
-        reminders={"days": draw(st.lists(st.integers(-10, 0), max_size=4, unique=True)), "at": draw(send_times)},
-        overdue={"days": draw(st.lists(st.integers(1, 10), max_size=4, unique=True)), "at": draw(send_times)},
-        escalation={"days": draw(st.lists(st.integers(1, 10), max_size=3, unique=True)), "at": draw(send_times)},
-        close={"days": [draw(st.integers(5, 20))], "at": draw(send_times)},
-    )
+    calendar = CalendarV1(frequency=frequency, **draw(calendar_settings(minutes=st.sampled_from([0, 15, 30, 59]))))
     return period, calendar
 
 

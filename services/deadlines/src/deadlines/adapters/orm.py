@@ -25,6 +25,16 @@ outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 dlq_replays = dlq_replays_table(metadata)
 
+
+def of_a_period() -> list[Column]:
+    """The key every table of the schedule starts with: a plan's period in a province."""
+    return [
+        Column("province", String(2), nullable=False),
+        Column("plan_id", String(64), nullable=False),
+        Column("period", String(10), nullable=False),
+    ]
+
+
 # The catalogue as consumed from baocao.catalog; `changed` tells the scheduler to look at a plan again.
 provinces, units, plans = replica_tables(
     metadata, plan_columns=[Column("changed", Boolean, nullable=False, server_default=text("true"))]
@@ -34,9 +44,7 @@ provinces, units, plans = replica_tables(
 periods = Table(
     "periods",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *of_a_period(),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("closed_at", DateTime(timezone=True)),
@@ -48,9 +56,7 @@ periods = Table(
 obligations = Table(
     "obligations",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *of_a_period(),
     Column("unit", String(40), nullable=False),
     Column("due_at", DateTime(timezone=True)),
     Column("expected", Boolean, nullable=False, server_default=text("false")),
@@ -69,9 +75,7 @@ scheduled_items = Table(
     "scheduled_items",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *of_a_period(),
     Column("kind", String(20), nullable=False),
     Column("sequence", Integer, nullable=False),
     Column("day_offset", Integer, nullable=False),
@@ -87,9 +91,7 @@ scheduled_items = Table(
 notices = Table(
     "notices",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *of_a_period(),
     Column("unit", String(40), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("sequence", Integer, nullable=False),

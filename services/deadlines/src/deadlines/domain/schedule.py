@@ -62,3 +62,19 @@ def period_notices(period: Period, calendar: CalendarV1, timezone: str) -> list[
 
 def deadline(period: Period, calendar: CalendarV1, timezone: str) -> datetime:
     return due_at(period, calendar, timezone)
+
+
+# Within one period, rows due at the same instant fire in this order.
+KIND_ORDER = {"reminder": 0, "overdue": 1, "escalation": 2, "close": 3}
+# A notice whose instant passed more than this before its period opened is skipped, not sent late.
+LATE_OPENING = timedelta(minutes=1)
+
+
+def skipped_at_opening(notice: Notice, opened_at: datetime) -> bool:
+    """A notice already in the past when the period opens is skipped; the close always fires."""
+    return notice.kind != "close" and notice.fire_at < opened_at - LATE_OPENING
+
+
+def reminds_now(kind: str, *, due_at: datetime, now: datetime) -> bool:
+    """A reminder fired at or after due_at is too late to remind: the overdue notices take over."""
+    return not (kind == "reminder" and now >= due_at)

@@ -33,6 +33,19 @@ def counts_after_close(*, submitted_at: datetime | None, closed_at: datetime | N
     return submitted_at is not None and (closed_at is None or submitted_at < closed_at)
 
 
+def standing(
+    *, due_at: datetime, first_submitted_at: datetime | None, closed_at: datetime | None, now: datetime
+) -> tuple[str, datetime | None]:
+    """The obligation's status at `now`, and the first submission that counts for it (none after the close)."""
+    first = first_submitted_at if counts_after_close(submitted_at=first_submitted_at, closed_at=closed_at) else None
+    return classify(due_at=due_at, first_submitted_at=first, now=now), first
+
+
+def awaited(status: str) -> bool:
+    """Nothing counted yet (pending or missing): whom a reminder or an overdue notice goes to."""
+    return status in ("pending", "missing")
+
+
 def summarize(statuses: Iterable[str]) -> dict[str, float | int]:
     counts = Counter(statuses)
     expected = sum(counts.values())

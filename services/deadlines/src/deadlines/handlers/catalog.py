@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
-from deadlines.adapters import orm
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 
 
-async def province_upserted(session: AsyncSession, province: ProvinceV1) -> None:
-    await replica.upsert_province(session, orm.provinces, province)
+async def province_upserted(uow: DeadlinesUnitOfWork, province: ProvinceV1) -> None:
+    """Keep the province's latest document."""
+    await uow.catalog.store_province(province)
 
 
-async def unit_upserted(session: AsyncSession, unit: UnitV1) -> None:
+async def unit_upserted(uow: DeadlinesUnitOfWork, unit: UnitV1) -> None:
     """Store the unit, and have the scheduler look again at its province's plans (a unit may join mid-period)."""
-    await replica.upsert_unit(session, orm.units, unit)
-    await session.execute(update(orm.plans).where(orm.plans.c.province == unit.province).values(changed=True))
+    await uow.catalog.store_unit(unit)
+    await uow.catalog.flag_plans_of(unit.province)
 
 
-async def plan_upserted(session: AsyncSession, plan: PlanV1) -> None:
-    await replica.upsert_plan(session, orm.plans, plan, extra={"changed": True})
+async def plan_upserted(uow: DeadlinesUnitOfWork, plan: PlanV1) -> None:
+    """Keep the plan's latest document; the scheduler looks at it again."""
+    await uow.catalog.store_plan(plan)

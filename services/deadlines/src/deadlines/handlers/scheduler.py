@@ -13,11 +13,6 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from baocao_shared.events import make_event, topics
 from baocao_shared.events.deadlines import (
     DEADLINE_MISSED,
     ESCALATION_RAISED,
@@ -27,170 +22,97 @@ from baocao_shared.events.deadlines import (
     PeriodClosedV1,
     UnitNoticeV1,
 )
-from baocao_shared.messaging.outbox import enqueue
-from deadlines.adapters import orm
+from deadlines.adapters.uow import DeadlinesUnitOfWork, Sessions, transaction
+from deadlines.domain.schedule import KIND_ORDER, reminds_now
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.views import period_views, unit_name, waiting_rows
 
-SOURCE = "/baocao/deadlines"
+
+def _about(item: Any, due_at: datetime) -> dict[str, Any]:
+    """What every notice of a schedule row says of its period."""
+    return {"province": item.province, "plan_id": item.plan_id, "period": item.period, "due_at": due_at}
+
+
 # Periods fired at once, each in its own transaction: one builds its events while another's are written.
 FIRING_LANES = 2
-KIND_ORDER = {"reminder": 0, "overdue": 1, "escalation": 2, "close": 3}
 
 
-async def tick(sessionmaker: async_sessionmaker, *, now: datetime, max_periods: int = 100, backfill: int = 0) -> int:
+async def tick(sessions: Sessions, *, now: datetime, max_periods: int = 100, backfill: int = 0) -> int:
     """Open what is due to open, then fire what is due to fire; returns how many rows fired."""
-    async with sessionmaker() as session, session.begin():
-        await open_due_periods(session, now=now, backfill=backfill)
-    s, p = orm.scheduled_items.c, orm.periods.c
-    async with sessionmaker() as session:
-        due = (
-            await session.execute(
-                select(p.province, p.plan_id, p.period)
-                .where(
-                    exists().where(
-                        and_(
-                            s.province == p.province,
-                            s.plan_id == p.plan_id,
-                            s.period == p.period,
-                            s.state == "pending",
-                            s.fire_at <= now,
-                        )
-                    )
-                )
-                .order_by(p.due_at)
-                .limit(max_periods)
-            )
-        ).all()
+    async with transaction(sessions) as uow:
+        await open_due_periods(uow, now=now, backfill=backfill)
+    async with transaction(sessions) as uow:
+        due = await uow.schedule.periods_due(now=now, limit=max_periods)
     lanes = asyncio.Semaphore(FIRING_LANES)
 
     async def fire(province: str, plan_id: str, period: str) -> int:
-        async with lanes, sessionmaker() as session, session.begin():
-            return await fire_period(session, province, plan_id, period, now=now)
+        async with lanes, transaction(sessions) as uow:
+            return await fire_period(uow, province, plan_id, period, now=now)
 
     async with asyncio.TaskGroup() as group:  # one period failing cancels the rest, as the loop stopped before
         firing = [group.create_task(fire(*key)) for key in due]
     return sum(task.result() for task in firing)
 
 
-async def fire_period(session: AsyncSession, province: str, plan_id: str, period: str, *, now: datetime) -> int:
-    p, s = orm.periods.c, orm.scheduled_items.c
-    locked = (
-        await session.execute(
-            select(p.due_at, p.closed_at)
-            .where(p.province == province, p.plan_id == plan_id, p.period == period)
-            .with_for_update(skip_locked=True)
-        )
-    ).first()
+async def fire_period(uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime) -> int:
+    """Fire the period's due rows in order; returns how many fired (none while another instance holds it)."""
+    locked = await uow.periods.lock(province, plan_id, period)
     if locked is None:
         return 0  # another instance is on it
-    items = (
-        await session.execute(
-            select(orm.scheduled_items).where(
-                s.province == province, s.plan_id == plan_id, s.period == period, s.state == "pending", s.fire_at <= now
-            )
-        )
-    ).all()
+    items = await uow.schedule.due(province, plan_id, period, now=now)
     for item in sorted(items, key=lambda i: (i.fire_at, KIND_ORDER[i.kind], i.sequence)):
-        await FIRE[item.kind](session, item, due_at=locked.due_at, now=now)
-        await session.execute(orm.scheduled_items.update().where(s.id == item.id).values(state="fired", fired_at=now))
+        await FIRE[item.kind](uow, item, due_at=locked.due_at, now=now)
+        await uow.schedule.fired(item, at=now)
     return len(items)
 
 
-async def _unit_notices(session: AsyncSession, item: Any, *, due_at: datetime, now: datetime) -> None:
+async def _unit_notices(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, now: datetime) -> None:
     """Reminders go to units that have not submitted, before due_at; overdue notices to units still missing."""
-    if item.kind == "reminder" and now >= due_at:
-        return  # too late to remind; the overdue notices take over
-    waiting = await waiting_rows(session, item.province, item.plan_id, item.period, now=item.fire_at)
-    taken = await _take_notices(session, item, [row.unit for row in waiting], now=now)
+    if not reminds_now(item.kind, due_at=due_at, now=now):
+        return
+    waiting = await waiting_rows(uow, item.province, item.plan_id, item.period, now=item.fire_at)
+    taken = await uow.notices.take(item, [row.unit for row in waiting], now=now)
     late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
-    spec = REMINDER_DUE if item.kind == "reminder" else DEADLINE_MISSED
-    events = [
-        make_event(
-            spec,
-            UnitNoticeV1(
-                province=item.province,
-                plan_id=item.plan_id,
-                period=item.period,
-                unit=row.unit,
-                unit_name=unit_name(row),
-                due_at=due_at,
-                kind=item.kind,
-                sequence=item.sequence,
-                day_offset=item.day_offset,
-                fire_at=item.fire_at,
-                late_by_s=late,
-            ),
-            source=SOURCE,
-            province=item.province,
-            time=now,
+    notices = [
+        UnitNoticeV1(
+            **_about(item, due_at),
+            unit=row.unit,
+            unit_name=unit_name(row),
+            kind=item.kind,
+            sequence=item.sequence,
+            day_offset=item.day_offset,
+            fire_at=item.fire_at,
+            late_by_s=late,
         )
         for row in waiting
         if row.unit in taken
     ]
-    await enqueue(session, orm.outbox, topics.DEADLINES, events)
-
-
-async def _take_notices(session: AsyncSession, item: Any, units: list[str], *, now: datetime) -> set[str]:
-    """Record the item's notice for each of `units` in one statement; returns the units not noticed before
-    (a row fired again finds its notices there and sends nothing twice)."""
-    if not units:
-        return set()
-    n = orm.notices.c
-    each = func.unnest(literal(units, ARRAY(n.unit.type))).table_valued("unit").render_derived()
-    rows = select(
-        literal(item.province, n.province.type),
-        literal(item.plan_id, n.plan_id.type),
-        literal(item.period, n.period.type),
-        each.c.unit,
-        literal(item.kind, n.kind.type),
-        literal(item.sequence, n.sequence.type),
-        literal(now, n.fired_at.type),
+    await uow.publish(
+        REMINDER_DUE if item.kind == "reminder" else DEADLINE_MISSED, notices, province=item.province, at=now
     )
-    stmt = (
-        insert(orm.notices)
-        .from_select(["province", "plan_id", "period", "unit", "kind", "sequence", "fired_at"], rows)
-        .on_conflict_do_nothing()
-        .returning(n.unit)
-    )
-    return set((await session.scalars(stmt)).all())
 
 
-async def _escalation(session: AsyncSession, item: Any, *, due_at: datetime, now: datetime) -> None:
-    views, summary = await period_views(session, item.province, item.plan_id, item.period, now=item.fire_at)
+async def _escalation(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, now: datetime) -> None:
+    """A digest of the units still missing to the province's operators; none when every unit has reported."""
+    views, summary = await period_views(uow, item.province, item.plan_id, item.period, now=item.fire_at)
     missing = [{"unit": v.unit, "unit_name": v.unit_name} for v in views if v.status == "missing"]
     if not missing:
         return
     digest = EscalationV1(
-        province=item.province,
-        plan_id=item.plan_id,
-        period=item.period,
-        due_at=due_at,
+        **_about(item, due_at),
         fire_at=item.fire_at,
         expected=summary["expected"],
         missing_units=missing,
     )
-    await enqueue(
-        session,
-        orm.outbox,
-        topics.DEADLINES,
-        [make_event(ESCALATION_RAISED, digest, source=SOURCE, province=item.province, time=now)],
-    )
+    await uow.publish(ESCALATION_RAISED, digest, province=item.province, at=now)
 
 
-async def _close(session: AsyncSession, item: Any, *, due_at: datetime, now: datetime) -> None:
-    p = orm.periods.c
-    await session.execute(
-        orm.periods.update()
-        .where(p.province == item.province, p.plan_id == item.plan_id, p.period == item.period)
-        .values(closed_at=item.fire_at)
-    )
-    views, summary = await period_views(session, item.province, item.plan_id, item.period, now=item.fire_at)
+async def _close(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, now: datetime) -> None:
+    """Close the period: `missing` is final, and its figures are settled."""
+    await uow.periods.close(item.province, item.plan_id, item.period, at=item.fire_at)
+    views, summary = await period_views(uow, item.province, item.plan_id, item.period, now=item.fire_at)
     closed = PeriodClosedV1(
-        province=item.province,
-        plan_id=item.plan_id,
-        period=item.period,
-        due_at=due_at,
+        **_about(item, due_at),
         closed_at=item.fire_at,
         expected=summary["expected"],
         on_time=summary["on_time"],
@@ -198,12 +120,7 @@ async def _close(session: AsyncSession, item: Any, *, due_at: datetime, now: dat
         missing=summary["missing"],
         units=views,
     )
-    await enqueue(
-        session,
-        orm.outbox,
-        topics.DEADLINES,
-        [make_event(PERIOD_CLOSED, closed, source=SOURCE, province=item.province, time=now)],
-    )
+    await uow.publish(PERIOD_CLOSED, closed, province=item.province, at=now)
 
 
 FIRE = {"reminder": _unit_notices, "overdue": _unit_notices, "escalation": _escalation, "close": _close}

@@ -6,41 +6,9 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.events.deadlines import ObligationV1
-from deadlines.adapters import orm
-from deadlines.domain.timeliness import classify, counts_after_close, late_by_s, summarize
-
-
-def _status(row: Any, closed_at: datetime | None, now: datetime) -> tuple[str, datetime | None]:
-    first = (
-        row.first_submitted_at if counts_after_close(submitted_at=row.first_submitted_at, closed_at=closed_at) else None
-    )
-    return classify(due_at=row.due_at, first_submitted_at=first, now=now), first
-
-
-async def obligation_rows(
-    session: AsyncSession, province: str, plan_id: str, period: str, *, units: Collection[str] | None = None
-) -> list[Any]:
-    """The period's owed obligations with their units' names, in unit order; only `units` when given."""
-    o, u = orm.obligations, orm.units
-    query = (
-        select(o, u.c.doc["name"].astext.label("unit_name"))
-        .join(u, (u.c.province == o.c.province) & (u.c.code == o.c.unit), isouter=True)
-        .where(
-            o.c.province == province,
-            o.c.plan_id == plan_id,
-            o.c.period == period,
-            o.c.expected,
-            o.c.due_at.is_not(None),
-        )
-        .order_by(o.c.unit)
-    )
-    if units is not None:
-        query = query.where(o.c.unit.in_(list(units)))
-    return list(await session.execute(query))
+from deadlines.adapters.uow import DeadlinesUnitOfWork
+from deadlines.domain.timeliness import awaited, late_by_s, standing, summarize
 
 
 def unit_name(row: Any) -> str:
@@ -48,8 +16,14 @@ def unit_name(row: Any) -> str:
     return row.unit_name or row.unit
 
 
+def status_of(row: Any, *, closed_at: datetime | None, now: datetime) -> str:
+    """The obligation row's status at `now` (domain.timeliness.standing)."""
+    return standing(due_at=row.due_at, first_submitted_at=row.first_submitted_at, closed_at=closed_at, now=now)[0]
+
+
 def to_view(row: Any, *, closed_at: datetime | None, now: datetime) -> ObligationV1:
-    status, first = _status(row, closed_at, now)
+    """An obligation row (of Obligations.owed) as the others see it."""
+    status, first = standing(due_at=row.due_at, first_submitted_at=row.first_submitted_at, closed_at=closed_at, now=now)
     return ObligationV1(
         province=row.province,
         plan_id=row.plan_id,
@@ -65,44 +39,29 @@ def to_view(row: Any, *, closed_at: datetime | None, now: datetime) -> Obligatio
     )
 
 
-async def closed_at_of(session: AsyncSession, province: str, plan_id: str, period: str) -> datetime | None:
-    p = orm.periods.c
-    return await session.scalar(
-        select(p.closed_at).where(p.province == province, p.plan_id == plan_id, p.period == period)
-    )
-
-
-async def obligation_view(
-    session: AsyncSession, province: str, plan_id: str, period: str, unit: str, *, now: datetime
-) -> ObligationV1 | None:
-    rows = await obligation_rows(session, province, plan_id, period, units=[unit])
-    if not rows:
-        return None
-    return to_view(rows[0], closed_at=await closed_at_of(session, province, plan_id, period), now=now)
-
-
 async def unit_views(
-    session: AsyncSession, province: str, plan_id: str, period: str, units: Collection[str], *, now: datetime
+    uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, units: Collection[str], *, now: datetime
 ) -> list[ObligationV1]:
     """The views of some units' obligations only (an announcement must not build the whole period's)."""
-    closed_at = await closed_at_of(session, province, plan_id, period)
-    rows = await obligation_rows(session, province, plan_id, period, units=units)
+    closed_at = await uow.periods.closed_at(province, plan_id, period)
+    rows = await uow.obligations.owed(province, plan_id, period, units=units)
     return [to_view(r, closed_at=closed_at, now=now) for r in rows]
 
 
 async def period_views(
-    session: AsyncSession, province: str, plan_id: str, period: str, *, now: datetime
+    uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime
 ) -> tuple[list[ObligationV1], dict[str, Any]]:
-    closed_at = await closed_at_of(session, province, plan_id, period)
-    views = [
-        to_view(r, closed_at=closed_at, now=now) for r in await obligation_rows(session, province, plan_id, period)
-    ]
+    """Every owed obligation of the period, and its figures."""
+    closed_at = await uow.periods.closed_at(province, plan_id, period)
+    views = [to_view(r, closed_at=closed_at, now=now) for r in await uow.obligations.owed(province, plan_id, period)]
     return views, summarize(v.status for v in views)
 
 
-async def waiting_rows(session: AsyncSession, province: str, plan_id: str, period: str, *, now: datetime) -> list[Any]:
+async def waiting_rows(
+    uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime
+) -> list[Any]:
     """The obligation rows with nothing counted at `now` (pending or missing), in unit order: whom a
     reminder or an overdue notice goes to. Same rule as the views, without building a view per unit."""
-    closed_at = await closed_at_of(session, province, plan_id, period)
-    rows = await obligation_rows(session, province, plan_id, period)
-    return [r for r in rows if _status(r, closed_at, now)[0] in ("pending", "missing")]
+    closed_at = await uow.periods.closed_at(province, plan_id, period)
+    rows = await uow.obligations.owed(province, plan_id, period)
+    return [r for r in rows if awaited(status_of(r, closed_at=closed_at, now=now))]

@@ -1,6 +1,6 @@
 """The compliance dashboard of one period (tiến độ báo cáo): what the page shows, in Vietnamese.
 
-Reads only through the compliance use cases; this module turns their answers into labels, local
+The dashboard use case (deadlines.handlers.dashboard) reads; this module turns its answer into labels, local
 times and table rows, and holds no timeliness rule of its own.
 """
 
@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.web import local_time
-from deadlines.handlers import compliance as use_cases
-
-HISTORY_PERIODS = 6
+from deadlines.handlers.dashboard import Board
 
 # status -> (label, badge class of baocao.css, a symbol so that colour is not the only cue)
 STATUSES = {
@@ -110,12 +106,6 @@ def deadline_text(due_at: datetime, timezone: str) -> str:
     return f"trước {local_time(due_at, timezone, '%H:%M')} ngày {local_time(due_at, timezone, '%d/%m/%Y')}"
 
 
-def default_period(periods: list[Any], now: datetime) -> str | None:
-    """The newest opened period already due, else the newest opened one (periods come newest first)."""
-    due = [p.period for p in periods if p.due_at <= now]
-    return due[0] if due else (periods[0].period if periods else None)
-
-
 def summary_figures(summary: dict[str, Any]) -> list[Figure]:
     return [
         Figure("Số đơn vị phải báo cáo", str(summary["expected"])),
@@ -128,36 +118,30 @@ def summary_figures(summary: dict[str, Any]) -> list[Figure]:
     ]
 
 
-async def load_dashboard(
-    db: AsyncSession, *, province: ProvinceV1, plan: PlanV1, period: str, periods: list[str], now: datetime
-) -> Dashboard:
+def dashboard(found: Board) -> Dashboard:
     """The period's figures and units, each unit with its status in the last opened periods."""
-    found = await use_cases.compliance(db, province=province.code, plan_id=plan.id, period=period, now=now)
-    recent = await use_cases.recent_periods(
-        db, province=province.code, plan_id=plan.id, before=period, count=HISTORY_PERIODS
-    )
-    history = await use_cases.unit_history(db, province=province.code, plan_id=plan.id, periods=recent, now=now)
-    tz = province.timezone
+    compliance, history, recent = found.compliance, found.history, found.history_periods
+    tz = found.province.timezone
     rows = [
         UnitRow(
             unit=u["unit"],
             name=u["unit_name"],
-            badge=badge(period, u["status"]),
+            badge=badge(found.period, u["status"]),
             first_submitted=local_time(u["first_submitted_at"], tz),
             late=late_text(u["late_by_s"]),
             amended_after_due=u["amended_after_due"],
             history=[badge(p, history.get(u["unit"], {}).get(p)) for p in recent],
         )
-        for u in found["units"]
+        for u in compliance["units"]
     ]
     return Dashboard(
-        province=province,
-        plan=plan,
-        period=period,
-        periods=periods,
-        deadline=deadline_text(found["due_at"], tz),
-        closed_at=local_time(found["closed_at"], tz),
-        figures=summary_figures(found["summary"]),
+        province=found.province,
+        plan=found.plan,
+        period=found.period,
+        periods=found.periods,
+        deadline=deadline_text(compliance["due_at"], tz),
+        closed_at=local_time(compliance["closed_at"], tz),
+        figures=summary_figures(compliance["summary"]),
         rows=rows,
         history_periods=recent,
     )

@@ -20,11 +20,10 @@ from deadlines.web.pages import TEMPLATES, PageError, PagePrincipal
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/he-thong"
-READERS = (Role.ADMIN, Role.NATIONAL_OPERATOR)
 
 
 def _check_reader(principal: Principal) -> None:
-    if principal.role not in READERS:
+    if not principal.is_national:  # admins and the national office
         raise PageError(
             403,
             "Không có quyền xem trang này",

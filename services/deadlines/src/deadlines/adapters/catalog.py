@@ -1,0 +1,71 @@
+"""The catalogue as deadlines keeps it (provinces, units, plans), and which plans the scheduler must look at."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared import catalog_replica as replica
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from deadlines.adapters import orm
+
+
+class CatalogReplica:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def store_province(self, province: ProvinceV1) -> None:
+        await replica.upsert_province(self.session, orm.provinces, province)
+
+    async def store_unit(self, unit: UnitV1) -> None:
+        await replica.upsert_unit(self.session, orm.units, unit)
+
+    async def store_plan(self, plan: PlanV1) -> None:
+        """The plan's latest document, flagged `changed` for the scheduler."""
+        await replica.upsert_plan(self.session, orm.plans, plan, extra={"changed": True})
+
+    async def flag_plans_of(self, province: str) -> None:
+        """Have the scheduler look again at every plan of the province."""
+        await self.session.execute(update(orm.plans).where(orm.plans.c.province == province).values(changed=True))
+
+    async def provinces(self) -> list[ProvinceV1]:
+        """The provinces of the catalogue (tỉnh), by code."""
+        docs = await self.session.scalars(select(orm.provinces.c.doc).order_by(orm.provinces.c.code))
+        return [ProvinceV1.model_validate(doc) for doc in docs]
+
+    async def province(self, code: str) -> ProvinceV1 | None:
+        return await replica.province(self.session, orm.provinces, code)
+
+    async def active_plans(self, province: str) -> list[PlanV1]:
+        """The province's active plans (kế hoạch), by id."""
+        return await replica.plans_of(self.session, orm.plans, province)
+
+    async def active_plan_ids(self, province: str) -> list[str]:
+        pl = orm.plans.c
+        ids = await self.session.scalars(select(pl.id).where(pl.province == province, pl.active).order_by(pl.id))
+        return list(ids)
+
+    async def plans_to_open(self) -> list[tuple[PlanV1, ProvinceV1, bool]]:
+        """Every active plan with its province, and whether its catalogue changed since the scheduler last
+        looked. The changed ones are read again, locked: a unit stored while this transaction reads the units
+        waits to set `changed` until `checked` below has committed, so the next tick looks at it again."""
+        query = (
+            select(orm.plans.c.doc, orm.plans.c.changed, orm.provinces.c.doc.label("province_doc"))
+            .join(orm.provinces, orm.provinces.c.code == orm.plans.c.province)
+            .where(orm.plans.c.active)
+        )
+        rows = (await self.session.execute(query)).all()
+        if any(row.changed for row in rows):
+            locked = (await self.session.execute(query.where(orm.plans.c.changed).with_for_update(of=orm.plans))).all()
+            rows = [row for row in rows if not row.changed] + locked
+        return [
+            (PlanV1.model_validate(row.doc), ProvinceV1.model_validate(row.province_doc), row.changed) for row in rows
+        ]
+
+    async def checked(self, plan: PlanV1) -> None:
+        """The scheduler has applied the plan's latest catalogue."""
+        await self.session.execute(
+            update(orm.plans)
+            .where(orm.plans.c.province == plan.province, orm.plans.c.id == plan.id)
+            .values(changed=False)
+        )

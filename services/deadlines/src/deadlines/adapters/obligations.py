@@ -1,0 +1,166 @@
+"""Obligations (nghĩa vụ báo cáo): what each unit owes for a period, and what has arrived.
+
+Who owes is the rule of deadlines.domain.membership, applied here in set-based SQL: a period of thousands of
+units opens in a few statements, the plan's units going as one array parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import any_, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.events.catalog import PlanV1
+from baocao_shared.events.submissions import SubmissionV1
+from deadlines.adapters import orm
+
+o, u = orm.obligations, orm.units
+
+
+def _this(province: str, plan_id: str, period: str) -> tuple:
+    return o.c.province == province, o.c.plan_id == plan_id, o.c.period == period
+
+
+def _owed(province: str, plan_id: str, period: str) -> tuple:
+    """The period's obligations that are owed and whose deadline is known."""
+    return *_this(province, plan_id, period), o.c.expected, o.c.due_at.is_not(None)
+
+
+def _amended_after(due: datetime):
+    """An amendment already received at or after the deadline is flagged once the deadline is known."""
+    return o.c.amended_after_due | ((o.c.last_version > 1) & (o.c.last_received_at >= due))
+
+
+class Obligations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, submission: SubmissionV1) -> None:
+        """Any version, in any order: keep the earliest first_received_at and the highest version; an
+        amendment received at or after a known deadline is flagged."""
+        stmt = insert(o).values(
+            province=submission.province,
+            plan_id=submission.plan_id,
+            period=submission.period,
+            unit=submission.unit,
+            first_submitted_at=submission.first_received_at,
+            submission_id=submission.submission_id,
+            last_version=submission.version,
+            last_received_at=submission.received_at,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["province", "plan_id", "period", "unit"],
+                set_={
+                    "first_submitted_at": func.least(o.c.first_submitted_at, stmt.excluded.first_submitted_at),
+                    "submission_id": stmt.excluded.submission_id,
+                    "last_version": func.greatest(o.c.last_version, stmt.excluded.last_version),
+                    "last_received_at": func.greatest(o.c.last_received_at, stmt.excluded.last_received_at),
+                    "amended_after_due": (
+                        o.c.amended_after_due
+                        | (o.c.due_at.is_not(None) & (stmt.excluded.last_received_at >= o.c.due_at))
+                        if submission.version > 1
+                        else o.c.amended_after_due
+                    ),
+                },
+            )
+        )
+
+    async def owed(
+        self, province: str, plan_id: str, period: str, *, units: Collection[str] | None = None
+    ) -> list[Any]:
+        """The period's owed obligations with their units' names (None while the catalogue has not told it), in
+        unit order; only `units` when given."""
+        query = (
+            select(o, u.c.doc["name"].astext.label("unit_name"))
+            .join(u, (u.c.province == o.c.province) & (u.c.code == o.c.unit), isouter=True)
+            .where(*_owed(province, plan_id, period))
+            .order_by(o.c.unit)
+        )
+        if units is not None:
+            query = query.where(o.c.unit.in_(list(units)))
+        return list(await self.session.execute(query))
+
+    async def owed_in(self, province: str, plan_id: str, periods: list[str]) -> list[Any]:
+        """The owed obligations of several periods, each row with its period's closed_at, in one query."""
+        p = orm.periods
+        rows = await self.session.execute(
+            select(o, o.c.unit.label("unit_name"), p.c.closed_at)
+            .join(p, (p.c.province == o.c.province) & (p.c.plan_id == o.c.plan_id) & (p.c.period == o.c.period))
+            .where(
+                o.c.province == province,
+                o.c.plan_id == plan_id,
+                o.c.period.in_(periods),
+                o.c.expected,
+                o.c.due_at.is_not(None),
+            )
+        )
+        return list(rows)
+
+    async def unannounced(self, province: str, plan_id: str, period: str, *, unit: str | None = None) -> list[str]:
+        """The owed units with a first submission that nobody was told of yet, locked until this commits."""
+        query = select(o.c.unit).where(
+            *_owed(province, plan_id, period), o.c.first_submitted_at.is_not(None), o.c.announced_at.is_(None)
+        )
+        if unit is not None:
+            query = query.where(o.c.unit == unit)
+        return list((await self.session.execute(query.with_for_update())).scalars().all())
+
+    async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
+        await self.session.execute(
+            o.update().where(*_this(province, plan_id, period), o.c.unit.in_(units)).values(announced_at=at)
+        )
+
+    async def owe_period(self, plan: PlanV1, period: str, *, due: datetime, window_end: date, reopened: bool) -> None:
+        """Each unit that owes the period (domain.membership.owes) does; on a period opened before (`reopened`),
+        a unit that left the plan or retired since no longer does."""
+        in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
+        this_period = _this(plan.province, plan.id, period)
+        owes = (
+            u.c.province == plan.province,
+            u.c.active,
+            in_plan,
+            (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= window_end.isoformat()),
+        )
+        owing = select(
+            literal(plan.province), literal(plan.id), literal(period), u.c.code, literal(due), literal(True)
+        ).where(*owes)
+        columns = ["province", "plan_id", "period", "unit", "due_at", "expected"]
+        # Rows already there (a submission came before the period opened, or the period is re-checked) owe it now...
+        if reopened or await self.session.scalar(select(exists().where(*this_period))):
+            await self.session.execute(
+                update(o)
+                .where(*this_period, exists().where(u.c.code == o.c.unit, *owes))
+                .values(due_at=due, expected=True, amended_after_due=_amended_after(due))
+            )
+        # ...and the others are new. A plain insert writes them at half the cost of an upsert, unless a
+        # submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
+        try:
+            async with self.session.begin_nested():
+                new = owing.where(~exists().where(*this_period, o.c.unit == u.c.code))
+                await self.session.execute(insert(o).from_select(columns, new))
+        except IntegrityError:
+            stmt = insert(o).from_select(columns, owing)
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["province", "plan_id", "period", "unit"],
+                    set_={"due_at": stmt.excluded.due_at, "expected": True, "amended_after_due": _amended_after(due)},
+                )
+            )
+        if not reopened:
+            return  # nothing was owed for this period before this transaction opened it
+        # A unit retired, or dropped from the plan, while the period is open no longer owes it.
+        await self.session.execute(
+            update(o)
+            .where(
+                *this_period,
+                o.c.expected,
+                o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan)),
+            )
+            .values(expected=False)
+        )

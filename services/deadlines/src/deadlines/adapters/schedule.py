@@ -1,0 +1,58 @@
+"""The period-level schedule: each row fires once, at its instant."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from deadlines.adapters import orm
+
+s = orm.scheduled_items.c
+
+
+class Schedule:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, rows: list[dict[str, Any]]) -> None:
+        """The rows not there yet (one per period, kind and sequence)."""
+        await self.session.execute(insert(orm.scheduled_items).values(rows).on_conflict_do_nothing())
+
+    async def periods_due(self, *, now: datetime, limit: int) -> list[tuple[str, str, str]]:
+        """(province, plan, period) of the periods with rows due to fire, earliest deadline first."""
+        p = orm.periods.c
+        due = await self.session.execute(
+            select(p.province, p.plan_id, p.period)
+            .where(
+                exists().where(
+                    and_(
+                        s.province == p.province,
+                        s.plan_id == p.plan_id,
+                        s.period == p.period,
+                        s.state == "pending",
+                        s.fire_at <= now,
+                    )
+                )
+            )
+            .order_by(p.due_at)
+            .limit(limit)
+        )
+        return [tuple(row) for row in due]
+
+    async def due(self, province: str, plan_id: str, period: str, *, now: datetime) -> list[Any]:
+        """The period's rows due to fire at `now` (kind, sequence, day_offset, fire_at, ...)."""
+        rows = await self.session.execute(
+            select(orm.scheduled_items).where(
+                s.province == province, s.plan_id == plan_id, s.period == period, s.state == "pending", s.fire_at <= now
+            )
+        )
+        return rows.all()
+
+    async def fired(self, item: Any, *, at: datetime) -> None:
+        await self.session.execute(
+            orm.scheduled_items.update().where(s.id == item.id).values(state="fired", fired_at=at)
+        )

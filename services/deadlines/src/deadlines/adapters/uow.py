@@ -1,0 +1,38 @@
+"""The unit of work of deadlines: one transaction over its repositories, with the outbox committing alongside."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from baocao_shared.uow import UnitOfWork
+from deadlines.adapters import orm
+from deadlines.adapters.catalog import CatalogReplica
+from deadlines.adapters.notices import Notices
+from deadlines.adapters.obligations import Obligations
+from deadlines.adapters.periods import Periods
+from deadlines.adapters.schedule import Schedule
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class DeadlinesUnitOfWork(UnitOfWork):
+    source = "/baocao/deadlines"
+    outbox_table = orm.outbox
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.catalog = CatalogReplica(session)
+        self.periods = Periods(session)
+        self.obligations = Obligations(session)
+        self.schedule = Schedule(session)
+        self.notices = Notices(session)
+
+
+@asynccontextmanager
+async def transaction(sessions: Sessions) -> AsyncIterator[DeadlinesUnitOfWork]:
+    """A unit of work on a session of its own, committed when the block ends: the scheduler's transactions."""
+    async with sessions() as session, DeadlinesUnitOfWork(session) as uow:
+        yield uow
