@@ -131,15 +131,8 @@ class Obligations:
             literal(plan.province), literal(plan.id), literal(period), u.c.code, literal(due), literal(True)
         ).where(*owes)
         columns = ["province", "plan_id", "period", "unit", "due_at", "expected"]
-        # Rows already there (a submission came before the period opened, or the period is re-checked) owe it now...
-        if reopened or await self.session.scalar(select(exists().where(*this_period))):
-            await self.session.execute(
-                update(o)
-                .where(*this_period, exists().where(u.c.code == o.c.unit, *owes))
-                .values(due_at=due, expected=True, amended_after_due=_amended_after(due))
-            )
-        # ...and the others are new. A plain insert writes them at half the cost of an upsert, unless a
-        # submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
+        # The units without a row owe it from now on. A plain insert writes them at half the cost of an upsert,
+        # unless a submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
         try:
             async with self.session.begin_nested():
                 new = owing.where(~exists().where(*this_period, o.c.unit == u.c.code))
@@ -152,6 +145,18 @@ class Obligations:
                     set_={"due_at": stmt.excluded.due_at, "expected": True, "amended_after_due": _amended_after(due)},
                 )
             )
+        # Then the rows that were there (a submission came before the period opened, or the period is re-checked)
+        # owe it too. After the insert, not before: a submission committed between a first look and the insert
+        # would be skipped by both, its row never owed. Rows already owed with this deadline are not written again.
+        await self.session.execute(
+            update(o)
+            .where(
+                *this_period,
+                exists().where(u.c.code == o.c.unit, *owes),
+                o.c.due_at.is_distinct_from(due) | ~o.c.expected,
+            )
+            .values(due_at=due, expected=True, amended_after_due=_amended_after(due))
+        )
         if not reopened:
             return  # nothing was owed for this period before this transaction opened it
         # A unit retired, or dropped from the plan, while the period is open no longer owes it.
