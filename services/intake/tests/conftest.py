@@ -31,6 +31,7 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Role
 from baocao_testing.fixtures import create_database
 from intake.adapters import orm
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.handlers import accounts
 from intake.main import create_app
@@ -140,7 +141,7 @@ class IntakeApp:
     ) -> dict:
         async with self.transaction() as db:
             return await accounts.create_account(
-                db,
+                IntakeUnitOfWork(db),
                 username=username,
                 password=password,
                 role=Role(role).value,
