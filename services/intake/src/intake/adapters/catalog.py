@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,6 +13,7 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from intake.adapters import orm
 
 Entity = ProvinceV1 | UnitV1 | PlanV1
+E = TypeVar("E", ProvinceV1, UnitV1, PlanV1)
 _P, _U, _PL = orm.provinces.c, orm.units.c, orm.plans.c
 
 
@@ -53,30 +55,31 @@ class CatalogRepository:
         await self.session.execute(stmt)
 
     async def provinces(self) -> list[ProvinceV1]:
-        rows = await self.session.execute(select(_P.doc).order_by(_P.code))
-        return [ProvinceV1.model_validate(r.doc) for r in rows]
+        return await self._all(ProvinceV1, select(_P.doc).order_by(_P.code))
 
     async def province(self, code: str) -> ProvinceV1 | None:
-        doc = await self.session.scalar(select(_P.doc).where(_P.code == code))
-        return ProvinceV1.model_validate(doc) if doc else None
+        return await self._one(ProvinceV1, select(_P.doc).where(_P.code == code))
 
     async def units(self, province: str) -> list[UnitV1]:
         """The province's active units."""
-        query = select(_U.doc).where(_U.province == province, _U.active).order_by(_U.code)
-        return [UnitV1.model_validate(r.doc) for r in await self.session.execute(query)]
+        return await self._all(UnitV1, select(_U.doc).where(_U.province == province, _U.active).order_by(_U.code))
 
     async def unit(self, province: str, code: str) -> UnitV1 | None:
-        doc = await self.session.scalar(select(_U.doc).where(_U.province == province, _U.code == code))
-        return UnitV1.model_validate(doc) if doc else None
+        return await self._one(UnitV1, select(_U.doc).where(_U.province == province, _U.code == code))
 
     async def plans(self, province: str) -> list[PlanV1]:
         """The province's plans in force."""
-        query = select(_PL.doc).where(_PL.province == province, _PL.active).order_by(_PL.id)
-        return [PlanV1.model_validate(r.doc) for r in await self.session.execute(query)]
+        return await self._all(PlanV1, select(_PL.doc).where(_PL.province == province, _PL.active).order_by(_PL.id))
 
     async def plan(self, province: str, plan_id: str) -> PlanV1 | None:
-        doc = await self.session.scalar(select(_PL.doc).where(_PL.province == province, _PL.id == plan_id))
-        return PlanV1.model_validate(doc) if doc else None
+        return await self._one(PlanV1, select(_PL.doc).where(_PL.province == province, _PL.id == plan_id))
+
+    async def _one(self, model: type[E], query: Select) -> E | None:
+        doc = await self.session.scalar(query)
+        return model.model_validate(doc) if doc else None
+
+    async def _all(self, model: type[E], query: Select) -> list[E]:
+        return [model.model_validate(doc) for doc in await self.session.scalars(query)]
 
     async def has_province(self, code: str) -> bool:
         return await self.session.scalar(select(_P.code).where(_P.code == code)) is not None

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects.postgresql import insert
@@ -19,22 +17,6 @@ _S = orm.submissions.c
 _INSERT_FIRST_VERSION = (
     insert(orm.submissions).on_conflict_do_nothing(constraint="uq_submissions_unit_period").returning(_S.id)
 )
-
-
-def _submission(row: Any) -> Submission:
-    return Submission(
-        id=row.id,
-        province=row.province,
-        plan_id=row.plan_id,
-        unit=row.unit,
-        period=row.period,
-        version=row.version,
-        values=row.values,
-        narratives=row.narratives,
-        first_received_at=row.first_received_at,
-        received_at=row.received_at,
-        submitted_by=row.submitted_by,
-    )
 
 
 class SubmissionRepository:
@@ -57,7 +39,7 @@ class SubmissionRepository:
     async def add_first(self, submission: Submission) -> bool:
         """Store version 1; False when the unit already has a report for the period."""
         # Values as parameters of a fixed statement: SQLAlchemy reuses its compiled form without walking them.
-        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, vars(submission))
+        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, submission.model_dump())
         return inserted is not None
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:
@@ -68,53 +50,18 @@ class SubmissionRepository:
     async def get(self, submission_id: uuid.UUID, *, for_update: bool = False) -> Submission | None:
         query = select(orm.submissions).where(_S.id == submission_id)
         row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
-        return _submission(row) if row else None
+        return Submission(**row._mapping) if row else None
 
-    async def store_version(
-        self,
-        submission_id: uuid.UUID,
-        *,
-        version: int,
-        values: dict,
-        narratives: dict,
-        received_at: datetime,
-        submitted_by: str | None,
-    ) -> None:
-        """Make `version` the report's latest."""
-        await self.session.execute(
-            orm.submissions.update()
-            .where(_S.id == submission_id)
-            .values(
-                version=version,
-                values=values,
-                narratives=narratives,
-                received_at=received_at,
-                submitted_by=submitted_by,
-            )
-        )
+    async def store_version(self, submission: Submission) -> None:
+        """Make this version the report's latest."""
+        latest = submission.model_dump(include={"version", "values", "narratives", "received_at", "submitted_by"})
+        await self.session.execute(orm.submissions.update().where(_S.id == submission.id).values(**latest))
 
-    async def add_history(
-        self,
-        submission_id: uuid.UUID,
-        *,
-        version: int,
-        values: dict,
-        narratives: dict,
-        received_at: datetime,
-        submitted_by: str | None,
-        changes: dict,
-    ) -> None:
+    async def add_history(self, submission: Submission, *, changes: dict) -> None:
+        """Keep the version, with what it changed, in the report's history."""
+        version = submission.model_dump(include={"version", "values", "narratives", "received_at", "submitted_by"})
         await self.session.execute(
-            orm.submission_versions.insert(),
-            {
-                "submission_id": submission_id,
-                "version": version,
-                "values": values,
-                "narratives": narratives,
-                "received_at": received_at,
-                "submitted_by": submitted_by,
-                "changes": changes,
-            },
+            orm.submission_versions.insert(), {"submission_id": submission.id, **version, "changes": changes}
         )
 
     async def history(self, submission_id: uuid.UUID) -> list[VersionOut]:
@@ -136,4 +83,4 @@ class SubmissionRepository:
             if value:
                 query = query.where(column == value)
         rows = await self.session.execute(query.order_by(_S.period.desc(), _S.province, _S.unit).limit(limit))
-        return [_submission(r) for r in rows]
+        return [Submission(**r._mapping) for r in rows]

@@ -123,6 +123,8 @@ class ReportNotReadable(Forbidden):
 
 
 class SubmissionNotFound(NotFound):
+    """No report of this id."""
+
     def __init__(self, submission_id: uuid.UUID) -> None:
         super().__init__(f"No submission {submission_id}.")
         self.submission_id = submission_id
@@ -159,6 +161,8 @@ class PeriodNotReportable(NotFound):
 
 
 class ProvinceNotFound(NotFound):
+    """The catalogue has no province of this code."""
+
     def __init__(self, code: str) -> None:
         super().__init__(f"No province with code {code}.")
         self.code = code
@@ -196,6 +200,8 @@ class TooManyFailedSignIns(TooManyRequests):
 
 
 class UsernameTaken(Conflict):
+    """Another account holds the username."""
+
     def __init__(self, username: str) -> None:
         super().__init__(f"The username {username} is taken.")
         self.username = username
@@ -210,12 +216,16 @@ class AccountInvalid(Unprocessable):
 
 
 class PasswordInvalid(Unprocessable):
+    """Too short or too long to be a password (`reason` says which)."""
+
     def __init__(self, reason: str) -> None:
         super().__init__("The password is not valid.", [{"field": "password", "message": reason}])
         self.reason = reason
 
 
 class AccountNotFound(NotFound):
+    """No account of this username."""
+
     def __init__(self, username: str) -> None:
         super().__init__(f"No account {username}.")
         self.username = username
@@ -231,6 +241,8 @@ class RefusedInProduction(Forbidden):
 
 
 class MayNotManageApiTokens(Forbidden):
+    """A unit's tokens are managed by its reporter (not by a token), its province's operators and admins."""
+
     def __init__(self, *, province: str, unit: str) -> None:
         super().__init__(
             f"Only unit {province}.{unit}'s reporter, the province's operators or an admin manage its API tokens."
@@ -239,12 +251,16 @@ class MayNotManageApiTokens(Forbidden):
 
 
 class NoActiveUnit(NotFound):
+    """Tokens are issued to active units of the catalogue only."""
+
     def __init__(self, *, province: str, unit: str) -> None:
         super().__init__(f"Province {province} has no active unit {unit}.")
         self.province, self.unit = province, unit
 
 
 class ApiTokenNotFound(NotFound):
+    """The unit has no token of this id."""
+
     def __init__(self, *, province: str, unit: str, token_id: uuid.UUID) -> None:
         super().__init__(f"Unit {province}.{unit} has no API token {token_id}.")
         self.token_id = token_id

@@ -51,7 +51,9 @@ class VersionOut(BaseModel):
     changes: dict[str, Any]
 
 
-class SubmissionOut(BaseModel):
+class Submission(BaseModel):
+    """A unit's report as stored: its latest version."""
+
     id: uuid.UUID
     province: str
     plan_id: str
@@ -63,41 +65,11 @@ class SubmissionOut(BaseModel):
     first_received_at: datetime
     received_at: datetime
     submitted_by: str | None
+
+
+class SubmissionOut(Submission):
     locked: bool
     history: list[VersionOut] = []
-
-
-@dataclass(frozen=True)
-class Submission:
-    """A unit's report as stored: its latest version."""
-
-    id: uuid.UUID
-    province: str
-    plan_id: str
-    unit: str
-    period: str
-    version: int
-    values: dict[str, Any]
-    narratives: dict[str, str]
-    first_received_at: datetime
-    received_at: datetime
-    submitted_by: str | None
-
-    def out(self, *, locked: bool) -> SubmissionOut:
-        return SubmissionOut(
-            id=self.id,
-            province=self.province,
-            plan_id=self.plan_id,
-            unit=self.unit,
-            period=self.period,
-            version=self.version,
-            values=self.values,
-            narratives=self.narratives,
-            first_received_at=self.first_received_at,
-            received_at=self.received_at,
-            submitted_by=self.submitted_by,
-            locked=locked,
-        )
 
 
 @dataclass(frozen=True)

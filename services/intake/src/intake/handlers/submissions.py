@@ -7,7 +7,6 @@ row, its idempotency record and its event commit together or not at all.
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime
 
 from baocao_shared.events.catalog import PlanV1
@@ -87,25 +86,18 @@ async def amend(
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
         raise PeriodLocked(province=stored.province, plan_id=stored.plan_id, period=stored.period)
     narratives = rules.clean_narratives(body.narratives)
-    version = stored.version + 1
-    await uow.submissions.store_version(
-        submission_id,
-        version=version,
-        values=body.values,
-        narratives=narratives,
-        received_at=now,
-        submitted_by=principal.subject,
+    amended = stored.model_copy(
+        update={
+            "version": stored.version + 1,
+            "values": body.values,
+            "narratives": narratives,
+            "received_at": now,
+            "submitted_by": principal.subject,
+        }
     )
-    amended = replace(
-        stored,
-        version=version,
-        values=body.values,
-        narratives=narratives,
-        received_at=now,
-        submitted_by=principal.subject,
-    )
+    await uow.submissions.store_version(amended)
     await _record(uow, amended, rules.changes(stored.values, stored.narratives, body.values, narratives))
-    return Receipt(id=submission_id, version=version, received_at=now, status="amended")
+    return Receipt(id=submission_id, version=amended.version, received_at=now, status="amended")
 
 
 async def submit_once(
@@ -173,7 +165,8 @@ async def search(
 
 
 async def _out(uow: IntakeUnitOfWork, stored: Submission) -> SubmissionOut:
-    return stored.out(locked=await uow.locks.is_locked(stored.province, stored.plan_id, stored.period))
+    locked = await uow.locks.is_locked(stored.province, stored.plan_id, stored.period)
+    return SubmissionOut(**stored.model_dump(), locked=locked)
 
 
 def _usable_plan(province: str, plan_id: str, unit: str, plan: PlanV1 | None) -> PlanV1:
@@ -193,15 +186,7 @@ def _refuse_if_invalid(problems: list[rules.FieldProblem]) -> None:
 async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> None:
     """The version's history row, its audit row and its event, in the caller's transaction."""
     first = submission.version == 1
-    await uow.submissions.add_history(
-        submission.id,
-        version=submission.version,
-        values=submission.values,
-        narratives=submission.narratives,
-        received_at=submission.received_at,
-        submitted_by=submission.submitted_by,
-        changes=diff,
-    )
+    await uow.submissions.add_history(submission, changes=diff)
     await uow.audit(
         at=submission.received_at,
         actor=submission.submitted_by or "?",
@@ -215,18 +200,6 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
             "changes": diff,
         },
     )
-    content = SubmissionV1(
-        submission_id=submission.id,
-        province=submission.province,
-        unit=submission.unit,
-        plan_id=submission.plan_id,
-        period=submission.period,
-        version=submission.version,
-        values=submission.values,
-        narratives=submission.narratives,
-        received_at=submission.received_at,
-        first_received_at=submission.first_received_at,
-        submitted_by=submission.submitted_by,
-    )
+    content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
     await uow.publish(spec, content, province=submission.province, at=submission.received_at)
