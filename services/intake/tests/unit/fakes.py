@@ -35,29 +35,31 @@ class InMemoryCatalog:
         self.docs[kind][key] = doc
 
     async def provinces(self) -> list[ProvinceV1]:
-        return [ProvinceV1.model_validate(d) for _, d in sorted(self.docs["province"].items())]
+        return self._all(ProvinceV1, "province", None)
 
     async def province(self, code: str) -> ProvinceV1 | None:
-        doc = self.docs["province"].get((code, code))
-        return ProvinceV1.model_validate(doc) if doc else None
+        return self._one(ProvinceV1, "province", (code, code))
 
     async def units(self, province: str) -> list[UnitV1]:
-        return [
-            UnitV1.model_validate(d) for (p, _), d in sorted(self.docs["unit"].items()) if p == province and d["active"]
-        ]
+        return self._all(UnitV1, "unit", province)
 
     async def unit(self, province: str, code: str) -> UnitV1 | None:
-        doc = self.docs["unit"].get((province, code))
-        return UnitV1.model_validate(doc) if doc else None
+        return self._one(UnitV1, "unit", (province, code))
 
     async def plans(self, province: str) -> list[PlanV1]:
-        return [
-            PlanV1.model_validate(d) for (p, _), d in sorted(self.docs["plan"].items()) if p == province and d["active"]
-        ]
+        return self._all(PlanV1, "plan", province)
 
     async def plan(self, province: str, plan_id: str) -> PlanV1 | None:
-        doc = self.docs["plan"].get((province, plan_id))
-        return PlanV1.model_validate(doc) if doc else None
+        return self._one(PlanV1, "plan", (province, plan_id))
+
+    def _one(self, model, kind: str, key: tuple):
+        doc = self.docs[kind].get(key)
+        return model.model_validate(doc) if doc else None
+
+    def _all(self, model, kind: str, province: str | None) -> list:
+        """Sorted by key; for units and plans, only the province's active ones."""
+        found = sorted(self.docs[kind].items())
+        return [model.model_validate(d) for (p, _), d in found if province is None or (p == province and d["active"])]
 
     async def has_province(self, code: str) -> bool:
         return (code, code) in self.docs["province"]
@@ -127,11 +129,12 @@ class InMemorySubmissions:
     async def get(self, submission_id: uuid.UUID, *, for_update: bool = False) -> Submission | None:
         return self.stored.get(submission_id)
 
-    async def store_version(self, submission_id: uuid.UUID, **latest: Any) -> None:
-        self.stored[submission_id] = replace(self.stored[submission_id], **latest)
+    async def store_version(self, submission: Submission) -> None:
+        self.stored[submission.id] = submission
 
-    async def add_history(self, submission_id: uuid.UUID, *, values, narratives, **version: Any) -> None:
-        self.versions.setdefault(submission_id, []).append(VersionOut(**version))
+    async def add_history(self, submission: Submission, *, changes: dict) -> None:
+        version = submission.model_dump(include={"version", "received_at", "submitted_by"})
+        self.versions.setdefault(submission.id, []).append(VersionOut(**version, changes=changes))
 
     async def history(self, submission_id: uuid.UUID) -> list[VersionOut]:
         return list(self.versions.get(submission_id, []))

@@ -8,21 +8,7 @@ import pytest
 
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.principal import Principal, Role
-from intake.domain.errors import (
-    AlreadySubmitted,
-    IdempotencyKeyReused,
-    NotAReporter,
-    NotYourReport,
-    NotYourUnit,
-    PeriodLocked,
-    PlanOfAnotherProvince,
-    ReportInvalid,
-    ReportNotReadable,
-    StaleVersion,
-    SubmissionNotFound,
-    UnitNotInPlan,
-    UnknownPlan,
-)
+from intake.domain import errors
 from intake.domain.models import AmendmentIn, SubmissionIn
 from intake.handlers import submissions
 from intake.handlers.idempotency import CREATED
@@ -71,12 +57,16 @@ CA = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA")
 @pytest.mark.parametrize(
     ("principal", "body", "refusal"),
     [
-        (Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30"), report(), NotAReporter),
-        (CA, report(unit="BTG"), NotYourUnit),
-        (Principal(subject="01-CA", role=Role.REPORTER, province="01", unit="CA"), report(), PlanOfAnotherProvince),
-        (CA, report(plan_id="x"), UnknownPlan),
-        (CA, report(period="2019-05"), ReportInvalid),  # before the plan's first period
-        (CA, report(t1_sessions=-1), ReportInvalid),
+        (Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30"), report(), errors.NotAReporter),
+        (CA, report(unit="BTG"), errors.NotYourUnit),
+        (
+            Principal(subject="01-CA", role=Role.REPORTER, province="01", unit="CA"),
+            report(),
+            errors.PlanOfAnotherProvince,
+        ),
+        (CA, report(plan_id="x"), errors.UnknownPlan),
+        (CA, report(period="2019-05"), errors.ReportInvalid),  # before the plan's first period
+        (CA, report(t1_sessions=-1), errors.ReportInvalid),
     ],
 )
 async def test_a_report_is_refused_by_name_and_nothing_is_written(uow, now, principal, body, refusal):
@@ -88,14 +78,14 @@ async def test_a_report_is_refused_by_name_and_nothing_is_written(uow, now, prin
 async def test_a_unit_outside_the_plan_is_told_which_field(uow, hai_duong, as_reporter, now):
     plan = hai_duong.plans[0]
     uow.catalog.add(plan.model_copy(update={"units": [u for u in plan.units if u != "CA"]}))
-    with pytest.raises(UnitNotInPlan) as refused:
+    with pytest.raises(errors.UnitNotInPlan) as refused:
         await submitted(uow, as_reporter, now)
     assert refused.value.problems[0]["loc"] == ["body", "unit"] and refused.value.plan_number == plan.number
 
 
 async def test_a_second_report_for_the_period_names_the_first(uow, as_reporter, now):
     first = await submitted(uow, as_reporter, now)
-    with pytest.raises(AlreadySubmitted) as refused:
+    with pytest.raises(errors.AlreadySubmitted) as refused:
         await submitted(uow, as_reporter, now)
     assert refused.value.submission_id == first.id and refused.value.details == {"submission_id": str(first.id)}
 
@@ -103,10 +93,10 @@ async def test_a_second_report_for_the_period_names_the_first(uow, as_reporter, 
 async def test_a_locked_period_refuses_reports_and_amendments(uow, as_reporter, now):
     first = await submitted(uow, as_reporter, now)
     uow.locks.locked.add(("30", PLAN_ID, "2019-06"))
-    with pytest.raises(PeriodLocked) as refused:
+    with pytest.raises(errors.PeriodLocked) as refused:
         await submissions.submit(uow, principal=as_reporter("BTG"), body=report(unit="BTG"), now=now)
     assert (refused.value.province, refused.value.plan_id, refused.value.period) == ("30", PLAN_ID, "2019-06")
-    with pytest.raises(PeriodLocked):
+    with pytest.raises(errors.PeriodLocked):
         await submissions.amend(
             uow, principal=as_reporter(), submission_id=first.id, body=AmendmentIn(values=FIGURES), now=now
         )
@@ -130,13 +120,13 @@ async def test_an_amendment_is_the_next_version_with_what_it_changed(uow, as_rep
 async def test_an_amendment_is_refused_for_another_unit_a_stale_version_or_no_report(uow, as_reporter, now):
     first = await submitted(uow, as_reporter, now)
     body = AmendmentIn(values=FIGURES, base_version=1)
-    with pytest.raises(NotYourReport):
+    with pytest.raises(errors.NotYourReport):
         await submissions.amend(uow, principal=as_reporter("BTG"), submission_id=first.id, body=body, now=now)
     await submissions.amend(uow, principal=as_reporter(), submission_id=first.id, body=body, now=now)
-    with pytest.raises(StaleVersion) as refused:
+    with pytest.raises(errors.StaleVersion) as refused:
         await submissions.amend(uow, principal=as_reporter(), submission_id=first.id, body=body, now=now)
     assert (refused.value.current_version, refused.value.base_version) == (2, 1)
-    with pytest.raises(SubmissionNotFound):
+    with pytest.raises(errors.SubmissionNotFound):
         await submissions.amend(uow, principal=as_reporter(), submission_id=uuid.uuid4(), body=body, now=now)
 
 
@@ -148,7 +138,7 @@ async def test_a_key_sent_again_gets_the_first_receipt_and_another_body_is_refus
     assert again.receipt == first.receipt and again.replay.status_code == CREATED
     assert again.replay.body == first.receipt.model_dump(mode="json")
     assert len(uow.submissions.stored) == 1 and len(uow.published) == 1
-    with pytest.raises(IdempotencyKeyReused) as refused:
+    with pytest.raises(errors.IdempotencyKeyReused) as refused:
         await submissions.submit_once(uow, principal=principal, body=report(t1_sessions=9), now=now, key="k1")
     assert refused.value.key == "k1"
 
@@ -166,7 +156,7 @@ async def test_an_amendment_with_a_key_is_made_once(uow, as_reporter, now):
 
 async def test_without_a_key_every_request_runs(uow, as_reporter, now):
     await submissions.submit_once(uow, principal=as_reporter(), body=report(), now=now, key=None)
-    with pytest.raises(AlreadySubmitted):
+    with pytest.raises(errors.AlreadySubmitted):
         await submissions.submit_once(uow, principal=as_reporter(), body=report(), now=now, key=None)
 
 
@@ -178,15 +168,15 @@ async def test_who_reads_which_reports(uow, as_reporter, now):
 
     got = await submissions.get(uow, principal=operator, submission_id=ca.id)
     assert (got.unit, got.locked, [h.version for h in got.history]) == ("CA", False, [1])
-    with pytest.raises(ReportNotReadable):
+    with pytest.raises(errors.ReportNotReadable):
         await submissions.get(uow, principal=as_reporter("BTG"), submission_id=ca.id)
-    with pytest.raises(SubmissionNotFound):
+    with pytest.raises(errors.SubmissionNotFound):
         await submissions.get(uow, principal=operator, submission_id=uuid.uuid4())
 
     mine = await submissions.search(uow, principal=as_reporter("BTG"), limit=10)
     assert [s.unit for s in mine] == ["BTG"], "a reporter's search is narrowed to its unit"
     assert [s.unit for s in await submissions.search(uow, principal=national, limit=10)] == ["BTG", "CA"]
-    with pytest.raises(ReportNotReadable):
+    with pytest.raises(errors.ReportNotReadable):
         await submissions.search(uow, principal=as_reporter("BTG"), unit="CA", limit=10)
-    with pytest.raises(ReportNotReadable):
+    with pytest.raises(errors.ReportNotReadable):
         await submissions.search(uow, principal=operator, province="01", limit=10)
