@@ -36,6 +36,7 @@ from baocao_testing.fixtures import create_database
 from baocao_testing.kit import served, wait_until
 from deadlines.config import Settings as DeadlinesSettings
 from deadlines.main import create_app as create_deadlines
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings as IntakeSettings
 from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
@@ -79,10 +80,10 @@ async def _seed(settings: IntakeSettings) -> None:
     try:
         async with make_sessionmaker(engine)() as db, db.begin():
             now = settings.build_clock().now()
-            await load_province(db, CATALOG, actor="test", now=now)
+            await load_province(IntakeUnitOfWork(db), CATALOG, actor="test", now=now)
             for username, role, unit in ((OPERATOR, "province_operator", None), (REPORTER, "reporter", UNIT)):
                 await accounts.create_account(
-                    db,
+                    IntakeUnitOfWork(db),
                     username=username,
                     password=PASSWORD,
                     role=role,

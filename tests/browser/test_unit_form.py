@@ -17,6 +17,7 @@ from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import served
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
@@ -56,9 +57,9 @@ async def _seed(settings: Settings) -> None:
     try:
         async with make_sessionmaker(engine)() as db, db.begin():
             now = settings.build_clock().now()
-            await load_province(db, CATALOG, actor="test", now=now)
+            await load_province(IntakeUnitOfWork(db), CATALOG, actor="test", now=now)
             await accounts.create_account(
-                db,
+                IntakeUnitOfWork(db),
                 username="30-CA",
                 password=PASSWORD,
                 role="reporter",

@@ -64,11 +64,12 @@ async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tm
     async with intake.router.lifespan_context(intake), consolidation.router.lifespan_context(consolidation):
         units = httpx.AsyncClient(transport=httpx.ASGITransport(app=intake), base_url="http://intake.test")
         reports = httpx.AsyncClient(transport=httpx.ASGITransport(app=consolidation), base_url="http://c.test")
+        from intake.adapters.uow import IntakeUnitOfWork
         from intake.handlers import accounts
 
         async with intake.state.runtime.sessionmaker() as session, session.begin():
             await accounts.create_account(
-                session,
+                IntakeUnitOfWork(session),
                 username="root",
                 password="mật-khẩu-quản-trị",
                 role="admin",
@@ -87,7 +88,7 @@ async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tm
         assert loaded.status_code == 200, loaded.text
         async with intake.state.runtime.sessionmaker() as session, session.begin():
             await accounts.create_account(
-                session,
+                IntakeUnitOfWork(session),
                 username="don-vi-ca",
                 password="mật-khẩu-đơn-vị",
                 role="reporter",

@@ -54,6 +54,7 @@ async def stack(postgres, kafka, tmp_path_factory):
     from consolidation.main import create_app as consolidation_app
     from deadlines.config import Settings as DeadlinesSettings
     from deadlines.main import create_app as deadlines_app
+    from intake.adapters.uow import IntakeUnitOfWork
     from intake.config import Settings as IntakeSettings
     from intake.handlers import accounts
     from intake.main import create_app as intake_app
@@ -92,8 +93,8 @@ async def stack(postgres, kafka, tmp_path_factory):
             await stack.enter_async_context(app.router.lifespan_context(app))
         async with intake.state.runtime.sessionmaker() as db, db.begin():
             await accounts.create_account(
-                db, username="quan-tri", password=ADMIN_PASSWORD, role="admin", province=None, unit=None,
-                actor="test", now=intake.state.authenticator.clock.now(),
+                IntakeUnitOfWork(db), username="quan-tri", password=ADMIN_PASSWORD, role="admin", province=None,
+                unit=None, actor="test", now=intake.state.authenticator.clock.now(),
             )  # fmt: skip
         yield apps, urls
 

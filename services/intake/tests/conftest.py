@@ -11,6 +11,9 @@
   plans)`), or call `await intake.seed_catalog(...)` in a test.
 - Override `intake_settings_overrides` (a dict of Settings fields) to change settings, e.g.
   `{"login_max_failures": 3}`.
+- Mark a module `pytest.mark.hai_duong_in_june` for the real Hải Dương catalogue (29 units, plan 467)
+  and Hà Nội with its police (unit 01/CA), on a simulated clock from 10 June 2019, 10:00 in Hải Dương
+  (period 2019-06 open and not yet due).
 - `intake_app` and `intake_client` are the app and the client alone.
 """
 
@@ -24,19 +27,27 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Role
 from baocao_testing.fixtures import create_database
-from intake.adapters import orm
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
+from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
 from intake.main import create_app
 
 TEST_PASSWORD = "test-password-1"
 DEFAULT_SCOPE = {Role.REPORTER: ("30", "CA"), Role.PROVINCE_OPERATOR: ("30", None)}
+HAI_DUONG = Path(__file__).resolve().parents[3] / "deploy" / "provinces" / "30-hai-duong.yaml"
+JUNE_10_2019 = {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1}
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "hai_duong_in_june: the real Hải Dương catalogue and Hà Nội, on a clock from 10 June 2019"
+    )
 
 
 def province(code: str, name: str) -> ProvinceV1:
@@ -60,7 +71,11 @@ class Catalogue:
 
 
 @pytest.fixture
-def intake_catalog() -> Catalogue:
+def intake_catalog(request) -> Catalogue:
+    if request.node.get_closest_marker("hai_duong_in_june"):
+        real = parse_province_file(HAI_DUONG.read_text(encoding="utf-8"))
+        hanoi, police = province("01", "Hà Nội"), unit("01", "CA", "Công an thành phố")
+        return Catalogue([real.province, hanoi], [*real.units, police], real.plans)
     return Catalogue(
         provinces=[province("30", "Hải Dương"), province("01", "Hà Nội")],
         units=[
@@ -72,8 +87,8 @@ def intake_catalog() -> Catalogue:
 
 
 @pytest.fixture
-def intake_settings_overrides() -> dict:
-    return {}
+def intake_settings_overrides(request) -> dict:
+    return dict(JUNE_10_2019) if request.node.get_closest_marker("hai_duong_in_june") else {}
 
 
 @pytest.fixture
@@ -106,28 +121,10 @@ class IntakeApp:
 
     async def seed_catalog(self, catalogue: Catalogue) -> None:
         """Store provinces, units and plans as the catalogue tables hold them (no events are published)."""
+        now = self.app.state.runtime.clock.now()
         async with self.transaction() as db:
-            for p in catalogue.provinces:
-                doc = p.model_dump(mode="json")
-                await db.execute(
-                    insert(orm.provinces)
-                    .values(code=p.code, doc=doc)
-                    .on_conflict_do_update(index_elements=["code"], set_={"doc": doc})
-                )
-            for u in catalogue.units:
-                doc = u.model_dump(mode="json")
-                await db.execute(
-                    insert(orm.units)
-                    .values(province=u.province, code=u.code, active=u.active, doc=doc)
-                    .on_conflict_do_update(index_elements=["province", "code"], set_={"active": u.active, "doc": doc})
-                )
-            for plan in catalogue.plans:
-                doc = plan.model_dump(mode="json")
-                await db.execute(
-                    insert(orm.plans)
-                    .values(province=plan.province, id=plan.id, active=plan.active, doc=doc)
-                    .on_conflict_do_update(index_elements=["province", "id"], set_={"active": plan.active, "doc": doc})
-                )
+            for entity in [*catalogue.provinces, *catalogue.units, *catalogue.plans]:
+                await IntakeUnitOfWork(db).catalog.upsert(entity, entity.model_dump(mode="json"), now)
 
     async def create_account(
         self,
@@ -140,7 +137,7 @@ class IntakeApp:
     ) -> dict:
         async with self.transaction() as db:
             return await accounts.create_account(
-                db,
+                IntakeUnitOfWork(db),
                 username=username,
                 password=password,
                 role=Role(role).value,

@@ -6,17 +6,26 @@ import asyncio
 import getpass
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 import yaml
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.errors import DomainError
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.domain.catalog import CatalogFileError, parse_province_file
 from intake.domain.synthetic import dump, synthetic_codes, synthetic_province
+from intake.handlers.accounts import create_account as create_account_in
+from intake.handlers.accounts import seed_demo_accounts
+from intake.handlers.catalog import load_province
+from intake.handlers.demo import seed_history
 from intake.main import MIGRATIONS
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Baocao intake administration.", no_args_is_help=True)
 catalog_app = typer.Typer(help="Province files: the catalogue of provinces, units and plans.", no_args_is_help=True)
@@ -27,12 +36,22 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(demo_app, name="demo")
 
 
-def _run(coro):
-    """Run an async command; a rule's refusal is a one-line message and exit status 2, not a traceback."""
-    from baocao_shared.errors import DomainError
+def _in_unit_of_work(work: Callable[[IntakeUnitOfWork, Settings], Awaitable[T]]) -> T:
+    """Run `work` in one transaction of intake's database (migrated first); a rule's refusal is a one-line
+    message and exit status 2, not a traceback."""
+
+    async def run() -> T:
+        settings = Settings()
+        await upgrade_database(MIGRATIONS, settings.database_url)
+        engine = make_engine(settings.database_url, pool_size=1)
+        try:
+            async with make_sessionmaker(engine)() as session, IntakeUnitOfWork(session) as uow:
+                return await work(uow, settings)
+        finally:
+            await engine.dispose()
 
     try:
-        return asyncio.run(coro)
+        return asyncio.run(run())
     except DomainError as err:
         typer.echo(f"refused: {err.message}", err=True)
         for problem in err.details if isinstance(err.details, list) else []:
@@ -66,26 +85,17 @@ def load(files: list[Path], actor: str = "cli") -> None:
     """Load province files into the intake database; the running service publishes the changes."""
     catalogs = [_parse(path) for path in files]
 
-    async def run() -> None:
-        from intake.handlers.catalog import load_province
-
-        settings = Settings()
-        await upgrade_database(MIGRATIONS, settings.database_url)
-        engine = make_engine(settings.database_url, pool_size=1)
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> None:
         now = settings.build_clock().now()  # the business clock, whichever kind it is
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                for catalog in catalogs:
-                    summary = await load_province(session, catalog, actor=actor, now=now)
-                    typer.echo(
-                        f"province {summary['province']}: {len(summary['created'])} created, "
-                        f"{len(summary['updated'])} updated, {len(summary['retired'])} retired, "
-                        f"{summary['unchanged']} unchanged"
-                    )
-        finally:
-            await engine.dispose()
+        for catalog in catalogs:
+            summary = await load_province(uow, catalog, actor=actor, now=now)
+            typer.echo(
+                f"province {summary['province']}: {len(summary['created'])} created, "
+                f"{len(summary['updated'])} updated, {len(summary['retired'])} retired, "
+                f"{summary['unchanged']} unchanged"
+            )
 
-    _run(run())
+    _in_unit_of_work(run)
 
 
 @catalog_app.command("generate")
@@ -118,28 +128,19 @@ def create_account(
     """
     password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\r\n")
 
-    async def run() -> dict:
-        from intake.handlers.accounts import create_account
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> dict:
+        return await create_account_in(
+            uow,
+            username=username,
+            password=password,
+            role=role,
+            province=province,
+            unit=unit,
+            actor="cli",
+            now=settings.build_clock().now(),
+        )
 
-        settings = Settings()
-        await upgrade_database(MIGRATIONS, settings.database_url)
-        engine = make_engine(settings.database_url, pool_size=1)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await create_account(
-                    session,
-                    username=username,
-                    password=password,
-                    role=role,
-                    province=province,
-                    unit=unit,
-                    actor="cli",
-                    now=settings.build_clock().now(),
-                )
-        finally:
-            await engine.dispose()
-
-    created = _run(run())
+    created = _in_unit_of_work(run)
     scope = "/".join(x for x in (created["province"], created["unit"]) if x)
     typer.echo(f"created account {created['username']} ({created['role']}{' ' + scope if scope else ''})")
 
@@ -148,19 +149,10 @@ def create_account(
 def seed_demo(as_json: bool = False) -> None:
     """Create the demo accounts (refused when BAOCAO_ENV=production) and print them."""
 
-    async def run() -> list:
-        from intake.handlers.accounts import seed_demo_accounts
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> list:
+        return await seed_demo_accounts(uow, password=settings.demo_password, env=settings.env)
 
-        settings = Settings()
-        await upgrade_database(MIGRATIONS, settings.database_url)
-        engine = make_engine(settings.database_url, pool_size=1)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await seed_demo_accounts(session, password=settings.demo_password, env=settings.env)
-        finally:
-            await engine.dispose()
-
-    created = _run(run())
+    created = _in_unit_of_work(run)
     if as_json:
         typer.echo(json.dumps([list(map(str, row)) for row in created], ensure_ascii=False))
     else:
@@ -176,26 +168,11 @@ def demo_history(
 ) -> None:
     """Past months of plausible reports through the real submission rules, so pages are not empty."""
 
-    async def run() -> list:
-        from intake.handlers.demo import seed_history
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> list:
+        now = settings.build_clock().now()
+        return await seed_history(uow, province=province, periods=periods, now=now, env=settings.env, seed=seed)
 
-        settings = Settings()
-        await upgrade_database(MIGRATIONS, settings.database_url)
-        engine = make_engine(settings.database_url, pool_size=1)
-        try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await seed_history(
-                    session,
-                    province=province,
-                    periods=periods,
-                    now=settings.build_clock().now(),
-                    env=settings.env,
-                    seed=seed,
-                )
-        finally:
-            await engine.dispose()
-
-    for row in _run(run()):
+    for row in _in_unit_of_work(run):
         typer.echo(
             f"{row['plan_id']} {row['period']}: {row['on_time']} on time, {row['late']} late, "
             f"{row['missing']} missing, {row['amended']} amended, {row['existing']} already there"

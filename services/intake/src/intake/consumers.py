@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared.errors import NotFound
 from baocao_shared.events import topics
 from baocao_shared.events.reports import REPORT_PUBLISHED, REPORT_REOPENED, ConsolidatedReportV1, ReportStatusV1
 from baocao_shared.messaging.consumer import typed_handler
 from baocao_shared.runtime import ConsumerSpec
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.errors import PeriodNotLocked
 from intake.handlers import locks
 
 GROUP = "intake"
 
 
-async def report_published(session: AsyncSession, report: ConsolidatedReportV1) -> None:
+async def report_published(uow: IntakeUnitOfWork, report: ConsolidatedReportV1) -> None:
     await locks.lock(
-        session,
+        uow,
         province=report.province,
         plan_id=report.plan_id,
         period=report.period,
@@ -26,10 +25,10 @@ async def report_published(session: AsyncSession, report: ConsolidatedReportV1) 
     )
 
 
-async def report_reopened(session: AsyncSession, change: ReportStatusV1) -> None:
+async def report_reopened(uow: IntakeUnitOfWork, change: ReportStatusV1) -> None:
     try:
         await locks.reopen(
-            session,
+            uow,
             province=change.province,
             plan_id=change.plan_id,
             period=change.period,
@@ -37,7 +36,7 @@ async def report_reopened(session: AsyncSession, change: ReportStatusV1) -> None
             reason=change.reason or "Mở lại kỳ báo cáo",
             now=change.at,
         )
-    except NotFound:
+    except PeriodNotLocked:
         return  # already open: a replay, or a lock that was lifted by hand
 
 
@@ -45,7 +44,7 @@ CONSUMER = ConsumerSpec(
     group_id=GROUP,
     topics=[topics.REPORTS],
     handlers={
-        REPORT_PUBLISHED.type: typed_handler(report_published),
-        REPORT_REOPENED.type: typed_handler(report_reopened),
+        REPORT_PUBLISHED.type: typed_handler(report_published, uow=IntakeUnitOfWork),
+        REPORT_REOPENED.type: typed_handler(report_reopened, uow=IntakeUnitOfWork),
     },
 )

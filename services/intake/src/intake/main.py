@@ -12,9 +12,9 @@ from intake.api import auth as auth_api
 from intake.api import catalog as catalog_api
 from intake.api import locks as locks_api
 from intake.api import submissions as submissions_api
-from intake.api.deps import get_principal
 from intake.config import Settings
 from intake.consumers import CONSUMER
+from intake.deps import get_principal
 from intake.handlers.accounts import Authenticator
 from intake.web.routes import install as install_web_pages
 

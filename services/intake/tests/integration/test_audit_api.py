@@ -3,33 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from intake.domain.catalog import parse_province_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hai_duong_in_june]
 REPO = Path(__file__).resolve().parents[4]
 HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 PLAN = HAI_DUONG.plans[0].id
 FIGURES = {i.code: 1 for t in HAI_DUONG.plans[0].template.tasks for i in t.indicators}
-
-
-@pytest.fixture
-def intake_catalog():
-    hanoi = ProvinceV1(code="01", name="Hà Nội", issuing_body="BCĐ HÀ NỘI", place_name="Hà Nội")
-    return SimpleNamespace(
-        provinces=[HAI_DUONG.province, hanoi],
-        units=[*HAI_DUONG.units, UnitV1(province="01", code="CA", name="CA Hà Nội", kind="member")],
-        plans=HAI_DUONG.plans,
-    )
-
-
-@pytest.fixture
-def intake_settings_overrides():
-    return {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1}
 
 
 async def submit_and_amend(intake) -> str:

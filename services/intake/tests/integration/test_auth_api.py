@@ -14,6 +14,7 @@ from baocao_shared.errors import Forbidden
 from baocao_shared.principal import Principal, Role
 from intake.adapters import orm
 from intake.adapters.keys import SigningKeyMissing, generate_key_file
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.handlers.accounts import PASSWORD_HASHER, seed_demo_accounts
 from intake.main import create_app
 
@@ -253,7 +254,7 @@ async def test_demo_accounts_follow_the_catalogue_and_seed_once(intake):
 async def test_demo_accounts_are_refused_in_production(intake, tmp_path):
     async with intake.transaction() as db:
         with pytest.raises(Forbidden):
-            await seed_demo_accounts(db, password="baocao-demo", env="production")
+            await seed_demo_accounts(IntakeUnitOfWork(db), password="baocao-demo", env="production")
         assert await db.scalar(select(orm.accounts.c.username).where(orm.accounts.c.username == "op-30")) is None
 
     production = intake.settings.model_copy(update={"env": "production", "jwt_private_key_file": None})

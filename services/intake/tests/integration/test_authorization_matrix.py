@@ -7,11 +7,9 @@ An allowed answer is also read for what it shows: a unit's reports reach only th
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
@@ -27,7 +25,7 @@ from intake.config import Settings
 from intake.domain.catalog import parse_province_file
 from intake.main import create_app
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hai_duong_in_june]
 REPO = Path(__file__).resolve().parents[4]
 FILE = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
 HAI_DUONG = parse_province_file(FILE)
@@ -57,21 +55,6 @@ PUBLIC = PUBLIC_ROUTES | {
     ("POST", "/dang-nhap"),
     ("POST", "/dang-xuat"),
 }
-
-
-@pytest.fixture
-def intake_catalog():
-    hanoi = ProvinceV1(code="01", name="Hà Nội", issuing_body="BCĐ HÀ NỘI", place_name="Hà Nội")
-    return SimpleNamespace(
-        provinces=[HAI_DUONG.province, hanoi],
-        units=[*HAI_DUONG.units, UnitV1(province="01", code="CA", name="CA Hà Nội", kind="member")],
-        plans=HAI_DUONG.plans,
-    )
-
-
-@pytest.fixture
-def intake_settings_overrides():
-    return {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1}
 
 
 def readers_of_ca(submission_id: str):

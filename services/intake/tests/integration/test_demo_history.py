@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.errors import Forbidden
 from intake.adapters import orm
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.catalog import parse_province_file
 from intake.handlers.demo import seed_history
 
@@ -27,7 +28,7 @@ def intake_catalog():
 async def test_two_past_months_with_on_time_late_missing_and_amended_reports(intake):
     now = due_at(parse_period("2019-08"), HAI_DUONG.plans[0].calendar, "Asia/Ho_Chi_Minh")
     async with intake.transaction() as db:
-        outcome = await seed_history(db, province="30", periods=2, now=now, env="test")
+        outcome = await seed_history(IntakeUnitOfWork(db), province="30", periods=2, now=now, env="test")
     assert [row["period"] for row in outcome] == ["2019-07", "2019-08"]  # due on 16/08 00:00: that one counts
     for row in outcome:
         assert row["on_time"] + row["late"] + row["missing"] == 29
@@ -46,8 +47,8 @@ async def test_two_past_months_with_on_time_late_missing_and_amended_reports(int
     assert events == len(rows) + amended, "each report and amendment went out as an event"
 
     async with intake.transaction() as db:
-        again = await seed_history(db, province="30", periods=2, now=now, env="test")
+        again = await seed_history(IntakeUnitOfWork(db), province="30", periods=2, now=now, env="test")
     assert all(row["on_time"] == row["late"] == row["amended"] == 0 for row in again), "a second run adds nothing"
     async with intake.transaction() as db:
         with pytest.raises(Forbidden):
-            await seed_history(db, province="30", periods=2, now=now, env="production")
+            await seed_history(IntakeUnitOfWork(db), province="30", periods=2, now=now, env="production")

@@ -5,41 +5,21 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from baocao_shared.events import CloudEvent
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_shared.events.topics import SUBMISSIONS
 from baocao_testing.kit import read_topic, wait_until
 from intake.adapters import orm
 from intake.domain.catalog import parse_province_file
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.hai_duong_in_june]
 REPO = Path(__file__).resolve().parents[4]
 HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 PLAN = HAI_DUONG.plans[0].id
 FIGURES = {i.code: n for n, i in enumerate((i for t in HAI_DUONG.plans[0].template.tasks for i in t.indicators), 1)}
-
-
-@pytest.fixture
-def intake_catalog():
-    hanoi = ProvinceV1(
-        code="01", name="Hà Nội", issuing_body="BAN CHỈ ĐẠO NHÂN QUYỀN THÀNH PHỐ HÀ NỘI", place_name="Hà Nội"
-    )
-    return SimpleNamespace(
-        provinces=[HAI_DUONG.province, hanoi],
-        units=[*HAI_DUONG.units, UnitV1(province="01", code="CA", name="Công an thành phố", kind="member")],
-        plans=HAI_DUONG.plans,
-    )
-
-
-@pytest.fixture
-def intake_settings_overrides():
-    # 10 June 2019, 10:00 in Hải Dương: period 2019-06 is open and not yet due.
-    return {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1}
 
 
 def report(unit: str = "CA", period: str = "2019-06", **figures) -> dict:

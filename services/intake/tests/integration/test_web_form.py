@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from baocao_testing.html import Page, csrf_of
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.catalog import parse_province_file
 from intake.handlers.catalog import load_province
 
@@ -36,7 +37,7 @@ def intake_catalog() -> SimpleNamespace:
 async def unit(intake) -> httpx.AsyncClient:
     """The client, signed in through the form as reporter 30-CA of the real Hải Dương catalogue."""
     async with intake.transaction() as db:
-        await load_province(db, CATALOG, actor="test", now=intake.app.state.runtime.clock.now())
+        await load_province(IntakeUnitOfWork(db), CATALOG, actor="test", now=intake.app.state.runtime.clock.now())
     await intake.create_account("30-CA", role="reporter", province="30", unit="CA")
     answer = await sign_in(intake.client, "30-CA", PASSWORD)
     assert answer.status_code == 303, answer.text

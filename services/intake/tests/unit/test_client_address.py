@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from starlette.datastructures import Headers
 
-from intake.api.deps import client_address
+from intake.deps import client_address
 
 PRIVATE = ["172.16.0.0/12", "192.168.0.0/16", "10.0.0.0/8"]  # docker-compose's default
 

@@ -2,25 +2,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from intake.domain.catalog import parse_province_file
-from intake.domain.submissions import changes, check_content, check_period, clean_narratives, request_fingerprint
+from intake.domain.submissions import (
+    changes,
+    check_content,
+    check_period,
+    clean_narratives,
+    indicator_codes,
+    request_fingerprint,
+)
 
 REPO = Path(__file__).resolve().parents[4]
 PLAN = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")).plans[0]
 TZ = "Asia/Ho_Chi_Minh"
-ALL_ZERO = {
-    code: 0
-    for code in [
-        "t1_sessions",
-        "t1_participants",
-        "t2_campaigns",
-        "t2_publications",
-        "t3_updates_sent",
-        "t4_domestic_delegations",
-        "t4_foreign_delegations",
-        "t5_articles",
-        "t5_rebuttals",
-    ]
-}
+ALL_ZERO = {code: 0 for code in indicator_codes(PLAN)}  # the nine of plan 467 (test_catalog_file)
 
 
 def types(problems) -> dict[tuple, str]:

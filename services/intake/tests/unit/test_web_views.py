@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from starlette.datastructures import FormData
 
-from baocao_shared.errors import Conflict
 from intake.domain.catalog import parse_province_file
+from intake.domain.errors import PeriodLocked, StaleVersion
 from intake.web import views
 from intake.web.pages import safe_next
 
@@ -83,9 +83,9 @@ def test_each_problem_lands_next_to_its_field_and_the_rest_in_the_summary():
 
 
 def test_conflicts_are_explained_in_vietnamese():
-    locked = Conflict("locked", {"province": "30", "plan_id": PLAN.id, "period": "2019-06"})
+    locked = PeriodLocked(province="30", plan_id=PLAN.id, period="2019-06")
     assert views.conflict_message(locked).startswith("Kỳ báo cáo này đã khóa")
-    assert "phiên bản 3" in views.conflict_message(Conflict("moved on", {"current_version": 3}))
+    assert "phiên bản 3" in views.conflict_message(StaleVersion(current_version=3, base_version=2))
 
 
 @pytest.mark.parametrize(

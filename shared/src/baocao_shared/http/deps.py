@@ -7,7 +7,7 @@
   a service's unit of work the same way (`async with uow:`).
 - `Now`: the instant of the service's clock (system, simulated or file clock), read once per request.
 - `CurrentPrincipal`: the caller, from `Authorization: Bearer <intake JWT>` or the pages' session cookie;
-  else 401. intake, which also takes a unit's API tokens, has its own (intake.api.deps).
+  else 401. intake, which also takes a unit's API tokens, has its own (intake.deps).
 - `require(*roles)`: a dependency returning the caller when it holds one of the roles, else 403.
 """
 

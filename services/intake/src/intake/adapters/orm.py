@@ -41,26 +41,24 @@ provinces = Table(
     Column("doc", JSONB, nullable=False),
     _now(),
 )
-units = Table(
-    "units",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("code", String(40), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    _now(),
-    PrimaryKeyConstraint("province", "code"),
-)
-plans = Table(
-    "plans",
-    metadata,
-    Column("province", String(2), nullable=False),
-    Column("id", String(64), nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("doc", JSONB, nullable=False),
-    _now(),
-    PrimaryKeyConstraint("province", "id"),
-)
+
+
+def _of_province(name: str, key: Column) -> Table:
+    """A catalogue table of entities each province keys on its own (units by code, plans by id)."""
+    return Table(
+        name,
+        metadata,
+        Column("province", String(2), nullable=False),
+        key,
+        Column("active", Boolean, nullable=False),
+        Column("doc", JSONB, nullable=False),
+        _now(),
+        PrimaryKeyConstraint("province", key.name),
+    )
+
+
+units = _of_province("units", Column("code", String(40), nullable=False))
+plans = _of_province("plans", Column("id", String(64), nullable=False))
 
 accounts = Table(
     "accounts",

@@ -11,15 +11,13 @@ from pydantic import BaseModel, Field
 
 from baocao_shared.auth import JWKS_PATH
 from baocao_shared.errors import DomainError
-from baocao_shared.http.deps import Db
 from baocao_shared.http.errors import error_body, error_responses
-from baocao_shared.principal import Principal, Role
-from intake.api.deps import Auth, ClientAddress, CurrentPrincipal, require_roles
+from baocao_shared.principal import Role
+from intake.deps import Admin, Auth, ClientAddress, CurrentPrincipal, Uow
 from intake.handlers import accounts as use_cases
 from intake.handlers import api_tokens
 
 router = APIRouter(tags=["accounts"])
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 ProvinceCode = Annotated[str, Path(pattern=r"^\d{2}$", examples=["30"])]
 UnitCode = Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9-]{0,39}$", examples=["CA"])]
 NO_STORE = {"Cache-Control": "no-store"}  # RFC 6749 §5.1: never cache a response that holds a secret
@@ -96,9 +94,11 @@ class DemoAccountOut(BaseModel):
     summary="Sign in (OAuth2 password form): an EdDSA JWT",
     responses={401: _error("Wrong username or password"), 429: _error("Too many failures; see Retry-After")},
 )
-async def issue_token(form: Annotated[OAuth2PasswordRequestForm, Depends()], client: ClientAddress, db: Db, auth: Auth):
-    async with db.begin():  # a failure is recorded even though the answer is an error
-        outcome = await use_cases.authenticate(db, auth, username=form.username, password=form.password, client=client)
+async def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], client: ClientAddress, uow: Uow, auth: Auth
+):
+    async with uow:  # a failure is recorded even though the answer is an error
+        outcome = await use_cases.authenticate(uow, auth, username=form.username, password=form.password, client=client)
     if isinstance(outcome, DomainError):
         raise outcome
     body = TokenOut(access_token=outcome.access_token, expires_in=outcome.expires_in)
@@ -131,13 +131,13 @@ async def create_api_token(
     unit: UnitCode,
     body: ApiTokenIn,
     principal: CurrentPrincipal,
-    db: Db,
+    uow: Uow,
     auth: Auth,
     response: Response,
 ):
-    async with db.begin():
+    async with uow:
         new = await api_tokens.issue_api_token(
-            db, province=province, unit=unit, label=body.label, actor=principal, now=auth.clock.now()
+            uow, province=province, unit=unit, label=body.label, actor=principal, now=auth.clock.now()
         )
     response.headers.update(NO_STORE)
     return NewApiTokenOut(**vars(new))
@@ -149,20 +149,20 @@ async def create_api_token(
     responses=error_responses(403, 404),
     summary="A unit's API tokens (never their secrets)",
 )
-async def list_api_tokens(province: ProvinceCode, unit: UnitCode, principal: CurrentPrincipal, db: Db):
-    async with db.begin():
-        return await api_tokens.list_api_tokens(db, province=province, unit=unit, actor=principal)
+async def list_api_tokens(province: ProvinceCode, unit: UnitCode, principal: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await api_tokens.list_api_tokens(uow, province=province, unit=unit, actor=principal)
 
 
 @router.delete(
     TOKENS + "/{token_id}", status_code=204, responses=error_responses(403, 404), summary="Revoke a unit's API token"
 )
 async def revoke_api_token(
-    province: ProvinceCode, unit: UnitCode, token_id: uuid.UUID, principal: CurrentPrincipal, db: Db, auth: Auth
+    province: ProvinceCode, unit: UnitCode, token_id: uuid.UUID, principal: CurrentPrincipal, uow: Uow, auth: Auth
 ):
-    async with db.begin():
+    async with uow:
         await api_tokens.revoke_api_token(
-            db, province=province, unit=unit, token_id=token_id, actor=principal, now=auth.clock.now()
+            uow, province=province, unit=unit, token_id=token_id, actor=principal, now=auth.clock.now()
         )
     return Response(status_code=204)
 
@@ -178,9 +178,9 @@ async def revoke_api_token(
         422: _error("Role, province and unit do not fit"),
     },
 )
-async def create_account(body: AccountIn, admin: Admin, db: Db, auth: Auth):
-    async with db.begin():
-        return await use_cases.create_account(db, **body.model_dump(), actor=admin.subject, now=auth.clock.now())
+async def create_account(body: AccountIn, admin: Admin, uow: Uow, auth: Auth):
+    async with uow:
+        return await use_cases.create_account(uow, **body.model_dump(), actor=admin.subject, now=auth.clock.now())
 
 
 @router.put(
@@ -189,10 +189,10 @@ async def create_account(body: AccountIn, admin: Admin, db: Db, auth: Auth):
     responses=error_responses(403, 404),
     summary="Set an account's password (admin)",
 )
-async def set_password(username: str, body: PasswordIn, admin: Admin, db: Db, auth: Auth):
-    async with db.begin():
+async def set_password(username: str, body: PasswordIn, admin: Admin, uow: Uow, auth: Auth):
+    async with uow:
         await use_cases.set_password(
-            db, username=username, password=body.password, actor=admin.subject, now=auth.clock.now()
+            uow, username=username, password=body.password, actor=admin.subject, now=auth.clock.now()
         )
     return Response(status_code=204)
 
@@ -205,10 +205,10 @@ async def set_password(username: str, body: PasswordIn, admin: Admin, db: Db, au
     description="admin, national, op-<province> and <province>-<unit>, all with BAOCAO_DEMO_PASSWORD. "
     "Existing accounts are left alone; the answer lists the accounts created now.",
 )
-async def seed_demo_accounts(admin: Admin, db: Db, request: Request, auth: Auth):
+async def seed_demo_accounts(admin: Admin, uow: Uow, request: Request, auth: Auth):
     settings = request.app.state.runtime.settings
-    async with db.begin():
+    async with uow:
         created = await use_cases.seed_demo_accounts(
-            db, password=settings.demo_password, env=settings.env, actor=admin.subject, now=auth.clock.now()
+            uow, password=settings.demo_password, env=settings.env, actor=admin.subject, now=auth.clock.now()
         )
     return [DemoAccountOut(username=u, role=r, province=p, unit=n) for u, r, p, n in created]

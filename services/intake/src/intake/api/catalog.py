@@ -6,16 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 
-from baocao_shared.errors import NotFound, Unprocessable
+from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
-from baocao_shared.http.deps import Db, Now
+from baocao_shared.http.deps import Now
 from baocao_shared.http.errors import UnsupportedMediaType, error_responses
 from baocao_shared.principal import Principal, Role
-from intake.api.deps import CurrentPrincipal, require_roles
+from intake.deps import CurrentPrincipal, Uow, require_roles
 from intake.domain.catalog import (
     CatalogFileError,
     ProvinceFile,
-    may_see_contacts,
     parse_province_file,
     parse_province_json,
 )
@@ -26,10 +25,9 @@ ProvinceCode = Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])]
 
 
 @router.get("/v1/provinces", response_model=list[ProvinceV1], summary="Every province of this deployment")
-async def provinces(principal: CurrentPrincipal, db: Db):
-    async with db.begin():
-        found = await use_cases.list_provinces(db)
-    return [p if may_see_contacts(principal, p.code) else p.model_copy(update={"operator_contacts": []}) for p in found]
+async def provinces(principal: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await use_cases.provinces(uow, principal=principal)
 
 
 @router.get(
@@ -40,12 +38,9 @@ async def provinces(principal: CurrentPrincipal, db: Db):
     description="Their contacts only to the province's staff office, the national office, admins and each "
     "unit's own reporter; other accounts get them without.",
 )
-async def units(province: ProvinceCode, principal: CurrentPrincipal, db: Db):
-    async with db.begin():
-        found = await _known(db, province, await use_cases.list_units(db, province))
-    return [
-        u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
-    ]
+async def units(province: ProvinceCode, principal: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await use_cases.units(uow, principal=principal, province=province)
 
 
 @router.get(
@@ -54,15 +49,9 @@ async def units(province: ProvinceCode, principal: CurrentPrincipal, db: Db):
     responses=error_responses(404),
     summary="A province's plans, with templates and calendars",
 )
-async def plans(province: ProvinceCode, _: CurrentPrincipal, db: Db):
-    async with db.begin():
-        return await _known(db, province, await use_cases.list_plans(db, province))
-
-
-async def _known(db, province: str, rows: list) -> list:
-    if not rows and await use_cases.get_province(db, province) is None:
-        raise NotFound(f"No province with code {province}.")
-    return rows
+async def plans(province: ProvinceCode, _: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await use_cases.plans(uow, province=province)
 
 
 PROVINCE_FILE_EXAMPLE = 'province:\n  code: "30"\n  name: Hải Dương\n  ...\nunits:\n  - code: CA\n    ...\n'
@@ -99,7 +88,7 @@ PROVINCE_FILE_MEDIA = {"application/yaml": parse_province_file, "application/jso
 async def load_province(
     code: str,
     request: Request,
-    db: Db,
+    uow: Uow,
     now: Now,
     principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
     dry_run: bool = False,
@@ -125,8 +114,8 @@ async def load_province(
         )
     if dry_run:
         return {"province": code, "valid": True, "units": len(catalog.units), "plans": len(catalog.plans)}
-    async with db.begin():
-        return await use_cases.load_province(db, catalog, actor=principal.subject, now=now)
+    async with uow:
+        return await use_cases.load_province(uow, catalog, actor=principal.subject, now=now)
 
 
 def document_province_file(app: FastAPI) -> None:

@@ -8,12 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
-from baocao_shared.http.deps import Db, Now
-from intake.api.deps import CurrentPrincipal
-from intake.domain.submissions import request_fingerprint
-from intake.handlers import idempotency
+from baocao_shared.http.deps import Now
+from intake.deps import CurrentPrincipal, Uow
+from intake.domain.models import AmendmentIn, Receipt, SubmissionIn, SubmissionOut
 from intake.handlers import submissions as use_cases
-from intake.handlers.submissions import AmendmentIn, Receipt, SubmissionIn, SubmissionOut
 
 router = APIRouter(prefix="/v1/submissions", tags=["submissions"])
 
@@ -31,50 +29,41 @@ ERRORS = {
 async def submit(
     body: SubmissionIn,
     principal: CurrentPrincipal,
-    db: Db,
+    uow: Uow,
     now: Now,
     idempotency_key: Annotated[str | None, Header(max_length=200, description="Replays the first answer")] = None,
 ):
-    async with db.begin():
-        if idempotency_key:
-            owner = principal.subject
-            fingerprint = request_fingerprint(body.model_dump(mode="json"))
-            replay = await idempotency.claim(db, owner=owner, key=idempotency_key, fingerprint=fingerprint)
-            if replay is not None:
-                return JSONResponse(
-                    replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"}
-                )
-        receipt = await use_cases.submit(db, principal=principal, body=body, now=now)
-        if idempotency_key:
-            await idempotency.remember(
-                db, owner=owner, key=idempotency_key, status_code=201, body=receipt.model_dump(mode="json")
-            )
-    return receipt
+    async with uow:
+        answer = await use_cases.submit_once(uow, principal=principal, body=body, now=now, key=idempotency_key)
+    if answer.replay is not None:
+        replay = answer.replay
+        return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
+    return answer.receipt
 
 
 @router.put("/{submission_id}", response_model=Receipt, responses=ERRORS, summary="Amend a report (version + 1)")
-async def amend(submission_id: uuid.UUID, body: AmendmentIn, principal: CurrentPrincipal, db: Db, now: Now):
-    async with db.begin():
-        return await use_cases.amend(db, principal=principal, submission_id=submission_id, body=body, now=now)
+async def amend(submission_id: uuid.UUID, body: AmendmentIn, principal: CurrentPrincipal, uow: Uow, now: Now):
+    async with uow:
+        return await use_cases.amend(uow, principal=principal, submission_id=submission_id, body=body, now=now)
 
 
 @router.get("/{submission_id}", response_model=SubmissionOut, responses=ERRORS, summary="A report with its history")
-async def get_submission(submission_id: uuid.UUID, principal: CurrentPrincipal, db: Db):
-    async with db.begin():
-        return await use_cases.get(db, principal=principal, submission_id=submission_id)
+async def get_submission(submission_id: uuid.UUID, principal: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await use_cases.get(uow, principal=principal, submission_id=submission_id)
 
 
 @router.get("", response_model=list[SubmissionOut], responses=ERRORS, summary="Reports the caller may read")
 async def list_submissions(
     principal: CurrentPrincipal,
-    db: Db,
+    uow: Uow,
     province: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
     period: Annotated[str | None, Query(max_length=10)] = None,
     plan_id: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ):
-    async with db.begin():
+    async with uow:
         return await use_cases.search(
-            db, principal=principal, province=province, unit=unit, period=period, plan_id=plan_id, limit=limit
+            uow, principal=principal, province=province, unit=unit, period=period, plan_id=plan_id, limit=limit
         )

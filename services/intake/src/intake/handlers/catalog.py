@@ -7,27 +7,24 @@ outbox, in the caller's transaction), and retires units and plans the file no lo
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared.events import make_event, topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
-from baocao_shared.messaging.outbox import enqueue
-from intake.adapters import orm
-from intake.domain.catalog import ProvinceCatalog
+from baocao_shared.principal import Principal
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.catalog import ProvinceCatalog, may_see_contacts
+from intake.domain.errors import ProvinceNotFound
 
-SOURCE = "/baocao/intake"
+SPECS = {ProvinceV1: PROVINCE_UPSERTED, UnitV1: UNIT_UPSERTED, PlanV1: PLAN_UPSERTED}
 
 
-async def load_province(session: AsyncSession, catalog: ProvinceCatalog, *, actor: str, now: datetime) -> dict:
+async def load_province(uow: IntakeUnitOfWork, catalog: ProvinceCatalog, *, actor: str, now: datetime) -> dict:
     """Make the stored catalogue of one province equal the file; publish what changed."""
     code = catalog.province.code
     summary: dict[str, Any] = {"province": code, "created": [], "updated": [], "retired": [], "unchanged": 0}
-    events = []
-    stored = await _stored_docs(session, code)
+    changed: list[ProvinceV1 | UnitV1 | PlanV1] = []
+    stored = await uow.catalog.stored_docs(code)
     retired_units = [
         UnitV1.model_validate({**doc, "active": False})
         for key, doc in stored["unit"].items()
@@ -45,25 +42,19 @@ async def load_province(session: AsyncSession, catalog: ProvinceCatalog, *, acto
         if before == doc:
             summary["unchanged"] += 1
             continue
-        await _upsert(session, kind, entity, doc, now)
+        await uow.catalog.upsert(entity, doc, now)
         label = f"{kind}:{key}"
         if not doc.get("active", True) and before is not None:
             summary["retired"].append(label)
         else:
             summary["updated" if before is not None else "created"].append(label)
-        spec = {"province": PROVINCE_UPSERTED, "unit": UNIT_UPSERTED, "plan": PLAN_UPSERTED}[kind]
-        events.append(make_event(spec, entity, source=SOURCE, province=code, time=now))
-    await enqueue(session, orm.outbox, topics.CATALOG, events)
-    if events:
-        await session.execute(
-            orm.audit_log.insert().values(
-                at=now,
-                actor=actor,
-                action="catalog.load",
-                subject=f"province:{code}",
-                details={k: v for k, v in summary.items() if k != "unchanged"},
-            )
-        )
+        changed.append(entity)
+    # In the order they changed, each run of one kind in one outbox statement.
+    for kind, run in groupby(changed, key=type):
+        await uow.publish(SPECS[kind], list(run), province=code, at=now)
+    if changed:
+        details = {k: v for k, v in summary.items() if k != "unchanged"}
+        await uow.audit(at=now, actor=actor, action="catalog.load", subject=f"province:{code}", details=details)
     return summary
 
 
@@ -75,75 +66,28 @@ def _kind_and_key(entity: ProvinceV1 | UnitV1 | PlanV1) -> tuple[str, str]:
     return "plan", entity.id
 
 
-async def _stored_docs(session: AsyncSession, province: str) -> dict[str, dict[str, dict]]:
-    docs: dict[str, dict[str, dict]] = {"province": {}, "unit": {}, "plan": {}}
-    row = (await session.execute(select(orm.provinces.c.doc).where(orm.provinces.c.code == province))).first()
-    if row:
-        docs["province"][province] = row.doc
-    for r in await session.execute(select(orm.units.c.code, orm.units.c.doc).where(orm.units.c.province == province)):
-        docs["unit"][r.code] = r.doc
-    for r in await session.execute(select(orm.plans.c.id, orm.plans.c.doc).where(orm.plans.c.province == province)):
-        docs["plan"][r.id] = r.doc
-    return docs
+async def provinces(uow: IntakeUnitOfWork, *, principal: Principal) -> list[ProvinceV1]:
+    """Every province; its operators' contacts only to those who may see them."""
+    return [
+        p if may_see_contacts(principal, p.code) else p.model_copy(update={"operator_contacts": []})
+        for p in await uow.catalog.provinces()
+    ]
 
 
-async def _upsert(session: AsyncSession, kind: str, entity: Any, doc: dict, now: datetime) -> None:
-    if kind == "province":
-        stmt = insert(orm.provinces).values(code=entity.code, doc=doc, updated_at=now)
-        stmt = stmt.on_conflict_do_update(index_elements=["code"], set_={"doc": doc, "updated_at": now})
-    elif kind == "unit":
-        stmt = insert(orm.units).values(
-            province=entity.province, code=entity.code, active=entity.active, doc=doc, updated_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["province", "code"], set_={"doc": doc, "active": entity.active, "updated_at": now}
-        )
-    else:
-        stmt = insert(orm.plans).values(
-            province=entity.province, id=entity.id, active=entity.active, doc=doc, updated_at=now
-        )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["province", "id"], set_={"doc": doc, "active": entity.active, "updated_at": now}
-        )
-    await session.execute(stmt)
+async def units(uow: IntakeUnitOfWork, *, principal: Principal, province: str) -> list[UnitV1]:
+    """A province's active units; their contacts only to those who may see them."""
+    found = await _of_known_province(uow, province, await uow.catalog.units(province))
+    return [
+        u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
+    ]
 
 
-async def list_provinces(session: AsyncSession) -> list[ProvinceV1]:
-    rows = await session.execute(select(orm.provinces.c.doc).order_by(orm.provinces.c.code))
-    return [ProvinceV1.model_validate(r.doc) for r in rows]
+async def plans(uow: IntakeUnitOfWork, *, province: str) -> list[PlanV1]:
+    """A province's plans in force."""
+    return await _of_known_province(uow, province, await uow.catalog.plans(province))
 
 
-async def get_province(session: AsyncSession, code: str) -> ProvinceV1 | None:
-    doc = await session.scalar(select(orm.provinces.c.doc).where(orm.provinces.c.code == code))
-    return ProvinceV1.model_validate(doc) if doc else None
-
-
-async def list_units(session: AsyncSession, province: str, *, include_retired: bool = False) -> list[UnitV1]:
-    query = select(orm.units.c.doc).where(orm.units.c.province == province).order_by(orm.units.c.code)
-    if not include_retired:
-        query = query.where(orm.units.c.active)
-    return [UnitV1.model_validate(r.doc) for r in await session.execute(query)]
-
-
-async def get_unit(session: AsyncSession, province: str, code: str) -> UnitV1 | None:
-    doc = await session.scalar(
-        select(orm.units.c.doc).where(orm.units.c.province == province, orm.units.c.code == code)
-    )
-    return UnitV1.model_validate(doc) if doc else None
-
-
-async def list_plans(session: AsyncSession, province: str) -> list[PlanV1]:
-    query = select(orm.plans.c.doc).where(orm.plans.c.province == province, orm.plans.c.active).order_by(orm.plans.c.id)
-    return [PlanV1.model_validate(r.doc) for r in await session.execute(query)]
-
-
-async def get_plan(session: AsyncSession, province: str, plan_id: str) -> PlanV1 | None:
-    doc = await session.scalar(
-        select(orm.plans.c.doc).where(orm.plans.c.province == province, orm.plans.c.id == plan_id)
-    )
-    return PlanV1.model_validate(doc) if doc else None
-
-
-async def province_of_plan(session: AsyncSession, plan_id: str) -> str | None:
-    """The province a plan id belongs to, if any."""
-    return await session.scalar(select(orm.plans.c.province).where(orm.plans.c.id == plan_id).limit(1))
+async def _of_known_province(uow: IntakeUnitOfWork, province: str, rows: list) -> list:
+    if not rows and await uow.catalog.province(province) is None:
+        raise ProvinceNotFound(province)
+    return rows

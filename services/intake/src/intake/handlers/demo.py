@@ -12,15 +12,13 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.calendar import cutoff_window, due_at, local_date, parse_period, period_containing
-from baocao_shared.errors import Conflict, Forbidden
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.principal import Principal, Role
-from intake.handlers import catalog
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.errors import AlreadySubmitted, PeriodLocked, RefusedInProduction, StaleVersion
+from intake.domain.models import AmendmentIn, SubmissionIn
 from intake.handlers import submissions as use_cases
-from intake.handlers.submissions import AmendmentIn, SubmissionIn
 
 CROWDS = ("người", "lượt")  # indicators that count people are in the hundreds, the rest in units
 
@@ -70,15 +68,15 @@ def narratives(plan: PlanV1, unit: UnitV1, period: str, rng: random.Random) -> d
 
 
 async def seed_history(
-    session: AsyncSession, *, province: str, periods: int, now: datetime, env: str, seed: int = 1
+    uow: IntakeUnitOfWork, *, province: str, periods: int, now: datetime, env: str, seed: int = 1
 ) -> list[dict[str, Any]]:
     """Past reports of every active plan of `province` for its `periods` last due periods."""
     if env == "production":
-        raise Forbidden("Demo history is refused when BAOCAO_ENV=production.")
-    place = await catalog.get_province(session, province)
-    units = {u.code: u for u in await catalog.list_units(session, province)}
+        raise RefusedInProduction("Demo history")
+    place = await uow.catalog.province(province)
+    units = {u.code: u for u in await uow.catalog.units(province)}
     outcome = []
-    for plan in await catalog.list_plans(session, province):
+    for plan in await uow.catalog.plans(province):
         for period in past_periods(plan, place.timezone, now, periods):
             deadline = due_at(parse_period(period, plan.calendar.frequency), plan.calendar, place.timezone)
             counts = {"on_time": 0, "late": 0, "missing": 0, "amended": 0, "existing": 0}
@@ -96,13 +94,13 @@ async def seed_history(
                     if late
                     else deadline - timedelta(hours=rng.randint(3, 120))
                 )
-                if not await _report(session, plan, units[code], period, arrived, rng):
+                if not await _report(uow, plan, units[code], period, arrived, rng):
                     counts["existing"] += 1
                     continue
                 counts["late" if late else "on_time"] += 1
                 if rng.random() < 0.2:
                     counts["amended"] += await _amend(
-                        session, plan, units[code], period, arrived + timedelta(hours=rng.randint(5, 60)), rng
+                        uow, plan, units[code], period, arrived + timedelta(hours=rng.randint(5, 60)), rng
                     )
             outcome.append({"plan_id": plan.id, "period": period, **counts})
     return outcome
@@ -112,7 +110,7 @@ def _reporter(unit: UnitV1) -> Principal:
     return Principal(subject=f"{unit.province}-{unit.code}", role=Role.REPORTER, province=unit.province, unit=unit.code)
 
 
-async def _report(session, plan: PlanV1, unit: UnitV1, period: str, arrived: datetime, rng) -> bool:
+async def _report(uow: IntakeUnitOfWork, plan: PlanV1, unit: UnitV1, period: str, arrived: datetime, rng) -> bool:
     """Submit as the unit would have at `arrived`; False when it had already reported (seeded before)."""
     body = SubmissionIn(
         plan_id=plan.id,
@@ -122,16 +120,16 @@ async def _report(session, plan: PlanV1, unit: UnitV1, period: str, arrived: dat
         narratives=narratives(plan, unit, period, rng),
     )
     try:
-        async with session.begin_nested():
-            await use_cases.submit(session, principal=_reporter(unit), body=body, now=arrived)
-    except Conflict:
+        async with uow.savepoint():
+            await use_cases.submit(uow, principal=_reporter(unit), body=body, now=arrived)
+    except (AlreadySubmitted, PeriodLocked):
         return False
     return True
 
 
-async def _amend(session, plan: PlanV1, unit: UnitV1, period: str, arrived: datetime, rng) -> int:
+async def _amend(uow: IntakeUnitOfWork, plan: PlanV1, unit: UnitV1, period: str, arrived: datetime, rng) -> int:
     found = await use_cases.search(
-        session,
+        uow,
         principal=_reporter(unit),
         province=unit.province,
         unit=unit.code,
@@ -143,8 +141,8 @@ async def _amend(session, plan: PlanV1, unit: UnitV1, period: str, arrived: date
         return 0
     body = AmendmentIn(values=figures(plan, rng), narratives=narratives(plan, unit, period, rng), base_version=1)
     try:
-        async with session.begin_nested():
-            await use_cases.amend(session, principal=_reporter(unit), submission_id=found[0].id, body=body, now=arrived)
-    except Conflict:
+        async with uow.savepoint():
+            await use_cases.amend(uow, principal=_reporter(unit), submission_id=found[0].id, body=body, now=arrived)
+    except (StaleVersion, PeriodLocked):
         return 0
     return 1

@@ -1,52 +1,51 @@
-"""Idempotency-Key: the first answer is stored with the request's fingerprint and replayed after.
+"""Idempotency-Key: the first answer is stored with the request's fingerprint and given again after.
 
-`claim` inserts the key in the caller's transaction. A concurrent request with the same key waits
-on the row until the first commits, then sees its answer: one key never creates two reports.
+One flow for POST /v1/submissions and the web form: a repeat of a request with its key gets the first
+receipt, the same key with another request is refused, and a concurrent repeat waits for the first to commit
+(`IdempotencyKeys.claim`), so one key never creates two reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from intake.adapters.idempotency import StoredAnswer
+from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.errors import IdempotencyKeyReused
+from intake.domain.models import Receipt
+from intake.domain.submissions import request_fingerprint
 
-from baocao_shared.errors import Conflict
-from intake.adapters import orm
+CREATED = 201
 
 
 @dataclass(frozen=True)
-class StoredAnswer:
-    status_code: int
-    body: Any
+class Answer:
+    """The receipt; for a repeated key, also the first answer exactly as it was stored (status and body)."""
+
+    receipt: Receipt
+    replay: StoredAnswer | None = None
 
 
-_CLAIM = insert(orm.idempotency_keys).on_conflict_do_nothing().returning(orm.idempotency_keys.c.key)
-
-
-async def claim(session: AsyncSession, *, owner: str, key: str, fingerprint: str) -> StoredAnswer | None:
-    """None when the key is new (and now taken); the stored answer when it was used with this body."""
-    k = orm.idempotency_keys.c
-    taken = await session.scalar(_CLAIM, {"owner": owner, "key": key, "request_hash": fingerprint})
-    if taken is not None:
-        return None
-    row = (
-        await session.execute(select(k.request_hash, k.status_code, k.response).where(k.owner == owner, k.key == key))
-    ).one()
-    if row.request_hash != fingerprint:
-        raise Conflict(
-            "This Idempotency-Key was already used with a different request body; use a new key.",
-            {"idempotency_key": key},
-        )
-    return StoredAnswer(status_code=row.status_code, body=row.response)
-
-
-async def remember(session: AsyncSession, *, owner: str, key: str, status_code: int, body: Any) -> None:
-    k = orm.idempotency_keys.c
-    await session.execute(
-        orm.idempotency_keys.update()
-        .where(k.owner == owner, k.key == key)
-        .values(status_code=status_code, response=body)
-    )
+async def once(
+    uow: IntakeUnitOfWork,
+    *,
+    owner: str,
+    key: str | None,
+    request: dict[str, Any],
+    run: Callable[[], Awaitable[Receipt]],
+) -> Answer:
+    """Run `run` once per owner's key (every time without a key): a repeat with the same request gets the first
+    receipt, the same key with another request IdempotencyKeyReused."""
+    if not key:
+        return Answer(await run())
+    fingerprint = request_fingerprint(request)
+    stored = await uow.idempotency.claim(owner=owner, key=key, fingerprint=fingerprint)
+    if stored is not None:
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyKeyReused(key)
+        return Answer(Receipt.model_validate(stored.body), stored)
+    receipt = await run()
+    await uow.idempotency.remember(owner=owner, key=key, status_code=CREATED, body=receipt.model_dump(mode="json"))
+    return Answer(receipt)

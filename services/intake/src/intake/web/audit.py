@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from baocao_shared.audit import PAGE_SIZE, read_audit
-from baocao_shared.http.deps import Db
-from baocao_shared.principal import Role
 from baocao_shared.web import render
-from intake.adapters import orm
+from intake.deps import Uow
+from intake.domain.errors import AuditTrailForbidden
+from intake.handlers.audit import trail_page
 from intake.web.pages import TEMPLATES, PageError, PagePrincipal
 
 router = APIRouter(include_in_schema=False)
@@ -21,12 +20,14 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/nhat-ky")
 async def audit_page(
-    request: Request, principal: PagePrincipal, db: Db, before: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, principal: PagePrincipal, uow: Uow, before: Annotated[int | None, Query(ge=1, le=2**62)] = None
 ) -> Response:
-    if principal.role is Role.REPORTER:
-        raise PageError(403, "Trang dành cho cơ quan thường trực", "Nhật ký chỉ dành cho cán bộ điều hành và quản trị.")
-    province = principal.province if principal.role is Role.PROVINCE_OPERATOR else None
-    async with db.begin():
-        page = await read_audit(db, orm.audit_log, province=province, before=before, limit=PAGE_SIZE)
+    try:
+        async with uow:
+            page, province = await trail_page(uow, principal=principal, before=before)
+    except AuditTrailForbidden:
+        raise PageError(
+            403, "Trang dành cho cơ quan thường trực", "Nhật ký chỉ dành cho cán bộ điều hành và quản trị."
+        ) from None
     context = {"title": "Nhật ký", "page": page, "province": province, "first": before is None}
     return render(TEMPLATES, request, "audit.html", context)

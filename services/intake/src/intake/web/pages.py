@@ -13,7 +13,7 @@ from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.errors import Unauthorized
 from baocao_shared.principal import Principal, Role
 from baocao_shared.web import csrf, install_pages, redirect, render, templates_for
-from intake.api.deps import Auth
+from intake.deps import Auth
 
 TEMPLATES = templates_for(Path(__file__).resolve().parent / "templates")
 LOGIN_PATH = "/dang-nhap"

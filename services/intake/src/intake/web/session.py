@@ -11,11 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from baocao_shared.auth import SESSION_COOKIE
-from baocao_shared.errors import TooManyRequests, Unauthorized
-from baocao_shared.http.deps import Db
 from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from intake.api.deps import Auth, ClientAddress
+from intake.deps import Auth, ClientAddress, Uow
+from intake.domain.errors import TooManyFailedSignIns, WrongCredentials
 from intake.handlers import accounts
 from intake.web.pages import LOGIN_PATH, TEMPLATES, safe_next
 
@@ -42,23 +41,22 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post(LOGIN_PATH)
-async def login(request: Request, form: CsrfForm, db: Db, auth: Auth, client: ClientAddress) -> Response:
+async def login(request: Request, form: CsrfForm, uow: Uow, auth: Auth, client: ClientAddress) -> Response:
     username = str(form.get("username", "")).strip()[:200]
     password = str(form.get("password", ""))
     next_url = safe_next(form.get("next"))
     if not username or not password:
         error = "Vui lòng nhập tên đăng nhập và mật khẩu."
         return _login_page(request, next_url=next_url, username=username, error=error, status_code=422)
-    async with db.begin():  # a failure is recorded even though the answer is an error
-        outcome = await accounts.authenticate(db, auth, username=username, password=password, client=client)
-    if isinstance(outcome, TooManyRequests):
-        by_client = (outcome.details or {}).get("limit") == "client"
-        error = (TOO_MANY_FROM_CLIENT if by_client else ACCOUNT_LOCKED) + (
+    async with uow:  # a failure is recorded even though the answer is an error
+        outcome = await accounts.authenticate(uow, auth, username=username, password=password, client=client)
+    if isinstance(outcome, TooManyFailedSignIns):
+        error = (TOO_MANY_FROM_CLIENT if outcome.limit == "client" else ACCOUNT_LOCKED) + (
             f" Vui lòng thử lại sau {_wait_text(outcome.retry_after_s)}."
         )
         headers = {"Retry-After": str(outcome.retry_after_s)}
         return _login_page(request, next_url=next_url, username=username, error=error, status_code=429, headers=headers)
-    if isinstance(outcome, Unauthorized):
+    if isinstance(outcome, WrongCredentials):
         return _login_page(request, next_url=next_url, username=username, error=WRONG_PASSWORD, status_code=401)
     response = redirect(request, next_url or "/")
     response.set_cookie(

@@ -20,7 +20,8 @@ from baocao_shared.errors import Conflict
 from baocao_shared.events.catalog import PlanV1, TemplateV1
 from baocao_shared.web import local_time
 from intake.domain import submissions as rules
-from intake.handlers.submissions import SubmissionOut, VersionOut
+from intake.domain.errors import AlreadySubmitted, IdempotencyKeyReused, PeriodLocked, StaleVersion
+from intake.domain.models import SubmissionOut, VersionOut
 
 TASK_NARRATIVE_LABEL = "Kết quả thực hiện"
 # The template's default closing sections, in the order of the consolidated report (III, IV).
@@ -209,18 +210,18 @@ def _problems_by_field(details: list[dict]) -> tuple[dict[str, str], list[str]]:
 
 def conflict_message(exc: Conflict) -> str:
     """A 409 of the use cases, said in Vietnamese for the unit."""
-    details = exc.details if isinstance(exc.details, dict) else {}
-    if "current_version" in details:
-        return (
-            f"Báo cáo đã được sửa ở nơi khác và hiện là phiên bản {details['current_version']}. "
-            "Vui lòng mở lại biểu mẫu để xem nội dung mới nhất rồi sửa tiếp."
-        )
-    if "submission_id" in details:
-        return "Đơn vị đã nộp báo cáo kỳ này. Vui lòng mở lại biểu mẫu để sửa báo cáo đã nộp."
-    if "idempotency_key" in details:
-        return "Biểu mẫu này đã được gửi với nội dung khác. Vui lòng mở lại biểu mẫu rồi gửi lại."
-    if "period" in details:
-        return LOCKED_MESSAGE
+    match exc:
+        case StaleVersion(current_version=version):
+            return (
+                f"Báo cáo đã được sửa ở nơi khác và hiện là phiên bản {version}. "
+                "Vui lòng mở lại biểu mẫu để xem nội dung mới nhất rồi sửa tiếp."
+            )
+        case AlreadySubmitted():
+            return "Đơn vị đã nộp báo cáo kỳ này. Vui lòng mở lại biểu mẫu để sửa báo cáo đã nộp."
+        case IdempotencyKeyReused():
+            return "Biểu mẫu này đã được gửi với nội dung khác. Vui lòng mở lại biểu mẫu rồi gửi lại."
+        case PeriodLocked():
+            return LOCKED_MESSAGE
     return "Không thể lưu báo cáo lúc này. Vui lòng mở lại biểu mẫu rồi thử lại."
 
 

@@ -1,10 +1,11 @@
-"""FastAPI dependencies of intake's routes: the database session, the authenticator and the caller.
+"""FastAPI dependencies that intake's routes and pages share, defined once: the unit of work, the
+authenticator, the client's address and the caller.
 
-    async def route(principal: CurrentPrincipal, db: Db):
-        async with db.begin():          # the route owns the transaction
-            ...
+    async def route(principal: CurrentPrincipal, uow: Uow, now: Now):
+        async with uow:                 # the route owns the transaction
+            return await use_case(uow, ...)
 
-`Db` is a fresh AsyncSession per request; nothing is committed unless the route commits.
+`Uow` is an IntakeUnitOfWork on a fresh session per request; nothing is committed unless the route enters it.
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
@@ -17,10 +18,13 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from baocao_shared.errors import Unauthorized
-from baocao_shared.http.deps import request_token, require
+from baocao_shared.http.deps import request_token, require, unit_of_work
 from baocao_shared.principal import Principal, Role
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.handlers.accounts import Authenticator
 from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
+
+Uow = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
 
 
 async def get_authenticator(request: Request) -> Authenticator:  # async: no worker-thread hop per request
@@ -74,7 +78,7 @@ async def get_principal(request: Request, bearer: Annotated[str | None, Depends(
         # statement commits on its own (a lookup, now and then an update), with no BEGIN and COMMIT around.
         async with request.app.state.runtime.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await principal_for_api_token(conn, token=token, now=auth.clock.now())
+            return await principal_for_api_token(IntakeUnitOfWork(conn), token=token, now=auth.clock.now())
     principal = await auth.verifier.verify(token)
     return principal if via == "jwt" else replace(principal, via=via)
 
@@ -85,3 +89,6 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 def require_roles(*roles: Role) -> Callable:
     """A dependency returning the caller when it holds one of `roles`: 401 unsigned, 403 otherwise."""
     return require(*roles, auth=get_principal)
+
+
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]

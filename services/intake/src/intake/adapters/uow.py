@@ -1,0 +1,41 @@
+"""intake's unit of work: one transaction of its database, with a repository per aggregate over it; the
+outbox and the audit trail commit with the change they record."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
+
+from baocao_shared.audit import AuditPage, read_audit
+from baocao_shared.uow import UnitOfWork
+from intake.adapters import orm
+from intake.adapters.accounts import AccountRepository, LoginFailures
+from intake.adapters.api_tokens import ApiTokenRepository
+from intake.adapters.catalog import CatalogRepository
+from intake.adapters.idempotency import IdempotencyKeys
+from intake.adapters.locks import PeriodLocks
+from intake.adapters.submissions import SubmissionRepository
+
+
+class IntakeUnitOfWork(UnitOfWork):
+    source = "/baocao/intake"
+    outbox_table = orm.outbox
+    audit_table = orm.audit_log
+
+    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
+        # A connection in autocommit serves the API-token check, which must keep last_used_at whatever the route does.
+        super().__init__(session)  # type: ignore[arg-type]
+        self.catalog = CatalogRepository(session)
+        self.submissions = SubmissionRepository(session)
+        self.locks = PeriodLocks(session)
+        self.idempotency = IdempotencyKeys(session)
+        self.accounts = AccountRepository(session)
+        self.login_failures = LoginFailures(session)
+        self.api_tokens = ApiTokenRepository(session)
+
+    def savepoint(self) -> AsyncSessionTransaction:
+        """A nested transaction: `async with uow.savepoint():` undoes only its block when the block raises."""
+        return self.session.begin_nested()
+
+    async def audit_trail(self, *, province: str | None, before: int | None, limit: int) -> AuditPage:
+        """A page of intake's audit trail, newest first (`province` None: every province)."""
+        return await read_audit(self.session, orm.audit_log, province=province, before=before, limit=limit)

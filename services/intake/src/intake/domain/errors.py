@@ -1,0 +1,280 @@
+"""intake's refusals, by name: what went wrong, with what a program or a page needs to explain it.
+
+Each extends a kind of `baocao_shared.errors` (the kind gives the HTTP status, in one place) and keeps the
+message and `details` the API has always answered with; pages read the attributes, never `details`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from baocao_shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
+
+# ----------------------------------------------------------------------------- a unit's report
+
+
+class PeriodLocked(Conflict):
+    """The period's consolidated report was published: no submission or amendment now."""
+
+    def __init__(self, *, province: str, plan_id: str, period: str) -> None:
+        super().__init__(
+            f"Period {period} is locked: its consolidated report was published. Ask the province's operator "
+            "to reopen it before amending.",
+            {"province": province, "plan_id": plan_id, "period": period},
+        )
+        self.province, self.plan_id, self.period = province, plan_id, period
+
+
+class AlreadySubmitted(Conflict):
+    """The unit already reported this period: the next version is an amendment."""
+
+    def __init__(self, *, unit: str, period: str, submission_id: uuid.UUID | None) -> None:
+        super().__init__(
+            f"Unit {unit} already submitted period {period}; amend it with PUT /v1/submissions/{submission_id}.",
+            {"submission_id": str(submission_id)},
+        )
+        self.submission_id = submission_id
+
+
+class StaleVersion(Conflict):
+    """The amendment was made from an older version than the stored one."""
+
+    def __init__(self, *, current_version: int, base_version: int) -> None:
+        super().__init__(
+            f"The report is at version {current_version}, not {base_version}; reload it and amend again.",
+            {"current_version": current_version},
+        )
+        self.current_version, self.base_version = current_version, base_version
+
+
+class IdempotencyKeyReused(Conflict):
+    """An Idempotency-Key already answered a request with another body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "This Idempotency-Key was already used with a different request body; use a new key.",
+            {"idempotency_key": key},
+        )
+        self.key = key
+
+
+class ReportInvalid(Unprocessable):
+    """The report does not fit its plan; `problems` name each field ({loc, msg, type})."""
+
+    def __init__(self, problems: list[dict[str, Any]], message: str = "") -> None:
+        super().__init__(message or "The report does not match the plan's template.", problems)
+        self.problems = problems
+
+
+class UnknownPlan(ReportInvalid):
+    """The province has no plan of this id in force."""
+
+    def __init__(self, *, province: str, plan_id: str) -> None:
+        msg = f"Tỉnh {province} không có kế hoạch {plan_id!r}."
+        super().__init__([{"loc": ["body", "plan_id"], "msg": msg, "type": "unknown_plan"}], "Unknown plan.")
+        self.province, self.plan_id = province, plan_id
+
+
+class UnitNotInPlan(ReportInvalid):
+    """The unit does not report under this plan."""
+
+    def __init__(self, *, unit: str, plan_number: str) -> None:
+        msg = f"Đơn vị {unit} không thuộc kế hoạch {plan_number}."
+        problem = {"loc": ["body", "unit"], "msg": msg, "type": "unit_not_in_plan"}
+        super().__init__([problem], "The unit does not report under this plan.")
+        self.unit, self.plan_number = unit, plan_number
+
+
+class NotAReporter(Forbidden):
+    """Only a unit's reporter account or API token submits a report."""
+
+    def __init__(self) -> None:
+        super().__init__("Only a unit's reporter account or API token can submit its report.")
+
+
+class NotYourUnit(Forbidden):
+    """A reporter submits for its own unit only."""
+
+    def __init__(self, *, unit: str, own_unit: str | None) -> None:
+        super().__init__(f"This account reports for unit {own_unit}, not {unit}.")
+        self.unit, self.own_unit = unit, own_unit
+
+
+class PlanOfAnotherProvince(Forbidden):
+    """The plan belongs to another province than the reporter's."""
+
+    def __init__(self, *, plan_id: str, plan_province: str, own_province: str) -> None:
+        super().__init__(
+            f"Plan {plan_id} belongs to province {plan_province}; this account reports to province {own_province}."
+        )
+        self.plan_id, self.plan_province, self.own_province = plan_id, plan_province, own_province
+
+
+class NotYourReport(Forbidden):
+    """Only the unit's own reporter account or API token amends its report."""
+
+    def __init__(self) -> None:
+        super().__init__("Only the unit's own reporter account or API token can amend its report.")
+
+
+class ReportNotReadable(Forbidden):
+    """The caller may not read that unit's (or province's) reports."""
+
+
+class SubmissionNotFound(NotFound):
+    """No report of this id."""
+
+    def __init__(self, submission_id: uuid.UUID) -> None:
+        super().__init__(f"No submission {submission_id}.")
+        self.submission_id = submission_id
+
+
+# ----------------------------------------------------------------------------- the unit's form
+
+
+class UnitNotInCatalogue(NotFound):
+    """The signed-in reporter's unit is not in the catalogue."""
+
+    def __init__(self, *, province: str | None, unit: str | None) -> None:
+        super().__init__(f"Province {province} has no unit {unit}.")
+        self.province, self.unit = province, unit
+
+
+class PlanNotForUnit(NotFound):
+    """The unit does not report under this plan (or the plan is not in force)."""
+
+    def __init__(self, *, plan_id: str, unit: str | None) -> None:
+        super().__init__(f"Unit {unit} does not report under plan {plan_id}.")
+        self.plan_id, self.unit = plan_id, unit
+
+
+class PeriodNotReportable(NotFound):
+    """The plan has no such period open to reports; `reason` says why, in Vietnamese."""
+
+    def __init__(self, *, period: str, reason: str) -> None:
+        super().__init__(f"Period {period} is not open to reports.")
+        self.period, self.reason = period, reason
+
+
+# ----------------------------------------------------------------------------- catalogue and period locks
+
+
+class ProvinceNotFound(NotFound):
+    """The catalogue has no province of this code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"No province with code {code}.")
+        self.code = code
+
+
+class PeriodNotLocked(NotFound):
+    """Reopening a period that is not locked."""
+
+    def __init__(self, *, province: str, plan_id: str, period: str) -> None:
+        super().__init__(f"Period {period} of plan {plan_id} in province {province} is not locked.")
+        self.province, self.plan_id, self.period = province, plan_id, period
+
+
+# ----------------------------------------------------------------------------- accounts and API tokens
+
+
+class WrongCredentials(Unauthorized):
+    """Unknown username, wrong password or a disabled account: one answer for all three."""
+
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password.")
+
+
+class TooManyFailedSignIns(TooManyRequests):
+    """Sign-in refused for a while; `limit` says whose allowance ran out: the client address or the account."""
+
+    def __init__(self, *, limit: str, retry_after_s: int) -> None:
+        whose = "from this address" if limit == "client" else "for this account"
+        super().__init__(
+            f"Too many failed sign-ins {whose}; wait and try again.",
+            retry_after_s=retry_after_s,
+            details={"limit": limit},
+        )
+        self.limit = limit
+
+
+class UsernameTaken(Conflict):
+    """Another account holds the username."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"The username {username} is taken.")
+        self.username = username
+
+
+class AccountInvalid(Unprocessable):
+    """The account's role, province and unit do not fit (or its fields are malformed); `problems` list each."""
+
+    def __init__(self, problems: list[dict[str, str]]) -> None:
+        super().__init__("The account is not valid.", problems)
+        self.problems = problems
+
+
+class PasswordInvalid(Unprocessable):
+    """Too short or too long to be a password (`reason` says which)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("The password is not valid.", [{"field": "password", "message": reason}])
+        self.reason = reason
+
+
+class AccountNotFound(NotFound):
+    """No account of this username."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"No account {username}.")
+        self.username = username
+
+
+class RefusedInProduction(Forbidden):
+    """Demo data is never made in production."""
+
+    def __init__(self, what: str) -> None:
+        verb = "are" if what.endswith("s") else "is"  # "Demo accounts are", "Demo history is"
+        super().__init__(f"{what} {verb} refused when BAOCAO_ENV=production.")
+        self.what = what
+
+
+class MayNotManageApiTokens(Forbidden):
+    """A unit's tokens are managed by its reporter (not by a token), its province's operators and admins."""
+
+    def __init__(self, *, province: str, unit: str) -> None:
+        super().__init__(
+            f"Only unit {province}.{unit}'s reporter, the province's operators or an admin manage its API tokens."
+        )
+        self.province, self.unit = province, unit
+
+
+class NoActiveUnit(NotFound):
+    """Tokens are issued to active units of the catalogue only."""
+
+    def __init__(self, *, province: str, unit: str) -> None:
+        super().__init__(f"Province {province} has no active unit {unit}.")
+        self.province, self.unit = province, unit
+
+
+class ApiTokenNotFound(NotFound):
+    """The unit has no token of this id."""
+
+    def __init__(self, *, province: str, unit: str, token_id: uuid.UUID) -> None:
+        super().__init__(f"Unit {province}.{unit} has no API token {token_id}.")
+        self.token_id = token_id
+
+
+class ApiTokenRefused(Unauthorized):
+    """Unknown, revoked, or of a retired unit."""
+
+    def __init__(self) -> None:
+        super().__init__("The API token is unknown or revoked.")
+
+
+class AuditTrailForbidden(Forbidden):
+    """The audit trail is for the operators, the national office and admins; never a unit's reporter."""
+
+    def __init__(self) -> None:
+        super().__init__("The audit trail is for the province's operators, the national office and admins.")

@@ -1,0 +1,90 @@
+"""A unit's report as the use cases take and give it: the submission and amendment sent, the receipt, the
+stored report with its history (the API's v1 schemas), and the plan as a submission finds it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, WithJsonSchema
+
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
+
+Figures = Annotated[
+    dict[str, Any],
+    WithJsonSchema({"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}),
+]
+Narratives = Annotated[
+    dict[str, Any], WithJsonSchema({"type": "object", "additionalProperties": {"type": "string", "maxLength": 20000}})
+]
+
+
+class SubmissionIn(BaseModel):
+    plan_id: str = Field(max_length=64, examples=["hd-467-2019"])
+    unit: str = Field(max_length=40, examples=["CA"])
+    period: str = Field(max_length=10, examples=["2019-06"])
+    values: Figures = Field(examples=[{"t1_sessions": 3, "t1_participants": 420}])
+    narratives: Narratives = Field(default_factory=dict, examples=[{"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44."}])
+
+
+class AmendmentIn(BaseModel):
+    values: Figures
+    narratives: Narratives = Field(default_factory=dict)
+    base_version: int | None = Field(
+        None, ge=1, description="The version this amendment was made from; another version in between gives 409"
+    )
+
+
+class Receipt(BaseModel):
+    id: uuid.UUID
+    version: int
+    received_at: datetime
+    status: str = Field(description="received (version 1) or amended")
+
+
+class VersionOut(BaseModel):
+    version: int
+    received_at: datetime
+    submitted_by: str | None
+    changes: dict[str, Any]
+
+
+class Submission(BaseModel):
+    """A unit's report as stored: its latest version."""
+
+    id: uuid.UUID
+    province: str
+    plan_id: str
+    unit: str
+    period: str
+    version: int
+    values: dict[str, int]
+    narratives: dict[str, str]
+    first_received_at: datetime
+    received_at: datetime
+    submitted_by: str | None
+
+
+class SubmissionOut(Submission):
+    locked: bool
+    history: list[VersionOut] = []
+
+
+@dataclass(frozen=True)
+class PlanHolder:
+    """A province holding a plan of the id a submission names, and whether the period is locked there."""
+
+    province: str
+    plan_doc: dict[str, Any]
+    province_doc: dict[str, Any]
+    locked: bool
+
+    @property
+    def plan(self) -> PlanV1:
+        return PlanV1.model_validate(self.plan_doc)
+
+    @property
+    def timezone(self) -> str:
+        return ProvinceV1.model_validate(self.province_doc).timezone
