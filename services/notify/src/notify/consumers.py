@@ -24,21 +24,25 @@ from notify.handlers import catalog, notices
 GROUP = "notify"
 
 
-def consumer(settings: Settings) -> ConsumerSpec:
+def notice_use_cases(settings: Settings) -> notices.Notices:
+    """Who is told of which notice: the use case of each notice type, and the links its messages carry."""
     # Links in messages are for people: each service at its public address.
     links = {name: settings.public_url(name) for name in {*settings.service_urls, *settings.public_urls}}
-    to_national_office = _bound(notices.report_published, national_contacts=settings.national_contacts)
-    told = notices.Notices(
+    return notices.Notices(
         use_cases={
             REMINDER_DUE.type: notices.unit_notice,
             DEADLINE_MISSED.type: notices.unit_notice,
             NUDGE_REQUESTED.type: notices.unit_notice,
             ESCALATION_RAISED.type: notices.escalation,
             REPORT_APPROVED.type: notices.report_approved,
-            REPORT_PUBLISHED.type: to_national_office,
+            REPORT_PUBLISHED.type: _bound(notices.report_published, national_contacts=settings.national_contacts),
         },
         service_urls=links,
     )
+
+
+def consumer(settings: Settings) -> ConsumerSpec:
+    told = notice_use_cases(settings)
 
     def caused(use_case: Callable[..., Awaitable[Any]]) -> Handler:
         """Adapt a notice's use case, which needs the causing event's id and type besides its typed data."""

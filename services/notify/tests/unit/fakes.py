@@ -7,7 +7,7 @@ import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
@@ -33,15 +33,22 @@ class Ticks:
         return EPOCH + timedelta(minutes=self.count)
 
 
-class InMemoryDeliveries:
+Row = TypeVar("Row", Delivery, InboxMessage)
+
+
+class _Table(Generic[Row]):
+    """Rows by id; the shared ticks stamp them as the database's now() does."""
+
     def __init__(self, ticks: Ticks) -> None:
-        self.rows: dict[uuid.UUID, Delivery] = {}
+        self.rows: dict[uuid.UUID, Row] = {}
         self._ticks = ticks
 
-    def put(self, delivery: Delivery) -> Delivery:
-        self.rows[delivery.id] = delivery
-        return delivery
+    def put(self, row: Row) -> Row:
+        self.rows[row.id] = row
+        return row
 
+
+class InMemoryDeliveries(_Table[Delivery]):
     async def add_once(self, deliveries: Sequence[NewDelivery]) -> int:
         taken = {(d.cause_event_id, d.recipient, d.channel) for d in self.rows.values()}
         added = 0
@@ -98,16 +105,11 @@ class InMemoryDeliveries:
         due = [d for d in self.rows.values() if d.status == "pending" and d.next_attempt_at <= now]
         return min(due, key=lambda d: d.next_attempt_at, default=None)
 
-    async def retry_later(
-        self, delivery_id: uuid.UUID, *, attempts: int, last_error: str, next_attempt_at: datetime
-    ) -> None:
-        changes = {"attempts": attempts, "last_error": last_error, "next_attempt_at": next_attempt_at}
+    async def retry_later(self, delivery_id: uuid.UUID, **changes: Any) -> None:
         self.put(dataclasses.replace(self.rows[delivery_id], **changes))
 
-    async def settle(
-        self, delivery_id: uuid.UUID, *, status: str, attempts: int, last_error: str | None, sent_at: datetime | None
-    ) -> None:
-        changes: dict[str, Any] = {"status": status, "attempts": attempts, "last_error": last_error}
+    async def settle(self, delivery_id: uuid.UUID, *, sent_at: datetime | None, **changes: Any) -> None:
+        """As the SQL one: a delivery that failed keeps no sending time."""
         if sent_at is not None:
             changes["sent_at"] = sent_at
         self.put(dataclasses.replace(self.rows[delivery_id], **changes))
@@ -168,15 +170,7 @@ class InMemoryCatalog:
         return {code: province.name for code, province in self.provinces.items()}
 
 
-class InMemoryInbox:
-    def __init__(self, ticks: Ticks) -> None:
-        self.messages: dict[uuid.UUID, InboxMessage] = {}
-        self._ticks = ticks
-
-    def put(self, message: InboxMessage) -> InboxMessage:
-        self.messages[message.id] = message
-        return message
-
+class InMemoryInbox(_Table[InboxMessage]):
     async def receive(self, delivery: Delivery) -> None:
         self.put(
             InboxMessage(
@@ -186,20 +180,20 @@ class InMemoryInbox:
         )  # fmt: skip
 
     async def newest(self, recipient: str, *, limit: int) -> list[InboxMessage]:
-        mine = [m for m in self.messages.values() if m.recipient == recipient]
+        mine = [m for m in self.rows.values() if m.recipient == recipient]
         return sorted(mine, key=lambda m: (m.created_at, m.id), reverse=True)[:limit]
 
     async def count_unread(self, recipient: str) -> int:
-        return sum(1 for m in self.messages.values() if m.recipient == recipient and m.read_at is None)
+        return sum(1 for m in self.rows.values() if m.recipient == recipient and m.read_at is None)
 
     async def mark_read(self, message_id: uuid.UUID, *, recipient: str, now: datetime) -> InboxMessage | None:
-        found = self.messages.get(message_id)
+        found = self.rows.get(message_id)
         if found is None or found.recipient != recipient:
             return None
         return self.put(dataclasses.replace(found, read_at=found.read_at or now))
 
     async def mark_all_read(self, recipient: str, *, now: datetime) -> int:
-        unread = [m for m in self.messages.values() if m.recipient == recipient and m.read_at is None]
+        unread = [m for m in self.rows.values() if m.recipient == recipient and m.read_at is None]
         for m in unread:
             self.put(dataclasses.replace(m, read_at=now))
         return len(unread)

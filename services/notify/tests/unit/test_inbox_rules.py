@@ -50,7 +50,7 @@ async def test_marking_read_touches_only_the_callers_message_and_keeps_the_first
         await inbox.mark_read(uow, principal=SYT, message_id=theirs.id, now=NOW)
     assert isinstance(refused.value, NotFound)
     assert refused.value.message == "There is no message with this id in your inbox."
-    assert uow.inbox.messages[theirs.id].read_at is None
+    assert uow.inbox.rows[theirs.id].read_at is None
 
     read = await inbox.mark_read(uow, principal=SYT, message_id=mine.id, now=NOW)
     again = await inbox.mark_read(uow, principal=SYT, message_id=mine.id, now=NOW.replace(hour=9))

@@ -5,15 +5,10 @@ import uuid
 from datetime import UTC, datetime
 
 from baocao_shared.events.catalog import ContactV1, ProvinceV1, UnitV1
-from baocao_shared.events.deadlines import (
-    DEADLINE_MISSED,
-    ESCALATION_RAISED,
-    NUDGE_REQUESTED,
-    REMINDER_DUE,
-    EscalationV1,
-    UnitNoticeV1,
-)
+from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED, ConsolidatedReportV1, ReportStatusV1
+from notify.config import Settings
+from notify.consumers import notice_use_cases
 from notify.domain.cause import Cause
 from notify.handlers import catalog, notices
 from services.notify.tests.unit.fakes import FakeNotifyUnitOfWork
@@ -64,16 +59,8 @@ def published() -> ConsolidatedReportV1:
     )  # fmt: skip
 
 
-TOLD = notices.Notices(
-    use_cases={
-        REMINDER_DUE.type: notices.unit_notice,
-        DEADLINE_MISSED.type: notices.unit_notice,
-        NUDGE_REQUESTED.type: notices.unit_notice,
-        ESCALATION_RAISED.type: notices.escalation,
-        REPORT_APPROVED.type: notices.report_approved,
-    },
-    service_urls=URLS,
-)
+# The consumer's own map of who is told of what, also for the notices the catalogue releases.
+TOLD = notice_use_cases(Settings(database_url="postgresql+asyncpg://u@127.0.0.1/x", service_urls=URLS))
 
 
 def cause_of(spec) -> Cause:

@@ -41,21 +41,9 @@ class NewDelivery:
 
 
 @dataclass(frozen=True)
-class Delivery:
-    """A stored delivery, as the sender, the API and the pages read it."""
+class Delivery(NewDelivery):
+    """A stored delivery: what was recorded, and how sending it goes (the API, the pages and the sender read it)."""
 
-    id: uuid.UUID
-    cause_event_id: uuid.UUID
-    cause_type: str
-    province: str
-    plan_id: str | None
-    period: str | None
-    unit: str | None
-    channel: str
-    recipient: str
-    subject: str
-    body_text: str
-    body_html: str | None
     status: str
     attempts: int
     next_attempt_at: datetime

@@ -14,10 +14,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
-from baocao_shared.events.catalog import ContactV1, ProvinceV1
+from baocao_shared.events.catalog import ContactV1
 from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
 from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
 from notify.adapters.uow import NotifyUnitOfWork
@@ -70,52 +71,36 @@ async def unit_notice(uow: NotifyUnitOfWork, notice: UnitNoticeV1, *, cause: Cau
 async def escalation(uow: NotifyUnitOfWork, digest: EscalationV1, *, cause: Cause) -> int:
     """The digest of missing units: to the province's operators."""
     return await _to_operators(
-        uow, cause, digest,
-        lambda province: render(
-            "escalation",
-            province_name=province.name,
-            period=digest.period,
-            due_at=digest.due_at,
-            fire_at=digest.fire_at,
-            expected=digest.expected,
-            missing_units=digest.missing_units,
-            tz=province.timezone,
-            link=cause.link("deadlines", f"/tien-do?province={digest.province}"),
-        ),
+        uow, cause, digest, "escalation",
+        due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected, missing_units=digest.missing_units,
+        link=cause.link("deadlines", f"/tien-do?province={digest.province}"),
     )  # fmt: skip
 
 
 async def report_approved(uow: NotifyUnitOfWork, status: ReportStatusV1, *, cause: Cause) -> int:
     """An approved report, waiting to be published: to the province's operators."""
     return await _to_operators(
-        uow, cause, status,
-        lambda province: render(
-            "report_approved",
-            addressee=f"Cơ quan thường trực {province.name}",
-            province_name=province.name,
-            period=status.period,
-            at=status.at,
-            by=status.by,
-            tz=province.timezone,
-            link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
-        ),
+        uow, cause, status, "report_approved",
+        at=status.at, by=status.by, link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
     )  # fmt: skip
 
 
 async def _to_operators(
-    uow: NotifyUnitOfWork,
-    cause: Cause,
-    notice: EscalationV1 | ReportStatusV1,
-    message_for: Callable[[ProvinceV1], Message],
+    uow: NotifyUnitOfWork, cause: Cause, notice: EscalationV1 | ReportStatusV1, kind: str, **context: Any
 ) -> int:
-    """A notice for the province's operators, in the words `message_for` gives: it waits for an unknown province."""
+    """A notice of `kind` for the province's operators (its cơ quan thường trực), named and timed as the
+    catalogue says; it waits for a province the catalogue does not know yet."""
     await uow.waiting.hold(notice.province)
     province = await uow.catalog.province(notice.province)
     if province is None:
         return await wait(uow, cause, notice)
+    message = render(
+        kind, addressee=f"Cơ quan thường trực {province.name}", province_name=province.name, period=notice.period,
+        tz=province.timezone, **context,
+    )  # fmt: skip
     return await record(
         uow, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
-        contacts=province.operator_contacts, message=message_for(province),
+        contacts=province.operator_contacts, message=message,
     )  # fmt: skip
 
 

@@ -30,6 +30,8 @@ from notify.adapters.uow import NotifyUnitOfWork
 from notify.domain.delivery import Delivery
 
 log = structlog.get_logger(__name__)
+# What notification.sent/.failed repeat of the delivery they settle.
+_ANNOUNCED = ("cause_event_id", "cause_type", "province", "unit", "period", "channel", "recipient")
 UnitsOfWork = Callable[[], AbstractAsyncContextManager[NotifyUnitOfWork]]  # a new transaction at each call
 
 
@@ -124,17 +126,6 @@ async def _settle(
         last_error=error,
         sent_at=now if sent else None,
     )
-    outcome = DeliveryV1(
-        delivery_id=delivery.id,
-        cause_event_id=delivery.cause_event_id,
-        cause_type=delivery.cause_type,
-        province=delivery.province,
-        unit=delivery.unit,
-        period=delivery.period,
-        channel=delivery.channel,
-        recipient=delivery.recipient,
-        attempts=attempts,
-        at=now,
-        reason=error,
-    )
+    about = {name: getattr(delivery, name) for name in _ANNOUNCED}
+    outcome = DeliveryV1(delivery_id=delivery.id, **about, attempts=attempts, at=now, reason=error)
     await uow.publish(NOTIFICATION_SENT if sent else NOTIFICATION_FAILED, outcome, province=delivery.province, at=now)
