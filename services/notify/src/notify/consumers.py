@@ -1,7 +1,11 @@
-"""Who reacts to what: the one map from event type to use case, for the `notify` consumer group."""
+"""Who reacts to what: the one map from event type to use case, for the `notify` consumer group.
+
+A notice that waited for the catalogue is delivered, once released, by the use case this map gives its type.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,44 +17,52 @@ from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, N
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED
 from baocao_shared.messaging.consumer import Handler, typed_handler
 from baocao_shared.runtime import ConsumerSpec
+from notify.adapters.uow import NotifyUnitOfWork
 from notify.config import Settings
 from notify.handlers import catalog, notices
 
 GROUP = "notify"
 
 
-def consumer(settings: Settings) -> ConsumerSpec:
+def notice_use_cases(settings: Settings) -> notices.Notices:
+    """Who is told of which notice: the use case of each notice type, and the links its messages carry."""
     # Links in messages are for people: each service at its public address.
     links = {name: settings.public_url(name) for name in {*settings.service_urls, *settings.public_urls}}
+    return notices.Notices(
+        use_cases={
+            REMINDER_DUE.type: notices.unit_notice,
+            DEADLINE_MISSED.type: notices.unit_notice,
+            NUDGE_REQUESTED.type: notices.unit_notice,
+            ESCALATION_RAISED.type: notices.escalation,
+            REPORT_APPROVED.type: notices.report_approved,
+            REPORT_PUBLISHED.type: _bound(notices.report_published, national_contacts=settings.national_contacts),
+        },
+        service_urls=links,
+    )
 
-    def caused(use_case: Callable[..., Awaitable[Any]], **extra: Any) -> Handler:
-        """Adapt a use case that needs the causing event's id and type besides its typed data."""
+
+def consumer(settings: Settings) -> ConsumerSpec:
+    told = notice_use_cases(settings)
+
+    def caused(use_case: Callable[..., Awaitable[Any]]) -> Handler:
+        """Adapt a notice's use case, which needs the causing event's id and type besides its typed data."""
 
         async def handle(session: AsyncSession, event: CloudEvent) -> None:
-            cause = notices.Cause(event_id=event.id, event_type=event.type, service_urls=links)
-            await use_case(session, parse_data(event), cause=cause, **extra)
-
-        handle.__name__ = use_case.__name__
-        return handle
-
-    def releasing(use_case: Callable[..., Awaitable[Any]]) -> Handler:
-        """Adapt a catalogue use case that also releases the notices waiting for what it stores."""
-
-        async def handle(session: AsyncSession, event: CloudEvent) -> None:
-            await use_case(session, parse_data(event), service_urls=links)
+            await use_case(NotifyUnitOfWork(session), parse_data(event), cause=told.cause(event.id, event.type))
 
         handle.__name__ = use_case.__name__
         return handle
 
     handlers = {
-        PROVINCE_UPSERTED.type: releasing(catalog.province_upserted),
-        UNIT_UPSERTED.type: releasing(catalog.unit_upserted),
-        PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted),
-        REMINDER_DUE.type: caused(notices.unit_notice),
-        DEADLINE_MISSED.type: caused(notices.unit_notice),
-        NUDGE_REQUESTED.type: caused(notices.unit_notice),
-        ESCALATION_RAISED.type: caused(notices.escalation),
-        REPORT_APPROVED.type: caused(notices.report_approved),
-        REPORT_PUBLISHED.type: caused(notices.report_published, national_contacts=settings.national_contacts),
+        # A province or unit that arrives releases the notices that waited for it.
+        PROVINCE_UPSERTED.type: typed_handler(_bound(catalog.province_upserted, notices=told), uow=NotifyUnitOfWork),
+        UNIT_UPSERTED.type: typed_handler(_bound(catalog.unit_upserted, notices=told), uow=NotifyUnitOfWork),
+        PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted, uow=NotifyUnitOfWork),
+        **{event_type: caused(use_case) for event_type, use_case in told.use_cases.items()},
     }
     return ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.DEADLINES, topics.REPORTS], handlers=handlers)
+
+
+def _bound(use_case: Callable[..., Awaitable[Any]], **settled: Any) -> Callable[..., Awaitable[Any]]:
+    """The use case with keyword arguments settled at start (the links, the national office), under its name."""
+    return functools.update_wrapper(functools.partial(use_case, **settled), use_case)

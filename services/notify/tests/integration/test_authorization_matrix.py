@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_testing.authz import (
     EVERYONE,
@@ -25,14 +24,13 @@ from baocao_testing.authz import (
     ops_rows,
     run_matrix,
 )
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app
+from services.notify.tests.integration.helpers import INTAKE, a_delivery_row, seeded_notify
 
 pytestmark = pytest.mark.integration
-INTAKE = "http://intake.test"
 OWN, OTHER = "55", "56"  # no other test's provinces: the app reads the shared broker
 ACTORS = actors(OWN, "YT", "GD", OTHER, "YT")
 PRIVATE_TITLE = "[Quá hạn] Thư riêng của Sở Y tế 55"
@@ -41,23 +39,11 @@ AT = datetime(2019, 6, 14, 1, tzinfo=UTC)
 
 
 def delivery(province: str, recipient: str, status: str) -> dict:
-    return {
-        "id": uuid.uuid4(),
-        "cause_event_id": uuid.uuid4(),
-        "cause_type": "vn.baocao.reminder.due.v1",
-        "province": province,
-        "period": "2019-06",
-        "unit": "YT",
-        "channel": "email",
-        "recipient": recipient,
-        "subject": "[Nhắc hạn] Báo cáo tháng 06/2019",
-        "body_text": "Kính gửi đơn vị,\n\nĐề nghị gửi báo cáo trước hạn.",
-        "status": status,
-        "attempts": 6 if status == "failed" else 1,
-        "last_error": "SMTPRecipientsRefused" if status == "failed" else None,
-        "created_at": AT,
-        "sent_at": AT if status == "sent" else None,
-    }
+    failed = status == "failed"
+    return a_delivery_row(
+        province, unit="YT", recipient=recipient, status=status, attempts=6 if failed else 1,
+        last_error="SMTPRecipientsRefused" if failed else None, created_at=AT, sent_at=AT if status == "sent" else None,
+    )  # fmt: skip
 
 
 SENT = delivery(OWN, OWN_RECIPIENT, "sent")
@@ -77,24 +63,15 @@ MESSAGE = {
 @pytest.fixture(scope="module")
 async def notify(postgres, kafka):
     mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "notify"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        sender_enabled=False,  # a delivery sent again stays pending
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    async with app.router.lifespan_context(app):
-        async with app.state.runtime.sessionmaker() as db, db.begin():
-            for code in (OWN, OTHER):
-                place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await replica.upsert_province(db, orm.provinces, place)
-                for unit in ("YT", "GD"):
-                    await replica.upsert_unit(db, orm.units, UnitV1(province=code, code=unit, name=unit, kind="member"))
-            await db.execute(orm.deliveries.insert(), [SENT, FAILED_API, FAILED_PAGE, FOREIGN])
-            await db.execute(orm.inbox_messages.insert(), [MESSAGE])
+    catalogue = [
+        *(
+            ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
+            for code in (OWN, OTHER)
+        ),
+        *(UnitV1(province=code, code=unit, name=unit, kind="member") for code in (OWN, OTHER) for unit in ("YT", "GD")),
+    ]
+    rows = [SENT, FAILED_API, FAILED_PAGE, FOREIGN]
+    async with seeded_notify(postgres, kafka, mint, catalogue=catalogue, deliveries=rows, messages=[MESSAGE]) as app:
         yield app, mint
 
 
@@ -123,14 +100,10 @@ def own_inbox_only(actor: str, answer) -> str | None:
 
 def rows() -> list[Row]:
     message, read = f"/v1/inbox/{MESSAGE['id']}/read", f"/hop-thu/{MESSAGE['id']}/da-doc"
+    resend, resend_page = f"/v1/deliveries/{FAILED_API['id']}/resend", f"/thong-bao/{FAILED_PAGE['id']}/gui-lai"
     return [
         Row("GET", "/v1/deliveries", PROVINCE_STAFF, url=f"/v1/deliveries?province={OWN}", scope=own_province_only),
-        Row(
-            "POST",
-            "/v1/deliveries/{delivery_id}/resend",
-            PROVINCE_OPERATORS,
-            url=f"/v1/deliveries/{FAILED_API['id']}/resend",
-        ),
+        Row("POST", "/v1/deliveries/{delivery_id}/resend", PROVINCE_OPERATORS, url=resend),
         Row("GET", "/v1/inbox", EVERYONE, scope=own_inbox_only),
         Row("POST", "/v1/inbox/{message_id}/read", only("reporter own unit", otherwise=404), url=message),
         *ops_rows(),
@@ -144,20 +117,8 @@ def rows() -> list[Row]:
             scope=operators_own_province,
         ),
         Row("GET", "/thong-bao/{delivery_id}", PROVINCE_STAFF, url=f"/thong-bao/{SENT['id']}", page=True),
-        Row(
-            "GET",
-            "/thong-bao/{delivery_id}",
-            PROVINCE_STAFF,
-            url=f"/thong-bao/{FAILED_PAGE['id']}",
-            page=True,
-        ),
-        Row(
-            "POST",
-            "/thong-bao/{delivery_id}/gui-lai",
-            PROVINCE_OPERATORS,
-            url=f"/thong-bao/{FAILED_PAGE['id']}/gui-lai",
-            page=True,
-        ),
+        Row("GET", "/thong-bao/{delivery_id}", PROVINCE_STAFF, url=f"/thong-bao/{FAILED_PAGE['id']}", page=True),
+        Row("POST", "/thong-bao/{delivery_id}/gui-lai", PROVINCE_OPERATORS, url=resend_page, page=True),
         Row("GET", "/hop-thu", EVERYONE, page=True, scope=own_inbox_only),
         Row("POST", "/hop-thu/{message_id}/da-doc", only("reporter own unit", otherwise=404), url=read, page=True),
         Row("POST", "/hop-thu/da-doc-het", EVERYONE, page=True),

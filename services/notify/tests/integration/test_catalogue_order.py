@@ -16,45 +16,30 @@ import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from baocao_shared.events import make_event
-from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1, ProvinceV1, UnitV1
-from baocao_shared.events.deadlines import ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
-from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
+from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.deadlines import ESCALATION_RAISED, REMINDER_DUE
 from baocao_testing.kit import SmtpMailbox, wait_until
 from notify.adapters import orm
-from notify.config import Settings
 from notify.consumers import GROUP
 from notify.main import create_app
+from services.notify.tests.integration import helpers as given
 
 pytestmark = pytest.mark.integration
 PROVINCE = "89"  # no other test uses it: nothing on the broker's catalogue knows it before this test
-DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)  # 00:00 on 16/06/2019 local
 
 
 async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalogue_arrives(postgres, kafka):
     tag = uuid.uuid4().hex[:6]
     unit, plan_id = f"CHO{tag.upper()}", f"order-{tag}"
     unit_mail, operator = f"vanthu-{tag}@thunghiem.baocao.test", f"thuongtruc-{tag}@thunghiem.baocao.test"
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
     mailbox = SmtpMailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    app = create_app(
-        Settings(
-            database_url=await create_database(postgres, "notify"),
-            kafka_bootstrap_servers=kafka.bootstrap,
-            env="test",
-            consumer_group_prefix=prefix,
-            outbox_poll_interval_s=0.1,
-            smtp_port=smtp.port,
-            sender_tick_s=0.1,
-            service_urls={"intake": "http://intake.test", "deadlines": "http://deadlines.test"},
-        )
-    )
+    smtp = given.started_smtp(mailbox)
+    urls = {"intake": "http://intake.test", "deadlines": "http://deadlines.test"}
+    settings = await given.notify_settings(postgres, kafka, mail_to=smtp, service_urls=urls)
+    app, group = create_app(settings), f"{settings.consumer_group_prefix}{GROUP}"
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
 
@@ -71,28 +56,16 @@ async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalo
         return {r.cause_type: r.unit for r in rows}
 
     async def deliveries() -> list:
-        async with app.state.runtime.sessionmaker() as session:
-            return (await session.execute(select(orm.deliveries).where(orm.deliveries.c.plan_id == plan_id))).all()
+        return await given.deliveries_of(app, plan_id)
 
     try:
         async with app.router.lifespan_context(app):
-            last_copy = await publish(
-                REMINDER_DUE,
-                UnitNoticeV1(
-                    province=PROVINCE, plan_id=plan_id, period="2019-06", unit=unit, unit_name="Sở Thử nghiệm",
-                    due_at=DUE, kind="reminder", sequence=0, day_offset=-1,
-                    fire_at=datetime(2019, 6, 14, 1, tzinfo=UTC),
-                ),
-                copies=2,
+            reminder = given.a_notice(
+                PROVINCE, plan_id, unit, "reminder", unit_name="Sở Thử nghiệm", day_offset=-1,
+                fire_at=datetime(2019, 6, 14, 1, tzinfo=UTC),
             )  # fmt: skip
-            await publish(
-                ESCALATION_RAISED,
-                EscalationV1(
-                    province=PROVINCE, plan_id=plan_id, period="2019-06", due_at=DUE,
-                    fire_at=datetime(2019, 6, 16, 1, tzinfo=UTC), expected=1,
-                    missing_units=[{"unit": unit, "unit_name": "Sở Thử nghiệm"}],
-                ),
-            )  # fmt: skip
+            last_copy = await publish(REMINDER_DUE, reminder, copies=2)
+            await publish(ESCALATION_RAISED, given.a_digest(PROVINCE, plan_id, {unit: "Sở Thử nghiệm"}, expected=1))
 
             # Neither the unit nor the province is known: both notices wait, and nothing is sent yet.
             async def both_waiting():
@@ -100,23 +73,13 @@ async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalo
                 return len(kept) == 2 and kept
 
             kept = await wait_until(both_waiting, timeout=90, what="the reminder and the escalation to wait")
-            await _consumed_through(kafka.bootstrap, f"{prefix}{GROUP}", last_copy)
+            await _consumed_through(kafka.bootstrap, group, last_copy)
             assert await deliveries() == []
 
             await publish(
-                PROVINCE_UPSERTED,
-                ProvinceV1(
-                    code=PROVINCE, name="Tỉnh Thứ Tự", issuing_body="BAN CHỈ ĐẠO", place_name="Thứ Tự",
-                    operator_contacts=[ContactV1(channel="email", address=operator)],
-                ),
-            )  # fmt: skip
-            await publish(
-                UNIT_UPSERTED,
-                UnitV1(
-                    province=PROVINCE, code=unit, name="Sở Thử nghiệm", kind="member",
-                    contacts=[ContactV1(channel="email", address=unit_mail)],
-                ),
-            )  # fmt: skip
+                PROVINCE_UPSERTED, given.a_province(PROVINCE, given.email(operator), name="Tỉnh Thứ Tự", place="Thứ Tự")
+            )
+            await publish(UNIT_UPSERTED, given.a_unit(PROVINCE, unit, given.email(unit_mail), name="Sở Thử nghiệm"))
 
             async def both_sent():
                 rows = await deliveries()

@@ -19,19 +19,17 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from baocao_shared.events import CloudEvent, make_event
-from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1, ProvinceV1, UnitV1
-from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
+from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE
 from baocao_shared.events.topics import NOTIFICATIONS
 from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from notify.adapters import orm
-from notify.config import Settings
 from notify.main import create_app
+from services.notify.tests.integration import helpers as given
 
 pytestmark = pytest.mark.integration
 PROVINCE = "97"  # a province no other test uses: its operators' mailbox is this test's alone
-DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)  # 00:00 on 16/06/2019 local
 
 
 class Mailbox:
@@ -62,11 +60,9 @@ async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafk
     operator, late_mail, missing_mail = (f"{who}-{tag.lower()}@example.vn" for who in ("op", "late", "miss"))
     smtp_port = free_port()
     mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "notify"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+    settings = await given.notify_settings(
+        postgres,
+        kafka,
         outbox_poll_interval_s=0.2,
         smtp_port=smtp_port,
         sender_tick_s=0.1,
@@ -88,36 +84,20 @@ async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafk
             await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
 
     def notice(spec, unit: str, kind: str, **extra):
-        return UnitNoticeV1(
-            province=PROVINCE, plan_id=plan_id, period="2019-06", unit=unit, unit_name=f"Sở Thử nghiệm {unit}",
-            due_at=DUE, kind=kind, sequence=0, fire_at=extra.pop("fire_at"), **extra,
-        )  # fmt: skip
+        return given.a_notice(PROVINCE, plan_id, unit, kind, **extra)
 
     async def deliveries():
-        async with app.state.runtime.sessionmaker() as session:
-            return (await session.execute(select(orm.deliveries).where(orm.deliveries.c.plan_id == plan_id))).all()
+        return await given.deliveries_of(app, plan_id)
 
     try:
         async with app.router.lifespan_context(app):
-            await send(
-                PROVINCE_UPSERTED,
-                ProvinceV1(
-                    code=PROVINCE, name="Tỉnh Thử nghiệm", issuing_body="BAN CHỈ ĐẠO", place_name="Thử nghiệm",
-                    operator_contacts=[ContactV1(channel="email", address=operator)],
-                ),
-            )  # fmt: skip
+            await send(PROVINCE_UPSERTED, given.a_province(PROVINCE, given.email(operator)))
             for code, address in ((late, late_mail), (missing, missing_mail)):
-                unit = UnitV1(
-                    province=PROVINCE, code=code, name=f"Sở Thử nghiệm {code}", kind="member",
-                    contacts=[ContactV1(channel="email", address=address)],
-                )  # fmt: skip
-                await send(UNIT_UPSERTED, unit)
+                await send(UNIT_UPSERTED, given.a_unit(PROVINCE, code, given.email(address)))
 
             async def catalogue_known():  # topics are not ordered together: notices wait for their units
+                units = await given.units_known(app, [late, missing])
                 async with app.state.runtime.sessionmaker() as session:
-                    units = await session.scalar(
-                        select(func.count()).select_from(orm.units).where(orm.units.c.code.in_([late, missing]))
-                    )
                     province = await session.scalar(select(orm.provinces.c.doc).where(orm.provinces.c.code == PROVINCE))
                 return units == 2 and province and province["operator_contacts"][0]["address"] == operator
 
@@ -133,15 +113,8 @@ async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafk
                        fire_at=datetime(2019, 6, 18, 1, tzinfo=UTC)),
                 twice=True,
             )  # fmt: skip
-            await send(
-                ESCALATION_RAISED,
-                EscalationV1(
-                    province=PROVINCE, plan_id=plan_id, period="2019-06", due_at=DUE,
-                    fire_at=datetime(2019, 6, 16, 1, tzinfo=UTC), expected=2,
-                    missing_units=[{"unit": missing, "unit_name": f"Sở Thử nghiệm {missing}"}],
-                ),
-                twice=True,
-            )  # fmt: skip
+            digest = given.a_digest(PROVINCE, plan_id, {missing: f"Sở Thử nghiệm {missing}"}, expected=2)
+            await send(ESCALATION_RAISED, digest, twice=True)
 
             # The mail server is down: every delivery is tried, fails, and waits to be tried again.
             async def all_retrying():

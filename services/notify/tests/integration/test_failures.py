@@ -12,49 +12,30 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
-from sqlalchemy import select
 
 from baocao_shared.events import CloudEvent, make_event
-from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import DEADLINE_MISSED, REMINDER_DUE, UnitNoticeV1
 from baocao_shared.events.topics import NOTIFICATIONS, dlq_topic
-from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import SmtpMailbox, TokenMint, end_offsets, read_topic, wait_until
-from notify.adapters import orm
-from notify.config import Settings
 from notify.main import create_app
+from services.notify.tests.integration import helpers as given
 
 pytestmark = pytest.mark.integration
 PROVINCE = "94"  # no other test uses it
-DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)
+DUE = given.DUE
 
 
 async def test_a_refused_mailbox_fails_for_good_and_the_partition_moves_on(postgres, kafka):
     tag = uuid.uuid4().hex[:6]
     unit, plan_id = f"U{tag.upper()}", f"fail-{tag}"
     good, refused = f"vanthu-{tag}@tot.baocao.test", f"khongton-{tag}@tot.baocao.test"
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
     mint = TokenMint()
     mailbox = SmtpMailbox(refuse=frozenset({refused}))
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
-    smtp.start()
-    app = create_app(
-        Settings(
-            database_url=await create_database(postgres, "notify"),
-            kafka_bootstrap_servers=kafka.bootstrap,
-            env="test",
-            consumer_group_prefix=prefix,
-            outbox_poll_interval_s=0.1,
-            smtp_port=smtp.port,
-            sender_tick_s=0.1,
-            delivery_max_attempts=3,
-            retry_initial_s=0.1,
-            retry_max_s=0.3,
-        ),
-        verifier=mint.verifier(),
-    )
+    smtp = given.started_smtp(mailbox)
+    retrying = {"delivery_max_attempts": 3, "retry_initial_s": 0.1, "retry_max_s": 0.3}
+    settings = await given.notify_settings(postgres, kafka, mail_to=smtp, **retrying)
+    app, prefix = create_app(settings, verifier=mint.verifier()), settings.consumer_group_prefix
     since = {
         topic: await end_offsets(kafka.bootstrap, topic) for topic in (NOTIFICATIONS, dlq_topic(f"{prefix}notify"))
     }
@@ -66,32 +47,21 @@ async def test_a_refused_mailbox_fails_for_good_and_the_partition_moves_on(postg
         await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
 
     def notice(kind: str, fire_at: datetime, **extra) -> UnitNoticeV1:
-        return UnitNoticeV1(
-            province=PROVINCE, plan_id=plan_id, period="2019-06", unit=unit, unit_name="Sở Thử nghiệm",
-            due_at=DUE, kind=kind, sequence=0, fire_at=fire_at, **extra,
-        )  # fmt: skip
+        return given.a_notice(PROVINCE, plan_id, unit, kind, fire_at=fire_at, unit_name="Sở Thử nghiệm", **extra)
 
     async def deliveries() -> dict[tuple[str, str], object]:
-        async with app.state.runtime.sessionmaker() as session:
-            d = orm.deliveries
-            rows = (await session.execute(select(d).where(d.c.plan_id == plan_id))).all()
-        return {(r.cause_type.split(".")[2], r.recipient): r for r in rows}
+        return {(r.cause_type.split(".")[2], r.recipient): r for r in await given.deliveries_of(app, plan_id)}
 
     try:
         async with app.router.lifespan_context(app):
-            await publish(
-                PROVINCE_UPSERTED,
-                ProvinceV1(code=PROVINCE, name="Tỉnh Thử nghiệm", issuing_body="BAN CHỈ ĐẠO", place_name="Thử nghiệm"),
-            )
-            contacts = [ContactV1(channel="email", address=a) for a in (good, refused)]
+            await publish(PROVINCE_UPSERTED, given.a_province(PROVINCE))
             await publish(
                 UNIT_UPSERTED,
-                UnitV1(province=PROVINCE, code=unit, name="Sở Thử nghiệm", kind="member", contacts=contacts),
+                given.a_unit(PROVINCE, unit, given.email(good), given.email(refused), name="Sở Thử nghiệm"),
             )
 
             async def unit_known():
-                async with app.state.runtime.sessionmaker() as session:
-                    return await session.scalar(select(orm.units.c.code).where(orm.units.c.code == unit))
+                return await given.units_known(app, [unit])
 
             await wait_until(unit_known, timeout=90, what="the unit in notify's catalogue")
             await publish(REMINDER_DUE, notice("reminder", datetime(2019, 6, 12, 1, tzinfo=UTC), day_offset=-3))

@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from baocao_shared.events import make_event
@@ -30,7 +29,6 @@ from baocao_shared.events.reports import (
     ReportStatusV1,
 )
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
-from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import SmtpMailbox, TokenMint, wait_until
 from deadlines.adapters import orm as deadlines_orm
@@ -39,8 +37,8 @@ from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app as create_deadlines
 from intake.domain.catalog import parse_province_file
 from notify.adapters import orm
-from notify.config import Settings
 from notify.main import create_app as create_notify
+from services.notify.tests.integration import helpers as given
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
@@ -62,13 +60,13 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
         update={
             "code": PROVINCE,
             "operator_contacts": [
-                ContactV1(channel="email", address=operator),
+                given.email(operator),
                 ContactV1(channel="inbox", address=f"test-province_operator-{PROVINCE}"),  # TokenMint's name
             ],
         }
     )
     units = [
-        u.model_copy(update={"province": PROVINCE, "contacts": [ContactV1(channel="email", address=mail[u.code])]})
+        u.model_copy(update={"province": PROVINCE, "contacts": [given.email(mail[u.code])]})
         for u in HAI_DUONG.units
         if u.code in UNITS
     ]
@@ -77,10 +75,8 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
 
     mint = TokenMint()
     prefix = f"t{uuid.uuid4().hex[:8]}-"
-    smtp_port = free_port()
     mailbox = SmtpMailbox()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
+    smtp = given.started_smtp(mailbox)
     deadlines = create_deadlines(
         DeadlinesSettings(
             database_url=await create_database(postgres, "deadlines"),
@@ -97,15 +93,12 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
         verifier=mint.verifier(),
     )
     notify = create_notify(
-        Settings(
-            database_url=await create_database(postgres, "notify"),
-            kafka_bootstrap_servers=kafka.bootstrap,
-            env="test",
+        await given.notify_settings(
+            postgres,
+            kafka,
+            mail_to=smtp,
             consumer_group_prefix=prefix,
-            outbox_poll_interval_s=0.1,
-            smtp_port=smtp_port,
-            sender_tick_s=0.1,
-            national_contacts=[ContactV1(channel="email", address=national)],
+            national_contacts=[given.email(national)],
             service_urls={"intake": "http://intake.test", "consolidation": "http://consolidation.test"},
         ),
         verifier=mint.verifier(),

@@ -14,17 +14,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import TokenMint
 from notify.adapters import orm
-from notify.config import Settings
-from notify.main import create_app
+from services.notify.tests.integration.helpers import INTAKE, insert, seeded_notify
+from services.notify.tests.integration.helpers import a_delivery_row as delivery
 
 pytestmark = pytest.mark.integration
-INTAKE = "http://intake.test"
 # The app's consumer reads the shared broker, where other tests publish notices of their own provinces
 # (30, 01, 8x, 93-99): these codes are no other test's. 61 is read only, 62 is where rows are sent
 # again, 63 has a long list.
@@ -36,26 +33,6 @@ WEBHOOK_ERROR = "HTTPStatusError: Server error '503 Service Unavailable' for url
 
 def at(day: str) -> datetime:
     return datetime.fromisoformat(day).astimezone(UTC)
-
-
-def delivery(province: str, **values) -> dict:
-    return {
-        "id": uuid.uuid4(),
-        "cause_event_id": uuid.uuid4(),
-        "cause_type": "vn.baocao.reminder.due.v1",
-        "province": province,
-        "period": "2019-06",
-        "channel": "email",
-        "subject": "[Nhắc hạn] Báo cáo tháng 06/2019",
-        "body_text": "Kính gửi đơn vị,\n\nĐề nghị gửi báo cáo trước hạn.",
-        "unit": None,
-        "status": "sent",
-        "attempts": 1,
-        "last_error": None,
-        "created_at": at("2019-06-10T08:00:00+07:00"),
-        "sent_at": None,
-        **values,
-    }
 
 
 REMINDER = delivery(
@@ -104,24 +81,20 @@ NOT_MINE = message(OTHER_REPORTER, "[Đôn đốc] Thư của Sở Giáo dục T
 @pytest.fixture(scope="module")
 async def notify(postgres, kafka):
     mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "notify"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        sender_enabled=False,
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    async with app.router.lifespan_context(app):
-        async with app.state.runtime.sessionmaker() as db, db.begin():
-            for code, name in ((READ, "Tỉnh Thử Thông Báo"), (RESEND, "Tỉnh Thử Gửi Lại")):
-                place = ProvinceV1(code=code, name=name, issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await replica.upsert_province(db, orm.provinces, place)
-            for code, name in (("YT", "Sở Y tế Thử"), ("GD", "Sở Giáo dục Thử")):
-                await replica.upsert_unit(db, orm.units, UnitV1(province=READ, code=code, name=name, kind="member"))
-            await db.execute(orm.deliveries.insert(), [REMINDER, OVERDUE, DIGEST, MAY_NUDGE, ELSEWHERE])
-            await db.execute(orm.inbox_messages.insert(), [OLD_READ, NEW_UNREAD, NOT_MINE])
+    catalogue = [
+        *(
+            ProvinceV1(code=code, name=name, issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
+            for code, name in ((READ, "Tỉnh Thử Thông Báo"), (RESEND, "Tỉnh Thử Gửi Lại"))
+        ),
+        *(
+            UnitV1(province=READ, code=code, name=name, kind="member")
+            for code, name in (("YT", "Sở Y tế Thử"), ("GD", "Sở Giáo dục Thử"))
+        ),
+    ]
+    deliveries, messages = [REMINDER, OVERDUE, DIGEST, MAY_NUDGE, ELSEWHERE], [OLD_READ, NEW_UNREAD, NOT_MINE]
+    async with seeded_notify(
+        postgres, kafka, mint, catalogue=catalogue, deliveries=deliveries, messages=messages
+    ) as app:
         app.state.mint = mint
         yield app
 
@@ -269,8 +242,7 @@ async def test_sending_a_failed_delivery_again_from_the_page(notify):
         last_error="SMTPRecipientsRefused: mailbox full", created_at=at("2019-06-18T08:00:00+07:00"),
     )  # fmt: skip
     sent = delivery(RESEND, unit="X2", recipient="x2@example.vn", created_at=at("2019-06-17T08:00:00+07:00"))
-    async with notify.state.runtime.sessionmaker() as db, db.begin():
-        await db.execute(orm.deliveries.insert(), [failed, sent])
+    await insert(notify, orm.deliveries, [failed, sent])
     back = f"/thong-bao?province={RESEND}&status=failed"
     action = f"/thong-bao/{failed['id']}/gui-lai"
     async with client_of(notify, operator(notify, RESEND)) as client:
@@ -315,8 +287,7 @@ async def test_a_long_list_comes_in_pages_of_the_newest_first(notify):
         delivery(LONG, unit=f"U{i:02d}", recipient=f"u{i}@example.vn", created_at=start + timedelta(hours=i))
         for i in range(55)
     ]
-    async with notify.state.runtime.sessionmaker() as db, db.begin():
-        await db.execute(orm.deliveries.insert(), rows)
+    await insert(notify, orm.deliveries, rows)
     async with client_of(notify, notify.state.mint.token("admin")) as client:
         first = Page.of((await client.get(f"/thong-bao?province={LONG}")).text)
         second = Page.of((await client.get(f"/thong-bao?province={LONG}&page=2")).text)
@@ -373,8 +344,7 @@ async def test_the_api_sends_again_for_the_provinces_operators_and_admins_only(n
         delivery(RESEND, unit="A1", recipient=f"api{i}@example.vn", status="failed", attempts=6, last_error="boom")
         for i in range(2)
     ]
-    async with notify.state.runtime.sessionmaker() as db, db.begin():
-        await db.execute(orm.deliveries.insert(), failed)
+    await insert(notify, orm.deliveries, failed)
     url = f"/v1/deliveries/{failed[0]['id']}/resend"
     async with client_of(notify) as client:
         refused = {
@@ -407,8 +377,7 @@ async def test_the_api_marks_only_the_callers_own_message_read(notify):
     mine, theirs = (
         message(who, "[Đã gửi] Báo cáo", "2019-06-20T08:00:00+07:00") for who in ("test-national_operator", "other")
     )
-    async with notify.state.runtime.sessionmaker() as db, db.begin():
-        await db.execute(orm.inbox_messages.insert(), [mine, theirs])
+    await insert(notify, orm.inbox_messages, [mine, theirs])
     headers = mint.headers("national_operator")
     async with client_of(notify) as client:
         foreign = await client.post(f"/v1/inbox/{theirs['id']}/read", headers=headers)

@@ -17,23 +17,19 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select
 
 from baocao_shared.events import CloudEvent, make_event
-from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PROVINCE_UPSERTED, UNIT_UPSERTED, ContactV1
 from baocao_shared.events.deadlines import REMINDER_DUE, UnitNoticeV1
 from baocao_shared.events.topics import NOTIFICATIONS
 from baocao_shared.webhooks import HEADERS, WebhookRefused, WebhookVerifier, new_secret
 from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, served, wait_until
-from notify.adapters import orm
-from notify.config import Settings
 from notify.main import create_app
+from services.notify.tests.integration import helpers as given
 
 pytestmark = pytest.mark.integration
 PROVINCE = "96"  # a province no other test uses
-DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)  # 00:00 on 16/06/2019 local
 FAILING_ATTEMPTS = 2
 
 
@@ -83,19 +79,16 @@ async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_f
         return event
 
     def reminder(unit: str) -> UnitNoticeV1:
-        return UnitNoticeV1(
-            province=PROVINCE, plan_id=plan_id, period="2019-06", unit=unit, unit_name=f"Sở Thử nghiệm {unit}",
-            due_at=DUE, kind="reminder", sequence=0, day_offset=-1, fire_at=datetime(2019, 6, 14, 1, tzinfo=UTC),
-        )  # fmt: skip
+        return given.a_notice(
+            PROVINCE, plan_id, unit, "reminder", day_offset=-1, fire_at=datetime(2019, 6, 14, 1, tzinfo=UTC)
+        )
 
     try:
         with served(receiver.app(), free_port(), "webhook-receiver") as base:
             signed_url, unsigned_url = f"{base}/hooks/{tag.lower()}", f"{base}/elsewhere/{tag.lower()}"
-            settings = Settings(
-                database_url=await create_database(postgres, "notify"),
-                env="test",
-                kafka_bootstrap_servers=kafka.bootstrap,
-                consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+            settings = await given.notify_settings(
+                postgres,
+                kafka,
                 outbox_poll_interval_s=0.2,
                 sender_tick_s=0.1,
                 # Attempts well over a second apart, so each has its own webhook-timestamp: one in the
@@ -110,31 +103,15 @@ async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_f
             app = create_app(settings, verifier=mint.verifier())
 
             async def deliveries():
-                async with app.state.runtime.sessionmaker() as session:
-                    d = orm.deliveries
-                    return {r.unit: r for r in (await session.execute(select(d).where(d.c.plan_id == plan_id))).all()}
+                return {r.unit: r for r in await given.deliveries_of(app, plan_id)}
 
             async with app.router.lifespan_context(app):
-                await send(
-                    PROVINCE_UPSERTED,
-                    ProvinceV1(
-                        code=PROVINCE, name="Tỉnh Thử nghiệm", issuing_body="BAN CHỈ ĐẠO", place_name="Thử nghiệm"
-                    ),
-                )
+                await send(PROVINCE_UPSERTED, given.a_province(PROVINCE))
                 for code, url in ((signed_unit, signed_url), (unsigned_unit, unsigned_url)):
-                    unit = UnitV1(
-                        province=PROVINCE, code=code, name=f"Sở Thử nghiệm {code}", kind="member",
-                        contacts=[ContactV1(channel="webhook", address=url)],
-                    )  # fmt: skip
-                    await send(UNIT_UPSERTED, unit)
+                    await send(UNIT_UPSERTED, given.a_unit(PROVINCE, code, ContactV1(channel="webhook", address=url)))
 
                 async def catalogue_known():  # topics are not ordered together: notices wait for their units
-                    async with app.state.runtime.sessionmaker() as session:
-                        return 2 == await session.scalar(
-                            select(func.count())
-                            .select_from(orm.units)
-                            .where(orm.units.c.code.in_([signed_unit, unsigned_unit]))
-                        )
+                    return 2 == await given.units_known(app, [signed_unit, unsigned_unit])
 
                 await wait_until(catalogue_known, timeout=90, what="both units in notify's catalogue")
                 cause = await send(REMINDER_DUE, reminder(signed_unit))

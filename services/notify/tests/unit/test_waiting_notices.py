@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 from baocao_shared.events.deadlines import ESCALATION_RAISED, REMINDER_DUE, EscalationV1, UnitNoticeV1
-from notify.handlers.notices import Cause, kept, revived
+from notify.adapters.waiting import kept, revived
+from notify.domain.cause import Cause
 
 URLS = {"intake": "http://intake.test"}
 DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)

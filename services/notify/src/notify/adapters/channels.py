@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiosmtplib
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from notify.adapters import orm
+from notify.adapters.uow import NotifyUnitOfWork
 from notify.adapters.webhook import WebhookChannel
 from notify.config import Settings
+from notify.domain.delivery import Delivery
 
 
 class Channel(Protocol):
-    async def send(self, session: AsyncSession, delivery: Any) -> None:
-        """Deliver one `deliveries` row; raise when it did not go out."""
+    async def send(self, uow: NotifyUnitOfWork, delivery: Delivery) -> None:
+        """Deliver one delivery; raise when it did not go out."""
 
 
 class EmailChannel:
@@ -33,7 +32,7 @@ class EmailChannel:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
 
-    def compose(self, delivery: Any) -> MIMEMultipart:
+    def compose(self, delivery: Delivery) -> MIMEMultipart:
         mail = MIMEMultipart("alternative")
         mail["From"] = self._settings.smtp_from
         mail["To"] = delivery.recipient
@@ -45,7 +44,7 @@ class EmailChannel:
             mail.attach(MIMEText(delivery.body_html, "html", "utf-8"))
         return mail
 
-    async def send(self, session: AsyncSession, delivery: Any) -> None:
+    async def send(self, uow: NotifyUnitOfWork, delivery: Delivery) -> None:
         s = self._settings
         await aiosmtplib.send(
             self.compose(delivery),
@@ -61,16 +60,8 @@ class EmailChannel:
 class InboxChannel:
     """Stores the message in the recipient account's in-app inbox, in the sender's transaction."""
 
-    async def send(self, session: AsyncSession, delivery: Any) -> None:
-        await session.execute(
-            orm.inbox_messages.insert().values(
-                id=uuid.uuid4(),
-                delivery_id=delivery.id,
-                recipient=delivery.recipient,
-                title=delivery.subject,
-                body=delivery.body_text,
-            )
-        )
+    async def send(self, uow: NotifyUnitOfWork, delivery: Delivery) -> None:
+        await uow.inbox.receive(delivery)
 
 
 def channels_for(settings: Settings) -> dict[str, Channel]:

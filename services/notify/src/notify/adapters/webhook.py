@@ -16,11 +16,12 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.clock import Clock, SystemClock
 from baocao_shared.webhooks import signed_headers
+from notify.adapters.uow import NotifyUnitOfWork
 from notify.config import Settings
+from notify.domain.delivery import Delivery
 
 USER_AGENT = "Baocao-notify/1 (+Standard Webhooks)"
 
@@ -48,7 +49,7 @@ def _under(url: str, prefix: str) -> bool:
     return not rest or prefix.endswith("/") or rest[0] in "/?#"
 
 
-def document(delivery: Any) -> dict[str, Any]:
+def document(delivery: Delivery) -> dict[str, Any]:
     """What the receiver gets: the message and what it is about.
 
     `occurred_at` is when notify recorded the message (the causing event's own time is not kept).
@@ -78,7 +79,7 @@ class WebhookChannel:
         # The receiver checks the timestamp against its own wall clock, never our simulated one.
         self._clock = clock or SystemClock()
 
-    async def send(self, session: AsyncSession, delivery: Any) -> None:
+    async def send(self, uow: NotifyUnitOfWork, delivery: Delivery) -> None:
         s = self._settings
         url = delivery.recipient
         _check_address(url)

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from baocao_shared.errors import Forbidden
-from baocao_shared.http.deps import CurrentPrincipal, Db
+from baocao_shared.http.deps import CurrentPrincipal
 from baocao_shared.http.errors import error_responses
-from baocao_shared.principal import Role
-from notify.domain.delivery import Channel, DeliveryStatus
+from notify.deps import Uow, WallNow
+from notify.domain.delivery import Channel, DeliveryStatus, Filters
 from notify.handlers import deliveries as delivery_cases
 from notify.handlers import inbox as inbox_cases
 
 router = APIRouter(tags=["notifications"])
-
-
-def wall_clock() -> datetime:
-    # Deliveries live on the wall clock, not the simulated one (see notify.sender).
-    return datetime.now(UTC)
-
-
-Now = Annotated[datetime, Depends(wall_clock)]
 
 
 class Delivery(BaseModel):
@@ -61,7 +52,7 @@ class InboxMessage(BaseModel):
 )
 async def list_deliveries(
     principal: CurrentPrincipal,
-    db: Db,
+    uow: Uow,
     province: Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])],
     period: Annotated[str | None, Query(max_length=10, examples=["2019-06"])] = None,
     unit: Annotated[str | None, Query(max_length=40)] = None,
@@ -69,11 +60,9 @@ async def list_deliveries(
     channel: Channel | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ):
-    if principal.role is Role.REPORTER or not principal.may_read_province(province):
-        raise Forbidden("Deliveries of a province are for its operators and the national office.")
-    filters = delivery_cases.Filters(province=province, period=period, status=status, channel=channel, unit=unit)
-    async with db.begin():
-        rows = await delivery_cases.find(db, filters=filters, limit=limit, newest_first=False)
+    filters = Filters(province=province, period=period, status=status, channel=channel, unit=unit)
+    async with uow:
+        rows = await delivery_cases.find(uow, principal=principal, filters=filters, limit=limit, newest_first=False)
     return [Delivery.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -85,20 +74,20 @@ async def list_deliveries(
     description="The province's operators and admins only. The delivery becomes pending with no attempts and is "
     "due at once; 409 when it is not failed.",
 )
-async def resend_delivery(delivery_id: uuid.UUID, principal: CurrentPrincipal, db: Db, now: Now):
-    async with db.begin():
-        row = await delivery_cases.resend(db, delivery_id=delivery_id, principal=principal, now=now)
+async def resend_delivery(delivery_id: uuid.UUID, principal: CurrentPrincipal, uow: Uow, now: WallNow):
+    async with uow:
+        row = await delivery_cases.resend(uow, principal=principal, delivery_id=delivery_id, now=now)
     return Delivery.model_validate(row, from_attributes=True)
 
 
 @router.get("/v1/inbox", response_model=list[InboxMessage], summary="The caller's in-app messages, newest first")
 async def list_inbox(
     principal: CurrentPrincipal,
-    db: Db,
+    uow: Uow,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ):
-    async with db.begin():
-        rows = await inbox_cases.messages(db, recipient=principal.subject, limit=limit)
+    async with uow:
+        rows = await inbox_cases.messages(uow, principal=principal, limit=limit)
     return [InboxMessage.model_validate(row, from_attributes=True) for row in rows]
 
 
@@ -109,7 +98,7 @@ async def list_inbox(
     summary="Mark one of the caller's messages read",
     description="404 for a message that is not the caller's.",
 )
-async def read_inbox_message(message_id: uuid.UUID, principal: CurrentPrincipal, db: Db, now: Now):
-    async with db.begin():
-        row = await inbox_cases.mark_read(db, recipient=principal.subject, message_id=message_id, now=now)
+async def read_inbox_message(message_id: uuid.UUID, principal: CurrentPrincipal, uow: Uow, now: WallNow):
+    async with uow:
+        row = await inbox_cases.mark_read(uow, principal=principal, message_id=message_id, now=now)
     return InboxMessage.model_validate(row, from_attributes=True)

@@ -5,27 +5,23 @@ A province or unit that arrives releases the notices that came before it (handle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
-from notify.adapters import orm
-from notify.handlers import notices
+from notify.adapters.uow import NotifyUnitOfWork
+from notify.handlers.notices import Notices, release
 
 
-async def province_upserted(session: AsyncSession, province: ProvinceV1, *, service_urls: Mapping[str, str]) -> None:
+async def province_upserted(uow: NotifyUnitOfWork, province: ProvinceV1, *, notices: Notices) -> int:
     """Store the province, and deliver the digests and approvals that waited for it."""
-    await replica.upsert_province(session, orm.provinces, province)
-    await notices.release(session, province=province.code, service_urls=service_urls)
+    await uow.catalog.upsert_province(province)
+    return await release(uow, province=province.code, notices=notices)
 
 
-async def unit_upserted(session: AsyncSession, unit: UnitV1, *, service_urls: Mapping[str, str]) -> None:
+async def unit_upserted(uow: NotifyUnitOfWork, unit: UnitV1, *, notices: Notices) -> int:
     """Store the unit, and deliver the reminders, overdue notices and nudges that waited for it."""
-    await replica.upsert_unit(session, orm.units, unit)
-    await notices.release(session, province=unit.province, unit=unit.code, service_urls=service_urls)
+    await uow.catalog.upsert_unit(unit)
+    return await release(uow, province=unit.province, unit=unit.code, notices=notices)
 
 
-async def plan_upserted(session: AsyncSession, plan: PlanV1) -> None:
-    await replica.upsert_plan(session, orm.plans, plan)
+async def plan_upserted(uow: NotifyUnitOfWork, plan: PlanV1) -> None:
+    """Store the plan."""
+    await uow.catalog.upsert_plan(plan)

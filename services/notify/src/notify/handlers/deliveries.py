@@ -1,68 +1,64 @@
-"""The deliveries of a province as its operators follow them (thông báo đã gửi), and sending one again.
+"""The deliveries of a province as its overseers follow them (thông báo đã gửi), and sending one again.
 
-Reads for the pages and the API. `resend` holds the one rule: only a failed delivery goes back to
-the sender (gửi lại), asked by the province's own operators or an admin, its attempts counted from
-zero and due at once. The caller owns the transaction.
+Who may read them is decided here once, for the API and the pages: the province's operators, the national
+office and admins (`Principal.oversees`), never a unit's reporter. Only a failed delivery goes back to the
+sender (gửi lại), asked by the province's own operators or an admin, its attempts counted from zero and due
+at once. The caller owns the transaction.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared import catalog_replica as replica
-from baocao_shared.errors import Conflict, Forbidden, NotFound
-from baocao_shared.principal import Principal
-from notify.adapters import orm
-from notify.domain.delivery import STATUSES
+from baocao_shared.principal import Principal, Role
+from notify.adapters.uow import NotifyUnitOfWork
+from notify.domain.delivery import STATUSES, Delivery, Filters
+from notify.domain.errors import (
+    DeliveriesNotVisible,
+    DeliveryNotFound,
+    NotAProvinceCode,
+    NotResendable,
+    ResendNotAllowed,
+)
+from notify.domain.places import Place
 
 log = structlog.get_logger(__name__)
+PROVINCE_CODE = re.compile(r"\d{2}")
 
 
-@dataclass(frozen=True)
-class Filters:
-    """Which deliveries of one province to read; None (or empty) means any."""
+def may_resend(principal: Principal, province: str) -> bool:
+    """Sending again is the province's own operators' (and admins') decision, not the national office's."""
+    return principal.may_operate_province(province)
 
-    province: str
-    period: str | None = None
-    status: str | None = None
-    channel: str | None = None
-    unit: str | None = None
 
-    def conditions(self, *, with_status: bool = True) -> list:
-        d = orm.deliveries.c
-        chosen = [(d.period, self.period), (d.channel, self.channel), (d.unit, self.unit)]
-        if with_status:
-            chosen.append((d.status, self.status))
-        return [d.province == self.province, *(column == value for column, value in chosen if value)]
+def _check_oversees(principal: Principal, province: str) -> None:
+    if not principal.oversees(province):
+        raise DeliveriesNotVisible(province=province)
+
+
+def _check_oversees_some(principal: Principal) -> None:
+    """A unit's reporter oversees no province: refused before anything is looked up, not even whether it exists."""
+    if principal.role is Role.REPORTER:
+        raise DeliveriesNotVisible(province=None)
 
 
 async def find(
-    session: AsyncSession, *, filters: Filters, limit: int, offset: int = 0, newest_first: bool = True
-) -> list[Row]:
-    """The deliveries that pass `filters`, newest first (or oldest first, as the v1 API lists them)."""
-    d = orm.deliveries.c
-    order = (d.created_at.desc(), d.id.desc()) if newest_first else (d.created_at, d.id)
-    query = select(orm.deliveries).where(*filters.conditions()).order_by(*order).limit(limit).offset(offset)
-    return list((await session.execute(query)).all())
-
-
-async def count_by_status(session: AsyncSession, *, filters: Filters) -> dict[str, int]:
-    """How many deliveries pass the filters other than status, per status (every status present)."""
-    d = orm.deliveries.c
-    query = select(d.status, func.count()).where(*filters.conditions(with_status=False)).group_by(d.status)
-    found = dict((await session.execute(query)).all())
-    return {status: found.get(status, 0) for status in STATUSES}
-
-
-async def get(session: AsyncSession, *, delivery_id: uuid.UUID) -> Row | None:
-    """One delivery, whatever its province (the caller checks who may read it)."""
-    return (await session.execute(select(orm.deliveries).where(orm.deliveries.c.id == delivery_id))).first()
+    uow: NotifyUnitOfWork,
+    *,
+    principal: Principal,
+    filters: Filters,
+    limit: int,
+    offset: int = 0,
+    newest_first: bool = True,
+) -> list[Delivery]:
+    """The province's deliveries that pass `filters`, newest first (or oldest first, as the v1 API lists them)."""
+    _check_oversees(principal, filters.province)
+    return await uow.deliveries.find(filters, limit=limit, offset=offset, newest_first=newest_first)
 
 
 @dataclass(frozen=True)
@@ -73,46 +69,87 @@ class Choices:
     units: list[tuple[str, str]]  # (code, name)
 
 
-async def choices(session: AsyncSession, *, province: str) -> Choices:
+@dataclass(frozen=True)
+class Overview:
+    """A page of a province's deliveries: the place, the counts per status, the rows and the filters' choices."""
+
+    place: Place
+    by_status: dict[str, int]  # every status, the status filter aside
+    rows: list[Delivery]
+    choices: Choices
+    may_resend: bool
+
+
+async def overview(
+    uow: NotifyUnitOfWork, *, principal: Principal, filters: Filters, limit: int, offset: int = 0
+) -> Overview:
+    """What the deliveries page shows of one province, newest first."""
+    _check_oversees(principal, filters.province)
+    if not PROVINCE_CODE.fullmatch(filters.province):
+        raise NotAProvinceCode(province=filters.province)
+    place = await uow.catalog.place(filters.province)
+    found = await uow.deliveries.count_by_status(filters)
+    rows = await uow.deliveries.find(filters, limit=limit, offset=offset)
+    return Overview(
+        place=place,
+        by_status={status: found.get(status, 0) for status in STATUSES},
+        rows=rows,
+        choices=await _choices(uow, filters.province),
+        may_resend=may_resend(principal, filters.province),
+    )
+
+
+async def _choices(uow: NotifyUnitOfWork, province: str) -> Choices:
     """The periods and units that a province's deliveries name, with the units' names from the catalogue."""
-    d = orm.deliveries.c
-    mine = d.province == province
-    periods = await session.scalars(select(d.period).where(mine, d.period.is_not(None)).distinct())
-    units = await session.scalars(select(d.unit).where(mine, d.unit.is_not(None)).distinct())
-    names = await replica.unit_names(session, orm.units, province)
+    periods = await uow.deliveries.periods(province)
+    units = await uow.deliveries.units(province)
+    names = await uow.catalog.unit_names(province)
     return Choices(
         periods=sorted(periods, reverse=True),
         units=[(code, names.get(code, code)) for code in sorted(units)],
     )
 
 
-async def provinces(session: AsyncSession) -> list[tuple[str, str]]:
-    """(code, name) of every province in the catalogue or with deliveries, by code."""
-    p = orm.provinces.c
-    named = dict((await session.execute(select(p.code, p.doc["name"].astext))).all())
-    with_deliveries = await session.scalars(select(orm.deliveries.c.province).distinct())
-    codes = sorted({*named, *with_deliveries})
+@dataclass(frozen=True)
+class Detail:
+    delivery: Delivery
+    place: Place
+    unit_names: dict[str, str]
+    may_resend: bool
+
+
+async def detail(uow: NotifyUnitOfWork, *, principal: Principal, delivery_id: uuid.UUID | None) -> Detail:
+    """One delivery as its province's overseers read it; `delivery_id` None: the address named no id."""
+    _check_oversees_some(principal)
+    found = await uow.deliveries.get(delivery_id) if delivery_id else None
+    if found is None:
+        raise DeliveryNotFound(delivery_id=delivery_id)
+    _check_oversees(principal, found.province)
+    return Detail(
+        delivery=found,
+        place=await uow.catalog.place(found.province),
+        unit_names=await uow.catalog.unit_names(found.province),
+        may_resend=may_resend(principal, found.province),
+    )
+
+
+async def provinces(uow: NotifyUnitOfWork, *, principal: Principal) -> list[tuple[str, str]]:
+    """(code, name) of every province in the catalogue or with deliveries, by code: the national reader's pick."""
+    _check_oversees_some(principal)
+    named = await uow.catalog.province_names()
+    codes = sorted({*named, *await uow.deliveries.provinces()})
     return [(code, named.get(code) or f"Tỉnh mã {code}") for code in codes]
 
 
-async def resend(session: AsyncSession, *, delivery_id: uuid.UUID, principal: Principal, now: datetime) -> Row:
+async def resend(uow: NotifyUnitOfWork, *, principal: Principal, delivery_id: uuid.UUID, now: datetime) -> Delivery:
     """Put a failed delivery back in the sender's queue: pending, no attempts yet, due `now`."""
-    d = orm.deliveries
-    row = (await session.execute(select(d).where(d.c.id == delivery_id).with_for_update())).first()
-    if row is None:
-        raise NotFound("There is no delivery with this id.")
-    if not principal.may_operate_province(row.province):
-        raise Forbidden("Only the province's own operators and admins may send a delivery again.")
-    if row.status != "failed":
-        raise Conflict(
-            f"This delivery is {row.status}, not failed: only a failed delivery can be sent again.",
-            details={"status": row.status},
-        )
-    again = await session.execute(
-        update(d)
-        .where(d.c.id == delivery_id)
-        .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-        .returning(*d.c)
-    )
-    log.info("delivery.resend", delivery_id=str(delivery_id), by=principal.subject, previous_error=row.last_error)
-    return again.one()
+    found = await uow.deliveries.get(delivery_id, for_update=True)
+    if found is None:
+        raise DeliveryNotFound(delivery_id=delivery_id)
+    if not may_resend(principal, found.province):
+        raise ResendNotAllowed(province=found.province)
+    if found.status != "failed":
+        raise NotResendable(status=found.status)
+    again = await uow.deliveries.requeue(delivery_id, now=now)
+    log.info("delivery.resend", delivery_id=str(delivery_id), by=principal.subject, previous_error=found.last_error)
+    return again

@@ -1,53 +1,52 @@
-"""An account's in-app inbox (hộp thư): its messages, newest first, and marking them read.
+"""The caller's in-app inbox (hộp thư): its messages, newest first, and marking them read.
 
-A message belongs to the account it is addressed to (`recipient` is the account name); nobody else
-reads or marks it, and to them it does not exist. The caller owns the transaction.
+A message belongs to the account it is addressed to (`recipient` is the account name): the use cases read
+and mark only the caller's own, and to anyone else a message does not exist. The caller owns the transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared.errors import NotFound
-from notify.adapters import orm
-
-
-async def messages(session: AsyncSession, *, recipient: str, limit: int) -> list[Row]:
-    """The account's newest `limit` messages, newest first."""
-    m = orm.inbox_messages.c
-    query = select(orm.inbox_messages).where(m.recipient == recipient).order_by(m.created_at.desc(), m.id.desc())
-    return list((await session.execute(query.limit(limit))).all())
+from baocao_shared.principal import Principal
+from notify.adapters.uow import NotifyUnitOfWork
+from notify.domain.errors import NotYourMessage
+from notify.domain.inbox import InboxMessage
 
 
-async def count_unread(session: AsyncSession, *, recipient: str) -> int:
-    """How many of the account's messages it has not read."""
-    m = orm.inbox_messages.c
-    return await session.scalar(select(func.count()).where(m.recipient == recipient, m.read_at.is_(None))) or 0
+async def messages(uow: NotifyUnitOfWork, *, principal: Principal, limit: int) -> list[InboxMessage]:
+    """The caller's newest `limit` messages, newest first."""
+    return await uow.inbox.newest(principal.subject, limit=limit)
 
 
-async def mark_read(session: AsyncSession, *, recipient: str, message_id: uuid.UUID, now: datetime) -> Row:
-    """Mark one of the account's messages read (again is harmless: the first reading time stays)."""
-    m = orm.inbox_messages
-    found = await session.execute(
-        update(m)
-        .where(m.c.id == message_id, m.c.recipient == recipient)
-        .values(read_at=func.coalesce(m.c.read_at, now))
-        .returning(*m.c)
+@dataclass(frozen=True)
+class Inbox:
+    messages: list[InboxMessage]
+    unread: int
+    timezone: str  # the caller's province's wall clock, else Vietnam's
+
+
+async def inbox(uow: NotifyUnitOfWork, *, principal: Principal, limit: int) -> Inbox:
+    """The caller's inbox page: the newest messages, how many are unread, and the clock to show them on."""
+    return Inbox(
+        messages=await uow.inbox.newest(principal.subject, limit=limit),
+        unread=await uow.inbox.count_unread(principal.subject),
+        timezone=(await uow.catalog.place(principal.province)).timezone,
     )
-    row = found.first()
-    if row is None:
-        raise NotFound("There is no message with this id in your inbox.")
-    return row
 
 
-async def mark_all_read(session: AsyncSession, *, recipient: str, now: datetime) -> int:
-    """Mark every unread message of the account read; returns how many were unread."""
-    m = orm.inbox_messages
-    done = await session.execute(
-        update(m).where(m.c.recipient == recipient, m.c.read_at.is_(None)).values(read_at=now).returning(m.c.id)
-    )
-    return len(done.all())
+async def mark_read(
+    uow: NotifyUnitOfWork, *, principal: Principal, message_id: uuid.UUID, now: datetime
+) -> InboxMessage:
+    """Mark one of the caller's messages read (again is harmless: the first reading time stays)."""
+    marked = await uow.inbox.mark_read(message_id, recipient=principal.subject, now=now)
+    if marked is None:
+        raise NotYourMessage(message_id=message_id)
+    return marked
+
+
+async def mark_all_read(uow: NotifyUnitOfWork, *, principal: Principal, now: datetime) -> int:
+    """Mark every unread message of the caller read; returns how many were unread."""
+    return await uow.inbox.mark_all_read(principal.subject, now=now)

@@ -17,49 +17,41 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from pydantic import BaseModel
-from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared import catalog_replica as replica
-from baocao_shared.events import spec_for
-from baocao_shared.events.catalog import ContactV1, ProvinceV1, UnitV1
-from baocao_shared.events.deadlines import (
-    DEADLINE_MISSED,
-    ESCALATION_RAISED,
-    NUDGE_REQUESTED,
-    REMINDER_DUE,
-    EscalationV1,
-    UnitNoticeV1,
-)
-from baocao_shared.events.reports import REPORT_APPROVED, ConsolidatedReportV1, ReportStatusV1
-from notify.adapters import orm
+from baocao_shared.events.catalog import ContactV1
+from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
+from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
+from notify.adapters.uow import NotifyUnitOfWork
+from notify.domain.cause import Cause
+from notify.domain.delivery import NewDelivery
 from notify.domain.recipients import deliverable
 from notify.messages import Message, render
 
 log = structlog.get_logger(__name__)
 KIND_OF_NOTICE = {"reminder": "reminder", "overdue": "overdue", "nudge": "nudge"}
 
+NoticeUseCase = Callable[..., Awaitable[int]]  # (uow, typed data, *, cause) -> deliveries recorded
+WaitingNotice = UnitNoticeV1 | EscalationV1 | ReportStatusV1  # the notices that wait for the catalogue
+
 
 @dataclass(frozen=True)
-class Cause:
-    """The event a delivery answers, and what the messages may link to."""
+class Notices:
+    """What turns a notice into deliveries, also one released from waiting: the use case of each notice type
+    (the consumer's map, notify.consumers) and the addresses its messages link to."""
 
-    event_id: uuid.UUID
-    event_type: str
+    use_cases: Mapping[str, NoticeUseCase]
     service_urls: Mapping[str, str]
 
-    def link(self, service: str, path: str) -> str | None:
-        base = self.service_urls.get(service)
-        return f"{base.rstrip('/')}{path}" if base else None
+    def cause(self, event_id: uuid.UUID, event_type: str) -> Cause:
+        return Cause(event_id=event_id, event_type=event_type, service_urls=self.service_urls)
 
 
-async def unit_notice(session: AsyncSession, notice: UnitNoticeV1, *, cause: Cause) -> int:
+async def unit_notice(uow: NotifyUnitOfWork, notice: UnitNoticeV1, *, cause: Cause) -> int:
     """A reminder, overdue notice or nudge: to the unit's own contacts."""
-    unit = await _catalogued_unit(session, notice.province, notice.unit)
+    await uow.waiting.hold(notice.province, notice.unit)
+    unit = await uow.catalog.unit(notice.province, notice.unit)
     if unit is None:
-        return await wait(session, cause, notice, unit=notice.unit)
+        return await wait(uow, cause, notice, unit=notice.unit)
     message = render(
         KIND_OF_NOTICE.get(notice.kind, "nudge"),
         unit_name=notice.unit_name,
@@ -67,79 +59,86 @@ async def unit_notice(session: AsyncSession, notice: UnitNoticeV1, *, cause: Cau
         due_at=notice.due_at,
         late_by_s=notice.late_by_s,
         message=notice.message,
-        tz=await _timezone(session, notice.province),
+        tz=(await uow.catalog.place(notice.province)).timezone,
         link=cause.link("intake", "/dang-nhap"),
     )
     return await record(
-        session, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
+        uow, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
         unit=notice.unit, contacts=unit.contacts, message=message,
     )  # fmt: skip
 
 
-async def escalation(session: AsyncSession, digest: EscalationV1, *, cause: Cause) -> int:
+async def escalation(uow: NotifyUnitOfWork, digest: EscalationV1, *, cause: Cause) -> int:
     """The digest of missing units: to the province's operators."""
-    province = await _catalogued_province(session, digest.province)
-    if province is None:
-        return await wait(session, cause, digest)
-    message = render(
-        "escalation",
-        province_name=province.name,
-        period=digest.period,
-        due_at=digest.due_at,
-        fire_at=digest.fire_at,
-        expected=digest.expected,
-        missing_units=digest.missing_units,
-        tz=province.timezone,
+    return await _to_operators(
+        uow, cause, digest, "escalation",
+        due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected, missing_units=digest.missing_units,
         link=cause.link("deadlines", f"/tien-do?province={digest.province}"),
-    )
-    return await record(
-        session, cause, province=digest.province, plan_id=digest.plan_id, period=digest.period,
-        contacts=province.operator_contacts, message=message,
     )  # fmt: skip
 
 
-async def report_approved(session: AsyncSession, status: ReportStatusV1, *, cause: Cause) -> int:
+async def report_approved(uow: NotifyUnitOfWork, status: ReportStatusV1, *, cause: Cause) -> int:
     """An approved report, waiting to be published: to the province's operators."""
-    province = await _catalogued_province(session, status.province)
+    return await _to_operators(
+        uow, cause, status, "report_approved",
+        at=status.at, by=status.by, link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+    )  # fmt: skip
+
+
+async def _to_operators(
+    uow: NotifyUnitOfWork, cause: Cause, notice: EscalationV1 | ReportStatusV1, kind: str, **context: Any
+) -> int:
+    """A notice of `kind` for the province's operators (its cơ quan thường trực), named and timed as the
+    catalogue says; it waits for a province the catalogue does not know yet."""
+    await uow.waiting.hold(notice.province)
+    province = await uow.catalog.province(notice.province)
     if province is None:
-        return await wait(session, cause, status)
+        return await wait(uow, cause, notice)
     message = render(
-        "report_approved",
-        addressee=f"Cơ quan thường trực {province.name}",
-        province_name=province.name,
-        period=status.period,
-        at=status.at,
-        by=status.by,
-        tz=province.timezone,
-        link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
-    )
+        kind, addressee=f"Cơ quan thường trực {province.name}", province_name=province.name, period=notice.period,
+        tz=province.timezone, **context,
+    )  # fmt: skip
     return await record(
-        session, cause, province=status.province, plan_id=status.plan_id, period=status.period,
+        uow, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
         contacts=province.operator_contacts, message=message,
     )  # fmt: skip
 
 
 async def report_published(
-    session: AsyncSession, report: ConsolidatedReportV1, *, cause: Cause, national_contacts: Sequence[ContactV1]
+    uow: NotifyUnitOfWork, report: ConsolidatedReportV1, *, cause: Cause, national_contacts: Sequence[ContactV1]
 ) -> int:
-    """A published report: to the national standing office."""
+    """A published report: to the national standing office (it never waits: the office is in the settings)."""
     message = render(
         "report_published",
         addressee="Văn phòng Thường trực",
         province_name=report.province_name,
         period=report.period,
         at=report.published_at or report.approved_at,
-        tz=await _timezone(session, report.province),
+        tz=(await uow.catalog.place(report.province)).timezone,
         link=cause.link("consolidation", f"/tong-hop/{report.province}/{report.period}"),
     )
     return await record(
-        session, cause, province=report.province, plan_id=report.plan_id, period=report.period,
+        uow, cause, province=report.province, plan_id=report.plan_id, period=report.period,
         contacts=national_contacts, message=message,
     )  # fmt: skip
 
 
+async def release(uow: NotifyUnitOfWork, *, province: str, unit: str | None = None, notices: Notices) -> int:
+    """Deliver the notices that waited for this unit (or this province), and forget them."""
+    await uow.waiting.hold(province, unit)
+    recorded = 0
+    for cause, notice in await uow.waiting.take(province, unit, service_urls=notices.service_urls):
+        added = await notices.use_cases[cause.event_type](uow, notice, cause=cause)
+        log.info(
+            "notice.released",
+            event_id=str(cause.event_id), event_type=cause.event_type, province=province, unit=unit, deliveries=added,
+        )  # fmt: skip
+        recorded += added
+    return recorded
+
+
 async def record(
-    session: AsyncSession,
+    uow: NotifyUnitOfWork,
     cause: Cause,
     *,
     province: str,
@@ -149,115 +148,33 @@ async def record(
     period: str | None = None,
     unit: str | None = None,
 ) -> int:
-    """Insert one pending delivery per reachable contact; returns how many are new."""
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "cause_event_id": cause.event_id,
-            "cause_type": cause.event_type,
-            "province": province,
-            "plan_id": plan_id,
-            "period": period,
-            "unit": unit,
-            "channel": contact.channel,
-            "recipient": contact.address.strip(),
-            "subject": message.subject,
-            "body_text": message.text,
-            "body_html": message.html,
-        }
-        for contact in deliverable(contacts)
-    ]
-    if not rows:
-        return 0
-    inserted = await session.execute(
-        insert(orm.deliveries).values(rows).on_conflict_do_nothing().returning(orm.deliveries.c.id)
+    """One pending delivery per reachable contact, each (event, recipient, channel) once; returns how many are new."""
+    return await uow.deliveries.add_once(
+        [
+            NewDelivery(
+                id=uuid.uuid4(),
+                cause_event_id=cause.event_id,
+                cause_type=cause.event_type,
+                province=province,
+                plan_id=plan_id,
+                period=period,
+                unit=unit,
+                channel=contact.channel,
+                recipient=contact.address.strip(),
+                subject=message.subject,
+                body_text=message.text,
+                body_html=message.html,
+            )
+            for contact in deliverable(contacts)
+        ]
     )
-    return len(inserted.all())
 
 
-async def wait(session: AsyncSession, cause: Cause, notice: BaseModel, *, unit: str | None = None) -> int:
+async def wait(uow: NotifyUnitOfWork, cause: Cause, notice: WaitingNotice, *, unit: str | None = None) -> int:
     """Keep a notice whose unit (or, without a unit, whose province) the catalogue does not know yet."""
-    await session.execute(insert(orm.waiting_notices).values(kept(cause, notice, unit=unit)).on_conflict_do_nothing())
+    await uow.waiting.keep(cause, notice, unit=unit)
     log.info(
         "notice.waiting_for_catalogue",
         event_id=str(cause.event_id), event_type=cause.event_type, province=notice.province, unit=unit,
     )  # fmt: skip
     return 0
-
-
-async def release(
-    session: AsyncSession, *, province: str, unit: str | None = None, service_urls: Mapping[str, str]
-) -> int:
-    """Deliver the notices that waited for this unit (or this province), and forget them."""
-    await _hold(session, province, unit)
-    w = orm.waiting_notices.c
-    rows = await session.execute(
-        delete(orm.waiting_notices)
-        .where(w.province == province, w.unit == unit)  # unit None: the province's own notices
-        .returning(w.cause_event_id, w.cause_type, w.data, w.created_at)
-    )
-    recorded = 0
-    for row in sorted(rows, key=lambda r: r.created_at):
-        cause, notice = revived(row._mapping, service_urls)
-        added = await _WAITING_USE_CASES[cause.event_type](session, notice, cause=cause)
-        log.info(
-            "notice.released",
-            event_id=str(cause.event_id), event_type=cause.event_type, province=province, unit=unit, deliveries=added,
-        )  # fmt: skip
-        recorded += added
-    return recorded
-
-
-def kept(cause: Cause, notice: BaseModel, *, unit: str | None) -> dict[str, Any]:
-    """The waiting_notices row of a notice: its cause, whom it waits for, and its data."""
-    return {
-        "cause_event_id": cause.event_id,
-        "cause_type": cause.event_type,
-        "province": notice.province,
-        "unit": unit,
-        "data": notice.model_dump(mode="json"),
-    }
-
-
-def revived(row: Mapping[str, Any], service_urls: Mapping[str, str]) -> tuple[Cause, BaseModel]:
-    """A kept notice as it came: the same cause (so it is still delivered once) and its typed data."""
-    cause = Cause(event_id=row["cause_event_id"], event_type=row["cause_type"], service_urls=service_urls)
-    return cause, spec_for(cause.event_type).model.model_validate(row["data"])
-
-
-async def _catalogued_unit(session: AsyncSession, province: str, code: str) -> UnitV1 | None:
-    await _hold(session, province, code)
-    doc = await session.scalar(
-        select(orm.units.c.doc).where(orm.units.c.province == province, orm.units.c.code == code)
-    )
-    return UnitV1.model_validate(doc) if doc else None
-
-
-async def _catalogued_province(session: AsyncSession, code: str) -> ProvinceV1 | None:
-    await _hold(session, code)
-    return await replica.province(session, orm.provinces, code)
-
-
-async def _hold(session: AsyncSession, province: str, unit: str | None = None) -> None:
-    """Take turns, until commit, with whoever looks up or releases the same unit (or province).
-
-    With several members in the group a notice and its unit's upsert can be applied at once; the
-    lock makes either the notice see the unit or the upsert see the waiting notice.
-    """
-    key = f"notify.waiting:{province}:{unit or ''}"
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
-
-
-async def _timezone(session: AsyncSession, code: str) -> str:
-    province = await replica.province(session, orm.provinces, code)
-    return province.timezone if province else "Asia/Ho_Chi_Minh"
-
-
-# The notices that can wait for the catalogue, and the use case that delivers each once released.
-_WAITING_USE_CASES: dict[str, Callable[..., Awaitable[int]]] = {
-    REMINDER_DUE.type: unit_notice,
-    DEADLINE_MISSED.type: unit_notice,
-    NUDGE_REQUESTED.type: unit_notice,
-    ESCALATION_RAISED.type: escalation,
-    REPORT_APPROVED.type: report_approved,
-}

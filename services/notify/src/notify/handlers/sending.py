@@ -15,25 +15,24 @@ recognise the second copy. docs/RELIABILITY.md gives the measured figures.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import RetryCallState, wait_exponential_jitter
 
-from baocao_shared.events import make_event
 from baocao_shared.events.notifications import NOTIFICATION_FAILED, NOTIFICATION_SENT, DeliveryV1
-from baocao_shared.events.topics import NOTIFICATIONS
 from baocao_shared.faults import fault_point
-from baocao_shared.messaging.outbox import enqueue
-from notify.adapters import orm
 from notify.adapters.channels import Channel
+from notify.adapters.uow import NotifyUnitOfWork
+from notify.domain.delivery import Delivery
 
 log = structlog.get_logger(__name__)
-SOURCE = "/baocao/notify"
+# What notification.sent/.failed repeat of the delivery they settle.
+_ANNOUNCED = ("cause_event_id", "cause_type", "province", "unit", "period", "channel", "recipient")
+UnitsOfWork = Callable[[], AbstractAsyncContextManager[NotifyUnitOfWork]]  # a new transaction at each call
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ class RetryPolicy:
 
 
 async def send_due(
-    sessionmaker: async_sessionmaker,
+    units_of_work: UnitsOfWork,
     channels: Mapping[str, Channel],
     *,
     now: datetime,
@@ -66,7 +65,7 @@ async def send_due(
         nonlocal attempted
         while attempted < batch:
             attempted += 1
-            if not await _attempt_next(sessionmaker, channels, now=now, policy=policy):
+            if not await _attempt_next(units_of_work, channels, now=now, policy=policy):
                 attempted -= 1
                 return
 
@@ -78,69 +77,55 @@ async def send_due(
     return attempted
 
 
-async def _attempt_next(sessionmaker: async_sessionmaker, channels, *, now: datetime, policy: RetryPolicy) -> bool:
+async def _attempt_next(
+    units_of_work: UnitsOfWork, channels: Mapping[str, Channel], *, now: datetime, policy: RetryPolicy
+) -> bool:
     """Claim one due delivery, attempt it and record the outcome in one transaction; False if none is due."""
-    d = orm.deliveries
-    async with sessionmaker() as session, session.begin():
-        row = (
-            await session.execute(
-                select(d)
-                .where(d.c.status == "pending", d.c.next_attempt_at <= now)
-                .order_by(d.c.next_attempt_at)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            )
-        ).first()
-        if row is None:
+    async with units_of_work() as uow:
+        delivery = await uow.deliveries.claim_due(now=now)
+        if delivery is None:
             return False
-        await _attempt(session, row, channels, now=now, policy=policy)
+        await attempt(uow, delivery, channels, now=now, policy=policy)
     return True
 
 
-async def _attempt(session: AsyncSession, row, channels: Mapping[str, Channel], *, now: datetime, policy) -> None:
-    attempts = row.attempts + 1
-    bound = log.bind(delivery_id=str(row.id), event_id=str(row.cause_event_id), province=row.province)
+async def attempt(
+    uow: NotifyUnitOfWork, delivery: Delivery, channels: Mapping[str, Channel], *, now: datetime, policy: RetryPolicy
+) -> None:
+    """Send a claimed delivery once: sent, retried later, or failed for good after its last attempt."""
+    attempts = delivery.attempts + 1
+    bound = log.bind(delivery_id=str(delivery.id), event_id=str(delivery.cause_event_id), province=delivery.province)
     try:
-        async with session.begin_nested():  # a failed inbox insert must not spoil the batch
-            await channels[row.channel].send(session, row)
+        async with uow.savepoint():  # a failed inbox insert must not spoil the batch
+            await channels[delivery.channel].send(uow, delivery)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if attempts >= policy.max_attempts:
-            await _settle(session, row, status="failed", attempts=attempts, now=now, error=error)
+            await _settle(uow, delivery, sent=False, attempts=attempts, now=now, error=error)
             bound.error("delivery.failed", attempts=attempts, error=error)
         else:
             wait = policy.wait_after(attempts)
-            await session.execute(
-                update(orm.deliveries)
-                .where(orm.deliveries.c.id == row.id)
-                .values(attempts=attempts, last_error=error, next_attempt_at=now + wait)
+            await uow.deliveries.retry_later(
+                delivery.id, attempts=attempts, last_error=error, next_attempt_at=now + wait
             )
             bound.warning("delivery.retrying", attempts=attempts, error=error, wait_s=wait.total_seconds())
         return
     fault_point("notify.after_send")  # the at-least-once window: sent, not yet recorded
-    await _settle(session, row, status="sent", attempts=attempts, now=now)
-    bound.info("delivery.sent", channel=row.channel, attempts=attempts)
+    await _settle(uow, delivery, sent=True, attempts=attempts, now=now)
+    bound.info("delivery.sent", channel=delivery.channel, attempts=attempts)
 
 
-async def _settle(session: AsyncSession, row, *, status: str, attempts: int, now: datetime, error: str | None = None):
-    values = {"status": status, "attempts": attempts, "last_error": error}
-    if status == "sent":
-        values["sent_at"] = now
-    await session.execute(update(orm.deliveries).where(orm.deliveries.c.id == row.id).values(**values))
-    outcome = DeliveryV1(
-        delivery_id=row.id,
-        cause_event_id=row.cause_event_id,
-        cause_type=row.cause_type,
-        province=row.province,
-        unit=row.unit,
-        period=row.period,
-        channel=row.channel,
-        recipient=row.recipient,
+async def _settle(
+    uow: NotifyUnitOfWork, delivery: Delivery, *, sent: bool, attempts: int, now: datetime, error: str | None = None
+) -> None:
+    """Record the outcome and say so on baocao.notifications, in the same commit."""
+    await uow.deliveries.settle(
+        delivery.id,
+        status="sent" if sent else "failed",
         attempts=attempts,
-        at=now,
-        reason=error,
+        last_error=error,
+        sent_at=now if sent else None,
     )
-    spec = NOTIFICATION_SENT if status == "sent" else NOTIFICATION_FAILED
-    await enqueue(
-        session, orm.outbox, NOTIFICATIONS, [make_event(spec, outcome, source=SOURCE, province=row.province, time=now)]
-    )
+    about = {name: getattr(delivery, name) for name in _ANNOUNCED}
+    outcome = DeliveryV1(delivery_id=delivery.id, **about, attempts=attempts, at=now, reason=error)
+    await uow.publish(NOTIFICATION_SENT if sent else NOTIFICATION_FAILED, outcome, province=delivery.province, at=now)

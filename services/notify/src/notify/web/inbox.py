@@ -11,15 +11,13 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from baocao_shared.errors import NotFound
-from baocao_shared.http.deps import Db
 from baocao_shared.principal import Role
 from baocao_shared.web import local_time, redirect, render
 from baocao_shared.web.csrf import CsrfForm
-from baocao_shared.web.pages import PageError, PagePrincipal
-from notify.api.routes import Now
+from baocao_shared.web.pages import PagePrincipal
+from notify.deps import Uow, WallNow
 from notify.handlers import inbox as use_cases
-from notify.web.pages import TEMPLATES, place
+from notify.web.pages import TEMPLATES, explained, not_your_message
 from notify.web.views import INBOX
 
 router = APIRouter(include_in_schema=False)
@@ -36,20 +34,19 @@ class Message:
 
 
 @router.get(INBOX)
-async def inbox_page(request: Request, principal: PagePrincipal, db: Db) -> Response:
-    async with db.begin():
-        rows = await use_cases.messages(db, recipient=principal.subject, limit=SHOWN)
-        unread = await use_cases.count_unread(db, recipient=principal.subject)
-        timezone = (await place(db, principal.province)).timezone
+async def inbox_page(request: Request, principal: PagePrincipal, uow: Uow) -> Response:
+    async with uow:
+        found = await use_cases.inbox(uow, principal=principal, limit=SHOWN)
+    tz = found.timezone
     messages = [
-        Message(str(r.id), r.title, r.body, local_time(r.created_at, timezone), local_time(r.read_at, timezone))
-        for r in rows
+        Message(str(m.id), m.title, m.body, local_time(m.created_at, tz), local_time(m.read_at, tz))
+        for m in found.messages
     ]
     context = {
         "title": "Hộp thư",
         "messages": messages,
-        "unread": unread,
-        "limited": len(rows) == SHOWN,
+        "unread": found.unread,
+        "limited": len(found.messages) == SHOWN,
         "shown": SHOWN,
         "staff": principal.role is not Role.REPORTER,
     }
@@ -58,26 +55,21 @@ async def inbox_page(request: Request, principal: PagePrincipal, db: Db) -> Resp
 
 @router.post(INBOX + "/{message_id}/da-doc")
 async def mark_read(
-    request: Request, message_id: str, form: CsrfForm, principal: PagePrincipal, db: Db, now: Now
+    request: Request, message_id: str, form: CsrfForm, principal: PagePrincipal, uow: Uow, now: WallNow
 ) -> Response:
-    not_found = PageError(
-        404, "Không tìm thấy thư", "Hộp thư của bạn không có thư này.", back_url=INBOX, back_label="Về hộp thư"
-    )
     try:
         ident = uuid.UUID(message_id)
     except ValueError:
-        raise not_found from None
-    try:
-        async with db.begin():
-            await use_cases.mark_read(db, recipient=principal.subject, message_id=ident, now=now)
-    except NotFound:
-        raise not_found from None
+        raise not_your_message() from None
+    with explained():
+        async with uow:
+            await use_cases.mark_read(uow, principal=principal, message_id=ident, now=now)
     return redirect(request, INBOX, flash="Đã đánh dấu thư là đã đọc.")
 
 
 @router.post(INBOX + "/da-doc-het")
-async def mark_all_read(request: Request, form: CsrfForm, principal: PagePrincipal, db: Db, now: Now) -> Response:
-    async with db.begin():
-        marked = await use_cases.mark_all_read(db, recipient=principal.subject, now=now)
+async def mark_all_read(request: Request, form: CsrfForm, principal: PagePrincipal, uow: Uow, now: WallNow) -> Response:
+    async with uow:
+        marked = await use_cases.mark_all_read(uow, principal=principal, now=now)
     flash = f"Đã đánh dấu {marked} thư là đã đọc." if marked else "Không còn thư nào chưa đọc."
     return redirect(request, INBOX, flash=flash)

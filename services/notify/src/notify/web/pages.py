@@ -1,44 +1,34 @@
-"""What notify's pages share: their templates, who may read deliveries, and a province's name and clock.
+"""What notify's pages share: their templates, and the use cases' refusals told in Vietnamese.
 
 Sign-in (the `baocao_session` cookie, else intake's sign-in page) and the error pages are the shared
 kit's (baocao_shared.web.pages); the pages use only the shared stylesheet.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from baocao_shared import catalog_replica as replica
-from baocao_shared.principal import Principal, Role
 from baocao_shared.web import templates_for
 from baocao_shared.web.pages import PageError
-from notify.adapters import orm
-from notify.web.views import INBOX
+from notify.domain.errors import (
+    DeliveriesNotVisible,
+    DeliveryNotFound,
+    NotAProvinceCode,
+    NotYourMessage,
+    ResendNotAllowed,
+)
+from notify.web.views import DELIVERIES, INBOX
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = templates_for(HERE / "templates")
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
-@dataclass(frozen=True)
-class Place:
-    code: str
-    name: str
-    timezone: str
-
-
-async def place(db: AsyncSession, code: str | None) -> Place:
-    """A province's name and time zone from the catalogue, or plain defaults when it is not there."""
-    found = await replica.province(db, orm.provinces, code) if code else None
-    if found is None:
-        return Place(code or "", f"Tỉnh mã {code}" if code else "", DEFAULT_TIMEZONE)
-    return Place(found.code, found.name, found.timezone)
-
-
-def check_reader(principal: Principal, province: str) -> None:
-    """Deliveries are for the province's operators and the national office; others get a 403 page."""
-    if principal.role is Role.REPORTER or not principal.may_read_province(province):
+@contextmanager
+def explained(*, back_url: str = DELIVERIES) -> Iterator[None]:
+    """Each named refusal of a use case as its page: the API answers the same refusal by its kind."""
+    try:
+        yield
+    except DeliveriesNotVisible:
         raise PageError(
             403,
             "Không có quyền xem trang này",
@@ -46,4 +36,32 @@ def check_reader(principal: Principal, province: str) -> None:
             "và Văn phòng Thường trực Ban Chỉ đạo của Chính phủ.",
             back_url=INBOX,
             back_label="Đến hộp thư của tôi",
-        )
+        ) from None
+    except NotAProvinceCode:
+        raise PageError(
+            404, "Không tìm thấy tỉnh", "Địa chỉ trang cần mã tỉnh gồm 2 chữ số, ví dụ ?province=30."
+        ) from None
+    except DeliveryNotFound as missing:
+        if missing.delivery_id is None:
+            raise not_a_delivery() from None
+        raise PageError(404, "Không tìm thấy thông báo", "Không có thông báo nào với mã này.") from None
+    except ResendNotAllowed:
+        raise PageError(
+            403,
+            "Không có quyền gửi lại",
+            "Chỉ cơ quan thường trực của tỉnh mới gửi lại được thông báo của tỉnh.",
+            back_url=back_url,
+            back_label="Quay lại danh sách thông báo",
+        ) from None
+    except NotYourMessage:
+        raise not_your_message() from None
+
+
+def not_a_delivery() -> PageError:
+    return PageError(404, "Không tìm thấy thông báo", "Địa chỉ trang không đúng mã của một thông báo.")
+
+
+def not_your_message() -> PageError:
+    return PageError(
+        404, "Không tìm thấy thư", "Hộp thư của bạn không có thư này.", back_url=INBOX, back_label="Về hộp thư"
+    )

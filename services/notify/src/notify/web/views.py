@@ -1,6 +1,6 @@
 """What the notify pages show, in Vietnamese: labels of kinds, channels and statuses, rows, page links.
 
-Pure: the routes read through the use cases (notify.handlers) and hand the rows to these functions.
+Pure: the routes read through the use cases (notify.handlers) and hand the deliveries to these functions.
 """
 
 from __future__ import annotations
