@@ -112,6 +112,7 @@ def test_the_generated_client_has_a_function_for_every_operation(service, genera
 async def test_the_generated_intake_client_signs_in_reads_and_loads_a_province_as_json(
     generated, postgres, kafka, tmp_path, monkeypatch
 ):
+    from intake.adapters.uow import IntakeUnitOfWork
     from intake.config import Settings
     from intake.handlers import accounts
     from intake.main import MIGRATIONS, create_app
@@ -130,9 +131,9 @@ async def test_the_generated_intake_client_signs_in_reads_and_loads_a_province_a
     await upgrade_database(MIGRATIONS, url)
     engine = make_engine(url, pool_size=1)
     try:
-        async with make_sessionmaker(engine)() as session, session.begin():
+        async with IntakeUnitOfWork(make_sessionmaker(engine)()) as uow:
             await accounts.create_account(
-                session, username="client-admin", password=PASSWORD, role="admin", province=None, unit=None,
+                uow, username="client-admin", password=PASSWORD, role="admin", province=None, unit=None,
                 actor="test", now=datetime.now(UTC),
             )  # fmt: skip
     finally:
