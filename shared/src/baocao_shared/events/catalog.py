@@ -140,33 +140,17 @@ def _entity(kind: str):
     return key
 
 
-PROVINCE_UPSERTED = register(
-    EventSpec(
-        type="vn.baocao.province.upserted.v1",
-        topic=topics.CATALOG,
-        model=ProvinceV1,
-        key=_entity("province"),
-        subject=_entity("province"),
-        description="A province's current state (created or changed).",
-    )
-)
-UNIT_UPSERTED = register(
-    EventSpec(
-        type="vn.baocao.unit.upserted.v1",
-        topic=topics.CATALOG,
-        model=UnitV1,
-        key=_entity("unit"),
-        subject=_entity("unit"),
-        description="A reporting unit's current state; active=false retires it.",
-    )
-)
-PLAN_UPSERTED = register(
-    EventSpec(
-        type="vn.baocao.plan.upserted.v1",
-        topic=topics.CATALOG,
-        model=PlanV1,
-        key=_entity("plan"),
-        subject=_entity("plan"),
-        description="A plan with its template, calendar and report layout.",
-    )
-)
+def _upserted(kind: str, model: type[BaseModel], description: str) -> EventSpec:
+    """`vn.baocao.<kind>.upserted.v1` on baocao.catalog, keyed and named by the entity (compaction keeps the latest)."""
+    key = _entity(kind)
+    return register(
+        EventSpec(
+            type=f"vn.baocao.{kind}.upserted.v1", topic=topics.CATALOG, model=model, key=key, subject=key,
+            description=description,
+        )
+    )  # fmt: skip
+
+
+PROVINCE_UPSERTED = _upserted("province", ProvinceV1, "A province's current state (created or changed).")
+UNIT_UPSERTED = _upserted("unit", UnitV1, "A reporting unit's current state; active=false retires it.")
+PLAN_UPSERTED = _upserted("plan", PlanV1, "A plan with its template, calendar and report layout.")

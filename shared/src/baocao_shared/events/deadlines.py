@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
-from baocao_shared.events.registry import EventSpec, register
+from baocao_shared.events.registry import events_on, plan_period_subject, province_key, unit_key, unit_period_subject
 
 STATUSES = "pending | on_time | late | missing"
 
@@ -77,79 +77,22 @@ class PeriodClosedV1(BaseModel):
     units: list[ObligationV1]
 
 
-def _unit_key(e) -> str:
-    return f"{e.province}.{e.unit}"
-
-
-def _province_key(e) -> str:
-    return e.province
-
-
-def _unit_subject(e) -> str:
-    return f"{e.province}/{e.unit}/{e.period}"
-
-
-def _period_subject(e) -> str:
-    return f"{e.province}/{e.plan_id}/{e.period}"
-
-
-OBLIGATION_UPDATED = register(
-    EventSpec(
-        type="vn.baocao.obligation.updated.v1",
-        topic=topics.DEADLINES,
-        model=ObligationV1,
-        key=_unit_key,
-        subject=_unit_subject,
-        description="An obligation was opened or its timeliness changed.",
-    )
+# A unit's obligation and notices are keyed `<province>.<unit>` so that they stay in order; a period's, by province.
+unit_event = events_on(topics.DEADLINES, key=unit_key, subject=unit_period_subject)
+period_event = events_on(topics.DEADLINES, key=province_key, subject=plan_period_subject)
+OBLIGATION_UPDATED = unit_event(
+    "vn.baocao.obligation.updated.v1", ObligationV1, "An obligation was opened or its timeliness changed."
 )
-REMINDER_DUE = register(
-    EventSpec(
-        type="vn.baocao.reminder.due.v1",
-        topic=topics.DEADLINES,
-        model=UnitNoticeV1,
-        key=_unit_key,
-        subject=_unit_subject,
-        description="Remind a unit that has not submitted yet, before the deadline.",
-    )
+REMINDER_DUE = unit_event(
+    "vn.baocao.reminder.due.v1", UnitNoticeV1, "Remind a unit that has not submitted yet, before the deadline."
 )
-DEADLINE_MISSED = register(
-    EventSpec(
-        type="vn.baocao.deadline.missed.v1",
-        topic=topics.DEADLINES,
-        model=UnitNoticeV1,
-        key=_unit_key,
-        subject=_unit_subject,
-        description="Overdue notice to a unit that is still missing.",
-    )
+DEADLINE_MISSED = unit_event(
+    "vn.baocao.deadline.missed.v1", UnitNoticeV1, "Overdue notice to a unit that is still missing."
 )
-NUDGE_REQUESTED = register(
-    EventSpec(
-        type="vn.baocao.nudge.requested.v1",
-        topic=topics.DEADLINES,
-        model=UnitNoticeV1,
-        key=_unit_key,
-        subject=_unit_subject,
-        description="An operator urges (đôn đốc) a unit by hand.",
-    )
+NUDGE_REQUESTED = unit_event(
+    "vn.baocao.nudge.requested.v1", UnitNoticeV1, "An operator urges (đôn đốc) a unit by hand."
 )
-ESCALATION_RAISED = register(
-    EventSpec(
-        type="vn.baocao.escalation.raised.v1",
-        topic=topics.DEADLINES,
-        model=EscalationV1,
-        key=_province_key,
-        subject=_period_subject,
-        description="Digest to the province operators listing the missing units.",
-    )
+ESCALATION_RAISED = period_event(
+    "vn.baocao.escalation.raised.v1", EscalationV1, "Digest to the province operators listing the missing units."
 )
-PERIOD_CLOSED = register(
-    EventSpec(
-        type="vn.baocao.period.closed.v1",
-        topic=topics.DEADLINES,
-        model=PeriodClosedV1,
-        key=_province_key,
-        subject=_period_subject,
-        description="The period closed; missing is final.",
-    )
-)
+PERIOD_CLOSED = period_event("vn.baocao.period.closed.v1", PeriodClosedV1, "The period closed; missing is final.")

@@ -12,7 +12,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
-from baocao_shared.events.registry import EventSpec, register
+from baocao_shared.events.registry import events_on, province_key
 
 
 class DeliveryV1(BaseModel):
@@ -31,31 +31,18 @@ class DeliveryV1(BaseModel):
     reason: str | None = Field(None, description="For a failed delivery: the last error")
 
 
-def _key(e) -> str:
-    return e.province
-
-
 def _subject(e) -> str:
     return f"{e.province}/{e.channel}/{e.delivery_id}"
 
 
-NOTIFICATION_SENT = register(
-    EventSpec(
-        type="vn.baocao.notification.sent.v1",
-        topic=topics.NOTIFICATIONS,
-        model=DeliveryV1,
-        key=_key,
-        subject=_subject,
-        description="A message reached its channel (the SMTP server accepted it, the inbox stored it).",
-    )
+delivery_event = events_on(topics.NOTIFICATIONS, key=province_key, subject=_subject)
+NOTIFICATION_SENT = delivery_event(
+    "vn.baocao.notification.sent.v1",
+    DeliveryV1,
+    "A message reached its channel (the SMTP server accepted it, the inbox stored it).",
 )
-NOTIFICATION_FAILED = register(
-    EventSpec(
-        type="vn.baocao.notification.failed.v1",
-        topic=topics.NOTIFICATIONS,
-        model=DeliveryV1,
-        key=_key,
-        subject=_subject,
-        description="A message could not be delivered after every attempt; `reason` says why.",
-    )
+NOTIFICATION_FAILED = delivery_event(
+    "vn.baocao.notification.failed.v1",
+    DeliveryV1,
+    "A message could not be delivered after every attempt; `reason` says why.",
 )

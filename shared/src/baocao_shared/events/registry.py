@@ -40,6 +40,39 @@ def register(spec: EventSpec) -> EventSpec:
     return spec
 
 
+def events_on(topic: str, *, key: Callable[[Any], str], subject: Callable[[Any], str]) -> Callable[..., EventSpec]:
+    """A registrar for the events of one topic whose record key and subject are made alike:
+
+    report_event = events_on(topics.REPORTS, key=province_key, subject=plan_period_subject)
+    REPORT_APPROVED = report_event("vn.baocao.report.approved.v1", ReportStatusV1, "A province operator ...")
+    """
+
+    def event(type: str, model: type[BaseModel], description: str) -> EventSpec:
+        return register(
+            EventSpec(type=type, topic=topic, model=model, key=key, subject=subject, description=description)
+        )
+
+    return event
+
+
+def province_key(e: Any) -> str:
+    """Keeps a province's events in order: `<province>`."""
+    return e.province
+
+
+def unit_key(e: Any) -> str:
+    """Keeps one unit's events in order: `<province>.<unit>`."""
+    return f"{e.province}.{e.unit}"
+
+
+def unit_period_subject(e: Any) -> str:
+    return f"{e.province}/{e.unit}/{e.period}"
+
+
+def plan_period_subject(e: Any) -> str:
+    return f"{e.province}/{e.plan_id}/{e.period}"
+
+
 class UnknownEventType(LookupError):
     pass
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
-from baocao_shared.events.registry import EventSpec, register
+from baocao_shared.events.registry import events_on, plan_period_subject, province_key
 
 REPORT_STATUSES = "draft | approved | published"
 
@@ -113,51 +113,22 @@ class ReportStatusV1(BaseModel):
     reason: str | None = None
 
 
-def _key(e) -> str:
-    return e.province
-
-
-def _subject(e) -> str:
-    return f"{e.province}/{e.plan_id}/{e.period}"
-
-
-REPORT_APPROVED = register(
-    EventSpec(
-        type="vn.baocao.report.approved.v1",
-        topic=topics.REPORTS,
-        model=ReportStatusV1,
-        key=_key,
-        subject=_subject,
-        description="A province operator approved the draft; it waits to be published.",
-    )
+report_event = events_on(topics.REPORTS, key=province_key, subject=plan_period_subject)
+REPORT_APPROVED = report_event(
+    "vn.baocao.report.approved.v1", ReportStatusV1, "A province operator approved the draft; it waits to be published."
 )
-REPORT_PUBLISHED = register(
-    EventSpec(
-        type="vn.baocao.report.published.v1",
-        topic=topics.REPORTS,
-        model=ConsolidatedReportV1,
-        key=_key,
-        subject=_subject,
-        description="The report went up to the national office; its period is locked.",
-    )
+REPORT_PUBLISHED = report_event(
+    "vn.baocao.report.published.v1",
+    ConsolidatedReportV1,
+    "The report went up to the national office; its period is locked.",
 )
-REPORT_REVERTED = register(
-    EventSpec(
-        type="vn.baocao.report.reverted.v1",
-        topic=topics.REPORTS,
-        model=ReportStatusV1,
-        key=_key,
-        subject=_subject,
-        description="An approved report went back to draft because a unit's report changed.",
-    )
+REPORT_REVERTED = report_event(
+    "vn.baocao.report.reverted.v1",
+    ReportStatusV1,
+    "An approved report went back to draft because a unit's report changed.",
 )
-REPORT_REOPENED = register(
-    EventSpec(
-        type="vn.baocao.report.reopened.v1",
-        topic=topics.REPORTS,
-        model=ReportStatusV1,
-        key=_key,
-        subject=_subject,
-        description="An admin reopened a published period (audited); amendments are accepted again.",
-    )
+REPORT_REOPENED = report_event(
+    "vn.baocao.report.reopened.v1",
+    ReportStatusV1,
+    "An admin reopened a published period (audited); amendments are accepted again.",
 )

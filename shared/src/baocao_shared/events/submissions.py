@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
-from baocao_shared.events.registry import EventSpec, register
+from baocao_shared.events.registry import events_on, unit_key, unit_period_subject
 
 
 class SubmissionV1(BaseModel):
@@ -27,31 +27,10 @@ class SubmissionV1(BaseModel):
     submitted_by: str | None = Field(None, description="The account that sent this version")
 
 
-def _unit_key(s: SubmissionV1) -> str:
-    return f"{s.province}.{s.unit}"
-
-
-def _subject(s: SubmissionV1) -> str:
-    return f"{s.province}/{s.unit}/{s.period}"
-
-
-SUBMISSION_RECEIVED = register(
-    EventSpec(
-        type="vn.baocao.submission.received.v1",
-        topic=topics.SUBMISSIONS,
-        model=SubmissionV1,
-        key=_unit_key,
-        subject=_subject,
-        description="A unit's first accepted report for a period.",
-    )
+submission_event = events_on(topics.SUBMISSIONS, key=unit_key, subject=unit_period_subject)
+SUBMISSION_RECEIVED = submission_event(
+    "vn.baocao.submission.received.v1", SubmissionV1, "A unit's first accepted report for a period."
 )
-SUBMISSION_AMENDED = register(
-    EventSpec(
-        type="vn.baocao.submission.amended.v1",
-        topic=topics.SUBMISSIONS,
-        model=SubmissionV1,
-        key=_unit_key,
-        subject=_subject,
-        description="A new version of a unit's report; the highest version wins.",
-    )
+SUBMISSION_AMENDED = submission_event(
+    "vn.baocao.submission.amended.v1", SubmissionV1, "A new version of a unit's report; the highest version wins."
 )
