@@ -22,7 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import BigInteger, Column, Computed, DateTime, Index, MetaData, String, Table, Text, and_, or_, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from baocao_shared.errors import Forbidden, Unprocessable
@@ -66,6 +67,23 @@ def readable_province(principal: Principal, province: str | None) -> str | None:
     if province != principal.province:
         raise Forbidden(f"A province operator reads the audit trail of province {principal.province} only.")
     return province
+
+
+def audit_log_table(metadata: MetaData) -> Table:
+    """The trail's table in a service's metadata (baocao_shared.migrations.create_audit_log creates it)."""
+    return Table(
+        "audit_log",
+        metadata,
+        Column("id", BigInteger, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("actor", String(80), nullable=False),
+        Column("action", String(60), nullable=False),
+        Column("subject", String(200), nullable=False),
+        Column("details", JSONB, nullable=False),
+        Column("province", Text, Computed(PROVINCE_OF_ROW, persisted=True)),  # derived by PostgreSQL from the row
+        Index("ix_audit_log_subject", "subject"),
+        Index("ix_audit_log_province_id", "province", "id"),
+    )
 
 
 async def record_audit(

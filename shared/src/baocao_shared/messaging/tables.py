@@ -81,6 +81,11 @@ def dlq_replays_table(metadata: MetaData) -> Table:
     return Table("dlq_replays", metadata, *_dlq_replay_columns())
 
 
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """A service's outbox, inbox and dead-letter replay log, in its metadata."""
+    return outbox_table(metadata), inbox_table(metadata), dlq_replays_table(metadata)
+
+
 def create_messaging_tables(op) -> None:
     """For a service's first Alembic migration: create the outbox and the inbox."""
     op.create_table("outbox", *_outbox_columns())

@@ -18,12 +18,10 @@ from sqlalchemy import (
 
 from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
-from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
+from baocao_shared.messaging.tables import messaging_tables
 
 metadata = new_metadata()
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-dlq_replays = dlq_replays_table(metadata)
+outbox, inbox, dlq_replays = messaging_tables(metadata)
 
 
 def of_a_period() -> list[Column]:

@@ -4,7 +4,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    Computed,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -19,14 +18,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from baocao_shared.audit import PROVINCE_OF_ROW
+from baocao_shared.audit import audit_log_table
 from baocao_shared.db import new_metadata
-from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
+from baocao_shared.messaging.tables import messaging_tables
 
 metadata = new_metadata()
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-dlq_replays = dlq_replays_table(metadata)
+outbox, inbox, dlq_replays = messaging_tables(metadata)
 
 
 def _now() -> Column:
@@ -146,16 +143,4 @@ period_locks = Table(
     Column("reason", Text, nullable=False),
     PrimaryKeyConstraint("province", "plan_id", "period"),
 )
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(80), nullable=False),
-    Column("action", String(60), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("details", JSONB, nullable=False),
-    Column("province", Text, Computed(PROVINCE_OF_ROW, persisted=True)),  # derived by PostgreSQL from the row
-    Index("ix_audit_log_subject", "subject"),
-    Index("ix_audit_log_province_id", "province", "id"),
-)
+audit_log = audit_log_table(metadata)
