@@ -195,6 +195,7 @@ def docx_text(content: bytes) -> str:
 
 
 async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(consolidation, postgres):
+    from consolidation.adapters.uow import ConsolidationUnitOfWork
     from consolidation.handlers import reports
     from consolidation.rebuild import rebuild
 
@@ -227,8 +228,9 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
     try:
         for plan in (published, approved, draft):
             async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:
-                want = await reports.current(live, province="30", plan_id=plan.id, period="2019-06", now=now)
-                got = await reports.current(rebuilt, province="30", plan_id=plan.id, period="2019-06", now=now)
+                live_uow, rebuilt_uow = ConsolidationUnitOfWork(live), ConsolidationUnitOfWork(rebuilt)
+                want = await reports.current(live_uow, province="30", plan_id=plan.id, period="2019-06", now=now)
+                got = await reports.current(rebuilt_uow, province="30", plan_id=plan.id, period="2019-06", now=now)
             assert got.model_dump_json() == want.model_dump_json()
             assert want.status == {published.id: "published", approved.id: "approved", draft.id: "draft"}[plan.id]
     finally:
