@@ -15,8 +15,7 @@ from consolidation.adapters import orm
 from consolidation.adapters.arrays import as_arrays, insert_from_arrays
 from consolidation.domain.report import Timeliness
 
-KEY = ["province", "plan_id", "period", "unit"]
-COLUMNS = (*KEY, "status", "due_at", "late_by_s", "final")
+COLUMNS = (*orm.UNIT_KEY, "status", "due_at", "late_by_s", "final")
 REPLACED = ("status", "due_at", "late_by_s", "final")
 
 
@@ -24,7 +23,9 @@ def _upsert(stmt):
     """Insert, or replace the stored word unless it is final and the new one is not."""
     t = orm.obligations
     return stmt.on_conflict_do_update(
-        index_elements=KEY, set_={c: stmt.excluded[c] for c in REPLACED}, where=~t.c.final | stmt.excluded.final
+        index_elements=orm.UNIT_KEY,
+        set_={c: stmt.excluded[c] for c in REPLACED},
+        where=~t.c.final | stmt.excluded.final,
     )
 
 

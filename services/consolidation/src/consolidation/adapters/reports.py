@@ -42,7 +42,7 @@ class Reports:
         stmt = insert(orm.reports).values(province=province, plan_id=plan_id, period=period, **values)
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["province", "plan_id", "period"],
+                index_elements=orm.REPORT_KEY,
                 set_=values,
                 where=orm.reports.c.status_at <= at,
             )

@@ -16,15 +16,14 @@ from consolidation.domain.months import MONTH
 from consolidation.domain.report import LatestReport
 from consolidation.domain.workflow import revision
 
-KEY = ["province", "plan_id", "period", "unit"]
-COLUMNS = (*KEY, "submission_id", "version", "received_at", "first_received_at", "values", "narratives")
+COLUMNS = (*orm.UNIT_KEY, "submission_id", "version", "received_at", "first_received_at", "values", "narratives")
 REPLACED = ("submission_id", "version", "received_at", "values", "narratives")  # first_received_at stays
 
 
 def _upsert(stmt):
     """Insert, or replace the stored version when the new one is higher."""
     return stmt.on_conflict_do_update(
-        index_elements=KEY,
+        index_elements=orm.UNIT_KEY,
         set_={c: stmt.excluded[c] for c in REPLACED},
         where=orm.unit_reports.c.version < stmt.excluded.version,
     )
