@@ -10,30 +10,17 @@ import pytest
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED, REPORT_REOPENED, REPORT_REVERTED
 from consolidation.domain.errors import NotTheProvincesOperator, StepNotAllowed
 from consolidation.handlers import projection, reports, workflow
-from services.consolidation.tests.unit.world import (
-    ADMIN,
-    NATIONAL,
-    NEIGHBOURS_OPERATOR,
-    NOW,
-    OPERATOR,
-    PERIOD,
-    PLAN,
-    REPORTER,
-    submission,
-    world,
-)
+from services.consolidation.tests.unit.world import JUNE, NOW, PERIOD, PLAN, Who, submission, world
 
 KEY = ("30", PLAN.id, PERIOD)
 SUBJECT = f"report:30.{PLAN.id}.{PERIOD}"
 
 
-async def step(uow, action: str, principal=OPERATOR, *, at=NOW):
+async def step(uow, action: str, principal=Who.OPERATOR, *, at=NOW):
     if action == "reopen":
-        return await workflow.reopen(
-            uow, principal=principal, province="30", plan_id=None, period=PERIOD, reason="bổ sung", now=at
-        )
+        return await workflow.reopen(uow, principal=principal, address=JUNE, reason="bổ sung", now=at)
     use_case = {"approve": workflow.approve, "publish": workflow.publish}[action]
-    return await use_case(uow, principal=principal, province="30", plan_id=None, period=PERIOD, now=at)
+    return await use_case(uow, principal=principal, address=JUNE, now=at)
 
 
 async def at_status(status: str):
@@ -69,13 +56,13 @@ async def test_publishing_stores_and_sends_the_snapshot_which_later_submissions_
     assert uow.reports.rows[KEY].content == published.model_dump(mode="json")
     assert [a["action"] for a in uow.audited] == ["report.published"]
     await projection.submission_recorded(uow, submission("BTG", 1, {"t1_sessions": 40}))
-    now = await reports.current(uow, province="30", plan_id=None, period=PERIOD, now=NOW)
+    now = await reports.current(uow, address=JUNE, now=NOW)
     assert now == published, "the published report is the snapshot that went up"
 
 
 async def test_an_admin_reopens_a_published_period_with_a_reason():
     uow = await at_status("published")
-    reopened = await step(uow, "reopen", ADMIN, at=NOW + timedelta(hours=1))
+    reopened = await step(uow, "reopen", Who.ADMIN, at=NOW + timedelta(hours=1))
     assert reopened.status == "draft" and reopened.status_note == "Mở lại: bổ sung"
     state = uow.reports.rows[KEY]
     assert state.content is None and state.published_at is None and state.approved_by is None
@@ -98,7 +85,7 @@ async def test_an_admin_reopens_a_published_period_with_a_reason():
 async def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(action, status):
     uow = await at_status(status)
     before = dict(uow.reports.rows)
-    principal = ADMIN if action == "reopen" else OPERATOR
+    principal = Who.ADMIN if action == "reopen" else Who.OPERATOR
     with pytest.raises(StepNotAllowed) as refused:
         await step(uow, action, principal, at=NOW + timedelta(hours=1))
     assert (refused.value.action, refused.value.status) == (action, status)
@@ -106,7 +93,7 @@ async def test_a_step_the_status_does_not_allow_is_refused_and_changes_nothing(a
     assert uow.reports.rows == before and not uow.published and not uow.audited
 
 
-@pytest.mark.parametrize("principal", [NEIGHBOURS_OPERATOR, NATIONAL, REPORTER], ids=lambda p: p.subject)
+@pytest.mark.parametrize("principal", [Who.NEIGHBOURS_OPERATOR, Who.NATIONAL, Who.REPORTER], ids=lambda p: p.subject)
 @pytest.mark.parametrize("action", ["approve", "publish"])
 async def test_only_the_provinces_operators_and_admins_approve_and_publish(principal, action):
     uow = await at_status("draft" if action == "approve" else "approved")
@@ -118,8 +105,8 @@ async def test_only_the_provinces_operators_and_admins_approve_and_publish(princ
 
 async def test_an_admin_may_approve_and_publish():
     uow = await at_status("draft")
-    await step(uow, "approve", ADMIN)
-    assert (await step(uow, "publish", ADMIN, at=NOW + timedelta(minutes=1))).published_by == "admin"
+    await step(uow, "approve", Who.ADMIN)
+    assert (await step(uow, "publish", Who.ADMIN, at=NOW + timedelta(minutes=1))).published_by == "admin"
 
 
 async def test_a_unit_reporting_after_the_approval_sends_the_report_back_to_draft_after_it():
@@ -132,7 +119,7 @@ async def test_a_unit_reporting_after_the_approval_sends_the_report_back_to_draf
     [event] = uow.events_of(REPORT_REVERTED)
     assert (event.status, event.revision, event.by) == ("draft", 3, "system")
     assert event.at == NOW + timedelta(microseconds=1), "the revert comes after the approval it undoes"
-    report = await reports.current(uow, province="30", plan_id=None, period=PERIOD, now=NOW)
+    report = await reports.current(uow, address=JUNE, now=NOW)
     assert report.status_note == state.status_reason and report.totals["t1_sessions"] == 8
 
 

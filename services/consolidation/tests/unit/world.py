@@ -5,30 +5,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.principal import Principal, Role
+from consolidation.domain.report import ReportAddress
 from consolidation.handlers import projection
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG
 from services.consolidation.tests.unit.fakes import FakeConsolidationUnitOfWork
 
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 PROVINCE = HAI_DUONG.province
 PLAN = HAI_DUONG.plans[0].model_copy(update={"units": ["CA", "BTG"]})
 NEIGHBOUR = PROVINCE.model_copy(update={"code": "31", "name": "Tỉnh Láng Giềng"})
 NEIGHBOURS_PLAN = PLAN.model_copy(update={"province": "31", "id": "lg-1"})
 PERIOD = "2019-06"
+JUNE = ReportAddress("30", PERIOD)  # Hải Dương's June report (its only plan)
 AT = datetime(2019, 6, 12, 3, tzinfo=UTC)  # when the units report
 NOW = datetime(2019, 6, 18, 2, tzinfo=UTC)  # when people act
 
-OPERATOR = Principal("op-30", Role.PROVINCE_OPERATOR, province="30")
-NEIGHBOURS_OPERATOR = Principal("op-31", Role.PROVINCE_OPERATOR, province="31")
-NATIONAL = Principal("vpttt", Role.NATIONAL_OPERATOR)
-ADMIN = Principal("admin", Role.ADMIN)
-REPORTER = Principal("ca-30", Role.REPORTER, province="30", unit="CA")
+
+class Who:
+    """The principals who act in these tests."""
+
+    OPERATOR = Principal("op-30", Role.PROVINCE_OPERATOR, province="30")
+    NEIGHBOURS_OPERATOR = Principal("op-31", Role.PROVINCE_OPERATOR, province="31")
+    NATIONAL = Principal("vpttt", Role.NATIONAL_OPERATOR)
+    ADMIN = Principal("admin", Role.ADMIN)
+    REPORTER = Principal("ca-30", Role.REPORTER, province="30", unit="CA")
 
 
 def submission(unit: str, version: int, figures: dict[str, int], *, plan: PlanV1 = PLAN, at=AT) -> SubmissionV1:

@@ -16,6 +16,7 @@ from baocao_shared.principal import Principal, Role
 from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.report_html import render_report
 from consolidation.deps import PERIOD, PROVINCE, Uow
+from consolidation.domain.report import ReportAddress
 from consolidation.handlers import national as roll_up
 from consolidation.handlers import reports, workflow
 
@@ -31,6 +32,13 @@ WORKFLOW = error_responses(403, 404, 409)  # 409: the report's status does not a
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+async def report_address(province: Province, period: Period, plan_id: PlanId = None) -> ReportAddress:
+    return ReportAddress(province=province, period=period, plan_id=plan_id)
+
+
+Address = Annotated[ReportAddress, Depends(report_address)]  # /v1/reports/{province}/{period}?plan_id=
+
+
 class ReopenIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500, examples=["Đơn vị bổ sung số liệu theo yêu cầu"])
 
@@ -41,14 +49,10 @@ class ReopenIn(BaseModel):
     response_class=Response,
     responses={200: {"content": {DOCX: {}}}, **READING},
 )
-async def report_docx(
-    province: Province, period: Period, principal: CurrentPrincipal, uow: Uow, now: Now, plan_id: PlanId = None
-):
+async def report_docx(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
-        printed = await reports.printable_report(
-            uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-        )
-    filename = f"bao-cao-{province}-{period}.docx"
+        printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
+    filename = f"bao-cao-{address.province}-{address.period}.docx"
     return Response(
         render_docx(printed.report, issued_on=printed.issued_on),
         media_type=DOCX,
@@ -62,19 +66,9 @@ async def report_docx(
     response_class=HTMLResponse,
     responses=READING,
 )
-async def report_html(
-    request: Request,
-    province: Province,
-    period: Period,
-    principal: CurrentPrincipal,
-    uow: Uow,
-    now: Now,
-    plan_id: PlanId = None,
-):
+async def report_html(request: Request, address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
-        printed = await reports.printable_report(
-            uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-        )
+        printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
     return render_report(request, printed.report, issued_on=printed.issued_on)
 
 
@@ -84,13 +78,9 @@ async def report_html(
     responses=READING,
     summary="The consolidated report: totals, per-unit figures, narratives, discipline",
 )
-async def report_json(
-    province: Province, period: Period, principal: CurrentPrincipal, uow: Uow, now: Now, plan_id: PlanId = None
-):
+async def report_json(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
-        return await reports.read_report(
-            uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-        )
+        return await reports.read_report(uow, principal=principal, address=address, now=now)
 
 
 @router.post(
@@ -99,13 +89,9 @@ async def report_json(
     responses=WORKFLOW,
     summary="Approve the draft (province operator)",
 )
-async def approve(
-    province: Province, period: Period, principal: CurrentPrincipal, uow: Uow, now: Now, plan_id: PlanId = None
-):
+async def approve(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
-        return await workflow.approve(
-            uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-        )
+        return await workflow.approve(uow, principal=principal, address=address, now=now)
 
 
 @router.post(
@@ -114,13 +100,9 @@ async def approve(
     responses=WORKFLOW,
     summary="Publish the approved report upward; the period is locked (province operator)",
 )
-async def publish(
-    province: Province, period: Period, principal: CurrentPrincipal, uow: Uow, now: Now, plan_id: PlanId = None
-):
+async def publish(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
-        return await workflow.publish(
-            uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-        )
+        return await workflow.publish(uow, principal=principal, address=address, now=now)
 
 
 @router.post(
@@ -129,13 +111,9 @@ async def publish(
     responses=WORKFLOW,
     summary="Reopen a published period (admin, audited)",
 )
-async def reopen(
-    province: Province, period: Period, body: ReopenIn, admin: Admin, uow: Uow, now: Now, plan_id: PlanId = None
-):
+async def reopen(address: Address, body: ReopenIn, admin: Admin, uow: Uow, now: Now):
     async with uow:
-        return await workflow.reopen(
-            uow, principal=admin, province=province, plan_id=plan_id, period=period, reason=body.reason, now=now
-        )
+        return await workflow.reopen(uow, principal=admin, address=address, reason=body.reason, now=now)
 
 
 @router.get(

@@ -25,6 +25,7 @@ from consolidation.domain.errors import (
     UnknownPlan,
     UnknownProvince,
 )
+from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import allows
 
 
@@ -58,35 +59,23 @@ def open_steps(principal: Principal, report: ConsolidatedReportV1) -> frozenset[
 
 
 async def read_report(
-    uow: ConsolidationUnitOfWork,
-    *,
-    principal: Principal,
-    province: str,
-    plan_id: str | None,
-    period: str,
-    now: datetime,
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
 ) -> ConsolidatedReportV1:
     """The report for one of its readers; the national office sees it only once it is published."""
-    check_reader(principal, province=province)
-    report = await current(uow, province=province, plan_id=plan_id, period=period, now=now)
+    check_reader(principal, province=address.province)
+    report = await current(uow, address=address, now=now)
     if principal.role is Role.NATIONAL_OPERATOR and report.status != "published":
         raise ReportNotPublished(
-            province=province, province_name=report.province_name, plan_id=report.plan_id, period=period
+            province=report.province, province_name=report.province_name, plan_id=report.plan_id, period=report.period
         )
     return report
 
 
 async def printable_report(
-    uow: ConsolidationUnitOfWork,
-    *,
-    principal: Principal,
-    province: str,
-    plan_id: str | None,
-    period: str,
-    now: datetime,
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
 ) -> Printable:
     """`read_report`, with the date its date line shows."""
-    report = await read_report(uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now)
+    report = await read_report(uow, principal=principal, address=address, now=now)
     return Printable(report, await issue_date(uow, report, now=now))
 
 
@@ -116,11 +105,10 @@ async def resolve_plan(uow: ConsolidationUnitOfWork, province: str, plan_id: str
     return plans[0]
 
 
-async def current(
-    uow: ConsolidationUnitOfWork, *, province: str, plan_id: str | None, period: str, now: datetime
-) -> ConsolidatedReportV1:
+async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime) -> ConsolidatedReportV1:
     """The published snapshot when there is one; otherwise the report as the submissions make it now."""
-    plan = await resolve_plan(uow, province, plan_id)
+    province, period = address.province, address.period
+    plan = await resolve_plan(uow, province, address.plan_id)
     try:
         parsed = parse_period(period, plan.calendar.frequency)
     except ValueError as exc:

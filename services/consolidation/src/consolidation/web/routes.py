@@ -31,6 +31,7 @@ from consolidation.domain.errors import (
     UnknownProvince,
 )
 from consolidation.domain.months import recent_months
+from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import LABELS
 from consolidation.handlers import national as roll_up
 from consolidation.handlers import reports, workflow
@@ -77,11 +78,10 @@ async def report(
     now: Now,
     plan_id: str | None = None,
 ) -> Response:
+    address = ReportAddress(province=province, period=period, plan_id=plan_id)
     try:
         async with uow:
-            printed = await reports.printable_report(
-                uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now
-            )
+            printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
     except PlanAmbiguous:
         async with uow:
             choice = await reports.plan_choice(uow, province=province)
@@ -113,54 +113,46 @@ async def report(
     )
 
 
-async def _act(action: str, request: Request, province: str, period: str, form, principal, uow: Uow, now) -> Response:
-    plan_id = str(form.get("plan_id") or "") or None
-    back = report_page(province, period, plan_id)
-    try:
-        reports.check_reader(principal, province=province)  # the page says "not yours to read" first
-        async with uow:
-            await STEPS[action](uow, principal=principal, province=province, plan_id=plan_id, period=period, now=now)
-    except NotTheReportsReader:
-        raise PageError(403, FORBIDDEN_TITLE, READERS_ONLY) from None
-    except NotTheProvincesOperator:
-        raise PageError(
-            403,
-            "Không có quyền duyệt hoặc gửi báo cáo",
-            "Chỉ cơ quan thường trực của tỉnh mới duyệt và gửi báo cáo tổng hợp của tỉnh.",
-            back_url=back,
-            back_label="Quay lại báo cáo",
-        ) from None
-    except StepNotAllowed as exc:
-        return redirect(request, back, flash=NOT_NOW[action].format(status=LABELS.get(exc.status, exc.status)))
-    except NO_SUCH_REPORT:
-        raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
-    return redirect(request, back, flash=DONE[action])
+def _step_page(action: str):
+    """The page that takes the workflow step `action` from the report page's form, then goes back there."""
+
+    async def take_step(
+        request: Request,
+        province: ProvinceCode,
+        period: Period,
+        form: CsrfForm,
+        principal: PagePrincipal,
+        uow: Uow,
+        now: Now,
+    ) -> Response:
+        plan_id = str(form.get("plan_id") or "") or None
+        back = report_page(province, period, plan_id)
+        try:
+            reports.check_reader(principal, province=province)  # the page says "not yours to read" first
+            async with uow:
+                address = ReportAddress(province=province, period=period, plan_id=plan_id)
+                await STEPS[action](uow, principal=principal, address=address, now=now)
+        except NotTheReportsReader:
+            raise PageError(403, FORBIDDEN_TITLE, READERS_ONLY) from None
+        except NotTheProvincesOperator:
+            raise PageError(
+                403,
+                "Không có quyền duyệt hoặc gửi báo cáo",
+                "Chỉ cơ quan thường trực của tỉnh mới duyệt và gửi báo cáo tổng hợp của tỉnh.",
+                back_url=back,
+                back_label="Quay lại báo cáo",
+            ) from None
+        except StepNotAllowed as exc:
+            return redirect(request, back, flash=NOT_NOW[action].format(status=LABELS.get(exc.status, exc.status)))
+        except NO_SUCH_REPORT:
+            raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
+        return redirect(request, back, flash=DONE[action])
+
+    return take_step
 
 
-@router.post("/tong-hop/{province}/{period}/duyet")
-async def approve(
-    request: Request,
-    province: ProvinceCode,
-    period: Period,
-    form: CsrfForm,
-    principal: PagePrincipal,
-    uow: Uow,
-    now: Now,
-) -> Response:
-    return await _act("approve", request, province, period, form, principal, uow, now)
-
-
-@router.post("/tong-hop/{province}/{period}/gui")
-async def publish(
-    request: Request,
-    province: ProvinceCode,
-    period: Period,
-    form: CsrfForm,
-    principal: PagePrincipal,
-    uow: Uow,
-    now: Now,
-) -> Response:
-    return await _act("publish", request, province, period, form, principal, uow, now)
+for _action, _path in (("approve", "duyet"), ("publish", "gui")):
+    router.post(f"/tong-hop/{{province}}/{{period}}/{_path}", name=_action)(_step_page(_action))
 
 
 @router.get("/quoc-gia/{period}")
