@@ -16,18 +16,22 @@ from consolidation.handlers import workflow
 
 
 async def province_upserted(uow: ConsolidationUnitOfWork, province: ProvinceV1) -> None:
+    """The catalogue's latest word on a province."""
     await uow.catalogue.upsert_province(province)
 
 
 async def unit_upserted(uow: ConsolidationUnitOfWork, unit: UnitV1) -> None:
+    """The catalogue's latest word on a unit (its name shows in the report)."""
     await uow.catalogue.upsert_unit(unit)
 
 
 async def units_upserted(uow: ConsolidationUnitOfWork, units: list[UnitV1]) -> None:
+    """As `unit_upserted` on each in turn, in one statement."""
     await uow.catalogue.upsert_units(units)
 
 
 async def plan_upserted(uow: ConsolidationUnitOfWork, plan: PlanV1) -> None:
+    """The catalogue's latest word on a plan: its template, calendar and units."""
     await uow.catalogue.upsert_plan(plan)
 
 
@@ -63,6 +67,7 @@ async def submissions_recorded(uow: ConsolidationUnitOfWork, batch: list[Submiss
 
 
 async def obligation_updated(uow: ConsolidationUnitOfWork, o: ObligationV1) -> None:
+    """Deadlines' word on one unit's timeliness; final once the period is closed."""
     # After the close, deadlines still corrects a unit whose report was accepted before the close
     # but reached it late (it was down, or the period was opened afterwards): that word is final too.
     await uow.obligations.record(o, final=o.closed)
@@ -93,4 +98,5 @@ async def report_status_changed(uow: ConsolidationUnitOfWork, change: ReportStat
 
 
 async def report_published(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> None:
+    """Our own published event: already applied live; applied again on a rebuild."""
     await workflow.apply_published(uow, report)
