@@ -23,6 +23,7 @@ from baocao_shared.events.submissions import SubmissionV1
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, served
+from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
@@ -67,13 +68,13 @@ def report_of(unit: str, sessions: int, hour: int) -> SubmissionV1:
 async def _seed(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
-        async with make_sessionmaker(engine)() as db, db.begin():
-            await projection.province_upserted(db, HAI_DUONG.province)
+        async with make_sessionmaker(engine)() as db, ConsolidationUnitOfWork(db) as uow:
+            await projection.province_upserted(uow, HAI_DUONG.province)
             for unit in HAI_DUONG.units:
-                await projection.unit_upserted(db, unit)
-            await projection.plan_upserted(db, PLAN)
+                await projection.unit_upserted(uow, unit)
+            await projection.plan_upserted(uow, PLAN)
             for hour, (unit, sessions) in enumerate(SESSIONS.items()):
-                await projection.submission_recorded(db, report_of(unit, sessions, hour))
+                await projection.submission_recorded(uow, report_of(unit, sessions, hour))
     finally:
         await engine.dispose()
 

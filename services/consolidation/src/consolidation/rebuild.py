@@ -14,16 +14,14 @@ import asyncio
 from typing import Annotated
 
 import typer
-from sqlalchemy import text
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.messaging.replay import ReplayOutcome, replay
 from consolidation.adapters import orm
+from consolidation.adapters.rebuild import empty_projection, mark_outbox_sent
 from consolidation.config import Settings
 from consolidation.consumers import GROUP, HANDLERS, TOPICS
 from consolidation.main import MIGRATIONS
-
-PROJECTION = ("provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "inbox")
 
 
 async def rebuild(settings: Settings, *, into: str | None = None, topics: list[str] = TOPICS) -> ReplayOutcome:
@@ -33,8 +31,7 @@ async def rebuild(settings: Settings, *, into: str | None = None, topics: list[s
     await upgrade_database(MIGRATIONS, url)
     engine = make_engine(url)
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {', '.join(PROJECTION)}"))
+        await empty_projection(engine)
         outcome = await replay(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topics=topics,
@@ -43,8 +40,7 @@ async def rebuild(settings: Settings, *, into: str | None = None, topics: list[s
             inbox=orm.inbox,
             group_label=f"{settings.consumer_group_prefix}{GROUP}",
         )
-        async with engine.begin() as conn:
-            await conn.execute(orm.outbox.update().where(orm.outbox.c.sent_at.is_(None)).values(sent_at=text("now()")))
+        await mark_outbox_sent(engine)
         return outcome
     finally:
         await engine.dispose()

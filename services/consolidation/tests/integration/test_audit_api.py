@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
-from baocao_shared import catalog_replica as replica
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
-from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
-from consolidation.adapters import orm
-from consolidation.config import Settings
-from consolidation.main import create_app
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG, province_for_tests, running, seed
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 OWN, OTHER = "65", "66"  # no other test's provinces: the app reads the shared broker
 PLANS = {
     code: HAI_DUONG.plans[0].model_copy(update={"province": code, "units": ["CA"], "id": f"au-{uuid.uuid4().hex[:8]}"})
@@ -30,24 +20,8 @@ PLANS = {
 
 @pytest.fixture
 async def consolidation(postgres, kafka):
-    mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "consolidation"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=datetime(2019, 7, 2, 3, tzinfo=UTC),
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    async with app.router.lifespan_context(app):
-        async with app.state.runtime.sessionmaker() as db, db.begin():
-            for code, plan in PLANS.items():
-                place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await replica.upsert_province(db, orm.provinces, place)
-                await replica.upsert_unit(db, orm.units, UnitV1(province=code, code="CA", name="CA", kind="member"))
-                await replica.upsert_plan(db, orm.plans, plan)
+    async with running(postgres, kafka, clock_start=datetime(2019, 7, 2, 3, tzinfo=UTC)) as (app, mint):
+        await seed(app, [province_for_tests(code) for code in PLANS], units=["CA"], plans=list(PLANS.values()))
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://consolidation.test")
         async with client:
             yield client, mint

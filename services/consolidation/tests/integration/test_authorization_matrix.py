@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from baocao_shared import catalog_replica as replica
-from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
@@ -28,16 +25,12 @@ from baocao_testing.authz import (
     ops_rows,
     run_matrix,
 )
-from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
 from consolidation.adapters import orm
 from consolidation.config import Settings
 from consolidation.main import create_app
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG, province_for_tests, running, seed
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 INTAKE = "http://intake.test"
 OWN, OTHER = "53", "54"  # no other test's provinces: the app reads the shared broker
 ACTORS = actors(OWN, "CA", "BTG", OTHER, "CA")
@@ -49,31 +42,13 @@ DRAFT_READERS = PROVINCE_OPERATORS  # the national office reads a province's rep
 
 @pytest.fixture(scope="module")
 async def consolidation(postgres, kafka):
-    mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "consolidation"),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=datetime(2019, 6, 20, 3, tzinfo=UTC),
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    async with app.router.lifespan_context(app):
+    start = datetime(2019, 6, 20, 3, tzinfo=UTC)
+    async with running(postgres, kafka, clock_start=start, service_urls={"intake": INTAKE}) as (app, mint):
+        await seed(app, [province_for_tests(code) for code in (OWN, OTHER)], units=["CA", "BTG"], plans=[PLAN])
         async with app.state.runtime.sessionmaker() as db, db.begin():
-            for code in (OWN, OTHER):
-                place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
-                await replica.upsert_province(db, orm.provinces, place)
-                for unit in ("CA", "BTG"):
-                    await replica.upsert_unit(db, orm.units, UnitV1(province=code, code=unit, name=unit, kind="member"))
-            await replica.upsert_plan(db, orm.plans, PLAN)
             # An audited act of the other province, which province 53's operator must not be shown.
             audited = {"actor": "test-admin", "action": "report.reopened", "details": {"reason": "kiểm thử"}}
-            await db.execute(
-                orm.audit_log.insert().values(at=settings.clock_start, subject=f"report:{OTHER}.x.2019-06", **audited)
-            )
+            await db.execute(orm.audit_log.insert().values(at=start, subject=f"report:{OTHER}.x.2019-06", **audited))
         yield app, mint
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +16,10 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
-from consolidation.config import Settings
-from consolidation.main import create_app
-from intake.domain.catalog import parse_province_file
+from baocao_testing.kit import end_offsets, read_topic, wait_until
+from services.consolidation.tests.kit import HAI_DUONG, running
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 BASE_PLAN = HAI_DUONG.plans[0]
 CODES = [i.code for t in BASE_PLAN.template.tasks for i in t.indicators]
 AT = datetime(2019, 6, 12, 3, 0, tzinfo=UTC)
@@ -94,20 +89,9 @@ class Harness:
 
 @pytest.fixture
 async def consolidation(postgres, kafka):
-    mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "consolidation"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=datetime(2019, 6, 18, tzinfo=UTC),
-    )
-    app = create_app(settings, verifier=mint.verifier())
     producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap)
     await producer.start()
-    async with app.router.lifespan_context(app):
+    async with running(postgres, kafka, clock_start=datetime(2019, 6, 18, tzinfo=UTC)) as (app, mint):
         harness = Harness(app, producer, mint, kafka)
         yield harness
         await harness.client.aclose()
@@ -195,6 +179,8 @@ def docx_text(content: bytes) -> str:
 
 
 async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(consolidation, postgres):
+    from consolidation.adapters.uow import ConsolidationUnitOfWork
+    from consolidation.domain.report import ReportAddress
     from consolidation.handlers import reports
     from consolidation.rebuild import rebuild
 
@@ -227,8 +213,10 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
     try:
         for plan in (published, approved, draft):
             async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:
-                want = await reports.current(live, province="30", plan_id=plan.id, period="2019-06", now=now)
-                got = await reports.current(rebuilt, province="30", plan_id=plan.id, period="2019-06", now=now)
+                live_uow, rebuilt_uow = ConsolidationUnitOfWork(live), ConsolidationUnitOfWork(rebuilt)
+                address = ReportAddress("30", "2019-06", plan.id)
+                want = await reports.current(live_uow, address=address, now=now)
+                got = await reports.current(rebuilt_uow, address=address, now=now)
             assert got.model_dump_json() == want.model_dump_json()
             assert want.status == {published.id: "published", approved.id: "approved", draft.id: "draft"}[plan.id]
     finally:

@@ -13,7 +13,6 @@ import random
 import re
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -30,17 +29,12 @@ from baocao_shared.events.catalog import (
 )
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
-from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from consolidation.adapters.report_text import vn_number
-from consolidation.config import Settings
-from consolidation.main import create_app
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG, running
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 INTAKE = "http://intake.test"
 PERIOD = "2019-06"
 AT = datetime(2019, 6, 12, 3, 0, tzinfo=UTC)
@@ -88,19 +82,8 @@ def submission(plan, unit: str, values: dict[str, int], text: str = "") -> Submi
 
 @pytest.fixture(scope="module")
 async def app(postgres, kafka):
-    mint = TokenMint()
-    settings = Settings(
-        database_url=await create_database(postgres, "consolidation"),
-        env="test",
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
-        outbox_poll_interval_s=0.2,
-        clock="simulated",
-        clock_start=datetime(2019, 6, 18, tzinfo=UTC),
-        service_urls={"intake": INTAKE},
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    async with app.router.lifespan_context(app):
+    start = datetime(2019, 6, 18, tzinfo=UTC)
+    async with running(postgres, kafka, clock_start=start, service_urls={"intake": INTAKE}) as (app, mint):
         await _feed(kafka.bootstrap)
         app.state.mint = mint
         async with client_of(app) as client:

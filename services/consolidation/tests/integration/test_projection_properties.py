@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,13 +18,13 @@ from hypothesis import strategies as st
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_testing.fixtures import create_database
+from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain.report import ReportAddress
 from consolidation.handlers import projection, reports
 from consolidation.main import MIGRATIONS
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 CODES = [i.code for task in HAI_DUONG.plans[0].template.tasks for i in task.indicators]
 UNITS = ["CA", "BTG", "SNV", "STP"]
 AT = datetime(2019, 6, 10, 3, tzinfo=UTC)
@@ -37,8 +36,8 @@ async def sessions(postgres):
     await upgrade_database(MIGRATIONS, url)
     engine = make_engine(url, pool_size=2)
     maker = make_sessionmaker(engine)
-    async with maker() as db, db.begin():
-        await projection.province_upserted(db, HAI_DUONG.province)
+    async with maker() as db, ConsolidationUnitOfWork(db) as uow:
+        await projection.province_upserted(uow, HAI_DUONG.province)
     yield maker
     await engine.dispose()
 
@@ -57,8 +56,8 @@ async def test_totals_are_the_highest_versions_whatever_the_order_and_duplicatio
     sessions, history, repeats, rng: random.Random
 ):
     plan = HAI_DUONG.plans[0].model_copy(update={"id": f"p{uuid.uuid4().hex[:8]}", "units": UNITS})
-    async with sessions() as db, db.begin():
-        await projection.plan_upserted(db, plan)
+    async with sessions() as db, ConsolidationUnitOfWork(db) as uow:
+        await projection.plan_upserted(uow, plan)
     events = []
     for unit, versions in history.items():
         sid = uuid.uuid4()
@@ -80,11 +79,11 @@ async def test_totals_are_the_highest_versions_whatever_the_order_and_duplicatio
     delivered = events + [events[i % len(events)] for i in repeats]  # at-least-once: some twice or more
     rng.shuffle(delivered)
     for event in delivered:
-        async with sessions() as db, db.begin():
-            await projection.submission_recorded(db, event)
+        async with sessions() as db, ConsolidationUnitOfWork(db) as uow:
+            await projection.submission_recorded(uow, event)
 
-    async with sessions() as db, db.begin():
-        report = await reports.current(db, province="30", plan_id=plan.id, period="2019-06", now=AT)
+    async with sessions() as db, ConsolidationUnitOfWork(db) as uow:
+        report = await reports.current(uow, address=ReportAddress("30", "2019-06", plan.id), now=AT)
     latest = {unit: versions[-1] for unit, versions in history.items()}
     assert report.totals == {code: sum(v[code] for v in latest.values()) for code in CODES}
     assert {u.unit: (u.version, u.values) for u in report.units} == {

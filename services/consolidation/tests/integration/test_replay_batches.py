@@ -16,7 +16,6 @@ import json
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from aiokafka.structs import ConsumerRecord
@@ -33,15 +32,15 @@ from baocao_shared.messaging.headers import LEGACY_EVENT_TYPE, record_headers
 from baocao_shared.messaging.replay import _apply, apply_batch
 from baocao_testing.fixtures import create_database
 from consolidation.adapters import orm
+from consolidation.adapters.rebuild import PROJECTION
+from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.consumers import GROUP, HANDLERS
+from consolidation.domain.report import ReportAddress
 from consolidation.handlers import reports
 from consolidation.main import MIGRATIONS
-from consolidation.rebuild import PROJECTION
-from intake.domain.catalog import parse_province_file
+from services.consolidation.tests.kit import HAI_DUONG
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 PLAN = HAI_DUONG.plans[0].model_copy(update={"units": ["CA", "BTG", "SNV", "STP", "SYT", "SNGV"]})
 CODES = [i.code for task in PLAN.template.tasks for i in task.indicators]
 AT = datetime(2019, 6, 10, 3, tzinfo=UTC)
@@ -218,8 +217,9 @@ async def test_a_batched_replay_leaves_the_state_of_one_record_at_a_time(postgre
         assert want_results.count(False) == 3, "CA's two re-sends and the type nobody here handles"
         assert any(row["event_type"] == "vn.baocao.report.reverted.v1" for row in want["outbox"])
         async with make_sessionmaker(reference)() as session:
-            june = await reports.current(session, province="30", plan_id=PLAN.id, period="2019-06", now=AT)
-            july = await reports.current(session, province="30", plan_id=PLAN.id, period="2019-07", now=AT)
+            uow = ConsolidationUnitOfWork(session)
+            june = await reports.current(uow, address=ReportAddress("30", "2019-06", PLAN.id), now=AT)
+            july = await reports.current(uow, address=ReportAddress("30", "2019-07", PLAN.id), now=AT)
         assert june.status == "draft" and "SNV" in june.status_note, "SNV's amendment after the approval reverts it"
         assert june.totals["t1_sessions"] == 3 + 20 + 5 + 0 + 1 + 1 and june.revision == 1 + 1 + 2 + 3 + 2 + 1 + 1
         assert july.status == "approved" and july.totals["t2_campaigns"] == 7 + 2 * 4 + 0

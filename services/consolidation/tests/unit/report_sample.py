@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from baocao_shared.events.reports import (
-    ConsolidatedReportV1,
-    DisciplineV1,
-    ExcerptV1,
-    IndicatorTotalV1,
-    LateUnitV1,
-    TaskSectionV1,
-    UnitFiguresV1,
-)
+from baocao_shared.events import reports as events
 
 SCRIPT = "<script>alert(1)</script>"
 
@@ -81,17 +73,17 @@ NARRATIVES = {
 }
 
 
-def excerpts(key: str) -> list[ExcerptV1]:
-    return [ExcerptV1(unit=u, unit_name=NAMES[u], text=t) for u, t in NARRATIVES.get(key, {}).items()]
+def excerpts(key: str) -> list[events.ExcerptV1]:
+    return [events.ExcerptV1(unit=u, unit_name=NAMES[u], text=t) for u, t in NARRATIVES.get(key, {}).items()]
 
 
-def unit(code: str, name: str, **kw) -> LateUnitV1:
-    return LateUnitV1(unit=code, unit_name=name, **kw)
+def unit(code: str, name: str, **kw) -> events.LateUnitV1:
+    return events.LateUnitV1(unit=code, unit_name=name, **kw)
 
 
-def sample_report(status: str = "draft", *, units: list | None = None) -> ConsolidatedReportV1:
+def sample_report(status: str = "draft", *, units: list | None = None) -> events.ConsolidatedReportV1:
     units = UNITS if units is None else units
-    return ConsolidatedReportV1(
+    return events.ConsolidatedReportV1(
         province="30",
         province_name="Hải Dương",
         plan_id="hd-467-2019",
@@ -113,16 +105,18 @@ def sample_report(status: str = "draft", *, units: list | None = None) -> Consol
         signer_name="Hà Xuân Duy",
         totals=TOTALS,
         tasks=[
-            TaskSectionV1(
+            events.TaskSectionV1(
                 code=code,
                 title=title,
-                indicators=[IndicatorTotalV1(code=c, label=lb, unit=u, total=TOTALS[c]) for c, lb, u in indicators],
+                indicators=[
+                    events.IndicatorTotalV1(code=c, label=lb, unit=u, total=TOTALS[c]) for c, lb, u in indicators
+                ],
                 excerpts=excerpts(code),
             )
             for code, title, indicators in TASKS
         ],
         units=[
-            UnitFiguresV1(
+            events.UnitFiguresV1(
                 unit=code,
                 unit_name=name,
                 version=1,
@@ -137,7 +131,7 @@ def sample_report(status: str = "draft", *, units: list | None = None) -> Consol
             "difficulties": "Khó khăn, vướng mắc, đề xuất, kiến nghị",
             "next_month": "Phương hướng tháng tới",
         },
-        discipline=DisciplineV1(
+        discipline=events.DisciplineV1(
             due_at=datetime(2019, 6, 15, 17, 0, tzinfo=UTC),  # 16/06/2019 00:00 in Hải Dương
             closed=True,
             expected=6,

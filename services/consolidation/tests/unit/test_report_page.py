@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from baocao_shared.web import templates_for
+from consolidation.adapters.report_html import TEMPLATES_DIR, report_context
 from consolidation.adapters.report_text import vn_number
-from consolidation.web.report_view import TEMPLATES_DIR, report_context
 
 _spec = importlib.util.spec_from_file_location("report_sample", Path(__file__).with_name("report_sample.py"))
 sample = importlib.util.module_from_spec(_spec)

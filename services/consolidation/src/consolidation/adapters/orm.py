@@ -29,54 +29,56 @@ dlq_replays = dlq_replays_table(metadata)
 
 provinces, units, plans = replica_tables(metadata)
 
+REPORT_KEY = ("province", "plan_id", "period")  # a province's report for a plan and period
+UNIT_KEY = (*REPORT_KEY, "unit")  # a unit's part in it
+
+
+KEY_SIZES = {"province": 2, "plan_id": 64, "period": 10, "unit": 40}
+
+
+def _key(*, unit: bool = False) -> list[Column]:
+    """A table's key columns (new Column objects for each table)."""
+    return [Column(name, String(KEY_SIZES[name]), nullable=False) for name in (UNIT_KEY if unit else REPORT_KEY)]
+
+
 # The latest version of each unit's report for a period: a higher version wins, whatever the order.
 unit_reports = Table(
     "unit_reports",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
-    Column("unit", String(40), nullable=False),
+    *_key(unit=True),
     Column("submission_id", Uuid, nullable=False),
     Column("version", Integer, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("first_received_at", DateTime(timezone=True), nullable=False),
     Column("values", JSONB, nullable=False),
     Column("narratives", JSONB, nullable=False),
-    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
+    PrimaryKeyConstraint(*UNIT_KEY),
 )
 
 # Timeliness as deadlines publishes it (obligation.updated, and period.closed for the final word).
 obligations = Table(
     "obligations",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
-    Column("unit", String(40), nullable=False),
+    *_key(unit=True),
     Column("status", String(12), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),
     Column("late_by_s", Integer),
     Column("final", Boolean, nullable=False),
-    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
+    PrimaryKeyConstraint(*UNIT_KEY),
 )
 period_closes = Table(
     "period_closes",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *_key(),
     Column("closed_at", DateTime(timezone=True), nullable=False),
-    PrimaryKeyConstraint("province", "plan_id", "period"),
+    PrimaryKeyConstraint(*REPORT_KEY),
 )
 
 # The workflow of each consolidated report; `content` is the snapshot sent up when published.
 reports = Table(
     "reports",
     metadata,
-    Column("province", String(2), nullable=False),
-    Column("plan_id", String(64), nullable=False),
-    Column("period", String(10), nullable=False),
+    *_key(),
     Column("status", String(12), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("status_reason", Text),
@@ -86,7 +88,7 @@ reports = Table(
     Column("published_at", DateTime(timezone=True)),
     Column("published_by", String(80)),
     Column("content", JSONB),
-    PrimaryKeyConstraint("province", "plan_id", "period"),
+    PrimaryKeyConstraint(*REPORT_KEY),
 )
 audit_log = Table(
     "audit_log",

@@ -2,7 +2,7 @@
 
 `report_text(report, issued_on=...)` lays a ConsolidatedReportV1 out as the lines of a Decree 30/2020/NĐ-CP
 report (header, title, sections I–IV, recipients, signer, appendix of the units' figures). The Word
-renderer (`docx_report`) and the page (`web/report_view`) only typeset these lines, so both show the same
+renderer (`docx_report`) and the page (`report_html`) only typeset these lines, so both show the same
 numbers and the same names. Pure: no I/O, no markup (each renderer escapes or stores text as text).
 """
 
@@ -13,15 +13,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from baocao_shared.events.reports import ConsolidatedReportV1, DisciplineV1, ExcerptV1, IndicatorTotalV1, LateUnitV1
+from consolidation.domain.months import TIMEZONE
+from consolidation.domain.report import CLOSING_DEFAULTS
 
-TIMEZONE = "Asia/Ho_Chi_Minh"  # the report carries no timezone; Việt Nam has one (UTC+7)
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 DOC_TYPE = "BÁO CÁO"
 DRAFT_MARK = "DỰ THẢO"
 SECTION_I = "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM"
 SECTION_II = "II. TÌNH HÌNH CHẤP HÀNH CHẾ ĐỘ BÁO CÁO"
-CLOSING_DEFAULTS = {"difficulties": "Khó khăn, vướng mắc, đề xuất, kiến nghị", "next_month": "Phương hướng tháng tới"}
 NOTHING_REPORTED = "Chưa có đơn vị nào báo cáo nội dung này."
 RECIPIENTS_LABEL = "Nơi nhận:"
 APPENDIX_LABEL = "Phụ lục"

@@ -26,6 +26,15 @@ CLOSING_DEFAULTS = {"difficulties": "Khó khăn, vướng mắc, đề xuất, k
 
 
 @dataclass(frozen=True)
+class ReportAddress:
+    """Which report a request names: the province's, for the period, of the plan when it has several."""
+
+    province: str
+    period: str
+    plan_id: str | None = None
+
+
+@dataclass(frozen=True)
 class LatestReport:
     """The latest version of one unit's report for the period."""
 

@@ -1,11 +1,11 @@
-"""What the consolidated report's page shows: the same wording as the Word document, plus the workflow.
+"""The consolidated report as HTML: the same wording as the Word document, plus the workflow's buttons.
 
-    context = report_context(report, issued_on=today, can_approve=..., can_publish=..., csrf_token=...)
-    render(TEMPLATES, request, "report.html", context)
+    render_report(request, report, issued_on=today, can_approve=..., can_publish=..., csrf_token=...)
 
-The content (header, sections I–IV, recipients, signer, appendix) is `report_text`, the lines the .docx
-is made of, so the page and the download never disagree. Who may approve or publish is decided by the
-caller (the workflow and the principal's role); this only shows the buttons it is told to.
+Used by the API's `.html` (no buttons) and by the report's page. The content (header, sections I–IV,
+recipients, signer, appendix) is `report_text`, the lines the .docx is made of, so the page and the
+download never disagree. Who may approve or publish is decided by the use cases (`open_steps`); this only
+shows the buttons it is told to.
 """
 
 from __future__ import annotations
@@ -16,21 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from fastapi import Request
+from fastapi.responses import Response
+
 from baocao_shared.events.reports import ConsolidatedReportV1
-from baocao_shared.web import csrf
-from consolidation.adapters.report_text import (
-    APPENDIX_LABEL,
-    APPENDIX_TITLE,
-    DRAFT_MARK,
-    NOTHING_REPORTED,
-    RECIPIENTS_LABEL,
-    TOTAL_ROW,
-    local_moment,
-    report_text,
-    summary_title,
-)
+from baocao_shared.web import csrf, render, templates_for
+from consolidation.adapters import report_text as text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+TEMPLATES = templates_for(TEMPLATES_DIR)
 
 
 @dataclass(frozen=True)
@@ -75,9 +69,9 @@ def _facts(report: ConsolidatedReportV1) -> list[tuple[str, str]]:
         ("Lần cập nhật nội dung", str(report.revision)),
     ]
     if report.approved_at:
-        facts.append(("Duyệt lúc", f"{local_moment(report.approved_at)} ({report.approved_by or 'không rõ'})"))
+        facts.append(("Duyệt lúc", f"{text.local_moment(report.approved_at)} ({report.approved_by or 'không rõ'})"))
     if report.published_at:
-        facts.append(("Gửi lên lúc", f"{local_moment(report.published_at)} ({report.published_by or 'không rõ'})"))
+        facts.append(("Gửi lên lúc", f"{text.local_moment(report.published_at)} ({report.published_by or 'không rõ'})"))
     return facts
 
 
@@ -85,8 +79,8 @@ def report_context(
     report: ConsolidatedReportV1, *, issued_on: date, can_approve: bool, can_publish: bool, csrf_token: str
 ) -> dict[str, Any]:
     """Everything report.html needs; `issued_on` fills the date line as in the Word document."""
-    doc = report_text(report, issued_on=issued_on)
-    summary = summary_title(report)
+    doc = text.report_text(report, issued_on=issued_on)
+    summary = text.summary_title(report)
     return {
         "title": f"Báo cáo tổng hợp: {summary}",
         "report": report,
@@ -99,10 +93,26 @@ def report_context(
         "csrf_field": csrf.FIELD,
         "csrf_token": csrf_token,
         "labels": {
-            "draft": DRAFT_MARK,
-            "nothing": NOTHING_REPORTED,
-            "recipients": RECIPIENTS_LABEL,
-            "appendix": f"{APPENDIX_LABEL}: {APPENDIX_TITLE}",
-            "total": TOTAL_ROW,
+            "draft": text.DRAFT_MARK,
+            "nothing": text.NOTHING_REPORTED,
+            "recipients": text.RECIPIENTS_LABEL,
+            "appendix": f"{text.APPENDIX_LABEL}: {text.APPENDIX_TITLE}",
+            "total": text.TOTAL_ROW,
         },
     }
+
+
+def render_report(
+    request: Request,
+    report: ConsolidatedReportV1,
+    *,
+    issued_on: date,
+    can_approve: bool = False,
+    can_publish: bool = False,
+    csrf_token: str = "",
+) -> Response:
+    """report.html for this report (its buttons only when told to)."""
+    context = report_context(
+        report, issued_on=issued_on, can_approve=can_approve, can_publish=can_publish, csrf_token=csrf_token
+    )
+    return render(TEMPLATES, request, "report.html", context)

@@ -1,0 +1,81 @@
+"""The latest version of each unit's report for a period (`unit_reports`): a higher version wins,
+whatever the order of arrival. The batched upsert is set-based (the replay applies runs of thousands)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.events.submissions import SubmissionV1
+from consolidation.adapters import orm
+from consolidation.adapters.arrays import as_arrays, insert_from_arrays
+from consolidation.domain.months import MONTH
+from consolidation.domain.report import LatestReport
+from consolidation.domain.workflow import revision
+
+COLUMNS = (*orm.UNIT_KEY, "submission_id", "version", "received_at", "first_received_at", "values", "narratives")
+REPLACED = ("submission_id", "version", "received_at", "values", "narratives")  # first_received_at stays
+
+
+def _upsert(stmt):
+    """Insert, or replace the stored version when the new one is higher."""
+    return stmt.on_conflict_do_update(
+        index_elements=orm.UNIT_KEY,
+        set_={c: stmt.excluded[c] for c in REPLACED},
+        where=orm.unit_reports.c.version < stmt.excluded.version,
+    )
+
+
+UPSERT_MANY = _upsert(insert_from_arrays(orm.unit_reports, COLUMNS))
+
+
+class UnitReports:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(self, s: SubmissionV1) -> bool:
+        """Store the submission unless a version as high is stored; True when it is now the latest."""
+        stmt = insert(orm.unit_reports).values({c: getattr(s, c) for c in COLUMNS})
+        return await self.session.scalar(_upsert(stmt).returning(orm.unit_reports.c.version)) is not None
+
+    async def record_latest(self, latest: Iterable[SubmissionV1]) -> None:
+        """`record` for many units at once, in one statement (each unit at most once)."""
+        await self.session.execute(UPSERT_MANY, as_arrays(latest, COLUMNS, json=("values", "narratives")))
+
+    async def latest(self, province: str, plan_id: str, period: str) -> list[LatestReport]:
+        u = orm.unit_reports.c
+        rows = await self.session.execute(
+            select(orm.unit_reports).where(u.province == province, u.plan_id == plan_id, u.period == period)
+        )
+        return [
+            LatestReport(
+                unit=r.unit,
+                version=r.version,
+                received_at=r.received_at,
+                first_received_at=r.first_received_at,
+                values=r.values,
+                narratives=r.narratives,
+            )
+            for r in rows
+        ]
+
+    async def revision(self, province: str, plan_id: str, period: str) -> int:
+        """The content's revision now (domain.workflow.revision of the latest versions)."""
+        u = orm.unit_reports.c
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(u.version), 0)).where(
+                u.province == province, u.plan_id == plan_id, u.period == period
+            )
+        )
+        return revision(total)
+
+    async def newest_month(self, *, up_to: str, province: str | None = None) -> str | None:
+        """The newest monthly period, up to `up_to`, that has a unit's report (in the province)."""
+        u = orm.unit_reports.c
+        query = select(func.max(u.period)).where(u.period.regexp_match(MONTH), u.period <= up_to)
+        if province is not None:
+            query = query.where(u.province == province)
+        return await self.session.scalar(query)

@@ -1,0 +1,26 @@
+"""consolidation's unit of work: one transaction with the repositories over it, and the outbox and audit
+trail that commit with the state change (baocao_shared.uow)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from baocao_shared.uow import UnitOfWork
+from consolidation.adapters import orm
+from consolidation.adapters.catalogue import Catalogue
+from consolidation.adapters.obligations import Obligations
+from consolidation.adapters.reports import Reports
+from consolidation.adapters.unit_reports import UnitReports
+
+
+class ConsolidationUnitOfWork(UnitOfWork):
+    source = "/baocao/consolidation"
+    outbox_table = orm.outbox
+    audit_table = orm.audit_log
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.catalogue = Catalogue(session)
+        self.unit_reports = UnitReports(session)
+        self.obligations = Obligations(session)
+        self.reports = Reports(session)

@@ -1,0 +1,91 @@
+"""The consolidated report's refusals, by name. Each extends a kind of `baocao_shared.errors` (which the
+HTTP adapter maps to its status) and keeps the message and `details` the API has always answered with;
+the pages read the attributes to explain the refusal in Vietnamese."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+class NotTheReportsReader(Forbidden):
+    """Only the province's operators, the national office and admins read a consolidated report."""
+
+    def __init__(self, *, province: str) -> None:
+        super().__init__("The consolidated report is for the province's operators and the national office.")
+        self.province = province
+
+
+class ReportNotPublished(Forbidden):
+    """The national office reads a province's report only once the province has sent it up."""
+
+    def __init__(self, *, province: str, province_name: str, plan_id: str, period: str) -> None:
+        super().__init__("The national office sees a province's report once it is published.")
+        self.province, self.province_name, self.plan_id, self.period = province, province_name, plan_id, period
+
+
+class NotTheProvincesOperator(Forbidden):
+    """Only the province's own operators (and admins) approve and publish its report."""
+
+    def __init__(self, *, province: str) -> None:
+        super().__init__("Only the province's own operators approve and publish its report.")
+        self.province = province
+
+
+class NotTheNationalOffice(Forbidden):
+    """The national roll-up is for the national office and admins."""
+
+    def __init__(self) -> None:
+        super().__init__("The national roll-up is for the national office.")
+
+
+class UnknownProvince(NotFound):
+    """The catalogue has not told this service about the province (yet)."""
+
+    def __init__(self, *, province: str) -> None:
+        super().__init__(f"Province {province} is not known here yet.")
+        self.province = province
+
+
+class UnknownPlan(NotFound):
+    """The province has no active plan of that id, or (without an id) none at all."""
+
+    def __init__(self, *, province: str, plan_id: str | None) -> None:
+        if plan_id:
+            message = f"Province {province} has no active plan {plan_id!r}."
+        else:
+            message = f"No plan of province {province} is known here yet."
+        super().__init__(message)
+        self.province, self.plan_id = province, plan_id
+
+
+class PlanAmbiguous(Unprocessable):
+    """The province has several active plans and the request names none."""
+
+    def __init__(self, *, province: str, plan_ids: Sequence[str]) -> None:
+        super().__init__("This province has several plans; say which with plan_id.", {"plan_ids": list(plan_ids)})
+        self.province, self.plan_ids = province, list(plan_ids)
+
+
+class PeriodNotInPlan(Unprocessable):
+    """The period is not one of the plan's (a month for a quarterly plan, say)."""
+
+    def __init__(self, *, period: str, reason: str) -> None:
+        super().__init__(reason)
+        self.period, self.reason = period, reason
+
+
+class StepNotAllowed(Conflict):
+    """The report's status does not allow this workflow step now (approve a published report, say)."""
+
+    def __init__(self, *, action: str, status: str, status_label: str, allowed: Collection[str]) -> None:
+        needs = " or ".join(sorted(allowed))
+        super().__init__(
+            f"Cannot {action} a report that is {status} ({status_label}); it must be {needs}.", {"status": status}
+        )
+        self.action, self.status = action, status
+
+
+# What a page answers as "no such report": the province, plan or period the address names is not one here.
+NO_SUCH_REPORT = (UnknownProvince, UnknownPlan, PlanAmbiguous, PeriodNotInPlan)

@@ -1,0 +1,170 @@
+"""The report's workflow: approve, publish, reopen, and the way back to draft when a unit's report changes
+after the approval; and the same events applied again from the topics on a rebuild.
+
+A live step stores exactly what its event says, the way a rebuild applies that event (`apply_status`,
+`apply_published`), so the live state and a rebuilt one cannot differ. The caller owns the transaction;
+every step by a person is an audit row and an event on baocao.reports through the outbox, committed with
+the state change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from baocao_shared.events.registry import EventSpec
+from baocao_shared.events.reports import (
+    REPORT_APPROVED,
+    REPORT_PUBLISHED,
+    REPORT_REOPENED,
+    REPORT_REVERTED,
+    ConsolidatedReportV1,
+    ReportStatusV1,
+)
+from baocao_shared.principal import Principal
+from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain.errors import NotTheProvincesOperator
+from consolidation.domain.report import ReportAddress
+from consolidation.domain.workflow import next_status
+from consolidation.handlers.reports import current
+
+UNDONE = {"content": None, "published_at": None, "published_by": None}  # what a step back to draft clears
+
+
+def check_operator(principal: Principal, *, province: str) -> None:
+    """The province's own operators, and admins, approve and publish its report."""
+    if not principal.may_operate_province(province):
+        raise NotTheProvincesOperator(province=province)
+
+
+async def approve(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
+) -> ConsolidatedReportV1:
+    """The province's operator approves the draft; the approval records the revision it saw."""
+    check_operator(principal, province=address.province)
+    report = await current(uow, address=address, now=now)
+    change = _change(report, next_status("approve", report.status), at=now, by=principal.subject)
+    await _take(uow, REPORT_APPROVED, change)
+    await _audit(uow, "report.approved", report, by=change.by, at=now, details={"revision": report.revision})
+    return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
+
+
+async def publish(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
+) -> ConsolidatedReportV1:
+    """The province's operator sends the approved report up: its snapshot is stored and published, and the
+    period is locked (intake refuses submissions for it)."""
+    check_operator(principal, province=address.province)
+    report = await current(uow, address=address, now=now)
+    status = next_status("publish", report.status)
+    published = report.model_copy(
+        update={"status": status, "status_note": None, "published_at": now, "published_by": principal.subject}
+    )
+    await apply_published(uow, published)
+    await uow.publish(REPORT_PUBLISHED, published, province=published.province, at=now)
+    await _audit(
+        uow, "report.published", published, by=principal.subject, at=now, details={"revision": report.revision}
+    )
+    return published
+
+
+async def reopen(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, reason: str, now: datetime
+) -> ConsolidatedReportV1:
+    """Admin only (the route requires it): a published period goes back to draft, and intake accepts
+    amendments again."""
+    report = await current(uow, address=address, now=now)
+    note = f"Mở lại: {reason}"  # the event carries the same note, so a rebuild shows the same words
+    change = _change(report, next_status("reopen", report.status), at=now, by=principal.subject, reason=note)
+    await _take(uow, REPORT_REOPENED, change)
+    details = {"revision": report.revision, "reason": reason}
+    await _audit(uow, "report.reopened", report, by=change.by, at=now, details=details)
+    return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
+
+
+async def content_changed(
+    uow: ConsolidationUnitOfWork, province: str, plan_id: str, period: str, *, unit: str, at: datetime
+) -> None:
+    """A unit's report changed. An approved report that did not include it goes back to draft, and says so."""
+    state = await uow.reports.get(province, plan_id, period)
+    if state is None or state.status != "approved":
+        return
+    revision = await uow.unit_reports.revision(province, plan_id, period)
+    if revision <= state.revision:
+        return  # the approval already saw this version (a replay)
+    # The revert comes after the approval it undoes, whatever the submission's own timestamp says.
+    at = max(at, state.status_at + timedelta(microseconds=1)) if state.status_at else at
+    change = ReportStatusV1(
+        province=province,
+        plan_id=plan_id,
+        period=period,
+        status=next_status("revert", state.status),
+        revision=revision,
+        at=at,
+        by="system",
+        reason=f"Trở lại dự thảo: đơn vị {unit} gửi báo cáo sau khi đã duyệt.",
+    )
+    await _take(uow, REPORT_REVERTED, change)
+
+
+async def apply_status(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
+    """Store an approved / reverted / reopened step (a replay of one applied live changes nothing)."""
+    approved = change.status == "approved"
+    await uow.reports.save(
+        change.province,
+        change.plan_id,
+        change.period,
+        at=change.at,
+        status=change.status,
+        revision=change.revision,
+        status_reason=None if approved else change.reason,
+        approved_at=change.at if approved else None,
+        approved_by=change.by if approved else None,
+        **({} if approved else UNDONE),
+    )
+
+
+async def apply_published(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> None:
+    """Store the snapshot that went up, as it went up."""
+    await uow.reports.save(
+        report.province,
+        report.plan_id,
+        report.period,
+        at=report.published_at,
+        status="published",
+        revision=report.revision,
+        status_reason=None,
+        approved_at=report.approved_at,
+        approved_by=report.approved_by,
+        published_at=report.published_at,
+        published_by=report.published_by,
+        content=report.model_dump(mode="json"),
+    )
+
+
+def _change(
+    report: ConsolidatedReportV1, status: str, *, at: datetime, by: str, reason: str | None = None
+) -> ReportStatusV1:
+    return ReportStatusV1(
+        province=report.province,
+        plan_id=report.plan_id,
+        period=report.period,
+        status=status,
+        revision=report.revision,
+        at=at,
+        by=by,
+        reason=reason,
+    )
+
+
+async def _take(uow: ConsolidationUnitOfWork, spec: EventSpec, change: ReportStatusV1) -> None:
+    """Store the step as its event says, and publish the event."""
+    await apply_status(uow, change)
+    await uow.publish(spec, change, province=change.province, at=change.at)
+
+
+async def _audit(
+    uow: ConsolidationUnitOfWork, action: str, report: ConsolidatedReportV1, *, by: str, at: datetime, details: dict
+) -> None:
+    subject = f"report:{report.province}.{report.plan_id}.{report.period}"
+    await uow.audit(at=at, actor=by, action=action, subject=subject, details=details)
