@@ -2,12 +2,9 @@
 obligations as deadlines sees them, and each consolidated report's workflow."""
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
-    Computed,
     DateTime,
-    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -17,15 +14,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from baocao_shared.audit import PROVINCE_OF_ROW
+from baocao_shared.audit import audit_log_table
 from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
-from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
+from baocao_shared.messaging.tables import messaging_tables
 
 metadata = new_metadata()
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-dlq_replays = dlq_replays_table(metadata)
+outbox, inbox, dlq_replays = messaging_tables(metadata)
 
 provinces, units, plans = replica_tables(metadata)
 
@@ -90,16 +85,4 @@ reports = Table(
     Column("content", JSONB),
     PrimaryKeyConstraint(*REPORT_KEY),
 )
-audit_log = Table(
-    "audit_log",
-    metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Column("actor", String(80), nullable=False),
-    Column("action", String(60), nullable=False),
-    Column("subject", String(200), nullable=False),
-    Column("details", JSONB, nullable=False),
-    Column("province", Text, Computed(PROVINCE_OF_ROW, persisted=True)),  # derived by PostgreSQL from the row
-    Index("ix_audit_log_subject", "subject"),
-    Index("ix_audit_log_province_id", "province", "id"),
-)
+audit_log = audit_log_table(metadata)
