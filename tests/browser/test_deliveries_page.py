@@ -17,7 +17,6 @@ from types import SimpleNamespace
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from baocao_shared import catalog_replica as replica
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE
 from baocao_shared.events.reports import REPORT_APPROVED
@@ -26,6 +25,7 @@ from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, served
 from intake.domain.catalog import parse_province_file
 from notify.adapters import orm
+from notify.adapters.catalog import Catalogue
 from notify.config import Settings
 from notify.main import create_app
 from notify.messages import render
@@ -117,9 +117,9 @@ async def _seed(database_url: str, rows: list[dict]) -> None:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as db, db.begin():
-            await replica.upsert_province(db, orm.provinces, PLACE)
+            await Catalogue(db).upsert_province(PLACE)
             for unit in UNITS.values():
-                await replica.upsert_unit(db, orm.units, unit)
+                await Catalogue(db).upsert_unit(unit)
             await db.execute(orm.deliveries.insert(), rows)
             inbox = [r for r in rows if r["channel"] == "inbox"]
             await db.execute(

@@ -32,13 +32,13 @@ class InMemoryCatalog:
         self.plans: dict[tuple[str, str], PlanV1] = {}
         self.changed: set[tuple[str, str]] = set()
 
-    async def store_province(self, province: ProvinceV1) -> None:
+    async def upsert_province(self, province: ProvinceV1) -> None:
         self.provinces_by_code[province.code] = province
 
-    async def store_unit(self, unit: UnitV1) -> None:
+    async def upsert_unit(self, unit: UnitV1) -> None:
         self.units[unit.province, unit.code] = unit
 
-    async def store_plan(self, plan: PlanV1) -> None:
+    async def upsert_plan(self, plan: PlanV1) -> None:
         self.plans[plan.province, plan.id] = plan
         self.changed.add((plan.province, plan.id))
 

@@ -12,13 +12,13 @@ from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import Table, func, select
 
-from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ContactV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import SmtpMailbox, TokenMint
 from notify.adapters import orm
+from notify.adapters.catalog import Catalogue
 from notify.config import Settings
 from notify.main import create_app
 
@@ -51,9 +51,9 @@ async def seeded_notify(
         async with app.state.runtime.sessionmaker() as db, db.begin():
             for entity in catalogue:
                 if isinstance(entity, ProvinceV1):
-                    await replica.upsert_province(db, orm.provinces, entity)
+                    await Catalogue(db).upsert_province(entity)
                 else:
-                    await replica.upsert_unit(db, orm.units, entity)
+                    await Catalogue(db).upsert_unit(entity)
             await db.execute(orm.deliveries.insert(), deliveries)
             await db.execute(orm.inbox_messages.insert(), messages)
         yield app

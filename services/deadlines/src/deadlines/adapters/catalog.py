@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from collections.abc import Mapping
+from typing import Any
 
-from baocao_shared import catalog_replica as replica
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from sqlalchemy import select, update
+
+from baocao_shared.catalog_replica import CatalogReplica
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from deadlines.adapters import orm
 
 
-class CatalogReplica:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class Catalogue(CatalogReplica):
+    provinces_table, units_table, plans_table = orm.provinces, orm.units, orm.plans
 
-    async def store_province(self, province: ProvinceV1) -> None:
-        await replica.upsert_province(self.session, orm.provinces, province)
-
-    async def store_unit(self, unit: UnitV1) -> None:
-        await replica.upsert_unit(self.session, orm.units, unit)
-
-    async def store_plan(self, plan: PlanV1) -> None:
+    async def upsert_plan(self, plan: PlanV1, extra: Mapping[str, Any] | None = None) -> None:
         """The plan's latest document, flagged `changed` for the scheduler."""
-        await replica.upsert_plan(self.session, orm.plans, plan, extra={"changed": True})
+        await super().upsert_plan(plan, {"changed": True, **(extra or {})})
 
     async def flag_plans_of(self, province: str) -> None:
         """Have the scheduler look again at every plan of the province."""
@@ -33,12 +28,9 @@ class CatalogReplica:
         docs = await self.session.scalars(select(orm.provinces.c.doc).order_by(orm.provinces.c.code))
         return [ProvinceV1.model_validate(doc) for doc in docs]
 
-    async def province(self, code: str) -> ProvinceV1 | None:
-        return await replica.province(self.session, orm.provinces, code)
-
     async def active_plans(self, province: str) -> list[PlanV1]:
         """The province's active plans (kế hoạch), by id."""
-        return await replica.plans_of(self.session, orm.plans, province)
+        return await self.plans_of(province)
 
     async def active_plan_ids(self, province: str) -> list[str]:
         pl = orm.plans.c

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baocao_shared.uow import UnitOfWork
 from deadlines.adapters import orm
-from deadlines.adapters.catalog import CatalogReplica
+from deadlines.adapters.catalog import Catalogue
 from deadlines.adapters.notices import Notices
 from deadlines.adapters.obligations import Obligations
 from deadlines.adapters.periods import Periods
@@ -24,7 +24,7 @@ class DeadlinesUnitOfWork(UnitOfWork):
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
-        self.catalog = CatalogReplica(session)
+        self.catalog = Catalogue(session)
         self.periods = Periods(session)
         self.obligations = Obligations(session)
         self.schedule = Schedule(session)

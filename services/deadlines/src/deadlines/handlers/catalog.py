@@ -8,15 +8,15 @@ from deadlines.adapters.uow import DeadlinesUnitOfWork
 
 async def province_upserted(uow: DeadlinesUnitOfWork, province: ProvinceV1) -> None:
     """Keep the province's latest document."""
-    await uow.catalog.store_province(province)
+    await uow.catalog.upsert_province(province)
 
 
 async def unit_upserted(uow: DeadlinesUnitOfWork, unit: UnitV1) -> None:
     """Store the unit, and have the scheduler look again at its province's plans (a unit may join mid-period)."""
-    await uow.catalog.store_unit(unit)
+    await uow.catalog.upsert_unit(unit)
     await uow.catalog.flag_plans_of(unit.province)
 
 
 async def plan_upserted(uow: DeadlinesUnitOfWork, plan: PlanV1) -> None:
     """Keep the plan's latest document; the scheduler looks at it again."""
-    await uow.catalog.store_plan(plan)
+    await uow.catalog.upsert_plan(plan)

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baocao_shared.uow import UnitOfWork
 from notify.adapters import orm
-from notify.adapters.catalog import CatalogReplica
+from notify.adapters.catalog import Catalogue
 from notify.adapters.deliveries import DeliveryRepository
 from notify.adapters.inbox import InboxMessages
 from notify.adapters.waiting import WaitingNotices
@@ -22,7 +22,7 @@ class NotifyUnitOfWork(UnitOfWork):
         super().__init__(session)
         self.deliveries = DeliveryRepository(session)
         self.waiting = WaitingNotices(session)
-        self.catalog = CatalogReplica(session)
+        self.catalog = Catalogue(session)
         self.inbox = InboxMessages(session)
 
     def savepoint(self) -> AbstractAsyncContextManager[object]:
