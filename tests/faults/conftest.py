@@ -44,7 +44,7 @@ from baocao_shared.auth import Principal
 from baocao_stack.kafka import KafkaBroker, KafkaCluster
 from baocao_stack.procs import tail
 from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home
-from baocao_testing.kit import wait_until
+from baocao_testing.kit import fresh_group_prefix, wait_until
 from baocao_testing.processes import Services
 
 REPO = Path(__file__).resolve().parents[2]
@@ -177,7 +177,8 @@ async def running_world(kafka, postgres: PostgresHandle, home: Path, request: py
     services = Services(postgres=postgres, kafka=kafka, home=home)
     world = None
     try:
-        stack = await services.start(at=local(period_of(0), 10, 9), consumer_group_prefix=f"f{uuid.uuid4().hex[:6]}-")
+        prefix = await fresh_group_prefix(kafka.bootstrap, tag="f")
+        stack = await services.start(at=local(period_of(0), 10, 9), consumer_group_prefix=prefix)
         world = World(services=services, stack=stack, kafka=kafka, postgres=postgres)
         await world.load_province()
         yield world

@@ -124,3 +124,13 @@ async def create_database(postgres: PostgresHandle, prefix: str = "t") -> str:
     finally:
         await conn.close()
     return postgres.url_for(name)
+
+
+@pytest.fixture
+async def group_prefix(kafka: KafkaHandle) -> str:
+    """`consumer_group_prefix` for this test's apps: consumer groups of its own, starting at the end of their
+    topics as the test begins (see kit.fresh_group_prefix): they read what the test publishes, not what the
+    session's earlier tests did. A module-scoped app calls `fresh_group_prefix(kafka.bootstrap)` itself."""
+    from baocao_testing.kit import fresh_group_prefix
+
+    return await fresh_group_prefix(kafka.bootstrap)

@@ -29,13 +29,13 @@ PLANS = {
 
 
 @pytest.fixture
-async def consolidation(postgres, kafka):
+async def consolidation(postgres, kafka, group_prefix):
     mint = TokenMint()
     settings = Settings(
         database_url=await create_database(postgres, "consolidation"),
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         outbox_poll_interval_s=0.2,
         clock="simulated",
         clock_start=datetime(2019, 7, 2, 3, tzinfo=UTC),

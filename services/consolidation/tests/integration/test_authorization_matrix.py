@@ -29,7 +29,7 @@ from baocao_testing.authz import (
     run_matrix,
 )
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 from consolidation.adapters import orm
 from consolidation.config import Settings
 from consolidation.main import create_app
@@ -54,7 +54,7 @@ async def consolidation(postgres, kafka):
         database_url=await create_database(postgres, "consolidation"),
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         outbox_poll_interval_s=0.2,
         clock="simulated",
         clock_start=datetime(2019, 6, 20, 3, tzinfo=UTC),

@@ -32,7 +32,7 @@ from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
 from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
-from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
+from baocao_testing.kit import TokenMint, end_offsets, fresh_group_prefix, read_topic, wait_until
 from consolidation.adapters.report_text import vn_number
 from consolidation.config import Settings
 from consolidation.main import create_app
@@ -93,7 +93,7 @@ async def app(postgres, kafka):
         database_url=await create_database(postgres, "consolidation"),
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         outbox_poll_interval_s=0.2,
         clock="simulated",
         clock_start=datetime(2019, 6, 18, tzinfo=UTC),

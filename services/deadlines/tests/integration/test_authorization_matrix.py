@@ -26,7 +26,7 @@ from baocao_testing.authz import (
     run_matrix,
 )
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
@@ -56,7 +56,7 @@ async def deadlines(postgres, kafka):
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         outbox_poll_interval_s=0.2,
         clock="simulated",
         clock_start=utc("2019-06-20T10:00:00+07:00"),

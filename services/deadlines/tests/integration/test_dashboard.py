@@ -21,7 +21,7 @@ from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECE
 from baocao_shared.events.topics import DEADLINES
 from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
-from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
+from baocao_testing.kit import TokenMint, end_offsets, fresh_group_prefix, read_topic, wait_until
 from deadlines.adapters import orm
 from deadlines.config import Settings
 from deadlines.handlers import catalog
@@ -80,7 +80,7 @@ async def deadlines(postgres, kafka):
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         outbox_poll_interval_s=0.2,
         clock="simulated",
         clock_start=utc("2019-06-20T10:00:00+07:00"),

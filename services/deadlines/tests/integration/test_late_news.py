@@ -35,7 +35,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_once(postgres, kafka):
+async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_once(postgres, kafka, group_prefix):
     early, late = (f"N{uuid.uuid4().hex[:6].upper()}" for _ in range(2))
     plan = HAI_DUONG.plans[0].model_copy(update={"id": f"news-{uuid.uuid4().hex[:8]}", "units": [early, late]})
     settings = Settings(
@@ -43,7 +43,7 @@ async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         outbox_poll_interval_s=0.2,
     )
     app = create_app(settings)

@@ -62,7 +62,7 @@ def submission(unit: str, received: str, *, version: int = 1, first: str | None 
 
 
 @pytest.fixture
-async def two_instances(postgres, kafka):
+async def two_instances(postgres, kafka, group_prefix):
     url = await create_database(postgres, "deadlines")
     mint = TokenMint()
     settings = Settings(
@@ -70,7 +70,7 @@ async def two_instances(postgres, kafka):
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         outbox_poll_interval_s=0.2,
     )
     apps = [create_app(settings, verifier=mint.verifier()) for _ in range(2)]

@@ -26,7 +26,7 @@ from baocao_testing.authz import (
     run_matrix,
 )
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app
@@ -81,7 +81,7 @@ async def notify(postgres, kafka):
         database_url=await create_database(postgres, "notify"),
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         sender_enabled=False,  # a delivery sent again stays pending
         service_urls={"intake": INTAKE},
     )

@@ -35,11 +35,13 @@ PROVINCE = "89"  # no other test uses it: nothing on the broker's catalogue know
 DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)  # 00:00 on 16/06/2019 local
 
 
-async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalogue_arrives(postgres, kafka):
+async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalogue_arrives(
+    postgres, kafka, group_prefix
+):
     tag = uuid.uuid4().hex[:6]
     unit, plan_id = f"CHO{tag.upper()}", f"order-{tag}"
     unit_mail, operator = f"vanthu-{tag}@thunghiem.baocao.test", f"thuongtruc-{tag}@thunghiem.baocao.test"
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    prefix = group_prefix
     mailbox = SmtpMailbox()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     smtp.start()

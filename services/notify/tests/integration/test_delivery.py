@@ -55,7 +55,7 @@ def text_of(message: email.message.EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafka):
+async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafka, group_prefix):
     tag = uuid.uuid4().hex[:6].upper()
     late, missing = f"LATE{tag}", f"MISS{tag}"
     plan_id = f"notify-{tag.lower()}"
@@ -66,7 +66,7 @@ async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafk
         database_url=await create_database(postgres, "notify"),
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         outbox_poll_interval_s=0.2,
         smtp_port=smtp_port,
         sender_tick_s=0.1,

@@ -31,11 +31,11 @@ PROVINCE = "94"  # no other test uses it
 DUE = datetime(2019, 6, 15, 17, 0, tzinfo=UTC)
 
 
-async def test_a_refused_mailbox_fails_for_good_and_the_partition_moves_on(postgres, kafka):
+async def test_a_refused_mailbox_fails_for_good_and_the_partition_moves_on(postgres, kafka, group_prefix):
     tag = uuid.uuid4().hex[:6]
     unit, plan_id = f"U{tag.upper()}", f"fail-{tag}"
     good, refused = f"vanthu-{tag}@tot.baocao.test", f"khongton-{tag}@tot.baocao.test"
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    prefix = group_prefix
     mint = TokenMint()
     mailbox = SmtpMailbox(refuse=frozenset({refused}))
     smtp = Controller(mailbox, hostname="127.0.0.1", port=free_port())

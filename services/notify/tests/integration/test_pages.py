@@ -18,7 +18,7 @@ from baocao_shared import catalog_replica as replica
 from baocao_shared.events.catalog import ProvinceV1, UnitV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 from notify.adapters import orm
 from notify.config import Settings
 from notify.main import create_app
@@ -108,7 +108,7 @@ async def notify(postgres, kafka):
         database_url=await create_database(postgres, "notify"),
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         sender_enabled=False,
         service_urls={"intake": INTAKE},
     )

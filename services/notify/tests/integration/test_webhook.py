@@ -66,7 +66,9 @@ class Receiver:
         return app
 
 
-async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_fails_visibly(postgres, kafka):
+async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_fails_visibly(
+    postgres, kafka, group_prefix
+):
     tag = uuid.uuid4().hex[:6].upper()
     signed_unit, unsigned_unit = f"HOOK{tag}", f"NOSECRET{tag}"
     plan_id = f"webhook-{tag.lower()}"
@@ -95,7 +97,7 @@ async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_f
                 database_url=await create_database(postgres, "notify"),
                 env="test",
                 kafka_bootstrap_servers=kafka.bootstrap,
-                consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+                consumer_group_prefix=group_prefix,
                 outbox_poll_interval_s=0.2,
                 sender_tick_s=0.1,
                 # Attempts well over a second apart, so each has its own webhook-timestamp: one in the
