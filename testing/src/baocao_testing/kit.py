@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import CoordinationType
 from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.commit import OffsetCommitRequest
 
@@ -112,7 +113,8 @@ async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
+        if any(consumer.partitions_for_topic(topic) is None for topics in groups.values() for topic in topics):
+            await consumer._client.force_metadata_update()  # the first metadata may predate a topic
         tps = {
             TopicPartition(topic, p)
             for topics in groups.values()
@@ -120,23 +122,22 @@ async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]
             for p in consumer.partitions_for_topic(topic) or ()
         }
         ends = await consumer.end_offsets(sorted(tps)) if tps else {}
+        commits = {
+            group: [
+                (topic, [(tp.partition, offset, "") for tp, offset in sorted(ends.items()) if tp.topic == topic])
+                for topic in topics
+                if any(tp.topic == topic for tp in ends)
+            ]
+            for group, topics in groups.items()
+        }
+        await asyncio.gather(
+            *(_commit(consumer._client, group, offsets, timeout) for group, offsets in commits.items() if offsets)
+        )
     finally:
         await consumer.stop()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
-    await admin.start()
-    try:
-        for group, topics in groups.items():
-            offsets = [
-                (topic, [(tp.partition, ends[tp], "") for tp in sorted(ends) if tp.topic == topic]) for topic in topics
-            ]
-            offsets = [(topic, partitions) for topic, partitions in offsets if partitions]
-            if offsets:
-                await _commit(admin, group, offsets, timeout)
-    finally:
-        await admin.close()
 
 
-async def _commit(admin: AIOKafkaAdminClient, group: str, offsets: list, timeout: float) -> None:
+async def _commit(client, group: str, offsets: list, timeout: float) -> None:
     """One OffsetCommit outside any generation (as for a group nobody has joined), retried while the broker's
     group coordinator is still being elected or loading (a fresh broker creates __consumer_offsets first)."""
     request = OffsetCommitRequest(
@@ -145,7 +146,8 @@ async def _commit(admin: AIOKafkaAdminClient, group: str, offsets: list, timeout
     deadline = time.monotonic() + timeout
     while True:
         try:
-            response = await admin._client.send(await admin.find_coordinator(group), request)
+            coordinator = await client.coordinator_lookup(CoordinationType.GROUP, group)
+            response = await client.send(coordinator, request)
             errors = {code for _, partitions in response.topics for _, code in partitions if code}
             if not errors:
                 return
