@@ -30,7 +30,8 @@ help:
 	@echo "make clean                                         down, then delete BAOCAO_HOME (default .local)"
 	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium when missing)"
 	@echo "make check [PYTEST_ARGS=...]                       the edit loop (minutes): unit and in-process integration"
-	@echo "                                                   tests; no service processes, browser or fault cases"
+	@echo "                                                   tests; no service or launcher processes, browser or"
+	@echo "                                                   fault cases"
 	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
 	@echo "                                                   (figures in artifacts/faults/; make test runs it short)"
 	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
@@ -71,9 +72,10 @@ status: uv
 test: sync chromium
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-# What `make test` runs but for the slow kinds: service processes (e2e), the browser, the fault cases.
+# What `make test` runs but for the slow kinds: service processes (e2e), the launcher's processes (stack),
+# the browser, the fault cases.
 check: sync
-	$(UV) run --frozen pytest -m "not e2e and not browser and not faults" $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m "not e2e and not stack and not browser and not faults" $(PYTEST_ARGS)
 
 faults: sync
 	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)

@@ -65,6 +65,7 @@ def test_free_ports_are_distinct_and_bindable():
 # ---------------------------------------------------------------------------------- postgres
 
 
+@pytest.mark.stack
 async def test_postgres_keeps_its_data_across_a_restart(tmp_path):
     server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
     try:
@@ -106,6 +107,7 @@ def test_jars_are_fetched_once(kafka_libs):
     assert any(name.startswith("log4j-slf4j-impl-") for name in names)  # slf4j 1.7 binding
 
 
+@pytest.mark.stack
 async def test_kafka_creates_topics_and_carries_a_record(tmp_path, kafka_libs):
     port, controller_port = free_ports(2)
     broker = start_kafka(
@@ -263,6 +265,7 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Co
     )
 
 
+@pytest.mark.stack
 def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
     home = tmp_path / "home"
     (home / "kafka").mkdir(parents=True)
@@ -317,6 +320,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.stack
 def test_services_get_the_absolute_home_and_deadlines_a_fast_tick_under_a_simulated_clock(tmp_path, monkeypatch):
     """Through a real supervisord: each program prints the environment it was given."""
     (tmp_path / "stand_in").mkdir()
@@ -374,6 +378,7 @@ def _recording_console() -> Console:
     return Console(record=True, width=200, highlight=False, color_system=None)
 
 
+@pytest.mark.stack
 async def test_demo_loads_the_provinces_and_accounts_once(tmp_path):
     """intake's admin CLI against a real PostgreSQL (no Kafka: the catalogue waits in intake's outbox)."""
     server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
