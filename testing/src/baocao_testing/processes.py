@@ -125,7 +125,8 @@ class Services:
                 **inherited,
                 **common,
                 "BAOCAO_HTTP_PORT": str(port),
-                "BAOCAO_DATABASE_URL": await create_database(self.postgres, name),
+                # empty: each service migrates its own at start, as it does in production
+                "BAOCAO_DATABASE_URL": await create_database(self.postgres, name, migrated=False),
                 **({"BAOCAO_SMTP_PORT": str(smtp_port)} if name == "notify" else {}),
                 **TUNING.get(name, {}),
                 **(env or {}).get(name, {}),
