@@ -31,9 +31,11 @@ help:
 	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium, nodejs and npm"
 	@echo "                                                   when missing)"
 	@echo "make check [PYTEST_ARGS=...]                       the edit loop (minutes): unit and in-process integration"
-	@echo "                                                   tests; no service processes, browser or fault cases"
-	@echo "make faults                                        the fault suite, long: each fault 3 times under load"
-	@echo "                                                   (figures in artifacts/faults/; make test runs it short)"
+	@echo "                                                   tests; no service or launcher processes, browser or"
+	@echo "                                                   fault cases"
+	@echo "make faults                                        the fault suite, long: every case, each fault 3 times"
+	@echo "                                                   under load (figures in artifacts/faults/; make test runs"
+	@echo "                                                   one case of each fault class, short)"
 	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
 	@echo "                                                   same-run baseline; JSON in bench/results/"
 	@echo "make lint                                          ruff"
@@ -49,10 +51,13 @@ uv:
 	fi
 	@command -v "$(UV)" >/dev/null 2>&1 || { echo "uv is still not at $(UV); install it (https://docs.astral.sh/uv/) or run make UV=/path/to/uv"; exit 1; }
 
-# The virtual environment, exactly as locked when uv.lock exists.
+# The virtual environment, exactly as locked when uv.lock exists. --compile-bytecode writes the .pyc files of
+# the installed packages once (a no-op when they are up to date): without them every Python process compiles
+# SQLAlchemy, FastAPI, pydantic, alembic... again (~2.6 s of CPU per start where PYTHONDONTWRITEBYTECODE is set,
+# as it is here), and the suites start dozens of service, CLI and worker processes.
 sync: uv
 	@echo "==> uv sync"
-	@if [ -f uv.lock ]; then "$(UV)" sync --frozen; else "$(UV)" sync; fi
+	@if [ -f uv.lock ]; then "$(UV)" sync --frozen --compile-bytecode; else "$(UV)" sync --compile-bytecode; fi
 
 up: sync
 	@"$(UV)" run --frozen baocao-stack up --services "$(SERVICES)" --brokers "$(BROKERS)" $(if $(filter 0 no false,$(DEMO)),--no-demo) $(if $(filter 1 yes true,$(MONTH)),--month)
@@ -69,9 +74,10 @@ status: uv
 test: sync chromium node
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-# What `make test` runs but for the slow kinds: service processes (e2e), the browser, the fault cases.
+# What `make test` runs but for the slow kinds: service processes (e2e), the launcher's processes (stack),
+# the browser, the fault cases.
 check: sync node
-	$(UV) run --frozen pytest -m "not e2e and not browser and not faults" $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m "not e2e and not stack and not browser and not faults" $(PYTEST_ARGS)
 
 faults: sync
 	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)

@@ -227,6 +227,7 @@ def own_home():
     shutil.rmtree(home, ignore_errors=True)
 
 
+@pytest.mark.stack
 async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broker(own_home):
     libs = await asyncio.to_thread(_cached_jars)
     home = own_home

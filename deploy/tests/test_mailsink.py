@@ -16,6 +16,8 @@ from baocao_stack.ports import free_ports
 from baocao_stack.settings import StackSettings
 from baocao_testing.html import Page
 
+pytestmark = pytest.mark.stack
+
 SUBJECT = "[Nhắc hạn] Báo cáo tháng 12/2026 của Công an tỉnh: hạn 00:00 ngày 16/12/2026"
 BODY = "Kính gửi: Công an tỉnh,\n\nHạn gửi báo cáo tháng 12/2026 là 00:00 ngày 16/12/2026."
 HOSTILE_HTML = "<p>Đề nghị <b>gửi báo cáo</b></p><script>document.title = 'pwned'</script>"

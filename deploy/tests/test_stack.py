@@ -65,8 +65,9 @@ def test_free_ports_are_distinct_and_bindable():
 # ---------------------------------------------------------------------------------- postgres
 
 
-async def test_postgres_keeps_its_data_across_a_restart(tmp_path):
-    server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
+@pytest.mark.stack
+async def test_postgres_keeps_its_data_across_a_restart(own_tmp):
+    server = start_postgres(data_dir=own_tmp / "pg", port=free_port(), log_file=own_tmp / "pg.log")
     try:
         await wait_postgres_ready(server, timeout=30)
         assert await ensure_databases(server, ["intake", "deadlines"]) == ["intake", "deadlines"]
@@ -79,12 +80,12 @@ async def test_postgres_keeps_its_data_across_a_restart(tmp_path):
         pid = server.pid
         server.stop()
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-        initialised_at = (tmp_path / "pg" / "PG_VERSION").stat().st_mtime
+        initialised_at = (own_tmp / "pg" / "PG_VERSION").stat().st_mtime
 
         server.restart()
         await wait_postgres_ready(server, timeout=30)
         assert server.pid != pid
-        assert (tmp_path / "pg" / "PG_VERSION").stat().st_mtime == initialised_at  # no second initdb
+        assert (own_tmp / "pg" / "PG_VERSION").stat().st_mtime == initialised_at  # no second initdb
         conn = await asyncpg.connect(server.url("intake", driver="postgresql"))
         assert await conn.fetchval("SELECT body FROM note") == "kept"
         await conn.close()
@@ -106,6 +107,7 @@ def test_jars_are_fetched_once(kafka_libs):
     assert any(name.startswith("log4j-slf4j-impl-") for name in names)  # slf4j 1.7 binding
 
 
+@pytest.mark.stack
 async def test_kafka_creates_topics_and_carries_a_record(tmp_path, kafka_libs):
     port, controller_port = free_ports(2)
     broker = start_kafka(
@@ -263,8 +265,9 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Co
     )
 
 
-def test_up_then_down_leaves_no_process_behind(tmp_path, kafka_libs):
-    home = tmp_path / "home"
+@pytest.mark.stack
+def test_up_then_down_leaves_no_process_behind(own_tmp, kafka_libs):
+    home = own_tmp / "home"
     (home / "kafka").mkdir(parents=True)
     (home / "kafka" / "libs").symlink_to(kafka_libs)  # reuse the cached jars
     kafka_port, controller_port, pg_port, base = free_ports(4)
@@ -317,6 +320,7 @@ time.sleep(600)
 """
 
 
+@pytest.mark.stack
 def test_services_get_the_absolute_home_and_deadlines_a_fast_tick_under_a_simulated_clock(tmp_path, monkeypatch):
     """Through a real supervisord: each program prints the environment it was given."""
     (tmp_path / "stand_in").mkdir()
@@ -374,13 +378,14 @@ def _recording_console() -> Console:
     return Console(record=True, width=200, highlight=False, color_system=None)
 
 
-async def test_demo_loads_the_provinces_and_accounts_once(tmp_path):
+@pytest.mark.stack
+async def test_demo_loads_the_provinces_and_accounts_once(own_tmp):
     """intake's admin CLI against a real PostgreSQL (no Kafka: the catalogue waits in intake's outbox)."""
-    server = start_postgres(data_dir=tmp_path / "pg", port=free_port(), log_file=tmp_path / "pg.log")
+    server = start_postgres(data_dir=own_tmp / "pg", port=free_port(), log_file=own_tmp / "pg.log")
     try:
         await wait_postgres_ready(server, timeout=30)
         await ensure_databases(server, ["intake"])
-        settings = StackSettings(home=tmp_path / "home", pg_port=server.port)
+        settings = StackSettings(home=own_tmp / "home", pg_port=server.port)
         steps: list[str] = []
         console = _recording_console()
         first = await asyncio.to_thread(seed_demo, settings, console, steps.append)

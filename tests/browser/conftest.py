@@ -17,7 +17,7 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium() -> Path:
     """Debian's Chromium; its absence fails the test rather than skipping it."""
     if not CHROMIUM.exists():
@@ -25,8 +25,10 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def browser(chromium: Path) -> AsyncIterator[Browser]:
+    """One Chromium for the session (a launch per test cost seconds on the busy machine); every test opens its own
+    contexts in it, so cookies and storage stay its own."""
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
         try:

@@ -119,7 +119,7 @@ async def _caught_up(bootstrap: str, group: str) -> None:
 
 
 @pytest.fixture
-def deadlines(postgres, kafka) -> Iterator[SimpleNamespace]:
+def deadlines(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """deadlines served over real HTTP (uvicorn in a thread), its clock at 20 June 2019 10:00."""
     port, mint = free_port(), TokenMint()
     settings = Settings(
@@ -128,7 +128,7 @@ def deadlines(postgres, kafka) -> Iterator[SimpleNamespace]:
         env="test",
         http_port=port,
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         clock="simulated",
         clock_start=vn(6, 20, 10),
         clock_speed=1,

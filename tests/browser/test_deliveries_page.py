@@ -136,7 +136,7 @@ async def _seed(database_url: str, rows: list[dict]) -> None:
 
 
 @pytest.fixture
-def notify(postgres, kafka) -> Iterator[SimpleNamespace]:
+def notify(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """notify served over real HTTP (uvicorn in a thread), its sender off."""
     port, mint = free_port(), TokenMint()
     settings = Settings(
@@ -145,7 +145,7 @@ def notify(postgres, kafka) -> Iterator[SimpleNamespace]:
         env="test",
         http_port=port,
         sender_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
     )
     rows, failed = june()
     app = create_app(settings, verifier=mint.verifier())

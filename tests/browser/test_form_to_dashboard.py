@@ -116,14 +116,14 @@ async def _period_open(urls: dict[str, str]) -> None:
 
 
 @pytest.fixture
-def stack(postgres, kafka, tmp_path: Path) -> Iterator[SimpleNamespace]:
+def stack(postgres, kafka, group_prefix, tmp_path: Path) -> Iterator[SimpleNamespace]:
     """intake and deadlines served over real HTTP, linked to each other, with province 88 loaded."""
     ports = dict(zip(("intake", "deadlines"), free_ports(2), strict=True))
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     shared = {
         "kafka_bootstrap_servers": kafka.bootstrap,
         "env": "test",
-        "consumer_group_prefix": f"t{TAG}-",
+        "consumer_group_prefix": group_prefix,
         "service_urls": urls,  # the navigation links, and deadlines' JWKS: intake's /.well-known/jwks.json
         "clock": "simulated",
         "clock_start": NOW,

@@ -80,7 +80,7 @@ async def _seed(database_url: str) -> None:
 
 
 @pytest.fixture
-def consolidation(postgres, kafka) -> Iterator[SimpleNamespace]:
+def consolidation(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """consolidation served over real HTTP (uvicorn in a thread), its clock at 18 June 2019 09:00."""
     port, mint = free_port(), TokenMint()
     settings = Settings(
@@ -88,7 +88,7 @@ def consolidation(postgres, kafka) -> Iterator[SimpleNamespace]:
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
         http_port=port,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         clock="simulated",
         clock_start=NOW,
         clock_speed=1,

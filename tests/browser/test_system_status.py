@@ -7,7 +7,6 @@ one event until its cause is fixed. Screenshots at desktop and phone widths go t
 """
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -56,7 +55,7 @@ async def _publish(bootstrap: str, topic: str, event: CloudEvent) -> None:
 
 
 @pytest.fixture
-def system(postgres, kafka) -> Iterator[SimpleNamespace]:
+def system(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     mint, state = TokenMint(), SimpleNamespace(fixed=False, applied=[])
     topic = asyncio.run(new_topic(kafka.bootstrap, partitions=1, prefix="ops-browser"))
     ports = {name: free_port() for name in ("deadlines", "consolidation", "notify")}
@@ -67,7 +66,7 @@ def system(postgres, kafka) -> Iterator[SimpleNamespace]:
             kafka_bootstrap_servers=kafka.bootstrap,
             env="test",
             http_port=ports[name],
-            consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+            consumer_group_prefix=group_prefix,
             **extra,
         )
 

@@ -43,8 +43,8 @@ FIGURES = {
 }
 
 
-async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tmp_path):
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
+async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tmp_path, group_prefix):
+    prefix = group_prefix
     clock = {"clock": "simulated", "clock_start": datetime(2019, 6, 10, 3, tzinfo=UTC), "clock_speed": 1}
     common = {
         "kafka_bootstrap_servers": kafka.bootstrap,

@@ -3,8 +3,11 @@ then reconciles (see conftest.py): every submission that got a 201 appears once,
 version, in consolidation's totals and in deadlines' compliance; every unit that never submitted gets its
 reminder mail; duplicate reminders and mails are counted and printed.
 
-`make test` runs each case once at a small load; `make faults` (BAOCAO_FAULTS_LONG=1) runs each fault
-three times under a longer, faster load. Every wait is bounded; every case stops by itself.
+`make test` runs one case of each fault class once at a small load: a service killed (deadlines), the broker
+killed, PostgreSQL restarted, events delivered twice and out of order, a poison event, a rebalance. The cases
+marked `faults_long` (the other services killed, the broker paused past the session timeout, two relays and two
+schedulers at once) run only under `make faults` (BAOCAO_FAULTS_LONG=1), which runs every case, each fault three
+times under a longer, faster load. Every wait is bounded; every case stops by itself.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from baocao_stack.postgres import wait_postgres_ready
 from baocao_testing.kit import end_offsets, read_topic, wait_until
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+LONG_ONLY = pytest.mark.faults_long  # make faults only (see the module's docstring)
 BROKER_PAUSE_S = 14  # longer than the consumers' session timeout (10 s): the broker evicts them
 GROUPS = ("deadlines", "consolidation")  # the consumer groups of baocao.submissions
 SLOW_PACE = 0.25  # of the load's rate, while the rebalance case's second instances start (slow on a busy machine)
@@ -36,8 +40,17 @@ async def kill_and_restart(case, service: str, *, reminder_while_down: bool = Fa
     await case.world.services.restart(service)
 
 
-@pytest.mark.parametrize("service", ["intake", "deadlines", "consolidation", "notify"])
+@pytest.mark.parametrize(
+    "service",
+    [
+        pytest.param("intake", marks=LONG_ONLY),
+        "deadlines",  # make test's crash: a consumer and the scheduler, the reminder instant passing while it is down
+        pytest.param("consolidation", marks=LONG_ONLY),
+        pytest.param("notify", marks=LONG_ONLY),
+    ],
+)
 async def test_sigkill_each_service_mid_load_then_restart(fault_case, service):
+    """make test kills deadlines; make faults each of the four services."""
     case = fault_case
 
     async def fault():
@@ -68,7 +81,9 @@ async def test_sigkill_the_broker_then_restart(fault_case):
     case.assert_nothing_lost()
 
 
+@LONG_ONLY
 async def test_sigstop_the_broker_past_the_session_timeout_then_sigcont(fault_case):
+    """make faults only: make test's broker failure is the SIGKILL above."""
     case = fault_case
     broker = case.world.kafka.broker
 
@@ -267,7 +282,9 @@ async def _partitions_held_by(case, members: int, partitions: list[int]) -> dict
         raise AssertionError(f"{exc}; the broker last described (state, partitions per member) {seen}") from None
 
 
+@LONG_ONLY
 async def test_two_relays_and_two_schedulers_at_once(fault_case):
+    """make faults only: make test's case of concurrent instances is the rebalance above."""
     case = fault_case
     services = case.world.services
     second_intake, _ = await asyncio.gather(

@@ -2,12 +2,12 @@
 (conftest's `fault_cluster`: every topic on 3 brokers, a write accepted once 2 of them hold it), under the load
 and the reconciliation of test_faults.py (conftest's FaultCase).
 
-- One broker is SIGKILLed mid-load and stays down while the load goes on and while the pipeline is
-  reconciled: with 2 of 3 replicas in sync intake keeps accepting and the consumers keep applying. Then it
-  is restarted and must rejoin: every replica of every topic back in sync.
-- A second instance of each consumer service (deadlines, consolidation, notify) joins its group: the broker
-  shows the two members splitting the partitions of every topic the group reads, and the same scripted period
-  ends, field by field, as it ended with one instance of each.
+- (make faults only) One broker is SIGKILLed mid-load and stays down while the load goes on and while the
+  pipeline is reconciled: with 2 of 3 replicas in sync intake keeps accepting and the consumers keep applying.
+  Then it is restarted and must rejoin: every replica of every topic back in sync.
+- (make test's scale-out smoke, and make faults') A second instance of each consumer service (deadlines,
+  consolidation, notify) joins its group: the broker shows the two members splitting the partitions of every
+  topic the group reads, and the same scripted period ends, field by field, as it ended with one instance of each.
 """
 
 from __future__ import annotations
@@ -96,8 +96,11 @@ async def _rejoin(case, broker) -> float:
 # -------------------------------------------------------------------------------------------- broker down
 
 
+@pytest.mark.faults_long
 async def test_sigkill_a_broker_mid_load_the_pipeline_goes_on_with_two_then_it_rejoins(cluster_case):
-    """The victim leads partitions of baocao.submissions, so their leadership must move; it is not the active
+    """make faults only (make test's scale-out smoke is the two instances below, on the same cluster).
+
+    The victim leads partitions of baocao.submissions, so their leadership must move; it is not the active
     controller in the first round (the fault is a lost leader and replica, which min.insync.replicas=2 is
     about; a controller failover on top would blur which one the figures show). The long run's second round
     kills the active controller, which leads submissions partitions too."""
@@ -230,7 +233,9 @@ def _outcome(case) -> dict:
 
 
 async def test_two_instances_of_each_consumer_split_the_partitions_and_end_the_period_as_one(cluster_world, request):
-    """The same script twice: every talking unit submits (every 4th amends) the same values, then the clock
+    """make test's scale-out smoke (and make faults').
+
+    The same script twice: every talking unit submits (every 4th amends) the same values, then the clock
     passes the reminder instant once deadlines knows every submission, so exactly the silent units are due a
     reminder (moved mid-load, the set reminded would depend on how far the consumers had got)."""
     world = cluster_world

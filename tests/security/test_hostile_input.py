@@ -21,7 +21,7 @@ from sqlalchemy import select
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.web.csrf import COOKIE as CSRF_COOKIE
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 
 pytestmark = pytest.mark.integration
 PROVINCE = "68"  # no other test's: the apps read the shared broker
@@ -41,7 +41,7 @@ async def start(name: str, postgres, kafka, mint: TokenMint, **settings):
             database_url=await create_database(postgres, name),
             env="test",
             kafka_bootstrap_servers=kafka.bootstrap,
-            consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+            consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
             **settings,
         ),
         verifier=mint.verifier(),

@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from baocao_shared.auth import ALGORITHM, AUDIENCE, ISSUER, SESSION_COOKIE, JwtVerifier
 from baocao_testing.fixtures import create_database
+from baocao_testing.kit import fresh_group_prefix
 
 pytestmark = pytest.mark.integration
 INTAKE = "http://intake.test"
@@ -120,7 +121,7 @@ async def services(postgres, kafka, tmp_path_factory):
     trusted = Ed25519PrivateKey.generate()
     verifier = JwtVerifier.from_public_key(trusted.public_key(), kid=KID)
     common = {"env": "test", "kafka_bootstrap_servers": kafka.bootstrap, "service_urls": {"intake": INTAKE}}
-    prefix = {"consumer_group_prefix": f"t{uuid.uuid4().hex[:8]}-"}
+    prefix = {"consumer_group_prefix": await fresh_group_prefix(kafka.bootstrap)}
     apps = {
         "intake": intake_app(
             IntakeSettings(database_url=await create_database(postgres, "intake"), home=tmp_path_factory.mktemp("i"))

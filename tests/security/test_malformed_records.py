@@ -47,7 +47,7 @@ from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import TOPICS, dlq_topic
 from baocao_shared.messaging.consumer import VALUE_OMITTED
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, read_topic, wait_until
+from baocao_testing.kit import TokenMint, fresh_group_prefix, read_topic, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from deadlines.config import Settings as DeadlinesSettings
@@ -348,7 +348,7 @@ async def _ignored(app, group: str) -> float:
 async def run(postgres, kafka, tmp_path_factory) -> Run:
     started = time.monotonic()
     tag = uuid.uuid4().hex[:8]
-    prefix = f"t{tag}-"
+    prefix = await fresh_group_prefix(kafka.bootstrap)
 
     async def database(name: str) -> str:
         return await create_database(postgres, prefix=name)

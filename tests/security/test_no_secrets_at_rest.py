@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from baocao_shared.events import topics
 from baocao_testing.fixtures import create_database
 from baocao_testing.html import csrf_of
-from baocao_testing.kit import end_offsets, read_topic, wait_until
+from baocao_testing.kit import end_offsets, fresh_group_prefix, read_topic, wait_until
 from intake.domain.catalog import parse_province_file
 from intake.domain.synthetic import dump, synthetic_province
 from intake.handlers.api_tokens import API_TOKEN_PREFIX
@@ -62,7 +62,7 @@ async def stack(postgres, kafka, tmp_path_factory):
     from notify.main import create_app as notify_app
 
     common = {"env": "test", "kafka_bootstrap_servers": kafka.bootstrap, "outbox_poll_interval_s": 0.2}
-    prefix = {"consumer_group_prefix": f"t{uuid.uuid4().hex[:8]}-"}
+    prefix = {"consumer_group_prefix": await fresh_group_prefix(kafka.bootstrap)}
     urls = {name: await create_database(postgres, name) for name in ("intake", "deadlines", "consolidation", "notify")}
     intake = intake_app(
         IntakeSettings(

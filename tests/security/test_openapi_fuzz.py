@@ -57,7 +57,7 @@ from baocao_shared.db import make_engine
 from baocao_shared.principal import Principal, Role
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, served
+from baocao_testing.kit import TokenMint, fresh_group_prefix, served
 
 EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 pytestmark = [
@@ -89,12 +89,12 @@ class Served:
     failures: list[str] = field(default_factory=list)
 
 
-def _common(database_url: str, bootstrap: str) -> dict:
+def _common(database_url: str, bootstrap: str, group_prefix: str) -> dict:
     return {
         "database_url": database_url,
         "kafka_bootstrap_servers": bootstrap,
         "env": "test",
-        "consumer_group_prefix": f"fuzz{uuid.uuid4().hex[:8]}-",
+        "consumer_group_prefix": group_prefix,
         "outbox_poll_interval_s": 0.5,
         "service_urls": {"intake": UNREACHABLE, "deadlines": UNREACHABLE},
     }
@@ -134,7 +134,8 @@ def build_app(name: str, common: dict, mint: TokenMint):
 async def service(request, postgres, kafka):
     name = request.param
     database_url = await create_database(postgres, f"fuzz{name}")
-    app, tokens = build_app(name, _common(database_url, kafka.bootstrap), TokenMint())
+    groups = await fresh_group_prefix(kafka.bootstrap, tag="fuzz")
+    app, tokens = build_app(name, _common(database_url, kafka.bootstrap, groups), TokenMint())
     with served(app, free_port(), f"fuzz-{name}") as url:
         if name == "intake":
             await seed_catalogue(database_url)

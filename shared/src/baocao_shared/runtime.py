@@ -82,7 +82,7 @@ class ServiceRuntime:
             # is away) must not hold the service up: give them a bounded time, then move on.
             _, stuck = await asyncio.wait(self._tasks, timeout=10)
             for task in stuck:
-                log.warning("worker.stop_timed_out", worker=task.get_name())
+                log.warning("worker.stop_timed_out", worker=task.get_name(), awaiting=awaiting(task))
         if self.producer is not None:
             with suppress(Exception):
                 await self.producer.stop()
@@ -168,3 +168,18 @@ class ServiceRuntime:
             return "ok" if client.cluster.brokers() else "no brokers"
         except Exception as exc:
             return f"unreachable: {exc.__class__.__name__}"
+
+
+def awaiting(task: asyncio.Task, depth: int = 40) -> list[str]:
+    """Where a task is suspended, for the log of one that did not stop: each coroutine of its await chain
+    as file:line function, innermost last."""
+    where: list[str] = []
+    awaited: object = task.get_coro()
+    while awaited is not None and len(where) < depth:
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "ag_frame", None)
+        if frame is None:
+            where.append(repr(awaited)[:200])
+            break
+        where.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+        awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
+    return where

@@ -89,7 +89,7 @@ def recorder(group: str, service_ref: list[Service]):
 
 
 @pytest.fixture
-async def service(kafka, postgres) -> AsyncIterator[Service]:
+async def service(kafka, postgres, group_prefix) -> AsyncIterator[Service]:
     topic = await new_topic(kafka.bootstrap, partitions=1, prefix="ops")
     ref: list[Service] = []
     settings = ServiceSettings(
@@ -98,7 +98,7 @@ async def service(kafka, postgres) -> AsyncIterator[Service]:
         http_port=free_port(),
         database_url=await create_database(postgres, "ops"),
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         consumer_max_attempts=2,
     )
     consumers = [

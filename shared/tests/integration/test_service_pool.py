@@ -4,7 +4,6 @@ connection is a PostgreSQL process and a round of asyncpg set-up), and it never 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 
 import asyncpg
@@ -27,7 +26,7 @@ async def sessions_begun(monitor: asyncpg.Connection) -> int:
     return await monitor.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
 
 
-async def test_a_second_burst_reuses_the_connections_of_the_first(kafka, postgres):
+async def test_a_second_burst_reuses_the_connections_of_the_first(kafka, postgres, group_prefix):
     url = await create_database(postgres, "pool")
     settings = ServiceSettings(
         service_name="pooltest",
@@ -35,7 +34,7 @@ async def test_a_second_burst_reuses_the_connections_of_the_first(kafka, postgre
         http_port=free_port(),
         database_url=url,
         kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=group_prefix,
         db_pool_size=12,
     )
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=new_metadata())

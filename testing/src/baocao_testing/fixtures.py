@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import importlib
 import os
-import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -83,7 +85,10 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
         asyncio.run(ensure_topics(broker.bootstrap, partitions=3))
         yield KafkaHandle(broker.bootstrap, broker)
     finally:
-        broker.stop()
+        # SIGKILL: its data goes with the session. A controlled shutdown only closed and checkpointed every partition
+        # the session had created (a dead-letter topic per consumer group of each test app, about a thousand
+        # partitions by the end of the suite): it outlasted stop()'s 20 s bound, to end in a SIGKILL all the same.
+        broker.kill()
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +124,24 @@ def running_postgres(prefix: str) -> Iterator[PostgresHandle]:
         yield PostgresHandle(server.url("postgres"), server)
     finally:
         server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        remove_in_background(root)
+
+
+_removals: list[subprocess.Popen] = []
+
+
+def remove_in_background(path: Path) -> None:
+    """Delete a folder without waiting: a session's PostgreSQL data holds a few hundred databases (~90,000 files,
+    7 s to delete), which nothing after the session needs."""
+    _removals.append(
+        subprocess.Popen(  # kept: not reaped, it would warn that it still runs
+            ["rm", "-rf", "--", str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    )
 
 
 @pytest.fixture
@@ -129,12 +151,80 @@ async def fresh_database(postgres: PostgresHandle) -> AsyncIterator[str]:
     yield url
 
 
-async def create_database(postgres: PostgresHandle, prefix: str = "t") -> str:
+SERVICES = ("intake", "deadlines", "consolidation", "notify")
+_templates: set[tuple[str, str]] = set()  # (server, template database) made in this process
+
+
+async def create_database(postgres: PostgresHandle, prefix: str = "t", *, migrated: bool | None = None) -> str:
+    """A new database `<prefix>_<random>`; returns its SQLAlchemy URL.
+
+    Named after a service (prefix "intake", "deadlines", "consolidation" or "notify"), it holds that service's
+    schema at the head of its migrations: a copy (CREATE DATABASE ... TEMPLATE) of a database migrated once per
+    session and migrations folder, so the app's own upgrade at start finds nothing to do (migrating each test's
+    database cost as much as the rest of an app's start). `migrated=False` gives an empty one all the same, for
+    what must migrate it itself; any other prefix gives an empty one."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    template = await _migrated_template(postgres, prefix) if migrated is not False and prefix in SERVICES else None
+    async with _admin(postgres) as conn:
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    return postgres.url_for(name)
+
+
+@contextlib.asynccontextmanager
+async def _admin(postgres: PostgresHandle) -> AsyncIterator[asyncpg.Connection]:
     admin = make_url(postgres.admin_url).set(drivername="postgresql")
     conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        yield conn
     finally:
         await conn.close()
-    return postgres.url_for(name)
+
+
+async def _migrated_template(postgres: PostgresHandle, service: str) -> str:
+    """The name of a database holding `service`'s migrations at head, made on first use: migrated under a
+    name of its own, then renamed (a server another session shares sees it whole or not at all). Its name
+    carries a digest of the migrations, so a changed migration makes a new one."""
+    from baocao_shared.db import upgrade_database
+
+    migrations = importlib.import_module(f"{service}.main").MIGRATIONS
+    digest = hashlib.sha256()
+    for path in sorted(migrations.rglob("*.py")):
+        digest.update(str(path.relative_to(migrations)).encode() + b"\0" + path.read_bytes())
+    name = f"tmpl_{service}_{digest.hexdigest()[:12]}"
+    if (postgres.admin_url, name) in _templates:
+        return name
+    async with _admin(postgres) as conn:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            building = f"{name}_{uuid.uuid4().hex[:6]}"
+            await conn.execute(f'CREATE DATABASE "{building}"')
+            await upgrade_database(migrations, postgres.url_for(building))
+            try:
+                await _until_unused(conn, f'ALTER DATABASE "{building}" RENAME TO "{name}"')
+            except asyncpg.DuplicateDatabaseError:  # another session made it meanwhile
+                await _until_unused(conn, f'DROP DATABASE "{building}"')
+    _templates.add((postgres.admin_url, name))
+    return name
+
+
+async def _until_unused(conn: asyncpg.Connection, statement: str, timeout: float = 10) -> None:
+    """Run `statement` on a database the migration has just disconnected from: its server process may still be
+    leaving (ObjectInUseError), briefly."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await conn.execute(statement)
+            return
+        except asyncpg.ObjectInUseError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def group_prefix(kafka: KafkaHandle) -> str:
+    """`consumer_group_prefix` for this test's apps: consumer groups of its own, starting at the end of their
+    topics as the test begins (see kit.fresh_group_prefix): they read what the test publishes, not what the
+    session's earlier tests did. A module-scoped app calls `fresh_group_prefix(kafka.bootstrap)` itself."""
+    from baocao_testing.kit import fresh_group_prefix
+
+    return await fresh_group_prefix(kafka.bootstrap)

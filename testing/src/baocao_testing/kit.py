@@ -1,4 +1,5 @@
-"""Helpers the integration and end-to-end tests share: bounded waits and reading a topic whole."""
+"""Helpers the integration and end-to-end tests share: bounded waits, reading a topic whole, consumer groups
+of a test's own."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ import email
 import email.policy
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.client import CoordinationType
+from aiokafka.errors import KafkaError, for_code
+from aiokafka.protocol.commit import OffsetCommitRequest
 
 from baocao_shared.messaging.history import read_history
 
@@ -68,6 +72,81 @@ async def new_topic(bootstrap: str, *, partitions: int = 1, prefix: str = "test"
     finally:
         await admin.close()
     return name
+
+
+def service_groups() -> dict[str, list[str]]:
+    """Each service's consumer group (before any prefix) and the topics it reads, from the services' own specs."""
+    from consolidation.consumers import CONSUMER as consolidation
+    from deadlines.consumers import CONSUMER as deadlines
+    from intake.consumers import CONSUMER as intake
+    from notify.config import Settings as NotifySettings
+    from notify.consumers import consumer as notify
+
+    specs = [intake, deadlines, consolidation, notify(NotifySettings())]
+    return {spec.group_id: list(spec.topics) for spec in specs}
+
+
+async def fresh_group_prefix(bootstrap: str, *, tag: str = "t") -> str:
+    """A consumer-group prefix of one's own (`BAOCAO_CONSUMER_GROUP_PREFIX`), its services' groups starting at
+    the end of their topics as they are now: an app started with it reads what is published from now on, not
+    the session's history (every earlier test's records, thousands by the end of the suite, each applied again
+    in every new group). The `group_prefix` fixture is this for one test."""
+    prefix = f"{tag}{uuid.uuid4().hex[:8]}-"
+    await start_groups_at_end(bootstrap, {prefix + group: topics for group, topics in service_groups().items()})
+    return prefix
+
+
+async def start_groups_at_end(bootstrap: str, groups: Mapping[str, Sequence[str]], *, timeout: float = 30) -> None:
+    """Commit, for each new group, the current end offset of every partition of its topics (as a consumer of
+    the group that had read them all would): its first member starts there instead of at the beginning.
+    Topics that do not exist yet are left alone (the group reads them from their beginning)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        if any(consumer.partitions_for_topic(topic) is None for topics in groups.values() for topic in topics):
+            await consumer._client.force_metadata_update()  # the first metadata may predate a topic
+        tps = {
+            TopicPartition(topic, p)
+            for topics in groups.values()
+            for topic in topics
+            for p in consumer.partitions_for_topic(topic) or ()
+        }
+        ends = await consumer.end_offsets(sorted(tps)) if tps else {}
+        commits = {
+            group: [
+                (topic, [(tp.partition, offset, "") for tp, offset in sorted(ends.items()) if tp.topic == topic])
+                for topic in topics
+                if any(tp.topic == topic for tp in ends)
+            ]
+            for group, topics in groups.items()
+        }
+        await asyncio.gather(
+            *(_commit(consumer._client, group, offsets, timeout) for group, offsets in commits.items() if offsets)
+        )
+    finally:
+        await consumer.stop()
+
+
+async def _commit(client, group: str, offsets: list, timeout: float) -> None:
+    """One OffsetCommit outside any generation (as for a group nobody has joined), retried while the broker's
+    group coordinator is still being elected or loading (a fresh broker creates __consumer_offsets first)."""
+    request = OffsetCommitRequest(
+        group, OffsetCommitRequest.DEFAULT_GENERATION_ID, "", OffsetCommitRequest.DEFAULT_RETENTION_TIME, offsets
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            coordinator = await client.coordinator_lookup(CoordinationType.GROUP, group)
+            response = await client.send(coordinator, request)
+            errors = {code for _, partitions in response.topics for _, code in partitions if code}
+            if not errors:
+                return
+            error: Exception = for_code(min(errors))(f"committing the start offsets of {group}")
+        except KafkaError as exc:
+            error = exc
+        if not getattr(error, "retriable", False) or time.monotonic() > deadline:
+            raise AssertionError(f"could not start consumer group {group} at the end of its topics: {error!r}")
+        await asyncio.sleep(0.1)
 
 
 class TokenMint:

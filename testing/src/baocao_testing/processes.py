@@ -20,7 +20,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,7 +31,7 @@ from baocao_shared.clock import write_clock_file
 from baocao_stack.ports import free_port, free_ports
 from baocao_stack.procs import Proc, describe_exit
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import SmtpMailbox
+from baocao_testing.kit import SmtpMailbox, fresh_group_prefix
 
 SERVICES = ("intake", "deadlines", "consolidation", "notify")
 READY_TIMEOUT_S = 120  # four interpreters importing and migrating at once on two busy cores
@@ -89,11 +88,13 @@ class Services:
         intake_setup: list[list[str]] = (),
         consumer_group_prefix: str | None = None,
     ) -> Stack:
-        """Start the four services with the clock at `at`; `env` adds settings per service name.
+        """Start the four services with the clock at `at`; `env` adds settings per service name. Their consumer
+        groups are `consumer_group_prefix`'s, by default new ones that start at the end of their topics.
 
         `intake_setup` lists `baocao-intake` commands run on intake's database first, as an operator
         prepares a server (the first admin account comes from `accounts seed-demo`)."""
         clock_file, logs = self.home / "clock", self.home / "logs"
+        consumer_group_prefix = consumer_group_prefix or await fresh_group_prefix(self.kafka.bootstrap, tag="e2e")
         write_clock_file(clock_file, at)
         *ports, smtp_port = free_ports(len(SERVICES) + 1)
         mailbox = SmtpMailbox()
@@ -111,7 +112,7 @@ class Services:
             "BAOCAO_HTTP_HOST": "127.0.0.1",
             "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap,
             # the broker may be the session's: groups of this run's own
-            "BAOCAO_CONSUMER_GROUP_PREFIX": consumer_group_prefix or f"e2e{uuid.uuid4().hex[:8]}-",
+            "BAOCAO_CONSUMER_GROUP_PREFIX": consumer_group_prefix,
             "BAOCAO_SERVICE_URLS": json.dumps(urls),
             "BAOCAO_CLOCK": "file",
             "BAOCAO_CLOCK_FILE": str(clock_file),
@@ -124,7 +125,8 @@ class Services:
                 **inherited,
                 **common,
                 "BAOCAO_HTTP_PORT": str(port),
-                "BAOCAO_DATABASE_URL": await create_database(self.postgres, name),
+                # empty: each service migrates its own at start, as it does in production
+                "BAOCAO_DATABASE_URL": await create_database(self.postgres, name, migrated=False),
                 **({"BAOCAO_SMTP_PORT": str(smtp_port)} if name == "notify" else {}),
                 **TUNING.get(name, {}),
                 **(env or {}).get(name, {}),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from baocao_shared.events import make_event
 from baocao_testing.fixtures import create_database
+from baocao_testing.kit import fresh_group_prefix
 from deadlines.config import Settings
 from intake.domain.catalog import parse_province_file
 
@@ -31,7 +31,7 @@ async def settings_for(postgres, kafka, *, database_url: str | None = None, **ov
         kafka_bootstrap_servers=kafka.bootstrap,
         env="test",
         scheduler_enabled=False,
-        consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+        consumer_group_prefix=await fresh_group_prefix(kafka.bootstrap),
         outbox_poll_interval_s=0.2,
         **overrides,
     )

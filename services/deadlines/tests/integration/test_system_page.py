@@ -7,7 +7,6 @@ whose handler refuses one event until its cause is fixed: that record lands on t
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
 from types import SimpleNamespace
@@ -22,7 +21,7 @@ from baocao_shared.runtime import ConsumerSpec
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.html import Page, csrf_of
-from baocao_testing.kit import TokenMint, new_topic, read_topic, served, wait_until
+from baocao_testing.kit import TokenMint, fresh_group_prefix, new_topic, read_topic, served, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from deadlines.config import Settings
@@ -50,11 +49,13 @@ async def system(postgres, kafka) -> AsyncIterator[SimpleNamespace]:
     mint, state = TokenMint(), SimpleNamespace(fixed=False, applied=[])
     topic = await new_topic(kafka.bootstrap, partitions=1, prefix="ops-page")
 
+    groups = await fresh_group_prefix(kafka.bootstrap)
+
     def settings(cls, **extra):
         return cls(
             kafka_bootstrap_servers=kafka.bootstrap,
             env="test",
-            consumer_group_prefix=f"t{uuid.uuid4().hex[:8]}-",
+            consumer_group_prefix=groups,
             outbox_poll_interval_s=0.2,
             **extra,
         )

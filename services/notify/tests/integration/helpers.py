@@ -16,7 +16,7 @@ from baocao_shared.events.catalog import ContactV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import SmtpMailbox, TokenMint
+from baocao_testing.kit import SmtpMailbox, TokenMint, fresh_group_prefix
 from notify.adapters import orm
 from notify.adapters.catalog import Catalogue
 from notify.config import Settings
@@ -31,11 +31,14 @@ async def notify_settings(postgres, kafka, *, mail_to: Controller | None = None,
     With `mail_to`, it mails to that SMTP server, and its sender and outbox relay look every 0.1 s.
     """
     quick = {"smtp_port": mail_to.port, "sender_tick_s": 0.1, "outbox_poll_interval_s": 0.1} if mail_to else {}
+    if "consumer_group_prefix" not in settings:
+        settings["consumer_group_prefix"] = await fresh_group_prefix(kafka.bootstrap)
     return Settings(
         database_url=await create_database(postgres, "notify"),
         env="test",
         kafka_bootstrap_servers=kafka.bootstrap,
-        **{"consumer_group_prefix": f"t{uuid.uuid4().hex[:8]}-", **quick, **settings},
+        **quick,
+        **settings,
     )
 
 

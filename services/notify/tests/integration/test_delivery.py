@@ -53,7 +53,7 @@ def text_of(message: email.message.EmailMessage) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafka):
+async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafka, group_prefix):
     tag = uuid.uuid4().hex[:6].upper()
     late, missing = f"LATE{tag}", f"MISS{tag}"
     plan_id = f"notify-{tag.lower()}"

@@ -52,7 +52,7 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgres, kafka):
+async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgres, kafka, group_prefix):
     tag = uuid.uuid4().hex[:6]
     mail = {code: f"vanthu.{code.lower()}-{tag}@thang.baocao.test" for code in UNITS}
     operator, national = f"thuongtruc-{tag}@thang.baocao.test", f"vptt-{tag}@thang.baocao.test"
@@ -74,7 +74,7 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
     plan = HAI_DUONG.plans[0].model_copy(update={"id": f"thang-{tag}", "province": PROVINCE, "units": UNITS})
 
     mint = TokenMint()
-    prefix = f"t{uuid.uuid4().hex[:8]}-"
+    prefix = group_prefix
     mailbox = SmtpMailbox()
     smtp = given.started_smtp(mailbox)
     deadlines = create_deadlines(

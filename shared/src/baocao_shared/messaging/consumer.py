@@ -39,6 +39,7 @@ from tenacity import (
     AsyncRetrying,
     RetryCallState,
     RetryError,
+    retry_if_exception_type,
     retry_if_not_exception_type,
     wait_exponential_jitter,
 )
@@ -401,7 +402,9 @@ class ConsumerRunner:
             wait=wait_exponential_jitter(
                 multiplier=self._retry_initial_s, max=self._retry_max_s, jitter=self._retry_initial_s
             ),
-            retry=retry_if_not_exception_type(PoisonRecord),
+            # Errors only: tenacity's attempt catches BaseException, and a CancelledError (the service stopping)
+            # retried would be swallowed - the consumer went on and the stop waited its 10 s out.
+            retry=retry_if_exception_type(Exception) & retry_if_not_exception_type(PoisonRecord),
         )
         async for attempt in retrying:
             with attempt:

@@ -10,6 +10,7 @@ is a CloudEvent in the Kafka binding's structured mode (its headers: `messaging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import time
@@ -101,10 +102,11 @@ class OutboxRelay:
                 if time.monotonic() - self._backlog_counted_at >= self._poll_interval_s:
                     self._backlog_counted_at = time.monotonic()
                     await self._update_backlog()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
-                except TimeoutError:
-                    pass
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the result of a wake-up that
+                # came with the task's cancellation, and the cancelled relay then ran on.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_interval_s):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             if listener is not None:
