@@ -6,8 +6,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +23,7 @@ from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, free_ports
 from baocao_stack.settings import SERVICES, SettingsError, StackSettings
 from baocao_stack.stack import build_programs, check_ports, infra_programs
+from deploy.tests.stack_cli import stack_cli
 
 # ------------------------------------------------------------------------------ the cluster
 
@@ -185,17 +184,6 @@ def test_a_taken_port_of_any_node_is_refused_with_the_setting_that_moves_it(tmp_
 # ------------------------------------------------------------------------------- a real one
 
 
-def _cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "baocao_stack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _cached_jars() -> Path:
     return ensure_kafka_jars(Path(os.environ.get("BAOCAO_HOME") or DEFAULT_HOME).resolve())
 
@@ -245,7 +233,7 @@ async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broke
     env.pop("BAOCAO_KAFKA_CONTROLLER_PORT", None)
     bootstrap = ",".join(f"127.0.0.1:{kafka_port + 2 * i}" for i in range(3))
     try:
-        up = _cli("up", "--services", "none", "--brokers", "3", env=env)
+        up = stack_cli("up", "--services", "none", "--brokers", "3", env=env, timeout=300)
         if up.returncode != 0:
             pytest.fail(f"up failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
         assert "3 replicas" in up.stdout
@@ -253,7 +241,7 @@ async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broke
         state = json.loads((home / "run" / "stack.json").read_text())
         assert set(state["pids"]) == {"supervisord", "postgres", "kafka-1", "kafka-2", "kafka-3"}
         assert state["settings"]["brokers"] == 3
-        status = _cli("status", env=env)
+        status = stack_cli("status", env=env, timeout=300)
         assert status.returncode == 0, status.stdout
         for i in range(3):
             assert f"kafka-{i + 1}" in status.stdout and f"127.0.0.1:{kafka_port + 2 * i}" in status.stdout
@@ -278,7 +266,7 @@ async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broke
         family = [psutil.Process(entry["pid"]) for entry in state["pids"].values()]
         family += psutil.Process(state["pids"]["supervisord"]["pid"]).children(recursive=True)
         started = time.monotonic()
-        down = _cli("down", env=env)
+        down = stack_cli("down", env=env, timeout=300)
         assert down.returncode == 0, down.stdout
         _, alive = psutil.wait_procs(family, timeout=5)
         assert alive == [], f"left behind: {alive}"
@@ -286,4 +274,4 @@ async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broke
         for i in (1, 2, 3):  # data kept; a second `up` reuses it (seen by hand, see the report of issue 9)
             assert (home / "kafka" / "cluster-3" / f"broker-{i}" / "kraft" / "meta.properties").exists()
     finally:
-        _cli("down", env=env)
+        stack_cli("down", env=env, timeout=300)

@@ -5,7 +5,6 @@ import json
 import os
 import shlex
 import socket
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -29,6 +28,7 @@ from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_
 from baocao_stack.postgres import ensure_databases, start_postgres, wait_postgres_ready
 from baocao_stack.settings import SERVICES, StackSettings
 from baocao_stack.stack import build_programs
+from deploy.tests.stack_cli import stack_cli
 
 
 def shared_home() -> Path:
@@ -254,17 +254,6 @@ def test_awkward_environment_values_survive_supervisord(tmp_path):
 # --------------------------------------------------------------------------------------- CLI
 
 
-def _cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "baocao_stack.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.mark.stack
 def test_up_then_down_leaves_no_process_behind(own_tmp, kafka_libs):
     home = own_tmp / "home"
@@ -281,7 +270,7 @@ def test_up_then_down_leaves_no_process_behind(own_tmp, kafka_libs):
     }
     try:
         started = time.monotonic()
-        up = _cli("up", "--services", "none", env=env)
+        up = stack_cli("up", "--services", "none", env=env)
         if up.returncode != 0:
             pytest.fail(f"up failed:\n{up.stdout}\n{up.stderr}", pytrace=False)
         assert "using cached Kafka jars" in up.stdout
@@ -294,21 +283,21 @@ def test_up_then_down_leaves_no_process_behind(own_tmp, kafka_libs):
         family += psutil.Process(pids["supervisord"]).children(recursive=True)
         assert all(proc.is_running() for proc in family)
 
-        again = _cli("up", "--services", "none", env=env)
+        again = stack_cli("up", "--services", "none", env=env)
         assert again.returncode == 0 and "already up" in again.stdout
-        status = _cli("status", env=env)
+        status = stack_cli("status", env=env)
         assert status.returncode == 0
         assert f"127.0.0.1:{kafka_port}" in status.stdout and f"127.0.0.1:{pg_port}" in status.stdout
 
-        down = _cli("down", env=env)
+        down = stack_cli("down", env=env)
         if down.returncode != 0:
             pytest.fail(f"down failed:\n{down.stdout}\n{down.stderr}", pytrace=False)
         _, alive = psutil.wait_procs(family, timeout=5)
         assert alive == [], f"left behind: {alive}"
-        assert "nothing running" in _cli("down", env=env).stdout
+        assert "nothing running" in stack_cli("down", env=env).stdout
         assert (home / "postgres" / "data" / "PG_VERSION").exists()  # data kept
     finally:
-        _cli("down", env=env)
+        stack_cli("down", env=env)
 
 
 # ------------------------------------------------------------------------------ environment

@@ -22,9 +22,7 @@ from playwright.async_api import Browser, Page, expect
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.events.topics import CATALOG
-from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, end_offsets, served, wait_until
+from baocao_testing.kit import end_offsets, wait_until
 from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
 from deadlines.consumers import GROUP
@@ -32,11 +30,11 @@ from deadlines.handlers import catalog, submissions
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
 from intake.domain.catalog import parse_province_file
+from tests.browser.kit import SHOTS, serving, shot, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # Other tests publish plan 467 on the same broker: this one runs on its own plan id, from January.
 PLAN = HAI_DUONG.plans[0].model_copy(update={"id": f"browser-{uuid.uuid4().hex[:8]}", "first_period": "2019-01"})
@@ -121,65 +119,44 @@ async def _caught_up(bootstrap: str, group: str) -> None:
 @pytest.fixture
 def deadlines(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """deadlines served over real HTTP (uvicorn in a thread), its clock at 20 June 2019 10:00."""
-    port, mint = free_port(), TokenMint()
-    settings = Settings(
-        database_url=asyncio.run(create_database(postgres, prefix="browser")),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        http_port=port,
-        scheduler_enabled=False,
-        consumer_group_prefix=group_prefix,
-        clock="simulated",
-        clock_start=vn(6, 20, 10),
-        clock_speed=1,
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    with served(app, port, "deadlines") as url:
-        asyncio.run(_caught_up(kafka.bootstrap, settings.consumer_group_prefix + GROUP))
-        asyncio.run(_seed(settings.database_url))
-        yield SimpleNamespace(url=url, mint=mint)
+    june_20 = {"scheduler_enabled": False, "clock": "simulated", "clock_start": vn(6, 20, 10), "clock_speed": 1}
+    with serving(create_app, Settings, "deadlines", postgres, kafka, group_prefix, **june_20) as app:
+        asyncio.run(_caught_up(kafka.bootstrap, app.settings.consumer_group_prefix + GROUP))
+        asyncio.run(_seed(app.settings.database_url))
+        yield app
 
 
-async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"deadlines-{name}.png", full_page=full_page)
-
-
-async def signed_in(browser: Browser, deadlines: SimpleNamespace, *, phone: bool = False) -> Page:
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = await browser.new_context(viewport=size, is_mobile=phone, has_touch=phone, locale="vi-VN")
-    token = deadlines.mint.token("province_operator", "30")
-    await context.add_cookies([{"name": "baocao_session", "value": token, "url": deadlines.url}])
-    return await context.new_page()
+async def operator_page(browser: Browser, deadlines: SimpleNamespace, *, phone: bool = False) -> Page:
+    return await signed_in(browser, deadlines.url, deadlines.mint.token("province_operator", "30"), phone=phone)
 
 
 async def test_the_staff_office_follows_june_and_urges_the_units_that_have_not_reported(deadlines, browser):
     dashboard = f"{deadlines.url}/tien-do?province=30&plan_id={PLAN.id}"
-    desktop = await signed_in(browser, deadlines)
+    desktop = await operator_page(browser, deadlines)
     await desktop.goto(dashboard)
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("Tiến độ báo cáo kỳ 2019-06")
     await expect(desktop.locator("#han-gui")).to_have_text("Hạn gửi: trước 00:00 ngày 16/06/2019")
     await expect(desktop.locator("#so-lieu")).to_contain_text("Số đơn vị phải báo cáo")
     await expect(desktop.locator(".history-badges").first.locator("li")).to_have_count(6)
-    await shot(desktop, "desktop-1-tien-do")
+    await shot(desktop, "deadlines-desktop-1-tien-do")
 
     boxes = desktop.locator("#don-doc input[type=checkbox]")
     count = await boxes.count()
     assert count >= 2, "June has units that have not reported"
     await boxes.first.uncheck()
     await desktop.get_by_label("Lời nhắn (không bắt buộc)").fill("Đề nghị đơn vị gửi báo cáo trước 17 giờ hôm nay.")
-    await shot(desktop, "desktop-2-don-doc", full_page=False)
+    await shot(desktop, "deadlines-desktop-2-don-doc", full_page=False)
     await desktop.get_by_role("button", name="Gửi nhắc nhở (đôn đốc)").click()
     await expect(desktop.locator(".flash")).to_have_text(f"Đã gửi nhắc nhở tới {count - 1} đơn vị.")
-    await shot(desktop, "desktop-3-da-nhac", full_page=False)
+    await shot(desktop, "deadlines-desktop-3-da-nhac", full_page=False)
 
-    phone = await signed_in(browser, deadlines, phone=True)
+    phone = await operator_page(browser, deadlines, phone=True)
     await phone.goto(dashboard)
     await expect(phone.get_by_role("heading", level=1)).to_have_text("Tiến độ báo cáo kỳ 2019-06")
-    await shot(phone, "phone-1-tien-do")
-    await shot(phone, "phone-1-tien-do-man-hinh-dau", full_page=False)
+    await shot(phone, "deadlines-phone-1-tien-do")
+    await shot(phone, "deadlines-phone-1-tien-do-man-hinh-dau", full_page=False)
     await phone.locator("#don-vi").evaluate("heading => heading.scrollIntoView()")
-    await shot(phone, "phone-2-don-vi", full_page=False)
+    await shot(phone, "deadlines-phone-2-don-vi", full_page=False)
     await phone.locator("#don-doc").screenshot(path=SHOTS / "deadlines-phone-3-don-doc.png")
     for page in (desktop, phone):
         width = await page.evaluate("document.documentElement.scrollWidth")

@@ -20,20 +20,17 @@ from playwright.async_api import Browser, Page, expect
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, REMINDER_DUE
 from baocao_shared.events.reports import REPORT_APPROVED
-from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, served
 from intake.domain.catalog import parse_province_file
 from notify.adapters import orm
 from notify.adapters.catalog import Catalogue
 from notify.config import Settings
 from notify.main import create_app
 from notify.messages import render
+from tests.browser.kit import serving, shot, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # notify's consumer reads the shared broker, where other tests publish notices for their provinces (30, 01,
 # 8x, 93-99): a code no other test uses.
@@ -138,37 +135,19 @@ async def _seed(database_url: str, rows: list[dict]) -> None:
 @pytest.fixture
 def notify(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """notify served over real HTTP (uvicorn in a thread), its sender off."""
-    port, mint = free_port(), TokenMint()
-    settings = Settings(
-        database_url=asyncio.run(create_database(postgres, prefix="browser")),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        http_port=port,
-        sender_enabled=False,
-        consumer_group_prefix=group_prefix,
-    )
     rows, failed = june()
-    app = create_app(settings, verifier=mint.verifier())
-    with served(app, port, "notify") as url:
-        asyncio.run(_seed(settings.database_url, rows))
-        yield SimpleNamespace(url=url, mint=mint, failed=failed)
+    with serving(create_app, Settings, "notify", postgres, kafka, group_prefix, sender_enabled=False) as app:
+        asyncio.run(_seed(app.settings.database_url, rows))
+        app.failed = failed
+        yield app
 
 
-async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"notify-{name}.png", full_page=full_page)
-
-
-async def signed_in(browser: Browser, notify: SimpleNamespace, *, phone: bool = False) -> Page:
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = await browser.new_context(viewport=size, is_mobile=phone, has_touch=phone, locale="vi-VN")
-    token = notify.mint.token("province_operator", PROVINCE)
-    await context.add_cookies([{"name": "baocao_session", "value": token, "url": notify.url}])
-    return await context.new_page()
+async def operator_page(browser: Browser, notify: SimpleNamespace, *, phone: bool = False) -> Page:
+    return await signed_in(browser, notify.url, notify.mint.token("province_operator", PROVINCE), phone=phone)
 
 
 async def test_the_staff_office_sends_a_failed_notice_again(notify, browser):
-    desktop = await signed_in(browser, notify)
+    desktop = await operator_page(browser, notify)
     await desktop.goto(f"{notify.url}/")  # the operator's home is the deliveries of their province
     await expect(desktop.get_by_role("heading", level=1)).to_have_text(f"Thông báo đã gửi · {PLACE.name}")
     await expect(desktop.locator("#so-luong")).to_have_text("… Đang chờ 1 ✓ Đã gửi 7 ✗ Thất bại 1", use_inner_text=True)
@@ -176,11 +155,11 @@ async def test_the_staff_office_sends_a_failed_notice_again(notify, browser):
     await expect(failed).to_contain_text("Thất bại")
     await expect(failed).to_contain_text("Lý do: SMTPRecipientsRefused")
     await expect(failed).to_contain_text("Sở Tư pháp")
-    await shot(desktop, "desktop-1-thong-bao")
+    await shot(desktop, "notify-desktop-1-thong-bao")
     await failed.get_by_role("link").click()  # the message as Sở Tư pháp's mailbox refused it
     await expect(desktop.locator("#ly-do")).to_contain_text("Mailbox unavailable")
     await expect(desktop.locator("#van-ban-gui")).to_contain_text("Kính gửi: Sở Tư pháp")
-    await shot(desktop, "desktop-2-chi-tiet-that-bai")
+    await shot(desktop, "notify-desktop-2-chi-tiet-that-bai")
     await desktop.go_back()
 
     await failed.get_by_role("button", name="Gửi lại").click()
@@ -188,28 +167,28 @@ async def test_the_staff_office_sends_a_failed_notice_again(notify, browser):
     await expect(failed).to_contain_text("Đang chờ")
     await expect(failed.get_by_role("button", name="Gửi lại")).to_have_count(0)
     await expect(desktop.locator("#so-luong")).to_have_text("… Đang chờ 2 ✓ Đã gửi 7 ✗ Thất bại 0", use_inner_text=True)
-    await shot(desktop, "desktop-3-da-gui-lai", full_page=False)
+    await shot(desktop, "notify-desktop-3-da-gui-lai", full_page=False)
 
     await desktop.goto(f"{notify.url}/hop-thu")
     await expect(desktop.locator("#chua-doc")).to_have_text("Bạn có 1 thư chưa đọc.")
-    await shot(desktop, "desktop-4-hop-thu")
+    await shot(desktop, "notify-desktop-4-hop-thu")
 
     await fits(desktop)
 
-    phone = await signed_in(browser, notify, phone=True)
+    phone = await operator_page(browser, notify, phone=True)
     await phone.goto(f"{notify.url}/thong-bao")
     await expect(phone.locator(f"#thong-bao-{notify.failed['id']}")).to_contain_text("Đang chờ")
     await fits(phone)
-    await shot(phone, "phone-1-thong-bao")
-    await shot(phone, "phone-1-thong-bao-man-hinh-dau", full_page=False)
+    await shot(phone, "notify-phone-1-thong-bao")
+    await shot(phone, "notify-phone-1-thong-bao-man-hinh-dau", full_page=False)
     await phone.locator(f"#thong-bao-{notify.failed['id']}").scroll_into_view_if_needed()
-    await shot(phone, "phone-1-thong-bao-dong-da-gui-lai", full_page=False)
+    await shot(phone, "notify-phone-1-thong-bao-dong-da-gui-lai", full_page=False)
     await phone.goto(f"{notify.url}/thong-bao/{notify.failed['id']}")
     await fits(phone)
-    await shot(phone, "phone-2-chi-tiet")
+    await shot(phone, "notify-phone-2-chi-tiet")
     await phone.goto(f"{notify.url}/hop-thu")
     await fits(phone)
-    await shot(phone, "phone-3-hop-thu")
+    await shot(phone, "notify-phone-3-hop-thu")
 
 
 async def fits(page: Page) -> None:

@@ -34,6 +34,7 @@ from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_ports
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import served, wait_until
+from baocao_testing.samples import demo_province_file
 from deadlines.config import Settings as DeadlinesSettings
 from deadlines.main import create_app as create_deadlines
 from intake.adapters.uow import IntakeUnitOfWork
@@ -42,34 +43,19 @@ from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
 from intake.handlers.catalog import load_province
 from intake.main import create_app as create_intake
+from tests.browser import kit
+from tests.browser.kit import DESKTOP, PHONE
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 PROVINCE, UNIT, PERIOD = "88", "CA", "2019-06"
 OPERATOR, REPORTER, PASSWORD = f"op-{PROVINCE}", f"{PROVINCE}-{UNIT}", "mat-khau-thu-nghiem"
 NOW = "2019-06-10T03:00:00Z"  # 10:00 in Hải Dương; 2019-06 is due before 00:00 on 16/06
-DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 TAG = uuid.uuid4().hex[:8]
 
 
-def province_file() -> str:
-    """The demo province under code 88, with a plan id and a mail domain of this run's own."""
-    text = (REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8")
-    changes = {
-        '  code: "30"': f'  code: "{PROVINCE}"',
-        "address: op-30": f"address: op-{PROVINCE}",
-        "id: hd-467-2019": f"id: browser-{TAG}",
-        "@haiduong.baocao.test": f"@browser-{TAG}.baocao.test",
-    }
-    for old, new in changes.items():
-        assert old in text, f"the demo province file no longer has {old!r}"
-        text = text.replace(old, new)
-    return text
-
-
-CATALOG = parse_province_file(province_file())
+# The demo province under code 88, with a plan id and a mail domain of this run's own.
+CATALOG = parse_province_file(demo_province_file(PROVINCE, f"browser-{TAG}"))
 PLAN = CATALOG.plans[0]
 UNIT_NAME = next(unit.name for unit in CATALOG.units if unit.code == UNIT)
 
@@ -152,8 +138,7 @@ async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
     """A screenshot for a person to look at, once the page is known not to scroll sideways."""
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"{page.url} scrolls sideways: {width} px"
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"form-to-dashboard-{name}.png", full_page=full_page)
+    await kit.shot(page, f"form-to-dashboard-{name}", full_page=full_page)
 
 
 async def sign_in(page: Page, username: str) -> None:

@@ -20,19 +20,16 @@ from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
-from baocao_stack.ports import free_port
-from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, served
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
 from intake.domain.catalog import parse_province_file
+from tests.browser.kit import serving, shot, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # Other tests publish plan 467 on the same broker: this one runs on its own plan id, with six units.
 UNITS = ["CA", "BTG", "STP", "UBND-TPHD", "UBND-CL", "UBND-TK"]
@@ -82,35 +79,15 @@ async def _seed(database_url: str) -> None:
 @pytest.fixture
 def consolidation(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """consolidation served over real HTTP (uvicorn in a thread), its clock at 18 June 2019 09:00."""
-    port, mint = free_port(), TokenMint()
-    settings = Settings(
-        database_url=asyncio.run(create_database(postgres, prefix="browser")),
-        kafka_bootstrap_servers=kafka.bootstrap,
-        env="test",
-        http_port=port,
-        consumer_group_prefix=group_prefix,
-        clock="simulated",
-        clock_start=NOW,
-        clock_speed=1,
-    )
-    app = create_app(settings, verifier=mint.verifier())
-    with served(app, port, "consolidation") as url:
-        asyncio.run(_seed(settings.database_url))
-        yield SimpleNamespace(url=url, mint=mint)
+    clock = {"clock": "simulated", "clock_start": NOW, "clock_speed": 1}
+    with serving(create_app, Settings, "consolidation", postgres, kafka, group_prefix, **clock) as app:
+        asyncio.run(_seed(app.settings.database_url))
+        yield app
 
 
-async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"consolidation-{name}.png", full_page=full_page)
-
-
-async def signed_in(browser: Browser, app: SimpleNamespace, role: str, province=None, *, phone=False) -> Page:
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = await browser.new_context(
-        viewport=size, is_mobile=phone, has_touch=phone, locale="vi-VN", accept_downloads=True
-    )
-    await context.add_cookies([{"name": "baocao_session", "value": app.mint.token(role, province), "url": app.url}])
-    return await context.new_page()
+async def page_of(browser: Browser, app: SimpleNamespace, role: str, province=None, *, phone=False) -> Page:
+    token = app.mint.token(role, province)
+    return await signed_in(browser, app.url, token, phone=phone, accept_downloads=True)
 
 
 async def no_sideways_scroll(page: Page) -> None:
@@ -122,12 +99,12 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     consolidation, browser, tmp_path
 ):
     report = f"{consolidation.url}/tong-hop/30/{PERIOD}?plan_id={PLAN.id}"
-    desktop = await signed_in(browser, consolidation, "province_operator", "30")
+    desktop = await page_of(browser, consolidation, "province_operator", "30")
     await desktop.goto(report)
     await expect(desktop.locator("#trang-thai")).to_have_text("Dự thảo")
     await expect(desktop.locator("#so-lieu")).to_contain_text("Công an tỉnh")
     await expect(desktop.locator("#tong-cong")).to_contain_text("16")  # 4 + 6 + 2 + 3 + 1 sessions
-    await shot(desktop, "desktop-1-du-thao")
+    await shot(desktop, "consolidation-desktop-1-du-thao")
 
     await desktop.get_by_role("button", name="Duyệt báo cáo").click()
     await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã duyệt báo cáo.")
@@ -136,7 +113,7 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã gửi báo cáo lên Văn phòng Thường trực.")
     await expect(desktop.locator("#trang-thai")).to_have_text("Đã gửi lên")
     await expect(desktop.locator("form#gui")).to_have_count(0)
-    await shot(desktop, "desktop-2-da-gui", full_page=False)
+    await shot(desktop, "consolidation-desktop-2-da-gui", full_page=False)
 
     async with desktop.expect_download() as waiting:
         await desktop.locator("#tai-ve").click()
@@ -152,29 +129,29 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in words
     assert "Số hội nghị, buổi quán triệt: 16 buổi." in words
 
-    phone = await signed_in(browser, consolidation, "province_operator", "30", phone=True)
+    phone = await page_of(browser, consolidation, "province_operator", "30", phone=True)
     await phone.goto(report)
     await expect(phone.locator("#trang-thai")).to_have_text("Đã gửi lên")
-    await shot(phone, "phone-1-bao-cao")
-    await shot(phone, "phone-1-bao-cao-man-hinh-dau", full_page=False)
+    await shot(phone, "consolidation-phone-1-bao-cao")
+    await shot(phone, "consolidation-phone-1-bao-cao-man-hinh-dau", full_page=False)
     await phone.locator("#so-lieu").evaluate("section => section.scrollIntoView()")
-    await shot(phone, "phone-2-phu-luc", full_page=False)
+    await shot(phone, "consolidation-phone-2-phu-luc", full_page=False)
 
-    national = await signed_in(browser, consolidation, "national_operator")
+    national = await page_of(browser, consolidation, "national_operator")
     await national.goto(f"{consolidation.url}/quoc-gia/{PERIOD}")
     await expect(national.get_by_role("heading", level=1)).to_have_text(f"Tổng hợp toàn quốc kỳ {PERIOD}")
     row = national.locator(f"#tinh-30-{PLAN.id}")
     await expect(row).to_contain_text("Đã gửi")
     await expect(row).to_contain_text("18/06/2019 09:")
-    await shot(national, "desktop-3-quoc-gia")
+    await shot(national, "consolidation-desktop-3-quoc-gia")
     await row.get_by_role("link", name="Xem báo cáo").click()
     await expect(national.locator("#trang-thai")).to_have_text("Đã gửi lên")
 
-    national_phone = await signed_in(browser, consolidation, "national_operator", phone=True)
+    national_phone = await page_of(browser, consolidation, "national_operator", phone=True)
     await national_phone.goto(f"{consolidation.url}/quoc-gia/{PERIOD}")
-    await shot(national_phone, "phone-3-quoc-gia")
-    await shot(national_phone, "phone-3-quoc-gia-man-hinh-dau", full_page=False)
+    await shot(national_phone, "consolidation-phone-3-quoc-gia")
+    await shot(national_phone, "consolidation-phone-3-quoc-gia-man-hinh-dau", full_page=False)
     await national_phone.locator("#cac-tinh").evaluate("heading => heading.scrollIntoView()")
-    await shot(national_phone, "phone-4-cac-tinh", full_page=False)
+    await shot(national_phone, "consolidation-phone-4-cac-tinh", full_page=False)
     for page in (desktop, phone, national, national_phone):
         await no_sideways_scroll(page)

@@ -9,7 +9,6 @@ one event until its cause is fixed. Screenshots at desktop and phone widths go t
 import asyncio
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -28,11 +27,10 @@ from deadlines.config import Settings as DeadlinesSettings
 from deadlines.main import create_app as create_deadlines
 from notify.config import Settings as NotifySettings
 from notify.main import create_app as create_notify
+from tests.browser.kit import SHOTS, shot, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
-REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 EVENT_TYPE = "vn.baocao.test.status_page.v1"
 
 
@@ -97,16 +95,8 @@ def system(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
         yield SimpleNamespace(url=url, mint=mint, state=state, stuck=stuck, group=group, letter=dead[0])
 
 
-async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"he-thong-{name}.png", full_page=full_page)
-
-
-async def signed_in(browser: Browser, system: SimpleNamespace, *, phone: bool = False) -> Page:
-    size = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    context = await browser.new_context(viewport=size, is_mobile=phone, has_touch=phone, locale="vi-VN")
-    await context.add_cookies([{"name": "baocao_session", "value": system.mint.token("admin"), "url": system.url}])
-    return await context.new_page()
+async def admin_page(browser: Browser, system: SimpleNamespace, *, phone: bool = False) -> Page:
+    return await signed_in(browser, system.url, system.mint.token("admin"), phone=phone)
 
 
 async def open_when_ready(page: Page, system: SimpleNamespace) -> None:
@@ -122,30 +112,30 @@ async def open_when_ready(page: Page, system: SimpleNamespace) -> None:
 
 async def test_an_admin_sees_the_dead_letter_and_replays_it_once_its_cause_is_fixed(system, browser):
     card_id = f"#dlq-{system.group}-{system.letter.partition}-{system.letter.offset}"
-    desktop = await signed_in(browser, system)
+    desktop = await admin_page(browser, system)
     await open_when_ready(desktop, system)
     await expect(desktop.get_by_role("heading", level=1)).to_have_text("Tình trạng hệ thống")
     await expect(desktop.locator("#dv-intake-suc-khoe")).to_have_text("✗ Không phản hồi")
     card = desktop.locator(card_id)
     await expect(card).to_contain_text("RuntimeError: Đơn vị 30.SNN-MOI chưa có trong danh mục của tỉnh")
     await expect(desktop.get_by_role("link", name="Tình trạng hệ thống")).to_have_attribute("aria-current", "page")
-    await shot(desktop, "desktop-1-ban-ghi-loi")
+    await shot(desktop, "he-thong-desktop-1-ban-ghi-loi")
     await card.scroll_into_view_if_needed()
-    await shot(desktop, "desktop-2-ban-ghi-loi-gan", full_page=False)
+    await shot(desktop, "he-thong-desktop-2-ban-ghi-loi-gan", full_page=False)
 
-    phone = await signed_in(browser, system, phone=True)
+    phone = await admin_page(browser, system, phone=True)
     await phone.goto(f"{system.url}/he-thong")
     await expect(phone.get_by_role("heading", level=1)).to_have_text("Tình trạng hệ thống")
-    await shot(phone, "phone-1-man-hinh-dau", full_page=False)
+    await shot(phone, "he-thong-phone-1-man-hinh-dau", full_page=False)
     await phone.locator(card_id).scroll_into_view_if_needed()
-    await shot(phone, "phone-2-ban-ghi-loi", full_page=False)
+    await shot(phone, "he-thong-phone-2-ban-ghi-loi", full_page=False)
 
     system.state.fixed = True  # the catalogue caught up
     await card.get_by_role("button", name="Phát lại").click()
     await expect(desktop.locator(".flash")).to_contain_text("Đã phát lại bản ghi lỗi (nhóm")
     await expect(desktop.locator(card_id)).to_contain_text("✓ Đã phát lại lúc")
     await expect(desktop.locator(card_id).get_by_role("button")).to_have_count(0)
-    await shot(desktop, "desktop-3-da-phat-lai", full_page=False)
+    await shot(desktop, "he-thong-desktop-3-da-phat-lai", full_page=False)
 
     async def applied():
         return system.state.applied
@@ -155,7 +145,7 @@ async def test_an_admin_sees_the_dead_letter_and_replays_it_once_its_cause_is_fi
 
     await phone.reload()
     await expect(phone.locator(card_id)).to_contain_text("✓ Đã phát lại lúc")
-    await shot(phone, "phone-3-da-phat-lai")
+    await shot(phone, "he-thong-phone-3-da-phat-lai")
     await phone.locator("#dv-consolidation").screenshot(path=SHOTS / "he-thong-phone-4-tong-hop.png")
     for page in (desktop, phone):
         width = await page.evaluate("document.documentElement.scrollWidth")

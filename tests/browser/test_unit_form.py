@@ -23,11 +23,11 @@ from intake.domain.catalog import parse_province_file
 from intake.handlers import accounts
 from intake.handlers.catalog import load_province
 from intake.main import create_app
+from tests.browser.kit import shot
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "artifacts" / "screenshots"
 PASSWORD = "mat-khau-thu-nghiem"
 CATALOG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 PLAN = CATALOG.plans[0]
@@ -70,11 +70,6 @@ async def _seed(settings: Settings) -> None:
             )
     finally:
         await engine.dispose()
-
-
-async def shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / f"{name}.png", full_page=full_page)
 
 
 async def sign_in(page: Page, base: str, size: str) -> None:

@@ -16,7 +16,10 @@ from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, wait_until
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
+from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings as IntakeSettings
+from intake.domain.catalog import parse_province_file
+from intake.handlers import accounts
 from intake.main import create_app as create_intake
 
 pytestmark = pytest.mark.e2e
@@ -28,18 +31,9 @@ PROVINCE_FILE = (
     .replace("id: hd-467-2019", f"id: {PLAN_ID}")
 )
 FIGURES = {
-    c: 1
-    for c in [
-        "t1_sessions",
-        "t1_participants",
-        "t2_campaigns",
-        "t2_publications",
-        "t3_updates_sent",
-        "t4_domestic_delegations",
-        "t4_foreign_delegations",
-        "t5_articles",
-        "t5_rebuttals",
-    ]
+    indicator.code: 1
+    for task in parse_province_file(PROVINCE_FILE).plans[0].template.tasks
+    for indicator in task.indicators
 }
 
 
@@ -64,43 +58,14 @@ async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tm
     async with intake.router.lifespan_context(intake), consolidation.router.lifespan_context(consolidation):
         units = httpx.AsyncClient(transport=httpx.ASGITransport(app=intake), base_url="http://intake.test")
         reports = httpx.AsyncClient(transport=httpx.ASGITransport(app=consolidation), base_url="http://c.test")
-        from intake.adapters.uow import IntakeUnitOfWork
-        from intake.handlers import accounts
-
-        async with intake.state.runtime.sessionmaker() as session, session.begin():
-            await accounts.create_account(
-                IntakeUnitOfWork(session),
-                username="root",
-                password="mật-khẩu-quản-trị",
-                role="admin",
-                province=None,
-                unit=None,
-                actor="test",
-                now=datetime.now(UTC),
-            )
-        token = (await units.post("/v1/auth/token", data={"username": "root", "password": "mật-khẩu-quản-trị"})).json()
-        admin = {"Authorization": f"Bearer {token['access_token']}"}
+        admin = await signed_in(intake, units, "root", "mật-khẩu-quản-trị", role="admin")
         loaded = await units.put(
             "/v1/admin/provinces/30",
             content=PROVINCE_FILE.encode(),
             headers={**admin, "Content-Type": "application/yaml"},
         )
         assert loaded.status_code == 200, loaded.text
-        async with intake.state.runtime.sessionmaker() as session, session.begin():
-            await accounts.create_account(
-                IntakeUnitOfWork(session),
-                username="don-vi-ca",
-                password="mật-khẩu-đơn-vị",
-                role="reporter",
-                province="30",
-                unit="CA",
-                actor="test",
-                now=datetime.now(UTC),
-            )
-        token = (
-            await units.post("/v1/auth/token", data={"username": "don-vi-ca", "password": "mật-khẩu-đơn-vị"})
-        ).json()
-        unit = {"Authorization": f"Bearer {token['access_token']}"}
+        unit = await signed_in(intake, units, "don-vi-ca", "mật-khẩu-đơn-vị", role="reporter", province="30", unit="CA")
 
         sent = await units.post(
             "/v1/submissions",
@@ -141,3 +106,14 @@ async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tm
         await wait_until(amendment_accepted, timeout=30, what="intake to reopen the period")
         await units.aclose()
         await reports.aclose()
+
+
+async def signed_in(intake, client: httpx.AsyncClient, username: str, password: str, **scope) -> dict[str, str]:
+    """An account created as an admin would, then signed in through POST /v1/auth/token: its bearer header."""
+    async with intake.state.runtime.sessionmaker() as session, IntakeUnitOfWork(session) as uow:
+        await accounts.create_account(
+            uow, username=username, password=password, **{"province": None, "unit": None, **scope},
+            actor="test", now=datetime.now(UTC),
+        )  # fmt: skip
+    token = (await client.post("/v1/auth/token", data={"username": username, "password": password})).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}

@@ -39,6 +39,7 @@ from baocao_shared.web.csrf import FIELD as CSRF_FIELD
 from baocao_shared.web.csrf import checked_form
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import wait_until
+from baocao_testing.samples import demo_province_file
 
 pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
@@ -54,21 +55,15 @@ CSRF_REJECTED = "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ"
 
 
 def province_file(tag: str) -> str:
-    text = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
-    changes = {
-        '  code: "30"': f'  code: "{PROVINCE}"',
-        "address: op-30": f"address: op-{PROVINCE}",
-        "id: hd-467-2019": f"id: sec-{tag}",
-        "@haiduong.baocao.test": f"@sec-{tag}.baocao.test",
-        "    name: Công an tỉnh\n": f"    name: '{UNIT_NAME}'\n",
-        f"address: vanthu.sngv@sec-{tag}.baocao.test}}": (
-            f"address: vanthu.sngv@sec-{tag}.baocao.test}}\n      - {{channel: inbox, address: {PROVINCE}-SNGV}}"
-        ),
-    }
-    for old, new in changes.items():
-        assert old in text, f"the demo province file no longer has {old!r}"
-        text = text.replace(old, new)
-    return text
+    mailbox = f"address: vanthu.sngv@sec-{tag}.baocao.test}}"
+    return demo_province_file(
+        PROVINCE,
+        f"sec-{tag}",
+        **{
+            "    name: Công an tỉnh\n": f"    name: '{UNIT_NAME}'\n",
+            mailbox: f"{mailbox}\n      - {{channel: inbox, address: {PROVINCE}-SNGV}}",
+        },
+    )
 
 
 class Markup(HTMLParser):

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,32 +16,21 @@ from sqlalchemy import func, select, text
 
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker
 from baocao_shared.events import CloudEvent, make_event
-from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
+from baocao_shared.events.submissions import SUBMISSION_RECEIVED
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
 from baocao_shared.messaging.outbox import OutboxRelay, enqueue
 from baocao_shared.messaging.producer import make_producer
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import new_topic, read_topic, wait_until
+from baocao_testing.samples import a_submission
 
 WORKER = Path(__file__).with_name("backbone_worker.py")
 pytestmark = pytest.mark.integration
 
 
 def submission_event(unit: str = "CA", version: int = 1) -> tuple[CloudEvent, str]:
-    now = datetime(2019, 6, 10, 3, 0, tzinfo=UTC)
-    data = SubmissionV1(
-        submission_id=uuid.uuid4(),
-        province="30",
-        unit=unit,
-        plan_id="plan-x",
-        period="2019-06",
-        version=version,
-        values={"t1_sessions": 2},
-        narratives={"T1": "Hội nghị quán triệt"},
-        received_at=now,
-        first_received_at=now,
-    )
+    data = a_submission(unit=unit, version=version, narratives={"T1": "Hội nghị quán triệt"})
     return make_event(SUBMISSION_RECEIVED, data, source="/baocao/test", province="30")
 
 

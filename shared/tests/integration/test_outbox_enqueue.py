@@ -4,8 +4,6 @@ are, and wakes the relays with one notification at commit (none on rollback)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -13,28 +11,17 @@ from sqlalchemy import select
 
 from baocao_shared.db import asyncpg_dsn, make_engine, new_metadata
 from baocao_shared.events import make_event
-from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
+from baocao_shared.events.submissions import SUBMISSION_RECEIVED
 from baocao_shared.messaging.outbox import enqueue
 from baocao_shared.messaging.tables import OUTBOX_CHANNEL, outbox_table
 from baocao_testing.fixtures import create_database
+from baocao_testing.samples import a_submission
 
 pytestmark = pytest.mark.integration
 
 
 def received(unit: str):
-    now = datetime(2019, 6, 10, 3, 0, tzinfo=UTC)
-    data = SubmissionV1(
-        submission_id=uuid.uuid4(),
-        province="30",
-        unit=unit,
-        plan_id="plan-x",
-        period="2019-06",
-        version=1,
-        values={"t1_sessions": 2},
-        narratives={"T1": 'Hội nghị quán triệt "Chỉ thị 44"\n– 420 lượt người'},
-        received_at=now,
-        first_received_at=now,
-    )
+    data = a_submission(unit=unit, narratives={"T1": 'Hội nghị quán triệt "Chỉ thị 44"\n– 420 lượt người'})
     return make_event(SUBMISSION_RECEIVED, data, source="/baocao/test", province="30")
 
 

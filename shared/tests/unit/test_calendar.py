@@ -22,28 +22,13 @@ from baocao_shared.calendar import (
     window_opens_at,
 )
 from baocao_shared.events.catalog import CalendarV1
+from baocao_testing.samples import PLAN_467_CALENDAR as PLAN_467
+from baocao_testing.samples import TET_2020, TET_2021
+from baocao_testing.samples import period_code as code_of
 
 TZ = "Asia/Ho_Chi_Minh"
 HCM = ZoneInfo(TZ)
-TET_2020 = [date(2020, 1, day) for day in range(23, 30)]  # Thu 23 .. Wed 29 January 2020
-TET_2021 = [date(2021, 2, day) for day in range(10, 17)]  # Wed 10 .. Tue 16 February 2021
 
-# The calendar of plan 467 as deploy/provinces/30-hai-duong.yaml configures it.
-PLAN_467 = {
-    "frequency": "monthly",
-    "cutoff_day": 15,
-    "due_day": 16,
-    "province_due_day": 20,
-    "non_working_day_policy": "keep",
-    "holidays": [
-        *(date(2019, 9, 2), date(2020, 1, 1), *TET_2020, date(2020, 4, 2)),
-        *(date(2020, 4, 30), date(2020, 5, 1), date(2020, 9, 2)),
-    ],
-    "reminders": {"days": [-3, -1, 0], "at": "08:00"},
-    "overdue": {"days": [1, 3, 5], "at": "08:00"},
-    "escalation": {"days": [1], "at": "08:00"},
-    "close": {"days": [10], "at": "00:00"},
-}
 
 FREQUENCIES = ("monthly", "quarterly", "six_monthly", "yearly")
 PER_YEAR = {"monthly": 12, "quarterly": 4, "six_monthly": 2, "yearly": 1}
@@ -64,16 +49,6 @@ def utc(*args) -> datetime:
 
 def period(code: str, frequency: str = "monthly") -> Period:
     return parse_period(code, frequency)
-
-
-def code_of(frequency: str, year: int, index: int) -> str:
-    """The code of the index-th (1-based) period of a year, built independently of calendar.py."""
-    return {
-        "monthly": f"{year}-{index:02d}",
-        "quarterly": f"{year}-Q{index}",
-        "six_monthly": f"{year}-H{index}",
-        "yearly": f"{year}-Y",
-    }[frequency]
 
 
 def neighbour(frequency: str, year: int, index: int, step: int) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from baocao_shared.calendar import (
     window_opens_at,
 )
 from baocao_shared.events.catalog import CalendarV1
+from baocao_testing.samples import period_code as code_of
 
 FREQUENCIES = ("monthly", "quarterly", "six_monthly", "yearly")
 PER_YEAR = {"monthly": 12, "quarterly": 4, "six_monthly": 2, "yearly": 1}
@@ -44,16 +45,6 @@ BOUNDED = settings(max_examples=100, deadline=None, derandomize=True)
 frequencies = st.sampled_from(FREQUENCIES)
 timezones = st.sampled_from(TIMEZONES)
 years = st.integers(1990, 2100)
-
-
-def code_of(frequency: str, year: int, index: int) -> str:
-    """The code of the index-th (1-based) period of a year, written independently of calendar.py."""
-    return {
-        "monthly": f"{year}-{index:02d}",
-        "quarterly": f"{year}-Q{index}",
-        "six_monthly": f"{year}-H{index}",
-        "yearly": f"{year}-Y",
-    }[frequency]
 
 
 def index_of(period: Period) -> int:

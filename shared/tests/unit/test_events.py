@@ -1,5 +1,4 @@
 import json
-import uuid
 from datetime import UTC, datetime
 
 import pytest
@@ -8,23 +7,13 @@ from pydantic import ValidationError
 from baocao_shared.events import EVENTS, CloudEvent, make_event, parse_data
 from baocao_shared.events.export import BASELINE_DIR, event_schema, incompatibilities, rendered
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
+from baocao_testing.samples import a_submission as sample
 
 
 def a_submission(**overrides) -> SubmissionV1:
     at = datetime(2019, 6, 14, 2, 0, tzinfo=UTC)
-    fields = dict(
-        submission_id=uuid.uuid4(),
-        province="30",
-        unit="UBND-NS",
-        plan_id="p",
-        period="2019-06",
-        version=2,
-        values={"t1_sessions": 3},
-        narratives={"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44"},
-        received_at=at,
-        first_received_at=at,
-    )
-    return SubmissionV1(**{**fields, **overrides})
+    unit = {"unit": "UBND-NS", "plan_id": "p", "version": 2, "values": {"t1_sessions": 3}}
+    return sample(**{**unit, "received_at": at, "first_received_at": at, **overrides})
 
 
 def test_an_event_round_trips_through_its_record_bytes_with_vietnamese_intact():

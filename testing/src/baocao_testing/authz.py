@@ -177,6 +177,19 @@ async def run_matrix(
     return mismatches
 
 
+def minted(mint, actors: Mapping[str, tuple | None]) -> dict[str, str | None]:
+    """Each actor's token, signed by a TokenMint the app trusts (anonymous: none)."""
+    return {name: (mint.token(*actor) if actor else None) for name, actor in actors.items()}
+
+
+async def assert_matrix(
+    app, rows: Iterable[Row], tokens: Mapping[str, str | None], *, login: str, base_url: str
+) -> None:
+    """Fail with every cell whose answer is not the expected one."""
+    mismatches = await run_matrix(app, rows, tokens, login=login, base_url=base_url)
+    assert not mismatches, "\n".join(mismatches)
+
+
 def _brief(answer: httpx.Response) -> str:
     text = re.sub(r"\s+", " ", answer.text)
     return (answer.headers.get("location", "") + " " + text[:160]).strip()

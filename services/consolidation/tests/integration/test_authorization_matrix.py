@@ -22,8 +22,9 @@ from baocao_testing.authz import (
     Row,
     actors,
     assert_covers,
+    assert_matrix,
+    minted,
     ops_rows,
-    run_matrix,
 )
 from consolidation.adapters import orm
 from consolidation.config import Settings
@@ -110,8 +111,6 @@ async def test_every_route_has_a_row():
 
 async def test_authorization_matrix(consolidation):
     app, mint = consolidation
-    tokens = {name: (mint.token(*actor) if actor else None) for name, actor in ACTORS.items()}
-    mismatches = await run_matrix(
-        app, rows(), tokens, login=f"{INTAKE}/dang-nhap", base_url="http://consolidation.test"
+    await assert_matrix(
+        app, rows(), minted(mint, ACTORS), login=f"{INTAKE}/dang-nhap", base_url="http://consolidation.test"
     )
-    assert not mismatches, "\n".join(mismatches)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events import make_event
+from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import fresh_group_prefix
+from deadlines.adapters.uow import transaction
 from deadlines.config import Settings
+from deadlines.handlers import catalog
+from deadlines.main import MIGRATIONS
 from intake.domain.catalog import parse_province_file
 
 REPO = Path(__file__).resolve().parents[4]
@@ -42,6 +49,30 @@ async def pages_settings(postgres, kafka) -> Settings:
     return await settings_for(
         postgres, kafka, clock="simulated", clock_start=utc(JUNE_20), service_urls={"intake": INTAKE}
     )
+
+
+@asynccontextmanager
+async def hai_duong_database(postgres, *, units: list[str], stored: list[str]) -> AsyncIterator[tuple[Any, PlanV1]]:
+    """A migrated deadlines database that holds Hải Dương and its plan for `units`, of which the catalogue has
+    stored `stored` so far; its sessionmaker and the plan (for the tests that drive the use cases themselves)."""
+    url = await create_database(postgres, "deadlines")
+    await upgrade_database(MIGRATIONS, url)
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    plan = HAI_DUONG.plans[0].model_copy(update={"units": units})
+    try:
+        async with transaction(sessions) as uow:
+            await catalog.province_upserted(uow, HAI_DUONG.province)
+            for code in stored:
+                await catalog.unit_upserted(uow, unit(code))
+            await catalog.plan_upserted(uow, plan)
+        yield sessions, plan
+    finally:
+        await engine.dispose()
+
+
+def unit(code: str) -> UnitV1:
+    return UnitV1(province="30", code=code, name=f"Đơn vị {code}", kind="member")
 
 
 async def publish(producer, spec, data, at: datetime) -> None:

@@ -21,8 +21,9 @@ from baocao_testing.authz import (
     Row,
     actors,
     assert_covers,
+    assert_matrix,
+    minted,
     ops_rows,
-    run_matrix,
 )
 from baocao_testing.kit import TokenMint
 from deadlines.adapters.uow import transaction
@@ -89,6 +90,6 @@ async def test_every_route_has_a_row():
 
 async def test_authorization_matrix(deadlines):
     app, mint = deadlines
-    tokens = {name: (mint.token(*actor) if actor else None) for name, actor in ACTORS.items()}
-    mismatches = await run_matrix(app, rows(), tokens, login=f"{INTAKE}/dang-nhap", base_url="http://deadlines.test")
-    assert not mismatches, "\n".join(mismatches)
+    await assert_matrix(
+        app, rows(), minted(mint, ACTORS), login=f"{INTAKE}/dang-nhap", base_url="http://deadlines.test"
+    )

@@ -21,16 +21,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, text
 
-from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.events.catalog import UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.principal import Principal, Role
-from baocao_testing.fixtures import create_database
 from deadlines.adapters import orm
 from deadlines.adapters.uow import transaction
-from deadlines.handlers import catalog, compliance, periods, submissions
-from deadlines.main import MIGRATIONS
-from services.deadlines.tests.integration.apps import HAI_DUONG
+from deadlines.handlers import compliance, periods, submissions
+from services.deadlines.tests.integration.apps import hai_duong_database
 
 pytestmark = pytest.mark.integration
 ICT = timezone(timedelta(hours=7))
@@ -39,54 +35,44 @@ OPERATOR = Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30"
 
 
 async def test_a_submission_recorded_while_the_period_opens_is_owed_and_on_time(postgres):
-    url = await create_database(postgres, "deadlines")
-    await upgrade_database(MIGRATIONS, url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    plan = HAI_DUONG.plans[0].model_copy(update={"units": ["A", "B"]})
-    async with transaction(sessions) as uow:
-        await catalog.province_upserted(uow, HAI_DUONG.province)
-        for code in ("A", "B"):
-            await catalog.unit_upserted(uow, UnitV1(province="30", code=code, name=f"Đơn vị {code}", kind="member"))
-        await catalog.plan_upserted(uow, plan)
-    submitted_at = OPENING_AT + timedelta(minutes=1)
-    submission = SubmissionV1(
-        submission_id=uuid.uuid4(),
-        province="30",
-        unit="A",
-        plan_id=plan.id,
-        period="2019-06",
-        version=1,
-        values={},
-        narratives={},
-        received_at=submitted_at,
-        first_received_at=submitted_at,
-    )
-
-    async with engine.connect() as holder:  # holds the opening where it first reads the units
-        await holder.execute(text("LOCK TABLE units IN ACCESS EXCLUSIVE MODE"))
-
-        async def open_period() -> None:
-            async with transaction(sessions) as uow:
-                await periods.open_due_periods(uow, now=OPENING_AT)
-
-        opening = asyncio.create_task(open_period())
-        await _waiting_for_a_lock(opening, sessions)
-        async with transaction(sessions) as uow:  # the submissions consumer, meanwhile
-            await submissions.submission_recorded(uow, submission)
-        await holder.rollback()
-    await asyncio.wait_for(opening, 30)
-
-    async with sessions() as session:
-        row = (await session.execute(select(orm.obligations).where(orm.obligations.c.unit == "A"))).one()
-    assert row.expected and row.due_at is not None, "unit A must owe the period it submitted for"
-    async with transaction(sessions) as uow:
-        seen = await compliance.compliance(
-            uow, principal=OPERATOR, province="30", plan_id=plan.id, period="2019-06", now=submitted_at
+    async with hai_duong_database(postgres, units=["A", "B"], stored=["A", "B"]) as (sessions, plan):
+        submitted_at = OPENING_AT + timedelta(minutes=1)
+        submission = SubmissionV1(
+            submission_id=uuid.uuid4(),
+            province="30",
+            unit="A",
+            plan_id=plan.id,
+            period="2019-06",
+            version=1,
+            values={},
+            narratives={},
+            received_at=submitted_at,
+            first_received_at=submitted_at,
         )
-    statuses = {unit["unit"]: unit["status"] for unit in seen["units"]}
-    assert statuses == {"A": "on_time", "B": "pending"}
-    await engine.dispose()
+
+        async with sessions() as holder:  # holds the opening where it first reads the units
+            await holder.execute(text("LOCK TABLE units IN ACCESS EXCLUSIVE MODE"))
+
+            async def open_period() -> None:
+                async with transaction(sessions) as uow:
+                    await periods.open_due_periods(uow, now=OPENING_AT)
+
+            opening = asyncio.create_task(open_period())
+            await _waiting_for_a_lock(opening, sessions)
+            async with transaction(sessions) as uow:  # the submissions consumer, meanwhile
+                await submissions.submission_recorded(uow, submission)
+            await holder.rollback()
+        await asyncio.wait_for(opening, 30)
+
+        async with sessions() as session:
+            row = (await session.execute(select(orm.obligations).where(orm.obligations.c.unit == "A"))).one()
+        assert row.expected and row.due_at is not None, "unit A must owe the period it submitted for"
+        async with transaction(sessions) as uow:
+            seen = await compliance.compliance(
+                uow, principal=OPERATOR, province="30", plan_id=plan.id, period="2019-06", now=submitted_at
+            )
+        statuses = {unit["unit"]: unit["status"] for unit in seen["units"]}
+        assert statuses == {"A": "on_time", "B": "pending"}
 
 
 async def _waiting_for_a_lock(task: asyncio.Task, sessions, timeout: float = 30) -> None:

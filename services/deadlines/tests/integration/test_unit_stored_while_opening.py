@@ -12,64 +12,48 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
-from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.events.catalog import UnitV1
-from baocao_testing.fixtures import create_database
 from deadlines.adapters import orm
 from deadlines.adapters.uow import transaction
 from deadlines.handlers import catalog, periods
-from deadlines.main import MIGRATIONS
-from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.integration.apps import hai_duong_database, unit
 
 pytestmark = pytest.mark.integration
-REPO = Path(__file__).resolve().parents[4]
-HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
 OPENING_AT = datetime(2019, 6, 10, 9, tzinfo=timezone(timedelta(hours=7)))
 
 
 async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkeypatch):
-    url = await create_database(postgres, "deadlines")
-    await upgrade_database(MIGRATIONS, url)
-    engine = make_engine(url)
-    sessions = make_sessionmaker(engine)
-    plan = HAI_DUONG.plans[0].model_copy(update={"units": ["A", "B"]})
-    async with transaction(sessions) as uow:
-        await catalog.province_upserted(uow, HAI_DUONG.province)
-        await catalog.unit_upserted(uow, UnitV1(province="30", code="A", name="Đơn vị A", kind="member"))
-        await catalog.plan_upserted(uow, plan)
+    async with hai_duong_database(postgres, units=["A", "B"], stored=["A"]) as (sessions, _):
 
-    async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
+        async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
+            async with transaction(sessions) as uow:
+                await catalog.unit_upserted(uow, unit("B"))
+
+        arrived: list[asyncio.Task] = []
+        ensure_schedule = periods._ensure_schedule
+
+        async def unit_b_arrives_meanwhile(*args, **kwargs):
+            task = asyncio.create_task(store_unit_b())
+            arrived.append(task)
+            await _committed_or_waiting_for_a_lock(task, sessions)
+            return await ensure_schedule(*args, **kwargs)
+
+        monkeypatch.setattr(periods, "_ensure_schedule", unit_b_arrives_meanwhile)
         async with transaction(sessions) as uow:
-            await catalog.unit_upserted(uow, UnitV1(province="30", code="B", name="Đơn vị B", kind="member"))
+            await periods.open_due_periods(uow, now=OPENING_AT)
+        await asyncio.wait_for(arrived[0], 30)
+        monkeypatch.setattr(periods, "_ensure_schedule", ensure_schedule)
 
-    arrived: list[asyncio.Task] = []
-    ensure_schedule = periods._ensure_schedule
-
-    async def unit_b_arrives_meanwhile(*args, **kwargs):
-        task = asyncio.create_task(store_unit_b())
-        arrived.append(task)
-        await _committed_or_waiting_for_a_lock(task, sessions)
-        return await ensure_schedule(*args, **kwargs)
-
-    monkeypatch.setattr(periods, "_ensure_schedule", unit_b_arrives_meanwhile)
-    async with transaction(sessions) as uow:
-        await periods.open_due_periods(uow, now=OPENING_AT)
-    await asyncio.wait_for(arrived[0], 30)
-    monkeypatch.setattr(periods, "_ensure_schedule", ensure_schedule)
-
-    async with transaction(sessions) as uow:  # the next tick
-        await periods.open_due_periods(uow, now=OPENING_AT)
-    async with sessions() as session:
-        owing = (
-            await session.execute(select(orm.obligations.c.unit).where(orm.obligations.c.period == "2019-06"))
-        ).scalars()
-        assert sorted(owing) == ["A", "B"]
-    await engine.dispose()
+        async with transaction(sessions) as uow:  # the next tick
+            await periods.open_due_periods(uow, now=OPENING_AT)
+        async with sessions() as session:
+            owing = (
+                await session.execute(select(orm.obligations.c.unit).where(orm.obligations.c.period == "2019-06"))
+            ).scalars()
+            assert sorted(owing) == ["A", "B"]
 
 
 async def _committed_or_waiting_for_a_lock(task: asyncio.Task, sessions, timeout: float = 30) -> None:

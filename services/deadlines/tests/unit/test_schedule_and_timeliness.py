@@ -10,31 +10,15 @@ from hypothesis import strategies as st
 
 from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.events.catalog import CalendarV1
+from baocao_testing.samples import PLAN_467_CALENDAR as PLAN_467
+from baocao_testing.samples import TET_2021
 from deadlines.domain.schedule import Notice, deadline, fire_instant, last_day, period_notices, unit_notices
 from deadlines.domain.timeliness import STATUSES, classify, counts_after_close, late_by_s, summarize
 from services.deadlines.tests.unit.strategies import calendar_settings
 
 TZ = "Asia/Ho_Chi_Minh"
 HCM = ZoneInfo(TZ)
-TET_2020 = [date(2020, 1, day) for day in range(23, 30)]
-TET_2021 = [date(2021, 2, day) for day in range(10, 17)]
 
-# The calendar of plan 467 as deploy/provinces/30-hai-duong.yaml configures it.
-PLAN_467 = {
-    "frequency": "monthly",
-    "cutoff_day": 15,
-    "due_day": 16,
-    "province_due_day": 20,
-    "non_working_day_policy": "keep",
-    "holidays": [
-        *(date(2019, 9, 2), date(2020, 1, 1), *TET_2020, date(2020, 4, 2)),
-        *(date(2020, 4, 30), date(2020, 5, 1), date(2020, 9, 2)),
-    ],
-    "reminders": {"days": [-3, -1, 0], "at": "08:00"},
-    "overdue": {"days": [1, 3, 5], "at": "08:00"},
-    "escalation": {"days": [1], "at": "08:00"},
-    "close": {"days": [10], "at": "00:00"},
-}
 JUNE = parse_period("2019-06")
 
 

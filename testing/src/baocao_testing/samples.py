@@ -1,0 +1,78 @@
+"""Sample events for tests: valid data a test changes only where its point is."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from baocao_shared.events.submissions import SubmissionV1
+
+RECEIVED_AT = datetime(2019, 6, 10, 3, 0, tzinfo=UTC)  # 10 June 2019, 10:00 in Hải Dương: before the deadline
+
+
+def a_submission(**overrides: Any) -> SubmissionV1:
+    """A unit's first report of June 2019 (province 30, unit CA), with Vietnamese text; `overrides` set any field."""
+    fields: dict[str, Any] = {
+        "submission_id": uuid.uuid4(),
+        "province": "30",
+        "unit": "CA",
+        "plan_id": "plan-x",
+        "period": "2019-06",
+        "version": 1,
+        "values": {"t1_sessions": 2},
+        "narratives": {"T1": "Hội nghị quán triệt Chỉ thị 44"},
+        "received_at": RECEIVED_AT,
+        "first_received_at": RECEIVED_AT,
+    }
+    return SubmissionV1(**{**fields, **overrides})
+
+
+TET_2020 = [date(2020, 1, day) for day in range(23, 30)]  # Thu 23 .. Wed 29 January 2020
+TET_2021 = [date(2021, 2, day) for day in range(10, 17)]  # Wed 10 .. Tue 16 February 2021
+
+# The calendar of plan 467 as deploy/provinces/30-hai-duong.yaml configures it.
+PLAN_467_CALENDAR = {
+    "frequency": "monthly",
+    "cutoff_day": 15,
+    "due_day": 16,
+    "province_due_day": 20,
+    "non_working_day_policy": "keep",
+    "holidays": [
+        *(date(2019, 9, 2), date(2020, 1, 1), *TET_2020, date(2020, 4, 2)),
+        *(date(2020, 4, 30), date(2020, 5, 1), date(2020, 9, 2)),
+    ],
+    "reminders": {"days": [-3, -1, 0], "at": "08:00"},
+    "overdue": {"days": [1, 3, 5], "at": "08:00"},
+    "escalation": {"days": [1], "at": "08:00"},
+    "close": {"days": [10], "at": "00:00"},
+}
+
+
+def period_code(frequency: str, year: int, index: int) -> str:
+    """The code of the index-th (1-based) period of a year, written independently of baocao_shared.calendar."""
+    return {
+        "monthly": f"{year}-{index:02d}",
+        "quarterly": f"{year}-Q{index}",
+        "six_monthly": f"{year}-H{index}",
+        "yearly": f"{year}-Y",
+    }[frequency]
+
+
+def demo_province_file(province: str, tag: str, **more: str) -> str:
+    """The demo province file (deploy/provinces/30-hai-duong.yaml) as another province of its own: its code, its
+    operators' inbox, plan id `<tag>` and mail domain `@<tag>.baocao.test`, so that a test on the shared broker
+    reads only its own; `more` replaces further text (old -> new). A change that no longer applies fails."""
+    text = (Path(__file__).resolve().parents[3] / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
+    changes = {
+        '  code: "30"': f'  code: "{province}"',
+        "address: op-30": f"address: op-{province}",
+        "id: hd-467-2019": f"id: {tag}",
+        "@haiduong.baocao.test": f"@{tag}.baocao.test",
+        **more,
+    }
+    for old, new in changes.items():
+        assert old in text, f"the demo province file no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
