@@ -31,8 +31,8 @@ help:
 	@echo "make test [PYTEST_ARGS=...]                        the whole suite (installs Debian's chromium, nodejs and npm"
 	@echo "                                                   when missing)"
 	@echo "make check [PYTEST_ARGS=...]                       the edit loop (minutes): unit and in-process integration"
-	@echo "                                                   tests; no service or launcher processes, browser or"
-	@echo "                                                   fault cases"
+	@echo "                                                   tests; no service or launcher processes, browser, fault"
+	@echo "                                                   cases or fuzzing"
 	@echo "make faults                                        the fault suite, long: every case, each fault 3 times"
 	@echo "                                                   under load (figures in artifacts/faults/; make test runs"
 	@echo "                                                   one case of each fault class, short)"
@@ -75,12 +75,12 @@ test: sync chromium node
 	$(UV) run --frozen pytest $(PYTEST_ARGS)
 
 # What `make test` runs but for the slow kinds: service processes (e2e), the launcher's processes (stack),
-# the browser, the fault cases.
+# the browser, the fault cases and the fuzzing.
 check: sync node
-	$(UV) run --frozen pytest -m "not e2e and not stack and not browser and not faults" $(PYTEST_ARGS)
+	$(UV) run --frozen pytest -m "not e2e and not stack and not browser and not faults and not fuzz" $(PYTEST_ARGS)
 
 faults: sync
-	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults -s $(PYTEST_ARGS)
+	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults services/notify/tests/faults -s $(PYTEST_ARGS)
 
 # wrk, the HTTP load generator of the intake benchmark, from Debian's packages.
 wrk:

@@ -36,7 +36,7 @@ from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import REMINDER_DUE
 from bench.harness import Figure, Infra, Stopwatch, say
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.domain.schedule import deadline, period_notices, unit_notices
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.scheduler import tick
@@ -238,7 +238,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         await conn.execute(BASELINE_TABLES)
         # -- 1. opening the period
         watch = Stopwatch()
-        async with transaction(sessionmaker) as uow:
+        async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
             opened = await open_due_periods(uow, now=OPEN_AT)
         open_s = watch.seconds
         after_open = await counts(conn)

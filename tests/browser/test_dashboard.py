@@ -14,18 +14,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
 from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
-from baocao_shared.events.topics import CATALOG
-from baocao_testing.kit import end_offsets, wait_until
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.config import Settings
-from deadlines.consumers import GROUP
 from deadlines.handlers import catalog, submissions
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
@@ -78,7 +72,7 @@ async def _seed(database_url: str) -> None:
     engine = make_engine(database_url)
     sessionmaker = make_sessionmaker(engine)
     try:
-        async with transaction(sessionmaker) as uow:
+        async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
             await catalog.province_upserted(uow, HAI_DUONG.province)
             for unit in HAI_DUONG.units:
                 await catalog.unit_upserted(uow, unit)
@@ -93,35 +87,11 @@ async def _seed(database_url: str) -> None:
         await engine.dispose()
 
 
-async def _caught_up(bootstrap: str, group: str) -> None:
-    """Wait until the app's consumer has read the shared broker's catalogue: other tests retire units of
-    province 30 there, and replaying that while the months are ticked would change who owed which period."""
-    ends = await end_offsets(bootstrap, CATALOG)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-
-        async def done() -> bool:
-            try:
-                committed = await admin.list_consumer_group_offsets(group)
-            except KafkaError:  # on a fresh broker the group's coordinator takes a moment to exist
-                return False
-            return all(
-                committed.get(TopicPartition(CATALOG, p), SimpleNamespace(offset=0)).offset >= end
-                for p, end in ends.items()
-            )
-
-        await wait_until(done, timeout=60, interval=0.3, what="the consumer to read the catalogue")
-    finally:
-        await admin.close()
-
-
 @pytest.fixture
 def deadlines(postgres, kafka, group_prefix) -> Iterator[SimpleNamespace]:
     """deadlines served over real HTTP (uvicorn in a thread), its clock at 20 June 2019 10:00."""
     june_20 = {"scheduler_enabled": False, "clock": "simulated", "clock_start": vn(6, 20, 10), "clock_speed": 1}
     with serving(create_app, Settings, "deadlines", postgres, kafka, group_prefix, **june_20) as app:
-        asyncio.run(_caught_up(kafka.bootstrap, app.settings.consumer_group_prefix + GROUP))
         asyncio.run(_seed(app.settings.database_url))
         yield app
 

@@ -24,7 +24,7 @@ import yaml
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import served
+from baocao_testing.kit import fresh_group_prefix, served
 from baocao_testing.openapi import SERVICES, snapshot_path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +138,11 @@ async def test_the_generated_intake_client_signs_in_reads_and_loads_a_province_a
             )  # fmt: skip
     finally:
         await engine.dispose()
-    settings = Settings(database_url=url, kafka_bootstrap_servers=kafka.bootstrap, env="test", home=tmp_path / "home")
+    groups = await fresh_group_prefix(kafka.bootstrap)
+    settings = Settings(
+        database_url=url, kafka_bootstrap_servers=kafka.bootstrap, env="test", home=tmp_path / "home",
+        consumer_group_prefix=groups,
+    )  # fmt: skip
     # A province code of its own: the catalogue events this load publishes are nobody else's.
     document = yaml.safe_load(HAI_DUONG.replace('code: "30"', 'code: "97"', 1))
     document = json.loads(json.dumps(document, ensure_ascii=False, default=str))  # YAML's dates as ISO text

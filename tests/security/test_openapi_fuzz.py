@@ -62,6 +62,7 @@ from baocao_testing.kit import TokenMint, fresh_group_prefix, served
 EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 pytestmark = [
     pytest.mark.integration,
+    pytest.mark.fuzz,  # make test runs it; make check, the edit loop, leaves it out
     # schemathesis' strategies draw from `random`, which hypothesis seeds itself under derandomize=True.
     pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies"),
     # intake takes ~6 s per example count (100 examples: ~570 s on two busy cores); the suite's 300 s otherwise.

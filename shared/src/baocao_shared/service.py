@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from baocao_shared.errors import NotFound
-from baocao_shared.http.deps import require
+from baocao_shared.http.deps import Admin, require
 from baocao_shared.http.errors import error_responses, install_error_handlers
 from baocao_shared.http.middleware import BodySizeLimit, CorrelationId, SecurityHeaders, install_docs
 from baocao_shared.http.readable import ReadableInput
@@ -58,7 +58,6 @@ def probes_router(runtime: ServiceRuntime) -> APIRouter:
 
 
 Reader = Annotated[Principal, Depends(require(Role.ADMIN, Role.NATIONAL_OPERATOR))]
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 
 
 def ops_router(runtime: ServiceRuntime) -> APIRouter:

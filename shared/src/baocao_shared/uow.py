@@ -24,13 +24,14 @@ was published and audited).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction
+from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from baocao_shared.audit import record_audit
 from baocao_shared.events.registry import EventSpec, make_event
@@ -55,6 +56,18 @@ class UnitOfWork:
         transaction, self._transaction = self._transaction, None
         assert transaction is not None, "leaving a unit of work that was not entered"
         await transaction.__aexit__(*exc_info)  # COMMIT, or ROLLBACK when the block raised
+
+    @classmethod
+    @asynccontextmanager
+    async def begin(cls, sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[Self]:
+        """A unit of work on a session of its own, committed when the block ends: for workers (the scheduler,
+        the sender) and commands, which run their own transactions outside a request."""
+        async with sessionmaker() as session, cls(session) as uow:
+            yield uow
+
+    def savepoint(self) -> AsyncSessionTransaction:
+        """A part of the transaction that rolls back alone when its block raises; the rest goes on."""
+        return self.session.begin_nested()
 
     async def publish(
         self, spec: EventSpec, data: BaseModel | Iterable[BaseModel], *, province: str | None, at: datetime

@@ -69,8 +69,9 @@ def test_the_type_header_of_either_scheme_takes_the_typed_path(headers):
 def test_a_type_header_without_a_value_is_read_as_no_type_not_a_crash(name):
     """Kafka allows a header with no value; aiokafka gives it as None. The record is judged by its value."""
     for value in (b"not json", None):
-        parsed = parse_record(a_record(value, [(name, None)]), HANDLERS)
-        assert parsed.event is None, "not an event: dead-lettered, the partition moves on"
+        record = a_record(value, [(name, None)])
+        parsed = parse_record(record, HANDLERS)
+        assert parsed.event is None and parsed.record is record, "not an event: dead-lettered, the partition moves on"
     parsed = parse_record(a_record(submission_value(), [(name, None)]), HANDLERS)
     assert parsed.event.type == TYPE and parsed.data is None, "an event all the same, its data checked when applied"
 

@@ -183,13 +183,16 @@ async def _admin(postgres: PostgresHandle) -> AsyncIterator[asyncpg.Connection]:
 async def _migrated_template(postgres: PostgresHandle, service: str) -> str:
     """The name of a database holding `service`'s migrations at head, made on first use: migrated under a
     name of its own, then renamed (a server another session shares sees it whole or not at all). Its name
-    carries a digest of the migrations, so a changed migration makes a new one."""
+    carries a digest of the migrations and of the shared steps they call (baocao_shared.migrations and what it
+    builds on), so a changed migration makes a new one, also on a server that outlives the session."""
     from baocao_shared.db import upgrade_database
 
     migrations = importlib.import_module(f"{service}.main").MIGRATIONS
+    shared = REPO / "shared" / "src" / "baocao_shared"
+    steps = [shared / "migrations.py", shared / "db.py", shared / "audit.py", shared / "messaging" / "tables.py"]
     digest = hashlib.sha256()
-    for path in sorted(migrations.rglob("*.py")):
-        digest.update(str(path.relative_to(migrations)).encode() + b"\0" + path.read_bytes())
+    for path in [*sorted(migrations.rglob("*.py")), *steps]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     name = f"tmpl_{service}_{digest.hexdigest()[:12]}"
     if (postgres.admin_url, name) in _templates:
         return name

@@ -52,8 +52,9 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10, since: 
     records: list = []
 
     async def read() -> None:
-        async for _, batch in read_history(bootstrap, [topic], since=start):
-            records.extend(batch)
+        async with contextlib.aclosing(read_history(bootstrap, [topic], since=start)) as batches:
+            async for _, batch in batches:
+                records.extend(batch)
 
     try:
         await asyncio.wait_for(read(), timeout)

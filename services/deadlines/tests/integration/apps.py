@@ -13,7 +13,7 @@ from baocao_shared.events import make_event
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import fresh_group_prefix
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.main import MIGRATIONS
@@ -61,7 +61,7 @@ async def hai_duong_database(postgres, *, units: list[str], stored: list[str]) -
     sessions = make_sessionmaker(engine)
     plan = HAI_DUONG.plans[0].model_copy(update={"units": units})
     try:
-        async with transaction(sessions) as uow:
+        async with DeadlinesUnitOfWork.begin(sessions) as uow:
             await catalog.province_upserted(uow, HAI_DUONG.province)
             for code in stored:
                 await catalog.unit_upserted(uow, unit(code))

@@ -26,7 +26,7 @@ from baocao_testing.authz import (
     ops_rows,
 )
 from baocao_testing.kit import TokenMint
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.config import Settings
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
@@ -49,7 +49,7 @@ async def deadlines(postgres, kafka):
     mint = TokenMint()
     app = create_app(await pages_settings(postgres, kafka), verifier=mint.verifier())
     async with app.router.lifespan_context(app):
-        async with transaction(app.state.runtime.sessionmaker) as uow:
+        async with DeadlinesUnitOfWork.begin(app.state.runtime.sessionmaker) as uow:
             for code in (OWN, OTHER):
                 place = ProvinceV1(code=code, name=f"Tỉnh Thử {code}", issuing_body="BAN CHỈ ĐẠO THỬ", place_name="Thử")
                 await catalog.province_upserted(uow, place)

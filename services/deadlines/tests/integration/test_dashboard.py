@@ -22,7 +22,7 @@ from baocao_shared.events.topics import DEADLINES
 from baocao_testing.html import Page, csrf_of
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
 from deadlines.main import create_app
@@ -233,7 +233,7 @@ async def test_a_nudge_from_the_form_reaches_exactly_the_checked_units(deadlines
 async def test_plans_and_periods_to_choose_from_and_the_stylesheet(deadlines):
     app, mint = deadlines
     later = PLAN.model_copy(update={"id": f"{PLAN.id}-b", "number": "12/KH-BCĐNQ", "first_period": "2030-01"})
-    async with transaction(app.state.runtime.sessionmaker) as uow:
+    async with DeadlinesUnitOfWork.begin(app.state.runtime.sessionmaker) as uow:
         await catalog.plan_upserted(uow, later)  # a second plan, with no period opened yet
     async with client_of(app, mint.token("admin")) as client:
         plans = await client.get("/tien-do?province=30")

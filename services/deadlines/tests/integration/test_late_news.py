@@ -34,7 +34,7 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
 
 
-async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_once(postgres, kafka, group_prefix):
+async def test_reports_seen_before_the_opening_or_after_the_close_are_announced_once(postgres, kafka):
     early, late = (f"N{uuid.uuid4().hex[:6].upper()}" for _ in range(2))
     plan = HAI_DUONG.plans[0].model_copy(update={"id": f"news-{uuid.uuid4().hex[:8]}", "units": [early, late]})
     app = create_app(await settings_for(postgres, kafka))

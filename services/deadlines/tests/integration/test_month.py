@@ -53,7 +53,7 @@ def submission(unit: str, received: str, *, version: int = 1, first: str | None 
 
 
 @pytest.fixture
-async def two_instances(postgres, kafka, group_prefix):
+async def two_instances(postgres, kafka):
     url = await create_database(postgres, "deadlines")
     mint = TokenMint()
     settings = await settings_for(postgres, kafka, database_url=url)

@@ -22,7 +22,7 @@ from baocao_shared.events.submissions import SubmissionV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import wait_until
 from deadlines.adapters import orm
-from deadlines.adapters.uow import DeadlinesUnitOfWork, transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import catalog
 from deadlines.handlers.scheduler import tick
 from deadlines.handlers.submissions import submission_recorded
@@ -54,7 +54,7 @@ async def sessionmaker(postgres):
 async def load(sessionmaker, units: list[UnitV1], plan_units: list[str], *, plans: int = 1):
     """The province, its units, and `plans` plans over `plan_units` (ids kh-0, kh-1, ...); returns the first."""
     found = [HAI_DUONG.plans[0].model_copy(update={"units": plan_units, "id": f"kh-{n}"}) for n in range(plans)]
-    async with transaction(sessionmaker) as uow:
+    async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
         await catalog.province_upserted(uow, HAI_DUONG.province)
         for unit in units:
             await catalog.unit_upserted(uow, unit)
@@ -104,14 +104,14 @@ async def test_who_owes_follows_the_plan_and_its_units_while_the_period_is_open(
     assert await owing(sessionmaker) == {"CA": True, "BTG": True, "STP": True, "SNGV": True}
 
     # While the period is open, STP leaves the plan and SNGV retires: neither owes it any more.
-    async with transaction(sessionmaker) as uow:
+    async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
         await catalog.plan_upserted(uow, plan.model_copy(update={"units": ["CA", "BTG", "SNGV", "OLD", "NEW"]}))
         await catalog.unit_upserted(uow, unit("SNGV", active=False))
     await tick(sessionmaker, now=utc("2019-06-11T10:00:00+07:00"))
     assert await owing(sessionmaker) == {"CA": True, "BTG": True, "STP": False, "SNGV": False}
 
     # STP comes back to the plan: it owes the period again, the retired SNGV still does not.
-    async with transaction(sessionmaker) as uow:
+    async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
         await catalog.plan_upserted(uow, plan)
     await tick(sessionmaker, now=utc("2019-06-11T11:00:00+07:00"))
     assert await owing(sessionmaker) == {"CA": True, "BTG": True, "STP": True, "SNGV": False}
@@ -124,7 +124,7 @@ async def test_a_reminder_round_notices_every_waiting_unit_once_even_when_its_ro
     await tick(sessionmaker, now=utc(OPENS))
     submitted = {u.code for u in units[::6]}  # 40 units report before the first reminder
     for code in sorted(submitted):
-        async with transaction(sessionmaker) as uow:
+        async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
             await submission_recorded(uow, submission(plan.id, code, "2019-06-11T09:00:00+07:00"))
 
     async def reminders(plan_id: str | None = None) -> list[dict]:
@@ -168,7 +168,7 @@ async def test_submissions_that_come_before_or_while_their_period_opens_are_kept
     makes that insert fail, and the opening then upserts instead: nothing is lost, nothing fails."""
     units = [unit("CA"), unit("BTG"), unit("STP")]
     plan = await load(sessionmaker, units, [u.code for u in units])
-    async with transaction(sessionmaker) as uow:  # BTG reports before the period is opened
+    async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:  # BTG reports before the period is opened
         await submission_recorded(uow, submission(plan.id, "BTG", "2019-06-09T09:00:00+07:00"))
 
     async with sessionmaker() as racer:  # STP's submission is being recorded while the period opens

@@ -24,7 +24,7 @@ from sqlalchemy import select, text
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.principal import Principal, Role
 from deadlines.adapters import orm
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import compliance, periods, submissions
 from services.deadlines.tests.integration.apps import hai_duong_database
 
@@ -54,12 +54,12 @@ async def test_a_submission_recorded_while_the_period_opens_is_owed_and_on_time(
             await holder.execute(text("LOCK TABLE units IN ACCESS EXCLUSIVE MODE"))
 
             async def open_period() -> None:
-                async with transaction(sessions) as uow:
+                async with DeadlinesUnitOfWork.begin(sessions) as uow:
                     await periods.open_due_periods(uow, now=OPENING_AT)
 
             opening = asyncio.create_task(open_period())
             await _waiting_for_a_lock(opening, sessions)
-            async with transaction(sessions) as uow:  # the submissions consumer, meanwhile
+            async with DeadlinesUnitOfWork.begin(sessions) as uow:  # the submissions consumer, meanwhile
                 await submissions.submission_recorded(uow, submission)
             await holder.rollback()
         await asyncio.wait_for(opening, 30)
@@ -67,7 +67,7 @@ async def test_a_submission_recorded_while_the_period_opens_is_owed_and_on_time(
         async with sessions() as session:
             row = (await session.execute(select(orm.obligations).where(orm.obligations.c.unit == "A"))).one()
         assert row.expected and row.due_at is not None, "unit A must owe the period it submitted for"
-        async with transaction(sessions) as uow:
+        async with DeadlinesUnitOfWork.begin(sessions) as uow:
             seen = await compliance.compliance(
                 uow, principal=OPERATOR, province="30", plan_id=plan.id, period="2019-06", now=submitted_at
             )

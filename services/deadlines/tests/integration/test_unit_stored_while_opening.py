@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from deadlines.adapters import orm
-from deadlines.adapters.uow import transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import catalog, periods
 from services.deadlines.tests.integration.apps import hai_duong_database, unit
 
@@ -29,7 +29,7 @@ async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkey
     async with hai_duong_database(postgres, units=["A", "B"], stored=["A"]) as (sessions, _):
 
         async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
-            async with transaction(sessions) as uow:
+            async with DeadlinesUnitOfWork.begin(sessions) as uow:
                 await catalog.unit_upserted(uow, unit("B"))
 
         arrived: list[asyncio.Task] = []
@@ -42,12 +42,12 @@ async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkey
             return await ensure_schedule(*args, **kwargs)
 
         monkeypatch.setattr(periods, "_ensure_schedule", unit_b_arrives_meanwhile)
-        async with transaction(sessions) as uow:
+        async with DeadlinesUnitOfWork.begin(sessions) as uow:
             await periods.open_due_periods(uow, now=OPENING_AT)
         await asyncio.wait_for(arrived[0], 30)
         monkeypatch.setattr(periods, "_ensure_schedule", ensure_schedule)
 
-        async with transaction(sessions) as uow:  # the next tick
+        async with DeadlinesUnitOfWork.begin(sessions) as uow:  # the next tick
             await periods.open_due_periods(uow, now=OPENING_AT)
         async with sessions() as session:
             owing = (

@@ -51,11 +51,11 @@ class InMemoryCatalog:
     async def province(self, code: str) -> ProvinceV1 | None:
         return self.provinces_by_code.get(code)
 
-    async def active_plans(self, province: str) -> list[PlanV1]:
+    async def plans_of(self, province: str) -> list[PlanV1]:
         return sorted((p for p in self.plans.values() if p.province == province and p.active), key=lambda p: p.id)
 
     async def active_plan_ids(self, province: str) -> list[str]:
-        return [p.id for p in await self.active_plans(province)]
+        return [p.id for p in await self.plans_of(province)]
 
     async def plans_to_open(self) -> list[tuple[PlanV1, ProvinceV1, bool]]:
         return [

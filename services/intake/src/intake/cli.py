@@ -45,7 +45,7 @@ def _in_unit_of_work(work: Callable[[IntakeUnitOfWork, Settings], Awaitable[T]])
         await upgrade_database(MIGRATIONS, settings.database_url)
         engine = make_engine(settings.database_url, pool_size=1)
         try:
-            async with make_sessionmaker(engine)() as session, IntakeUnitOfWork(session) as uow:
+            async with IntakeUnitOfWork.begin(make_sessionmaker(engine)) as uow:
                 return await work(uow, settings)
         finally:
             await engine.dispose()

@@ -20,6 +20,7 @@ from fastapi.security import OAuth2PasswordBearer
 from baocao_shared.errors import Unauthorized
 from baocao_shared.http.deps import request_token, require, unit_of_work
 from baocao_shared.principal import Principal, Role
+from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.handlers.accounts import Authenticator
 from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
@@ -78,7 +79,7 @@ async def get_principal(request: Request, bearer: Annotated[str | None, Depends(
         # statement commits on its own (a lookup, now and then an update), with no BEGIN and COMMIT around.
         async with request.app.state.runtime.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await principal_for_api_token(IntakeUnitOfWork(conn), token=token, now=auth.clock.now())
+            return await principal_for_api_token(ApiTokenRepository(conn), token=token, now=auth.clock.now())
     principal = await auth.verifier.verify(token)
     return principal if via == "jwt" else replace(principal, via=via)
 

@@ -104,7 +104,7 @@ async def test_demo_accounts_are_made_once_and_never_in_production(uow, now):
 async def test_an_api_token_stands_for_its_unit_until_revoked(uow, now):
     reporter = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA")
     new = await api_tokens.issue_api_token(uow, province="30", unit="CA", label="máy", actor=reporter, now=now)
-    machine = await api_tokens.principal_for_api_token(uow, token=new.token, now=now)
+    machine = await api_tokens.principal_for_api_token(uow.api_tokens, token=new.token, now=now)
     assert (machine.role, machine.unit, machine.via) == (Role.REPORTER, "CA", "api_token")
     with pytest.raises(MayNotManageApiTokens):
         await api_tokens.issue_api_token(uow, province="30", unit="CA", label="x", actor=machine, now=now)
@@ -113,7 +113,7 @@ async def test_an_api_token_stands_for_its_unit_until_revoked(uow, now):
     assert await api_tokens.revoke_api_token(uow, **args) == "already_revoked"
     assert [a["action"] for a in uow.audited] == ["api_token.created", "api_token.revoked"]
     with pytest.raises(ApiTokenRefused):
-        await api_tokens.principal_for_api_token(uow, token=new.token, now=now)
+        await api_tokens.principal_for_api_token(uow.api_tokens, token=new.token, now=now)
     with pytest.raises(ApiTokenNotFound):
         await api_tokens.revoke_api_token(uow, **args | {"token_id": uuid.uuid4()})
     with pytest.raises(NoActiveUnit):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from datetime import UTC, datetime
 
 from baocao_shared.runtime import ServiceRuntime
 from notify.adapters.channels import channels_for
-from notify.adapters.uow import units_of_work
+from notify.adapters.uow import NotifyUnitOfWork
 from notify.handlers.sending import RetryPolicy, send_due
 
 
@@ -16,7 +17,7 @@ async def run_sender(runtime: ServiceRuntime) -> None:
     channels = channels_for(s)
     policy = RetryPolicy(max_attempts=s.delivery_max_attempts, initial_s=s.retry_initial_s, max_s=s.retry_max_s)
     batch, concurrency = s.sender_batch, s.sender_concurrency
-    fresh = units_of_work(runtime.sessionmaker)  # each delivery in its own transaction
+    fresh = functools.partial(NotifyUnitOfWork.begin, runtime.sessionmaker)  # each delivery in its own transaction
     while True:
         # Deliveries live on the wall clock, not the simulated one: an SMTP outage lasts real seconds,
         # and a full batch means more may be waiting, so look again at once.

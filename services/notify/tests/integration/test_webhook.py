@@ -62,9 +62,7 @@ class Receiver:
         return app
 
 
-async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_fails_visibly(
-    postgres, kafka, group_prefix
-):
+async def test_a_units_webhook_gets_a_signed_reminder_once_and_an_unsigned_url_fails_visibly(postgres, kafka):
     tag = uuid.uuid4().hex[:6].upper()
     signed_unit, unsigned_unit = f"HOOK{tag}", f"NOSECRET{tag}"
     plan_id = f"webhook-{tag.lower()}"

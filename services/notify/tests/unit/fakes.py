@@ -120,10 +120,9 @@ class InMemoryWaiting:
 
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, dict[str, Any]] = {}  # by event id, in the order kept
-        self.held: list[tuple[str, str | None]] = []
 
     async def hold(self, province: str, unit: str | None = None) -> None:
-        self.held.append((province, unit))
+        """The advisory lock of the real adapter; one test task at a time needs none."""
 
     async def keep(self, cause: Cause, notice: BaseModel, *, unit: str | None) -> None:
         self.rows.setdefault(cause.event_id, kept(cause, notice, unit=unit))

@@ -124,12 +124,11 @@ async def test_the_national_reader_picks_from_the_catalogues_provinces_and_those
 
 
 @pytest.mark.parametrize("sender", [OPERATOR, ADMIN])
-async def test_a_failed_delivery_goes_back_to_the_queue_with_no_attempts_due_now(sender):
+async def test_the_provinces_operator_or_an_admin_sends_a_failed_delivery_again(sender):
     failed = delivery("failed")
     uow = stored(failed)
     again = await deliveries.resend(uow, principal=sender, delivery_id=failed.id, now=NOW)
-    assert (again.status, again.attempts, again.next_attempt_at, again.last_error) == ("pending", 0, NOW, None)
-    assert uow.deliveries.rows[failed.id] == again
+    assert again.id == failed.id and again.status == "pending"  # how it is queued again is the SQL's (test_pages)
 
 
 @pytest.mark.parametrize("status", ["pending", "sent"])

@@ -106,3 +106,6 @@ def require(*roles: Role, auth: PrincipalDependency = current_principal) -> Prin
         return principal
 
     return principal_with_role
+
+
+Admin = Annotated[Principal, Depends(require(Role.ADMIN))]

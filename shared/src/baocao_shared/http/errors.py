@@ -33,13 +33,6 @@ from baocao_shared.errors import (
     Unprocessable,
 )
 
-
-class UnsupportedMediaType(DomainError):
-    """The body is not of a media type the operation reads (an HTTP matter, so it is declared here)."""
-
-    code = "unsupported_media_type"
-
-
 # The status of each kind of refusal; the first kind in an error's class hierarchy decides.
 STATUS: dict[type[DomainError], int] = {
     Unauthorized: 401,
@@ -47,7 +40,6 @@ STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     Unprocessable: 422,
-    UnsupportedMediaType: 415,
     TooManyRequests: 429,
     Unavailable: 503,
     DomainError: 400,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 
 import structlog
@@ -60,8 +61,10 @@ async def replay(
 
     async def read_ahead() -> None:
         try:
-            async for _, records in read_history(bootstrap_servers, topics, max_records=batch_size):
-                await ready.put([parse_record(r, handlers) for r in records])
+            # Closed on leaving, also when cancelled while waiting to hand a batch over: its consumer stops now.
+            async with aclosing(read_history(bootstrap_servers, topics, max_records=batch_size)) as batches:
+                async for _, records in batches:
+                    await ready.put([parse_record(r, handlers) for r in records])
             await ready.put(None)
         except Exception as exc:  # handed to the applying side, which raises it
             await ready.put(exc)

@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from baocao_shared.events.reports import ConsolidatedReportV1
-from baocao_shared.http.deps import CurrentPrincipal, Now, require
+from baocao_shared.http.deps import Admin, CurrentPrincipal, Now
 from baocao_shared.http.errors import error_responses
-from baocao_shared.principal import Principal, Role
 from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.report_html import render_report
 from consolidation.deps import PERIOD, PROVINCE, Uow
@@ -23,7 +22,6 @@ from consolidation.handlers import reports, workflow
 router = APIRouter(tags=["consolidated report"])
 
 
-Admin = Annotated[Principal, Depends(require(Role.ADMIN))]
 PlanId = Annotated[str | None, Query(max_length=64, description="Needed only when the province has several plans")]
 Province = Annotated[str, Path(pattern=PROVINCE, examples=["30"])]
 Period = Annotated[str, Path(pattern=PERIOD, examples=["2019-06"])]

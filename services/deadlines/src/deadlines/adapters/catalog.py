@@ -28,10 +28,6 @@ class Catalogue(CatalogReplica):
         docs = await self.session.scalars(select(orm.provinces.c.doc).order_by(orm.provinces.c.code))
         return [ProvinceV1.model_validate(doc) for doc in docs]
 
-    async def active_plans(self, province: str) -> list[PlanV1]:
-        """The province's active plans (kế hoạch), by id."""
-        return await self.plans_of(province)
-
     async def active_plan_ids(self, province: str) -> list[str]:
         pl = orm.plans.c
         ids = await self.session.scalars(select(pl.id).where(pl.province == province, pl.active).order_by(pl.id))

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from baocao_shared.uow import UnitOfWork
@@ -29,10 +26,3 @@ class DeadlinesUnitOfWork(UnitOfWork):
         self.obligations = Obligations(session)
         self.schedule = Schedule(session)
         self.notices = Notices(session)
-
-
-@asynccontextmanager
-async def transaction(sessions: Sessions) -> AsyncIterator[DeadlinesUnitOfWork]:
-    """A unit of work on a session of its own, committed when the block ends: the scheduler's transactions."""
-    async with sessions() as session, DeadlinesUnitOfWork(session) as uow:
-        yield uow

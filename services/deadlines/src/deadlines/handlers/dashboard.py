@@ -58,7 +58,7 @@ async def board(
     found = await uow.catalog.province(province)
     if found is None:
         raise UnknownProvince(province=province)
-    plans = await uow.catalog.active_plans(province)
+    plans = await uow.catalog.plans_of(province)
     try:
         chosen = choose_plan(province, [p.id for p in plans], plan_id, province_name=found.name)
     except PlanAmbiguous:

@@ -22,7 +22,7 @@ from baocao_shared.events.deadlines import (
     PeriodClosedV1,
     UnitNoticeV1,
 )
-from deadlines.adapters.uow import DeadlinesUnitOfWork, Sessions, transaction
+from deadlines.adapters.uow import DeadlinesUnitOfWork, Sessions
 from deadlines.domain.schedule import KIND_ORDER, reminds_now
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.views import period_views, unit_name, waiting_rows
@@ -39,14 +39,14 @@ FIRING_LANES = 2
 
 async def tick(sessions: Sessions, *, now: datetime, max_periods: int = 100, backfill: int = 0) -> int:
     """Open what is due to open, then fire what is due to fire; returns how many rows fired."""
-    async with transaction(sessions) as uow:
+    async with DeadlinesUnitOfWork.begin(sessions) as uow:
         await open_due_periods(uow, now=now, backfill=backfill)
-    async with transaction(sessions) as uow:
+    async with DeadlinesUnitOfWork.begin(sessions) as uow:
         due = await uow.schedule.periods_due(now=now, limit=max_periods)
     lanes = asyncio.Semaphore(FIRING_LANES)
 
     async def fire(province: str, plan_id: str, period: str) -> int:
-        async with lanes, transaction(sessions) as uow:
+        async with lanes, DeadlinesUnitOfWork.begin(sessions) as uow:
             return await fire_period(uow, province, plan_id, period, now=now)
 
     async with asyncio.TaskGroup() as group:  # one period failing cancels the rest, as the loop stopped before

@@ -3,7 +3,7 @@ outbox and the audit trail commit with the change they record."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, AsyncSessionTransaction
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.audit import AuditPage, read_audit
 from baocao_shared.uow import UnitOfWork
@@ -21,9 +21,8 @@ class IntakeUnitOfWork(UnitOfWork):
     outbox_table = orm.outbox
     audit_table = orm.audit_log
 
-    def __init__(self, session: AsyncSession | AsyncConnection) -> None:
-        # A connection in autocommit serves the API-token check, which must keep last_used_at whatever the route does.
-        super().__init__(session)  # type: ignore[arg-type]
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
         self.catalog = CatalogRepository(session)
         self.submissions = SubmissionRepository(session)
         self.locks = PeriodLocks(session)
@@ -31,10 +30,6 @@ class IntakeUnitOfWork(UnitOfWork):
         self.accounts = AccountRepository(session)
         self.login_failures = LoginFailures(session)
         self.api_tokens = ApiTokenRepository(session)
-
-    def savepoint(self) -> AsyncSessionTransaction:
-        """A nested transaction: `async with uow.savepoint():` undoes only its block when the block raises."""
-        return self.session.begin_nested()
 
     async def audit_trail(self, *, province: str | None, before: int | None, limit: int) -> AuditPage:
         """A page of intake's audit trail, newest first (`province` None: every province)."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.http.deps import Now
-from baocao_shared.http.errors import UnsupportedMediaType, error_responses
+from baocao_shared.http.errors import error_responses
 from baocao_shared.principal import Principal, Role
 from intake.deps import CurrentPrincipal, Uow, require_roles
 from intake.domain.catalog import (
@@ -61,8 +61,6 @@ PROVINCE_FILE_JSON_EXAMPLE = {
     "units": [{"code": "CA", "name": "Công an tỉnh", "contacts": [{"channel": "email", "address": "ca@example.vn"}]}],
     "plans": [],
 }  # fmt: skip
-# How a province file may be sent, and how each is read: one document, the same checks and problems.
-PROVINCE_FILE_MEDIA = {"application/yaml": parse_province_file, "application/json": parse_province_json}
 
 
 @router.put(
@@ -70,7 +68,7 @@ PROVINCE_FILE_MEDIA = {"application/yaml": parse_province_file, "application/jso
     summary="Load or update a province file (YAML or JSON)",
     description="The province file as YAML (deploy/provinces/*.yaml), or the same document as JSON. Validates the "
     "whole file first; on any problem nothing changes and 422 lists each problem with its path and line. Every "
-    "entity that changed is published on baocao.catalog. Another Content-Type gets 415.",
+    "entity that changed is published on baocao.catalog. A body of any other Content-Type is read as YAML.",
     responses={**error_responses(403), 422: {"description": "Problems by line and path"}},
     openapi_extra={
         "requestBody": {
@@ -94,13 +92,9 @@ async def load_province(
     dry_run: bool = False,
 ):
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    parse = PROVINCE_FILE_MEDIA.get(media)
-    if parse is None:
-        sent = f"it was sent as {media!r}" if media else "it was sent without a Content-Type"
-        raise UnsupportedMediaType(
-            f"A province file is sent as {' or '.join(PROVINCE_FILE_MEDIA)}; {sent}.",
-            {"accepted": list(PROVINCE_FILE_MEDIA)},
-        )
+    # JSON is read as JSON; any other body as YAML, as this route read every body before it took JSON too
+    # (application/x-yaml, text/plain, curl's default form type): no client of it stops working.
+    parse = parse_province_json if media == "application/json" else parse_province_file
     try:
         catalog = parse((await request.body()).decode("utf-8"))
     except UnicodeDecodeError:  # ReadableInput answers 400 first; a text no parser could read all the same

@@ -128,3 +128,12 @@ def may_manage_api_tokens(principal: Principal, province: str, unit: str) -> boo
     if principal.role is Role.REPORTER:
         return principal.province == province and principal.unit == unit
     return principal.may_operate_province(province)
+
+
+def may_see_contacts(principal: Principal, province: str, unit: str | None = None) -> bool:
+    """Where an office receives notices (its mailboxes and webhook endpoints) is for the province's staff
+    office, the national office and admins, and for a unit's own reporter; every other account reads the
+    catalogue without them."""
+    if principal.role is Role.REPORTER:
+        return unit is not None and principal.may_read_unit(province, unit)
+    return principal.may_read_province(province)

@@ -18,7 +18,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
-from baocao_shared.principal import Principal, Role
 from baocao_shared.text import first_unstorable
 
 
@@ -326,12 +325,3 @@ class _LinesOfJson(_LineIndex):
             except (yaml.YAMLError, RecursionError, ValueError):
                 self._root = None
         return super().line(loc)
-
-
-def may_see_contacts(principal: Principal, province: str, unit: str | None = None) -> bool:
-    """Where an office receives notices (its mailboxes and webhook endpoints) is for the province's staff
-    office, the national office and admins, and for a unit's own reporter; every other account reads the
-    catalogue without them."""
-    if principal.role is Role.REPORTER:
-        return unit is not None and principal.may_read_unit(province, unit)
-    return principal.may_read_province(province)

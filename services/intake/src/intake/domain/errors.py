@@ -163,9 +163,9 @@ class PeriodNotReportable(NotFound):
 class ProvinceNotFound(NotFound):
     """The catalogue has no province of this code."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(f"No province with code {code}.")
-        self.code = code
+    def __init__(self, province: str) -> None:
+        super().__init__(f"No province with code {province}.")
+        self.province = province
 
 
 class PeriodNotLocked(NotFound):

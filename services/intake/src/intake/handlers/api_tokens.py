@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from baocao_shared.principal import Principal, Role
+from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import may_manage_api_tokens
 from intake.domain.errors import ApiTokenNotFound, ApiTokenRefused, MayNotManageApiTokens, NoActiveUnit
@@ -90,13 +91,13 @@ async def revoke_api_token(
     return "revoked"
 
 
-async def principal_for_api_token(uow: IntakeUnitOfWork, *, token: str, now: datetime) -> Principal:
+async def principal_for_api_token(tokens: ApiTokenRepository, *, token: str, now: datetime) -> Principal:
     """The unit reporter an API token stands for; 401 when it is unknown, revoked or its unit retired."""
-    found = await uow.api_tokens.in_use(_token_hash(token))
+    found = await tokens.in_use(_token_hash(token))
     if found is None:
         raise ApiTokenRefused()
     if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
-        await uow.api_tokens.mark_used(found.id, now)
+        await tokens.mark_used(found.id, now)
     return Principal(
         subject=f"token:{found.id}", role=Role.REPORTER, province=found.province, unit=found.unit, via="api_token"
     )

@@ -13,7 +13,8 @@ from typing import Any
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
 from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.catalog import ProvinceCatalog, may_see_contacts
+from intake.domain.accounts import may_see_contacts
+from intake.domain.catalog import ProvinceCatalog
 from intake.domain.errors import ProvinceNotFound
 
 SPECS = {ProvinceV1: PROVINCE_UPSERTED, UnitV1: UNIT_UPSERTED, PlanV1: PLAN_UPSERTED}

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.uow import UnitOfWork
 from notify.adapters import orm
@@ -24,18 +21,3 @@ class NotifyUnitOfWork(UnitOfWork):
         self.waiting = WaitingNotices(session)
         self.catalog = Catalogue(session)
         self.inbox = InboxMessages(session)
-
-    def savepoint(self) -> AbstractAsyncContextManager[object]:
-        """A part of the transaction that rolls back alone when it raises (the rest goes on)."""
-        return self.session.begin_nested()
-
-
-def units_of_work(sessionmaker: async_sessionmaker) -> Callable[[], AbstractAsyncContextManager[NotifyUnitOfWork]]:
-    """A new unit of work on a fresh session at each call, for a worker that runs its own transactions."""
-
-    @asynccontextmanager
-    async def fresh() -> AsyncIterator[NotifyUnitOfWork]:
-        async with sessionmaker() as session, NotifyUnitOfWork(session) as uow:
-            yield uow
-
-    return fresh

@@ -1,0 +1,42 @@
+"""Every named refusal of the four services answers with the stable code of its kind: a named error may add
+attributes for its page, never change the word programs read (an unknown province once answered with the
+province's code, "HD", where programs read "not_found")."""
+
+import importlib
+import inspect
+
+import pytest
+
+from baocao_shared.errors import DomainError
+
+SERVICES = ("intake", "deadlines", "consolidation", "notify")
+
+
+def named_errors():
+    for service in SERVICES:
+        module = importlib.import_module(f"{service}.domain.errors")
+        for name, value in vars(module).items():
+            if inspect.isclass(value) and issubclass(value, DomainError) and value.__module__ == module.__name__:
+                yield pytest.param(value, id=f"{service}.{name}")
+
+
+def built(error_class: type[DomainError]) -> DomainError:
+    """An instance, with a plain value for every argument its constructor takes."""
+    arguments = {}
+    for name, parameter in inspect.signature(error_class).parameters.items():
+        if (
+            parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
+            or parameter.default is not parameter.empty
+        ):
+            continue
+        arguments[name] = 1 if parameter.annotation in (int, "int") else "X"
+    positional = [a for a in inspect.signature(error_class).parameters.values() if a.kind is a.POSITIONAL_ONLY]
+    return error_class(*(arguments.pop(p.name) for p in positional), **arguments)
+
+
+@pytest.mark.parametrize("error_class", list(named_errors()))
+def test_a_named_error_keeps_the_code_of_its_kind(error_class):
+    kind = next(k for k in error_class.__mro__ if k.__module__ == "baocao_shared.errors")
+    error = built(error_class)
+    assert error.code == kind.code, f"{error_class.__name__} answers code {error.code!r}, not {kind.code!r}"
+    assert error.message, f"{error_class.__name__} says nothing a person could act on"
