@@ -9,14 +9,14 @@ Whoever calls the use case owns the transaction. A route:
 A consumer's handler gets one on the consumer's session; the consumer commits it with its inbox row
 (`typed_handler(use_case, uow=IntakeUnitOfWork)` in baocao_shared.messaging.consumer).
 
-A service extends it with its tables and repositories:
+A service extends it with its tables, and declares its repositories as annotated attributes; each is built on
+the unit of work's session:
 
     class IntakeUnitOfWork(UnitOfWork):
         source, outbox_table, audit_table = "/baocao/intake", orm.outbox, orm.audit_log
 
-        def __init__(self, session):
-            super().__init__(session)
-            self.submissions = SubmissionRepository(session)
+        submissions: SubmissionRepository
+        catalog: CatalogRepository
 
 and its unit tests pass a fake with in-memory repositories (baocao_testing.fakes.FakeUnitOfWork records what
 was published and audited).
@@ -24,6 +24,8 @@ was published and audited).
 
 from __future__ import annotations
 
+import functools
+import typing
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -46,6 +48,8 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._transaction: AsyncSessionTransaction | None = None
+        for name, repository in _repositories(type(self)).items():
+            setattr(self, name, repository(session))
 
     async def __aenter__(self) -> Self:
         self._transaction = self.session.begin()
@@ -85,3 +89,12 @@ class UnitOfWork:
         await record_audit(
             self.session, self.audit_table, at=at, actor=actor, action=action, subject=subject, details=details
         )
+
+
+@functools.cache
+def _repositories(cls: type[UnitOfWork]) -> dict[str, type]:
+    """The repositories a unit of work declares: its annotated attributes that the base does not have."""
+    own = typing.get_type_hints(UnitOfWork)
+    return {
+        name: hint for name, hint in typing.get_type_hints(cls).items() if name not in own and isinstance(hint, type)
+    }

@@ -3,8 +3,6 @@ trail that commit with the state change (baocao_shared.uow)."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.uow import UnitOfWork
 from consolidation.adapters import orm
 from consolidation.adapters.catalogue import Catalogue
@@ -18,9 +16,7 @@ class ConsolidationUnitOfWork(UnitOfWork):
     outbox_table = orm.outbox
     audit_table = orm.audit_log
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.catalogue = Catalogue(session)
-        self.unit_reports = UnitReports(session)
-        self.obligations = Obligations(session)
-        self.reports = Reports(session)
+    catalogue: Catalogue
+    unit_reports: UnitReports
+    obligations: Obligations
+    reports: Reports

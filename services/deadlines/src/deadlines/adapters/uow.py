@@ -19,10 +19,8 @@ class DeadlinesUnitOfWork(UnitOfWork):
     source = "/baocao/deadlines"
     outbox_table = orm.outbox
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.catalog = Catalogue(session)
-        self.periods = Periods(session)
-        self.obligations = Obligations(session)
-        self.schedule = Schedule(session)
-        self.notices = Notices(session)
+    catalog: Catalogue
+    periods: Periods
+    obligations: Obligations
+    schedule: Schedule
+    notices: Notices

@@ -3,8 +3,6 @@ outbox and the audit trail commit with the change they record."""
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.audit import AuditPage, read_audit
 from baocao_shared.uow import UnitOfWork
 from intake.adapters import orm
@@ -21,15 +19,13 @@ class IntakeUnitOfWork(UnitOfWork):
     outbox_table = orm.outbox
     audit_table = orm.audit_log
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.catalog = CatalogRepository(session)
-        self.submissions = SubmissionRepository(session)
-        self.locks = PeriodLocks(session)
-        self.idempotency = IdempotencyKeys(session)
-        self.accounts = AccountRepository(session)
-        self.login_failures = LoginFailures(session)
-        self.api_tokens = ApiTokenRepository(session)
+    catalog: CatalogRepository
+    submissions: SubmissionRepository
+    locks: PeriodLocks
+    idempotency: IdempotencyKeys
+    accounts: AccountRepository
+    login_failures: LoginFailures
+    api_tokens: ApiTokenRepository
 
     async def audit_trail(self, *, province: str | None, before: int | None, limit: int) -> AuditPage:
         """A page of intake's audit trail, newest first (`province` None: every province)."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from baocao_shared.uow import UnitOfWork
 from notify.adapters import orm
 from notify.adapters.catalog import Catalogue
@@ -15,9 +13,7 @@ from notify.adapters.waiting import WaitingNotices
 class NotifyUnitOfWork(UnitOfWork):
     source, outbox_table = "/baocao/notify", orm.outbox  # notify keeps no audit trail
 
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
-        self.deliveries = DeliveryRepository(session)
-        self.waiting = WaitingNotices(session)
-        self.catalog = Catalogue(session)
-        self.inbox = InboxMessages(session)
+    deliveries: DeliveryRepository
+    waiting: WaitingNotices
+    catalog: Catalogue
+    inbox: InboxMessages
