@@ -48,7 +48,7 @@ from baocao_shared.events import topics as topic_names
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, UnitV1
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_REVERTED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
-from baocao_shared.messaging.consumer import parse_record
+from baocao_shared.messaging.batches import parse_record
 from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.history import read_history
 from baocao_stack.kafka import ensure_topics

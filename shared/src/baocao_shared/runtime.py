@@ -24,7 +24,8 @@ from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.logging import configure_logging
-from baocao_shared.messaging.consumer import ConsumerRunner, Handler
+from baocao_shared.messaging.consumer import ConsumerRunner
+from baocao_shared.messaging.handlers import Handler
 from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import ensure_topic, make_producer
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table

@@ -7,7 +7,7 @@ Whoever calls the use case owns the transaction. A route:
         receipt = await submissions.submit(uow, principal=principal, body=body, now=now)
 
 A consumer's handler gets one on the consumer's session; the consumer commits it with its inbox row
-(`typed_handler(use_case, uow=IntakeUnitOfWork)` in baocao_shared.messaging.consumer).
+(`typed_handler(use_case, uow=IntakeUnitOfWork)` in baocao_shared.messaging.handlers).
 
 A service extends it with its tables, and declares its repositories as annotated attributes; each is built on
 the unit of work's session:

@@ -10,11 +10,7 @@ import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from baocao_shared.messaging.consumer import (
-    PoisonRecord,
-    _stop_unless_unavailable,
-    database_unavailable,
-)
+from baocao_shared.messaging.consumer import PoisonRecord, _stop_unless_unavailable, database_unavailable
 
 
 def wrapped(error: BaseException) -> DBAPIError:

@@ -11,7 +11,8 @@ from aiokafka.structs import ConsumerRecord
 
 from baocao_shared.events import make_event
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
-from baocao_shared.messaging.consumer import parse_record, typed_handler
+from baocao_shared.messaging.batches import parse_record
+from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.messaging.headers import event_type_of, record_headers, upgraded
 from baocao_shared.ops import REPLAY_HEADER, replay_headers
 

@@ -9,7 +9,7 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, PERIOD_CLOSED
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED, REPORT_REOPENED, REPORT_REVERTED
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
-from baocao_shared.messaging.consumer import typed_handler
+from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.handlers import projection

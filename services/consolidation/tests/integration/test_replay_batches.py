@@ -27,7 +27,7 @@ from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, ObligationV1
 from baocao_shared.events.reports import REPORT_APPROVED, ReportStatusV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
-from baocao_shared.messaging.consumer import parse_record
+from baocao_shared.messaging.batches import parse_record
 from baocao_shared.messaging.headers import LEGACY_EVENT_TYPE, record_headers
 from baocao_shared.messaging.replay import _apply, apply_batch
 from baocao_testing.fixtures import create_database

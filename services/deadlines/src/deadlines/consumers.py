@@ -5,7 +5,7 @@ from __future__ import annotations
 from baocao_shared.events import topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
-from baocao_shared.messaging.consumer import typed_handler
+from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.handlers import catalog, submissions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from baocao_shared.events import topics
 from baocao_shared.events.reports import REPORT_PUBLISHED, REPORT_REOPENED, ConsolidatedReportV1, ReportStatusV1
-from baocao_shared.messaging.consumer import typed_handler
+from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.errors import PeriodNotLocked

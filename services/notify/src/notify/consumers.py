@@ -15,7 +15,7 @@ from baocao_shared.events import CloudEvent, parse_data, topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, NUDGE_REQUESTED, REMINDER_DUE
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED
-from baocao_shared.messaging.consumer import Handler, typed_handler
+from baocao_shared.messaging.handlers import Handler, typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.config import Settings

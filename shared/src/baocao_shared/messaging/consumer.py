@@ -17,24 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import functools
 import socket
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from aiokafka.structs import ConsumerRecord
-from pydantic import BaseModel, ValidationError, create_model
-from sqlalchemy import Table, bindparam, func, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from pydantic import ValidationError
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -45,158 +42,15 @@ from tenacity import (
 )
 
 from baocao_shared.events.envelope import CloudEvent
-from baocao_shared.events.registry import EVENTS, parse_data
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.faults import fault_point
-from baocao_shared.messaging.headers import event_type_of
+from baocao_shared.messaging.batches import apply_together, parse_record
+from baocao_shared.messaging.handlers import Handler
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 
 log = structlog.get_logger(__name__)
 
 VALUE_OMITTED = "dlq.value_omitted"  # on a dead letter whose value was too large to copy: the value's size
-
-Handler = Callable[[AsyncSession, CloudEvent], Awaitable[None]]
-# Applies a run of events at once: their typed data, in the order of the partition.
-ManyUseCase = Callable[[AsyncSession, list[Any]], Awaitable[None]]
-
-
-def typed_handler(
-    use_case: Callable[[Any, Any], Awaitable[None]],
-    *,
-    many: Callable[[Any, list[Any]], Awaitable[None]] | None = None,
-    uow: Callable[[AsyncSession], Any] | None = None,
-) -> Handler:
-    """Adapt a use case that takes the event's typed data into a consumer handler.
-
-    With `uow` (a service's UnitOfWork class), the use case gets one built on the consumer's session, whose
-    transaction the consumer owns (it commits the effect with the inbox row); without it, the session itself.
-
-    `many`, when given, must leave the same state as `use_case` applied to each event of the run in
-    turn; a batch applies consecutive events whose handlers share one `many` with one call of it
-    (`handler.many`), and falls back to `use_case` one by one when that call fails."""
-    wrap = uow or _session_itself
-
-    async def handle(session: AsyncSession, event: CloudEvent) -> None:
-        await use_case(wrap(session), parse_data(event))
-
-    handle.__name__ = getattr(use_case, "__name__", "handle")
-    handle.many = None if many is None else _many_on(many, wrap)  # type: ignore[attr-defined]
-    return handle
-
-
-def _session_itself(session: AsyncSession) -> AsyncSession:
-    return session
-
-
-@functools.cache
-def _many_on(many: Callable[[Any, list[Any]], Awaitable[None]], wrap: Callable[[AsyncSession], Any]) -> ManyUseCase:
-    """One adapted `many` per use case and wrapper: handlers that share a `many` share its adapter, which is
-    how a batch knows that their events form one run."""
-
-    async def apply(session: AsyncSession, items: list[Any]) -> None:
-        await many(wrap(session), items)
-
-    apply.__name__ = getattr(many, "__name__", "apply")
-    return apply
-
-
-@dataclass(frozen=True)
-class Parsed:
-    """A record and what it holds: its event (None when it is not one) and, for an event whose
-    handler applies runs, its typed data when it was read in the same pass (None otherwise)."""
-
-    record: ConsumerRecord
-    event: CloudEvent | None
-    data: BaseModel | None = None
-
-
-def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Parsed:
-    """The record's event. When its type header (`baocao.type`, or an old record's `ce_type`) names a type whose
-    handler applies runs, the envelope and the typed data are read in one pass; anything unexpected there falls
-    back to the envelope alone (the data is then checked when the event is applied, as live)."""
-    typed = _typed_envelope(record, handlers)
-    if typed is not None:
-        return Parsed(record, typed, typed.data)
-    try:
-        return Parsed(record, CloudEvent.from_bytes(record.value))
-    except (ValueError, ValidationError):
-        return Parsed(record, None)
-
-
-def _typed_envelope(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> CloudEvent | None:
-    event_type = event_type_of(record.headers)
-    if event_type not in EVENTS or getattr(handlers.get(event_type), "many", None) is None:
-        return None
-    try:
-        event = _envelope_of(EVENTS[event_type].model).model_validate_json(record.value or b"")
-    except (ValueError, ValidationError):
-        return None
-    return event if event.type == event_type else None
-
-
-@functools.cache
-def _envelope_of(model: type[BaseModel]) -> type[CloudEvent]:
-    """A CloudEvent whose `data` is read straight into `model`."""
-    return create_model(f"{model.__name__}Event", __base__=CloudEvent, data=(model, ...))
-
-
-async def apply_together(
-    session, batch: Sequence[Parsed], handlers: Mapping[str, Handler], inbox: Table, group_label: str
-) -> list[bool | None]:
-    """Apply a partition's batch in the caller's transaction: one inbox insert for its events (the
-    duplicates fall out), then each run of consecutive events whose handlers share a `many` use case
-    in one call of it, the others one by one. Per record: True applied, False a duplicate or of a type
-    nobody here handles, None not an event. Raises what a handler raises: the caller rolls back and
-    goes record by record."""
-    results: list[bool | None] = [None if p.event is None else False for p in batch]
-    first: dict[Any, int] = {}  # event id -> where its first delivery is in the batch
-    for i, p in enumerate(batch):
-        if p.event is not None and p.event.type in handlers:
-            first.setdefault(p.event.id, i)
-    if not first:
-        return results
-    rows = {"group": group_label, "ids": list(first), "types": [batch[i].event.type for i in first.values()]}
-    new = set((await session.execute(_inbox_insert(inbox), rows)).scalars())
-    fresh = [i for event_id, i in first.items() if event_id in new]
-    for run in _runs([batch[i] for i in fresh], handlers):
-        many = getattr(handlers[run[0].event.type], "many", None)
-        if many is not None:
-            await many(session, [p.data if p.data is not None else parse_data(p.event) for p in run])
-        else:
-            for p in run:
-                await handlers[p.event.type](session, p.event)
-    for i in fresh:
-        results[i] = True
-    return results
-
-
-@functools.cache
-def _inbox_insert(inbox: Table):
-    """The inbox rows of many events in one statement of one shape (arrays, not a VALUES row per
-    event: PostgreSQL plans it once), returning the ids that were not there yet."""
-    rows = select(
-        bindparam("group", type_=inbox.c.consumer_group.type),
-        func.unnest(bindparam("ids", type_=ARRAY(inbox.c.event_id.type))),
-        func.unnest(bindparam("types", type_=ARRAY(inbox.c.event_type.type))),
-    )
-    return (
-        insert(inbox)
-        .from_select(["consumer_group", "event_id", "event_type"], rows)
-        .on_conflict_do_nothing()
-        .returning(inbox.c.event_id)
-    )
-
-
-def _runs(batch: list[Parsed], handlers: Mapping[str, Handler]) -> list[list[Parsed]]:
-    """Consecutive events whose handlers share one `many` use case go together; the others alone."""
-    runs: list[list[Parsed]] = []
-    for p in batch:
-        many = getattr(handlers[p.event.type], "many", None)
-        if runs and many is not None and getattr(handlers[runs[-1][0].event.type], "many", None) is many:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
-    return runs
 
 
 class PoisonRecord(Exception):

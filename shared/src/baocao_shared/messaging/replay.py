@@ -29,7 +29,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from baocao_shared.events.envelope import CloudEvent
-from baocao_shared.messaging.consumer import Handler, Parsed, apply_together, parse_record
+from baocao_shared.messaging.batches import Parsed, apply_together, parse_record
+from baocao_shared.messaging.handlers import Handler
 from baocao_shared.messaging.history import read_history
 
 log = structlog.get_logger(__name__)
