@@ -23,7 +23,9 @@ from pathlib import Path
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from baocao_stack.kafka import KafkaBroker, ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+from baocao_stack.kafka import KafkaBroker, start_kafka
+from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
+from baocao_stack.kafka_jars import ensure_kafka_jars
 from baocao_stack.ports import free_port, free_ports
 from baocao_stack.postgres import PostgresServer, start_postgres, wait_postgres_ready
 from baocao_testing.fixtures import KafkaHandle, PostgresHandle, stack_home

@@ -51,7 +51,7 @@ from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECE
 from baocao_shared.messaging.batches import parse_record
 from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.history import read_history
-from baocao_stack.kafka import ensure_topics
+from baocao_stack.kafka_admin import ensure_topics
 from bench.harness import REPO, Figure, Infra, Stopwatch, say
 
 SUITE = "replay"

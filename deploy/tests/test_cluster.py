@@ -18,7 +18,9 @@ from supervisor.options import ServerOptions
 
 from baocao_shared.events.topics import SUBMISSIONS, TOPICS
 from baocao_stack import supervisor as sv
-from baocao_stack.kafka import KafkaCluster, cluster_id_of, ensure_kafka_jars, quorum_leader, server_properties
+from baocao_stack.kafka_admin import quorum_leader
+from baocao_stack.kafka_config import KafkaCluster, cluster_id_of, server_properties
+from baocao_stack.kafka_jars import ensure_kafka_jars
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, free_ports
 from baocao_stack.settings import SERVICES, SettingsError, StackSettings

@@ -22,7 +22,9 @@ from supervisor.options import ServerOptions
 from baocao_shared.events.topics import CATALOG, SUBMISSIONS, TOPICS
 from baocao_stack import supervisor as sv
 from baocao_stack.demo import DemoOutcome, print_how_to, seed_demo
-from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+from baocao_stack.kafka import start_kafka
+from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
+from baocao_stack.kafka_jars import ensure_kafka_jars
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_ports
 from baocao_stack.postgres import ensure_databases, start_postgres, wait_postgres_ready

@@ -43,7 +43,8 @@ from aiokafka.errors import KafkaError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from baocao_shared.principal import Principal
-from baocao_stack.kafka import KafkaBroker, KafkaCluster
+from baocao_stack.kafka import KafkaBroker
+from baocao_stack.kafka_config import KafkaCluster
 from baocao_stack.procs import tail
 from baocao_testing.fixtures import KafkaHandle, PostgresHandle, running_postgres, stack_home
 from baocao_testing.kit import fresh_group_prefix, wait_until
@@ -118,7 +119,9 @@ def fault_postgres():
 @pytest.fixture(scope="module")
 def fault_infra(fault_postgres, tmp_path_factory: pytest.TempPathFactory):
     """A broker and a PostgreSQL of the fault suite's own, on free loopback ports."""
-    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+    from baocao_stack.kafka import start_kafka
+    from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
+    from baocao_stack.kafka_jars import ensure_kafka_jars
     from baocao_stack.ports import free_ports
 
     home = stack_home()
@@ -156,7 +159,9 @@ class ClusterHandle:
 def fault_cluster(tmp_path_factory: pytest.TempPathFactory):
     """Three brokers on free loopback ports, configured as `make up BROKERS=3` configures them (KafkaCluster):
     one controller quorum of all three, topics replicated 3 times, min.insync.replicas=2."""
-    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_cluster, wait_cluster_ready
+    from baocao_stack.kafka import start_cluster
+    from baocao_stack.kafka_admin import ensure_topics, wait_cluster_ready
+    from baocao_stack.kafka_jars import ensure_kafka_jars
     from baocao_stack.ports import free_ports
 
     home = stack_home()

@@ -20,7 +20,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from baocao_shared.events import topics
-from baocao_stack.kafka import wait_kafka_ready
+from baocao_stack.kafka_admin import wait_kafka_ready
 from baocao_stack.postgres import wait_postgres_ready
 from baocao_testing.kit import end_offsets, read_topic, wait_until
 

@@ -21,7 +21,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from baocao_shared.events import topics
-from baocao_stack.kafka import KafkaStartError, quorum_leader, wait_kafka_ready
+from baocao_stack.kafka_admin import quorum_leader, wait_kafka_ready
+from baocao_stack.kafka_jars import KafkaStartError
 from baocao_testing.kit import wait_until
 from consolidation.consumers import TOPICS as CONSOLIDATION_TOPICS
 from deadlines.consumers import CONSUMER as DEADLINES_CONSUMER

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import stack
-from .kafka import KafkaStartError
+from .kafka_jars import KafkaStartError
 from .ports import PortTakenError
 from .postgres import PostgresStartError
 from .settings import SERVICES, SettingsError, StackSettings

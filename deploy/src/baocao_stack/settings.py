@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .kafka import KafkaCluster, KafkaNode
+from .kafka_config import KafkaCluster, KafkaNode
 from .paths import DEFAULT_HOME
 
 # The four services in start order, with their offset from BAOCAO_PORT_BASE and their module.

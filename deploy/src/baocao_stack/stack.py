@@ -23,14 +23,9 @@ from rich.table import Table
 from . import month as demo_month
 from . import supervisor as sv
 from .demo import DemoOutcome, print_how_to, province_files, seed_demo
-from .kafka import (
-    KafkaBroker,
-    ensure_kafka_jars,
-    ensure_topics,
-    kafka_command,
-    prepare_cluster,
-    wait_kafka_ready,
-)
+from .kafka import KafkaBroker, kafka_command, prepare_cluster
+from .kafka_admin import ensure_topics, wait_kafka_ready
+from .kafka_jars import ensure_kafka_jars
 from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
 from .postgres import (

@@ -34,7 +34,7 @@ def messaging_tables() -> Step:
 
 
 def dlq_replays() -> Step:
-    """The log of replayed dead letters, so a record is sent back at most once (baocao_shared.ops)."""
+    """The log of replayed dead letters, so a record is sent back at most once (baocao_shared.dlq_replay)."""
     return (lambda: create_dlq_replays_table(op)), (lambda: drop_dlq_replays_table(op))
 
 

@@ -15,13 +15,14 @@ from fastapi import APIRouter, Depends, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
+from baocao_shared.dlq_replay import Replayed, ReplayIn, replay_dead_letter
 from baocao_shared.errors import NotFound
 from baocao_shared.http.deps import Admin, require
 from baocao_shared.http.errors import error_responses, install_error_handlers
 from baocao_shared.http.middleware import BodySizeLimit, CorrelationId, SecurityHeaders, install_docs
 from baocao_shared.http.readable import ReadableInput
 from baocao_shared.logging import configure_logging
-from baocao_shared.ops import PipelineStatus, Replayed, ReplayIn, pipeline_status, replay_dead_letter
+from baocao_shared.ops import PipelineStatus, pipeline_status
 from baocao_shared.principal import Principal, Role
 from baocao_shared.runtime import ServiceRuntime
 from baocao_shared.settings import ServiceSettings

@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka.structs import ConsumerRecord
 
+from baocao_shared.dlq_replay import replay_headers
 from baocao_shared.events import make_event
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.messaging.batches import parse_record
 from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.messaging.headers import event_type_of, record_headers, upgraded
-from baocao_shared.ops import REPLAY_HEADER, replay_headers
+from baocao_shared.ops import REPLAY_HEADER
 
 TYPE = SUBMISSION_RECEIVED.type
 AT = datetime(2019, 6, 14, 2, tzinfo=UTC)

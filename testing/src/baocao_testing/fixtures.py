@@ -52,7 +52,9 @@ def _use_containers() -> bool:
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
-    from baocao_stack.kafka import ensure_kafka_jars, ensure_topics, start_kafka, wait_kafka_ready
+    from baocao_stack.kafka import start_kafka
+    from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
+    from baocao_stack.kafka_jars import ensure_kafka_jars
     from baocao_stack.ports import free_ports
 
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")

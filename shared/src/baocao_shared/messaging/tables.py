@@ -100,7 +100,7 @@ def drop_messaging_tables(op) -> None:
 
 
 def create_dlq_replays_table(op) -> None:
-    """For a service's migration: the log of replayed dead letters (baocao_shared.ops)."""
+    """For a service's migration: the log of replayed dead letters (baocao_shared.dlq_replay)."""
     op.create_table("dlq_replays", *_dlq_replay_columns())
 
 
