@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from baocao_shared.events import topics
 from baocao_shared.events.registry import EventSpec, register
@@ -101,14 +101,62 @@ class CalendarV1(BaseModel):
     close: NoticeScheduleV1 = NoticeScheduleV1(days=[10], at="00:00")
 
 
+class AddresseeV1(BaseModel):
+    """A line of "Nơi nhận" that is sent the signed report, and whom it reaches."""
+
+    label: str = Field(description="The line as printed under Nơi nhận")
+    reach: str = Field(
+        pattern=r"^(national|operators|units|contacts)$",
+        description="national: the national standing office; operators: the province's staff office; "
+        "units: every unit the plan names; contacts: the contacts given here",
+    )
+    contacts: list[ContactV1] = []
+
+
+class ReportSectionDefV1(BaseModel):
+    """A section of the report the staff office writes. Its draft is built from the figures by its kind."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")
+    title: str
+    kind: str = Field(
+        pattern=r"^(task|assessment|direction|proposals|text)$",
+        description="task: the assessment of one template task (`task` names it); assessment: Đánh giá chung; "
+        "direction: next month's direction; proposals: Đề xuất, kiến nghị; text: no draft",
+    )
+    task: str | None = Field(None, description="For kind task: the template task's code")
+    quotes: list[str] = Field([], description="Narrative keys whose units' excerpts stand beside it as sources")
+
+
 class ReportLayoutV1(BaseModel):
-    """What the consolidated report's header, title and footer say (Decree 30/2020/NĐ-CP, Art. 8)."""
+    """What the consolidated report's header, title, sections and footer say (Decree 30/2020/NĐ-CP, Art. 8).
+
+    A province file may give a recipient as a line, or as `{label, reach, contacts}` to have the signed
+    report sent to it; the lines are `recipients`, the ones sent to are `addressees`.
+    """
 
     title: str = Field(description="May use {month} and {year}")
-    number_code: str = Field(description="Ký hiệu, e.g. BC-BCĐNQ")
+    number_code: str = Field(description="Ký hiệu, e.g. BC-BCĐNQ; publishing numbers it n/BC-BCĐNQ")
     recipients: list[str] = []
+    addressees: list[AddresseeV1] = []
+    sections: list[ReportSectionDefV1] = Field(
+        [], description="The sections the office writes, in order; none: one per task, then the general ones"
+    )
     signer_position: str = ""
     signer_name: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_recipients(cls, data: object) -> object:
+        if not isinstance(data, dict) or not any(isinstance(r, dict) for r in data.get("recipients") or []):
+            return data
+        lines, sent = [], list(data.get("addressees") or [])
+        for item in data["recipients"]:
+            if isinstance(item, dict):
+                lines.append(item.get("label", ""))
+                sent.append(item)
+            else:
+                lines.append(item)
+        return {**data, "recipients": lines, "addressees": sent}
 
 
 class PlanV1(BaseModel):

@@ -11,6 +11,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
+from baocao_shared.events.catalog import AddresseeV1
 from baocao_shared.events.registry import events_on, plan_period_subject, province_key
 
 REPORT_STATUSES = "draft | approved | published"
@@ -69,6 +70,62 @@ class DisciplineV1(BaseModel):
     missing_units: list[LateUnitV1] = []
 
 
+class ComparisonV1(BaseModel):
+    """One indicator over time. None: no unit reported in that period (never counted as zero)."""
+
+    total: int | None = Field(None, description="The period's total")
+    previous: int | None = Field(None, description="The previous period's total")
+    last_year: int | None = Field(None, description="The same period a year before")
+    year_to_date: int | None = Field(None, description="Lũy kế: from the year's first period to this one")
+
+
+class CoverageV1(BaseModel):
+    """How many units' reports each figure of the comparisons covers."""
+
+    expected: int = Field(description="Units the plan names for the period")
+    total: int
+    previous: int
+    last_year: int
+    year_to_date: int = Field(description="Unit reports summed over the year so far")
+    previous_period: str | None = None
+    last_year_period: str | None = None
+    year_periods: list[str] = Field([], description="The periods the year to date sums")
+
+
+class SourceChangeV1(BaseModel):
+    """A unit whose figures or words under a section changed after the office wrote it."""
+
+    unit: str
+    unit_name: str
+    change: str = Field(description="amended | added | withdrawn")
+
+
+class ReportSectionV1(BaseModel):
+    """A section the staff office writes: its text, or the draft built from the figures until it is edited."""
+
+    key: str
+    title: str
+    kind: str
+    text: str = Field(description="The office's text; the draft while nobody has edited it")
+    draft: str = Field("", description="What the figures say now, for the office to take from")
+    edited: bool = False
+    edited_by: str | None = None
+    edited_at: datetime | None = None
+    source_changed: bool = Field(False, description="A unit's report under it changed after the last edit")
+    source_changes: list[SourceChangeV1] = []
+    quotes: list[str] = Field([], description="Narrative keys whose excerpts are its sources")
+
+
+class DocumentRefV1(BaseModel):
+    """A document frozen at publishing: every download returns exactly these bytes."""
+
+    kind: str = Field(description="pdf | docx")
+    media_type: str
+    filename: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int
+
+
 class ConsolidatedReportV1(BaseModel):
     """The staff office's monthly report (báo cáo tổng hợp), laid out per Decree 30/2020/NĐ-CP."""
 
@@ -98,6 +155,14 @@ class ConsolidatedReportV1(BaseModel):
     approved_by: str | None = None
     published_at: datetime | None = None
     published_by: str | None = None
+    version: int = Field(0, description="Counts the office's edits of its sections")
+    sections: list[ReportSectionV1] = []
+    comparisons: dict[str, ComparisonV1] = Field({}, description="Per indicator: now, before, a year ago, lũy kế")
+    coverage: CoverageV1 | None = None
+    number: str | None = Field(None, description="Số/ký hiệu from the register of outgoing documents, e.g. 3/BC-BCĐNQ")
+    addressees: list[AddresseeV1] = []
+    signed_by: str | None = Field(None, description="The signing certificate's subject, once published")
+    documents: list[DocumentRefV1] = Field([], description="The frozen DOCX and signed PDF, once published")
 
 
 class ReportStatusV1(BaseModel):
@@ -131,4 +196,49 @@ REPORT_REOPENED = report_event(
     "vn.baocao.report.reopened.v1",
     ReportStatusV1,
     "An admin reopened a published period (audited); amendments are accepted again.",
+)
+
+
+class SectionEditedV1(BaseModel):
+    """The staff office saved a section's text; `sources` fingerprints each unit's figures and words under it then."""
+
+    province: str
+    plan_id: str
+    period: str
+    key: str
+    text: str
+    version: int = Field(ge=1, description="The report's version after this edit")
+    by: str
+    at: datetime
+    sources: dict[str, str] = Field({}, description="unit -> digest of what it reported under the section")
+
+
+class DocumentIssuedV1(BaseModel):
+    """A document frozen at publishing, with its bytes: the register keeps it and notify attaches it.
+
+    Published just before report.published, under the same key, so every reader has it first."""
+
+    province: str
+    plan_id: str
+    period: str
+    number: str
+    kind: str = Field(description="pdf | docx")
+    media_type: str
+    filename: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size: int
+    signed_by: str | None = None
+    published_at: datetime
+    content_base64: str
+
+
+REPORT_SECTION_EDITED = report_event(
+    "vn.baocao.report.section_edited.v1",
+    SectionEditedV1,
+    "The staff office saved the text of one section of its report (an edit, audited).",
+)
+REPORT_DOCUMENT_ISSUED = report_event(
+    "vn.baocao.report.document_issued.v1",
+    DocumentIssuedV1,
+    "A document of a report being published (the signed PDF, the DOCX), frozen with its bytes.",
 )
