@@ -7,12 +7,19 @@ from functools import partial
 from baocao_shared.events import topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, PERIOD_CLOSED
-from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED, REPORT_REOPENED, REPORT_REVERTED
+from baocao_shared.events.reports import (
+    REPORT_APPROVED,
+    REPORT_DOCUMENT_ISSUED,
+    REPORT_PUBLISHED,
+    REPORT_REOPENED,
+    REPORT_REVERTED,
+    REPORT_SECTION_EDITED,
+)
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from consolidation.adapters.uow import ConsolidationUnitOfWork
-from consolidation.handlers import projection
+from consolidation.handlers import projection, sections, workflow
 
 GROUP = "consolidation"
 handler = partial(typed_handler, uow=ConsolidationUnitOfWork)  # each use case gets a unit of work
@@ -29,6 +36,8 @@ HANDLERS = {
     REPORT_REVERTED.type: handler(projection.report_status_changed),
     REPORT_REOPENED.type: handler(projection.report_status_changed),
     REPORT_PUBLISHED.type: handler(projection.report_published),
+    REPORT_SECTION_EDITED.type: handler(sections.apply_section_edit),
+    REPORT_DOCUMENT_ISSUED.type: handler(workflow.apply_document),
 }
 
 TOPICS = [topics.CATALOG, topics.SUBMISSIONS, topics.DEADLINES, topics.REPORTS]

@@ -27,14 +27,16 @@ from docx.shared import Mm, Pt
 from baocao_shared.events.reports import ConsolidatedReportV1
 from consolidation.adapters import docx_blocks as b
 from consolidation.adapters.report_text import (
+    ANNEX_LABEL,
     APPENDIX_LABEL,
     APPENDIX_TITLE,
     DRAFT_MARK,
     NOTHING_REPORTED,
     RECIPIENTS_LABEL,
     TOTAL_ROW,
-    Excerpt,
+    FiguresTable,
     ReportText,
+    SectionText,
     report_text,
 )
 
@@ -48,7 +50,7 @@ NO_INDENT = Mm(0)
 
 
 def render_docx(report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
-    """The report as .docx bytes; `issued_on` fills the date line (the number stays blank for the clerk)."""
+    """The report as .docx bytes; `issued_on` fills the date line, the register's number the number line."""
     text = report_text(report, issued_on=issued_on)
     doc = Document()
     _page_setup(doc, text)
@@ -56,6 +58,7 @@ def render_docx(report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
     _body(doc, text)
     _signature(doc, text)
     _appendix(doc, text)
+    _annex(doc, text)
     doc.core_properties.title = f"{text.doc_type} {text.summary}"
     doc.core_properties.author = text.issuing_body
     doc.core_properties.language = "vi-VN"
@@ -117,31 +120,39 @@ def _heading(doc: DocumentObject, content: str) -> None:
     b.para(doc, content, before=6, bold=True).paragraph_format.keep_with_next = True
 
 
-def _excerpts(doc: DocumentObject, excerpts: list[Excerpt]) -> None:
-    if not excerpts:
-        b.para(doc, NOTHING_REPORTED, italic=True)
-    for excerpt in excerpts:
-        b.run(b.para(doc, f"{excerpt.unit_name}: ", italic=True), excerpt.paragraphs[0])
-        for more in excerpt.paragraphs[1:]:
-            b.para(doc, more)
+def _figures(doc: DocumentObject, figures: FiguresTable) -> None:
+    """A task's indicators over time: a small grid, and under it what each column covers."""
+    widths = [TEXT_W - 4 * 24.0] + [24.0] * 4
+    table = b.table(doc, 1 + len(figures.rows), widths, grid=True, cell_margin=0.8)
+    b.keep_row(table.rows[0], header=True)
+    for cell, head in zip(table.rows[0].cells, figures.header, strict=True):
+        b.cell_para(cell, head, first=True, bold=True, size=11)
+        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    for row, values in zip(table.rows[1:], figures.rows, strict=True):
+        for i, (cell, value) in enumerate(zip(row.cells, values, strict=True)):
+            b.cell_para(cell, value, first=True, align=b.LEFT if i == 0 else b.RIGHT, before=1, after=1, size=11)
+    if figures.note:
+        b.para(doc, figures.note, indent=NO_INDENT, before=3, italic=True, size=11)
+
+
+def _section(doc: DocumentObject, section: SectionText) -> None:
+    _heading(doc, section.heading)
+    for line in section.paragraphs or [NOTHING_REPORTED]:
+        b.para(doc, line)
+    if section.figures is not None:
+        _figures(doc, section.figures)
 
 
 def _body(doc: DocumentObject, text: ReportText) -> None:
-    one, two, three, four = text.headings
-    _heading(doc, one)
+    _heading(doc, text.results_heading)
     b.para(doc, text.intro)
-    for task in text.tasks:
-        _heading(doc, f"{task.number}. {task.title}")
-        for line in task.indicators:
-            b.para(doc, line)
-        _excerpts(doc, task.excerpts)
-    _heading(doc, two)
+    for section in text.results:
+        _section(doc, section)
+    _heading(doc, text.discipline_heading)
     for line in text.discipline:
         b.para(doc, line)
-    _heading(doc, three)
-    _excerpts(doc, text.difficulties)
-    _heading(doc, four)
-    _excerpts(doc, text.next_month)
+    for section in text.closing_sections:
+        _section(doc, section)
     b.para(doc, text.closing, after=12).paragraph_format.keep_with_next = True
 
 
@@ -211,3 +222,19 @@ def _appendix(doc: DocumentObject, text: ReportText) -> None:
     b.cell_para(cells[0].merge(cells[1]), TOTAL_ROW, first=True, before=1, after=1, bold=True, size=size)
     for cell, value in zip(cells[2:], data.total, strict=True):
         b.cell_para(cell, value, first=True, align=b.RIGHT, before=1, after=1, bold=True, size=size)
+
+
+def _annex(doc: DocumentObject, text: ReportText) -> None:
+    """On a new page: each unit's own words, under the titles of the parts it wrote."""
+    if not text.annex:
+        return
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    b.para(doc, ANNEX_LABEL, align=b.CENTER, indent=NO_INDENT, after=0, bold=True, size=14)
+    b.para(doc, text.annex_title.upper(), align=b.CENTER, indent=NO_INDENT, after=0, bold=True, size=13)
+    b.para(doc, text.appendix_note, align=b.CENTER, indent=NO_INDENT, after=12, italic=True, size=13)
+    for n, unit in enumerate(text.annex, 1):
+        _heading(doc, f"{n}. {unit.unit_name}")
+        for title, lines in unit.parts:
+            b.para(doc, f"{title}:", italic=True).paragraph_format.keep_with_next = True
+            for line in lines:
+                b.para(doc, line)

@@ -5,7 +5,9 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
+    LargeBinary,
     PrimaryKeyConstraint,
     String,
     Table,
@@ -83,6 +85,48 @@ reports = Table(
     Column("published_at", DateTime(timezone=True)),
     Column("published_by", String(80)),
     Column("content", JSONB),
+    Column("version", Integer, nullable=False, server_default="0"),  # counts the office's edits
     PrimaryKeyConstraint(*REPORT_KEY),
+)
+
+# What the staff office wrote in each section; `sources` fingerprints each unit's part under it then.
+report_sections = Table(
+    "report_sections",
+    metadata,
+    *_key(),
+    Column("key", String(32), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("version", Integer, nullable=False),  # the report's version this edit made
+    Column("edited_by", String(80), nullable=False),
+    Column("edited_at", DateTime(timezone=True), nullable=False),
+    Column("sources", JSONB, nullable=False),
+    PrimaryKeyConstraint(*REPORT_KEY, "key"),
+)
+
+# The province's register of outgoing documents (sổ văn bản đi): the last number given in each year.
+document_register = Table(
+    "document_register",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("last_number", Integer, nullable=False),
+    PrimaryKeyConstraint("province", "year"),
+)
+
+# The documents frozen at publishing, byte for byte: every download returns these.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    *_key(),
+    Column("kind", String(8), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("media_type", String(120), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("signed_by", Text),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Index("documents_by_report", "province", "plan_id", "period", "kind"),
 )
 audit_log = audit_log_table(metadata)

@@ -9,7 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from consolidation.adapters import orm
 
 # Everything the topics restore; the audit trail is append-only and is kept.
-PROJECTION = ("provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "inbox")
+PROJECTION = (
+    "provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "report_sections",
+    "document_register", "documents", "inbox",
+)  # fmt: skip
 
 
 async def empty_projection(engine: AsyncEngine) -> None:

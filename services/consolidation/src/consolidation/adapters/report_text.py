@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from baocao_shared.events.reports import ConsolidatedReportV1, DisciplineV1, ExcerptV1, IndicatorTotalV1, LateUnitV1
+from baocao_shared.events.reports import (
+    ComparisonV1,
+    ConsolidatedReportV1,
+    CoverageV1,
+    DisciplineV1,
+    IndicatorTotalV1,
+    LateUnitV1,
+    ReportSectionV1,
+    TaskSectionV1,
+)
 from consolidation.domain.months import TIMEZONE
 from consolidation.domain.report import CLOSING_DEFAULTS
 
@@ -24,8 +33,10 @@ SECTION_I = "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM"
 SECTION_II = "II. TÌNH HÌNH CHẤP HÀNH CHẾ ĐỘ BÁO CÁO"
 NOTHING_REPORTED = "Chưa có đơn vị nào báo cáo nội dung này."
 RECIPIENTS_LABEL = "Nơi nhận:"
-APPENDIX_LABEL = "Phụ lục"
+APPENDIX_LABEL = "Phụ lục I"
+ANNEX_LABEL = "Phụ lục II"
 APPENDIX_TITLE = "Số liệu của các đơn vị"
+ANNEX_TITLE = "Nội dung báo cáo của các đơn vị"
 TOTAL_ROW = "TỔNG CỘNG"
 MISSING_VALUE = "-"
 NUMBER_BLANK = "\u00a0" * 6  # the clerk writes the number in by hand when the report is issued
@@ -132,19 +143,29 @@ def discipline_lines(d: DisciplineV1) -> list[str]:
 
 
 @dataclass(frozen=True)
-class Excerpt:
-    """What one unit wrote, as paragraphs (its line breaks kept)."""
+class FiguresTable:
+    """A task's indicators over time: [label, now, previous, a year ago, year to date] per row."""
 
-    unit_name: str
-    paragraphs: list[str]
+    header: list[str]
+    rows: list[list[str]]
+    note: str
 
 
 @dataclass(frozen=True)
-class TaskText:
-    number: int
-    title: str
-    indicators: list[str]
-    excerpts: list[Excerpt]
+class SectionText:
+    """A section as printed: its heading, the office's text (or the draft) as paragraphs, its figures."""
+
+    heading: str
+    paragraphs: list[str]
+    figures: FiguresTable | None = None
+
+
+@dataclass(frozen=True)
+class UnitNarratives:
+    """Annex II: one unit's own words, under the title of each part it wrote."""
+
+    unit_name: str
+    parts: list[tuple[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -173,29 +194,22 @@ class ReportText:
     date_line: str
     summary: str
     intro: str
-    headings: tuple[str, str, str, str]
-    tasks: list[TaskText]
+    results_heading: str
+    results: list[SectionText]
+    discipline_heading: str
     discipline: list[str]
-    difficulties: list[Excerpt]
-    next_month: list[Excerpt]
+    closing_sections: list[SectionText]
     closing: str
     recipients: list[str]
     signer_position: list[str]
     signer_name: str
     appendix: Appendix
     appendix_note: str
+    annex_title: str
+    annex: list[UnitNarratives]
     quoc_hieu: str = QUOC_HIEU
     tieu_ngu: str = TIEU_NGU
     doc_type: str = DOC_TYPE
-
-
-def _excerpts(items: list[ExcerptV1]) -> list[Excerpt]:
-    found = []
-    for item in items:
-        paragraphs = [p.strip() for p in item.text.replace("\r\n", "\n").split("\n") if p.strip()]
-        if paragraphs:
-            found.append(Excerpt(item.unit_name, paragraphs))
-    return found
 
 
 def appendix(report: ConsolidatedReportV1) -> Appendix:
@@ -215,42 +229,137 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
-def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
+def paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in text.replace("\r\n", "\n").split("\n") if p.strip()]
+
+
+def figures_table(report: ConsolidatedReportV1, task: TaskSectionV1) -> FiguresTable | None:
+    """The task's indicators now, before, a year ago and so far this year; '-' where no unit reported."""
+    if not task.indicators:
+        return None
+    coverage = report.coverage
+    month, year = period_parts(report.period)
+    last_year = coverage.last_year_period if coverage and coverage.last_year_period else ""
+    header = [
+        "Chỉ tiêu",
+        f"Kỳ này ({month}/{year})" if month else f"Kỳ này ({year})",
+        "Kỳ trước",
+        f"Cùng kỳ {last_year[:4]}" if last_year else "Cùng kỳ năm trước",
+        f"Lũy kế {year}",
+    ]
+
+    def shown(value: int | None) -> str:
+        return MISSING_VALUE if value is None else vn_number(value)
+
+    rows = []
+    for i in task.indicators:
+        c = report.comparisons.get(i.code, ComparisonV1(total=i.total))
+        label = f"{i.label} ({i.unit})" if i.unit else i.label
+        rows.append([label, shown(c.total), shown(c.previous), shown(c.last_year), shown(c.year_to_date)])
+    return FiguresTable(header, rows, coverage_note(coverage))
+
+
+def coverage_note(c: CoverageV1 | None) -> str:
+    """What each column sums: 'Số liệu tổng hợp từ 20/24 đơn vị; kỳ trước 22; cùng kỳ 18; lũy kế 130 báo cáo
+    của 6 kỳ. "-": không có đơn vị nào báo cáo.'"""
+    if c is None:
+        return ""
+    return (
+        f"Số liệu tổng hợp từ báo cáo của {vn_number(c.total)}/{vn_number(c.expected)} đơn vị; kỳ trước "
+        f"{vn_number(c.previous)} đơn vị; cùng kỳ năm trước {vn_number(c.last_year)} đơn vị; lũy kế "
+        f"{vn_number(c.year_to_date)} báo cáo của {len(c.year_periods)} kỳ. "
+        f"Dấu “{MISSING_VALUE}”: không có đơn vị nào báo cáo."
+    )
+
+
+def _sections(report: ConsolidatedReportV1) -> tuple[list[SectionText], list[SectionText]]:
+    """Section I's tasks (each with its figures) and the general sections after section II, numbered III, IV…"""
+    tasks = {t.code: t for t in report.tasks}
+    by_key = {s.key: s for s in report.sections}
+    results, closing = [], []
+    task_sections = [s for s in report.sections if s.kind == "task"]
+    if not report.sections:  # a snapshot from before the office wrote sections: the tasks and their totals
+        for n, task in enumerate(report.tasks, 1):
+            results.append(SectionText(f"{n}. {task.title}", [indicator_line(i) for i in task.indicators]))
+    for n, section in enumerate(task_sections, 1):
+        task = tasks.get(_task_of(section, tasks) or "")
+        results.append(
+            SectionText(
+                f"{n}. {section.title}", paragraphs(section.text), figures_table(report, task) if task else None
+            )
+        )
+    general = [s for s in report.sections if s.kind != "task"]
+    for n, section in enumerate(general, 3):
+        closing.append(SectionText(f"{ROMAN[n]}. {section.title.upper()}", paragraphs(by_key[section.key].text)))
+    if not report.sections:
+        labels = {**CLOSING_DEFAULTS, **report.closing_labels}
+        for n, (key, items) in enumerate((("difficulties", report.difficulties), ("next_month", report.next_month)), 3):
+            lines = [f"{e.unit_name}: {' '.join(paragraphs(e.text))}" for e in items]
+            closing.append(SectionText(f"{ROMAN[n]}. {labels[key].upper()}", lines or [NOTHING_REPORTED]))
+    return results, closing
+
+
+def _task_of(section: ReportSectionV1, tasks: dict[str, TaskSectionV1]) -> str | None:
+    """The task a task section assesses: the task whose code its quotes name, else the one its key names."""
+    for quote in section.quotes:
+        if quote in tasks:
+            return quote
+    upper = section.key.upper()
+    return upper if upper in tasks else None
+
+
+ROMAN = ["", "I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]
+
+
+def annex(report: ConsolidatedReportV1) -> list[UnitNarratives]:
+    """Each unit's own words, in the plan's order of units, under the titles of the tasks and closing parts."""
     labels = {**CLOSING_DEFAULTS, **report.closing_labels}
+    titled = [(t.title, t.excerpts) for t in report.tasks]
+    titled += [(labels["difficulties"], report.difficulties), (labels["next_month"], report.next_month)]
+    found: dict[str, list[tuple[str, list[str]]]] = {u.unit_name: [] for u in report.units}
+    for title, excerpts in titled:
+        for excerpt in excerpts:
+            lines = paragraphs(excerpt.text)
+            if lines:
+                found.setdefault(excerpt.unit_name, []).append((title, lines))
+    return [UnitNarratives(name, parts) for name, parts in found.items() if parts]
+
+
+def number_of(report: ConsolidatedReportV1) -> str:
+    """'Số: 3/BC-BCĐNQ' once published; before, the number is left blank."""
+    return f"Số: {report.number}" if report.number else number_line(report.number_code)
+
+
+def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
     summary = summary_title(report)
-    number = number_line(report.number_code)
     issued = date_line(report.place_name, issued_on)
     count = len(report.units)
     intro = (
-        f"Tổng hợp từ báo cáo của {vn_number(count)} đơn vị (số liệu chi tiết của từng đơn vị tại Phụ lục kèm theo)."
+        f"Tổng hợp từ báo cáo của {vn_number(count)} đơn vị (số liệu của từng đơn vị tại Phụ lục I, nội dung "
+        "báo cáo của từng đơn vị tại Phụ lục II)."
         if count
         else "Chưa có đơn vị nào gửi báo cáo trong kỳ."
     )
-    tasks = [
-        TaskText(n, task.title, [indicator_line(i) for i in task.indicators], _excerpts(task.excerpts))
-        for n, task in enumerate(report.tasks, 1)
-    ]
+    results, closing_sections = _sections(report)
+    number = report.number or f"{NUMBER_BLANK}/{report.number_code}"
     return ReportText(
-        draft=report.status == "draft",
+        draft=report.status != "published",
         issuing_body=report.issuing_body.upper(),
-        number_line=number,
+        number_line=number_of(report),
         date_line=issued,
         summary=summary,
         intro=intro,
-        headings=(
-            SECTION_I,
-            SECTION_II,
-            f"III. {labels['difficulties'].upper()}",
-            f"IV. {labels['next_month'].upper()}",
-        ),
-        tasks=tasks,
+        results_heading=SECTION_I,
+        results=results,
+        discipline_heading=SECTION_II,
         discipline=discipline_lines(report.discipline),
-        difficulties=_excerpts(report.difficulties),
-        next_month=_excerpts(report.next_month),
+        closing_sections=closing_sections,
         closing=f"Trên đây là báo cáo {_lower_first(summary)}./.",
         recipients=[f"- {r.strip()}" for r in report.recipients if r.strip()],
         signer_position=[line.strip().upper() for line in report.signer_position.splitlines() if line.strip()],
         signer_name=report.signer_name.strip(),
         appendix=appendix(report),
-        appendix_note=f"(Kèm theo Báo cáo số{NUMBER_BLANK}/{report.number_code} {date_words(issued_on)})",
+        appendix_note=f"(Kèm theo Báo cáo số {number} {date_words(issued_on)})",
+        annex_title=ANNEX_TITLE,
+        annex=annex(report),
     )

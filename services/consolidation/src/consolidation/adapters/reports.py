@@ -29,6 +29,33 @@ class Reports:
         ).first()
         return None if row is None else ReportState(**row._mapping)
 
+    async def lock(self, province: str, plan_id: str, period: str, *, revision: int) -> ReportState:
+        """The report's row, locked until the transaction ends (a draft row is made for a report without one):
+        two editors or two publishers of one report take their turns."""
+        r = orm.reports.c
+        await self.session.execute(
+            insert(orm.reports)
+            .values(province=province, plan_id=plan_id, period=period, status="draft", revision=revision)
+            .on_conflict_do_nothing(index_elements=orm.REPORT_KEY)
+        )
+        row = (
+            await self.session.execute(
+                select(orm.reports)
+                .where(r.province == province, r.plan_id == plan_id, r.period == period)
+                .with_for_update()
+            )
+        ).one()
+        return ReportState(**row._mapping)
+
+    async def raise_version(self, province: str, plan_id: str, period: str, *, version: int) -> None:
+        """The report's version is at least `version` (an edit, live or replayed)."""
+        r = orm.reports.c
+        await self.session.execute(
+            insert(orm.reports)
+            .values(province=province, plan_id=plan_id, period=period, status="draft", revision=1, version=version)
+            .on_conflict_do_update(index_elements=orm.REPORT_KEY, set_={"version": func.greatest(r.version, version)})
+        )
+
     async def of_period(self, period: str) -> dict[tuple[str, str], ReportState]:
         """Every province's reports of the period, by (province, plan_id)."""
         rows = await self.session.execute(select(orm.reports).where(orm.reports.c.period == period))
@@ -44,7 +71,7 @@ class Reports:
             stmt.on_conflict_do_update(
                 index_elements=orm.REPORT_KEY,
                 set_=values,
-                where=orm.reports.c.status_at <= at,
+                where=orm.reports.c.status_at.is_(None) | (orm.reports.c.status_at <= at),
             )
         )
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 from baocao_shared.uow import UnitOfWork
 from consolidation.adapters import orm
 from consolidation.adapters.catalogue import Catalogue
+from consolidation.adapters.documents import Documents, Register
 from consolidation.adapters.obligations import Obligations
 from consolidation.adapters.reports import Reports
+from consolidation.adapters.sections import Sections
 from consolidation.adapters.unit_reports import UnitReports
 
 
@@ -20,3 +22,6 @@ class ConsolidationUnitOfWork(UnitOfWork):
     unit_reports: UnitReports
     obligations: Obligations
     reports: Reports
+    sections: Sections
+    register: Register
+    documents: Documents

@@ -87,5 +87,52 @@ class StepNotAllowed(Conflict):
         self.action, self.status = action, status
 
 
+class UnknownSection(NotFound):
+    """The report has no section of that key (the plan's data names its sections)."""
+
+    def __init__(self, *, key: str, keys: Sequence[str]) -> None:
+        super().__init__(f"The report has no section {key!r}.", {"sections": list(keys)})
+        self.key, self.keys = key, list(keys)
+
+
+class StaleReportVersion(Conflict):
+    """Someone saved the report since the editor read it: the edit names an older version."""
+
+    def __init__(self, *, base_version: int, current_version: int, edited_by: str | None = None) -> None:
+        super().__init__(
+            f"The report is at version {current_version}, not {base_version}: someone saved it meanwhile; "
+            "read it again and redo the edit on the current text.",
+            {"current_version": current_version, "base_version": base_version, "edited_by": edited_by},
+        )
+        self.base_version, self.current_version, self.edited_by = base_version, current_version, edited_by
+
+
+class ReportAlreadyPublished(Conflict):
+    """A published report is frozen: its text no longer changes (an admin may reopen the period)."""
+
+    def __init__(self, *, number: str | None) -> None:
+        super().__init__(
+            f"The report is published{f' as {number}' if number else ''}; its text can no longer change.",
+            {"status": "published", "number": number},
+        )
+        self.number = number
+
+
+class SectionTextInvalid(Unprocessable):
+    """A section's text breaks the rules narratives follow (length, characters)."""
+
+    def __init__(self, *, problem: str, reason: str) -> None:
+        super().__init__(reason, [{"loc": ["body", "text"], "msg": reason, "type": problem}])
+        self.problem, self.reason = problem, reason
+
+
+class DocumentNotFound(NotFound):
+    """No published document has this SHA-256."""
+
+    def __init__(self, *, sha256: str) -> None:
+        super().__init__("No document published here has this SHA-256.", {"sha256": sha256})
+        self.sha256 = sha256
+
+
 # What a page answers as "no such report": the province, plan or period the address names is not one here.
 NO_SUCH_REPORT = (UnknownProvince, UnknownPlan, PlanAmbiguous, PeriodNotInPlan)

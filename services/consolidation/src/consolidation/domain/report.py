@@ -13,11 +13,14 @@ from typing import Any
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.reports import (
+    ComparisonV1,
     ConsolidatedReportV1,
+    CoverageV1,
     DisciplineV1,
     ExcerptV1,
     IndicatorTotalV1,
     LateUnitV1,
+    ReportSectionV1,
     TaskSectionV1,
     UnitFiguresV1,
 )
@@ -107,6 +110,9 @@ def build_report(
     latest: Sequence[LatestReport],
     discipline: DisciplineV1,
     workflow: Mapping[str, Any],
+    sections: Sequence[ReportSectionV1] = (),
+    comparisons: Mapping[str, ComparisonV1] | None = None,
+    coverage: CoverageV1 | None = None,
 ) -> ConsolidatedReportV1:
     order = {code: i for i, code in enumerate(plan.units)}
     latest = sorted(latest, key=lambda r: (order.get(r.unit, len(order)), r.unit))
@@ -166,4 +172,9 @@ def build_report(
         approved_by=workflow.get("approved_by"),
         published_at=workflow.get("published_at"),
         published_by=workflow.get("published_by"),
+        version=workflow.get("version", 0),
+        sections=list(sections),
+        comparisons=dict(comparisons or {}),
+        coverage=coverage,
+        addressees=plan.report.addressees,
     )

@@ -37,6 +37,7 @@ class ReportState:
     published_at: datetime | None = None
     published_by: str | None = None
     content: dict[str, Any] | None = None
+    version: int = 0  # counts the office's edits of its sections
 
 
 def allows(action: str, current: str) -> bool:

@@ -11,12 +11,14 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from baocao_shared.calendar import due_at, parse_period
+from baocao_shared.calendar import Period, due_at, parse_period
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.reports import ConsolidatedReportV1
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain import comparisons as over_time
 from consolidation.domain import report as rules
+from consolidation.domain import sections
 from consolidation.domain.errors import (
     NotTheReportsReader,
     PeriodNotInPlan,
@@ -105,14 +107,20 @@ async def resolve_plan(uow: ConsolidationUnitOfWork, province: str, plan_id: str
     return plans[0]
 
 
-async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime) -> ConsolidatedReportV1:
-    """The published snapshot when there is one; otherwise the report as the submissions make it now."""
-    province, period = address.province, address.period
-    plan = await resolve_plan(uow, province, address.plan_id)
+async def plan_and_period(uow: ConsolidationUnitOfWork, address: ReportAddress) -> tuple[PlanV1, Period]:
+    """The plan the address names (or the province's only one) and its period, checked against the plan."""
+    plan = await resolve_plan(uow, address.province, address.plan_id)
     try:
-        parsed = parse_period(period, plan.calendar.frequency)
+        return plan, parse_period(address.period, plan.calendar.frequency)
     except ValueError as exc:
-        raise PeriodNotInPlan(period=period, reason=str(exc)) from None
+        raise PeriodNotInPlan(period=address.period, reason=str(exc)) from None
+
+
+async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime) -> ConsolidatedReportV1:
+    """The published snapshot when there is one; otherwise the report as the submissions and the office's
+    sections make it now."""
+    province, period = address.province, address.period
+    plan, parsed = await plan_and_period(uow, address)
     state = await uow.reports.get(province, plan.id, period)
     if state is not None and state.status == "published" and state.content:
         return ConsolidatedReportV1.model_validate(state.content)
@@ -132,13 +140,51 @@ async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: 
         now=now,
         closed=closed,
     )
+    frequency = plan.calendar.frequency
+    wanted = [period, *over_time.periods_needed(period, frequency, first_period=plan.first_period)]
+    compared, coverage = over_time.compare(
+        period=period,
+        frequency=frequency,
+        indicators=[i.code for t in plan.template.tasks for i in t.indicators],
+        figures=await uow.unit_reports.figures(province, plan.id, wanted),
+        expected=len(plan.units),
+        first_period=plan.first_period,
+    )
+    sources = [sections.UnitSource(r.unit, names.get(r.unit, r.unit), r.values, r.narratives) for r in latest]
+    written = sections.sections(
+        plan,
+        figures=sections.Figures(
+            period_label=over_time.period_label(period, frequency),
+            plan_number=plan.number,
+            indicators={i.code: (i.label, i.unit) for t in plan.template.tasks for i in t.indicators},
+            comparisons=compared,
+            coverage=coverage,
+            discipline=section_two,
+            quoted=_quoted(sources),
+        ),
+        sources=sources,
+        edited=await uow.sections.edited(province, plan.id, period),
+        names=names,
+    )
     workflow: dict[str, Any] = {
         "status": "draft",
         "revision": await uow.unit_reports.revision(province, plan.id, period),
+        "version": state.version if state is not None else 0,
     }
     if state is not None:
         workflow |= {"status": state.status, "approved_at": state.approved_at, "approved_by": state.approved_by}
     report = rules.build_report(
-        plan=plan, province=place, period=period, names=names, latest=latest, discipline=section_two, workflow=workflow
-    )
+        plan=plan, province=place, period=period, names=names, latest=latest, discipline=section_two,
+        workflow=workflow, sections=written, comparisons=compared, coverage=coverage,
+    )  # fmt: skip
     return report.model_copy(update={"status_note": state.status_reason if state is not None else None})
+
+
+def _quoted(sources: list[sections.UnitSource]) -> dict[str, list[str]]:
+    """Per narrative key, the names of the units that wrote something under it."""
+    quoted: dict[str, list[str]] = {}
+    for source in sources:
+        for key, text in source.narratives.items():
+            if text and text.strip():
+                quoted.setdefault(key, []).append(source.unit_name)
+    return quoted

@@ -9,24 +9,30 @@ the state change.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from baocao_shared.events.registry import EventSpec
 from baocao_shared.events.reports import (
     REPORT_APPROVED,
+    REPORT_DOCUMENT_ISSUED,
     REPORT_PUBLISHED,
     REPORT_REOPENED,
     REPORT_REVERTED,
     ConsolidatedReportV1,
+    DocumentIssuedV1,
     ReportStatusV1,
 )
 from baocao_shared.principal import Principal
+from consolidation.adapters.documents import StoredDocument
 from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain.documents import DocumentPress
 from consolidation.domain.errors import NotTheProvincesOperator
 from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import next_status
-from consolidation.handlers.reports import current
+from consolidation.handlers.reports import current, issue_date, plan_and_period
 
 UNDONE = {"content": None, "published_at": None, "published_by": None}  # what a step back to draft clears
 
@@ -44,28 +50,62 @@ async def approve(
     check_operator(principal, province=address.province)
     report = await current(uow, address=address, now=now)
     change = _change(report, next_status("approve", report.status), at=now, by=principal.subject)
-    await _take(uow, REPORT_APPROVED, change)
+    await take_step(uow, REPORT_APPROVED, change)
     await _audit(uow, "report.approved", report, by=change.by, at=now, details={"revision": report.revision})
     return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
 
 
 async def publish(
-    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime, press: DocumentPress
 ) -> ConsolidatedReportV1:
-    """The province's operator sends the approved report up: its snapshot is stored and published, and the
-    period is locked (intake refuses submissions for it)."""
+    """The province's operator sends the approved report up. It takes the next number of the province's
+    register, its DOCX and signed PDF are rendered once and stored, and the snapshot is published; the
+    period is locked (intake refuses submissions for it). A press that cannot sign refuses, and nothing of
+    it is kept: the report stays approved and the number stays free."""
     check_operator(principal, province=address.province)
-    report = await current(uow, address=address, now=now)
+    plan, _ = await plan_and_period(uow, address)
+    revision = await uow.unit_reports.revision(address.province, plan.id, address.period)
+    await uow.reports.lock(address.province, plan.id, address.period, revision=revision)  # one publisher at a time
+    report = await current(uow, address=replace(address, plan_id=plan.id), now=now)
     status = next_status("publish", report.status)
+    issued_on = await issue_date(uow, report, now=now)
+    number = await uow.register.take_next(report.province, issued_on.year)
     published = report.model_copy(
-        update={"status": status, "status_note": None, "published_at": now, "published_by": principal.subject}
-    )
+        update={
+            "status": status, "status_note": None, "published_at": now, "published_by": principal.subject,
+            "number": f"{number}/{report.number_code}",
+        }
+    )  # fmt: skip
+    frozen = press.freeze(published, issued_on=issued_on)
+    signed_by = next((d.signed_by for d in frozen if d.signed_by), None)
+    published = published.model_copy(update={"documents": [d.ref() for d in frozen], "signed_by": signed_by})
+    for document in frozen:
+        issued = DocumentIssuedV1(
+            province=published.province, plan_id=published.plan_id, period=published.period,
+            number=published.number, kind=document.kind, media_type=document.media_type,
+            filename=document.filename, sha256=document.sha256, size=len(document.body),
+            signed_by=document.signed_by, published_at=now,
+            content_base64=base64.b64encode(document.body).decode("ascii"),
+        )  # fmt: skip
+        await apply_document(uow, issued)
+        await uow.publish(REPORT_DOCUMENT_ISSUED, issued, province=published.province, at=now)
     await apply_published(uow, published)
     await uow.publish(REPORT_PUBLISHED, published, province=published.province, at=now)
-    await _audit(
-        uow, "report.published", published, by=principal.subject, at=now, details={"revision": report.revision}
-    )
+    details = {"revision": report.revision, "number": published.number, "documents": [d.sha256 for d in frozen]}
+    await _audit(uow, "report.published", published, by=principal.subject, at=now, details=details)
     return published
+
+
+async def apply_document(uow: ConsolidationUnitOfWork, issued: DocumentIssuedV1) -> None:
+    """Keep a frozen document as its event carries it (live, or replayed on a rebuild)."""
+    await uow.documents.add(
+        StoredDocument(
+            sha256=issued.sha256, province=issued.province, plan_id=issued.plan_id, period=issued.period,
+            kind=issued.kind, number=issued.number, media_type=issued.media_type, filename=issued.filename,
+            size=issued.size, signed_by=issued.signed_by, published_at=issued.published_at,
+            body=base64.b64decode(issued.content_base64),
+        )
+    )  # fmt: skip
 
 
 async def reopen(
@@ -76,7 +116,7 @@ async def reopen(
     report = await current(uow, address=address, now=now)
     note = f"Mở lại: {reason}"  # the event carries the same note, so a rebuild shows the same words
     change = _change(report, next_status("reopen", report.status), at=now, by=principal.subject, reason=note)
-    await _take(uow, REPORT_REOPENED, change)
+    await take_step(uow, REPORT_REOPENED, change)
     details = {"revision": report.revision, "reason": reason}
     await _audit(uow, "report.reopened", report, by=change.by, at=now, details=details)
     return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
@@ -104,7 +144,7 @@ async def content_changed(
         by="system",
         reason=f"Trở lại dự thảo: đơn vị {unit} gửi báo cáo sau khi đã duyệt.",
     )
-    await _take(uow, REPORT_REVERTED, change)
+    await take_step(uow, REPORT_REVERTED, change)
 
 
 async def apply_status(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
@@ -125,7 +165,7 @@ async def apply_status(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> 
 
 
 async def apply_published(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> None:
-    """Store the snapshot that went up, as it went up."""
+    """Store the snapshot that went up, as it went up; its number is taken in the register."""
     await uow.reports.save(
         report.province,
         report.plan_id,
@@ -140,6 +180,10 @@ async def apply_published(uow: ConsolidationUnitOfWork, report: ConsolidatedRepo
         published_by=report.published_by,
         content=report.model_dump(mode="json"),
     )
+    if report.number and report.number.split("/")[0].isdigit() and report.published_at:
+        place = await uow.catalogue.province(report.province)
+        year = report.published_at.astimezone(ZoneInfo(place.timezone if place else "UTC")).year
+        await uow.register.taken(report.province, year, int(report.number.split("/")[0]))
 
 
 def _change(
@@ -157,7 +201,7 @@ def _change(
     )
 
 
-async def _take(uow: ConsolidationUnitOfWork, spec: EventSpec, change: ReportStatusV1) -> None:
+async def take_step(uow: ConsolidationUnitOfWork, spec: EventSpec, change: ReportStatusV1) -> None:
     """Store the step as its event says, and publish the event."""
     await apply_status(uow, change)
     await uow.publish(spec, change, province=change.province, at=change.at)
