@@ -10,15 +10,19 @@ from baocao_shared.http.deps import current_principal
 from baocao_shared.runtime import ServiceRuntime
 from baocao_shared.service import build_service_app
 from consolidation.adapters import orm
+from consolidation.adapters.press import Press
 from consolidation.api import routes
 from consolidation.config import Settings
 from consolidation.consumers import CONSUMER
+from consolidation.domain.documents import DocumentPress
 from consolidation.web.pages import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, verifier: JwtVerifier | None = None, press: DocumentPress | None = None
+) -> FastAPI:
     settings = settings or Settings()
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=orm.metadata, consumers=[CONSUMER])
     app = build_service_app(
@@ -28,5 +32,6 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         routers=[routes.router, audit_router(orm.audit_log, principal=current_principal, path="/v1/reports/audit")],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    app.state.press = press or Press(settings)  # the DOCX and the signed PDF frozen at publishing
     install_web_pages(app)  # the report's page with its workflow, the national view, /static and the error pages
     return app

@@ -18,7 +18,12 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_testing.fakes import FakeUnitOfWork
+from consolidation.adapters.documents import StoredDocument
+from consolidation.domain.comparisons import PeriodFigures
+from consolidation.domain.documents import DOCX, PDF, FrozenDocument
+from consolidation.domain.errors import SigningKeyUnavailable
 from consolidation.domain.months import MONTH
+from consolidation.domain.sections import EditedSection
 from consolidation.domain.report import LatestReport, Timeliness
 from consolidation.domain.workflow import ReportState, revision
 
@@ -89,6 +94,18 @@ class InMemoryUnitReports:
     async def revision(self, province: str, plan_id: str, period: str) -> int:
         return revision(sum(s.version for s in self._of(province, plan_id, period)))
 
+    async def figures(self, province: str, plan_id: str, periods: list[str]) -> dict[str, PeriodFigures]:
+        found = {}
+        for period in periods:
+            reports = self._of(province, plan_id, period)
+            if reports:
+                totals: dict[str, int] = {}
+                for s in reports:
+                    for code, value in s.values.items():
+                        totals[code] = totals.get(code, 0) + int(value)
+                found[period] = PeriodFigures(totals, len(reports))
+        return found
+
     async def newest_month(self, *, up_to: str, province: str | None = None) -> str | None:
         months = [
             per for (p, _, per, _) in self.rows if re.match(MONTH, per) and per <= up_to and province in (None, p)
@@ -141,8 +158,23 @@ class InMemoryReports:
         stored = self.rows.get(key)
         if stored is None:
             self.rows[key] = ReportState(province=province, plan_id=plan_id, period=period, status_at=at, **values)
-        elif stored.status_at is not None and stored.status_at <= at:  # as SQL: never backwards, NULL never
+        elif stored.status_at is None or stored.status_at <= at:  # as SQL: never backwards
             self.rows[key] = replace(stored, status_at=at, **values)
+
+    async def lock(self, province: str, plan_id: str, period: str, *, revision: int) -> ReportState:
+        key = (province, plan_id, period)
+        if key not in self.rows:
+            self.rows[key] = ReportState(
+                province=province, plan_id=plan_id, period=period, status="draft", revision=revision
+            )
+        return self.rows[key]
+
+    async def raise_version(self, province: str, plan_id: str, period: str, *, version: int) -> None:
+        key = (province, plan_id, period)
+        stored = self.rows.get(key) or ReportState(
+            province=province, plan_id=plan_id, period=period, status="draft", revision=1
+        )
+        self.rows[key] = replace(stored, version=max(stored.version, version))
 
     async def approved_revisions(self, keys: list[Key]) -> dict[Key, tuple[int, int]]:
         return {
@@ -152,6 +184,46 @@ class InMemoryReports:
         }
 
 
+class InMemorySections:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, str], EditedSection] = {}
+
+    async def edited(self, province: str, plan_id: str, period: str) -> dict[str, EditedSection]:
+        return {key: s for (p, plan, per, key), s in self.rows.items() if (p, plan, per) == (province, plan_id, period)}
+
+    async def save(self, province: str, plan_id: str, period: str, section: EditedSection) -> None:
+        key = (province, plan_id, period, section.key)
+        if key not in self.rows or self.rows[key].version <= section.version:
+            self.rows[key] = section
+
+
+class InMemoryRegister:
+    def __init__(self) -> None:
+        self.last_numbers: dict[tuple[str, int], int] = {}
+
+    async def take_next(self, province: str, year: int) -> int:
+        self.last_numbers[province, year] = self.last_numbers.get((province, year), 0) + 1
+        return self.last_numbers[province, year]
+
+    async def taken(self, province: str, year: int, number: int) -> None:
+        self.last_numbers[province, year] = max(self.last_numbers.get((province, year), 0), number)
+
+    async def last(self, province: str, year: int) -> int:
+        return self.last_numbers.get((province, year), 0)
+
+
+class InMemoryDocuments:
+    def __init__(self) -> None:
+        self.rows: dict[str, StoredDocument] = {}
+
+    async def add(self, document: StoredDocument) -> None:
+        self.rows.setdefault(document.sha256, document)
+
+    async def find(self, sha256: str, *, body: bool = False) -> StoredDocument | None:
+        found = self.rows.get(sha256)
+        return found if found is None or body else replace(found, body=None)
+
+
 class FakeConsolidationUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -159,3 +231,29 @@ class FakeConsolidationUnitOfWork(FakeUnitOfWork):
         self.unit_reports = InMemoryUnitReports()
         self.obligations = InMemoryObligations()
         self.reports = InMemoryReports(self.unit_reports)
+        self.sections = InMemorySections()
+        self.register = InMemoryRegister()
+        self.documents = InMemoryDocuments()
+
+
+class FakePress:
+    """Stands in for the press in use-case tests: documents whose bytes name the report and its number, and
+    a key that can be made unusable."""
+
+    def __init__(self) -> None:
+        self.broken: str | None = None
+
+    def freeze(self, report, *, issued_on) -> list[FrozenDocument]:
+        if self.broken:
+            raise SigningKeyUnavailable(province=report.province, reason=self.broken)
+        body = f"{report.province}/{report.period}/{report.number}/{issued_on}".encode()
+        return [
+            FrozenDocument("pdf", PDF, "r.pdf", b"%PDF-" + body, signed_by="BAN CHỈ ĐẠO"),
+            FrozenDocument("docx", DOCX, "r.docx", b"PK" + body),
+        ]
+
+    def draft_pdf(self, report, *, issued_on) -> bytes:
+        return b"%PDF-draft"
+
+    def verify(self, pdf: bytes):
+        return None

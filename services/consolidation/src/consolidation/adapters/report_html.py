@@ -19,9 +19,10 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import Response
 
-from baocao_shared.events.reports import ConsolidatedReportV1
+from baocao_shared.events.reports import ConsolidatedReportV1, ReportSectionV1
 from baocao_shared.web import csrf, render, templates_for
 from consolidation.adapters import report_text as text
+from consolidation.domain.sections import MAX_SECTION_CHARS
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATES = templates_for(TEMPLATES_DIR)
@@ -50,14 +51,64 @@ def status_of(value: str) -> Status:
 
 
 def report_urls(report: ConsolidatedReportV1) -> dict[str, str]:
-    """The download (API) and the two workflow forms (pages) of this report."""
+    """The downloads (API), the workflow forms and the sections' editor (pages) of this report."""
     province, period = quote(report.province, safe=""), quote(report.period, safe="")
     page = f"/tong-hop/{province}/{period}"
+    plan = urlencode({"plan_id": report.plan_id})
     return {
-        "download": f"/v1/reports/{province}/{period}.docx?{urlencode({'plan_id': report.plan_id})}",
+        "download": f"/v1/reports/{province}/{period}.docx?{plan}",
+        "pdf": f"/v1/reports/{province}/{period}.pdf?{plan}",
+        "xlsx": f"/v1/reports/{province}/{period}.xlsx?{plan}",
         "approve": f"{page}/duyet",
         "publish": f"{page}/gui",
+        "section": f"{page}/muc/",
+        "check": "/kiem-tra-van-ban",
     }
+
+
+@dataclass(frozen=True)
+class Source:
+    """A unit's words under a section, to quote from."""
+
+    unit_name: str
+    paragraphs: list[str]
+
+
+@dataclass(frozen=True)
+class SectionView:
+    """One section in the console: its text (or what the editor typed and could not save), its sources."""
+
+    section: ReportSectionV1
+    text: str
+    figures: text.FiguresTable | None
+    sources: list[Source]
+    error: str | None = None
+
+
+CHANGE_WORDS = {"amended": "đã sửa báo cáo", "added": "gửi thêm báo cáo", "withdrawn": "không còn nội dung"}
+
+
+def section_views(
+    report: ConsolidatedReportV1, *, pending: dict[str, str] | None = None, error: tuple[str, str] | None = None
+) -> list[SectionView]:
+    """The sections beside their sources: the figures of a task and the excerpts the section quotes."""
+    pending = pending or {}
+    by_key: dict[str, list] = {t.code: t.excerpts for t in report.tasks}
+    by_key |= {"difficulties": report.difficulties, "next_month": report.next_month}
+    tasks = {t.code: t for t in report.tasks}
+    views = []
+    for section in report.sections:
+        sources = [
+            Source(e.unit_name, text.paragraphs(e.text))
+            for key in section.quotes
+            for e in by_key.get(key, [])
+            if e.text.strip()
+        ]
+        task = next((tasks[q] for q in section.quotes if q in tasks), tasks.get(section.key.upper()))
+        figures = text.figures_table(report, task) if section.kind == "task" and task else None
+        message = error[1] if error and error[0] == section.key else None
+        views.append(SectionView(section, pending.get(section.key, section.text), figures, sources, message))
+    return views
 
 
 def _facts(report: ConsolidatedReportV1) -> list[tuple[str, str]]:
@@ -66,19 +117,36 @@ def _facts(report: ConsolidatedReportV1) -> list[tuple[str, str]]:
         ("Kế hoạch", f"Số {report.plan_number}"),
         ("Kỳ báo cáo", report.period),
         ("Trạng thái", status_of(report.status).label),
-        ("Lần cập nhật nội dung", str(report.revision)),
+        ("Lần cập nhật số liệu", str(report.revision)),
+        ("Phiên bản nội dung", str(report.version)),
     ]
     if report.approved_at:
         facts.append(("Duyệt lúc", f"{text.local_moment(report.approved_at)} ({report.approved_by or 'không rõ'})"))
     if report.published_at:
         facts.append(("Gửi lên lúc", f"{text.local_moment(report.published_at)} ({report.published_by or 'không rõ'})"))
+    if report.number:
+        facts.append(("Số văn bản", report.number))
+    if report.signed_by:
+        facts.append(("Ký số bởi", report.signed_by))
+    for d in report.documents:
+        facts.append((f"SHA-256 bản {d.kind.upper()}", d.sha256))
     return facts
 
 
 def report_context(
-    report: ConsolidatedReportV1, *, issued_on: date, can_approve: bool, can_publish: bool, csrf_token: str
+    report: ConsolidatedReportV1,
+    *,
+    issued_on: date,
+    can_approve: bool,
+    can_publish: bool,
+    csrf_token: str,
+    console: bool = False,
+    can_edit: bool = False,
+    pending: dict[str, str] | None = None,
+    error: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything report.html needs; `issued_on` fills the date line as in the Word document."""
+    """Everything report.html needs; `issued_on` fills the date line as in the Word document. The console
+    (the report's page) also shows each section with its sources, and its editor when `can_edit`."""
     doc = text.report_text(report, issued_on=issued_on)
     summary = text.summary_title(report)
     return {
@@ -90,6 +158,12 @@ def report_context(
         "urls": report_urls(report),
         "can_approve": can_approve,
         "can_publish": can_publish,
+        "console": console,
+        "can_edit": can_edit,
+        "sections": section_views(report, pending=pending, error=error) if console else [],
+        "change_words": CHANGE_WORDS,
+        "local_moment": text.local_moment,
+        "max_chars": MAX_SECTION_CHARS,
         "csrf_field": csrf.FIELD,
         "csrf_token": csrf_token,
         "labels": {
@@ -97,6 +171,7 @@ def report_context(
             "nothing": text.NOTHING_REPORTED,
             "recipients": text.RECIPIENTS_LABEL,
             "appendix": f"{text.APPENDIX_LABEL}: {text.APPENDIX_TITLE}",
+            "annex": f"{text.ANNEX_LABEL}: {text.ANNEX_TITLE}",
             "total": text.TOTAL_ROW,
         },
     }
@@ -110,9 +185,15 @@ def render_report(
     can_approve: bool = False,
     can_publish: bool = False,
     csrf_token: str = "",
+    console: bool = False,
+    can_edit: bool = False,
+    pending: dict[str, str] | None = None,
+    error: tuple[str, str] | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """report.html for this report (its buttons only when told to)."""
+    """report.html for this report (its buttons and editors only when told to)."""
     context = report_context(
-        report, issued_on=issued_on, can_approve=can_approve, can_publish=can_publish, csrf_token=csrf_token
-    )
-    return render(TEMPLATES, request, "report.html", context)
+        report, issued_on=issued_on, can_approve=can_approve, can_publish=can_publish, csrf_token=csrf_token,
+        console=console, can_edit=can_edit, pending=pending, error=error,
+    )  # fmt: skip
+    return render(TEMPLATES, request, "report.html", context, status_code=status_code)

@@ -3,6 +3,7 @@ view. Each route parses, calls its use case in a unit of work, and shapes the an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -14,10 +15,12 @@ from baocao_shared.http.deps import Admin, CurrentPrincipal, Now
 from baocao_shared.http.errors import error_responses
 from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.report_html import render_report
-from consolidation.deps import PERIOD, PROVINCE, Uow
+from consolidation.adapters.xlsx_report import render_xlsx
+from consolidation.deps import PERIOD, PROVINCE, Press, Uow
+from consolidation.domain.documents import DOCX, PDF, XLSX, filename
 from consolidation.domain.report import ReportAddress
+from consolidation.handlers import documents, reports, sections, workflow
 from consolidation.handlers import national as roll_up
-from consolidation.handlers import reports, workflow
 
 router = APIRouter(tags=["consolidated report"])
 
@@ -26,8 +29,8 @@ PlanId = Annotated[str | None, Query(max_length=64, description="Needed only whe
 Province = Annotated[str, Path(pattern=PROVINCE, examples=["30"])]
 Period = Annotated[str, Path(pattern=PERIOD, examples=["2019-06"])]
 READING = error_responses(403, 404)  # and 422: a malformed province or period, or a plan_id needed
-WORKFLOW = error_responses(403, 404, 409)  # 409: the report's status does not allow the step now
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+WORKFLOW = error_responses(403, 404, 409, 503)  # 409: the report's status does not allow the step now
+SECTION_KEY = r"^[a-z][a-z0-9_]{0,31}$"
 
 
 async def report_address(province: Province, period: Period, plan_id: PlanId = None) -> ReportAddress:
@@ -37,25 +40,61 @@ async def report_address(province: Province, period: Period, plan_id: PlanId = N
 Address = Annotated[ReportAddress, Depends(report_address)]  # /v1/reports/{province}/{period}?plan_id=
 
 
+class SectionIn(BaseModel):
+    text: str = Field(description="The section's text; at most 20,000 characters, no control characters")
+    base_version: int = Field(ge=0, description="The report's `version` the text was written on")
+
+
 class ReopenIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500, examples=["Đơn vị bổ sung số liệu theo yêu cầu"])
 
 
+def _download(body: bytes, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @router.get(
     "/v1/reports/{province}/{period}.docx",
-    summary="The report as a Word document (Decree 30/2020 layout)",
+    summary="The report as a Word document (Decree 30/2020 layout); once published, the document frozen then",
     response_class=Response,
     responses={200: {"content": {DOCX: {}}}, **READING},
 )
 async def report_docx(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
         printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
-    filename = f"bao-cao-{address.province}-{address.period}.docx"
-    return Response(
-        render_docx(printed.report, issued_on=printed.issued_on),
-        media_type=DOCX,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+        stored = await documents.frozen(uow, printed.report, "docx")
+    if stored is not None:
+        return _download(stored.body, stored.media_type, stored.filename)
+    body = render_docx(printed.report, issued_on=printed.issued_on)
+    return _download(body, DOCX, filename(printed.report, "docx"))
+
+
+@router.get(
+    "/v1/reports/{province}/{period}.pdf",
+    summary="The report as PDF: once published, the signed document frozen then; before, a draft marked DỰ THẢO",
+    response_class=Response,
+    responses={200: {"content": {PDF: {}}}, **READING},
+)
+async def report_pdf(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now, press: Press):
+    async with uow:
+        printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
+        stored = await documents.frozen(uow, printed.report, "pdf")
+    if stored is not None:
+        return _download(stored.body, stored.media_type, stored.filename)
+    body = press.draft_pdf(printed.report, issued_on=printed.issued_on)
+    return _download(body, PDF, filename(printed.report, "pdf").replace(".pdf", "-du-thao.pdf"))
+
+
+@router.get(
+    "/v1/reports/{province}/{period}.xlsx",
+    summary="The units' figures and the comparisons over time as a workbook (numbers as numbers)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}, **READING},
+)
+async def report_xlsx(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
+    async with uow:
+        report = await reports.read_report(uow, principal=principal, address=address, now=now)
+    return _download(render_xlsx(report), XLSX, filename(report, "xlsx"))
 
 
 @router.get(
@@ -96,11 +135,28 @@ async def approve(address: Address, principal: CurrentPrincipal, uow: Uow, now: 
     "/v1/reports/{province}/{period}/publish",
     response_model=ConsolidatedReportV1,
     responses=WORKFLOW,
-    summary="Publish the approved report upward; the period is locked (province operator)",
+    summary="Publish the approved report upward: numbered, its DOCX and signed PDF frozen, the period locked "
+    "(province operator); 503 when the issuing body's key cannot sign",
 )
-async def publish(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
+async def publish(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now, press: Press):
     async with uow:
-        return await workflow.publish(uow, principal=principal, address=address, now=now)
+        return await workflow.publish(uow, principal=principal, address=address, now=now, press=press)
+
+
+@router.put(
+    "/v1/reports/{province}/{period}/sections/{key}",
+    response_model=ConsolidatedReportV1,
+    responses=error_responses(403, 404, 409, 422),
+    summary="Save a section's text written on base_version (province operator); 409 names the current version",
+)
+async def edit_section(
+    address: Address, key: Annotated[str, Path(pattern=SECTION_KEY)], body: SectionIn,
+    principal: CurrentPrincipal, uow: Uow, now: Now,
+):  # fmt: skip
+    async with uow:
+        return await sections.edit_section(
+            uow, principal=principal, address=address, key=key, text=body.text, base_version=body.base_version, now=now
+        )
 
 
 @router.post(
@@ -120,3 +176,30 @@ async def reopen(address: Address, body: ReopenIn, admin: Admin, uow: Uow, now: 
 async def national(period: Period, principal: CurrentPrincipal, uow: Uow):
     async with uow:
         return await roll_up.national(uow, principal=principal, period=period)
+
+
+class DocumentOut(BaseModel):
+    """A published document: which report it is, its number, who signed it."""
+
+    sha256: str
+    kind: str
+    province: str
+    plan_id: str
+    period: str
+    number: str
+    filename: str
+    size: int
+    signed_by: str | None
+    published_at: datetime
+
+
+@router.get(
+    "/v1/documents/{sha256}",
+    response_model=DocumentOut,
+    responses=error_responses(404),
+    summary="Which published document has this SHA-256 (anyone holding the file may ask)",
+)
+async def document(sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")], uow: Uow):
+    async with uow:
+        found = await documents.identify(uow, sha256=sha256)
+    return DocumentOut(**{k: getattr(found, k) for k in DocumentOut.model_fields})

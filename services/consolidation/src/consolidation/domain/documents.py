@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from baocao_shared.events.reports import ConsolidatedReportV1, DocumentRefV1
 
@@ -43,6 +43,9 @@ class DocumentPress(Protocol):
     def freeze(self, report: ConsolidatedReportV1, *, issued_on: date) -> list[FrozenDocument]: ...
 
     def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date) -> bytes: ...
+
+    def verify(self, pdf: bytes) -> Any:
+        """What a PDF's signature says, validated against the trusted roots (a Verdict)."""
 
 
 def filename(report: ConsolidatedReportV1, extension: str) -> str:

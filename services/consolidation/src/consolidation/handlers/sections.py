@@ -26,6 +26,11 @@ from consolidation.handlers import workflow
 from consolidation.handlers.reports import current, plan_and_period
 
 
+def may_edit(principal: Principal, report: ConsolidatedReportV1) -> bool:
+    """The province's operators write its report until it is published (the page shows the editors)."""
+    return principal.may_operate_province(report.province) and report.status != "published"
+
+
 async def edit_section(
     uow: ConsolidationUnitOfWork,
     *,

@@ -17,7 +17,7 @@ from baocao_shared.web import csrf, redirect, render, templates_for
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal, intake_url
 from consolidation.adapters.report_html import render_report
-from consolidation.deps import PERIOD, PROVINCE, Uow
+from consolidation.deps import PERIOD, PROVINCE, Press, Uow
 from consolidation.domain.errors import (
     NO_SUCH_REPORT,
     NotTheNationalOffice,
@@ -25,8 +25,13 @@ from consolidation.domain.errors import (
     NotTheReportsReader,
     PeriodNotInPlan,
     PlanAmbiguous,
+    ReportAlreadyPublished,
     ReportNotPublished,
+    SectionTextInvalid,
+    SigningKeyUnavailable,
+    StaleReportVersion,
     StepNotAllowed,
+    UnknownSection,
     UnknownPlan,
     UnknownProvince,
 )
@@ -34,10 +39,12 @@ from consolidation.domain.months import recent_months
 from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import LABELS
 from consolidation.handlers import national as roll_up
-from consolidation.handlers import reports, workflow
+from consolidation.handlers import documents, reports, sections, workflow
 from consolidation.web.national_view import national_context, national_page, report_page
 
 TEMPLATES = templates_for(FilePath(__file__).resolve().parent / "templates")
+CHECK_TITLE = "Kiểm tra văn bản đã phát hành"
+MAX_UPLOAD = 20_000_000
 router = APIRouter(include_in_schema=False)
 ProvinceCode = Annotated[str, Path(pattern=PROVINCE)]
 Period = Annotated[str, Path(pattern=PERIOD)]
@@ -48,7 +55,7 @@ READERS_ONLY = (
     "và Văn phòng Thường trực Ban Chỉ đạo của Chính phủ."
 )
 STEPS = {"approve": workflow.approve, "publish": workflow.publish}
-DONE = {"approve": "Đã duyệt báo cáo.", "publish": "Đã gửi báo cáo lên Văn phòng Thường trực."}
+DONE = {"approve": "Đã duyệt báo cáo.", "publish": "Đã cấp số, ký số và gửi báo cáo lên Văn phòng Thường trực."}
 NOT_NOW = {
     "approve": "Chưa duyệt được: báo cáo đang ở trạng thái “{status}”, chỉ duyệt được bản dự thảo.",
     "publish": "Chưa gửi được: báo cáo đang ở trạng thái “{status}”, chỉ gửi lên được báo cáo đã duyệt.",
@@ -102,6 +109,12 @@ async def report(
         raise PageError(404, NOT_FOUND_TITLE, f"Kỳ báo cáo {period} không hợp lệ với kế hoạch này.") from None
     except (UnknownPlan, UnknownProvince):
         raise PageError(404, NOT_FOUND_TITLE, f"Chưa có kế hoạch báo cáo này của tỉnh mã {province}.") from None
+    return _console(request, principal, printed)
+
+
+def _console(request: Request, principal, printed, *, pending=None, error=None, status_code: int = 200) -> Response:
+    """The report's page: its sections with their sources (and editors, for its operators), the workflow's
+    buttons, and the document as it will read."""
     steps = reports.open_steps(principal, printed.report)
     return render_report(
         request,
@@ -110,7 +123,71 @@ async def report(
         can_approve="approve" in steps,
         can_publish="publish" in steps,
         csrf_token=csrf.token(request),
+        console=True,
+        can_edit=sections.may_edit(principal, printed.report),
+        pending=pending,
+        error=error,
+        status_code=status_code,
     )
+
+
+@router.post("/tong-hop/{province}/{period}/muc/{key}")
+async def edit_section(
+    request: Request,
+    province: ProvinceCode,
+    period: Period,
+    key: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,31}$")],
+    form: CsrfForm,
+    principal: PagePrincipal,
+    uow: Uow,
+    now: Now,
+) -> Response:
+    """Save one section from its editor; a refusal shows the page again with the text the editor typed."""
+    plan_id = str(form.get("plan_id") or "") or None
+    address = ReportAddress(province=province, period=period, plan_id=plan_id)
+    typed = str(form.get("text") or "")
+    try:
+        base_version = int(str(form.get("base_version") or ""))
+    except ValueError:
+        base_version = -1
+    back = report_page(province, period, plan_id)
+    try:
+        reports.check_reader(principal, province=province)
+        async with uow:
+            await sections.edit_section(
+                uow, principal=principal, address=address, key=key, text=typed, base_version=base_version, now=now
+            )
+    except NotTheReportsReader:
+        raise PageError(403, FORBIDDEN_TITLE, READERS_ONLY) from None
+    except NotTheProvincesOperator:
+        raise PageError(
+            403, "Không có quyền sửa báo cáo", "Chỉ cơ quan thường trực của tỉnh mới viết báo cáo tổng hợp của tỉnh.",
+            back_url=back, back_label="Quay lại báo cáo",
+        ) from None  # fmt: skip
+    except UnknownSection:
+        raise PageError(404, NOT_FOUND_TITLE, "Báo cáo không có mục này.", back_url=back) from None
+    except NO_SUCH_REPORT:
+        raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
+    except (StaleReportVersion, ReportAlreadyPublished, SectionTextInvalid) as exc:
+        async with uow:
+            printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
+        return _console(
+            request, principal, printed, pending={key: typed}, error=(key, _refusal(exc)), status_code=409 if
+            not isinstance(exc, SectionTextInvalid) else 422,
+        )  # fmt: skip
+    return redirect(request, f"{back}#muc-{key}", flash="Đã lưu mục báo cáo.")
+
+
+def _refusal(exc: Exception) -> str:
+    if isinstance(exc, StaleReportVersion):
+        who = f" ({exc.edited_by})" if exc.edited_by else ""
+        return (
+            f"Chưa lưu: trong lúc bạn sửa, báo cáo đã được lưu thành phiên bản {exc.current_version}{who}. "
+            "Nội dung bạn vừa nhập vẫn ở ô dưới đây; đối chiếu với nội dung hiện tại trong phần xem trước rồi lưu lại."
+        )
+    if isinstance(exc, ReportAlreadyPublished):
+        return "Chưa lưu: báo cáo đã gửi lên nên không sửa được nữa; cần quản trị viên mở lại kỳ báo cáo."
+    return f"Chưa lưu: {exc.reason}" if isinstance(exc, SectionTextInvalid) else str(exc)
 
 
 def _step_page(action: str):
@@ -124,6 +201,7 @@ def _step_page(action: str):
         principal: PagePrincipal,
         uow: Uow,
         now: Now,
+        press: Press,
     ) -> Response:
         plan_id = str(form.get("plan_id") or "") or None
         back = report_page(province, period, plan_id)
@@ -131,7 +209,8 @@ def _step_page(action: str):
             reports.check_reader(principal, province=province)  # the page says "not yours to read" first
             async with uow:
                 address = ReportAddress(province=province, period=period, plan_id=plan_id)
-                await STEPS[action](uow, principal=principal, address=address, now=now)
+                extra = {"press": press} if action == "publish" else {}
+                await STEPS[action](uow, principal=principal, address=address, now=now, **extra)
         except NotTheReportsReader:
             raise PageError(403, FORBIDDEN_TITLE, READERS_ONLY) from None
         except NotTheProvincesOperator:
@@ -144,6 +223,11 @@ def _step_page(action: str):
             ) from None
         except StepNotAllowed as exc:
             return redirect(request, back, flash=NOT_NOW[action].format(status=LABELS.get(exc.status, exc.status)))
+        except SigningKeyUnavailable as exc:
+            raise PageError(
+                503, "Chưa gửi được báo cáo: không ký số được", f"{exc.message} Báo cáo vẫn ở trạng thái đã duyệt.",
+                back_url=back, back_label="Quay lại báo cáo",
+            ) from None  # fmt: skip
         except NO_SUCH_REPORT:
             raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
         return redirect(request, back, flash=DONE[action])
@@ -167,3 +251,26 @@ async def national(request: Request, period: Period, principal: PagePrincipal, u
         ) from None
     context = national_context(answer, labels, recent_months(now))
     return render(TEMPLATES, request, "national.html", context)
+
+
+@router.get("/kiem-tra-van-ban")
+async def check_document_form(request: Request, principal: PagePrincipal) -> Response:
+    """Upload a PDF and learn whether it is a document published here, untouched, and who signed it."""
+    return render(TEMPLATES, request, "check.html", {"title": CHECK_TITLE, "csrf_token": csrf.token(request)})
+
+
+@router.post("/kiem-tra-van-ban")
+async def check_document(request: Request, principal: PagePrincipal, uow: Uow, press: Press) -> Response:
+    form = await request.form()
+    csrf.check(request, form)
+    upload = form.get("file")
+    body = await upload.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
+    context = {"title": CHECK_TITLE, "csrf_token": csrf.token(request), "filename": getattr(upload, "filename", "")}
+    if not body:
+        return render(TEMPLATES, request, "check.html", {**context, "error": "Chọn một tệp PDF để kiểm tra."}, status_code=422)
+    if len(body) > MAX_UPLOAD:
+        message = f"Tệp lớn quá {MAX_UPLOAD // 1_000_000} MB; văn bản báo cáo không lớn như vậy."
+        return render(TEMPLATES, request, "check.html", {**context, "error": message}, status_code=413)
+    async with uow:
+        found = await documents.examine(uow, body=body, verify=press.verify)
+    return render(TEMPLATES, request, "check.html", {**context, "result": found})

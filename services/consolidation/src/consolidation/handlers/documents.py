@@ -1,0 +1,51 @@
+"""The documents frozen at publishing: the bytes a download returns, and which document a file is.
+
+A published report's DOCX and PDF are the stored bytes, never rendered again; before publishing they are
+rendered from the report as it stands (the PDF as an unsigned draft).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from baocao_shared.events.reports import ConsolidatedReportV1
+from consolidation.adapters.documents import StoredDocument
+from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain.errors import DocumentNotFound
+
+
+async def frozen(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1, kind: str) -> StoredDocument | None:
+    """The stored document of `kind` a published report went up with (None before publishing)."""
+    if report.status != "published":
+        return None
+    ref = next((d for d in report.documents if d.kind == kind), None)
+    return None if ref is None else await uow.documents.find(ref.sha256, body=True)
+
+
+async def identify(uow: ConsolidationUnitOfWork, *, sha256: str) -> StoredDocument:
+    """Which published document has this SHA-256."""
+    found = await uow.documents.find(sha256.lower())
+    if found is None:
+        raise DocumentNotFound(sha256=sha256)
+    return found
+
+
+@dataclass(frozen=True)
+class Examination:
+    """What an uploaded file is: the published document it is byte for byte (or None), and what its
+    signature says (pyHanko's validation, when it is a PDF)."""
+
+    sha256: str
+    size: int
+    document: StoredDocument | None
+    signature: Any | None
+
+
+async def examine(uow: ConsolidationUnitOfWork, *, body: bytes, verify) -> Examination:
+    """Compare an uploaded file with the register's documents and validate its signature."""
+    sha256 = hashlib.sha256(body).hexdigest()
+    document = await uow.documents.find(sha256)
+    signature = verify(body) if body[:5] == b"%PDF-" else None
+    return Examination(sha256=sha256, size=len(body), document=document, signature=signature)
