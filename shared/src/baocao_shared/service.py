@@ -128,7 +128,9 @@ def build_service_app(
     )
     app.state.runtime = runtime
     app.add_middleware(ReadableInput)  # inside the body limit, which bounds what it reads
-    app.add_middleware(BodySizeLimit, max_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=runtime.settings.max_body_bytes, max_upload_bytes=runtime.settings.max_upload_bytes
+    )
     app.add_middleware(SecurityHeaders)  # the 413 of the body limit gets them too
     app.add_middleware(CorrelationId)  # outermost: every answer names its request's correlation id
     install_docs(app, title)

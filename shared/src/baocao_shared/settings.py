@@ -40,6 +40,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 30
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
+    max_upload_bytes: int = 0  # a file a page takes (multipart/form-data); 0: max_body_bytes
     service_urls: dict[str, str] = {}  # where the services reach each other (server-side calls)
     # Where browsers reach them (links in pages and mails) when that differs, e.g. behind one reverse
     # proxy: {"intake": "https://baocao.example.vn", ...}. Empty: the service_urls serve both.

@@ -8,6 +8,7 @@ DEADLINES = "baocao.deadlines"
 REPORTS = "baocao.reports"
 NOTIFICATIONS = "baocao.notifications"
 DLQ_PREFIX = "baocao.dlq."
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # the largest record a producer sends (a document with its bytes)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         REPORTS,
         key="<province>",
-        description="Consolidated report drafted, approved and published (consolidation).",
+        description="The office's section edits, the report approved, reverted, reopened and published, and the "
+        "documents frozen at publishing with their bytes (consolidation).",
+        config={"max.message.bytes": str(MAX_RECORD_BYTES)},  # a signed PDF of a 2,000-unit province
     ),
     TopicSpec(
         NOTIFICATIONS,

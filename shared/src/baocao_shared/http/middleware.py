@@ -110,11 +110,13 @@ def _with_script_hashes(page: HTMLResponse) -> HTMLResponse:
 
 
 class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming."""
+    """Refuse bodies over `max_bytes` with 413, by Content-Length or while streaming; a file upload
+    (multipart/form-data, which only the pages that take a file use) may reach `max_upload_bytes`."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max(max_upload_bytes or 0, max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -124,8 +126,10 @@ class BodySizeLimit:
         declared = headers.get("content-length")
         # A page's form is refused by its handler, in words and a page a person reads (csrf.checked_form):
         # it reads no more than the limit either.
-        form = headers.get("content-type", "").lower().startswith("application/x-www-form-urlencoded")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes and not form:
+        kind = headers.get("content-type", "").lower()
+        form = kind.startswith("application/x-www-form-urlencoded")
+        limit = self.max_upload_bytes if kind.startswith("multipart/form-data") else self.max_bytes
+        if declared is not None and declared.isdigit() and int(declared) > limit and not form:
             await self._too_large(send)
             return
         seen = 0
@@ -136,8 +140,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge(self.max_bytes)
+                if seen > limit:
+                    raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:

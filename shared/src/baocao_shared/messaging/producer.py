@@ -7,6 +7,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
+from baocao_shared.events.topics import MAX_RECORD_BYTES
+
 
 def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer:
     """acks=all + idempotence: a retried send is written once, in order, per partition."""
@@ -17,6 +19,7 @@ def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer
         enable_idempotence=True,
         linger_ms=5,
         request_timeout_ms=30_000,
+        max_request_size=MAX_RECORD_BYTES,  # baocao.reports allows it (a frozen document's bytes)
     )
 
 
