@@ -1,1 +1,1 @@
-pytest_plugins = ["baocao_testing.fixtures"]
+pytest_plugins = ["baocao_testing.fixtures", "baocao_testing.signing"]

@@ -5,8 +5,9 @@ the pages read the attributes to explain the refusal in Vietnamese."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import ClassVar
 
-from baocao_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from baocao_shared.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 
 
 class NotTheReportsReader(Forbidden):
@@ -136,3 +137,29 @@ class DocumentNotFound(NotFound):
 
 # What a page answers as "no such report": the province, plan or period the address names is not one here.
 NO_SUCH_REPORT = (UnknownProvince, UnknownPlan, PlanAmbiguous, PeriodNotInPlan)
+
+
+class SigningKeyUnavailable(Unavailable):
+    """The issuing body's signing key (its PKCS#12 file) cannot be used now, so the report cannot be signed.
+
+    `reason` says what an operator must fix: "not_configured", "missing_file", "unreadable", "no_passphrase",
+    "wrong_passphrase" or "expired". The message never holds the passphrase."""
+
+    code = "signing_key_unavailable"
+    REASONS: ClassVar[dict[str, str]] = {
+        "not_configured": "chưa cấu hình tệp khóa ký (BAOCAO_SIGNING_PKCS12)",
+        "missing_file": "không tìm thấy tệp khóa ký (PKCS#12)",
+        "unreadable": "không đọc được tệp khóa ký (không phải tệp PKCS#12 hợp lệ, hoặc không có quyền đọc)",
+        "no_passphrase": "tệp khóa ký (PKCS#12) cần mật khẩu mà chưa được cấu hình (BAOCAO_SIGNING_PASSPHRASE)",
+        "wrong_passphrase": "sai mật khẩu của tệp khóa ký (PKCS#12)",
+        "expired": "chứng thư số của tệp khóa ký đã hết hạn hoặc chưa có hiệu lực",
+    }
+
+    def __init__(self, *, province: str, reason: str, path: str | None = None) -> None:
+        where = f", tệp {path}" if path else ""
+        super().__init__(
+            f"Không ký được báo cáo của tỉnh {province}: {self.REASONS[reason]}{where}. "
+            "Người quản trị cần kiểm tra tệp khóa ký và mật khẩu của cơ quan ban hành, rồi thử lại.",
+            {"province": province, "reason": reason},
+        )
+        self.province, self.reason, self.path = province, reason, path
