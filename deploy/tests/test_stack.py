@@ -220,6 +220,12 @@ def test_supervisord_config_gives_each_service_its_ports_and_the_shared_clock(tm
             "notify": "http://127.0.0.1:18004",
         }
         assert configs[name].autorestart is not False
+    # consolidation signs with the demo keys `up` makes; the passphrase stays in its file, out of the config
+    signing = configs["consolidation"].environment
+    assert signing["BAOCAO_SIGNING_PKCS12"] == str(settings.home / "signing" / "{province}.p12")
+    assert signing["BAOCAO_SIGNING_PASSPHRASE_FILE"] == str(settings.home / "signing" / "passphrase")
+    assert signing["BAOCAO_SIGNING_TRUST_ROOTS"] == str(settings.home / "signing" / "ca.pem")
+    assert "BAOCAO_SIGNING_PASSPHRASE" not in signing and "BAOCAO_SIGNING_PKCS12" not in configs["intake"].environment
     assert shlex.split(configs["notify"].command)[1:] == ["-m", "stand_in"]
     assert shlex.split(configs["intake"].command) == [sys.executable, "-m", "intake"]
 

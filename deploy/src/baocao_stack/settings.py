@@ -131,6 +131,11 @@ class StackSettings:
         return self.home / "mail"
 
     @property
+    def signing_dir(self) -> Path:
+        """The demo signing keys: a CA, one PKCS#12 file per province and their passphrase."""
+        return self.home / "signing"
+
+    @property
     def kafka_cluster(self) -> KafkaCluster:
         return KafkaCluster.from_base(self.brokers, port=self.kafka_port, controller_port=self.controller_port)
 
@@ -184,6 +189,12 @@ class StackSettings:
         if name == "deadlines":
             # The demo's past months (intake's `demo history`) show on the dashboard as closed periods.
             extra["BAOCAO_BACKFILL_PERIODS"] = DEMO_HISTORY_PERIODS
+        if name == "consolidation" and self.passthrough.get("BAOCAO_ENV") != "production":
+            # The demo signing keys `up` makes (baocao_stack.signing): one key file per province, the
+            # passphrase read from its file (never in supervisord's config), the demo CA to trust.
+            extra["BAOCAO_SIGNING_PKCS12"] = str(self.signing_dir / "{province}.p12")
+            extra["BAOCAO_SIGNING_PASSPHRASE_FILE"] = str(self.signing_dir / "passphrase")
+            extra["BAOCAO_SIGNING_TRUST_ROOTS"] = str(self.signing_dir / "ca.pem")
         if name == "notify":
             # Every mail goes to the mail sink, never to a real mailbox.
             extra["BAOCAO_SMTP_HOST"] = "127.0.0.1"

@@ -38,6 +38,7 @@ from .postgres import (
 )
 from .procs import describe_exit
 from .settings import DATABASES, KAFKA, MAILSINK, SERVICES, StackSettings
+from .signing import ensure_demo_signing, province_issuing_bodies
 
 HOME_MARKER = ".baocao-home"  # `clean` only deletes a folder that `up` made a home
 STATE_FILE = "stack.json"
@@ -281,6 +282,8 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
             f"  simulated clock from {demo_month.local(month.start, month.timezone)} ({month.timezone}), "
             f"{month.speed:g} simulated seconds per real second"
         )
+    if "consolidation" in options.services:
+        prepare_signing(settings, console, step)
     programs = build_programs(settings, libs=libs, services=options.services, modules=options.modules)
     sv.write_config(paths, programs)
     step("supervisord")
@@ -319,6 +322,17 @@ def prepare_storage(settings: StackSettings, libs: Path, console: Console) -> No
     prepare_cluster(libs, settings.kafka_cluster, data_dirs, partitions=settings.partitions)
     for i, data in data_dirs.items():
         console.print(f"  {'reusing' if formatted_before[i] else 'formatted'} {data}")
+
+
+def prepare_signing(settings: StackSettings, console: Console, step: Callable[[str], None]) -> None:
+    """The demo signing keys of every province file (kept when they exist): consolidation signs the issued
+    report with them. Production brings its own keys; the launcher makes none there."""
+    if settings.passthrough.get("BAOCAO_ENV") == "production":
+        return
+    bodies = province_issuing_bodies(province_files())
+    step(f"demo signing keys: {', '.join(sorted(bodies)) or 'no province'}")
+    made = ensure_demo_signing(settings.signing_dir, bodies)
+    console.print(f"  {made.folder} (CA {made.ca.name}, passphrase in {made.passphrase_file.name})")
 
 
 def _month_plan(settings: StackSettings) -> demo_month.DemoPlan:
