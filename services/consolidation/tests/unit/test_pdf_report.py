@@ -8,8 +8,10 @@ import unicodedata
 import pytest
 from pypdf import PdfReader
 
-from consolidation.adapters.pdf_report import typeset_pdf
-from services.consolidation.tests.unit import report_text_sample as words
+from consolidation.adapters.pdf_report import render_pdf
+from services.consolidation.tests.unit.office_report_sample import ISSUED, report
+
+NUMBER = "3/BC-BCĐNQ"
 
 
 def pages(pdf: bytes) -> list[str]:
@@ -18,16 +20,16 @@ def pages(pdf: bytes) -> list[str]:
 
 @pytest.fixture(scope="module")
 def draft() -> bytes:
-    return typeset_pdf(words.report_text(draft=True))
+    return render_pdf(report("approved"), issued_on=ISSUED)  # a draft until it is published
 
 
 @pytest.fixture(scope="module")
-def approved() -> bytes:
-    return typeset_pdf(words.report_text(draft=False))
+def published() -> bytes:
+    return render_pdf(report("published", number=NUMBER), issued_on=ISSUED)
 
 
-def test_the_first_page_has_the_header_the_title_and_the_issuing_body(approved):
-    first = pages(approved)[0]
+def test_the_first_page_has_the_header_the_title_and_the_issuing_body(published):
+    first = pages(published)[0]
     for line in (
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
@@ -38,11 +40,11 @@ def test_the_first_page_has_the_header_the_title_and_the_issuing_body(approved):
     ):
         assert line in first
     assert "BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH HẢI DƯƠNG" in " ".join(first.split())  # it wraps in its column
-    assert "/BC-BCĐNQ" in first
+    assert f"Số: {NUMBER}" in first
 
 
-def test_every_section_recipient_and_the_signer_are_there_in_order(approved):
-    text = " ".join(" ".join(pages(approved)).split())
+def test_every_section_recipient_and_the_signer_are_there_in_order(published):
+    text = " ".join(" ".join(pages(published)).split())
     order = [
         "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM",
         "1. Quán triệt, phổ biến Chỉ thị 44",
@@ -55,14 +57,14 @@ def test_every_section_recipient_and_the_signer_are_there_in_order(approved):
         "PHÓ TRƯỞNG BAN THƯỜNG TRỰC",
         "Hà Xuân Duy",
         "SỐ LIỆU CỦA CÁC ĐƠN VỊ",
-        "Ý KIẾN CỦA CÁC ĐƠN VỊ",
+        "NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ",
     ]
     positions = [text.index(part) for part in order]
     assert positions == sorted(positions)
 
 
-def test_the_appendix_starts_a_new_page_with_each_units_figures_and_the_total(approved):
-    texts = pages(approved)
+def test_the_appendix_starts_a_new_page_with_each_units_figures_and_the_total(published):
+    texts = pages(published)
     assert len(texts) > 1
     (page,) = [t for t in texts if "SỐ LIỆU CỦA CÁC ĐƠN VỊ" in t]
     assert "Hà Xuân Duy" not in page
@@ -70,27 +72,28 @@ def test_the_appendix_starts_a_new_page_with_each_units_figures_and_the_total(ap
         assert name in page
 
 
-def test_a_figures_table_follows_its_task(approved):
-    text = " ".join(" ".join(pages(approved)).split())
+def test_a_figures_table_follows_its_task(published):
+    text = " ".join(" ".join(pages(published)).split())
     first = text.index("1. Quán triệt")
-    assert text.index("Tháng trước", first) < text.index("2. Các đợt tuyên truyền")
+    assert text.index("Kỳ này (06/2019) Kỳ trước Cùng kỳ 2018 Lũy kế 2019", first) < text.index("2. Tuyên truyền")
+    assert "Số liệu tổng hợp từ báo cáo của 4/6 đơn vị" in text
 
 
-def test_pages_from_the_second_on_are_numbered_at_the_top(approved):
-    texts = pages(approved)
+def test_pages_from_the_second_on_are_numbered_at_the_top(published):
+    texts = pages(published)
     assert not texts[0].startswith("1")
     for number, text in enumerate(texts[1:], 2):
         assert text.split("\n")[0].strip() == str(number)
 
 
-def test_a_draft_says_du_thao_on_every_page_and_an_approved_report_nowhere(draft, approved):
+def test_a_draft_says_du_thao_on_every_page_and_a_published_report_nowhere(draft, published):
     assert all("DỰ THẢO" in text for text in pages(draft))
-    assert not any("DỰ THẢO" in text for text in pages(approved))
+    assert not any("DỰ THẢO" in text for text in pages(published))
 
 
-def test_the_tinos_fonts_are_embedded_as_subsets(approved):
+def test_the_tinos_fonts_are_embedded_as_subsets(published):
     fonts = {}
-    for page in PdfReader(io.BytesIO(approved)).pages:
+    for page in PdfReader(io.BytesIO(published)).pages:
         for font in page["/Resources"]["/Font"].values():
             font = font.get_object()
             fonts[font["/BaseFont"]] = font
@@ -101,25 +104,24 @@ def test_the_tinos_fonts_are_embedded_as_subsets(approved):
         assert "/FontFile2" in font["/FontDescriptor"], name
 
 
-def test_text_is_text_not_markup(approved):
-    text = " ".join(" ".join(pages(approved)).split())
-    assert "Tổ chức 4 hội nghị quán triệt Chỉ thị 44 <cho> cán bộ & chiến sĩ." in text
+def test_text_is_text_not_markup(published):
+    text = " ".join(" ".join(pages(published)).split())
+    assert "Ghi chú kỹ thuật: <script>alert(1)</script>" in text  # a unit's words, in the annex
 
 
 def test_decomposed_vietnamese_is_drawn_precomposed():
     """A name typed as letters and combining marks is drawn with the font's precomposed glyphs (NFC)."""
-    text = words.report_text(draft=False)
-    decomposed = type(text)(**{**text.__dict__, "signer_name": unicodedata.normalize("NFD", "Nguyễn Thị Hồng Vân")})
-    pdf = typeset_pdf(decomposed)
+    decomposed = report("published").model_copy(update={"signer_name": unicodedata.normalize("NFD", "Nguyễn Thị Vân")})
+    pdf = render_pdf(decomposed, issued_on=ISSUED)
     raw = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)  # not normalised here
-    assert "Nguyễn Thị Hồng Vân" in raw
+    assert "Nguyễn Thị Vân" in raw
 
 
-def test_the_same_report_gives_the_same_bytes(approved):
-    assert typeset_pdf(words.report_text(draft=False)) == approved
+def test_the_same_report_gives_the_same_bytes(published):
+    assert render_pdf(report("published", number=NUMBER), issued_on=ISSUED) == published
 
 
-def test_the_document_says_what_it_is(approved):
-    meta = PdfReader(io.BytesIO(approved)).metadata
+def test_the_document_says_what_it_is(published):
+    meta = PdfReader(io.BytesIO(published)).metadata
     assert meta.title == "BÁO CÁO Kết quả công tác bảo đảm nhân quyền tháng 06/2019"
     assert meta.author == "BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH HẢI DƯƠNG"

@@ -20,17 +20,21 @@ from datetime import date
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, SimpleDocTemplate, Spacer
+from reportlab.platypus import BaseDocTemplate, CondPageBreak, Frame, KeepTogether, PageBreak, PageTemplate, Spacer
 
 from baocao_shared.events.reports import ConsolidatedReportV1
 from consolidation.adapters import pdf_blocks as b
 from consolidation.adapters.report_text import (
+    ANNEX_LABEL,
     APPENDIX_LABEL,
     APPENDIX_TITLE,
     DRAFT_MARK,
+    NOTHING_REPORTED,
     RECIPIENTS_LABEL,
     TOTAL_ROW,
+    FiguresTable,
     ReportText,
+    SectionText,
     report_text,
 )
 
@@ -39,10 +43,11 @@ TOP, BOTTOM, LEFT, RIGHT = 20, 20, 30, 15  # mm
 TEXT_W = 210 - LEFT - RIGHT  # 165 mm
 HEAD_LEFT, HEAD_RIGHT = 62.0, 103.0  # the quốc hiệu takes ~95 mm at 12 pt bold
 SIGN_LEFT, SIGN_RIGHT = 72.0, 93.0  # "PHÓ TRƯỞNG BAN THƯỜNG TRỰC" fits one line at 13 pt bold
-FIGURES_LABEL = 61.0  # a task's figures: the indicator, then four columns of numbers
+FIGURE_W = 24.0  # mm, each of a task's four columns of numbers (the indicator takes the rest)
 KEEP_WITH_HEADING = 30 * mm  # a heading and the first three lines under it
 CELL_PAD = 0.8  # mm, left and right in the appendix's cells
 MIN_NAME = 30.0  # mm, the narrowest the units' names get in the appendix
+NO_PADDING = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
 MARK_Y = PAGE_H - 12 * mm  # the baseline of the page number and of DỰ THẢO, in the top margin
 
 
@@ -55,13 +60,9 @@ def typeset_pdf(text: ReportText) -> bytes:
     """The PDF of a report's words."""
     b.register_fonts()
     out = io.BytesIO()
-    doc = SimpleDocTemplate(
+    doc = BaseDocTemplate(
         out,
         pagesize=A4,
-        topMargin=TOP * mm,
-        bottomMargin=BOTTOM * mm,
-        leftMargin=LEFT * mm,
-        rightMargin=RIGHT * mm,
         title=b.nfc(f"{text.doc_type} {text.summary}"),
         author=b.nfc(text.issuing_body),
         subject=b.nfc(text.summary),
@@ -73,12 +74,11 @@ def typeset_pdf(text: ReportText) -> bytes:
         pageCompression=1,
         initialFontName=b.REGULAR,  # not Helvetica: no font the reader would substitute
     )
-    story = [*_header(text), *_body(text), _signature(text), *_appendix(text), *_annex(text)]
-
-    def decorate(canvas: Canvas, _doc) -> None:
-        _page_marks(canvas, text)
-
-    doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
+    # The frame is the text area itself: reportlab's default 6 pt padding would narrow the margins' text
+    # and let a table of the full text width overhang them.
+    frame = Frame(LEFT * mm, BOTTOM * mm, TEXT_W * mm, PAGE_H - (TOP + BOTTOM) * mm, id="text", **NO_PADDING)
+    doc.addPageTemplates([PageTemplate("page", [frame], onPage=lambda canvas, _doc: _page_marks(canvas, text))])
+    doc.build([*_header(text), *_body(text), _signature(text), *_appendix(text), *_annex(text)])
     return out.getvalue()
 
 
@@ -120,34 +120,33 @@ def _header(text: ReportText) -> list:
     ]
 
 
-def _heading(content: str, *, italic: bool = False, bold: bool = True, indent: float = b.INDENT) -> list:
+def _heading(content: str, *, bold: bool = True, italic: bool = False) -> list:
     """A heading that never ends a page: a new page unless it and a few lines after it fit (keepWithNext
     would move a heading's whole next paragraph along, leaving half a page blank)."""
-    return [CondPageBreak(KEEP_WITH_HEADING), b.body(content, bold=bold, italic=italic, indent=indent, before=6)]
+    return [CondPageBreak(KEEP_WITH_HEADING), b.body(content, bold=bold, italic=italic, before=6 if bold else 0)]
 
 
-def _figures(figures) -> list:
-    """A task's figures: the indicator, this period, the previous one, a year ago, the year to date."""
-    widths = [FIGURES_LABEL] + [(TEXT_W - FIGURES_LABEL) / 4] * 4
-    rows = [[b.cell(h, 11, bold=True) for h in figures.header]]
+def _figures(figures: FiguresTable) -> list:
+    """A task's indicators over time (now, before, a year ago, so far this year), and what each column covers."""
+    widths = [TEXT_W - 4 * FIGURE_W] + [FIGURE_W] * 4
+    rows = [[b.cell(head, 11, bold=True) for head in figures.header]]
     for label, *values in figures.rows:
-        rows.append([b.cell(label, 12, align=b.LEFT), *(b.cell(v, 12, align=b.RIGHT) for v in values)])
-    found = [Spacer(1, 2), b.table(rows, widths, grid=True, padding=1.5 * mm, repeatRows=1)]
-    if figures.note:
-        found.append(b.para(figures.note, 12, italic=True, align=b.LEFT, before=2))
-    found.append(Spacer(1, 6))
-    return found
+        rows.append([b.cell(label, 11, align=b.LEFT), *(b.cell(v, 11, align=b.RIGHT) for v in values)])
+    grid = b.table(rows, widths, grid=True, padding=0.8 * mm, repeatRows=1)
+    grid.setStyle([("VALIGN", (0, 0), (-1, 0), "MIDDLE")])
+    note = [b.para(figures.note, 11, italic=True, align=b.JUSTIFY, before=3)] if figures.note else []
+    return [Spacer(1, 2), KeepTogether([grid, *note]), Spacer(1, 6)]  # the note never parts from its table
 
 
-def _section(section) -> list:
-    found = [*_heading(section.heading), *(b.body(p) for p in section.paragraphs)]
-    if section.figures is not None and section.figures.rows:
+def _section(section: SectionText) -> list:
+    found = [*_heading(section.heading), *(b.body(line) for line in section.paragraphs or [NOTHING_REPORTED])]
+    if section.figures is not None:
         found += _figures(section.figures)
     return found
 
 
 def _body(text: ReportText) -> list:
-    story = [b.body(text.intro), *_heading(text.results_heading)]
+    story = [*_heading(text.results_heading), b.body(text.intro)]
     for section in text.results:
         story += _section(section)
     story += _heading(text.discipline_heading)
@@ -216,15 +215,18 @@ def _value_width(data, size: float) -> float:
 
 
 def _annex(text: ReportText) -> list:
-    """On a new page: what each unit wrote, under its name, part by part (task, then the closing sections)."""
+    """On a new page: each unit's own words, under the titles of the parts it wrote."""
     if not text.annex:
         return []
-    story: list = [PageBreak()]
-    story += [b.para(line, 14, bold=True, align=b.CENTER) for line in text.annex_title.splitlines() if line.strip()]
-    story.append(Spacer(1, 12))
-    for unit in text.annex:
-        story += [CondPageBreak(KEEP_WITH_HEADING + 10 * mm), b.body(unit.unit_name, bold=True, indent=0, before=6)]
-        for title, paragraphs in unit.parts:
-            story += _heading(title, italic=True, bold=False)
-            story += [b.body(p) for p in paragraphs]
+    story: list = [
+        PageBreak(),
+        b.para(ANNEX_LABEL, 14, bold=True, align=b.CENTER),
+        b.para(text.annex_title.upper(), 13, bold=True, align=b.CENTER),
+        b.para(text.appendix_note, 13, italic=True, align=b.CENTER, after=12),
+    ]
+    for n, unit in enumerate(text.annex, 1):
+        story += _heading(f"{n}. {unit.unit_name}")
+        for title, lines in unit.parts:
+            story += _heading(f"{title}:", bold=False, italic=True)
+            story += [b.body(line) for line in lines]
     return story
