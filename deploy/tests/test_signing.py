@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from reportlab.pdfgen import canvas
 from rich.console import Console
 
 from baocao_stack.demo import province_files
 from baocao_stack.settings import StackSettings
 from baocao_stack.signing import CA_NAME, ensure_demo_signing, province_issuing_bodies
 from baocao_stack.stack import prepare_signing
-from consolidation.adapters.signing import SigningKeys
+from consolidation.adapters.signing import load_signer, sign_pdf, verify_pdf
 from consolidation.config import Settings
 
 HAI_DUONG = "BAN CHỈ ĐẠO NHÂN QUYỀN TỈNH HẢI DƯƠNG"
@@ -81,9 +82,21 @@ def test_up_makes_the_keys_that_consolidations_environment_points_at(tmp_path, m
     prepare_signing(settings, Console(file=io.StringIO()), lambda _: None)
     for name, value in settings.service_env("consolidation").items():
         monkeypatch.setenv(name, value)
-    keys = SigningKeys.from_settings(Settings())
-    assert keys.signer("30").signed_by == HAI_DUONG
-    assert b"BEGIN CERTIFICATE" in keys.trust_roots[0]
+    settings = Settings()
+    secret = settings.signing_passphrase.get_secret_value()
+    signer = load_signer(settings.signing_pkcs12.format(province="30"), secret, province="30")
+    assert signer.subject == HAI_DUONG
+    signed = sign_pdf(_a_pdf(), signer, reason="Phát hành", location="Hải Dương")
+    assert verify_pdf(signed, trust_roots=[settings.signing_trust_roots]).valid
+
+
+def _a_pdf() -> bytes:
+    out = io.BytesIO()
+    page = canvas.Canvas(out, invariant=1)
+    page.drawString(72, 720, "Báo cáo")
+    page.showPage()
+    page.save()
+    return out.getvalue()
 
 
 def test_production_gets_no_demo_keys(tmp_path):

@@ -9,16 +9,16 @@ from pydantic import SecretStr
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from baocao_testing.signing import ISSUING_BODY, PROVINCE, throwaway_signing
-from consolidation.adapters.pdf_report import typeset_pdf
-from consolidation.adapters.signing import SigningKeys, load_signer, sign_pdf, verify_pdf
+from consolidation.adapters.pdf_report import render_pdf
+from consolidation.adapters.signing import load_signer, sign_pdf, verify_pdf
 from consolidation.config import Settings
 from consolidation.domain.errors import SigningKeyUnavailable
-from services.consolidation.tests.unit import report_text_sample as words
+from services.consolidation.tests.unit.office_report_sample import ISSUED, report
 
 
 @pytest.fixture(scope="module")
 def pdf() -> bytes:
-    return typeset_pdf(words.report_text(draft=False))
+    return render_pdf(report("published", number="3/BC-BCĐNQ"), issued_on=ISSUED)
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_the_signature_is_pades_with_sha256_in_its_own_field(signed):
 
 
 def test_the_signer_is_the_certificates_common_name(signer):
-    assert signer.signed_by == ISSUING_BODY
+    assert signer.subject == ISSUING_BODY
 
 
 def test_a_ca_the_reader_does_not_trust_leaves_an_intact_but_untrusted_signature(signed, tmp_path):
@@ -122,29 +122,40 @@ def test_a_file_that_is_no_pkcs12_is_named_unreadable(tmp_path):
     assert raised.value.reason == "unreadable"
 
 
-def test_the_settings_find_each_provinces_key_file_and_the_passphrase_file(signing_keys, signed):
+def test_the_settings_name_each_provinces_key_file_and_read_the_passphrase_from_its_file(signing_keys, signed):
     settings = Settings(
         signing_pkcs12=signing_keys.pkcs12_pattern,
         signing_passphrase_file=signing_keys.passphrase_file,
         signing_trust_roots=signing_keys.ca,
     )
-    keys = SigningKeys.from_settings(settings)
-    assert keys.signer(PROVINCE).signed_by == ISSUING_BODY
-    assert verify_pdf(signed, trust_roots=keys.trust_roots).valid
-    with pytest.raises(SigningKeyUnavailable) as raised:
-        keys.signer("31")
-    assert raised.value.reason == "missing_file"
-    assert signing_keys.passphrase() not in repr(keys)
-
-
-def test_a_passphrase_in_the_settings_is_a_secret(signing_keys):
-    settings = Settings(signing_pkcs12=signing_keys.pkcs12_pattern, signing_passphrase=signing_keys.passphrase())
     assert isinstance(settings.signing_passphrase, SecretStr)
     assert signing_keys.passphrase() not in repr(settings)
-    assert SigningKeys.from_settings(settings).signer(PROVINCE).signed_by == ISSUING_BODY
+    secret = settings.signing_passphrase.get_secret_value()
+    signer = load_signer(settings.signing_pkcs12.format(province=PROVINCE), secret, province=PROVINCE)
+    assert signer.subject == ISSUING_BODY
+    assert verify_pdf(signed, trust_roots=[settings.signing_trust_roots]).valid  # a PEM file's path
+    with pytest.raises(SigningKeyUnavailable) as raised:
+        load_signer(settings.signing_pkcs12.format(province="31"), secret, province="31")
+    assert raised.value.reason == "missing_file"
+
+
+def test_a_passphrase_file_that_cannot_be_read_leaves_no_passphrase(tmp_path):
+    assert Settings(signing_passphrase_file=tmp_path / "missing").signing_passphrase is None
+
+
+def test_a_trust_roots_file_that_cannot_be_read_trusts_nothing(signed, tmp_path):
+    verdict = verify_pdf(signed, trust_roots=[tmp_path / "missing.pem"])
+    assert verdict.intact and not verdict.trusted
 
 
 def test_no_key_file_configured_is_named():
     with pytest.raises(SigningKeyUnavailable) as raised:
-        SigningKeys.from_settings(Settings()).signer(PROVINCE)
+        load_signer(Settings().signing_pkcs12, None, province=PROVINCE)
     assert raised.value.reason == "not_configured"
+    assert "BAOCAO_SIGNING_PKCS12" in raised.value.message
+
+
+async def test_signing_and_checking_work_inside_a_running_event_loop(pdf, signer, signing_keys):
+    """The use cases are coroutines: pyHanko's own asyncio.run must not collide with their loop."""
+    signed = sign_pdf(pdf, signer, reason="Ban hành báo cáo", location="Hải Dương")
+    assert verify_pdf(signed, trust_roots=[signing_keys.ca.read_bytes()]).valid

@@ -4,21 +4,24 @@
     signed = sign_pdf(pdf, signer, reason="Ban hành báo cáo", location="Hải Dương")
     verdict = verify_pdf(signed, trust_roots=[ca_pem])   # verdict.valid, verdict.summary
 
-One key file (PKCS#12) per issuing body; `SigningKeys.from_settings(settings)` finds a province's from
-BAOCAO_SIGNING_PKCS12 (a path with {province}). A key that cannot be used is a `SigningKeyUnavailable`
-naming what to fix; the passphrase is never logged nor put in a message. `verify_pdf` never raises on a
-damaged file: it says the file is not valid. pyHanko runs its own event loop inside these calls: from
-async code, call them through `asyncio.to_thread`.
+One key file (PKCS#12) per issuing body (BAOCAO_SIGNING_PKCS12, a path that may name {province}). A key
+that cannot be used is a `SigningKeyUnavailable` naming what to fix; the passphrase is never logged nor
+put in a message. `verify_pdf` never raises on a damaged file: it says the file is not valid. Both are
+plain calls, also from async code (pyHanko's coroutines then run on a loop of their own in a worker
+thread); they take tens of milliseconds, so a route may prefer `asyncio.to_thread`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import io
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
 from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
@@ -29,28 +32,35 @@ from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from consolidation.config import Settings
 from consolidation.domain.errors import SigningKeyUnavailable
+from consolidation.domain.months import TIMEZONE
 
+T = TypeVar("T")
 FIELD_NAME = "ChuKySo"  # the signature field pyHanko adds (one per signing)
 
 
 @dataclass(frozen=True)
 class DocumentSigner:
-    """An issuing body's key, ready to sign: `signed_by` is its certificate's name as the report shows it."""
+    """An issuing body's key, ready to sign: `subject` is its certificate's holder as the report shows it
+    (signed_by), its common name."""
 
     signer: signers.SimpleSigner
-    signed_by: str
+    subject: str
     not_after: datetime
 
 
-def load_signer(pkcs12_path: str | Path, passphrase: str | bytes | None, *, province: str = "") -> DocumentSigner:
-    """The key and certificate of a PKCS#12 file; SigningKeyUnavailable when it cannot be used now."""
+def load_signer(
+    pkcs12_path: str | Path | None, passphrase: str | bytes | None, *, province: str = ""
+) -> DocumentSigner:
+    """The key and certificate of a PKCS#12 file; SigningKeyUnavailable when it cannot be used now
+    (no path: not configured)."""
+    if not pkcs12_path:
+        raise SigningKeyUnavailable(province=province, reason="not_configured")
     path = Path(pkcs12_path)
 
     def unavailable(reason: str) -> SigningKeyUnavailable:
@@ -83,7 +93,7 @@ def load_signer(pkcs12_path: str | Path, passphrase: str | bytes | None, *, prov
         signing_key=signers.pdf_cms.translate_pyca_cryptography_key_to_asn1(key),
         cert_registry=registry,
     )
-    return DocumentSigner(signer=signer, signed_by=subject_name(cert), not_after=cert.not_valid_after_utc)
+    return DocumentSigner(signer=signer, subject=subject_name(cert), not_after=cert.not_valid_after_utc)
 
 
 def sign_pdf(pdf: bytes, signer: DocumentSigner, *, reason: str, location: str) -> bytes:
@@ -94,10 +104,10 @@ def sign_pdf(pdf: bytes, signer: DocumentSigner, *, reason: str, location: str) 
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=reason,
         location=location,
-        name=signer.signed_by,
+        name=signer.subject,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    out = signers.PdfSigner(meta, signer.signer).sign_pdf(writer, output=io.BytesIO())
+    out = _run(signers.PdfSigner(meta, signer.signer).async_sign_pdf(writer, output=io.BytesIO()))
     return out.getvalue()
 
 
@@ -129,15 +139,17 @@ class Verdict:
         if not self.covers_whole_file:
             return "Chữ ký số không bao trùm toàn bộ tệp: có nội dung được thêm vào sau khi ký."
         who = f" của {self.signed_by}" if self.signed_by else ""
-        when = f" lúc {self.signed_at.strftime('%H:%M ngày %d/%m/%Y (UTC)')}" if self.signed_at else ""
+        local = self.signed_at.astimezone(ZoneInfo(TIMEZONE)) if self.signed_at else None
+        when = f" lúc {local:%H:%M} ngày {local:%d/%m/%Y}" if local else ""
         if not self.trusted:
             return f"Chữ ký số{who}{when} còn nguyên vẹn nhưng chứng thư số không thuộc tổ chức được tin cậy."
         return f"Chữ ký số hợp lệ{who}{when}; nội dung không bị thay đổi."
 
 
-def verify_pdf(pdf: bytes, *, trust_roots: Iterable[bytes | x509.Certificate]) -> Verdict:
-    """Check the file's last signature against `trust_roots` (PEM bytes, one or more certificates each, or
-    cryptography certificates). Never raises on a damaged or unsigned file."""
+def verify_pdf(pdf: bytes, *, trust_roots: Iterable[bytes | Path | x509.Certificate]) -> Verdict:
+    """Check the file's last signature against `trust_roots`: PEM (or DER) bytes, a PEM file's path (one or
+    more certificates each; a file that cannot be read trusts nothing), or cryptography certificates.
+    Never raises on a damaged or unsigned file."""
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
@@ -148,7 +160,7 @@ def verify_pdf(pdf: bytes, *, trust_roots: Iterable[bytes | x509.Certificate]) -
     embedded = signatures[-1]
     context = ValidationContext(trust_roots=list(_roots(trust_roots)), allow_fetching=False)
     try:
-        status = validate_pdf_signature(embedded, signer_validation_context=context)
+        status = _run(async_validate_pdf_signature(embedded, signer_validation_context=context))
     except Exception:  # a broken signature too
         return Verdict(signed=True, problem="không kiểm tra được chữ ký (tệp hoặc chữ ký bị hỏng)")
     signed_at = status.signer_reported_dt
@@ -162,48 +174,15 @@ def verify_pdf(pdf: bytes, *, trust_roots: Iterable[bytes | x509.Certificate]) -
     )
 
 
-@dataclass
-class SigningKeys:
-    """The service's signing keys: a PKCS#12 file per province (a path pattern with {province}), one
-    passphrase, and the CA(s) validation trusts. Built once in the composition root."""
-
-    pkcs12_pattern: str | None
-    passphrase: str | None = field(default=None, repr=False)
-    passphrase_file: Path | None = None
-    trust_roots_file: Path | None = None
-    _signers: dict[str, DocumentSigner] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> SigningKeys:
-        secret = settings.signing_passphrase.get_secret_value() if settings.signing_passphrase else None
-        return cls(settings.signing_pkcs12, secret, settings.signing_passphrase_file, settings.signing_trust_roots)
-
-    def signer(self, province: str) -> DocumentSigner:
-        """The province's issuing body's key (loaded once, again after its certificate expires)."""
-        known = self._signers.get(province)
-        if known is not None and known.not_after > datetime.now(UTC):
-            return known
-        if not self.pkcs12_pattern:
-            raise SigningKeyUnavailable(province=province, reason="not_configured")
-        path = self.pkcs12_pattern.replace("{province}", province)
-        self._signers[province] = load_signer(path, self._passphrase(province, path), province=province)
-        return self._signers[province]
-
-    @cached_property
-    def trust_roots(self) -> list[bytes]:
-        """The trusted CA certificates, as PEM (none when no file is configured or it cannot be read)."""
-        try:
-            return [self.trust_roots_file.read_bytes()] if self.trust_roots_file else []
-        except OSError:
-            return []
-
-    def _passphrase(self, province: str, path: str) -> str | None:
-        if self.passphrase is not None or self.passphrase_file is None:
-            return self.passphrase
-        try:
-            return self.passphrase_file.read_text(encoding="utf-8").strip()
-        except OSError:
-            raise SigningKeyUnavailable(province=province, reason="no_passphrase", path=path) from None
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one of pyHanko's coroutines to its end, from plain code or from inside a running event loop
+    (where asyncio.run refuses: there it gets a loop of its own in a worker thread, and the caller waits)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyhanko") as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 def subject_name(cert: x509.Certificate) -> str:
@@ -225,8 +204,13 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
 
-def _roots(trust_roots: Iterable[bytes | x509.Certificate]):
+def _roots(trust_roots: Iterable[bytes | Path | x509.Certificate]):
     for root in trust_roots:
+        if isinstance(root, Path | str):
+            try:
+                root = Path(root).read_bytes()
+            except OSError:
+                continue
         if isinstance(root, x509.Certificate):
             yield _asn1(root)
         elif asn1_pem.detect(root):
