@@ -12,8 +12,8 @@ an amendment, a nudge and a reopen reason full of HTML, script and template synt
   DOCX has them literally;
 - CSRF: every POST form of every service (from app.routes: the routes that read a CsrfForm) answers
   403 without the token, with a wrong one and with another browser's, and no database changes;
-- secrets: no password, JWT, API token, session or CSRF cookie, webhook secret, SMTP password or signing key of the
-  run appears in any service's log, in PostgreSQL's log, or in an error body.
+- secrets: no password, JWT, API token, session or CSRF cookie, webhook secret, SMTP password, signing key or
+  signing passphrase of the run appears in any service's log, in PostgreSQL's log, or in an error body.
 """
 
 from __future__ import annotations
@@ -508,6 +508,7 @@ class Run:
             "token": [*self.tokens, self.api_token, *signatures],
             "cookie": cookies,
             "signing key": keys,
+            "signing passphrase": [self.stack.signing.passphrase()],  # consolidation's PKCS#12 key file's
         }
         assert all(found.values()) and len(cookies) >= 2 * len(self.browsers) - 1, found
         logs = {p.name: p.read_text(encoding="utf-8", errors="replace") for p in self.stack.logs.glob("*.log")}

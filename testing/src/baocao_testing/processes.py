@@ -4,6 +4,8 @@
 free loopback ports, each on a fresh database of the given PostgreSQL and on the given Kafka,
 all reading one file clock (BAOCAO_CLOCK=file) that the test moves with `stack.set_clock(...)`.
 notify mails an aiosmtpd server run here (`stack.mailbox`). Logs go to `<home>/logs/<name>.log`.
+consolidation signs published reports with a throwaway key (`<home>/signing`, the same for every province,
+its certificate named for Hải Dương's issuing body); `stack.signing_ca()` is the CA that validates it.
 
 For fault tests: `kill(name)` SIGKILLs one process (a crash), `restart(name)` starts it again on its
 database and port, `start_instance(service, name)` runs one more instance of a service on the same
@@ -26,12 +28,16 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
+from asn1crypto import pem as asn1_pem
+from asn1crypto import x509 as asn1_x509
 
 from baocao_shared.clock import write_clock_file
 from baocao_stack.ports import free_port, free_ports
 from baocao_stack.procs import Proc, describe_exit
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import SmtpMailbox, fresh_group_prefix
+from baocao_testing.signing import PROVINCE as SIGNING_PROVINCE
+from baocao_testing.signing import DemoSigning, throwaway_signing
 
 SERVICES = ("intake", "deadlines", "consolidation", "notify")
 READY_TIMEOUT_S = 120  # four interpreters importing and migrating at once on two busy cores
@@ -51,6 +57,12 @@ class Stack:
     mailbox: SmtpMailbox
     env: dict[str, dict[str, str]]
     logs: Path
+    signing: DemoSigning
+
+    def signing_ca(self) -> asn1_x509.Certificate:
+        """The CA of consolidation's signing key, as pyHanko's ValidationContext(trust_roots=[...]) takes it."""
+        _, _, der = asn1_pem.unarmor(self.signing.ca.read_bytes())
+        return asn1_x509.Certificate.load(der)
 
     def set_clock(self, at: datetime) -> None:
         """Every service reads this instant from its next `now()` on."""
@@ -119,6 +131,13 @@ class Services:
             "PYTHONUNBUFFERED": "1",
             **TUNING["all"],
         }
+        signing = throwaway_signing(self.home / "signing")  # kept across starts in this home
+        signing_env = {
+            # one key for every test province (their files copy Hải Dương's), as BAOCAO_SIGNING_PKCS12 allows
+            "BAOCAO_SIGNING_PKCS12": str(signing.pkcs12(SIGNING_PROVINCE)),
+            "BAOCAO_SIGNING_PASSPHRASE_FILE": str(signing.passphrase_file),
+            "BAOCAO_SIGNING_TRUST_ROOTS": str(signing.ca),
+        }
         envs = {}
         for name, port in zip(SERVICES, ports, strict=True):
             envs[name] = {
@@ -128,10 +147,13 @@ class Services:
                 # empty: each service migrates its own at start, as it does in production
                 "BAOCAO_DATABASE_URL": await create_database(self.postgres, name, migrated=False),
                 **({"BAOCAO_SMTP_PORT": str(smtp_port)} if name == "notify" else {}),
+                **(signing_env if name == "consolidation" else {}),
                 **TUNING.get(name, {}),
                 **(env or {}).get(name, {}),
             }
-        self.stack = stack = Stack(urls=urls, clock_file=clock_file, mailbox=mailbox, env=envs, logs=logs)
+        self.stack = stack = Stack(
+            urls=urls, clock_file=clock_file, mailbox=mailbox, env=envs, logs=logs, signing=signing
+        )
         for command in intake_setup:
             await asyncio.to_thread(stack.intake_cli, *command)
         for name in SERVICES:
