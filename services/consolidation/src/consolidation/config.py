@@ -10,6 +10,7 @@ from baocao_shared.settings import ServiceSettings
 class Settings(ServiceSettings):
     service_name: str = "consolidation"
     http_port: int = 8003
+    max_upload_bytes: int = 20 * 1000 * 1000  # a PDF an official uploads to check it
 
     # Signing the published report (PAdES). One PKCS#12 key file per issuing body: the path may name
     # {province} (BAOCAO_SIGNING_PKCS12=/etc/baocao/signing/{province}.p12). Its passphrase is

@@ -161,13 +161,15 @@ class InMemoryReports:
         elif stored.status_at is None or stored.status_at <= at:  # as SQL: never backwards
             self.rows[key] = replace(stored, status_at=at, **values)
 
-    async def lock(self, province: str, plan_id: str, period: str, *, revision: int) -> ReportState:
+    async def lock(
+        self, province: str, plan_id: str, period: str, *, revision: int, create: bool = True
+    ) -> ReportState | None:
         key = (province, plan_id, period)
-        if key not in self.rows:
+        if key not in self.rows and create:
             self.rows[key] = ReportState(
                 province=province, plan_id=plan_id, period=period, status="draft", revision=revision
             )
-        return self.rows[key]
+        return self.rows.get(key)
 
     async def raise_version(self, province: str, plan_id: str, period: str, *, version: int) -> None:
         key = (province, plan_id, period)

@@ -143,4 +143,45 @@ def sample_report(status: str = "draft", *, units: list | None = None) -> events
             late_units=[unit("UBND-TH", "UBND huyện Thanh Hà", late_by_s=2 * 86_400 + 3 * 3_600)],
             missing_units=[unit("UBND-TK", "UBND huyện Tứ Kỳ"), unit("STP", "Sở Tư pháp")],
         ),
+        sections=[
+            *(
+                events.ReportSectionV1(key=code.lower(), title=title, kind="task", text=OFFICE[code], quotes=[code])
+                for code, title, _ in TASKS
+            ),
+            *(
+                events.ReportSectionV1(key=key, title=title, kind=kind, text=OFFICE[key], quotes=quotes)
+                for key, title, kind, quotes in GENERAL
+            ),
+        ],
+        comparisons={
+            c: events.ComparisonV1(total=TOTALS[c], previous=TOTALS[c] - 1, last_year=None, year_to_date=TOTALS[c] * 6)
+            for c in CODES
+        },
+        coverage=events.CoverageV1(
+            expected=6,
+            total=4,
+            previous=5,
+            last_year=0,
+            year_to_date=27,
+            previous_period="2019-05",
+            last_year_period="2018-06",
+            year_periods=[f"2019-0{m}" for m in range(1, 7)],
+        ),  # fmt: skip
     )
+
+
+GENERAL = [
+    ("danh_gia_chung", "Đánh giá chung", "assessment", []),
+    ("phuong_huong", "Phương hướng, nhiệm vụ tháng tới", "direction", ["next_month"]),
+    ("de_xuat", "Đề xuất, kiến nghị", "proposals", ["difficulties"]),
+]
+OFFICE = {
+    "T1": "Các đơn vị quán triệt đầy đủ Chỉ thị 44.\nCông an tỉnh tổ chức nhiều hội nghị nhất.",
+    "T2": "Các đợt tuyên truyền được tổ chức đúng kế hoạch.",
+    "T3": "Cơ sở dữ liệu được cập nhật hằng tháng.",
+    "T4": "Không có đoàn phóng viên nước ngoài trong tháng.",
+    "T5": "Tin, bài phản bác thông tin sai lệch tăng so với tháng trước.",
+    "danh_gia_chung": "Ưu điểm: các đơn vị báo cáo đầy đủ.\nHạn chế: còn hai đơn vị chưa báo cáo.",
+    "phuong_huong": "Tiếp tục triển khai Kế hoạch số 467/KH-BCĐNQ.",
+    "de_xuat": "Đề nghị bố trí kinh phí cho công tác tuyên truyền.",
+}

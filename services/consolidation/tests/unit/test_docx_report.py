@@ -26,8 +26,9 @@ ISSUED = date(2019, 6, 18)
 HEADINGS = [
     "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM",
     "II. TÌNH HÌNH CHẤP HÀNH CHẾ ĐỘ BÁO CÁO",
-    "III. KHÓ KHĂN, VƯỚNG MẮC, ĐỀ XUẤT, KIẾN NGHỊ",
-    "IV. PHƯƠNG HƯỚNG THÁNG TỚI",
+    "III. ĐÁNH GIÁ CHUNG",
+    "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THÁNG TỚI",
+    "V. ĐỀ XUẤT, KIẾN NGHỊ",
 ]
 
 
@@ -103,16 +104,26 @@ def test_sections_one_to_four_in_order_after_the_title(doc):
     assert lines.index("BÁO CÁO") < positions[0]
 
 
-def test_section_one_has_a_numbered_subsection_per_task_with_each_total_and_the_excerpts(doc):
+def test_section_one_has_the_offices_words_per_task_with_its_figures_over_time(doc):
     part = between(doc, HEADINGS[0], HEADINGS[1])
     for number, (_, title, _) in enumerate(sample.TASKS, 1):
         assert f"{number}. {title}" in part
-    for _, _, indicators in sample.TASKS:
-        for code, label, unit in indicators:
-            assert f"– {label}: {vn_number(sample.TOTALS[code])} {unit}." in part
-    assert "– Số lượt người tham dự: 2.645 lượt người." in part  # 1250 + 160 + 820 + 415
-    assert "Công an tỉnh: Tổ chức 4 hội nghị quán triệt Chỉ thị 44 cho cán bộ, chiến sĩ toàn lực lượng." in part
-    assert "Các xã đã lập kế hoạch riêng." in part  # a unit's second line stays a paragraph of its own
+    assert "Các đơn vị quán triệt đầy đủ Chỉ thị 44." in part
+    assert "Công an tỉnh tổ chức nhiều hội nghị nhất." in part  # a second line stays a paragraph of its own
+    assert not any(line.startswith("Công an tỉnh: ") for line in part)  # the units' words are in the annex
+    grid = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ tiêu")
+    assert [c.text for c in grid.rows[0].cells][1:] == ["Kỳ này (06/2019)", "Kỳ trước", "Cùng kỳ 2018", "Lũy kế 2019"]
+    first = [c.text for c in grid.rows[1].cells]
+    assert first == ["Số hội nghị, buổi quán triệt (buổi)", vn_number(sample.TOTALS["t1_sessions"]),
+                     vn_number(sample.TOTALS["t1_sessions"] - 1), "-", vn_number(sample.TOTALS["t1_sessions"] * 6)]  # fmt: skip
+    assert any("4/6 đơn vị" in line and "không có đơn vị nào báo cáo" in line for line in part)
+
+
+def test_the_annex_carries_each_units_own_words(doc):
+    annex = between(doc, "NỘI DUNG BÁO CÁO CỦA CÁC ĐƠN VỊ", None)
+    assert "Tổ chức 4 hội nghị quán triệt Chỉ thị 44 cho cán bộ, chiến sĩ toàn lực lượng." in annex
+    assert "Các xã đã lập kế hoạch riêng." in annex
+    assert "1. Công an tỉnh" in annex
 
 
 def test_the_script_in_a_narrative_is_plain_text(rendered):
@@ -131,16 +142,18 @@ def test_section_two_names_the_late_and_the_missing_units_with_the_figures(doc):
     assert "trước 00:00 ngày 16/06/2019" in part  # the deadline in Hải Dương's time, not UTC
 
 
-def test_sections_three_and_four_carry_the_excerpts_under_the_plans_labels(doc):
-    three = between(doc, HEADINGS[2], HEADINGS[3])
-    assert three == ["UBND huyện Thanh Hà: " + sample.NARRATIVES["difficulties"]["UBND-TH"]]
-    four = between(doc, HEADINGS[3], None)
-    assert "UBND huyện Nam Sách: Tổ chức tuyên truyền nhân dịp Ngày Gia đình Việt Nam 28/6." in four
-    assert "Trên đây là báo cáo kết quả công tác bảo đảm nhân quyền tháng 06/2019./." in four
+def test_the_general_sections_follow_section_two_in_the_plans_order(doc):
+    assert between(doc, HEADINGS[2], HEADINGS[3]) == [
+        "Ưu điểm: các đơn vị báo cáo đầy đủ.",
+        "Hạn chế: còn hai đơn vị chưa báo cáo.",
+    ]
+    five = between(doc, HEADINGS[4], None)
+    assert five[0] == "Đề nghị bố trí kinh phí cho công tác tuyên truyền."
+    assert "Trên đây là báo cáo kết quả công tác bảo đảm nhân quyền tháng 06/2019./." in five
 
 
 def test_the_appendix_total_row_equals_the_totals_and_the_units_add_up_to_it(doc):
-    table = doc.tables[-1]
+    table = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT")
     header = [c.text for c in table.rows[1].cells]
     assert header[2] == "Số hội nghị, buổi quán triệt (buổi)"
     for row in table.rows[:2]:
@@ -153,11 +166,12 @@ def test_the_appendix_total_row_equals_the_totals_and_the_units_add_up_to_it(doc
     for i in range(len(sample.CODES)):
         column = [int(row.cells[2 + i].text.replace(".", "")) for row in table.rows[2:-1]]
         assert sum(column) == int(total[2 + i].replace(".", ""))
-    assert "Phụ lục" in texts(doc) and "SỐ LIỆU CỦA CÁC ĐƠN VỊ" in texts(doc)
+    assert "Phụ lục I" in texts(doc) and "SỐ LIỆU CỦA CÁC ĐƠN VỊ" in texts(doc)
 
 
 def test_recipients_bottom_left_and_the_signer_bottom_right(doc):
-    left, right = doc.tables[1].cell(0, 0), doc.tables[1].cell(0, 1)
+    signature = next(t for t in doc.tables if t.cell(0, 0).paragraphs[0].text == "Nơi nhận:")
+    left, right = signature.cell(0, 0), signature.cell(0, 1)
     assert left.paragraphs[0].text == "Nơi nhận:"
     run = left.paragraphs[0].runs[0]
     assert run.bold and run.italic and run.font.size.pt == 12
@@ -222,19 +236,22 @@ def test_normal_style_is_times_new_roman_13_to_14_pt_for_every_script(doc):
     assert body.alignment == WD_ALIGN_PARAGRAPH.JUSTIFY and body.paragraph_format.first_line_indent.mm >= 10
 
 
-def test_a_draft_says_du_thao_on_every_page_and_an_approved_report_does_not(doc):
+def test_until_published_the_report_says_du_thao_on_every_page(doc):
     section = doc.sections[0]
     assert "DỰ THẢO" in section.first_page_header.paragraphs[0].text
     assert "DỰ THẢO" in section.header.paragraphs[0].text
-    approved = opened(sample.sample_report("approved"))[0].sections[0]
-    assert "DỰ THẢO" not in approved.first_page_header.paragraphs[0].text + approved.header.paragraphs[0].text
+    approved = opened(sample.sample_report("approved"))[0].sections[0]  # approved, not yet numbered nor signed
+    assert "DỰ THẢO" in approved.first_page_header.paragraphs[0].text
+    published = opened(sample.sample_report("published"))[0].sections[0]
+    assert "DỰ THẢO" not in published.first_page_header.paragraphs[0].text + published.header.paragraphs[0].text
 
 
 def test_a_month_without_reports_still_renders_without_an_appendix_row():
     doc, _ = opened(sample.sample_report(units=[]))
     assert "Tổng hợp từ báo cáo" not in " ".join(texts(doc))
-    assert doc.tables[-1].rows[-1].cells[0].text == "TỔNG CỘNG"
-    assert len(doc.tables[-1].rows) == 3  # two header rows and the totals
+    appendix = next(t for t in doc.tables if t.rows[0].cells[0].text == "STT")
+    assert appendix.rows[-1].cells[0].text == "TỔNG CỘNG"
+    assert len(appendix.rows) == 3  # two header rows and the totals
 
 
 LIBREOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

@@ -18,6 +18,7 @@ from consolidation.domain.errors import (
 )
 from consolidation.domain.report import ReportAddress
 from consolidation.handlers import national, projection, reports, workflow
+from services.consolidation.tests.unit.fakes import FakePress
 from services.consolidation.tests.unit.world import JUNE, NEIGHBOURS_PLAN, NOW, PERIOD, PLAN, Who, submission, world
 
 
@@ -27,9 +28,9 @@ async def read(uow, principal, *, province="30", plan_id=None, period=PERIOD):
 
 
 async def publish_june(uow, principal=Who.OPERATOR, province="30") -> None:
-    for n, use_case in enumerate((workflow.approve, workflow.publish)):
-        at = NOW + timedelta(minutes=n)
-        await use_case(uow, principal=principal, address=ReportAddress(province, PERIOD), now=at)
+    address = ReportAddress(province, PERIOD)
+    await workflow.approve(uow, principal=principal, address=address, now=NOW)
+    await workflow.publish(uow, principal=principal, address=address, now=NOW + timedelta(minutes=1), press=FakePress())
 
 
 @pytest.mark.parametrize("principal", [Who.OPERATOR, Who.ADMIN], ids=lambda p: p.subject)

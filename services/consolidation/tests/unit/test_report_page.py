@@ -55,11 +55,13 @@ def test_the_page_has_the_documents_header_title_and_sections_in_order(draft):
         "BÁO CÁO",
         "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ TRỌNG TÂM",
         "II. TÌNH HÌNH CHẤP HÀNH CHẾ ĐỘ BÁO CÁO",
-        "III. KHÓ KHĂN, VƯỚNG MẮC, ĐỀ XUẤT, KIẾN NGHỊ",
-        "IV. PHƯƠNG HƯỚNG THÁNG TỚI",
+        "III. ĐÁNH GIÁ CHUNG",
+        "IV. PHƯƠNG HƯỚNG, NHIỆM VỤ THÁNG TỚI",
+        "V. ĐỀ XUẤT, KIẾN NGHỊ",
         "Nơi nhận:",
         "PHÓ TRƯỞNG BAN THƯỜNG TRỰC",
-        "Phụ lục: Số liệu của các đơn vị",
+        "Phụ lục I: Số liệu của các đơn vị",
+        "Phụ lục II: Nội dung báo cáo của các đơn vị",
     ]
     positions = [text.index(part, text.index("Thông tin báo cáo")) for part in order]
     assert positions == sorted(positions)
@@ -69,9 +71,10 @@ def test_the_page_has_the_documents_header_title_and_sections_in_order(draft):
 
 def test_the_same_totals_and_names_as_the_word_document(draft):
     text = visible(draft)
-    for _, _, indicators in sample.TASKS:
+    for _, _, indicators in sample.TASKS:  # each task's figures over time, as in the document
         for code, label, unit in indicators:
-            assert f"– {label}: {vn_number(sample.TOTALS[code])} {unit}." in text
+            row = f"{label} ({unit}) {vn_number(sample.TOTALS[code])} {vn_number(sample.TOTALS[code] - 1)} -"
+            assert row in text
     assert "UBND huyện Thanh Hà (muộn 2 ngày 3 giờ)" in text
     assert "UBND huyện Tứ Kỳ; Sở Tư pháp" in text
     for _, name, _ in sample.UNITS:
@@ -90,7 +93,8 @@ def test_status_badge_and_download_link(draft):
         update={"approved_at": datetime(2019, 6, 18, 2, 0, tzinfo=UTC), "approved_by": "ptm.hd"}
     )
     shown = page(approved)
-    assert ">Đã duyệt</span>" in shown and "DỰ THẢO" not in shown
+    assert ">Đã duyệt</span>" in shown and "DỰ THẢO" in shown  # not numbered nor signed yet
+    assert "DỰ THẢO" not in page(sample.sample_report("published"))
     assert "18/06/2019 09:00 (ptm.hd)" in shown  # in Hải Dương's time
     assert ">Đã gửi lên</span>" in page(sample.sample_report("published"))
 

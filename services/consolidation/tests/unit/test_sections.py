@@ -22,9 +22,7 @@ from services.consolidation.tests.unit.world import JUNE, NOW, PLAN, Who, submis
 
 
 async def edit(uow, key="t1", text="Văn phòng đánh giá.", base=0, who=Who.OPERATOR, at=NOW):
-    return await sections.edit_section(
-        uow, principal=who, address=JUNE, key=key, text=text, base_version=base, now=at
-    )
+    return await sections.edit_section(uow, principal=who, address=JUNE, key=key, text=text, base_version=base, now=at)
 
 
 def section(report, key):
@@ -84,7 +82,7 @@ async def test_bad_text_and_unknown_sections_are_refused():
     uow = await world()
     with pytest.raises(SectionTextInvalid, match="20.000"):
         await edit(uow, text="x" * 20_001)
-    with pytest.raises(SectionTextInvalid, match="U+0007"):
+    with pytest.raises(SectionTextInvalid, match=r"U\+0007"):
         await edit(uow, text="chuông\x07")
     with pytest.raises(UnknownSection):
         await edit(uow, key="khong_co")

@@ -10,6 +10,7 @@ import pytest
 from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED, REPORT_REOPENED, REPORT_REVERTED
 from consolidation.domain.errors import NotTheProvincesOperator, StepNotAllowed
 from consolidation.handlers import projection, reports, workflow
+from services.consolidation.tests.unit.fakes import FakePress
 from services.consolidation.tests.unit.world import JUNE, NOW, PERIOD, PLAN, Who, submission, world
 
 KEY = ("30", PLAN.id, PERIOD)
@@ -19,8 +20,9 @@ SUBJECT = f"report:30.{PLAN.id}.{PERIOD}"
 async def step(uow, action: str, principal=Who.OPERATOR, *, at=NOW):
     if action == "reopen":
         return await workflow.reopen(uow, principal=principal, address=JUNE, reason="bổ sung", now=at)
-    use_case = {"approve": workflow.approve, "publish": workflow.publish}[action]
-    return await use_case(uow, principal=principal, address=JUNE, now=at)
+    if action == "publish":
+        return await workflow.publish(uow, principal=principal, address=JUNE, now=at, press=FakePress())
+    return await workflow.approve(uow, principal=principal, address=JUNE, now=at)
 
 
 async def at_status(status: str):

@@ -12,7 +12,7 @@ from datetime import date
 from baocao_shared.events.reports import ConsolidatedReportV1
 from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.pdf_report import render_pdf
-from consolidation.adapters.signing import load_signer, sign_pdf
+from consolidation.adapters.signing import Verdict, load_signer, sign_pdf, verify_pdf
 from consolidation.config import Settings
 from consolidation.domain.documents import DOCX, PDF, FrozenDocument, filename
 
@@ -42,3 +42,8 @@ class Press:
 
     def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
         return render_pdf(report, issued_on=issued_on)
+
+    def verify(self, pdf: bytes) -> Verdict:
+        """The PDF's signature, validated against the CAs of `signing_trust_roots`."""
+        roots = [self.settings.signing_trust_roots] if self.settings.signing_trust_roots else []
+        return verify_pdf(pdf, trust_roots=roots)

@@ -29,23 +29,26 @@ class Reports:
         ).first()
         return None if row is None else ReportState(**row._mapping)
 
-    async def lock(self, province: str, plan_id: str, period: str, *, revision: int) -> ReportState:
-        """The report's row, locked until the transaction ends (a draft row is made for a report without one):
-        two editors or two publishers of one report take their turns."""
+    async def lock(
+        self, province: str, plan_id: str, period: str, *, revision: int, create: bool = True
+    ) -> ReportState | None:
+        """The report's row, locked until the transaction ends (with `create`, a draft row is made for a report
+        without one): two editors or two publishers of one report take their turns."""
         r = orm.reports.c
-        await self.session.execute(
-            insert(orm.reports)
-            .values(province=province, plan_id=plan_id, period=period, status="draft", revision=revision)
-            .on_conflict_do_nothing(index_elements=orm.REPORT_KEY)
-        )
+        if create:
+            await self.session.execute(
+                insert(orm.reports)
+                .values(province=province, plan_id=plan_id, period=period, status="draft", revision=revision)
+                .on_conflict_do_nothing(index_elements=orm.REPORT_KEY)
+            )
         row = (
             await self.session.execute(
                 select(orm.reports)
                 .where(r.province == province, r.plan_id == plan_id, r.period == period)
                 .with_for_update()
             )
-        ).one()
-        return ReportState(**row._mapping)
+        ).first()
+        return None if row is None else ReportState(**row._mapping)
 
     async def raise_version(self, province: str, plan_id: str, period: str, *, version: int) -> None:
         """The report's version is at least `version` (an edit, live or replayed)."""

@@ -47,9 +47,9 @@ async def edit_section(
     definition = sections.find(plan, key)
     text = sections.check_text(text)
     province, period = address.province, address.period
-    state = await uow.reports.lock(
-        province, plan.id, period, revision=await uow.unit_reports.revision(province, plan.id, period)
-    )
+    revision = await uow.unit_reports.revision(province, plan.id, period)
+    state = await uow.reports.lock(province, plan.id, period, revision=revision)
+    assert state is not None  # made when missing
     written = await uow.sections.edited(province, plan.id, period)
     last = max(written.values(), key=lambda s: s.version, default=None)
     version = sections.check_edit(

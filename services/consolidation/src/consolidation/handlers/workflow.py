@@ -9,6 +9,7 @@ the state change.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -65,7 +66,8 @@ async def publish(
     check_operator(principal, province=address.province)
     plan, _ = await plan_and_period(uow, address)
     revision = await uow.unit_reports.revision(address.province, plan.id, address.period)
-    await uow.reports.lock(address.province, plan.id, address.period, revision=revision)  # one publisher at a time
+    # One publisher at a time; only an approved report (it has a row) can be published.
+    await uow.reports.lock(address.province, plan.id, address.period, revision=revision, create=False)
     report = await current(uow, address=replace(address, plan_id=plan.id), now=now)
     status = next_status("publish", report.status)
     issued_on = await issue_date(uow, report, now=now)
@@ -76,7 +78,7 @@ async def publish(
             "number": f"{number}/{report.number_code}",
         }
     )  # fmt: skip
-    frozen = press.freeze(published, issued_on=issued_on)
+    frozen = await asyncio.to_thread(press.freeze, published, issued_on=issued_on)  # rendering and signing: CPU
     signed_by = next((d.signed_by for d in frozen if d.signed_by), None)
     published = published.model_copy(update={"documents": [d.ref() for d in frozen], "signed_by": signed_by})
     for document in frozen:

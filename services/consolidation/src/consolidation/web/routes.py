@@ -267,7 +267,9 @@ async def check_document(request: Request, principal: PagePrincipal, uow: Uow, p
     body = await upload.read(MAX_UPLOAD + 1) if upload is not None and hasattr(upload, "read") else b""
     context = {"title": CHECK_TITLE, "csrf_token": csrf.token(request), "filename": getattr(upload, "filename", "")}
     if not body:
-        return render(TEMPLATES, request, "check.html", {**context, "error": "Chọn một tệp PDF để kiểm tra."}, status_code=422)
+        return render(
+            TEMPLATES, request, "check.html", {**context, "error": "Chọn một tệp PDF để kiểm tra."}, status_code=422
+        )
     if len(body) > MAX_UPLOAD:
         message = f"Tệp lớn quá {MAX_UPLOAD // 1_000_000} MB; văn bản báo cáo không lớn như vậy."
         return render(TEMPLATES, request, "check.html", {**context, "error": message}, status_code=413)
