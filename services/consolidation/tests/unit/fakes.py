@@ -23,8 +23,8 @@ from consolidation.domain.comparisons import PeriodFigures
 from consolidation.domain.documents import DOCX, PDF, FrozenDocument
 from consolidation.domain.errors import SigningKeyUnavailable
 from consolidation.domain.months import MONTH
-from consolidation.domain.sections import EditedSection
 from consolidation.domain.report import LatestReport, Timeliness
+from consolidation.domain.sections import EditedSection
 from consolidation.domain.workflow import ReportState, revision
 
 Key = tuple[str, str, str]

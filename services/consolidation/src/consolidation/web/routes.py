@@ -31,15 +31,15 @@ from consolidation.domain.errors import (
     SigningKeyUnavailable,
     StaleReportVersion,
     StepNotAllowed,
-    UnknownSection,
     UnknownPlan,
     UnknownProvince,
+    UnknownSection,
 )
 from consolidation.domain.months import recent_months
 from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import LABELS
-from consolidation.handlers import national as roll_up
 from consolidation.handlers import documents, reports, sections, workflow
+from consolidation.handlers import national as roll_up
 from consolidation.web.national_view import national_context, national_page, report_page
 
 TEMPLATES = templates_for(FilePath(__file__).resolve().parent / "templates")
