@@ -166,7 +166,7 @@ def sample_report(status: str = "draft", *, units: list | None = None) -> events
             previous_period="2019-05",
             last_year_period="2018-06",
             year_periods=[f"2019-0{m}" for m in range(1, 7)],
-        ),  # fmt: skip
+        ),
     )
 
 

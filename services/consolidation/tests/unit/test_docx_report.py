@@ -114,8 +114,9 @@ def test_section_one_has_the_offices_words_per_task_with_its_figures_over_time(d
     grid = next(t for t in doc.tables if t.rows[0].cells[0].text == "Chỉ tiêu")
     assert [c.text for c in grid.rows[0].cells][1:] == ["Kỳ này (06/2019)", "Kỳ trước", "Cùng kỳ 2018", "Lũy kế 2019"]
     first = [c.text for c in grid.rows[1].cells]
-    assert first == ["Số hội nghị, buổi quán triệt (buổi)", vn_number(sample.TOTALS["t1_sessions"]),
-                     vn_number(sample.TOTALS["t1_sessions"] - 1), "-", vn_number(sample.TOTALS["t1_sessions"] * 6)]  # fmt: skip
+    sessions = sample.TOTALS["t1_sessions"]
+    expected = [vn_number(sessions), vn_number(sessions - 1), "-", vn_number(sessions * 6)]
+    assert first == ["Số hội nghị, buổi quán triệt (buổi)", *expected]
     assert any("4/6 đơn vị" in line and "không có đơn vị nào báo cáo" in line for line in part)
 
 

@@ -80,7 +80,7 @@ async def test_a_published_report_and_other_provinces_operators_cannot_edit():
 
 async def test_bad_text_and_unknown_sections_are_refused():
     uow = await world()
-    with pytest.raises(SectionTextInvalid, match="20.000"):
+    with pytest.raises(SectionTextInvalid, match=r"20\.000"):
         await edit(uow, text="x" * 20_001)
     with pytest.raises(SectionTextInvalid, match=r"U\+0007"):
         await edit(uow, text="chuông\x07")

@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from baocao_shared.events import CloudEvent, parse_data, topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, NUDGE_REQUESTED, REMINDER_DUE
-from baocao_shared.events.reports import REPORT_APPROVED, REPORT_PUBLISHED
+from baocao_shared.events.reports import REPORT_APPROVED, REPORT_DOCUMENT_ISSUED, REPORT_PUBLISHED
 from baocao_shared.messaging.handlers import Handler, typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.config import Settings
-from notify.handlers import catalog, notices
+from notify.handlers import catalog, documents, notices, published
 
 GROUP = "notify"
 
@@ -35,7 +35,7 @@ def notice_use_cases(settings: Settings) -> notices.Notices:
             NUDGE_REQUESTED.type: notices.unit_notice,
             ESCALATION_RAISED.type: notices.escalation,
             REPORT_APPROVED.type: notices.report_approved,
-            REPORT_PUBLISHED.type: _bound(notices.report_published, national_contacts=settings.national_contacts),
+            REPORT_PUBLISHED.type: _bound(published.report_published, national_contacts=settings.national_contacts),
         },
         service_urls=links,
     )
@@ -54,10 +54,12 @@ def consumer(settings: Settings) -> ConsumerSpec:
         return handle
 
     handlers = {
-        # A province or unit that arrives releases the notices that waited for it.
+        # A province, unit or plan that arrives releases the notices that waited for it.
         PROVINCE_UPSERTED.type: typed_handler(_bound(catalog.province_upserted, notices=told), uow=NotifyUnitOfWork),
         UNIT_UPSERTED.type: typed_handler(_bound(catalog.unit_upserted, notices=told), uow=NotifyUnitOfWork),
-        PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted, uow=NotifyUnitOfWork),
+        PLAN_UPSERTED.type: typed_handler(_bound(catalog.plan_upserted, notices=told), uow=NotifyUnitOfWork),
+        # The signed PDF, just before its report.published: kept for the mails that attach it.
+        REPORT_DOCUMENT_ISSUED.type: typed_handler(documents.document_issued, uow=NotifyUnitOfWork),
         **{event_type: caused(use_case) for event_type, use_case in told.use_cases.items()},
     }
     return ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.DEADLINES, topics.REPORTS], handlers=handlers)

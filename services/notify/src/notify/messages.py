@@ -25,7 +25,8 @@ SUBJECTS = {
     "nudge": "[Đôn đốc] {{ unit_name }}: đề nghị gửi báo cáo {{ period | period_label }}",
     "escalation": "[Tổng hợp] {{ missing_units | length }} đơn vị chưa gửi báo cáo {{ period | period_label }}",
     "report_approved": "[Đã duyệt] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
-    "report_published": "[Đã gửi] Báo cáo {{ period | period_label }} của {{ province_name }}",
+    "report_published": "[Đã gửi] Báo cáo {{ period | period_label }} của {{ province_name }}"
+    "{% if number %} (số {{ number }}){% endif %}",
 }
 # Which template files render the body of each kind.
 BODIES = {

@@ -7,7 +7,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from aiosmtpd.controller import Controller
 from fastapi import FastAPI
 from sqlalchemy import Table, func, select
@@ -16,7 +20,7 @@ from baocao_shared.events.catalog import ContactV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import SmtpMailbox, TokenMint, fresh_group_prefix
+from baocao_testing.kit import SmtpMailbox, TokenMint, fresh_group_prefix, wait_until
 from notify.adapters import orm
 from notify.adapters.catalog import Catalogue
 from notify.config import Settings
@@ -148,3 +152,22 @@ async def insert(app, table: Table, rows: list[dict]) -> None:
     """Rows written straight into one of notify's tables, committed."""
     async with app.state.runtime.sessionmaker() as db, db.begin():
         await db.execute(table.insert(), rows)
+
+
+async def consumed_through(bootstrap: str, group: str, record, *, what: str) -> None:
+    """Wait until `group` has committed past `record` (the metadata of a record sent): it has read it."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+
+        async def done() -> bool:
+            try:
+                committed = await admin.list_consumer_group_offsets(group)
+            except KafkaError:  # the group's coordinator may take a moment to exist
+                return False
+            position = committed.get(TopicPartition(record.topic, record.partition), SimpleNamespace(offset=-1))
+            return position.offset > record.offset
+
+        await wait_until(done, timeout=60, interval=0.2, what=what)
+    finally:
+        await admin.close()

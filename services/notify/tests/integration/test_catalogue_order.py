@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from types import SimpleNamespace
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.errors import KafkaError
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from baocao_shared.events import make_event
@@ -73,7 +70,9 @@ async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalo
                 return len(kept) == 2 and kept
 
             kept = await wait_until(both_waiting, timeout=90, what="the reminder and the escalation to wait")
-            await _consumed_through(kafka.bootstrap, group, last_copy)
+            await given.consumed_through(
+                kafka.bootstrap, group, last_copy, what="notify to read the reminder's second copy"
+            )
             assert await deliveries() == []
 
             await publish(
@@ -105,22 +104,3 @@ async def test_notices_before_their_unit_and_province_are_mailed_once_the_catalo
         (REMINDER_DUE.type, unit_mail),
         (ESCALATION_RAISED.type, operator),
     }
-
-
-async def _consumed_through(bootstrap: str, group: str, record) -> None:
-    """Wait until `group` has committed past `record`: here, notify has read the reminder's second copy."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-
-        async def done() -> bool:
-            try:
-                committed = await admin.list_consumer_group_offsets(group)
-            except KafkaError:  # the group's coordinator may take a moment to exist
-                return False
-            position = committed.get(TopicPartition(record.topic, record.partition), SimpleNamespace(offset=-1))
-            return position.offset > record.offset
-
-        await wait_until(done, timeout=60, interval=0.2, what="notify to read the reminder's second copy")
-    finally:
-        await admin.close()

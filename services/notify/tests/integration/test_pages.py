@@ -24,8 +24,8 @@ from services.notify.tests.integration.helpers import a_delivery_row as delivery
 pytestmark = pytest.mark.integration
 # The app's consumer reads the shared broker, where other tests publish notices of their own provinces
 # (30, 01, 8x, 93-99): these codes are no other test's. 61 is read only, 62 is where rows are sent
-# again, 63 has a long list.
-READ, RESEND, LONG = "61", "62", "63"
+# again, 63 has a long list, 65 a published report's deliveries.
+READ, RESEND, LONG, PUBLISHED = "61", "62", "63", "65"
 OPERATOR = f"test-province_operator-{READ}"
 REPORTER, OTHER_REPORTER = f"test-reporter-{READ}-YT", f"test-reporter-{READ}-GD"
 WEBHOOK_ERROR = "HTTPStatusError: Server error '503 Service Unavailable' for url 'https://hooks.example.vn/gd'"
@@ -150,6 +150,30 @@ async def test_the_operator_sees_the_provinces_deliveries_counted_with_a_failed_
     forms = page.all("form", method="post")
     assert [f["action"] for f in forms if "gui-lai" in f["action"]] == [f"/thong-bao/{OVERDUE['id']}/gui-lai"]
     assert page.one("input", name="back")["value"] == f"/thong-bao?province={READ}"
+
+
+async def test_a_published_reports_deliveries_name_their_recipient_and_the_pdf_they_carried(notify):
+    sent = {"cause_type": "vn.baocao.report.published.v1", "subject": "[Đã gửi] Báo cáo tháng 06/2019 (số 3/BC)",
+            "created_at": at("2019-06-26T10:00:00+07:00"), "document_filename": "3-BC-BCDNQ-2019-06.pdf"}  # fmt: skip
+    mailed = delivery(PUBLISHED, unit="STP", recipient="vanthu@stp.test", recipient_label="Sở Tư pháp", **sent)
+    linked = delivery(PUBLISHED, channel="inbox", recipient="national", recipient_label="Văn phòng Thường trực", **sent)
+    await insert(notify, orm.deliveries, [mailed, linked])
+    async with client_of(notify, operator(notify, PUBLISHED)) as client:
+        listed = Page.of((await client.get(f"/thong-bao?province={PUBLISHED}")).text)
+        detail = Page.of((await client.get(f"/thong-bao/{mailed['id']}")).text)
+    assert "Email tới Sở Tư pháp, vanthu@stp.test Tệp đính kèm: 3-BC-BCDNQ-2019-06.pdf" in listed.text(row_id(mailed))
+    assert "Hộp thư tới Văn phòng Thường trực, national Liên kết tới 3-BC-BCDNQ-2019-06.pdf" in listed.text(
+        row_id(linked)
+    )
+    assert "Người nhận Sở Tư pháp, vanthu@stp.test Tệp đính kèm 3-BC-BCDNQ-2019-06.pdf" in detail.text("thong-tin-gui")
+    async with client_of(notify) as client:
+        headers = notify.state.mint.headers("province_operator", PUBLISHED)
+        api = await client.get("/v1/deliveries", params={"province": PUBLISHED}, headers=headers)
+    assert api.status_code == 200, api.text
+    assert {(d["recipient_label"], d["document_filename"]) for d in api.json()} == {
+        ("Sở Tư pháp", "3-BC-BCDNQ-2019-06.pdf"),
+        ("Văn phòng Thường trực", "3-BC-BCDNQ-2019-06.pdf"),
+    }
 
 
 async def test_filters_by_period_status_channel_and_unit(notify):

@@ -16,6 +16,7 @@ from baocao_testing.fakes import FakeUnitOfWork
 from notify.adapters.waiting import kept, revived
 from notify.domain.cause import Cause
 from notify.domain.delivery import Delivery, Filters, NewDelivery
+from notify.domain.documents import Document
 from notify.domain.inbox import InboxMessage
 from notify.domain.places import Place
 
@@ -121,21 +122,26 @@ class InMemoryWaiting:
     def __init__(self) -> None:
         self.rows: dict[uuid.UUID, dict[str, Any]] = {}  # by event id, in the order kept
 
-    async def hold(self, province: str, unit: str | None = None) -> None:
+    async def hold(self, province: str, unit: str | None = None, *, plan_id: str | None = None) -> None:
         """The advisory lock of the real adapter; one test task at a time needs none."""
 
-    async def keep(self, cause: Cause, notice: BaseModel, *, unit: str | None) -> None:
-        self.rows.setdefault(cause.event_id, kept(cause, notice, unit=unit))
+    async def keep(self, cause: Cause, notice: BaseModel, *, unit: str | None, plan_id: str | None = None) -> None:
+        self.rows.setdefault(cause.event_id, kept(cause, notice, unit=unit, plan_id=plan_id))
 
     async def take(
-        self, province: str, unit: str | None, *, service_urls: Mapping[str, str]
+        self, province: str, unit: str | None, *, service_urls: Mapping[str, str], plan_id: str | None = None
     ) -> list[tuple[Cause, BaseModel]]:
-        mine = [k for k, row in self.rows.items() if (row["province"], row["unit"]) == (province, unit)]
+        awaited = (province, unit, plan_id)
+        mine = [k for k, row in self.rows.items() if (row["province"], row["unit"], row["plan_id"]) == awaited]
         return [revived(self.rows.pop(k), service_urls) for k in mine]
 
     def waiting_for(self) -> dict[str, str | None]:
-        """event type -> the unit each kept notice waits for (None: its province)."""
+        """event type -> the unit each kept notice waits for (None: its province, or a plan)."""
         return {row["cause_type"]: row["unit"] for row in self.rows.values()}
+
+    def plans_awaited(self) -> dict[str, str | None]:
+        """event type -> the plan each kept notice waits for."""
+        return {row["cause_type"]: row["plan_id"] for row in self.rows.values()}
 
 
 class InMemoryCatalog:
@@ -161,6 +167,12 @@ class InMemoryCatalog:
 
     async def unit(self, province: str, code: str) -> UnitV1 | None:
         return self.units.get((province, code))
+
+    async def units_named(self, province: str, codes: Sequence[str]) -> dict[str, UnitV1]:
+        return {code: self.units[(province, code)] for code in codes if (province, code) in self.units}
+
+    async def plan(self, province: str, plan_id: str) -> PlanV1 | None:
+        return self.plans.get((province, plan_id))
 
     async def unit_names(self, province: str) -> dict[str, str]:
         return {code: unit.name for (p, code), unit in self.units.items() if p == province}
@@ -198,6 +210,20 @@ class InMemoryInbox(_Table[InboxMessage]):
         return len(unread)
 
 
+class InMemoryDocuments:
+    def __init__(self) -> None:
+        self.rows: dict[str, Document] = {}
+
+    async def keep(self, document: Document) -> bool:
+        return self.rows.setdefault(document.sha256, document) is document
+
+    async def has(self, sha256: str) -> bool:
+        return sha256 in self.rows
+
+    async def get(self, sha256: str) -> Document | None:
+        return self.rows.get(sha256)
+
+
 class FakeNotifyUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -206,6 +232,7 @@ class FakeNotifyUnitOfWork(FakeUnitOfWork):
         self.waiting = InMemoryWaiting()
         self.catalog = InMemoryCatalog()
         self.inbox = InMemoryInbox(self.ticks)
+        self.documents = InMemoryDocuments()
 
     def savepoint(self) -> contextlib.AbstractAsyncContextManager[object]:
         return contextlib.nullcontext()

@@ -11,6 +11,7 @@ from notify.config import Settings
 from notify.consumers import notice_use_cases
 from notify.domain.cause import Cause
 from notify.handlers import catalog, notices
+from notify.handlers.published import report_published
 from services.notify.tests.unit.fakes import FakeNotifyUnitOfWork
 
 DUE = datetime(2019, 6, 15, 17, tzinfo=UTC)  # 00:00 on 16/06/2019 in Vietnam
@@ -108,7 +109,7 @@ async def test_a_digest_and_an_approved_report_go_to_the_provinces_operators_not
 async def test_a_published_report_goes_to_the_national_office_and_never_waits_for_the_province():
     uow = FakeNotifyUnitOfWork()  # the catalogue knows nothing
     cause = cause_of(REPORT_PUBLISHED)
-    added = await notices.report_published(uow, published(), cause=cause, national_contacts=NATIONAL)
+    added = await report_published(uow, published(), cause=cause, national_contacts=NATIONAL)
     assert added == 2 and uow.waiting.rows == {}
     assert sent_to(uow) == {
         (REPORT_PUBLISHED.type, "inbox", "national"),

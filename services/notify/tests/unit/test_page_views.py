@@ -13,7 +13,7 @@ def test_each_cause_reads_as_the_staff_office_calls_it_and_times_are_local():
     row = SimpleNamespace(
         id=uuid.uuid4(), created_at=datetime(2019, 6, 15, 17, tzinfo=UTC), cause_type="vn.baocao.escalation.raised.v1",
         unit=None, period="2019-06", channel="inbox", recipient="op", subject="s", status="failed", attempts=6,
-        sent_at=None, last_error="x" * 300, body_text="b",
+        sent_at=None, last_error="x" * 300, body_text="b", recipient_label=None, document_filename=None,
     )  # fmt: skip
     shown = delivery_row(row, timezone="Asia/Ho_Chi_Minh", unit_names={})
     assert (shown.created, shown.kind, shown.channel, shown.badge.label, shown.badge.symbol) == (
@@ -26,6 +26,21 @@ def test_each_cause_reads_as_the_staff_office_calls_it_and_times_are_local():
         unit_names={},
     )
     assert (sent.kind, sent.reason) == ("Báo cáo đã gửi", None)
+
+
+def test_a_published_reports_row_names_its_recipient_and_says_whether_the_pdf_went_attached():
+    row = SimpleNamespace(
+        id=uuid.uuid4(), created_at=datetime(2019, 6, 26, 3, tzinfo=UTC), cause_type="vn.baocao.report.published.v1",
+        unit="STP", period="2019-06", channel="email", recipient="vanthu@stp.test", subject="s", status="sent",
+        attempts=1, sent_at=datetime(2019, 6, 26, 3, tzinfo=UTC), last_error=None, body_text="b",
+        recipient_label="Sở Tư pháp", document_filename="3-BC-BCDNQ.pdf",
+    )  # fmt: skip
+    mailed = delivery_row(row, timezone="Asia/Ho_Chi_Minh", unit_names={"STP": "Sở Tư pháp"})
+    assert (mailed.label, mailed.document, mailed.attached) == ("Sở Tư pháp", "3-BC-BCDNQ.pdf", True)
+    linked = delivery_row(
+        SimpleNamespace(**{**row.__dict__, "channel": "inbox"}), timezone="Asia/Ho_Chi_Minh", unit_names={}
+    )
+    assert (linked.document, linked.attached) == ("3-BC-BCDNQ.pdf", False)
 
 
 def test_filter_links_keep_the_other_filters_and_a_second_click_lifts_one():

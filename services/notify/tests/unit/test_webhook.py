@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from baocao_shared.clock import FixedClock
 from baocao_shared.webhooks import InvalidSecret, WebhookVerifier, new_secret
 from notify.adapters.channels import channels_for
-from notify.adapters.webhook import WebhookChannel, WebhookNotDelivered, secret_for
+from notify.adapters.webhook import WebhookChannel, WebhookNotDelivered, document, secret_for
 from notify.config import Settings
 
 NOW = datetime(2019, 6, 14, 1, 0, 5, tzinfo=UTC)
@@ -54,6 +54,8 @@ def delivery(url: str, **overrides):
         "body_text": "Kính gửi Sở Y tế,\nđề nghị gửi báo cáo tháng 06/2019.",
         "body_html": "<p>…</p>",
         "created_at": datetime(2019, 6, 14, 1, 0, tzinfo=UTC),
+        "document_sha256": None,
+        "document_filename": None,
     }
     return SimpleNamespace(**{**row, **overrides})
 
@@ -92,6 +94,13 @@ async def test_the_message_is_a_signed_json_post_that_the_receivers_verifier_acc
     }
     assert "Sở Y tế".encode() in request.content  # Vietnamese as UTF-8, not \\u escapes
     assert json.loads(request.content) == document
+
+
+def test_a_published_reports_message_names_its_signed_pdf_and_others_do_not():
+    sha256 = "a" * 64
+    carrying = delivery("https://hooks.example.vn/stp", document_sha256=sha256, document_filename="3-BC.pdf")
+    assert document(carrying)["document"] == {"filename": "3-BC.pdf", "sha256": sha256}
+    assert "document" not in document(delivery("https://hooks.example.vn/stp"))
 
 
 @pytest.mark.parametrize("status", [500, 404, 401, 302])

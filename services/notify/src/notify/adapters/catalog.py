@@ -3,10 +3,12 @@ for the names, time zones and contacts that messages and pages need."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 
 from baocao_shared.catalog_replica import CatalogReplica
-from baocao_shared.events.catalog import UnitV1
+from baocao_shared.events.catalog import PlanV1, UnitV1
 from notify.adapters import orm
 from notify.domain.places import Place
 
@@ -22,6 +24,17 @@ class Catalogue(CatalogReplica):
         u = orm.units.c
         doc = await self.session.scalar(select(u.doc).where(u.province == province, u.code == code))
         return UnitV1.model_validate(doc) if doc else None
+
+    async def units_named(self, province: str, codes: Sequence[str]) -> dict[str, UnitV1]:
+        """code -> unit of those of `codes` the catalogue knows."""
+        u = orm.units.c
+        docs = await self.session.scalars(select(u.doc).where(u.province == province, u.code.in_(list(codes))))
+        return {unit.code: unit for unit in map(UnitV1.model_validate, docs)}
+
+    async def plan(self, province: str, plan_id: str) -> PlanV1 | None:
+        p = orm.plans.c
+        doc = await self.session.scalar(select(p.doc).where(p.province == province, p.id == plan_id))
+        return PlanV1.model_validate(doc) if doc else None
 
     async def province_names(self) -> dict[str, str]:
         """code -> name of every province."""

@@ -1,10 +1,13 @@
-"""Tables of the notify database: the catalogue it follows, deliveries, waiting notices and the in-app inbox."""
+"""Tables of the notify database: the catalogue it follows, the documents it attaches, deliveries, waiting notices
+and the in-app inbox."""
 
 from sqlalchemy import (
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -24,6 +27,23 @@ outbox, inbox, dlq_replays = messaging_tables(metadata)
 # The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
 provinces, units, plans = replica_tables(metadata)
 
+# The documents frozen at publishing (report.document_issued), by their SHA-256: the signed PDF a mail attaches.
+documents = Table(
+    "documents",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(10), nullable=False),
+    Column("number", String(100), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
 # One message to one recipient on one channel, caused by one event. The consumer only inserts
 # (pending); the sender claims, sends and settles it (sent | failed).
 deliveries = Table(
@@ -41,6 +61,9 @@ deliveries = Table(
     Column("subject", String(300), nullable=False),
     Column("body_text", Text, nullable=False),
     Column("body_html", Text),
+    Column("recipient_label", String(300)),
+    Column("document_sha256", String(64), ForeignKey("documents.sha256")),
+    Column("document_filename", String(255)),
     Column("status", String(10), nullable=False, server_default="pending"),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
     Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
@@ -52,9 +75,9 @@ deliveries = Table(
     Index("ix_deliveries_province_period", "province", "period"),
 )
 
-# A notice whose unit (or, when unit is null, whose province) notify's catalogue does not know yet:
-# baocao.catalog and baocao.deadlines are not ordered together. The unit's or province's upsert turns
-# it into deliveries, under its own event id, and deletes it.
+# A notice whose unit, or plan (a published report's units), or else whose province notify's catalogue does
+# not know yet: baocao.catalog and the notice topics are not ordered together. That unit's, plan's or
+# province's upsert turns it into deliveries, under its own event id, and deletes it.
 waiting_notices = Table(
     "waiting_notices",
     metadata,
@@ -62,6 +85,7 @@ waiting_notices = Table(
     Column("cause_type", String(100), nullable=False),
     Column("province", String(2), nullable=False),
     Column("unit", String(40)),
+    Column("plan_id", String(64)),
     Column("data", JSONB, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),
     Index("ix_waiting_notices_addressee", "province", "unit"),

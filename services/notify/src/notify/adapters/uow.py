@@ -6,6 +6,7 @@ from baocao_shared.uow import UnitOfWork
 from notify.adapters import orm
 from notify.adapters.catalog import Catalogue
 from notify.adapters.deliveries import DeliveryRepository
+from notify.adapters.documents import Documents
 from notify.adapters.inbox import InboxMessages
 from notify.adapters.waiting import WaitingNotices
 
@@ -17,3 +18,4 @@ class NotifyUnitOfWork(UnitOfWork):
     waiting: WaitingNotices
     catalog: Catalogue
     inbox: InboxMessages
+    documents: Documents

@@ -52,8 +52,10 @@ def _under(url: str, prefix: str) -> bool:
 def document(delivery: Delivery) -> dict[str, Any]:
     """What the receiver gets: the message and what it is about.
 
-    `occurred_at` is when notify recorded the message (the causing event's own time is not kept).
+    `occurred_at` is when notify recorded the message (the causing event's own time is not kept). A published
+    report's also names its signed PDF (`document`: file name and SHA-256); the text links to the report.
     """
+    carried = {"filename": delivery.document_filename, "sha256": delivery.document_sha256}
     return {
         "id": str(delivery.id),
         "type": delivery.cause_type,
@@ -65,6 +67,7 @@ def document(delivery: Delivery) -> dict[str, Any]:
         "subject": delivery.subject,
         "text": delivery.body_text,
         "occurred_at": delivery.created_at.isoformat(),
+        **({"document": carried} if delivery.document_sha256 else {}),
     }
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from baocao_shared.http.deps import CurrentPrincipal
 from baocao_shared.http.errors import error_responses
@@ -23,6 +23,9 @@ class Delivery(BaseModel):
     id: uuid.UUID
     channel: Channel
     recipient: str
+    recipient_label: str | None = Field(
+        None, description="Whom the recipient is: a line of Nơi nhận, a unit, the province's staff office"
+    )
     subject: str
     status: DeliveryStatus
     attempts: int
@@ -34,6 +37,10 @@ class Delivery(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     last_error: str | None
+    document_filename: str | None = Field(
+        None, description="The signed document it carries: attached to an email, linked from inbox and webhook"
+    )
+    document_sha256: str | None = None
 
 
 class InboxMessage(BaseModel):

@@ -6,7 +6,7 @@ The consumer records it pending (`NewDelivery`); the sender sends and settles it
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, get_args
 
@@ -33,6 +33,11 @@ class NewDelivery:
     subject: str
     body_text: str
     body_html: str | None
+    # Whom the recipient is, as the log names it (a line of Nơi nhận, a unit, the staff office).
+    recipient_label: str | None = field(default=None, kw_only=True)
+    # The signed document it carries: attached to a mail; named, with the report's link, elsewhere.
+    document_sha256: str | None = field(default=None, kw_only=True)
+    document_filename: str | None = field(default=None, kw_only=True)
 
     @property
     def once_key(self) -> tuple[uuid.UUID, str, str]:

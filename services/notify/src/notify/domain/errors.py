@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 
-from baocao_shared.errors import Conflict, Forbidden, NotFound
+from baocao_shared.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 
 
 class DeliveriesNotVisible(Forbidden):
@@ -60,3 +60,21 @@ class NotYourMessage(NotFound):
     def __init__(self, *, message_id: uuid.UUID | None) -> None:
         super().__init__("There is no message with this id in your inbox.")
         self.message_id = message_id
+
+
+class DocumentDoesNotMatch(Unprocessable):
+    """A document_issued whose bytes are not what it announces: kept nowhere, its record dead-lettered."""
+
+    def __init__(self, *, sha256: str, why: str) -> None:
+        super().__init__(f"The document {sha256} is refused: {why}.", details={"sha256": sha256})
+        self.sha256 = sha256
+
+
+class DocumentNotKept(Unavailable):
+    """A published report names a signed document whose bytes notify does not hold. Its document_issued comes
+    earlier on the same partition, so this is not a wait: the handling fails, is retried, then dead-lettered
+    (replayable once the document is kept), rather than sending the report without it."""
+
+    def __init__(self, *, sha256: str) -> None:
+        super().__init__(f"The document {sha256} of the published report is not kept here.", details={"sha256": sha256})
+        self.sha256 = sha256

@@ -1,6 +1,6 @@
 """Follow the catalogue from baocao.catalog: the latest document per entity wins.
 
-A province or unit that arrives releases the notices that came before it (handlers/notices.py).
+A province, unit or plan that arrives releases the notices that came before it (handlers/notices.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ async def unit_upserted(uow: NotifyUnitOfWork, unit: UnitV1, *, notices: Notices
     return await release(uow, province=unit.province, unit=unit.code, notices=notices)
 
 
-async def plan_upserted(uow: NotifyUnitOfWork, plan: PlanV1) -> None:
-    """Store the plan."""
+async def plan_upserted(uow: NotifyUnitOfWork, plan: PlanV1, *, notices: Notices) -> int:
+    """Store the plan, and deliver the published reports that waited for its units."""
     await uow.catalog.upsert_plan(plan)
+    return await release(uow, province=plan.province, plan_id=plan.id, notices=notices)

@@ -4,8 +4,8 @@ The consumer's transaction only records the deliveries (pending); the sender sen
 copy of one event adds nothing: each (event, recipient, channel) is delivered once.
 
 baocao.catalog and the notice topics are not ordered together (a fresh consumer group reads them side
-by side), so a notice may come before its unit or province. It then waits (`waiting_notices`) until
-that unit's or province's upsert releases it, through the same use case and under its own event id.
+by side), so a notice may come before its unit, plan or province. It then waits (`waiting_notices`) until
+that unit's, plan's or province's upsert releases it, through the same use case and under its own event id.
 A unit or province that is known but has no contacts gets nothing, and nothing waits.
 """
 
@@ -20,7 +20,7 @@ import structlog
 
 from baocao_shared.events.catalog import ContactV1
 from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
-from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
+from baocao_shared.events.reports import ConsolidatedReportV1, DocumentRefV1, ReportStatusV1
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.domain.cause import Cause
 from notify.domain.delivery import NewDelivery
@@ -31,7 +31,8 @@ log = structlog.get_logger(__name__)
 KIND_OF_NOTICE = {"reminder": "reminder", "overdue": "overdue", "nudge": "nudge"}
 
 NoticeUseCase = Callable[..., Awaitable[int]]  # (uow, typed data, *, cause) -> deliveries recorded
-WaitingNotice = UnitNoticeV1 | EscalationV1 | ReportStatusV1  # the notices that wait for the catalogue
+# The notices that wait for the catalogue.
+WaitingNotice = UnitNoticeV1 | EscalationV1 | ReportStatusV1 | ConsolidatedReportV1
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ async def unit_notice(uow: NotifyUnitOfWork, notice: UnitNoticeV1, *, cause: Cau
     )
     return await record(
         uow, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
-        unit=notice.unit, contacts=unit.contacts, message=message,
+        unit=notice.unit, contacts=unit.contacts, message=message, label=unit.name,
     )  # fmt: skip
 
 
@@ -94,44 +95,30 @@ async def _to_operators(
     province = await uow.catalog.province(notice.province)
     if province is None:
         return await wait(uow, cause, notice)
+    addressee = f"Cơ quan thường trực {province.name}"
     message = render(
-        kind, addressee=f"Cơ quan thường trực {province.name}", province_name=province.name, period=notice.period,
-        tz=province.timezone, **context,
+        kind, addressee=addressee, province_name=province.name, period=notice.period, tz=province.timezone, **context,
     )  # fmt: skip
     return await record(
         uow, cause, province=notice.province, plan_id=notice.plan_id, period=notice.period,
-        contacts=province.operator_contacts, message=message,
+        contacts=province.operator_contacts, message=message, label=addressee,
     )  # fmt: skip
 
 
-async def report_published(
-    uow: NotifyUnitOfWork, report: ConsolidatedReportV1, *, cause: Cause, national_contacts: Sequence[ContactV1]
+async def release(
+    uow: NotifyUnitOfWork, *, province: str, unit: str | None = None, plan_id: str | None = None, notices: Notices
 ) -> int:
-    """A published report: to the national standing office (it never waits: the office is in the settings)."""
-    message = render(
-        "report_published",
-        addressee="Văn phòng Thường trực",
-        province_name=report.province_name,
-        period=report.period,
-        at=report.published_at or report.approved_at,
-        tz=(await uow.catalog.place(report.province)).timezone,
-        link=cause.link("consolidation", f"/tong-hop/{report.province}/{report.period}"),
-    )
-    return await record(
-        uow, cause, province=report.province, plan_id=report.plan_id, period=report.period,
-        contacts=national_contacts, message=message,
-    )  # fmt: skip
+    """Deliver the notices that waited for this unit, or plan, or (both None) this province, and forget them.
 
-
-async def release(uow: NotifyUnitOfWork, *, province: str, unit: str | None = None, notices: Notices) -> int:
-    """Deliver the notices that waited for this unit (or this province), and forget them."""
-    await uow.waiting.hold(province, unit)
+    A notice that needs more of the catalogue (a published report's next unit) waits again, for that."""
+    await uow.waiting.hold(province, unit, plan_id=plan_id)
     recorded = 0
-    for cause, notice in await uow.waiting.take(province, unit, service_urls=notices.service_urls):
+    for cause, notice in await uow.waiting.take(province, unit, service_urls=notices.service_urls, plan_id=plan_id):
         added = await notices.use_cases[cause.event_type](uow, notice, cause=cause)
         log.info(
             "notice.released",
-            event_id=str(cause.event_id), event_type=cause.event_type, province=province, unit=unit, deliveries=added,
+            event_id=str(cause.event_id), event_type=cause.event_type, province=province, unit=unit, plan_id=plan_id,
+            deliveries=added,
         )  # fmt: skip
         recorded += added
     return recorded
@@ -144,6 +131,7 @@ async def record(
     province: str,
     contacts: Sequence[ContactV1],
     message: Message,
+    label: str,
     plan_id: str | None = None,
     period: str | None = None,
     unit: str | None = None,
@@ -151,30 +139,52 @@ async def record(
     """One pending delivery per reachable contact, each (event, recipient, channel) once; returns how many are new."""
     return await uow.deliveries.add_once(
         [
-            NewDelivery(
-                id=uuid.uuid4(),
-                cause_event_id=cause.event_id,
-                cause_type=cause.event_type,
-                province=province,
-                plan_id=plan_id,
-                period=period,
-                unit=unit,
-                channel=contact.channel,
-                recipient=contact.address.strip(),
-                subject=message.subject,
-                body_text=message.text,
-                body_html=message.html,
-            )
+            pending(cause, contact, message, province=province, plan_id=plan_id, period=period, unit=unit, label=label)
             for contact in deliverable(contacts)
         ]
     )
 
 
-async def wait(uow: NotifyUnitOfWork, cause: Cause, notice: WaitingNotice, *, unit: str | None = None) -> int:
-    """Keep a notice whose unit (or, without a unit, whose province) the catalogue does not know yet."""
-    await uow.waiting.keep(cause, notice, unit=unit)
+def pending(
+    cause: Cause,
+    contact: ContactV1,
+    message: Message,
+    *,
+    province: str,
+    label: str,
+    plan_id: str | None = None,
+    period: str | None = None,
+    unit: str | None = None,
+    document: DocumentRefV1 | None = None,
+) -> NewDelivery:
+    """The delivery of `message` to one contact, named `label` in the log, carrying `document` if any."""
+    return NewDelivery(
+        id=uuid.uuid4(),
+        cause_event_id=cause.event_id,
+        cause_type=cause.event_type,
+        province=province,
+        plan_id=plan_id,
+        period=period,
+        unit=unit,
+        channel=contact.channel,
+        recipient=contact.address.strip(),
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html,
+        recipient_label=label[:300],
+        document_sha256=document.sha256 if document else None,
+        document_filename=document.filename if document else None,
+    )
+
+
+async def wait(
+    uow: NotifyUnitOfWork, cause: Cause, notice: WaitingNotice, *, unit: str | None = None, plan_id: str | None = None
+) -> int:
+    """Keep a notice whose unit, or plan, or (both None) province the catalogue does not know yet."""
+    await uow.waiting.keep(cause, notice, unit=unit, plan_id=plan_id)
     log.info(
         "notice.waiting_for_catalogue",
         event_id=str(cause.event_id), event_type=cause.event_type, province=notice.province, unit=unit,
+        plan_id=plan_id,
     )  # fmt: skip
     return 0

@@ -59,6 +59,9 @@ class DeliveryRow:
     period: str | None
     channel: str
     recipient: str
+    label: str | None  # whom the recipient is (a line of Nơi nhận, a unit)
+    document: str | None  # the file name of the signed document it carries
+    attached: bool  # the document went as an attachment (email), not as a link
     subject: str
     badge: Badge
     attempts: int
@@ -86,6 +89,9 @@ def delivery_row(row: Any, *, timezone: str, unit_names: dict[str, str]) -> Deli
         period=row.period,
         channel=CHANNELS.get(row.channel, row.channel),
         recipient=row.recipient,
+        label=row.recipient_label,
+        document=row.document_filename,
+        attached=bool(row.document_filename) and row.channel == "email",
         subject=row.subject,
         badge=badge(row.status),
         attempts=row.attempts,
