@@ -12,6 +12,7 @@ from playwright.async_api import Browser, Page
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, served
+from baocao_testing.signing import signing_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "artifacts" / "screenshots"
@@ -30,7 +31,7 @@ def serving(create_app: Callable, settings_class: type, name: str, postgres, kaf
         env="test",
         http_port=port,
         consumer_group_prefix=group_prefix,
-        **settings,
+        **({**signing_settings(), **settings} if "signing_pkcs12" in settings_class.model_fields else settings),
     )
     with served(create_app(chosen, verifier=mint.verifier()), port, name) as url:
         yield SimpleNamespace(url=url, mint=mint, settings=chosen)

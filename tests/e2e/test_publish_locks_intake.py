@@ -14,6 +14,7 @@ import pytest
 
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, wait_until
+from baocao_testing.signing import signing_settings
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
 from intake.adapters.uow import IntakeUnitOfWork
@@ -52,7 +53,9 @@ async def test_a_published_report_locks_its_period_in_intake(postgres, kafka, tm
     )
     mint = TokenMint()
     consolidation = create_consolidation(
-        ConsolidationSettings(database_url=await create_database(postgres, "consolidation"), **common),
+        ConsolidationSettings(
+            database_url=await create_database(postgres, "consolidation"), **common, **signing_settings()
+        ),
         verifier=mint.verifier(),
     )
     async with intake.router.lifespan_context(intake), consolidation.router.lifespan_context(consolidation):

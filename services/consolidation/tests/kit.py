@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, fresh_group_prefix
+from baocao_testing.signing import signing_settings
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
@@ -42,7 +43,7 @@ async def running(postgres, kafka, *, clock_start: datetime, **settings) -> Asyn
             outbox_poll_interval_s=0.2,
             clock="simulated",
             clock_start=clock_start,
-            **settings,
+            **{**signing_settings(), **settings},
         ),
         verifier=mint.verifier(),
     )

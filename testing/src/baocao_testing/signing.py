@@ -7,6 +7,8 @@ the same code as `make up`'s demo keys (`baocao_stack.signing`).
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,15 @@ def throwaway_signing(folder: Path, issuing_bodies: dict[str, str] | None = None
 def signing_keys(tmp_path_factory: pytest.TempPathFactory) -> DemoSigning:
     """One throwaway CA and Hải Dương's key file for the session (RSA keys take a moment to make)."""
     return throwaway_signing(tmp_path_factory.mktemp("signing"))
+
+
+@functools.cache
+def signing_settings() -> dict[str, object]:
+    """Settings for an in-process consolidation app that signs with one throwaway key (Hải Dương's issuing
+    body, whatever the province): made once per test process, in a temporary folder."""
+    keys = throwaway_signing(Path(tempfile.mkdtemp(prefix="baocao-signing-")))
+    return {
+        "signing_pkcs12": str(keys.pkcs12(PROVINCE)),
+        "signing_passphrase_file": keys.passphrase_file,
+        "signing_trust_roots": keys.ca,
+    }

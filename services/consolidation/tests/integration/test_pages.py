@@ -159,8 +159,9 @@ async def test_the_operator_reads_approves_and_publishes_and_the_national_office
         assert page.status_code == 200, page.text
         text = Page.of(page.text)
         assert text.text("trang-thai") == "Dự thảo"
-        assert f"Chỉ tiêu thử {TAG}: {vn_number(31)} lượt." in visible(page.text)
-        assert f"– Số hội nghị, buổi quán triệt: {vn_number(7)} buổi." in visible(page.text)
+        assert f"Chỉ tiêu thử {TAG} (lượt) {vn_number(31)}" in visible(page.text)  # its figures table
+        assert f"Số hội nghị, buổi quán triệt: {vn_number(7)} buổi" in text.text("van-ban-t1")  # the draft
+        assert text.all("form", id="sua-t1")  # the office's editor
         assert all(f"Đơn vị {u}" in text.text("so-lieu") for u in UNITS)
         assert text.all("form", id="duyet") and not text.all("form", id="gui")
         async with client_of(app, "national_operator") as national:
@@ -178,7 +179,7 @@ async def test_the_operator_reads_approves_and_publishes_and_the_national_office
         )
         published = await post_form(operator, "gui")
         shown = Page.of(published.text)
-        assert "Đã gửi báo cáo lên Văn phòng Thường trực." in shown.text("noi-dung")
+        assert "Đã cấp số, ký số và gửi báo cáo lên Văn phòng Thường trực." in shown.text("noi-dung")
         assert shown.text("trang-thai") == "Đã gửi lên" and not shown.all("form", id="gui")
 
     async def on_topic():

@@ -145,7 +145,6 @@ class SigningKeyUnavailable(Unavailable):
     `reason` says what an operator must fix: "not_configured", "missing_file", "unreadable", "no_passphrase",
     "wrong_passphrase" or "expired". The message never holds the passphrase."""
 
-    code = "signing_key_unavailable"
     REASONS: ClassVar[dict[str, str]] = {
         "not_configured": "chưa cấu hình tệp khóa ký (BAOCAO_SIGNING_PKCS12)",
         "missing_file": "không tìm thấy tệp khóa ký (PKCS#12)",
@@ -158,7 +157,7 @@ class SigningKeyUnavailable(Unavailable):
     def __init__(self, *, province: str, reason: str, path: str | None = None) -> None:
         where = f", tệp {path}" if path else ""
         super().__init__(
-            f"Không ký được báo cáo của tỉnh {province}: {self.REASONS[reason]}{where}. "
+            f"Không ký được báo cáo của tỉnh {province}: {self.REASONS.get(reason, reason)}{where}. "
             "Người quản trị cần kiểm tra tệp khóa ký và mật khẩu của cơ quan ban hành, rồi thử lại.",
             {"province": province, "reason": reason},
         )
