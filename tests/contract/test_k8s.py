@@ -460,9 +460,33 @@ def test_intake_signs_with_a_key_from_a_secret_that_the_others_do_not_need(base)
     assert secret["defaultMode"] & 0o040 and not secret["defaultMode"] & 0o007, "group-readable (fsGroup), not world"
     assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
     for name in SERVICES:
-        if name != "intake":
+        if name not in ("intake", "consolidation"):  # consolidation's own key signs reports, not tokens
             secret_volumes = [v for v in pod_spec(base, name).get("volumes") or [] if "secret" in v]
             assert secret_volumes == [], f"{name} verifies tokens with intake's JWKS and holds no key"
+
+
+def test_consolidation_signs_reports_with_the_files_of_a_secret(base) -> None:
+    """Each file a signing setting names (the key of every province in deploy/provinces, the passphrase
+    file, the CA) is an item of a Secret volume mounted read-only; no passphrase in the environment."""
+    pod = pod_spec(base, "consolidation")
+    container = main_container(base, "consolidation")
+    env = container_environment(base, container)
+    assert "BAOCAO_SIGNING_PASSPHRASE" not in env, "the passphrase comes from its file"
+    provinces = [
+        str(yaml.safe_load(path.read_text(encoding="utf-8"))["province"]["code"])
+        for path in sorted((ROOT / "deploy/provinces").glob("*.yaml"))
+    ]
+    assert provinces
+    files = [env["BAOCAO_SIGNING_PKCS12"].format(province=code) for code in provinces]
+    files += [env["BAOCAO_SIGNING_PASSPHRASE_FILE"], env["BAOCAO_SIGNING_TRUST_ROOTS"]]
+    for file in map(PurePosixPath, files):
+        [mount] = [m for m in container["volumeMounts"] if file.parent == PurePosixPath(m["mountPath"])]
+        assert mount.get("readOnly"), f"{file}: mounted read-only"
+        [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
+        secret = volume["secret"]
+        assert any(item["path"] == file.name for item in secret["items"]), f"{file} is in the volume"
+        assert secret["defaultMode"] & 0o040 and not secret["defaultMode"] & 0o007, "group-readable (fsGroup), not world"
+    assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
 
 
 def test_the_readme_says_how_to_create_every_secret_the_manifests_read(base) -> None:
