@@ -34,8 +34,10 @@ METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 KNOWN_WARNINGS = {
     # The YAML form of the province file is for people and curl; the same document as JSON is the client's body.
     ("intake", "PUT /v1/admin/provinces/{code}"): "Unsupported content type application/yaml",
-    # A Word file: the generated call returns the response, whose bytes the caller saves.
+    # A Word, PDF or Excel file: the generated call returns the response, whose bytes the caller saves.
     ("consolidation", "GET /v1/reports/{province}/{period}.docx"): "Cannot parse response for status code",
+    ("consolidation", "GET /v1/reports/{province}/{period}.pdf"): "Cannot parse response for status code",
+    ("consolidation", "GET /v1/reports/{province}/{period}.xlsx"): "Cannot parse response for status code",
 }
 WARNING = re.compile(r"^WARNING parsing (\w+) (\S+) within [^\n]*?\.( Endpoint will not be generated\.)?$")
 CALL = re.compile(r'"method": "(\w+)",\s*"url": "([^"]+)"')
