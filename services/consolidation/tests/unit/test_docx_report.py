@@ -117,7 +117,8 @@ def test_section_one_has_the_offices_words_per_task_with_its_figures_over_time(d
     sessions = sample.TOTALS["t1_sessions"]
     expected = [vn_number(sessions), vn_number(sessions - 1), "-", vn_number(sessions * 6)]
     assert first == ["Số hội nghị, buổi quán triệt (buổi)", *expected]
-    assert any("4/6 đơn vị" in line and "không có đơn vị nào báo cáo" in line for line in part)
+    assert any("kỳ này tổng hợp từ báo cáo của 4/6 đơn vị; kỳ trước của 5 đơn vị" in line for line in part)
+    assert "Dấu “-”: kỳ đó không có đơn vị nào báo cáo." in part  # a year ago: nobody reported
 
 
 def test_the_annex_carries_each_units_own_words(doc):

@@ -256,19 +256,19 @@ def figures_table(report: ConsolidatedReportV1, task: TaskSectionV1) -> FiguresT
         c = report.comparisons.get(i.code, ComparisonV1(total=i.total))
         label = f"{i.label} ({i.unit})" if i.unit else i.label
         rows.append([label, shown(c.total), shown(c.previous), shown(c.last_year), shown(c.year_to_date)])
-    return FiguresTable(header, rows, coverage_note(coverage))
+    missing = any(MISSING_VALUE in row[1:] for row in rows)
+    return FiguresTable(header, rows, f"Dấu “{MISSING_VALUE}”: kỳ đó không có đơn vị nào báo cáo." if missing else "")
 
 
 def coverage_note(c: CoverageV1 | None) -> str:
-    """What each column sums: 'Số liệu tổng hợp từ 20/24 đơn vị; kỳ trước 22; cùng kỳ 18; lũy kế 130 báo cáo
-    của 6 kỳ. "-": không có đơn vị nào báo cáo.'"""
+    """What each column of the figures tables sums: 'Số liệu kỳ này tổng hợp từ báo cáo của 20/24 đơn vị; kỳ
+    trước của 22 đơn vị; cùng kỳ năm trước của 18 đơn vị; lũy kế từ 130 báo cáo của 6 kỳ.'"""
     if c is None:
         return ""
     return (
-        f"Số liệu tổng hợp từ báo cáo của {vn_number(c.total)}/{vn_number(c.expected)} đơn vị; kỳ trước "
-        f"{vn_number(c.previous)} đơn vị; cùng kỳ năm trước {vn_number(c.last_year)} đơn vị; lũy kế "
-        f"{vn_number(c.year_to_date)} báo cáo của {len(c.year_periods)} kỳ. "
-        f"Dấu “{MISSING_VALUE}”: không có đơn vị nào báo cáo."
+        f"Số liệu kỳ này tổng hợp từ báo cáo của {vn_number(c.total)}/{vn_number(c.expected)} đơn vị; kỳ trước "
+        f"của {vn_number(c.previous)} đơn vị; cùng kỳ năm trước của {vn_number(c.last_year)} đơn vị; lũy kế từ đầu "
+        f"năm từ {vn_number(c.year_to_date)} báo cáo của {len(c.year_periods)} kỳ."
     )
 
 
@@ -340,6 +340,8 @@ def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
         if count
         else "Chưa có đơn vị nào gửi báo cáo trong kỳ."
     )
+    if report.coverage is not None and report.sections:
+        intro = f"{intro} {coverage_note(report.coverage)}"
     results, closing_sections = _sections(report)
     number = report.number or f"{NUMBER_BLANK}/{report.number_code}"
     return ReportText(
