@@ -106,11 +106,25 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     await expect(desktop.locator("#tong-cong")).to_contain_text("16")  # 4 + 6 + 2 + 3 + 1 sessions
     await shot(desktop, "consolidation-desktop-1-du-thao")
 
+    # The office writes section 1 in its editor (a plain form: no script needed), beside the units' words.
+    editor = desktop.locator("#muc-t1")
+    await expect(editor.locator(".editor__sources")).to_contain_text("Công an tỉnh")
+    await expect(editor.locator("textarea")).to_contain_text("Số hội nghị, buổi quán triệt: 16 buổi")  # the draft
+    await editor.locator("textarea").fill("Các đơn vị quán triệt đầy đủ Chỉ thị 44; Công an tỉnh tổ chức 4 hội nghị.")
+    await editor.get_by_role("button", name="Lưu mục này").click()
+    await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã lưu mục báo cáo.")
+    await expect(desktop.locator("#trang-thai-t1")).to_contain_text("Cơ quan thường trực sửa lúc")
+    await expect(desktop.locator("#noi-dung-bao-cao")).to_contain_text("Công an tỉnh tổ chức 4 hội nghị.")
+    await editor.scroll_into_view_if_needed()
+    await shot(desktop, "consolidation-desktop-1b-soan-muc", full_page=False)
+
     await desktop.get_by_role("button", name="Duyệt báo cáo").click()
     await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã duyệt báo cáo.")
     await expect(desktop.locator("#trang-thai")).to_have_text("Đã duyệt")
     await desktop.get_by_role("button", name="Gửi lên Văn phòng Thường trực").click()
-    await expect(desktop.locator(".flash[role=status]")).to_have_text("Đã gửi báo cáo lên Văn phòng Thường trực.")
+    await expect(desktop.locator(".flash[role=status]")).to_have_text(
+        "Đã cấp số, ký số và gửi báo cáo lên Văn phòng Thường trực."
+    )
     await expect(desktop.locator("#trang-thai")).to_have_text("Đã gửi lên")
     await expect(desktop.locator("form#gui")).to_have_count(0)
     await shot(desktop, "consolidation-desktop-2-da-gui", full_page=False)
@@ -118,7 +132,7 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     async with desktop.expect_download() as waiting:
         await desktop.locator("#tai-ve").click()
     download = await waiting.value
-    assert download.suggested_filename == f"bao-cao-30-{PERIOD}.docx"
+    assert download.suggested_filename == f"bao-cao-30-{PERIOD}-so-1.docx"  # the register's first number
     saved = tmp_path / download.suggested_filename
     await download.save_as(saved)
     document = docx.Document(str(saved))
@@ -127,7 +141,27 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
         + [cell.text for table in document.tables for row in table.rows for cell in row.cells]
     )
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in words
-    assert "Số hội nghị, buổi quán triệt: 16 buổi." in words
+    assert "Số: 1/BC-BCĐNQ" in words and "Công an tỉnh tổ chức 4 hội nghị." in words
+
+    # The signed PDF, and the page that says whether a file is the published document.
+    async with desktop.expect_download() as waiting:
+        await desktop.locator("#tai-pdf").click()
+    pdf = tmp_path / (await waiting.value).suggested_filename
+    await (await waiting.value).save_as(pdf)
+    await desktop.goto(f"{consolidation.url}/kiem-tra-van-ban")
+    await desktop.locator("#tep").set_input_files(str(pdf))
+    await desktop.get_by_role("button", name="Kiểm tra").click()
+    await expect(desktop.locator("#tieu-de-ket-qua")).to_have_text("Đúng văn bản đã phát hành, còn nguyên vẹn")
+    await expect(desktop.locator("#so")).to_have_text("1/BC-BCĐNQ")
+    await expect(desktop.locator("#chu-ky")).to_contain_text("HẢI DƯƠNG")
+    await shot(desktop, "consolidation-desktop-2b-kiem-tra")
+    tampered = tmp_path / "sua.pdf"
+    body = bytearray(pdf.read_bytes())
+    body[len(body) // 2] ^= 1
+    tampered.write_bytes(bytes(body))
+    await desktop.locator("#tep").set_input_files(str(tampered))
+    await desktop.get_by_role("button", name="Kiểm tra").click()
+    await expect(desktop.locator("#tieu-de-ket-qua")).to_have_text("Không khớp với văn bản nào đã phát hành")
 
     phone = await page_of(browser, consolidation, "province_operator", "30", phone=True)
     await phone.goto(report)

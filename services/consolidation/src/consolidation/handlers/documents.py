@@ -42,6 +42,7 @@ class Examination:
     size: int
     document: StoredDocument | None
     signature: Any | None
+    province_name: str | None = None
 
 
 async def examine(uow: ConsolidationUnitOfWork, *, body: bytes, verify) -> Examination:
@@ -49,4 +50,7 @@ async def examine(uow: ConsolidationUnitOfWork, *, body: bytes, verify) -> Exami
     sha256 = hashlib.sha256(body).hexdigest()
     document = await uow.documents.find(sha256)
     signature = await asyncio.to_thread(verify, body) if body[:5] == b"%PDF-" else None
-    return Examination(sha256=sha256, size=len(body), document=document, signature=signature)
+    place = await uow.catalogue.province(document.province) if document else None
+    return Examination(
+        sha256=sha256, size=len(body), document=document, signature=signature, province_name=place and place.name
+    )

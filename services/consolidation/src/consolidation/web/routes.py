@@ -17,6 +17,7 @@ from baocao_shared.web import csrf, redirect, render, templates_for
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal, intake_url
 from consolidation.adapters.report_html import render_report
+from consolidation.adapters.report_text import local_moment
 from consolidation.deps import PERIOD, PROVINCE, Press, Uow
 from consolidation.domain.errors import (
     NO_SUCH_REPORT,
@@ -275,4 +276,4 @@ async def check_document(request: Request, principal: PagePrincipal, uow: Uow, p
         return render(TEMPLATES, request, "check.html", {**context, "error": message}, status_code=413)
     async with uow:
         found = await documents.examine(uow, body=body, verify=press.verify)
-    return render(TEMPLATES, request, "check.html", {**context, "result": found})
+    return render(TEMPLATES, request, "check.html", {**context, "result": found, "local_moment": local_moment})
