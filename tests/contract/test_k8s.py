@@ -43,7 +43,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from kubernetes_validate.utils import schema_contents
 from sqlalchemy.engine import make_url
 
-from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_spec, dlq_topic
+from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_topic
 from tests.contract.test_compose import SERVICES, app_settings, built_image, environment, service
 from tests.contract.test_proxy import PER_SERVICE, app_paths
 
@@ -485,9 +485,8 @@ def test_consolidation_signs_reports_with_the_files_of_a_secret(base) -> None:
         [volume] = [v for v in pod["volumes"] if v["name"] == mount["name"]]
         secret = volume["secret"]
         assert any(item["path"] == file.name for item in secret["items"]), f"{file} is in the volume"
-        assert secret["defaultMode"] & 0o040 and not secret["defaultMode"] & 0o007, (
-            "group-readable (fsGroup), not world"
-        )
+        mode = secret["defaultMode"]
+        assert mode & 0o040 and not mode & 0o007, "group-readable (fsGroup), not world"
     assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]
 
 
@@ -599,7 +598,7 @@ def test_strimzi_overlay_declares_every_topic_as_the_services_need_it(base) -> N
     others = [d for d in documents if d["kind"] != "KafkaTopic"]
     assert sorted(map(json.dumps, others)) == sorted(map(json.dumps, base)), "the overlay adds topics only"
     groups = [importlib.import_module(f"{name}.consumers").GROUP for name in SERVICES]
-    wanted = {spec.name: spec for spec in TOPICS} | {dlq_topic(g): dlq_spec(g) for g in groups}
+    wanted = {spec.name: spec for spec in TOPICS} | {dlq_topic(g): TopicSpec(dlq_topic(g), "", "") for g in groups}
     declared = {t["spec"]["topicName"]: t for t in topics}
     assert sorted(declared) == sorted(wanted)
     bootstrap = config_map(base, "baocao-config")["BAOCAO_KAFKA_BOOTSTRAP_SERVERS"]

@@ -28,7 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_spec
+from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_topic
 
 TOPIC_ALREADY_EXISTS = 36
 
@@ -39,7 +39,10 @@ class KafkaRefused(RuntimeError):
 
 def wanted_topics(dlq_groups: Sequence[str]) -> list[TopicSpec]:
     """The topics the services use, and the dead-letter topic of each group."""
-    dead_letters = [dlq_spec(group) for group in dlq_groups]
+    dead_letters = [
+        TopicSpec(dlq_topic(group), key="as on the source topic", description=f"dead letters of group {group}")
+        for group in dlq_groups
+    ]
     return [*TOPICS, *dead_letters]
 
 

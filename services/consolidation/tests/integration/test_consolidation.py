@@ -196,9 +196,18 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
         await h.publish(SUBMISSION_AMENDED, submission(plan, plan.units[0], 2, {"t1_sessions": 3}, sid=sid, text="B"))
         await h.publish(SUBMISSION_RECEIVED, submission(plan, plan.units[1], 1, {"t2_campaigns": 1}, sid=uuid.uuid4()))
         await h.report_when(plan, lambda r: len(r["units"]) == 2 and r["revision"] == 4, "the reports")
+    for plan in (published, draft):  # the office's words survive the rebuild, published or not
+        edited = await h.client.put(
+            "/v1/reports/30/2019-06/sections/t1",
+            params={"plan_id": plan.id},
+            json={"text": f"Văn phòng viết cho {plan.id}.", "base_version": 0},
+            headers=h.mint.headers("province_operator", "30"),
+        )
+        assert edited.status_code == 200, edited.text
     for plan in (published, approved):
         assert (await h.act(plan, "approve")).status_code == 200
-    assert (await h.act(published, "publish")).status_code == 200
+    sent = await h.act(published, "publish")
+    assert sent.status_code == 200, sent.text
 
     async def own_events_consumed():  # the live side has read its own report events back
         async with h.app.state.runtime.sessionmaker() as session:
@@ -220,6 +229,17 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
                 got = await reports.current(rebuilt_uow, address=address, now=now)
             assert got.model_dump_json() == want.model_dump_json()
             assert want.status == {published.id: "published", approved.id: "approved", draft.id: "draft"}[plan.id]
+            if plan is not approved:
+                assert next(s for s in got.sections if s.key == "t1").text == f"Văn phòng viết cho {plan.id}."
+        # The frozen documents come back byte for byte, and the register goes on from the number given.
+        async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:
+            live_uow, rebuilt_uow = ConsolidationUnitOfWork(live), ConsolidationUnitOfWork(rebuilt)
+            for ref in sent.json()["documents"]:
+                want_doc = await live_uow.documents.find(ref["sha256"], body=True)
+                got_doc = await rebuilt_uow.documents.find(ref["sha256"], body=True)
+                assert got_doc is not None and got_doc.body == want_doc.body and got_doc.number == want_doc.number
+            number = int(sent.json()["number"].split("/")[0])
+            assert await rebuilt_uow.register.last("30", 2019) == await live_uow.register.last("30", 2019) >= number
     finally:
         await engine.dispose()
 

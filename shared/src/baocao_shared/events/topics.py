@@ -54,14 +54,3 @@ TOPICS: tuple[TopicSpec, ...] = (
 def dlq_topic(group_id: str) -> str:
     """The dead-letter topic of one consumer group."""
     return f"{DLQ_PREFIX}{group_id}"
-
-
-# A dead letter is the record as it came, with its error in the headers: as large as the largest record.
-DLQ_CONFIG = {"max.message.bytes": str(MAX_RECORD_BYTES)}
-
-
-def dlq_spec(group_id: str) -> TopicSpec:
-    return TopicSpec(
-        dlq_topic(group_id), key="as on the source topic", description=f"dead letters of group {group_id}",
-        config=dict(DLQ_CONFIG),
-    )  # fmt: skip

@@ -24,12 +24,7 @@ def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer
 
 
 async def ensure_topic(
-    bootstrap_servers: str,
-    name: str,
-    *,
-    partitions: int,
-    replication_factor: int | None = None,
-    config: dict[str, str] | None = None,
+    bootstrap_servers: str, name: str, *, partitions: int, replication_factor: int | None = None
 ) -> bool:
     """Create one topic if it does not exist yet; True when this call created it. Unless given, its
     replication factor is the cluster's default.replication.factor, as for a topic the broker creates
@@ -41,7 +36,7 @@ async def ensure_topic(
             return False
         replicas = replication_factor or await default_replication_factor(admin)
         try:
-            await admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=config or {})])
+            await admin.create_topics([NewTopic(name, partitions, replicas)])
         except TopicAlreadyExistsError:
             return False
         return True
