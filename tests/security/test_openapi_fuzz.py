@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 import requests
 import schemathesis
@@ -57,7 +58,7 @@ from baocao_shared.db import make_engine
 from baocao_shared.principal import Principal, Role
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import TokenMint, fresh_group_prefix, served
+from baocao_testing.kit import TokenMint, fresh_group_prefix, served, wait_until
 
 EXAMPLES = int(os.environ.get("BAOCAO_FUZZ_EXAMPLES", "4"))
 pytestmark = [
@@ -140,7 +141,14 @@ async def service(request, postgres, kafka):
     with served(app, free_port(), f"fuzz-{name}") as url:
         if name == "intake":
             await seed_catalogue(database_url)
+        # /readyz answers 503 until the consumers have joined Kafka: that is its contract, not a fault.
+        await wait_until(lambda: _ready(url), timeout=60, interval=0.2, what=f"{name} ready")
         yield Served(name=name, url=url, tokens=tokens)
+
+
+async def _ready(url: str) -> bool:
+    async with httpx.AsyncClient(timeout=5) as http:
+        return (await http.get(f"{url}/readyz")).status_code == 200
 
 
 async def seed_catalogue(database_url: str) -> None:

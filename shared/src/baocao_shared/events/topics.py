@@ -9,6 +9,10 @@ REPORTS = "baocao.reports"
 NOTIFICATIONS = "baocao.notifications"
 DLQ_PREFIX = "baocao.dlq."
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # the largest record a producer sends (a document with its bytes)
+# Dead-letter topics keep the broker default (message.max.bytes 1,048,588 for a whole batch); a copy
+# whose value, key and headers pass this leaves its value behind (checked before sending: a broker
+# refusal breaks an idempotent producer's sequence and stops the consumer).
+DEAD_LETTER_MAX_BYTES = 1_048_576 - 1024  # 1 MiB less the batch and record framing
 
 
 @dataclass(frozen=True)

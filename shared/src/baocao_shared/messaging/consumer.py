@@ -42,7 +42,7 @@ from tenacity import (
 )
 
 from baocao_shared.events.envelope import CloudEvent
-from baocao_shared.events.topics import dlq_topic
+from baocao_shared.events.topics import DEAD_LETTER_MAX_BYTES, dlq_topic
 from baocao_shared.faults import fault_point
 from baocao_shared.messaging.batches import apply_together, parse_record
 from baocao_shared.messaging.handlers import Handler
@@ -303,14 +303,21 @@ class ConsumerRunner:
             ("dlq.consumer_group", self.group_id.encode()),
             ("dlq.attempts", str(attempts).encode()),
         ]
-        try:
-            await self._producer.send_and_wait(
-                dlq_topic(self.group_id), value=record.value, key=record.key, headers=headers
-            )
-        except (MessageSizeTooLargeError, RecordListTooLargeError):
-            # The origin took the record at its size limit; with the headers the copy is over it.
-            omitted = [*headers, (VALUE_OMITTED, str(len(record.value or b"")).encode())]
+        omitted = [*headers, (VALUE_OMITTED, str(len(record.value or b"")).encode())]
+        size = len(record.value or b"") + len(record.key or b"") + sum(len(k) + len(v) for k, v in headers)
+        if size > DEAD_LETTER_MAX_BYTES:
+            # Too large to copy (a document with its bytes, or a record at its topic's limit once the
+            # headers are added): the dead letter points at the record on its topic instead.
             await self._producer.send_and_wait(dlq_topic(self.group_id), value=None, key=record.key, headers=omitted)
+        else:
+            try:
+                await self._producer.send_and_wait(
+                    dlq_topic(self.group_id), value=record.value, key=record.key, headers=headers
+                )
+            except (MessageSizeTooLargeError, RecordListTooLargeError):
+                await self._producer.send_and_wait(
+                    dlq_topic(self.group_id), value=None, key=record.key, headers=omitted
+                )
         DLQ_SENT.labels(self.group_id).inc()
         EVENTS_CONSUMED.labels(self.group_id, "dead_lettered").inc()
         log.error(

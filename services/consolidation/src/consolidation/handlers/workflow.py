@@ -50,9 +50,10 @@ async def approve(
     """The province's operator approves the draft; the approval records the revision it saw."""
     check_operator(principal, province=address.province)
     report = await current(uow, address=address, now=now)
-    change = _change(report, next_status("approve", report.status), at=now, by=principal.subject)
+    at = await _after_the_last_step(uow, report, now)
+    change = _change(report, next_status("approve", report.status), at=at, by=principal.subject)
     await take_step(uow, REPORT_APPROVED, change)
-    await _audit(uow, "report.approved", report, by=change.by, at=now, details={"revision": report.revision})
+    await _audit(uow, "report.approved", report, by=change.by, at=at, details={"revision": report.revision})
     return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
 
 
@@ -70,6 +71,7 @@ async def publish(
     await uow.reports.lock(address.province, plan.id, address.period, revision=revision, create=False)
     report = await current(uow, address=replace(address, plan_id=plan.id), now=now)
     status = next_status("publish", report.status)
+    now = await _after_the_last_step(uow, report, now)
     issued_on = await issue_date(uow, report, now=now)
     number = await uow.register.take_next(report.province, issued_on.year)
     published = report.model_copy(
@@ -117,10 +119,11 @@ async def reopen(
     amendments again."""
     report = await current(uow, address=address, now=now)
     note = f"Mở lại: {reason}"  # the event carries the same note, so a rebuild shows the same words
-    change = _change(report, next_status("reopen", report.status), at=now, by=principal.subject, reason=note)
+    at = await _after_the_last_step(uow, report, now)
+    change = _change(report, next_status("reopen", report.status), at=at, by=principal.subject, reason=note)
     await take_step(uow, REPORT_REOPENED, change)
     details = {"revision": report.revision, "reason": reason}
-    await _audit(uow, "report.reopened", report, by=change.by, at=now, details=details)
+    await _audit(uow, "report.reopened", report, by=change.by, at=at, details=details)
     return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
 
 
@@ -135,7 +138,7 @@ async def content_changed(
     if revision <= state.revision:
         return  # the approval already saw this version (a replay)
     # The revert comes after the approval it undoes, whatever the submission's own timestamp says.
-    at = max(at, state.status_at + timedelta(microseconds=1)) if state.status_at else at
+    at = _later_than(state.status_at, at)
     change = ReportStatusV1(
         province=province,
         plan_id=plan_id,
@@ -201,6 +204,18 @@ def _change(
         by=by,
         reason=reason,
     )
+
+
+def _later_than(last: datetime | None, now: datetime) -> datetime:
+    return max(now, last + timedelta(microseconds=1)) if last else now
+
+
+async def _after_the_last_step(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1, now: datetime) -> datetime:
+    """A step's time, strictly after the step stored before it. Our own events come back through the
+    consumer, and the stored state only moves forward in time: an approval and a publication in the same
+    instant (a clock that has not ticked) must keep their order when the approval is read back."""
+    state = await uow.reports.get(report.province, report.plan_id, report.period)
+    return _later_than(state.status_at if state else None, now)
 
 
 async def take_step(uow: ConsolidationUnitOfWork, spec: EventSpec, change: ReportStatusV1) -> None:
