@@ -11,18 +11,20 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision, down_revision = "0007", "0006"
 
-KEY = [
-    sa.Column("province", sa.String(2), nullable=False),
-    sa.Column("plan_id", sa.String(64), nullable=False),
-    sa.Column("period", sa.String(10), nullable=False),
-]
+def _report_key() -> list[sa.Column]:
+    """A report's key columns (new Column objects for each table)."""
+    return [
+        sa.Column("province", sa.String(2), nullable=False),
+        sa.Column("plan_id", sa.String(64), nullable=False),
+        sa.Column("period", sa.String(10), nullable=False),
+    ]
 
 
 def upgrade() -> None:
     op.add_column("reports", sa.Column("version", sa.Integer, nullable=False, server_default="0"))
     op.create_table(
         "report_sections",
-        *[c.copy() for c in KEY],
+        *_report_key(),
         sa.Column("key", sa.String(32), nullable=False),
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
@@ -41,7 +43,7 @@ def upgrade() -> None:
     op.create_table(
         "documents",
         sa.Column("sha256", sa.String(64), primary_key=True),
-        *[c.copy() for c in KEY],
+        *_report_key(),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("number", sa.String(64), nullable=False),
         sa.Column("media_type", sa.String(120), nullable=False),
