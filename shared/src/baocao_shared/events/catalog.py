@@ -169,6 +169,12 @@ class PlanV1(BaseModel):
     issued_on: date
     first_period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
     last_period: str | None = None
+    tracking_from: str | None = Field(
+        None,
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+        description="The province's start of tracking: periods before it are history (not owed, never "
+        "overdue; the staff office may import them). None: the plan's first period",
+    )
     units: list[str] = Field(description="Unit codes that owe reports under this plan")
     calendar: CalendarV1
     template: TemplateV1

@@ -25,6 +25,12 @@ class SubmissionV1(BaseModel):
     received_at: datetime = Field(description="When this version was accepted")
     first_received_at: datetime = Field(description="When version 1 was accepted (timeliness)")
     submitted_by: str | None = Field(None, description="The account that sent this version")
+    imported: bool = Field(
+        False, description="The staff office imported it on the unit's behalf for a period before tracking (history)"
+    )
+    after_close: bool = Field(
+        False, description="Accepted after the period's close, under an exception the province's office granted"
+    )
 
 
 submission_event = events_on(topics.SUBMISSIONS, key=unit_key, subject=unit_period_subject)
