@@ -11,6 +11,7 @@ from intake.adapters import orm
 from intake.api import auth as auth_api
 from intake.api import catalog as catalog_api
 from intake.api import locks as locks_api
+from intake.api import periods as periods_api
 from intake.api import submissions as submissions_api
 from intake.config import Settings
 from intake.consumers import CONSUMER
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             catalog_api.router,
             submissions_api.router,
             locks_api.router,
+            periods_api.router,
             audit_router(orm.audit_log, principal=get_principal),
         ],
     )

@@ -102,6 +102,26 @@ class InMemoryLocks:
         return found
 
 
+class InMemoryExceptions:
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+    async def has(self, *, province: str, plan_id: str, period: str, unit: str) -> bool:
+        return (province, plan_id, period, unit) in self.rows
+
+    async def of_period(self, *, province: str, plan_id: str, period: str) -> list[dict]:
+        return [{"unit": k[3], **v} for k, v in sorted(self.rows.items()) if k[:3] == (province, plan_id, period)]
+
+    async def periods_of_unit(self, *, province: str, plan_id: str, unit: str) -> set[str]:
+        return {k[2] for k in self.rows if (k[0], k[1], k[3]) == (province, plan_id, unit)}
+
+    async def grant(self, *, province, plan_id, period, unit, reason: str, by: str, at: datetime) -> None:
+        self.rows[(province, plan_id, period, unit)] = {"reason": reason, "granted_by": by, "granted_at": at}
+
+    async def revoke(self, *, province: str, plan_id: str, period: str, unit: str) -> bool:
+        return self.rows.pop((province, plan_id, period, unit), None) is not None
+
+
 class InMemorySubmissions:
     def __init__(self, catalog: InMemoryCatalog, locks: InMemoryLocks) -> None:
         self.catalog, self.locks = catalog, locks
@@ -245,6 +265,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork):
         super().__init__()
         self.catalog = InMemoryCatalog()
         self.locks = InMemoryLocks()
+        self.exceptions = InMemoryExceptions()
         self.submissions = InMemorySubmissions(self.catalog, self.locks)
         self.idempotency = InMemoryIdempotencyKeys()
         self.accounts = InMemoryAccounts()

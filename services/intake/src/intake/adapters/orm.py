@@ -118,6 +118,9 @@ submission_versions = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("submitted_by", String(80)),
     Column("changes", JSONB, nullable=False),
+    # The office imported it for a history period; it came after the close under an exception.
+    Column("imported", Boolean, nullable=False, server_default="false"),
+    Column("after_close", Boolean, nullable=False, server_default="false"),
     PrimaryKeyConstraint("submission_id", "version"),
     ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
 )
@@ -142,5 +145,18 @@ period_locks = Table(
     Column("locked_by", String(80), nullable=False),
     Column("reason", Text, nullable=False),
     PrimaryKeyConstraint("province", "plan_id", "period"),
+)
+# The office's exceptions: a unit may still report (or amend) a closed period (like DHIS2's lock exceptions).
+period_exceptions = Table(
+    "period_exceptions",
+    metadata,
+    Column("province", String(2), nullable=False),
+    Column("plan_id", String(64), nullable=False),
+    Column("period", String(7), nullable=False),
+    Column("unit", String(40), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("granted_by", String(80), nullable=False),
+    Column("granted_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
 )
 audit_log = audit_log_table(metadata)

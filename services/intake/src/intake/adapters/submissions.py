@@ -12,6 +12,7 @@ from intake.adapters import orm
 from intake.domain.models import PlanHolder, Submission, VersionOut
 
 _S = orm.submissions.c
+_OF_VERSION = {"imported", "after_close"}  # kept with each version in the history, not on the latest
 
 # A unit's first report; the unique (province, plan, unit, period) turns a second one into no row.
 _INSERT_FIRST_VERSION = (
@@ -39,7 +40,7 @@ class SubmissionRepository:
     async def add_first(self, submission: Submission) -> bool:
         """Store version 1; False when the unit already has a report for the period."""
         # Values as parameters of a fixed statement: SQLAlchemy reuses its compiled form without walking them.
-        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, submission.model_dump())
+        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, submission.model_dump(exclude=_OF_VERSION))
         return inserted is not None
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:
@@ -59,7 +60,9 @@ class SubmissionRepository:
 
     async def add_history(self, submission: Submission, *, changes: dict) -> None:
         """Keep the version, with what it changed, in the report's history."""
-        version = submission.model_dump(include={"version", "values", "narratives", "received_at", "submitted_by"})
+        version = submission.model_dump(
+            include={"version", "values", "narratives", "received_at", "submitted_by", *_OF_VERSION}
+        )
         await self.session.execute(
             orm.submission_versions.insert(), {"submission_id": submission.id, **version, "changes": changes}
         )
@@ -70,7 +73,14 @@ class SubmissionRepository:
             select(orm.submission_versions).where(v.submission_id == submission_id).order_by(v.version)
         )
         return [
-            VersionOut(version=h.version, received_at=h.received_at, submitted_by=h.submitted_by, changes=h.changes)
+            VersionOut(
+                version=h.version,
+                received_at=h.received_at,
+                submitted_by=h.submitted_by,
+                changes=h.changes,
+                imported=h.imported,
+                after_close=h.after_close,
+            )
             for h in rows
         ]
 

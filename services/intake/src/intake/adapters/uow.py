@@ -9,6 +9,7 @@ from intake.adapters import orm
 from intake.adapters.accounts import AccountRepository, LoginFailures
 from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.catalog import CatalogRepository
+from intake.adapters.exceptions import PeriodExceptions
 from intake.adapters.idempotency import IdempotencyKeys
 from intake.adapters.locks import PeriodLocks
 from intake.adapters.submissions import SubmissionRepository
@@ -22,6 +23,7 @@ class IntakeUnitOfWork(UnitOfWork):
     catalog: CatalogRepository
     submissions: SubmissionRepository
     locks: PeriodLocks
+    exceptions: PeriodExceptions
     idempotency: IdempotencyKeys
     accounts: AccountRepository
     login_failures: LoginFailures

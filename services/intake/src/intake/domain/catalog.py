@@ -43,6 +43,7 @@ class PlanEntry(BaseModel):
     issued_on: Any = Field(json_schema_extra={"type": "string", "format": "date"})  # YAML reads it as a date
     first_period: str
     last_period: str | None = None
+    tracking_from: str | None = None  # the province's start of tracking; kept as stored when not given
     units: Literal["all"] | list[str] = "all"
     calendar: dict[str, Any]
     template: dict[str, Any]

@@ -7,7 +7,9 @@ message and `details` the API has always answered with; pages read the attribute
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from baocao_shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 
@@ -24,6 +26,121 @@ class PeriodLocked(Conflict):
             {"province": province, "plan_id": plan_id, "period": period},
         )
         self.province, self.plan_id, self.period = province, plan_id, period
+
+
+def _local(at: datetime, timezone: str) -> str:
+    return at.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y (%H:%M)")
+
+
+class PeriodClosed(Conflict):
+    """The period closed (its `missing` is final): a unit's report or amendment needs the office's exception."""
+
+    code = "period_closed"
+
+    def __init__(self, *, period: str, closes_at: datetime, timezone: str) -> None:
+        super().__init__(
+            f"Kỳ {period} đã khóa sổ ngày {_local(closes_at, timezone)}; liên hệ văn phòng để được mở ngoại lệ.",
+            {"period": period, "closes_at": closes_at},
+        )
+        self.period, self.closes_at = period, closes_at
+
+
+class PeriodIsHistory(Conflict):
+    """The period is before the province's start of tracking: the staff office imports its reports."""
+
+    code = "period_history"
+
+    def __init__(self, *, period: str, tracking_from: str) -> None:
+        super().__init__(
+            f"Kỳ {period} là số liệu lịch sử (trước kỳ bắt đầu theo dõi {tracking_from}); văn phòng nhập báo cáo "
+            "kỳ này thay đơn vị.",
+            {"period": period, "tracking_from": tracking_from},
+        )
+        self.period, self.tracking_from = period, tracking_from
+
+
+class PeriodNotHistory(Conflict):
+    """Only a period before the start of tracking is imported by the office."""
+
+    code = "period_not_history"
+
+    def __init__(self, *, period: str, state: str) -> None:
+        super().__init__(
+            f"Kỳ {period} không phải số liệu lịch sử (tình trạng: {state}); chỉ nhập thay đơn vị các kỳ trước "
+            "khi bắt đầu theo dõi.",
+            {"period": period, "state": state},
+        )
+        self.period, self.state = period, state
+
+
+class PeriodNotClosed(Conflict):
+    """An exception is granted for a closed period only."""
+
+    code = "period_not_closed"
+
+    def __init__(self, *, period: str, state: str) -> None:
+        super().__init__(
+            f"Kỳ {period} chưa khóa sổ (tình trạng: {state}); chỉ mở ngoại lệ cho kỳ đã khóa sổ.",
+            {"period": period, "state": state},
+        )
+        self.period, self.state = period, state
+
+
+class ExceptionNotFound(NotFound):
+    """The unit has no exception for the period."""
+
+    def __init__(self, *, province: str, plan_id: str, period: str, unit: str) -> None:
+        super().__init__(f"Unit {province}.{unit} has no exception for period {period} of plan {plan_id}.")
+        self.unit, self.period = unit, period
+
+
+class ReasonRequired(Unprocessable):
+    """An exception is granted with a reason."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Cần ghi lý do mở ngoại lệ.",
+            [{"loc": ["body", "reason"], "msg": "Cần ghi lý do mở ngoại lệ.", "type": "reason_required"}],
+        )
+
+
+class MayNotOperateProvince(Forbidden):
+    """Exceptions, imports and the start of tracking belong to the province's operators and admins."""
+
+    def __init__(self, province: str) -> None:
+        super().__init__(f"Only province {province}'s operators or an admin may do this.")
+        self.province = province
+
+
+class UnknownUnit(NotFound):
+    """The province has no unit of this code under the plan."""
+
+    def __init__(self, *, province: str, unit: str) -> None:
+        super().__init__(f"Province {province} has no unit {unit} under this plan.")
+        self.province, self.unit = province, unit
+
+
+class PlanNotFound(NotFound):
+    """The province has no plan in force of this id (or, with none named, no single one to pick)."""
+
+    def __init__(self, *, province: str, plan_id: str | None, choices: list[str] | None = None) -> None:
+        if plan_id:
+            message = f"Province {province} has no plan {plan_id} in force."
+        elif choices:
+            message = f"Province {province} has several plans ({', '.join(choices)}); name one with plan_id."
+        else:
+            message = f"Province {province} has no plan in force."
+        super().__init__(message, {"province": province, "plan_id": plan_id, "choices": choices or []})
+        self.province, self.plan_id = province, plan_id
+
+
+class PeriodMalformed(Unprocessable):
+    """Not a period of the plan's frequency."""
+
+    def __init__(self, *, period: str) -> None:
+        msg = f"Kỳ báo cáo {period!r} không đúng dạng (ví dụ 2019-06)."
+        super().__init__(msg, [{"loc": ["path", "period"], "msg": msg, "type": "period_format"}])
+        self.period = period
 
 
 class AlreadySubmitted(Conflict):

@@ -29,6 +29,14 @@ class SubmissionIn(BaseModel):
     narratives: Narratives = Field(default_factory=dict, examples=[{"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44."}])
 
 
+class ImportIn(BaseModel):
+    """A unit's report for a history period, which the province's office imports on its behalf."""
+
+    unit: str = Field(max_length=40, examples=["CA"])
+    values: Figures = Field(examples=[{"t1_sessions": 3, "t1_participants": 420}])
+    narratives: Narratives = Field(default_factory=dict, examples=[{"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44."}])
+
+
 class AmendmentIn(BaseModel):
     values: Figures
     narratives: Narratives = Field(default_factory=dict)
@@ -49,6 +57,8 @@ class VersionOut(BaseModel):
     received_at: datetime
     submitted_by: str | None
     changes: dict[str, Any]
+    imported: bool = Field(False, description="The staff office imported it for a period before tracking")
+    after_close: bool = Field(False, description="Accepted after the period's close, under the office's exception")
 
 
 class Submission(BaseModel):
@@ -65,6 +75,9 @@ class Submission(BaseModel):
     first_received_at: datetime
     received_at: datetime
     submitted_by: str | None
+    # Of this version only (stored with it in the history, carried by its event).
+    imported: bool = False
+    after_close: bool = False
 
 
 class SubmissionOut(Submission):

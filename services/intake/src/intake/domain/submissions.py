@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from baocao_shared.calendar import PeriodError, parse_period, window_opens_at
+from baocao_shared import periods
+from baocao_shared.calendar import PeriodError
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.text import bad_character
+from intake.domain.errors import PeriodClosed, PeriodIsHistory, PeriodNotClosed, PeriodNotHistory
 
 MAX_NARRATIVE_CHARS = 20_000
 MAX_FIGURE = 10_000_000
@@ -39,18 +41,44 @@ def narrative_keys(plan: PlanV1) -> list[str]:
 
 
 def check_period(plan: PlanV1, period: str, timezone: str, now: datetime) -> list[FieldProblem]:
-    """The period exists for this plan and its data window has opened."""
+    """The period exists for this plan and its data window has opened (its standing, by
+    `baocao_shared.periods.standing`, is neither malformed, outside the plan nor not open)."""
     try:
-        parsed = parse_period(period, plan.calendar.frequency)
+        found = periods.standing(plan, period, timezone, now)
     except PeriodError:
         return [FieldProblem(("period",), f"Kỳ báo cáo {period!r} không đúng dạng (ví dụ 2019-06).", "period_format")]
-    if period < plan.first_period or (plan.last_period and period > plan.last_period):
+    if found.state == "outside_plan":
         bounds = f"từ {plan.first_period}" + (f" đến {plan.last_period}" if plan.last_period else "")
         return [FieldProblem(("period",), f"Kỳ {period} nằm ngoài kế hoạch ({bounds}).", "period_outside_plan")]
-    opens = window_opens_at(parsed, plan.calendar, timezone)
-    if now < opens:
-        return [FieldProblem(("period",), f"Kỳ {period} chưa bắt đầu (mở từ {opens.date()}).", "period_not_open")]
+    if found.state == "not_open":
+        opens = found.opens_at.date() if found.opens_at else "?"
+        return [FieldProblem(("period",), f"Kỳ {period} chưa bắt đầu (mở từ {opens}).", "period_not_open")]
     return []
+
+
+def unit_may_report(found: periods.PeriodStanding, *, timezone: str, excepted: bool) -> bool:
+    """Whether a unit's own report (or amendment) for a period in the plan and open is accepted; raises the
+    409 that says why not. True when it comes after the close under the office's exception (`after_close`)."""
+    if found.state == "history":
+        raise PeriodIsHistory(period=found.period, tracking_from=found.tracking_from)
+    if found.state == "closed":
+        if not excepted:
+            assert found.closes_at is not None
+            raise PeriodClosed(period=found.period, closes_at=found.closes_at, timezone=timezone)
+        return True
+    return False
+
+
+def office_may_import(found: periods.PeriodStanding) -> None:
+    """The staff office imports a unit's report only for a history period (before the start of tracking)."""
+    if found.state != "history":
+        raise PeriodNotHistory(period=found.period, state=found.state)
+
+
+def may_grant_exception(found: periods.PeriodStanding) -> None:
+    """An exception opens a closed period only."""
+    if found.state != "closed":
+        raise PeriodNotClosed(period=found.period, state=found.state)
 
 
 def check_content(plan: PlanV1, values: dict[str, Any], narratives: dict[str, Any]) -> list[FieldProblem]:

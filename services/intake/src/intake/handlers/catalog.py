@@ -36,7 +36,14 @@ async def load_province(uow: IntakeUnitOfWork, catalog: ProvinceCatalog, *, acto
         for key, doc in stored["plan"].items()
         if key not in {p.id for p in catalog.plans} and doc.get("active", True)
     ]
-    for entity in [*catalog.entities(), *retired_units, *retired_plans]:
+    # The start of tracking is data the office may set (PUT /v1/plans/.../tracking): a file silent on it keeps it.
+    plans = [
+        p.model_copy(update={"tracking_from": stored["plan"][p.id].get("tracking_from")})
+        if p.tracking_from is None and p.id in stored["plan"]
+        else p
+        for p in catalog.plans
+    ]
+    for entity in [catalog.province, *catalog.units, *plans, *retired_units, *retired_plans]:
         kind, key = _kind_and_key(entity)
         doc = entity.model_dump(mode="json")
         before = stored[kind].get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from baocao_shared import periods
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
@@ -16,6 +17,7 @@ from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
     AlreadySubmitted,
+    MayNotOperateProvince,
     NotAReporter,
     NotYourReport,
     NotYourUnit,
@@ -27,8 +29,9 @@ from intake.domain.errors import (
     SubmissionNotFound,
     UnitNotInPlan,
     UnknownPlan,
+    UnknownUnit,
 )
-from intake.domain.models import AmendmentIn, Receipt, Submission, SubmissionIn, SubmissionOut
+from intake.domain.models import AmendmentIn, ImportIn, Receipt, Submission, SubmissionIn, SubmissionOut
 from intake.handlers.idempotency import Answer, once
 
 
@@ -45,6 +48,9 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
     problems = rules.check_period(plan, body.period, mine.timezone, now)
+    after_close = False
+    if not problems:  # in the plan and open: history, or closed without the office's exception, is a 409
+        after_close = await _unit_may_report(uow, plan, province, body.unit, body.period, mine.timezone, now)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
     if mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
@@ -60,6 +66,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         first_received_at=now,
         received_at=now,
         submitted_by=principal.subject,
+        after_close=after_close,
     )
     if not await uow.submissions.add_first(submission):
         where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": body.period}
@@ -82,6 +89,9 @@ async def amend(
     plan = _usable_plan(
         stored.province, stored.plan_id, stored.unit, await uow.catalog.plan(stored.province, stored.plan_id)
     )
+    place = await uow.catalog.province(stored.province)
+    timezone = place.timezone if place else "Asia/Ho_Chi_Minh"
+    after_close = await _unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
     _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
         raise PeriodLocked(province=stored.province, plan_id=stored.plan_id, period=stored.period)
@@ -93,11 +103,85 @@ async def amend(
             "narratives": narratives,
             "received_at": now,
             "submitted_by": principal.subject,
+            "imported": False,
+            "after_close": after_close,
         }
     )
     await uow.submissions.store_version(amended)
     await _record(uow, amended, rules.changes(stored.values, stored.narratives, body.values, narratives))
     return Receipt(id=submission_id, version=amended.version, received_at=now, status="amended")
+
+
+async def import_report(
+    uow: IntakeUnitOfWork,
+    *,
+    principal: Principal,
+    province: str,
+    plan: PlanV1,
+    timezone: str,
+    period: str,
+    body: ImportIn,
+    now: datetime,
+) -> Receipt:
+    """The office's import of a unit's report for a history period (before the start of tracking), on its behalf:
+    the same content checks, stored as the report's next version, its event marked imported."""
+    if not principal.may_operate_province(province):
+        raise MayNotOperateProvince(province)
+    if body.unit not in plan.units or not await uow.catalog.has_unit(province, body.unit):
+        raise UnknownUnit(province=province, unit=body.unit)
+    problems = rules.check_period(plan, period, timezone, now)
+    if not problems:
+        rules.office_may_import(periods.standing(plan, period, timezone, now))
+    _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
+    if await uow.locks.is_locked(province, plan.id, period):
+        raise PeriodLocked(province=province, plan_id=plan.id, period=period)
+    where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": period}
+    narratives = rules.clean_narratives(body.narratives)
+    existing = await uow.submissions.id_for(**where)
+    stored = await uow.submissions.get(existing, for_update=True) if existing else None
+    if stored is None:
+        submission = Submission(
+            id=uuid.uuid4(),
+            **where,
+            version=1,
+            values=body.values,
+            narratives=narratives,
+            first_received_at=now,
+            received_at=now,
+            submitted_by=principal.subject,
+            imported=True,
+        )
+        if not await uow.submissions.add_first(submission):  # a unit's own report won the race
+            raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
+        diff = {"figures": {}, "narratives": [], "first": True}
+    else:
+        submission = stored.model_copy(
+            update={
+                "version": stored.version + 1,
+                "values": body.values,
+                "narratives": narratives,
+                "received_at": now,
+                "submitted_by": principal.subject,
+                "imported": True,
+            }
+        )
+        await uow.submissions.store_version(submission)
+        diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
+    await _record(uow, submission, diff)
+    status = "received" if submission.version == 1 else "amended"
+    return Receipt(id=submission.id, version=submission.version, received_at=now, status=status)
+
+
+async def _unit_may_report(
+    uow: IntakeUnitOfWork, plan: PlanV1, province: str, unit: str, period: str, timezone: str, now: datetime
+) -> bool:
+    """Where the period stands refuses a unit's report (history; closed without an exception) with a 409; True
+    when it is accepted after the close, under the office's exception."""
+    found = periods.standing(plan, period, timezone, now)
+    excepted = found.state == "closed" and await uow.exceptions.has(
+        province=province, plan_id=plan.id, period=period, unit=unit
+    )
+    return rules.unit_may_report(found, timezone=timezone, excepted=excepted)
 
 
 async def submit_once(
@@ -187,18 +271,24 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
     """The version's history row, its audit row and its event, in the caller's transaction."""
     first = submission.version == 1
     await uow.submissions.add_history(submission, changes=diff)
+    action = "submission.received" if first else "submission.amended"
+    if submission.imported:
+        action = "submission.imported"
+    details = {
+        "province": submission.province,
+        "unit": submission.unit,
+        "period": submission.period,
+        "version": submission.version,
+        "changes": diff,
+    }
+    if submission.after_close:
+        details["after_close"] = True
     await uow.audit(
         at=submission.received_at,
         actor=submission.submitted_by or "?",
-        action="submission.received" if first else "submission.amended",
+        action=action,
         subject=f"submission:{submission.id}",
-        details={
-            "province": submission.province,
-            "unit": submission.unit,
-            "period": submission.period,
-            "version": submission.version,
-            "changes": diff,
-        },
+        details=details,
     )
     content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
