@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import DomainError
+from baocao_shared.principal import Principal, Role
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.domain.catalog import CatalogFileError, parse_province_file
@@ -23,6 +25,7 @@ from intake.handlers.accounts import create_account as create_account_in
 from intake.handlers.accounts import seed_demo_accounts
 from intake.handlers.catalog import load_province
 from intake.handlers.demo import seed_history
+from intake.handlers.periods import set_tracking
 from intake.main import MIGRATIONS
 
 T = TypeVar("T")
@@ -96,6 +99,29 @@ def load(files: list[Path], actor: str = "cli") -> None:
             )
 
     _in_unit_of_work(run)
+
+
+@catalog_app.command("tracking")
+def tracking(
+    province: Annotated[str, typer.Argument(help="Province code, e.g. 30")],
+    plan_id: Annotated[str, typer.Argument(help="The plan's id, e.g. hd-467-2019")],
+    start: Annotated[str, typer.Argument(metavar="FROM", help="The first tracked period, YYYY-MM")],
+    actor: str = "cli",
+) -> None:
+    """Set the province's start of tracking of a plan: periods before it are history (not owed, never overdue)."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+        typer.echo(f"refused: {start!r} is not a period YYYY-MM", err=True)
+        raise typer.Exit(2)
+
+    async def run(uow: IntakeUnitOfWork, settings: Settings):
+        admin = Principal(subject=actor, role=Role.ADMIN)
+        now = settings.build_clock().now()
+        return await set_tracking(
+            uow, principal=admin, province=province, plan_id=plan_id, tracking_from=start, now=now
+        )
+
+    plan = _in_unit_of_work(run)
+    typer.echo(f"province {province} plan {plan.id}: tracked from {plan.tracking_from}")
 
 
 @catalog_app.command("generate")

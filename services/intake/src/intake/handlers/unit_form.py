@@ -25,6 +25,7 @@ class UnitPlan:
     plan: PlanV1
     submitted: dict[str, SubmissionOut]
     locked: set[str]
+    excepted: set[str]  # the closed periods the office let the unit still report
 
 
 @dataclass
@@ -49,12 +50,16 @@ async def unit_of(uow: IntakeUnitOfWork, *, principal: Principal) -> tuple[Provi
 
 
 async def unit_plans(uow: IntakeUnitOfWork, *, principal: Principal) -> list[UnitPlan]:
-    """The plans in force the reporter's unit reports under, with its reports and the locked periods."""
+    """The plans in force the reporter's unit reports under, with its reports, the locked periods and the closed
+    ones it has an exception for."""
     found = []
     for plan in await _plans_of_unit(uow, principal):
         stored = await submissions.search(uow, principal=principal, plan_id=plan.id, limit=1000)
         locked = await uow.locks.locked_periods(principal.province or "", plan.id)
-        found.append(UnitPlan(plan, {s.period: s for s in stored}, locked))
+        excepted = await uow.exceptions.periods_of_unit(
+            province=principal.province or "", plan_id=plan.id, unit=principal.unit or ""
+        )
+        found.append(UnitPlan(plan, {s.period: s for s in stored}, locked, excepted))
     return found
 
 

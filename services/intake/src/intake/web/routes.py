@@ -68,7 +68,7 @@ async def _unit_report(uow: Uow, principal: Principal, plan_id: str, period: str
 
 
 @router.get("/")
-async def home(request: Request, principal: PagePrincipal, uow: Uow, now: Now) -> Response:
+async def home(request: Request, principal: PagePrincipal, uow: Uow, now: Now, tat_ca: bool = False) -> Response:
     if principal.role is not Role.REPORTER:
         return render(TEMPLATES, request, "home_other.html", {"title": "Nộp báo cáo"})
     try:
@@ -77,8 +77,11 @@ async def home(request: Request, principal: PagePrincipal, uow: Uow, now: Now) -
             found = await unit_form.unit_plans(uow, principal=principal)
     except UnitNotInCatalogue as exc:
         raise _not_found_page(exc) from None
-    plans = [(p.plan, views.period_rows(p.plan, province.timezone, now, p.submitted, p.locked)) for p in found]
-    context = {"title": "Kỳ báo cáo của đơn vị", "province": province, "unit": unit, "plans": plans}
+    plans = []
+    for p in found:
+        rows = views.period_rows(p.plan, province.timezone, now, p.submitted, p.locked, p.excepted)
+        plans.append((p.plan, *views.shown_rows(rows, show_all=tat_ca)))
+    context = {"title": "Kỳ báo cáo của đơn vị", "province": province, "unit": unit, "plans": plans, "all": tat_ca}
     return render(TEMPLATES, request, "home_unit.html", context)
 
 

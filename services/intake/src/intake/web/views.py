@@ -18,9 +18,17 @@ from starlette.datastructures import FormData
 from baocao_shared.calendar import Period, cutoff_window, due_at, local_date, parse_period, period_containing
 from baocao_shared.errors import Conflict
 from baocao_shared.events.catalog import PlanV1, TemplateV1
+from baocao_shared.periods import ACCEPTING, standing
 from baocao_shared.web import local_time
 from intake.domain import submissions as rules
-from intake.domain.errors import AlreadySubmitted, IdempotencyKeyReused, PeriodLocked, StaleVersion
+from intake.domain.errors import (
+    AlreadySubmitted,
+    IdempotencyKeyReused,
+    PeriodClosed,
+    PeriodIsHistory,
+    PeriodLocked,
+    StaleVersion,
+)
 from intake.domain.models import SubmissionOut, VersionOut
 
 TASK_NARRATIVE_LABEL = "Kết quả thực hiện"
@@ -40,6 +48,11 @@ class PeriodRow:
     status: str
     status_class: str
     submission: SubmissionOut | None
+    state: str = "open"  # where the period stands (baocao_shared.periods)
+    can_report: bool = True  # the unit may send or amend it now (open, overdue, or closed under an exception)
+
+
+SHOWN_PERIODS = 12  # the home shows the periods open now and the 12 newest; "Xem tất cả các kỳ" shows the rest
 
 
 def deadline_text(due: datetime, timezone: str) -> str:
@@ -64,23 +77,46 @@ def reportable_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Perio
 
 
 def period_rows(
-    plan: PlanV1, timezone: str, now: datetime, submitted: dict[str, SubmissionOut], locked: set[str]
+    plan: PlanV1,
+    timezone: str,
+    now: datetime,
+    submitted: dict[str, SubmissionOut],
+    locked: set[str],
+    excepted: set[str] | frozenset[str] = frozenset(),
 ) -> list[PeriodRow]:
+    """Every period of the plan the unit sees, newest first, with where it stands for the unit."""
     rows = []
     for period in reportable_periods(plan, timezone, now):
         due = due_at(period, plan.calendar, timezone)
         found = submitted.get(period.code)
+        state = standing(plan, period.code, timezone, now).state
+        can_report = state in ACCEPTING or (state == "closed" and period.code in excepted)
         if period.code in locked or (found and found.locked):
-            status, css = "Đã khóa", "locked"
+            status, css, can_report = "Đã khóa", "locked", False
         elif found:
             status, css = f"Đã nộp (phiên bản {found.version})", "done"
-        elif now >= due:
+        elif state == "history":
+            status, css = "Số liệu lịch sử", "history"
+        elif state == "closed":
+            status, css = (
+                ("Đã khóa sổ, được nộp bổ sung", "overdue") if can_report else ("Đã khóa sổ, chưa nộp", "closed")
+            )
+        elif state == "overdue":
             status, css = "Quá hạn, chưa nộp", "overdue"
         else:
             status, css = "Chưa nộp", "open"
         window = cutoff_window(period, plan.calendar)
-        rows.append(PeriodRow(period.code, window, deadline_text(due, timezone), status, css, found))
+        rows.append(PeriodRow(period.code, window, deadline_text(due, timezone), status, css, found, state, can_report))
     return rows
+
+
+def shown_rows(rows: list[PeriodRow], *, show_all: bool) -> tuple[list[PeriodRow], int]:
+    """The rows the home shows (the periods the unit may report now and the 12 newest, or all), and how many
+    it leaves out."""
+    if show_all:
+        return rows, 0
+    shown = [r for i, r in enumerate(rows) if i < SHOWN_PERIODS or r.can_report]
+    return shown, len(rows) - len(shown)
 
 
 # ----------------------------------------------------------------------------- the report form
@@ -222,6 +258,8 @@ def conflict_message(exc: Conflict) -> str:
             return "Biểu mẫu này đã được gửi với nội dung khác. Vui lòng mở lại biểu mẫu rồi gửi lại."
         case PeriodLocked():
             return LOCKED_MESSAGE
+        case PeriodClosed() | PeriodIsHistory():
+            return exc.message
     return "Không thể lưu báo cáo lúc này. Vui lòng mở lại biểu mẫu rồi thử lại."
 
 
