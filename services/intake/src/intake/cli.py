@@ -25,7 +25,7 @@ from intake.handlers.accounts import create_account as create_account_in
 from intake.handlers.accounts import seed_demo_accounts
 from intake.handlers.catalog import load_province
 from intake.handlers.demo import seed_history
-from intake.handlers.periods import set_tracking
+from intake.handlers.periods import set_tracking, track_recent
 from intake.main import MIGRATIONS
 
 T = TypeVar("T")
@@ -104,24 +104,35 @@ def load(files: list[Path], actor: str = "cli") -> None:
 @catalog_app.command("tracking")
 def tracking(
     province: Annotated[str, typer.Argument(help="Province code, e.g. 30")],
-    plan_id: Annotated[str, typer.Argument(help="The plan's id, e.g. hd-467-2019")],
-    start: Annotated[str, typer.Argument(metavar="FROM", help="The first tracked period, YYYY-MM")],
+    plan_id: Annotated[str | None, typer.Argument(help="The plan's id, e.g. hd-467-2019")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="The first tracked period, YYYY-MM")] = None,
+    past: Annotated[
+        int | None,
+        typer.Option(min=1, max=240, help="Instead: each plan's first of its N last due periods (demo history's)"),
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="With --past: leave a start already set")] = False,
     actor: str = "cli",
 ) -> None:
     """Set the province's start of tracking of a plan: periods before it are history (not owed, never overdue)."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+    if (start is None) == (past is None) or (start is not None and plan_id is None):
+        typer.echo("refused: give PLAN_ID with --from YYYY-MM, or --past N (for every plan in force)", err=True)
+        raise typer.Exit(2)
+    if start is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
         typer.echo(f"refused: {start!r} is not a period YYYY-MM", err=True)
         raise typer.Exit(2)
 
-    async def run(uow: IntakeUnitOfWork, settings: Settings):
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> list:
         admin = Principal(subject=actor, role=Role.ADMIN)
         now = settings.build_clock().now()
-        return await set_tracking(
-            uow, principal=admin, province=province, plan_id=plan_id, tracking_from=start, now=now
-        )
+        if past is not None:
+            return await track_recent(uow, principal=admin, province=province, periods_back=past, keep=keep, now=now)
+        assert plan_id is not None and start is not None
+        return [
+            await set_tracking(uow, principal=admin, province=province, plan_id=plan_id, tracking_from=start, now=now)
+        ]
 
-    plan = _in_unit_of_work(run)
-    typer.echo(f"province {province} plan {plan.id}: tracked from {plan.tracking_from}")
+    for plan in _in_unit_of_work(run):
+        typer.echo(f"province {province} plan {plan.id}: tracked from {plan.tracking_from or plan.first_period}")
 
 
 @catalog_app.command("generate")

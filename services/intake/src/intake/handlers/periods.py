@@ -7,6 +7,7 @@ the transaction: these functions never commit.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from baocao_shared import periods
@@ -26,6 +27,9 @@ from intake.domain.errors import (
 )
 from intake.domain.models import ImportIn, Receipt
 from intake.handlers import submissions
+from intake.handlers.demo import past_periods
+
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 async def plan_of(uow: IntakeUnitOfWork, province: str, plan_id: str | None) -> tuple[ProvinceV1, PlanV1]:
@@ -174,6 +178,30 @@ async def set_tracking(
             action="plan.tracking_set",
             subject=f"plan:{province}.{plan.id}",
             details={"province": province, "from": plan.tracking_from, "to": tracking_from},
+        )
+    return changed
+
+
+async def track_recent(
+    uow: IntakeUnitOfWork, *, principal: Principal, province: str, periods_back: int, keep: bool, now: datetime
+) -> list[PlanV1]:
+    """Start tracking each plan in force of the province at the first of its `periods_back` last due periods (those
+    `demo history --periods N` fills), so older ones are history; with `keep`, a start already set stays."""
+    place = await uow.catalog.province(province)
+    if place is None:
+        raise ProvinceNotFound(province)
+    changed = []
+    for plan in await uow.catalog.plans(province):
+        recent = past_periods(plan, place.timezone, now, periods_back)
+        # tracking_from names a month: a plan of quarters or half-years is left as it is.
+        if not recent or not MONTH.fullmatch(recent[0]) or (keep and plan.tracking_from):
+            changed.append(plan)
+            continue
+        start = recent[0]
+        changed.append(
+            await set_tracking(
+                uow, principal=principal, province=province, plan_id=plan.id, tracking_from=start, now=now
+            )
         )
     return changed
 
