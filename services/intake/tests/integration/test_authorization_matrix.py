@@ -13,6 +13,7 @@ import pytest
 from baocao_testing.authz import (
     ADMIN_ONLY,
     EVERYONE,
+    PROVINCE_OPERATORS,
     PROVINCE_STAFF,
     PUBLIC_ROUTES,
     Row,
@@ -120,6 +121,7 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
     lock = f"/v1/admin/locks/30/{PLAN.id}/2019-05"
     locks = "/v1/admin/locks/{province}/{plan_id}/{period}"
     tokens = "/v1/units/{province}/{unit}/api-tokens"
+    period = "/v1/periods/{province}/{period}"
     form, scoped = f"/bao-cao/{PLAN.id}/2019-06", readers_of_ca(submission_id)
     yaml = {"content": FILE.encode(), "headers": {"Content-Type": "application/yaml"}}
     account = {"username": "x-1", "password": "mật-khẩu-đủ-dài", "role": "admin"}
@@ -141,6 +143,17 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("PUT", "/v1/admin/provinces/{code}", ADMIN_ONLY, url="/v1/admin/provinces/30", kwargs=yaml),
         Row("PUT", locks, ADMIN_ONLY, url=lock, kwargs={"json": {"reason": "kiểm thử"}}),
         Row("DELETE", locks, ADMIN_ONLY, url=lock, kwargs={"json": {"reason": "kiểm thử"}}),
+        Row("GET", "/v1/periods/{province}", EVERYONE, url="/v1/periods/30"),
+        Row("GET", period, EVERYONE, url=f"/v1/periods/30/2019-06?plan_id={PLAN.id}"),
+        # The province's office acts on its periods (a 409 here: June is open, not closed, not history).
+        Row("POST", period + "/exceptions", PROVINCE_OPERATORS, url="/v1/periods/30/2019-06/exceptions",
+            kwargs={"json": {"unit": "CA", "reason": "kiểm thử"}}),
+        Row("GET", period + "/exceptions", PROVINCE_STAFF, url="/v1/periods/30/2019-06/exceptions"),
+        Row("DELETE", period + "/exceptions/{unit}", PROVINCE_OPERATORS, url="/v1/periods/30/2019-06/exceptions/CA"),
+        Row("POST", period + "/imports", PROVINCE_OPERATORS, url="/v1/periods/30/2019-06/imports",
+            kwargs={"json": {"unit": "CA", "values": FIGURES}}),
+        Row("PUT", "/v1/plans/{province}/{plan_id}/tracking", PROVINCE_OPERATORS,
+            url=f"/v1/plans/30/{PLAN.id}/tracking", kwargs={"json": {"from": "2019-06"}}),
         Row("POST", "/v1/admin/accounts", ADMIN_ONLY, kwargs={"json": account}),
         Row("PUT", "/v1/admin/accounts/{username}/password", ADMIN_ONLY, url="/v1/admin/accounts/x-1/password",
             kwargs={"json": {"password": "mật-khẩu-mới-đủ-dài"}}),
