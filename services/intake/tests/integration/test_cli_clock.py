@@ -41,3 +41,30 @@ async def test_catalog_load_stamps_the_catalogue_with_the_file_clock(fresh_datab
     finally:
         await engine.dispose()
     assert stamps == {datetime(2019, 6, 10, 2, tzinfo=UTC)}, "the instant in the clock file, not the machine's"
+
+
+async def test_catalog_tracking_starts_each_plan_at_the_first_month_demo_history_fills(fresh_database, tmp_path):
+    """`make up`'s demo: `catalog tracking 30 --past 2 --keep` on 20 August 2019 tracks plan 467 from 2019-07 (the
+    last two due are 2019-07 and 2019-08, due 16/08), a later run keeps it, and a province file load keeps it too."""
+    clock = tmp_path / "clock"
+    write_clock_file(clock, datetime(2019, 8, 20, 9, tzinfo=timezone(timedelta(hours=7))))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAOCAO_") and k != "DATABASE_URL"}
+    env |= {"BAOCAO_DATABASE_URL": fresh_database, "BAOCAO_ENV": "test", "BAOCAO_CLOCK": "file"}
+    env |= {"BAOCAO_CLOCK_FILE": str(clock)}
+
+    async def cli(*args: str) -> str:
+        run = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "intake.cli", *args, env=env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        output, _ = await asyncio.wait_for(run.communicate(), timeout=120)
+        assert run.returncode == 0, output.decode()
+        return output.decode()
+
+    await cli("catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"))
+    assert "plan hd-467-2019: tracked from 2019-07" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")
+    write_clock_file(clock, datetime(2019, 12, 20, 9, tzinfo=timezone(timedelta(hours=7))))
+    assert "tracked from 2019-07" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")
+    assert "tracked from 2019-09" in await cli("catalog", "tracking", "30", "hd-467-2019", "--from", "2019-09")
+    await cli("catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"))
+    assert "tracked from 2019-09" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")
