@@ -76,7 +76,7 @@ async def test_a_closed_period_refuses_a_unit_until_the_office_grants_it_an_exce
     still_open = await intake.client.post(
         "/v1/periods/30/2019-08/exceptions", json={"unit": "CA", "reason": "bổ sung"}, headers=office
     )
-    assert still_open.status_code == 409 and still_open.json()["error"]["code"] == "period_not_closed"
+    assert still_open.status_code == 409 and "chưa khóa sổ" in still_open.json()["error"]["message"]
 
     granted = await intake.client.post(EXCEPTIONS, json={"unit": "CA", "reason": "Gửi bổ sung"}, headers=office)
     assert granted.status_code == 201, granted.text

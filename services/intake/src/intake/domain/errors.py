@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from baocao_shared.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, Unprocessable
 
@@ -28,18 +27,15 @@ class PeriodLocked(Conflict):
         self.province, self.plan_id, self.period = province, plan_id, period
 
 
-def _local(at: datetime, timezone: str) -> str:
-    return at.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y (%H:%M)")
-
-
 class PeriodClosed(Conflict):
     """The period closed (its `missing` is final): a unit's report or amendment needs the office's exception."""
 
-    code = "period_closed"
+    code = "period_closed"  # the word programs read for this refusal (issue 17), not the kind's "conflict"
 
-    def __init__(self, *, period: str, closes_at: datetime, timezone: str) -> None:
+    def __init__(self, *, period: str, closes_at: datetime, closed_on: str) -> None:
+        """`closed_on`: the close in the province's time, as a person reads it (25/07/2019 (00:00))."""
         super().__init__(
-            f"Kỳ {period} đã khóa sổ ngày {_local(closes_at, timezone)}; liên hệ văn phòng để được mở ngoại lệ.",
+            f"Kỳ {period} đã khóa sổ ngày {closed_on}; liên hệ văn phòng để được mở ngoại lệ.",
             {"period": period, "closes_at": closes_at},
         )
         self.period, self.closes_at = period, closes_at
@@ -48,7 +44,7 @@ class PeriodClosed(Conflict):
 class PeriodIsHistory(Conflict):
     """The period is before the province's start of tracking: the staff office imports its reports."""
 
-    code = "period_history"
+    code = "period_history"  # the word programs read for this refusal (issue 17), not the kind's "conflict"
 
     def __init__(self, *, period: str, tracking_from: str) -> None:
         super().__init__(
@@ -62,8 +58,6 @@ class PeriodIsHistory(Conflict):
 class PeriodNotHistory(Conflict):
     """Only a period before the start of tracking is imported by the office."""
 
-    code = "period_not_history"
-
     def __init__(self, *, period: str, state: str) -> None:
         super().__init__(
             f"Kỳ {period} không phải số liệu lịch sử (tình trạng: {state}); chỉ nhập thay đơn vị các kỳ trước "
@@ -75,8 +69,6 @@ class PeriodNotHistory(Conflict):
 
 class PeriodNotClosed(Conflict):
     """An exception is granted for a closed period only."""
-
-    code = "period_not_closed"
 
     def __init__(self, *, period: str, state: str) -> None:
         super().__init__(

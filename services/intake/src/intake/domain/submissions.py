@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from baocao_shared import periods
 from baocao_shared.calendar import PeriodError
@@ -64,7 +65,8 @@ def unit_may_report(found: periods.PeriodStanding, *, timezone: str, excepted: b
     if found.state == "closed":
         if not excepted:
             assert found.closes_at is not None
-            raise PeriodClosed(period=found.period, closes_at=found.closes_at, timezone=timezone)
+            closed_on = found.closes_at.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y (%H:%M)")
+            raise PeriodClosed(period=found.period, closes_at=found.closes_at, closed_on=closed_on)
         return True
     return False
 
