@@ -249,8 +249,10 @@ class FakePress:
 
     def __init__(self) -> None:
         self.broken: str | None = None
+        self.history: bool | None = None  # what the last freeze was told about the period
 
     def freeze(self, report, *, issued_on, history=False) -> list[FrozenDocument]:
+        self.history = history
         if self.broken:
             raise SigningKeyUnavailable(province=report.province, reason=self.broken)
         body = f"{report.province}/{report.period}/{report.number}/{issued_on}".encode()
