@@ -117,9 +117,12 @@ async def test_a_history_periods_report_is_the_offices_import_with_nobody_missin
             await publish(SUBMISSION_RECEIVED, june(ca, 7, imported=True))
             await publish(SUBMISSION_RECEIVED, june(btg, 50, imported=False))
 
-            async def both_in():
+            async def both_in():  # revision 3: both versions 1 are in (it sums every unit's latest version)
                 answer = await http.get("/v1/reports/59/2019-06", headers=operator)
-                return answer.json() if answer.status_code == 200 and answer.json()["revision"] == 3 else None
+                found = answer.json() if answer.status_code == 200 else {}
+                # A read's statements each see what is committed when they start: wait for a read that saw both.
+                shown = {u["unit"] for u in found.get("units", [])}
+                return found if found.get("revision") == 3 and ca in shown else None
 
             report = await wait_until(both_in, timeout=30, what="both June reports in the projection")
             assert [u["unit"] for u in report["units"]] == [ca] and report["totals"]["t1_sessions"] == 7

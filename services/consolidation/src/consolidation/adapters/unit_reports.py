@@ -109,5 +109,8 @@ class UnitReports:
         )
         totals: dict[str, dict[str, int]] = {p: {} for p in counts}
         for period, key, total in rows:
-            totals[period][key] = int(total)
+            # Each statement reads what is committed when it starts: a period's first report committed
+            # between the two is counted by neither (the next read counts it), never half.
+            if period in totals:
+                totals[period][key] = int(total)
         return {p: PeriodFigures(totals[p], int(n)) for p, n in counts.items()}
