@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CADDYFILE = ROOT / "deploy/proxy/Caddyfile"
 SERVICES = ["intake", "deadlines", "consolidation", "notify"]
 # Each service keeps these on its own port; behind the proxy they are intake's. The shared stylesheet
-# (/static/baocao.css) is the same file in every service, so intake's serves them all.
-PER_SERVICE = re.compile(r"^/(openapi\.json|docs|redoc|healthz|readyz|metrics|v1/ops)(/|$)|^/static/baocao\.css$")
+# (/static/baocao.css) is the same file in every service, so intake's serves them all. Where a period stands
+# (/v1/periods, issue 17) is one answer that intake, deadlines and consolidation each give on their own port.
+PER_SERVICE = re.compile(
+    r"^/(openapi\.json|docs|redoc|healthz|readyz|metrics|v1/ops|v1/periods)(/|$)|^/static/baocao\.css$"
+)
 
 
 def caddy_routes(text: str) -> tuple[list[tuple[list[str], str]], str]:

@@ -62,6 +62,12 @@ def status_is(status: str):
     return check
 
 
+def state_is(actor: str, answer) -> str | None:
+    """June 2019 on 20 June: past its deadline (the 16th), before its close (the 25th)."""
+    found = answer.json().get("state")
+    return None if found == "overdue" else f"the period is {found}, expected overdue"
+
+
 def operators_own_report(actor: str, answer) -> str | None:
     """The start page sends an operator to their own province's report, the national office to the roll-up."""
     where = answer.headers.get("location", "")
@@ -115,6 +121,9 @@ def rows() -> list[Row]:
         Row("POST", "/tong-hop/{province}/{period}/gui", PROVINCE_OPERATORS, url=page + "/gui", page=True),
         Row("GET", "/v1/reports/{province}/{period}", PROVINCE_STAFF, url=report, scope=status_is("published")),
         Row("GET", "/v1/national/{period}", OPS_READERS, url="/v1/national/2019-06"),
+        # Where a period stands is no secret: any signed-in caller may ask, of any province.
+        Row("GET", "/v1/periods/{province}/{period}", EVERYONE, url=f"/v1/periods/{OWN}/2019-06", scope=state_is),
+        Row("GET", "/v1/periods/{province}", EVERYONE, url=f"/v1/periods/{OWN}?plan_id={PLAN.id}"),
         Row("GET", "/quoc-gia/{period}", OPS_READERS, url="/quoc-gia/2019-06", page=True),
         Row("GET", "/", EVERYONE, page=True, scope=operators_own_report),
         Row("GET", "/tong-hop", EVERYONE, page=True, scope=operators_own_report),

@@ -219,7 +219,9 @@ async def test_a_batched_replay_leaves_the_state_of_one_record_at_a_time(postgre
         async with make_sessionmaker(reference)() as session:
             uow = ConsolidationUnitOfWork(session)
             june = await reports.current(uow, address=ReportAddress("30", "2019-06", PLAN.id), now=AT)
-            july = await reports.current(uow, address=ReportAddress("30", "2019-07", PLAN.id), now=AT)
+            # Read when July is open (on 10 June it is not: a period not open has no report).
+            july_open = AT + timedelta(days=30)
+            july = await reports.current(uow, address=ReportAddress("30", "2019-07", PLAN.id), now=july_open)
         assert june.status == "draft" and "SNV" in june.status_note, "SNV's amendment after the approval reverts it"
         assert june.totals["t1_sessions"] == 3 + 20 + 5 + 0 + 1 + 1 and june.revision == 1 + 1 + 2 + 3 + 2 + 1 + 1
         assert july.status == "approved" and july.totals["t2_campaigns"] == 7 + 2 * 4 + 0

@@ -9,7 +9,7 @@ rules are tested without PostgreSQL or Kafka.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -85,19 +85,24 @@ class InMemoryUnitReports:
     def _of(self, province: str, plan_id: str, period: str) -> list[SubmissionV1]:
         return [s for (p, plan, per, _), s in self.rows.items() if (p, plan, per) == (province, plan_id, period)]
 
-    async def latest(self, province: str, plan_id: str, period: str) -> list[LatestReport]:
+    async def latest(
+        self, province: str, plan_id: str, period: str, *, imported_only: bool = False
+    ) -> list[LatestReport]:
         return [
             LatestReport(s.unit, s.version, s.received_at, s.first_received_at, s.values, s.narratives)
             for s in self._of(province, plan_id, period)
+            if s.imported or not imported_only
         ]
 
     async def revision(self, province: str, plan_id: str, period: str) -> int:
         return revision(sum(s.version for s in self._of(province, plan_id, period)))
 
-    async def figures(self, province: str, plan_id: str, periods: list[str]) -> dict[str, PeriodFigures]:
+    async def figures(
+        self, province: str, plan_id: str, periods: list[str], *, history: Collection[str] = ()
+    ) -> dict[str, PeriodFigures]:
         found = {}
         for period in periods:
-            reports = self._of(province, plan_id, period)
+            reports = [s for s in self._of(province, plan_id, period) if s.imported or period not in history]
             if reports:
                 totals: dict[str, int] = {}
                 for s in reports:
@@ -244,8 +249,10 @@ class FakePress:
 
     def __init__(self) -> None:
         self.broken: str | None = None
+        self.history: bool | None = None  # what the last freeze was told about the period
 
-    def freeze(self, report, *, issued_on) -> list[FrozenDocument]:
+    def freeze(self, report, *, issued_on, history=False) -> list[FrozenDocument]:
+        self.history = history
         if self.broken:
             raise SigningKeyUnavailable(province=report.province, reason=self.broken)
         body = f"{report.province}/{report.period}/{report.number}/{issued_on}".encode()
@@ -254,7 +261,7 @@ class FakePress:
             FrozenDocument("docx", DOCX, "r.docx", b"PK" + body),
         ]
 
-    def draft_pdf(self, report, *, issued_on) -> bytes:
+    def draft_pdf(self, report, *, issued_on, history=False) -> bytes:
         return b"%PDF-draft"
 
     def verify(self, pdf: bytes):

@@ -122,3 +122,33 @@ def test_odd_codes_in_the_urls_are_quoted():
     shown = page(report, can_approve=True)
     assert "/v1/reports/3%2F0/2019-06.docx?plan_id=a%26b+c" in html.unescape(shown)
     assert 'action="/tong-hop/3%2F0/2019-06/duyet"' in shown
+
+
+def test_the_console_shows_where_the_period_stands_and_when_it_closes():
+    from baocao_shared.periods import STATE_LABELS, standing
+    from consolidation.domain.periods import HISTORY_NOTE
+
+    report = sample.sample_report()
+    found = standing(_plan_of(report), report.period, "Asia/Ho_Chi_Minh", datetime(2019, 6, 18, 2, tzinfo=UTC))
+    context = report_context(
+        report, issued_on=date(2019, 6, 18), can_approve=False, can_publish=False, csrf_token=TOKEN, standing=found
+    )
+    facts = dict(context["facts"])
+    assert facts["Tình trạng kỳ báo cáo"] == STATE_LABELS["overdue"] == "Quá hạn, chưa khóa sổ"
+    assert facts["Khóa sổ lúc"] == "25/06/2019 00:00"  # the 25th, in Hải Dương's time
+    text = visible(templates_for(TEMPLATES_DIR).env.get_template("report.html").render(**context, site=SITE))
+    assert "Tình trạng kỳ báo cáo Quá hạn, chưa khóa sổ" in text and HISTORY_NOTE not in text
+
+    history = standing(_plan_of(report, tracking_from="2019-07"), report.period, "Asia/Ho_Chi_Minh", datetime.now(UTC))
+    context = report_context(
+        report, issued_on=date(2019, 6, 18), can_approve=False, can_publish=False, csrf_token=TOKEN, standing=history
+    )
+    text = visible(templates_for(TEMPLATES_DIR).env.get_template("report.html").render(**context, site=SITE))
+    assert f"Tình trạng kỳ báo cáo {STATE_LABELS['history']}" in text and HISTORY_NOTE in text
+    assert "Các đơn vị chưa gửi báo cáo" not in text
+
+
+def _plan_of(report, **changes):
+    from services.consolidation.tests.kit import HAI_DUONG
+
+    return HAI_DUONG.plans[0].model_copy(update={"id": report.plan_id, **changes})

@@ -49,9 +49,9 @@ SIGN_LEFT, SIGN_RIGHT = 72.0, 93.0  # "PHÓ TRƯỞNG BAN THƯỜNG TRỰC" fits
 NO_INDENT = Mm(0)
 
 
-def render_docx(report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
+def render_docx(report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> bytes:
     """The report as .docx bytes; `issued_on` fills the date line, the register's number the number line."""
-    text = report_text(report, issued_on=issued_on)
+    text = report_text(report, issued_on=issued_on, history=history)
     doc = Document()
     _page_setup(doc, text)
     _header(doc, text)

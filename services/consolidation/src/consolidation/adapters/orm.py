@@ -49,6 +49,8 @@ unit_reports = Table(
     Column("first_received_at", DateTime(timezone=True), nullable=False),
     Column("values", JSONB, nullable=False),
     Column("narratives", JSONB, nullable=False),
+    # The staff office imported it for a period before the province's start of tracking (history).
+    Column("imported", Boolean, nullable=False, server_default="false"),
     PrimaryKeyConstraint(*UNIT_KEY),
 )
 

@@ -51,9 +51,9 @@ NO_PADDING = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPaddi
 MARK_Y = PAGE_H - 12 * mm  # the baseline of the page number and of DỰ THẢO, in the top margin
 
 
-def render_pdf(report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
+def render_pdf(report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> bytes:
     """The report as PDF bytes; `issued_on` fills the date line (the number stays blank for the clerk)."""
-    return typeset_pdf(report_text(report, issued_on=issued_on))
+    return typeset_pdf(report_text(report, issued_on=issued_on, history=history))
 
 
 def typeset_pdf(text: ReportText) -> bytes:

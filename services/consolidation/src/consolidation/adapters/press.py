@@ -21,8 +21,9 @@ class Press:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def freeze(self, report: ConsolidatedReportV1, *, issued_on: date) -> list[FrozenDocument]:
-        """The signed PDF and the DOCX of a report being published (its number set)."""
+    def freeze(self, report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> list[FrozenDocument]:
+        """The signed PDF and the DOCX of a report being published (its number set); `history`: of a period
+        before tracking (report_text)."""
         passphrase = self.settings.signing_passphrase
         signer = load_signer(
             (self.settings.signing_pkcs12 or "").format(province=report.province) or None,
@@ -30,18 +31,20 @@ class Press:
             province=report.province,
         )
         pdf = sign_pdf(
-            render_pdf(report, issued_on=issued_on),
+            render_pdf(report, issued_on=issued_on, history=history),
             signer,
             reason=f"Phát hành Báo cáo số {report.number}",
             location=report.place_name,
         )
         return [
             FrozenDocument("pdf", PDF, filename(report, "pdf"), pdf, signed_by=signer.subject),
-            FrozenDocument("docx", DOCX, filename(report, "docx"), render_docx(report, issued_on=issued_on)),
+            FrozenDocument(
+                "docx", DOCX, filename(report, "docx"), render_docx(report, issued_on=issued_on, history=history)
+            ),
         ]
 
-    def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date) -> bytes:
-        return render_pdf(report, issued_on=issued_on)
+    def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> bytes:
+        return render_pdf(report, issued_on=issued_on, history=history)
 
     def verify(self, pdf: bytes) -> Verdict:
         """The PDF's signature, validated against the CAs of `signing_trust_roots`."""

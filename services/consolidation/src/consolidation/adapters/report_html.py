@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from baocao_shared.events.reports import ConsolidatedReportV1, ReportSectionV1
+from baocao_shared.periods import STATE_LABELS, PeriodStanding
 from baocao_shared.web import csrf, render, templates_for
 from consolidation.adapters import report_text as text
 from consolidation.domain.sections import MAX_SECTION_CHARS
@@ -111,11 +112,17 @@ def section_views(
     return views
 
 
-def _facts(report: ConsolidatedReportV1) -> list[tuple[str, str]]:
+def _facts(report: ConsolidatedReportV1, standing: PeriodStanding | None = None) -> list[tuple[str, str]]:
     facts = [
         ("Tỉnh", report.province_name),
         ("Kế hoạch", f"Số {report.plan_number}"),
         ("Kỳ báo cáo", report.period),
+    ]
+    if standing is not None:
+        facts.append(("Tình trạng kỳ báo cáo", STATE_LABELS[standing.state]))
+        if standing.closes_at is not None:
+            facts.append(("Khóa sổ lúc", text.local_moment(standing.closes_at)))
+    facts += [
         ("Trạng thái", status_of(report.status).label),
         ("Lần cập nhật số liệu", str(report.revision)),
         ("Phiên bản nội dung", str(report.version)),
@@ -144,17 +151,20 @@ def report_context(
     can_edit: bool = False,
     pending: dict[str, str] | None = None,
     error: tuple[str, str] | None = None,
+    standing: PeriodStanding | None = None,
 ) -> dict[str, Any]:
     """Everything report.html needs; `issued_on` fills the date line as in the Word document. The console
-    (the report's page) also shows each section with its sources, and its editor when `can_edit`."""
-    doc = text.report_text(report, issued_on=issued_on)
+    (the report's page) also shows each section with its sources, and its editor when `can_edit`; `standing`,
+    where the report's period stands (its state and close; a history period's document says so)."""
+    history = standing is not None and standing.state == "history"
+    doc = text.report_text(report, issued_on=issued_on, history=history)
     summary = text.summary_title(report)
     return {
         "title": f"Báo cáo tổng hợp: {summary}",
         "report": report,
         "doc": doc,
         "status": status_of(report.status),
-        "facts": _facts(report),
+        "facts": _facts(report, standing),
         "urls": report_urls(report),
         "can_approve": can_approve,
         "can_publish": can_publish,
@@ -190,10 +200,11 @@ def render_report(
     pending: dict[str, str] | None = None,
     error: tuple[str, str] | None = None,
     status_code: int = 200,
+    standing: PeriodStanding | None = None,
 ) -> Response:
     """report.html for this report (its buttons and editors only when told to)."""
     context = report_context(
         report, issued_on=issued_on, can_approve=can_approve, can_publish=can_publish, csrf_token=csrf_token,
-        console=console, can_edit=can_edit, pending=pending, error=error,
+        console=console, can_edit=can_edit, pending=pending, error=error, standing=standing,
     )  # fmt: skip
     return render(TEMPLATES, request, "report.html", context, status_code=status_code)

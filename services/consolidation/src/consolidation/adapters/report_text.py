@@ -23,6 +23,7 @@ from baocao_shared.events.reports import (
     TaskSectionV1,
 )
 from consolidation.domain.months import TIMEZONE
+from consolidation.domain.periods import HISTORY_NOTE
 from consolidation.domain.report import CLOSING_DEFAULTS
 
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -330,7 +331,16 @@ def number_of(report: ConsolidatedReportV1) -> str:
     return f"Số: {report.number}" if report.number else number_line(report.number_code)
 
 
-def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
+def history_lines() -> list[str]:
+    """Section II of a period before tracking: nobody owed it, so nobody is late or missing."""
+    return [
+        f"{HISTORY_NOTE}: kỳ báo cáo trước khi tỉnh bắt đầu theo dõi việc gửi báo cáo; "
+        "không đánh giá việc chấp hành chế độ báo cáo của các đơn vị trong kỳ này."
+    ]
+
+
+def report_text(report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> ReportText:
+    """The document's lines; `history`: the period is before tracking and its figures are the office's import."""
     summary = summary_title(report)
     issued = date_line(report.place_name, issued_on)
     count = len(report.units)
@@ -340,6 +350,13 @@ def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
         if count
         else "Chưa có đơn vị nào gửi báo cáo trong kỳ."
     )
+    if history:
+        intro = (
+            f"{HISTORY_NOTE}: tổng hợp từ báo cáo của {vn_number(count)} đơn vị (số liệu của từng đơn vị tại "
+            "Phụ lục I)."
+            if count
+            else f"{HISTORY_NOTE}: văn phòng chưa nhập báo cáo của đơn vị nào cho kỳ này."
+        )
     if report.coverage is not None and report.sections:
         intro = f"{intro} {coverage_note(report.coverage)}"
     results, closing_sections = _sections(report)
@@ -354,7 +371,7 @@ def report_text(report: ConsolidatedReportV1, *, issued_on: date) -> ReportText:
         results_heading=SECTION_I,
         results=results,
         discipline_heading=SECTION_II,
-        discipline=discipline_lines(report.discipline),
+        discipline=history_lines() if history else discipline_lines(report.discipline),
         closing_sections=closing_sections,
         closing=f"Trên đây là báo cáo {_lower_first(summary)}./.",
         recipients=[f"- {r.strip()}" for r in report.recipients if r.strip()],

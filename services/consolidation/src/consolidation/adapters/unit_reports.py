@@ -3,9 +3,9 @@ whatever the order of arrival. The batched upsert is set-based (the replay appli
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
-from sqlalchemy import BigInteger, func, select, text
+from sqlalchemy import BigInteger, func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,8 +17,10 @@ from consolidation.domain.months import MONTH
 from consolidation.domain.report import LatestReport
 from consolidation.domain.workflow import revision
 
-COLUMNS = (*orm.UNIT_KEY, "submission_id", "version", "received_at", "first_received_at", "values", "narratives")
-REPLACED = ("submission_id", "version", "received_at", "values", "narratives")  # first_received_at stays
+COLUMNS = (
+    *orm.UNIT_KEY, "submission_id", "version", "received_at", "first_received_at", "values", "narratives", "imported",
+)  # fmt: skip
+REPLACED = ("submission_id", "version", "received_at", "values", "narratives", "imported")  # first_received_at stays
 
 
 def _upsert(stmt):
@@ -46,11 +48,13 @@ class UnitReports:
         """`record` for many units at once, in one statement (each unit at most once)."""
         await self.session.execute(UPSERT_MANY, as_arrays(latest, COLUMNS, json=("values", "narratives")))
 
-    async def latest(self, province: str, plan_id: str, period: str) -> list[LatestReport]:
+    async def latest(
+        self, province: str, plan_id: str, period: str, *, imported_only: bool = False
+    ) -> list[LatestReport]:
+        """The units' latest reports; of a history period, only those the staff office imported."""
         u = orm.unit_reports.c
-        rows = await self.session.execute(
-            select(orm.unit_reports).where(u.province == province, u.plan_id == plan_id, u.period == period)
-        )
+        query = select(orm.unit_reports).where(u.province == province, u.plan_id == plan_id, u.period == period)
+        rows = await self.session.execute(query.where(u.imported) if imported_only else query)
         return [
             LatestReport(
                 unit=r.unit,
@@ -81,13 +85,18 @@ class UnitReports:
             query = query.where(u.province == province)
         return await self.session.scalar(query)
 
-    async def figures(self, province: str, plan_id: str, periods: list[str]) -> dict[str, PeriodFigures]:
+    async def figures(
+        self, province: str, plan_id: str, periods: list[str], *, history: Collection[str] = ()
+    ) -> dict[str, PeriodFigures]:
         """Per period, each indicator summed over the units' latest reports, and how many reports that is
-        (summed in the database: a year of a province of 2,000 units is 24,000 reports)."""
+        (summed in the database: a year of a province of 2,000 units is 24,000 reports). Of the `history`
+        periods (before tracking), only the reports the staff office imported count, as that period's figures."""
         if not periods:
             return {}
         u = orm.unit_reports.c
         where = (u.province == province, u.plan_id == plan_id, u.period.in_(periods))
+        if history:
+            where = (*where, or_(u.imported, u.period.not_in(list(history))))
         counts = dict(
             (await self.session.execute(select(u.period, func.count()).where(*where).group_by(u.period))).all()
         )
@@ -100,5 +109,8 @@ class UnitReports:
         )
         totals: dict[str, dict[str, int]] = {p: {} for p in counts}
         for period, key, total in rows:
-            totals[period][key] = int(total)
+            # Each statement reads what is committed when it starts: a period's first report committed
+            # between the two is counted by neither (the next read counts it), never half.
+            if period in totals:
+                totals[period][key] = int(total)
         return {p: PeriodFigures(totals[p], int(n)) for p, n in counts.items()}

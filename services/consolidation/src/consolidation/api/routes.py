@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 from baocao_shared.events.reports import ConsolidatedReportV1
 from baocao_shared.http.deps import Admin, CurrentPrincipal, Now
 from baocao_shared.http.errors import error_responses
+from baocao_shared.periods_api import PeriodOut
 from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.report_html import render_report
 from consolidation.adapters.xlsx_report import render_xlsx
 from consolidation.deps import PERIOD, PROVINCE, Press, Uow
 from consolidation.domain.documents import DOCX, PDF, XLSX, filename
 from consolidation.domain.report import ReportAddress
-from consolidation.handlers import documents, reports, sections, workflow
+from consolidation.handlers import documents, periods, reports, sections, workflow
 from consolidation.handlers import national as roll_up
 
 router = APIRouter(tags=["consolidated report"])
@@ -28,7 +29,7 @@ router = APIRouter(tags=["consolidated report"])
 PlanId = Annotated[str | None, Query(max_length=64, description="Needed only when the province has several plans")]
 Province = Annotated[str, Path(pattern=PROVINCE, examples=["30"])]
 Period = Annotated[str, Path(pattern=PERIOD, examples=["2019-06"])]
-READING = error_responses(403, 404)  # and 422: a malformed province or period, or a plan_id needed
+READING = error_responses(403, 404, 409)  # 409: the period is not open; 422: malformed, or a plan_id needed
 WORKFLOW = error_responses(403, 404, 409, 503)  # 409: the report's status does not allow the step now
 SECTION_KEY = r"^[a-z][a-z0-9_]{0,31}$"
 
@@ -65,7 +66,7 @@ async def report_docx(address: Address, principal: CurrentPrincipal, uow: Uow, n
         stored = await documents.frozen(uow, printed.report, "docx")
     if stored is not None:
         return _download(stored.body, stored.media_type, stored.filename)
-    body = render_docx(printed.report, issued_on=printed.issued_on)
+    body = render_docx(printed.report, issued_on=printed.issued_on, history=printed.history)
     return _download(body, DOCX, filename(printed.report, "docx"))
 
 
@@ -81,7 +82,7 @@ async def report_pdf(address: Address, principal: CurrentPrincipal, uow: Uow, no
         stored = await documents.frozen(uow, printed.report, "pdf")
     if stored is not None:
         return _download(stored.body, stored.media_type, stored.filename)
-    body = press.draft_pdf(printed.report, issued_on=printed.issued_on)
+    body = press.draft_pdf(printed.report, issued_on=printed.issued_on, history=printed.history)
     return _download(body, PDF, filename(printed.report, "pdf").replace(".pdf", "-du-thao.pdf"))
 
 
@@ -106,7 +107,7 @@ async def report_xlsx(address: Address, principal: CurrentPrincipal, uow: Uow, n
 async def report_html(request: Request, address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
         printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
-    return render_report(request, printed.report, issued_on=printed.issued_on)
+    return render_report(request, printed.report, issued_on=printed.issued_on, standing=printed.standing)
 
 
 @router.get(
@@ -168,6 +169,33 @@ async def edit_section(
 async def reopen(address: Address, body: ReopenIn, admin: Admin, uow: Uow, now: Now):
     async with uow:
         return await workflow.reopen(uow, principal=admin, address=address, reason=body.reason, now=now)
+
+
+@router.get(
+    "/v1/periods/{province}/{period}",
+    response_model=PeriodOut,
+    responses=error_responses(404, 422),
+    tags=["periods"],
+    summary="Where the plan's period stands (outside_plan, history, not_open, open, overdue, closed), as intake "
+    "and deadlines answer it; any signed-in caller",
+)
+async def period_state(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
+    async with uow:
+        found = await periods.period(uow, address=address, now=now)
+    return PeriodOut.of(address.province, found)
+
+
+@router.get(
+    "/v1/periods/{province}",
+    response_model=list[PeriodOut],
+    responses=error_responses(404, 422),
+    tags=["periods"],
+    summary="Every period of the plan, from its first to the one open now, oldest first, with where each stands",
+)
+async def period_states(province: Province, principal: CurrentPrincipal, uow: Uow, now: Now, plan_id: PlanId = None):
+    async with uow:
+        found = await periods.periods(uow, province=province, plan_id=plan_id, now=now)
+    return [PeriodOut.of(province, f) for f in found]
 
 
 @router.get(

@@ -38,11 +38,14 @@ class FrozenDocument:
 
 class DocumentPress(Protocol):
     """Renders a report's documents; `freeze` also signs the PDF with the issuing body's key (or raises
-    a named error saying why it cannot)."""
+    a named error saying why it cannot). `history`: the report is of a period before tracking, its figures
+    the office's import (the document says so)."""
 
-    def freeze(self, report: ConsolidatedReportV1, *, issued_on: date) -> list[FrozenDocument]: ...
+    def freeze(
+        self, report: ConsolidatedReportV1, *, issued_on: date, history: bool = False
+    ) -> list[FrozenDocument]: ...
 
-    def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date) -> bytes: ...
+    def draft_pdf(self, report: ConsolidatedReportV1, *, issued_on: date, history: bool = False) -> bytes: ...
 
     def verify(self, pdf: bytes) -> Any:
         """What a PDF's signature says, validated against the trusted roots (a Verdict)."""

@@ -5,6 +5,7 @@ the pages read the attributes to explain the refusal in Vietnamese."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import ClassVar
 
 from baocao_shared.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
@@ -77,6 +78,31 @@ class PeriodNotInPlan(Unprocessable):
         self.period, self.reason = period, reason
 
 
+class PeriodOutsidePlan(NotFound):
+    """The period is before the plan's first period or after its last: the plan has no report for it."""
+
+    def __init__(self, *, plan_id: str, period: str, first_period: str, last_period: str | None = None) -> None:
+        span = f"{first_period} to {last_period}" if last_period else f"{first_period} on"
+        super().__init__(
+            f"Period {period} is outside plan {plan_id} (its periods run from {span}): there is no report for it.",
+            {"state": "outside_plan", "plan_id": plan_id, "period": period, "first_period": first_period,
+             "last_period": last_period},
+        )  # fmt: skip
+        self.plan_id, self.period, self.first_period, self.last_period = plan_id, period, first_period, last_period
+
+
+class PeriodNotOpen(Conflict):
+    """The period's data window has not opened: no unit reports for it yet, so there is no report to read."""
+
+    def __init__(self, *, plan_id: str, period: str, opens_at: datetime | None = None) -> None:
+        when = f" before {opens_at.isoformat()}" if isinstance(opens_at, datetime) else " yet"
+        super().__init__(
+            f"Period {period} of plan {plan_id} is not open{when}: units cannot report for it, so it has no report.",
+            {"state": "not_open", "plan_id": plan_id, "period": period, "opens_at": opens_at},
+        )
+        self.plan_id, self.period, self.opens_at = plan_id, period, opens_at
+
+
 class StepNotAllowed(Conflict):
     """The report's status does not allow this workflow step now (approve a published report, say)."""
 
@@ -136,7 +162,7 @@ class DocumentNotFound(NotFound):
 
 
 # What a page answers as "no such report": the province, plan or period the address names is not one here.
-NO_SUCH_REPORT = (UnknownProvince, UnknownPlan, PlanAmbiguous, PeriodNotInPlan)
+NO_SUCH_REPORT = (UnknownProvince, UnknownPlan, PlanAmbiguous, PeriodNotInPlan, PeriodOutsidePlan)
 
 
 class SigningKeyUnavailable(Unavailable):

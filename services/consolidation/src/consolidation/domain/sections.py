@@ -30,6 +30,7 @@ from consolidation.domain.errors import (
     StaleReportVersion,
     UnknownSection,
 )
+from consolidation.domain.periods import HISTORY_NOTE
 
 MAX_SECTION_CHARS = 20_000  # as a unit's narrative
 
@@ -160,6 +161,7 @@ class Figures:
     coverage: CoverageV1 | None
     discipline: DisciplineV1
     quoted: Mapping[str, list[str]]  # narrative key -> names of the units that wrote under it
+    history: bool = False  # a period before tracking: the figures are the office's import, nobody was owed
 
 
 def number(n: int | None) -> str:
@@ -199,12 +201,19 @@ def draft(plan: PlanV1, section: ReportSectionDefV1, f: Figures) -> str:
     quoted = list(dict.fromkeys(quoted))
     if section.kind == "task":
         lines = [f"Trong {f.period_label}, {_reported(f)} gửi báo cáo có số liệu về nhiệm vụ này."]
+        if f.history:
+            lines = [f"{HISTORY_NOTE}: trong {f.period_label}, có số liệu của {_reported(f)} về nhiệm vụ này."]
         for code in indicator_codes(plan, section):
             label, unit = f.indicators[code]
             lines.append(indicator_sentence(label, unit, f.comparisons.get(code, ComparisonV1())))
         if quoted:
             lines.append(f"Có {len(quoted)} đơn vị nêu kết quả cụ thể (chi tiết tại Phụ lục II).")
         return "\n".join(lines)
+    if section.kind == "assessment" and f.history:
+        return (
+            f"{HISTORY_NOTE}: {f.period_label} là kỳ trước khi tỉnh bắt đầu theo dõi việc gửi báo cáo; số liệu "
+            f"của {_reported(f)} do văn phòng nhập, không đánh giá việc chấp hành chế độ báo cáo."
+        )
     if section.kind == "assessment":
         d = f.discipline
         good = [f"Ưu điểm: {_reported(f)} đã gửi báo cáo, trong đó {d.on_time} đơn vị gửi đúng hạn."]

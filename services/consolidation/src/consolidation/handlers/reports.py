@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from baocao_shared.calendar import Period, due_at, parse_period
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.events.reports import ConsolidatedReportV1
+from baocao_shared.periods import PeriodStanding, standing
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import comparisons as over_time
+from consolidation.domain import periods as period_rules
 from consolidation.domain import report as rules
 from consolidation.domain import sections
 from consolidation.domain.errors import (
@@ -32,11 +34,25 @@ from consolidation.domain.workflow import allows
 
 
 @dataclass(frozen=True)
+class Situated:
+    """A report and where its period stands now (baocao_shared.periods)."""
+
+    report: ConsolidatedReportV1
+    standing: PeriodStanding
+
+
+@dataclass(frozen=True)
 class Printable:
-    """A report as printed: its content and the date on its date line."""
+    """A report as printed: its content, the date on its date line, and where its period stands."""
 
     report: ConsolidatedReportV1
     issued_on: date
+    standing: PeriodStanding
+
+    @property
+    def history(self) -> bool:
+        """A period before tracking: its document says its figures are the office's import."""
+        return self.standing.state == "history"
 
 
 @dataclass(frozen=True)
@@ -64,21 +80,28 @@ async def read_report(
     uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
 ) -> ConsolidatedReportV1:
     """The report for one of its readers; the national office sees it only once it is published."""
+    return (await _read(uow, principal=principal, address=address, now=now)).report
+
+
+async def _read(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
+) -> Situated:
     check_reader(principal, province=address.province)
-    report = await current(uow, address=address, now=now)
+    found = await situated(uow, address=address, now=now)
+    report = found.report
     if principal.role is Role.NATIONAL_OPERATOR and report.status != "published":
         raise ReportNotPublished(
             province=report.province, province_name=report.province_name, plan_id=report.plan_id, period=report.period
         )
-    return report
+    return found
 
 
 async def printable_report(
     uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
 ) -> Printable:
-    """`read_report`, with the date its date line shows."""
-    report = await read_report(uow, principal=principal, address=address, now=now)
-    return Printable(report, await issue_date(uow, report, now=now))
+    """`read_report`, with the date its date line shows and where its period stands."""
+    found = await _read(uow, principal=principal, address=address, now=now)
+    return Printable(found.report, await issue_date(uow, found.report, now=now), found.standing)
 
 
 async def issue_date(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1, *, now: datetime) -> date:
@@ -116,37 +139,59 @@ async def plan_and_period(uow: ConsolidationUnitOfWork, address: ReportAddress) 
         raise PeriodNotInPlan(period=address.period, reason=str(exc)) from None
 
 
+async def period_standing(
+    uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime
+) -> tuple[PlanV1, ProvinceV1, PeriodStanding]:
+    """Where the addressed period of the plan stands now, in the province's time (the one answer of
+    baocao_shared.periods over this service's copy of the catalogue)."""
+    plan, _ = await plan_and_period(uow, address)
+    place = await uow.catalogue.province(address.province)
+    if place is None:
+        raise UnknownProvince(province=address.province)
+    return plan, place, standing(plan, address.period, place.timezone, now)
+
+
 async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime) -> ConsolidatedReportV1:
     """The published snapshot when there is one; otherwise the report as the submissions and the office's
     sections make it now."""
+    return (await situated(uow, address=address, now=now)).report
+
+
+async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: datetime) -> Situated:
+    """`current`, with where its period stands. A period outside the plan or not open yet has no report
+    (a published one stays readable); a history period's report holds only the figures the staff office
+    imported, and section II counts no unit as on time, late or missing."""
     province, period = address.province, address.period
-    plan, parsed = await plan_and_period(uow, address)
+    plan, place, found = await period_standing(uow, address=address, now=now)
+    parsed = parse_period(period, plan.calendar.frequency)
     state = await uow.reports.get(province, plan.id, period)
     if state is not None and state.status == "published" and state.content:
-        return ConsolidatedReportV1.model_validate(state.content)
-    place = await uow.catalogue.province(province)
-    if place is None:
-        raise UnknownProvince(province=province)
-    latest = await uow.unit_reports.latest(province, plan.id, period)
-    known = await uow.obligations.timeliness(province, plan.id, period)
-    closed = await uow.obligations.is_closed(province, plan.id, period)
+        return Situated(ConsolidatedReportV1.model_validate(state.content), found)
+    period_rules.check_reportable(plan, found)
+    history = found.state == "history"
+    latest = await uow.unit_reports.latest(province, plan.id, period, imported_only=history)
     names = await uow.catalogue.unit_names(province)
-    section_two = rules.discipline(
-        expected=plan.units,
-        names=names,
-        known=known,
-        latest={r.unit: r for r in latest},
-        due_at=due_at(parsed, plan.calendar, place.timezone),
-        now=now,
-        closed=closed,
-    )
+    if history:
+        section_two = period_rules.history_discipline()
+    else:
+        section_two = rules.discipline(
+            expected=plan.units,
+            names=names,
+            known=await uow.obligations.timeliness(province, plan.id, period),
+            latest={r.unit: r for r in latest},
+            due_at=due_at(parsed, plan.calendar, place.timezone),
+            now=now,
+            closed=await uow.obligations.is_closed(province, plan.id, period),
+        )
     frequency = plan.calendar.frequency
     wanted = [period, *over_time.periods_needed(period, frequency, first_period=plan.first_period)]
     compared, coverage = over_time.compare(
         period=period,
         frequency=frequency,
         indicators=[i.code for t in plan.template.tasks for i in t.indicators],
-        figures=await uow.unit_reports.figures(province, plan.id, wanted),
+        figures=await uow.unit_reports.figures(
+            province, plan.id, wanted, history=period_rules.history_periods(plan, wanted, place.timezone, now)
+        ),
         expected=len(plan.units),
         first_period=plan.first_period,
     )
@@ -161,6 +206,7 @@ async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: 
             coverage=coverage,
             discipline=section_two,
             quoted=_quoted(sources),
+            history=history,
         ),
         sources=sources,
         edited=await uow.sections.edited(province, plan.id, period),
@@ -177,7 +223,8 @@ async def current(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now: 
         plan=plan, province=place, period=period, names=names, latest=latest, discipline=section_two,
         workflow=workflow, sections=written, comparisons=compared, coverage=coverage,
     )  # fmt: skip
-    return report.model_copy(update={"status_note": state.status_reason if state is not None else None})
+    report = report.model_copy(update={"status_note": state.status_reason if state is not None else None})
+    return Situated(report, found)
 
 
 def _quoted(sources: list[sections.UnitSource]) -> dict[str, list[str]]:

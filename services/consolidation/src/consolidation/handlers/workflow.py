@@ -33,7 +33,7 @@ from consolidation.domain.documents import DocumentPress
 from consolidation.domain.errors import NotTheProvincesOperator
 from consolidation.domain.report import ReportAddress
 from consolidation.domain.workflow import next_status
-from consolidation.handlers.reports import current, issue_date, plan_and_period
+from consolidation.handlers.reports import current, issue_date, plan_and_period, situated
 
 UNDONE = {"content": None, "published_at": None, "published_by": None}  # what a step back to draft clears
 
@@ -69,7 +69,8 @@ async def publish(
     revision = await uow.unit_reports.revision(address.province, plan.id, address.period)
     # One publisher at a time; only an approved report (it has a row) can be published.
     await uow.reports.lock(address.province, plan.id, address.period, revision=revision, create=False)
-    report = await current(uow, address=replace(address, plan_id=plan.id), now=now)
+    found = await situated(uow, address=replace(address, plan_id=plan.id), now=now)
+    report = found.report
     status = next_status("publish", report.status)
     now = await _after_the_last_step(uow, report, now)
     issued_on = await issue_date(uow, report, now=now)
@@ -80,7 +81,8 @@ async def publish(
             "number": f"{number}/{report.number_code}",
         }
     )  # fmt: skip
-    frozen = await asyncio.to_thread(press.freeze, published, issued_on=issued_on)  # rendering and signing: CPU
+    history = found.standing.state == "history"
+    frozen = await asyncio.to_thread(press.freeze, published, issued_on=issued_on, history=history)  # CPU
     signed_by = next((d.signed_by for d in frozen if d.signed_by), None)
     published = published.model_copy(update={"documents": [d.ref() for d in frozen], "signed_by": signed_by})
     for document in frozen:

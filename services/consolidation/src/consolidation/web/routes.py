@@ -12,6 +12,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from baocao_shared.http.deps import Now
+from baocao_shared.periods import STATE_LABELS
 from baocao_shared.principal import Role
 from baocao_shared.web import csrf, redirect, render, templates_for
 from baocao_shared.web.csrf import CsrfForm
@@ -25,6 +26,8 @@ from consolidation.domain.errors import (
     NotTheProvincesOperator,
     NotTheReportsReader,
     PeriodNotInPlan,
+    PeriodNotOpen,
+    PeriodOutsidePlan,
     PlanAmbiguous,
     ReportAlreadyPublished,
     ReportNotPublished,
@@ -50,6 +53,7 @@ router = APIRouter(include_in_schema=False)
 ProvinceCode = Annotated[str, Path(pattern=PROVINCE)]
 Period = Annotated[str, Path(pattern=PERIOD)]
 FORBIDDEN_TITLE = "Không có quyền xem trang này"
+NOT_OPEN_TITLE = "Kỳ báo cáo chưa mở"
 NOT_FOUND_TITLE = "Không tìm thấy báo cáo"
 READERS_ONLY = (
     "Báo cáo tổng hợp của một tỉnh chỉ dành cho cơ quan thường trực của tỉnh đó "
@@ -108,9 +112,26 @@ async def report(
         ) from None
     except PeriodNotInPlan:
         raise PageError(404, NOT_FOUND_TITLE, f"Kỳ báo cáo {period} không hợp lệ với kế hoạch này.") from None
+    except PeriodOutsidePlan as exc:
+        raise PageError(404, NOT_FOUND_TITLE, _outside(exc)) from None
+    except PeriodNotOpen as exc:
+        raise PageError(409, NOT_OPEN_TITLE, _not_open(exc)) from None
     except (UnknownPlan, UnknownProvince):
         raise PageError(404, NOT_FOUND_TITLE, f"Chưa có kế hoạch báo cáo này của tỉnh mã {province}.") from None
     return _console(request, principal, printed)
+
+
+def _outside(exc: PeriodOutsidePlan) -> str:
+    span = f"từ kỳ {exc.first_period} đến kỳ {exc.last_period}" if exc.last_period else f"từ kỳ {exc.first_period}"
+    return (
+        f"Kỳ {exc.period}: {STATE_LABELS['outside_plan'].lower()}. Kế hoạch này có các kỳ báo cáo {span}, "
+        "nên không có báo cáo tổng hợp cho kỳ này."
+    )
+
+
+def _not_open(exc: PeriodNotOpen) -> str:
+    when = f" (các đơn vị gửi báo cáo từ {local_moment(exc.opens_at)})" if exc.opens_at else ""
+    return f"Kỳ {exc.period}: {STATE_LABELS['not_open'].lower()}{when}, nên chưa có báo cáo tổng hợp."
 
 
 def _console(request: Request, principal, printed, *, pending=None, error=None, status_code: int = 200) -> Response:
@@ -121,6 +142,7 @@ def _console(request: Request, principal, printed, *, pending=None, error=None, 
         request,
         printed.report,
         issued_on=printed.issued_on,  # as the .docx does
+        standing=printed.standing,
         can_approve="approve" in steps,
         can_publish="publish" in steps,
         csrf_token=csrf.token(request),
@@ -167,6 +189,8 @@ async def edit_section(
         ) from None  # fmt: skip
     except UnknownSection:
         raise PageError(404, NOT_FOUND_TITLE, "Báo cáo không có mục này.", back_url=back) from None
+    except PeriodNotOpen as exc:
+        raise PageError(409, NOT_OPEN_TITLE, _not_open(exc), back_url="/tong-hop") from None
     except NO_SUCH_REPORT:
         raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
     except (StaleReportVersion, ReportAlreadyPublished, SectionTextInvalid) as exc:
@@ -229,6 +253,8 @@ def _step_page(action: str):
                 503, "Chưa gửi được báo cáo: không ký số được", f"{exc.message} Báo cáo vẫn ở trạng thái đã duyệt.",
                 back_url=back, back_label="Quay lại báo cáo",
             ) from None  # fmt: skip
+        except PeriodNotOpen as exc:
+            raise PageError(409, NOT_OPEN_TITLE, _not_open(exc), back_url="/tong-hop") from None
         except NO_SUCH_REPORT:
             raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
         return redirect(request, back, flash=DONE[action])
