@@ -62,7 +62,7 @@ async def test_which_plan_and_period_a_reading_names():
     assert not_open.value.details == {
         "state": "not_open",
         "tracking_from": "2019-06",
-        "opens_at": "2019-08-14T17:00:00+00:00",
+        "opens_at": "2019-08-14T17:00:00Z",
     }
     with pytest.raises(errors.PeriodNotTracked, match=r"^Kỳ 2019-05 nằm ngoài kế hoạch hd-467-2019\.$"):
         await read(uow, OPERATOR, period="2019-05")

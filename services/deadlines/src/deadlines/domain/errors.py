@@ -4,7 +4,7 @@ to a status; `code`, message and `details` are what the API has always answered,
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from baocao_shared.errors import Forbidden, NotFound, Unprocessable
@@ -107,7 +107,8 @@ class PeriodNotTracked(NotFound):
             {
                 "state": state,
                 "tracking_from": tracking_from,
-                "opens_at": opens_at.isoformat() if opens_at else None,
+                # as the API writes instants (PeriodOut): UTC, with a Z
+                "opens_at": opens_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if opens_at else None,
             },
         )
         self.province, self.plan_id, self.period = province, plan_id, period
