@@ -89,8 +89,8 @@ class PeriodNotTracked(NotFound):
         period: str,
         state: str,
         tracking_from: str,
-        opens_at: datetime | None,
-        timezone: str,
+        opens_at: datetime | None = None,
+        timezone: str = "Asia/Ho_Chi_Minh",
     ) -> None:
         if state == "history":
             message = (
