@@ -52,9 +52,19 @@ def test_the_tracked_periods_are_the_shared_tracked_ones_from_the_start_of_track
     shared = [s.period for s in plan_periods(plan, TZ, DEC_2026) if s.tracked]
     assert [p.code for p, _ in tracked] == shared
     assert shared[0] == "2024-01" and shared[-1] == "2026-12" and len(shared) == 36
-    assert {w.state for _, w in tracked[:-1]} == {"closed"} and tracked[-1][1].state == "open"
+    assert {state for _, state in tracked[:-1]} == {"closed"} and tracked[-1][1] == "open"
     assert len(tracked_periods(PLAN_467, TZ, DEC_2026)) == 91  # 2019-06 .. 2026-12
     assert tracked_periods(PLAN_467.model_copy(update={"tracking_from": "2027-01"}), TZ, DEC_2026) == []
+
+
+@given(st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
+def test_the_tracked_periods_and_their_states_are_the_shared_ones_at_any_instant(now):
+    plan = PLAN_467.model_copy(update={"tracking_from": "2021-01", "last_period": "2028-06"})
+    shared = [(s.period, s.state) for s in plan_periods(plan, TZ, now) if s.tracked]
+    assert [(p.code, state) for p, state in tracked_periods(plan, TZ, now)] == shared
+    early = PLAN_467.model_copy(update={"tracking_from": "2019-01"})  # before the plan's first period
+    early_shared = [s.period for s in plan_periods(early, TZ, now) if s.tracked]
+    assert [p.code for p, _ in tracked_periods(early, TZ, now)] == early_shared
 
 
 def test_a_report_after_the_close_counts_only_under_an_exception_and_then_late():

@@ -46,7 +46,7 @@ async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[t
             known = await uow.periods.codes(plan.province, plan.id)
             # A changed plan re-checks who owes its periods still in progress; a closed period is final and
             # keeps its obligations as they were.
-            todo = [p for p, where in tracked if p.code not in known or (changed and where.state != "closed")]
+            todo = [p for p, state in tracked if p.code not in known or (changed and state != "closed")]
         if todo:
             await ensure_periods(uow, plan, province, todo, now=now)
             opened += [(plan.province, plan.id, period.code) for period in todo]
