@@ -22,7 +22,8 @@ CADDYFILE = ROOT / "deploy/proxy/Caddyfile"
 SERVICES = ["intake", "deadlines", "consolidation", "notify"]
 # Each service keeps these on its own port; behind the proxy they are intake's. The shared stylesheet
 # (/static/baocao.css) is the same file in every service, so intake's serves them all. Where a period stands
-# (/v1/periods, issue 17) is one answer that intake, deadlines and consolidation each give on their own port.
+# (/v1/periods, baocao_shared.periods_api) is answered alike by intake, deadlines and consolidation, each over
+# its own copy of the catalogue; behind the proxy it is intake's.
 PER_SERVICE = re.compile(
     r"^/(openapi\.json|docs|redoc|healthz|readyz|metrics|v1/ops|v1/periods)(/|$)|^/static/baocao\.css$"
 )

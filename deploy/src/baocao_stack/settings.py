@@ -186,9 +186,6 @@ class StackSettings:
         extra = {}
         if name == "deadlines" and self.passthrough.get("BAOCAO_CLOCK") == "simulated":
             extra["BAOCAO_SCHEDULER_TICK_S"] = SIMULATED_SCHEDULER_TICK_S
-        if name == "deadlines":
-            # The demo's past months (intake's `demo history`) show on the dashboard as closed periods.
-            extra["BAOCAO_BACKFILL_PERIODS"] = DEMO_HISTORY_PERIODS
         if name == "consolidation" and self.passthrough.get("BAOCAO_ENV") != "production":
             # The demo signing keys `up` makes (baocao_stack.signing): one key file per province, the
             # passphrase read from its file (never in supervisord's config), the demo CA to trust.

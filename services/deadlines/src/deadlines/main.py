@@ -8,7 +8,7 @@ from baocao_shared.auth import JwtVerifier, intake_jwks_url
 from baocao_shared.runtime import ServiceRuntime
 from baocao_shared.service import build_service_app
 from deadlines.adapters import orm
-from deadlines.api import routes
+from deadlines.api import periods, routes
 from deadlines.config import Settings
 from deadlines.consumers import CONSUMER
 from deadlines.scheduler import run_scheduler
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         runtime,
         title="Baocao deadlines",
         description="Obligations, timeliness, reminders and escalation for every province, plan, unit and period.",
-        routers=[routes.router],
+        routers=[routes.router, periods.router],
     )
     app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
     install_web_pages(app)  # the staff office's compliance dashboard, /static and the error pages

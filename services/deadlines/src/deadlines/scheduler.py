@@ -15,7 +15,7 @@ log = structlog.get_logger(__name__)
 async def run_scheduler(runtime: ServiceRuntime) -> None:
     interval = runtime.settings.scheduler_tick_s
     while True:
-        fired = await tick(runtime.sessionmaker, now=runtime.clock.now(), backfill=runtime.settings.backfill_periods)
+        fired = await tick(runtime.sessionmaker, now=runtime.clock.now())
         if fired:
             log.info("scheduler.fired", rows=fired)
         await asyncio.sleep(interval)

@@ -74,6 +74,9 @@ def rows() -> list[Row]:
     return [
         Row("GET", "/v1/compliance", PROVINCE_STAFF, url=f"/v1/compliance?{june}"),
         Row("POST", "/v1/nudges", PROVINCE_OPERATORS, kwargs={"json": nudge}),
+        # Where a period stands is no secret: every signed-in principal may ask, as in intake and consolidation.
+        Row("GET", "/v1/periods/{province}", EVERYONE, url=f"/v1/periods/{OWN}?plan_id={PLAN.id}"),
+        Row("GET", "/v1/periods/{province}/{period}", EVERYONE, url=f"/v1/periods/{OWN}/2019-06?plan_id={PLAN.id}"),
         *ops_rows(),
         Row("GET", "/", EVERYONE, page=True),
         Row("GET", "/tien-do", EVERYONE, page=True, scope=operators_own_dashboard),

@@ -134,7 +134,7 @@ async def test_the_operator_sees_june_with_hand_computed_figures_and_each_units_
     assert "default-src 'self'" in answer.headers["content-security-policy"]
     page = Page.of(answer.text)
     assert page.text("han-gui") == "Hạn gửi: trước 00:00 ngày 16/06/2019"
-    assert page.text("ky-bao-cao") == "Kỳ báo cáo 2019-07 2019-06 2019-05"
+    assert page.text("ky-bao-cao") == "Kỳ báo cáo 2019-07 2019-06 2019-05 (đã khóa sổ)"  # May closed on 25 May
     current = [a["href"] for a in page.all("a", **{"aria-current": "page"})]
     assert current == ["/tien-do", dashboard("2019-06")]  # the navigation's "Tiến độ", and the period shown
     assert page.text("so-lieu") == (
@@ -160,9 +160,10 @@ async def test_the_operator_sees_june_with_hand_computed_figures_and_each_units_
 
     async with client_of(app, mint.token("province_operator", "30")) as client:
         may = await client.get(dashboard("2019-05"))
-    assert (
-        Page.of(may.text).text("so-lieu").startswith("Số đơn vị phải báo cáo 5 Đúng hạn 1 Muộn 0 Chưa nộp (quá hạn) 4")
-    )
+    may_page = Page.of(may.text)  # May closed on 25 May: its figures are final
+    assert may_page.text("so-lieu").startswith("Số đơn vị phải báo cáo 5 Đúng hạn 1 Muộn 0 Không nộp (đã khóa sổ) 4")
+    assert may_page.text("so-lieu-cuoi").startswith("Kỳ đã khóa sổ: số liệu là cuối cùng")
+    assert "so-lieu-cuoi" not in answer.text  # June is overdue, not closed
 
 
 async def test_the_national_office_reads_without_the_form_and_another_province_is_refused(deadlines):
@@ -244,6 +245,6 @@ async def test_plans_and_periods_to_choose_from_and_the_stylesheet(deadlines):
     links = [a["href"] for a in Page.of(plans.text).all("a")]
     assert dashboard() in links and f"/tien-do?province=30&plan_id={later.id}" in links
     assert "Kế hoạch chưa mở kỳ báo cáo nào." in empty.text
-    assert missing.status_code == 404 and "Kỳ 2019-01 chưa được mở" in missing.text
+    assert missing.status_code == 404 and f"Kỳ 2019-01 nằm ngoài kế hoạch {PLAN.id}." in missing.text
     assert "Gửi nhắc nhở (đôn đốc)" in admin.text  # an admin may urge units, like the province's operators
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")

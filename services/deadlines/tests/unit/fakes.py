@@ -92,16 +92,30 @@ class InMemoryPeriods:
         codes = [r.period for r in await self.opened(province, plan_id) if r.period <= before]
         return sorted(codes[:count])
 
-    async def opened_among(self, codes: set[str]) -> set[Key]:
-        return {key for key in self.rows if key[2] in codes}
+    async def counts_since(self, bounds: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
+        return {
+            (province, plan_id): sum(1 for key in self.rows if key[:2] == (province, plan_id) and key[2] >= first)
+            for province, plan_id, first in bounds
+        }
 
-    async def open(self, province: str, plan_id: str, period: str, *, due_at: datetime, now: datetime) -> bool:
-        if (province, plan_id, period) in self.rows:
-            return False
-        self.rows[province, plan_id, period] = SimpleNamespace(
-            province=province, plan_id=plan_id, period=period, due_at=due_at, opened_at=now, closed_at=None
-        )
-        return True
+    async def codes(self, province: str, plan_id: str) -> set[str]:
+        return {key[2] for key in self.rows if key[:2] == (province, plan_id)}
+
+    async def open_many(self, province: str, plan_id: str, dues: dict[str, datetime], *, now: datetime) -> set[str]:
+        opened = set()
+        for period, due_at in dues.items():
+            if (province, plan_id, period) not in self.rows:
+                self.rows[province, plan_id, period] = SimpleNamespace(
+                    province=province, plan_id=plan_id, period=period, due_at=due_at, opened_at=now, closed_at=None
+                )
+                opened.add(period)
+        return opened
+
+    async def forget_before(self, province: str, plan_id: str, first: str) -> list[str]:
+        gone = sorted(key for key in self.rows if key[:2] == (province, plan_id) and key[2] < first)
+        for key in gone:
+            del self.rows[key]
+        return [key[2] for key in gone]
 
     async def lock(self, province: str, plan_id: str, period: str) -> Any | None:
         key = (province, plan_id, period)
@@ -121,6 +135,13 @@ class InMemorySchedule:
         for row in rows:
             if (row["province"], row["plan_id"], row["period"], row["kind"], row["sequence"]) not in slots:
                 self.items.append(SimpleNamespace(id=len(self.items) + 1, fired_at=None, **row))
+
+    async def forget_before(self, province: str, plan_id: str, first: str) -> None:
+        self.items = [
+            i
+            for i in self.items
+            if not ((i.province, i.plan_id) == (province, plan_id) and i.period < first and i.state != "fired")
+        ]
 
     async def periods_due(self, *, now: datetime, limit: int) -> list[Key]:
         keys = {(i.province, i.plan_id, i.period) for i in self.items if i.state == "pending" and i.fire_at <= now}
@@ -178,6 +199,7 @@ class StoredObligation:
     last_version: int = 0
     last_received_at: datetime | None = None
     amended_after_due: bool = False
+    after_close: bool = False
     announced_at: datetime | None = None
     unit_name: str | None = None
 
@@ -197,8 +219,10 @@ class InMemoryObligations:
             self.rows[s.province, s.plan_id, s.period, s.unit] = StoredObligation(
                 s.province, s.plan_id, s.period, s.unit, first_submitted_at=s.first_received_at,
                 submission_id=s.submission_id, last_version=s.version, last_received_at=s.received_at,
+                after_close=s.after_close,
             )  # fmt: skip
             return
+        row.after_close = row.after_close or s.after_close
         if s.version > 1 and row.due_at is not None and s.received_at >= row.due_at:
             row.amended_after_due = True
         row.first_submitted_at = _least(row.first_submitted_at, s.first_received_at)
@@ -231,9 +255,21 @@ class InMemoryObligations:
             if r.first_submitted_at and r.announced_at is None and unit in (None, r.unit)
         ]
 
+    async def periods_to_announce(self, province: str, plan_id: str, periods) -> list[str]:
+        return sorted({p for p in periods if await self.unannounced(province, plan_id, p)})
+
+    async def not_expected_before(self, province: str, plan_id: str, first: str) -> None:
+        for (pr, pl, pe, _), row in self.rows.items():
+            if (pr, pl) == (province, plan_id) and pe < first:
+                row.expected = False
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         for unit in units:
             self.rows[province, plan_id, period, unit].announced_at = at
+
+    async def owe_periods(self, plan: PlanV1, periods, *, reopened) -> None:
+        for period, due, window_end in periods:
+            await self.owe_period(plan, period, due=due, window_end=window_end, reopened=period in reopened)
 
     async def owe_period(self, plan: PlanV1, period: str, *, due: datetime, window_end: date, reopened: bool) -> None:
         units = [u for u in self._catalog.units.values() if owes(u, plan, window_end)]

@@ -55,9 +55,20 @@ async def test_which_plan_and_period_a_reading_names():
     with pytest.raises(errors.UnknownPlan, match=r"^Province 30 has no active plan 'kh-x'\.$"):
         await read(uow, OPERATOR, plan_id="kh-x")
     with pytest.raises(
-        errors.PeriodNotOpen, match=r"^Period 2019-09 of plan hd-467-2019 is not open \(yet\) in province 30\.$"
-    ):
+        errors.PeriodNotTracked, match=r"^Kỳ 2019-09 chưa mở: các đơn vị gửi báo cáo kỳ này từ ngày 15/08/2019\.$"
+    ) as not_open:
         await read(uow, OPERATOR, period="2019-09")
+    assert not_open.value.code == "not_found"
+    assert not_open.value.details == {
+        "state": "not_open",
+        "tracking_from": "2019-06",
+        "opens_at": "2019-08-14T17:00:00Z",
+    }
+    with pytest.raises(errors.PeriodNotTracked, match=r"^Kỳ 2019-05 nằm ngoài kế hoạch hd-467-2019\.$"):
+        await read(uow, OPERATOR, period="2019-05")
+    with pytest.raises(errors.PeriodMalformed) as malformed:
+        await read(uow, OPERATOR, period="2019-13")
+    assert malformed.value.code == "validation_failed"
 
     await catalog.plan_upserted(uow, plan.model_copy(update={"id": "kh-2"}))
     with pytest.raises(errors.PlanAmbiguous) as ambiguous:
@@ -128,8 +139,9 @@ async def test_the_dashboard_opens_on_the_newest_due_period_and_asks_for_a_plan_
     found = await board()
     assert (found.plan.id, found.periods, found.period) == (plan.id, ["2019-07", JUNE], JUNE)
     assert found.history_periods == [JUNE] and set(found.history) == {"CA", "BTG", "STP"}
-    with pytest.raises(errors.PeriodNotOpen):
+    with pytest.raises(errors.PeriodNotTracked) as outside:
         await board(period="2019-05")
+    assert outside.value.state == "outside_plan"
     with pytest.raises(errors.UnknownProvince):
         await dashboard.board(uow, principal=NATIONAL, province="31", plan_id=None, period=None, now=vn(20))
     with pytest.raises(errors.UnknownPlan) as unknown:

@@ -1,11 +1,17 @@
 """The scheduler's rounds, without PostgreSQL: whom a reminder, an overdue notice, the escalation digest and
 the close reach (the timeliness rule at the row's instant), and that each notice happens once."""
 
-from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, PERIOD_CLOSED, REMINDER_DUE
+from baocao_shared.events.deadlines import (
+    DEADLINE_MISSED,
+    ESCALATION_RAISED,
+    OBLIGATION_UPDATED,
+    PERIOD_CLOSED,
+    REMINDER_DUE,
+)
 from deadlines.handlers import compliance, submissions
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.scheduler import fire_period
-from services.deadlines.tests.unit.fakes import DUE, JUNE, hai_duong, submission, vn
+from services.deadlines.tests.unit.fakes import DUE, HAI_DUONG, JUNE, hai_duong, submission, vn
 
 
 async def opened(units: list[str]):
@@ -70,9 +76,39 @@ async def test_the_close_settles_the_figures_and_a_submission_after_it_does_not_
     assert uow.periods.rows["30", plan.id, JUNE].closed_at == vn(25)
 
     await submissions.submission_recorded(uow, submission("STP", vn(26, 9)))
-    found = await compliance.period_compliance(uow, province="30", plan_id=plan.id, period=JUNE, now=vn(27))
+    found = await compliance.period_compliance(uow, province=HAI_DUONG.province, plan=plan, period=JUNE, now=vn(27))
     assert {u["unit"]: u["status"] for u in found["units"]} == {"BTG": "late", "CA": "on_time", "STP": "missing"}
     assert found["due_at"] == DUE
+    assert (found["state"], found["final"]) == ("closed", True)
+    assert not any(u["after_close"] for u in found["units"])
+
+
+async def test_a_report_accepted_after_the_close_under_an_exception_counts_late_and_says_so():
+    uow, plan = await opened(["CA", "BTG", "STP"])
+    await submissions.submission_recorded(uow, submission("CA", vn(15, 9)))
+    await fire(uow, plan, vn(25, 0, 1))
+
+    excepted = submission("STP", vn(26, 9)).model_copy(update={"after_close": True})
+    await submissions.submission_recorded(uow, excepted)
+    found = await compliance.period_compliance(uow, province=HAI_DUONG.province, plan=plan, period=JUNE, now=vn(27))
+    units = {u["unit"]: (u["status"], u["after_close"]) for u in found["units"]}
+    assert units == {"BTG": ("missing", False), "CA": ("on_time", False), "STP": ("late", True)}
+    assert (found["summary"]["late"], found["summary"]["missing"]) == (1, 1)
+    [told] = [e for e in uow.events_of(OBLIGATION_UPDATED) if e.unit == "STP"]
+    assert (told.status, told.first_submitted_at) == ("late", vn(26, 9))
+
+
+async def test_an_imported_report_owes_nothing_and_changes_no_figure():
+    uow, plan = await opened(["CA", "BTG"])
+    before = await compliance.period_compliance(uow, province=HAI_DUONG.province, plan=plan, period=JUNE, now=vn(20))
+    await submissions.submission_recorded(uow, submission("CA", vn(14, 9)).model_copy(update={"imported": True}))
+    await submissions.submission_recorded(
+        uow, submission("SYT", vn(14, 9)).model_copy(update={"imported": True, "period": "2019-05"})
+    )
+    after = await compliance.period_compliance(uow, province=HAI_DUONG.province, plan=plan, period=JUNE, now=vn(20))
+    assert after == before and after["summary"]["missing"] == 2
+    assert ("30", plan.id, "2019-05", "SYT") not in uow.obligations.rows
+    assert uow.events_of(OBLIGATION_UPDATED) == []
 
 
 async def test_a_period_another_instance_holds_fires_nothing():

@@ -6,11 +6,11 @@ units opens in a few statements, the plan's units going as one array parameter.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import any_, exists, func, literal, select, update
+from sqlalchemy import DateTime, String, any_, column, exists, func, literal, select, true, update, values
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,7 @@ def _owed(province: str, plan_id: str, period: str) -> tuple:
     return *_this(province, plan_id, period), o.c.expected, o.c.due_at.is_not(None)
 
 
-def _amended_after(due: datetime):
+def _amended_after(due):
     """An amendment already received at or after the deadline is flagged once the deadline is known."""
     return o.c.amended_after_due | ((o.c.last_version > 1) & (o.c.last_received_at >= due))
 
@@ -42,7 +42,8 @@ class Obligations:
 
     async def record(self, submission: SubmissionV1) -> None:
         """Any version, in any order: keep the earliest first_received_at and the highest version; an
-        amendment received at or after a known deadline is flagged."""
+        amendment received at or after a known deadline is flagged, and so is a version accepted after the close
+        under the office's exception (`after_close`)."""
         stmt = insert(o).values(
             province=submission.province,
             plan_id=submission.plan_id,
@@ -52,6 +53,7 @@ class Obligations:
             submission_id=submission.submission_id,
             last_version=submission.version,
             last_received_at=submission.received_at,
+            after_close=submission.after_close,
         )
         await self.session.execute(
             stmt.on_conflict_do_update(
@@ -61,6 +63,7 @@ class Obligations:
                     "submission_id": stmt.excluded.submission_id,
                     "last_version": func.greatest(o.c.last_version, stmt.excluded.last_version),
                     "last_received_at": func.greatest(o.c.last_received_at, stmt.excluded.last_received_at),
+                    "after_close": o.c.after_close | stmt.excluded.after_close,
                     "amended_after_due": (
                         o.c.amended_after_due
                         | (o.c.due_at.is_not(None) & (stmt.excluded.last_received_at >= o.c.due_at))
@@ -111,38 +114,79 @@ class Obligations:
             query = query.where(o.c.unit == unit)
         return list((await self.session.execute(query.with_for_update())).scalars().all())
 
+    async def periods_to_announce(self, province: str, plan_id: str, periods: Collection[str]) -> list[str]:
+        """Which of these periods have an owed obligation with a first submission nobody was told of yet."""
+        rows = await self.session.scalars(
+            select(o.c.period)
+            .distinct()
+            .where(
+                o.c.province == province,
+                o.c.plan_id == plan_id,
+                o.c.period.in_(list(periods)),
+                o.c.expected,
+                o.c.due_at.is_not(None),
+                o.c.first_submitted_at.is_not(None),
+                o.c.announced_at.is_(None),
+            )
+        )
+        return sorted(rows)
+
+    async def not_expected_before(self, province: str, plan_id: str, first: str) -> None:
+        """Nobody owes the plan's periods before `first` (history): their rows stay, with what arrived, but are no
+        longer expected, so no figure counts them and nobody is reminded of them."""
+        await self.session.execute(
+            update(o)
+            .where(o.c.province == province, o.c.plan_id == plan_id, o.c.period < first, o.c.expected)
+            .values(expected=False)
+        )
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         await self.session.execute(
             o.update().where(*_this(province, plan_id, period), o.c.unit.in_(units)).values(announced_at=at)
         )
 
-    async def owe_period(self, plan: PlanV1, period: str, *, due: datetime, window_end: date, reopened: bool) -> None:
-        """Each unit that owes the period (domain.membership.owes) does; on a period opened before (`reopened`),
-        a unit that left the plan or retired since no longer does."""
+    async def owe_periods(
+        self, plan: PlanV1, periods: Sequence[tuple[str, datetime, date]], *, reopened: Collection[str]
+    ) -> None:
+        """Each unit that owes a period (domain.membership.owes) does, for every (period, due_at, window end) at
+        once: a statement covers all the periods, the periods going as one VALUES list. On a period opened before
+        (in `reopened`), a unit that left the plan or retired since no longer does."""
+        if not periods:
+            return
+        owed = values(
+            column("period", String), column("due_at", DateTime(timezone=True)), column("window_end", String),
+            name="owed_periods",
+        ).data([(code, due, end.isoformat()) for code, due, end in periods])  # fmt: skip
         in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
-        this_period = _this(plan.province, plan.id, period)
+        this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
         owes = (
             u.c.province == plan.province,
             u.c.active,
             in_plan,
-            (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= window_end.isoformat()),
+            (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= owed.c.window_end),
         )
-        owing = select(
-            literal(plan.province), literal(plan.id), literal(period), u.c.code, literal(due), literal(True)
-        ).where(*owes)
+        owing = (
+            select(literal(plan.province), literal(plan.id), owed.c.period, u.c.code, owed.c.due_at, literal(True))
+            .select_from(owed.join(u, true()))
+            .where(*owes)
+        )
         columns = ["province", "plan_id", "period", "unit", "due_at", "expected"]
         # The units without a row owe it from now on. A plain insert writes them at half the cost of an upsert,
         # unless a submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
         try:
             async with self.session.begin_nested():
-                new = owing.where(~exists().where(*this_period, o.c.unit == u.c.code))
+                new = owing.where(~exists().where(*this_plan, o.c.period == owed.c.period, o.c.unit == u.c.code))
                 await self.session.execute(insert(o).from_select(columns, new))
         except IntegrityError:
             stmt = insert(o).from_select(columns, owing)
             await self.session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["province", "plan_id", "period", "unit"],
-                    set_={"due_at": stmt.excluded.due_at, "expected": True, "amended_after_due": _amended_after(due)},
+                    set_={
+                        "due_at": stmt.excluded.due_at,
+                        "expected": True,
+                        "amended_after_due": _amended_after(stmt.excluded.due_at),
+                    },
                 )
             )
         # Then the rows that were there (a submission came before the period opened, or the period is re-checked)
@@ -151,19 +195,21 @@ class Obligations:
         await self.session.execute(
             update(o)
             .where(
-                *this_period,
+                *this_plan,
+                o.c.period == owed.c.period,
                 exists().where(u.c.code == o.c.unit, *owes),
-                o.c.due_at.is_distinct_from(due) | ~o.c.expected,
+                o.c.due_at.is_distinct_from(owed.c.due_at) | ~o.c.expected,
             )
-            .values(due_at=due, expected=True, amended_after_due=_amended_after(due))
+            .values(due_at=owed.c.due_at, expected=True, amended_after_due=_amended_after(owed.c.due_at))
         )
         if not reopened:
-            return  # nothing was owed for this period before this transaction opened it
+            return  # nothing was owed for these periods before this transaction opened them
         # A unit retired, or dropped from the plan, while the period is open no longer owes it.
         await self.session.execute(
             update(o)
             .where(
-                *this_period,
+                *this_plan,
+                o.c.period.in_(sorted(reopened)),
                 o.c.expected,
                 o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan)),
             )

@@ -63,6 +63,8 @@ obligations = Table(
     Column("last_version", Integer, nullable=False, server_default=text("0")),
     Column("last_received_at", DateTime(timezone=True)),
     Column("amended_after_due", Boolean, nullable=False, server_default=text("false")),
+    # A version was accepted after the close under the office's exception: a first one then counts, late.
+    Column("after_close", Boolean, nullable=False, server_default=text("false")),
     # When obligation.updated told the others about the first submission (once due_at is known).
     Column("announced_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("province", "plan_id", "period", "unit"),

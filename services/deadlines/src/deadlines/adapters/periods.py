@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, column, delete, func, select, values
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,23 +48,53 @@ class Periods:
         )
         return sorted(r.period for r in rows)
 
-    async def opened_among(self, codes: set[str]) -> set[tuple[str, str, str]]:
-        """(province, plan, period) of every opened period with one of these codes: one query a tick, not one a
-        plan."""
-        if not codes:
-            return set()
-        rows = await self.session.execute(select(p.province, p.plan_id, p.period).where(p.period.in_(sorted(codes))))
-        return {tuple(row) for row in rows}
-
-    async def open(self, province: str, plan_id: str, period: str, *, due_at: datetime, now: datetime) -> bool:
-        """Open the period unless it is open already; True when this call opened it."""
-        opened = await self.session.scalar(
-            insert(orm.periods)
-            .values(province=province, plan_id=plan_id, period=period, due_at=due_at, opened_at=now)
-            .on_conflict_do_nothing()
-            .returning(p.opened_at)
+    async def counts_since(self, bounds: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
+        """For each (province, plan, first period): how many periods of the plan from that one on are opened. One
+        query a tick, whatever the number of plans or periods."""
+        if not bounds:
+            return {}
+        wanted = values(
+            column("province", String), column("plan_id", String), column("first", String), name="bounds"
+        ).data(bounds)
+        rows = await self.session.execute(
+            select(wanted.c.province, wanted.c.plan_id, func.count(p.period))
+            .select_from(
+                wanted.join(
+                    orm.periods,
+                    and_(p.province == wanted.c.province, p.plan_id == wanted.c.plan_id, p.period >= wanted.c.first),
+                    isouter=True,
+                )
+            )
+            .group_by(wanted.c.province, wanted.c.plan_id)
         )
-        return opened is not None
+        return {(row[0], row[1]): row[2] for row in rows}
+
+    async def codes(self, province: str, plan_id: str) -> set[str]:
+        """The codes of every period of the plan opened here."""
+        rows = await self.session.scalars(select(p.period).where(p.province == province, p.plan_id == plan_id))
+        return set(rows)
+
+    async def open_many(self, province: str, plan_id: str, dues: dict[str, datetime], *, now: datetime) -> set[str]:
+        """Open the periods (code -> due_at) not open already, in one statement; the codes this call opened."""
+        if not dues:
+            return set()
+        rows = [
+            {"province": province, "plan_id": plan_id, "period": code, "due_at": due, "opened_at": now}
+            for code, due in dues.items()
+        ]
+        opened = await self.session.scalars(
+            insert(orm.periods).values(rows).on_conflict_do_nothing().returning(p.period)
+        )
+        return set(opened)
+
+    async def forget_before(self, province: str, plan_id: str, first: str) -> list[str]:
+        """Periods of the plan before `first` (now history) are no longer opened here; their codes."""
+        gone = await self.session.scalars(
+            delete(orm.periods)
+            .where(p.province == province, p.plan_id == plan_id, p.period < first)
+            .returning(p.period)
+        )
+        return sorted(gone)
 
     async def lock(self, province: str, plan_id: str, period: str) -> Any | None:
         """The period's (due_at, closed_at), locked for this transaction; None when another holds it."""

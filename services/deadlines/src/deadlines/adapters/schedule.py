@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +19,18 @@ class Schedule:
         self.session = session
 
     async def add(self, rows: list[dict[str, Any]]) -> None:
-        """The rows not there yet (one per period, kind and sequence)."""
-        await self.session.execute(insert(orm.scheduled_items).values(rows).on_conflict_do_nothing())
+        """The rows not there yet (one per period, kind and sequence), in one statement."""
+        if rows:
+            await self.session.execute(insert(orm.scheduled_items).values(rows).on_conflict_do_nothing())
+
+    async def forget_before(self, province: str, plan_id: str, first: str) -> None:
+        """The rows of the plan's periods before `first` (now history) that never fired are dropped: nothing
+        fires for history. Rows that fired stay, as the record of what was sent."""
+        await self.session.execute(
+            delete(orm.scheduled_items).where(
+                s.province == province, s.plan_id == plan_id, s.period < first, s.state != "fired"
+            )
+        )
 
     async def periods_due(self, *, now: datetime, limit: int) -> list[tuple[str, str, str]]:
         """(province, plan, period) of the periods with rows due to fire, earliest deadline first."""

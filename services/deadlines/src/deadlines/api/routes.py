@@ -28,6 +28,9 @@ class UnitCompliance(BaseModel):
     first_submitted_at: datetime | None
     late_by_s: int | None
     amended_after_due: bool
+    after_close: bool = Field(
+        description="Sent after the period's close under the office's exception: counted late (Nộp sau khóa sổ)"
+    )
 
 
 class Summary(BaseModel):
@@ -44,6 +47,8 @@ class Compliance(BaseModel):
     province: str
     plan_id: str
     period: str
+    state: str = Field(description="open | overdue | closed (baocao_shared.periods)")
+    final: bool = Field(description="The period is closed: missing is final")
     due_at: datetime
     closed_at: datetime | None
     summary: Summary
@@ -53,8 +58,10 @@ class Compliance(BaseModel):
 @router.get(
     "/v1/compliance",
     response_model=Compliance,
-    responses=error_responses(403, 404),
+    responses=error_responses(403, 404, 422),
     summary="Who reported a period, on time or late",
+    description="A period nobody owes is answered 404 with its standing in `details` (`state`: history, "
+    "not_open or outside_plan; `tracking_from`; `opens_at`) and a Vietnamese message.",
 )
 async def get_compliance(
     principal: CurrentPrincipal,

@@ -4,6 +4,9 @@ to a status; `code`, message and `details` are what the API has always answered,
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from baocao_shared.errors import Forbidden, NotFound, Unprocessable
 
 
@@ -55,11 +58,61 @@ class PlanAmbiguous(Unprocessable):
 
 
 class PeriodNotOpen(NotFound):
-    """The scheduler has not opened this period of the plan (yet)."""
+    """A tracked period the scheduler has not opened yet (it opens within a tick)."""
 
     def __init__(self, *, province: str, plan_id: str, period: str) -> None:
         super().__init__(f"Period {period} of plan {plan_id} is not open (yet) in province {province}.")
         self.province, self.plan_id, self.period = province, plan_id, period
+
+
+class PeriodMalformed(Unprocessable):
+    """The period is not a period of the plan's frequency (e.g. 2019-13, or 2019-Q1 for a monthly plan)."""
+
+    def __init__(self, *, period: str, reason: str) -> None:
+        super().__init__(
+            f"{period!r} is not a period of this plan: {reason}",
+            [{"loc": ["query", "period"], "msg": f"Kỳ báo cáo không hợp lệ: {period}.", "type": "period"}],
+        )
+        self.period = period
+
+
+class PeriodNotTracked(NotFound):
+    """The period exists for the calendar but nobody owes it (baocao_shared.periods): history before the
+    province's start of tracking, not open yet, or outside the plan. `details` says which, for programs; the
+    message says it in Vietnamese."""
+
+    def __init__(
+        self,
+        *,
+        province: str,
+        plan_id: str,
+        period: str,
+        state: str,
+        tracking_from: str,
+        opens_at: datetime | None = None,
+        timezone: str = "Asia/Ho_Chi_Minh",
+    ) -> None:
+        if state == "history":
+            message = (
+                f"Kỳ {period} là số liệu lịch sử, trước khi tỉnh bắt đầu theo dõi kế hoạch {plan_id} "
+                f"(từ kỳ {tracking_from}): không đơn vị nào có nghĩa vụ báo cáo kỳ này."
+            )
+        elif state == "not_open" and opens_at is not None:
+            day = opens_at.astimezone(ZoneInfo(timezone)).strftime("%d/%m/%Y")
+            message = f"Kỳ {period} chưa mở: các đơn vị gửi báo cáo kỳ này từ ngày {day}."
+        else:
+            message = f"Kỳ {period} nằm ngoài kế hoạch {plan_id}."
+        super().__init__(
+            message,
+            {
+                "state": state,
+                "tracking_from": tracking_from,
+                # as the API writes instants (PeriodOut): UTC, with a Z
+                "opens_at": opens_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if opens_at else None,
+            },
+        )
+        self.province, self.plan_id, self.period = province, plan_id, period
+        self.state, self.tracking_from, self.opens_at = state, tracking_from, opens_at
 
 
 class UnitsOweNothing(Unprocessable):

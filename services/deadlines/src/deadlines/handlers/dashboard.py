@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.periods import standing
 from baocao_shared.principal import Principal
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.domain.errors import PeriodNotOpen, PlanAmbiguous, UnknownProvince
-from deadlines.handlers.compliance import check_oversees, choose_plan, period_compliance
+from deadlines.handlers.compliance import check_oversees, choose_plan, period_compliance, require_tracked
 from deadlines.handlers.views import status_of
 
 HISTORY_PERIODS = 6
@@ -26,7 +27,8 @@ class Board:
     province: ProvinceV1
     plans: list[PlanV1]
     plan: PlanV1 | None = None
-    periods: list[str] = field(default_factory=list)  # opened, newest first
+    periods: list[str] = field(default_factory=list)  # opened and tracked, newest first
+    states: dict[str, str] = field(default_factory=dict)  # {period: open | overdue | closed}
     period: str | None = None
     compliance: dict[str, Any] = field(default_factory=dict)
     history_periods: list[str] = field(default_factory=list)  # oldest first, up to and with `period`
@@ -64,8 +66,15 @@ async def board(
     except PlanAmbiguous:
         return Board(found, plans)
     plan = next(p for p in plans if p.id == chosen)
-    opened = await uow.periods.opened(province, plan.id)
+    states, opened = {}, []
+    for row in await uow.periods.opened(province, plan.id):
+        where = standing(plan, row.period, found.timezone, now)
+        if where.tracked:  # only tracked periods are listed; history is not
+            states[row.period] = where.state
+            opened.append(row)
     codes = [p.period for p in opened]
+    if period is not None:
+        require_tracked(plan, found, period, now)  # else: history, not open until a date, outside the plan
     period = period or default_period(opened, now)
     if period is None:
         return Board(found, plans, plan)
@@ -77,8 +86,9 @@ async def board(
         plans,
         plan,
         codes,
+        states,
         period,
-        compliance=await period_compliance(uow, province=province, plan_id=plan.id, period=period, now=now),
+        compliance=await period_compliance(uow, province=found, plan=plan, period=period, now=now),
         history_periods=recent,
         history=await unit_history(uow, province=province, plan_id=plan.id, periods=recent, now=now),
     )

@@ -1,70 +1,95 @@
-"""Open periods: one obligation per active unit of the plan, and the period's schedule rows."""
+"""Open periods: one obligation per active unit of the plan, and the period's schedule rows; and where a period
+stands, as every service answers it (baocao_shared.periods over deadlines' own copy of the catalogue).
+
+The periods opened are exactly the tracked ones (open, overdue or closed per baocao_shared.periods), from the
+province's start of tracking up to the period open now: a plan tracked since 2019 opens its ~90 periods in a few
+set-based statements, their past notices skipped and each close firing once. Periods before the start of
+tracking are history: never opened. When a plan's start of tracking moves later, the periods now history are
+forgotten: their period rows and unfired schedule rows are deleted and their obligations kept but marked not
+expected (what arrived stays on record; no figure counts them and nobody is reminded)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from baocao_shared.calendar import Period, cutoff_window, local_date, period_containing
+from baocao_shared.calendar import Period, cutoff_window
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.periods import PeriodStanding, plan_periods, tracking_from
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.domain.schedule import deadline, period_notices, skipped_at_opening, unit_notices
+from deadlines.domain.tracking import tracked_periods
+from deadlines.handlers.compliance import period_standing, plan_in_province
 from deadlines.handlers.submissions import announce_first_submissions
 
 
-def candidate_periods(plan: PlanV1, timezone: str, now: datetime, *, backfill: int = 0) -> list[Period]:
-    """The plan's current period and the ones before it that can still close; with `backfill`, also
-    that many past periods even if closed (their past notices are skipped, their close fires at once)."""
-    periods = [period_containing(local_date(now, timezone), plan.calendar)]
-    for _ in range(max(backfill, 1)):
-        window_start, _ = cutoff_window(periods[0], plan.calendar)
-        periods.insert(0, period_containing(window_start - timedelta(days=1), plan.calendar))
-    found = []
-    for index, period in enumerate(periods):
-        if period.code < plan.first_period or (plan.last_period and period.code > plan.last_period):
-            continue
-        closes = max(n.fire_at for n in period_notices(period, plan.calendar, timezone) if n.kind == "close")
-        if closes > now or index >= len(periods) - 1 - backfill:
-            found.append(period)
-    return found
+def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
+    """The plan's tracked periods at `now`, oldest first (deadlines.domain.tracking)."""
+    return [period for period, _ in tracked_periods(plan, timezone, now)]
 
 
-async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime, backfill: int = 0) -> list[tuple[str, str, str]]:
-    """Open every candidate period not yet opened, and re-check plans whose catalogue changed."""
+async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[tuple[str, str, str]]:
+    """Open every tracked period not yet opened, and re-check plans whose catalogue changed. One query tells,
+    for every plan at once, whether any of its tracked periods is missing; only those plans are read further."""
     opened = []
     plans = [
-        (plan, province, changed, candidate_periods(plan, province.timezone, now, backfill=backfill))
+        (plan, province, changed, tracked_periods(plan, province.timezone, now))
         for plan, province, changed in await uow.catalog.plans_to_open()
     ]
-    known = await uow.periods.opened_among({period.code for *_, periods in plans for period in periods})
-    for plan, province, changed, periods in plans:
-        for period in periods:
-            if changed or (plan.province, plan.id, period.code) not in known:
-                await ensure_period(uow, plan, province, period, now=now)
-                opened.append((plan.province, plan.id, period.code))
+    counts = await uow.periods.counts_since(
+        [(plan.province, plan.id, tracking_from(plan)) for plan, _, changed, tracked in plans if tracked]
+    )
+    for plan, province, changed, tracked in plans:
+        if changed:
+            await forget_history(uow, plan)
+        todo: list[Period] = []
+        if changed or counts.get((plan.province, plan.id), 0) < len(tracked):
+            known = await uow.periods.codes(plan.province, plan.id)
+            # A changed plan re-checks who owes its periods still in progress; a closed period is final and
+            # keeps its obligations as they were.
+            todo = [p for p, state in tracked if p.code not in known or (changed and state != "closed")]
+        if todo:
+            await ensure_periods(uow, plan, province, todo, now=now)
+            opened += [(plan.province, plan.id, period.code) for period in todo]
         if changed:
             await uow.catalog.checked(plan)
     return opened
 
 
-async def ensure_period(
-    uow: DeadlinesUnitOfWork, plan: PlanV1, province: ProvinceV1, period: Period, *, now: datetime
+async def forget_history(uow: DeadlinesUnitOfWork, plan: PlanV1) -> None:
+    """The plan's periods before its start of tracking are history: not opened, nothing fires, nothing owed."""
+    first = tracking_from(plan)
+    await uow.periods.forget_before(plan.province, plan.id, first)
+    await uow.schedule.forget_before(plan.province, plan.id, first)
+    await uow.obligations.not_expected_before(plan.province, plan.id, first)
+
+
+async def ensure_periods(
+    uow: DeadlinesUnitOfWork, plan: PlanV1, province: ProvinceV1, periods: list[Period], *, now: datetime
 ) -> None:
-    """Idempotent: the period row, an obligation per unit that owes it, and the schedule."""
-    due = deadline(period, plan.calendar, province.timezone)
-    opened = await uow.periods.open(plan.province, plan.id, period.code, due_at=due, now=now)
-    _, window_end = cutoff_window(period, plan.calendar)
-    await uow.obligations.owe_period(plan, period.code, due=due, window_end=window_end, reopened=not opened)
-    await _ensure_schedule(uow, plan, province, period, now)
-    await announce_first_submissions(uow, plan.province, plan.id, period.code, now=now)
+    """Idempotent: the periods' rows, an obligation per unit that owes each, and their schedules; a few
+    statements for all the periods together."""
+    timezone = province.timezone
+    dues = {period.code: deadline(period, plan.calendar, timezone) for period in periods}
+    new = await uow.periods.open_many(plan.province, plan.id, dues, now=now)
+    owed = [(period.code, dues[period.code], cutoff_window(period, plan.calendar)[1]) for period in periods]
+    await uow.obligations.owe_periods(plan, owed, reopened=[code for code in dues if code not in new])
+    await _ensure_schedule(uow, plan, province, periods, now)
+    for code in await uow.obligations.periods_to_announce(plan.province, plan.id, list(dues)):
+        await announce_first_submissions(uow, plan.province, plan.id, code, now=now)
 
 
 async def _ensure_schedule(
-    uow: DeadlinesUnitOfWork, plan: PlanV1, province: ProvinceV1, period: Period, now: datetime
+    uow: DeadlinesUnitOfWork, plan: PlanV1, province: ProvinceV1, periods: list[Period], now: datetime
 ) -> None:
+    """The periods' schedule rows, in one statement."""
+    await uow.schedule.add([row for period in periods for row in _schedule(plan, province.timezone, period, now)])
+
+
+def _schedule(plan: PlanV1, timezone: str, period: Period, now: datetime) -> list[dict]:
     """One row per (kind, sequence); a notice already past when the period opens is skipped, not sent late."""
-    notices = {(n.kind, n.sequence): n for n in unit_notices(period, plan.calendar, province.timezone)}
-    notices |= {(n.kind, n.sequence): n for n in period_notices(period, plan.calendar, province.timezone)}
-    rows = [
+    notices = {(n.kind, n.sequence): n for n in unit_notices(period, plan.calendar, timezone)}
+    notices |= {(n.kind, n.sequence): n for n in period_notices(period, plan.calendar, timezone)}
+    return [
         {
             "province": plan.province,
             "plan_id": plan.id,
@@ -77,4 +102,19 @@ async def _ensure_schedule(
         }
         for notice in notices.values()
     ]
-    await uow.schedule.add(rows)
+
+
+async def period_of(
+    uow: DeadlinesUnitOfWork, *, province: str, plan_id: str | None, period: str, now: datetime
+) -> PeriodStanding:
+    """Where one period of the plan stands (GET /v1/periods/{province}/{period}), for any signed-in principal."""
+    found, plan = await plan_in_province(uow, province, plan_id)
+    return period_standing(plan, found, period, now)
+
+
+async def periods_of(
+    uow: DeadlinesUnitOfWork, *, province: str, plan_id: str | None, now: datetime
+) -> list[PeriodStanding]:
+    """Every period of the plan from its first to the one open now, oldest first (GET /v1/periods/{province})."""
+    found, plan = await plan_in_province(uow, province, plan_id)
+    return plan_periods(plan, found.timezone, now)

@@ -37,10 +37,10 @@ def _about(item: Any, due_at: datetime) -> dict[str, Any]:
 FIRING_LANES = 2
 
 
-async def tick(sessions: Sessions, *, now: datetime, max_periods: int = 100, backfill: int = 0) -> int:
+async def tick(sessions: Sessions, *, now: datetime, max_periods: int = 100) -> int:
     """Open what is due to open, then fire what is due to fire; returns how many rows fired."""
     async with DeadlinesUnitOfWork.begin(sessions) as uow:
-        await open_due_periods(uow, now=now, backfill=backfill)
+        await open_due_periods(uow, now=now)
     async with DeadlinesUnitOfWork.begin(sessions) as uow:
         due = await uow.schedule.periods_due(now=now, limit=max_periods)
     lanes = asyncio.Semaphore(FIRING_LANES)

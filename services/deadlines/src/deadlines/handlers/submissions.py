@@ -11,7 +11,10 @@ from deadlines.handlers.views import unit_views
 
 
 async def submission_recorded(uow: DeadlinesUnitOfWork, submission: SubmissionV1) -> None:
-    """Any version, in any order: keep the earliest first_received_at and the highest version."""
+    """Any version, in any order: keep the earliest first_received_at and the highest version. A report the
+    office imported for a history period is not owed and changes no figure: it is not recorded here."""
+    if submission.imported:
+        return
     await uow.obligations.record(submission)
     await announce_first_submissions(
         uow,

@@ -8,7 +8,7 @@ from typing import Any
 
 from baocao_shared.events.deadlines import ObligationV1
 from deadlines.adapters.uow import DeadlinesUnitOfWork
-from deadlines.domain.timeliness import awaited, late_by_s, standing, summarize
+from deadlines.domain.timeliness import after_close, awaited, late_by_s, standing, summarize
 
 
 def unit_name(row: Any) -> str:
@@ -16,14 +16,29 @@ def unit_name(row: Any) -> str:
     return row.unit_name or row.unit
 
 
+def _standing(row: Any, *, closed_at: datetime | None, now: datetime) -> tuple[str, datetime | None]:
+    return standing(
+        due_at=row.due_at,
+        first_submitted_at=row.first_submitted_at,
+        closed_at=closed_at,
+        now=now,
+        excepted=row.after_close,
+    )
+
+
 def status_of(row: Any, *, closed_at: datetime | None, now: datetime) -> str:
     """The obligation row's status at `now` (domain.timeliness.standing)."""
-    return standing(due_at=row.due_at, first_submitted_at=row.first_submitted_at, closed_at=closed_at, now=now)[0]
+    return _standing(row, closed_at=closed_at, now=now)[0]
+
+
+def sent_after_close(row: Any, *, closed_at: datetime | None) -> bool:
+    """The row's counted report came after the close, under the office's exception (domain.timeliness)."""
+    return after_close(first_submitted_at=row.first_submitted_at, closed_at=closed_at, excepted=row.after_close)
 
 
 def to_view(row: Any, *, closed_at: datetime | None, now: datetime) -> ObligationV1:
     """An obligation row (of Obligations.owed) as the others see it."""
-    status, first = standing(due_at=row.due_at, first_submitted_at=row.first_submitted_at, closed_at=closed_at, now=now)
+    status, first = _standing(row, closed_at=closed_at, now=now)
     return ObligationV1(
         province=row.province,
         plan_id=row.plan_id,
@@ -52,9 +67,20 @@ async def period_views(
     uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime
 ) -> tuple[list[ObligationV1], dict[str, Any]]:
     """Every owed obligation of the period, and its figures."""
+    views, summary, _ = await period_table(uow, province, plan_id, period, now=now)
+    return views, summary
+
+
+async def period_table(
+    uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime
+) -> tuple[list[ObligationV1], dict[str, Any], set[str]]:
+    """Every owed obligation of the period, its figures, and the units whose report came after the close
+    under the office's exception (counted late)."""
     closed_at = await uow.periods.closed_at(province, plan_id, period)
-    views = [to_view(r, closed_at=closed_at, now=now) for r in await uow.obligations.owed(province, plan_id, period)]
-    return views, summarize(v.status for v in views)
+    rows = await uow.obligations.owed(province, plan_id, period)
+    views = [to_view(r, closed_at=closed_at, now=now) for r in rows]
+    late_after_close = {r.unit for r in rows if sent_after_close(r, closed_at=closed_at)}
+    return views, summarize(v.status for v in views), late_after_close
 
 
 async def waiting_rows(

@@ -49,6 +49,7 @@ class UnitRow:
     late: str
     amended_after_due: bool
     history: list[Badge]
+    after_close: bool = False  # counted late: sent after the close under the office's exception
 
     @property
     def submitted(self) -> bool:
@@ -60,12 +61,14 @@ class Dashboard:
     province: ProvinceV1
     plan: PlanV1
     period: str
-    periods: list[str]  # opened, newest first
+    periods: list[str]  # opened and tracked, newest first
     deadline: str
     closed_at: str
     figures: list[Figure]
     rows: list[UnitRow]
     history_periods: list[str]
+    closed_periods: frozenset[str] = frozenset()  # of `periods`, the closed ones: their figures are final
+    final: bool = False  # this period is closed: `missing` is final
 
     @property
     def nudgeable(self) -> list[UnitRow]:
@@ -106,12 +109,15 @@ def deadline_text(due_at: datetime, timezone: str) -> str:
     return f"trước {local_time(due_at, timezone, '%H:%M')} ngày {local_time(due_at, timezone, '%d/%m/%Y')}"
 
 
-def summary_figures(summary: dict[str, Any]) -> list[Figure]:
+AFTER_CLOSE = "Nộp sau khóa sổ (ngoại lệ)"
+
+
+def summary_figures(summary: dict[str, Any], *, final: bool = False) -> list[Figure]:
     return [
         Figure("Số đơn vị phải báo cáo", str(summary["expected"])),
         Figure("Đúng hạn", str(summary["on_time"]), "done"),
         Figure("Muộn", str(summary["late"]), "locked"),
-        Figure("Chưa nộp (quá hạn)", str(summary["missing"]), "overdue"),
+        Figure("Không nộp (đã khóa sổ)" if final else "Chưa nộp (quá hạn)", str(summary["missing"]), "overdue"),
         Figure("Chưa đến hạn", str(summary["pending"]), "open"),
         Figure("Tỷ lệ báo cáo", share(summary["on_time"] + summary["late"], summary["expected"])),
         Figure("Tỷ lệ đúng hạn", share(summary["on_time"], summary["expected"])),
@@ -131,6 +137,7 @@ def dashboard(found: Board) -> Dashboard:
             late=late_text(u["late_by_s"]),
             amended_after_due=u["amended_after_due"],
             history=[badge(p, history.get(u["unit"], {}).get(p)) for p in recent],
+            after_close=u.get("after_close", False),
         )
         for u in compliance["units"]
     ]
@@ -141,7 +148,9 @@ def dashboard(found: Board) -> Dashboard:
         periods=found.periods,
         deadline=deadline_text(compliance["due_at"], tz),
         closed_at=local_time(compliance["closed_at"], tz),
-        figures=summary_figures(compliance["summary"]),
+        figures=summary_figures(compliance["summary"], final=compliance.get("final", False)),
         rows=rows,
         history_periods=recent,
+        closed_periods=frozenset(p for p, state in found.states.items() if state == "closed"),
+        final=compliance.get("final", False),
     )

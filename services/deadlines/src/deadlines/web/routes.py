@@ -20,7 +20,9 @@ from deadlines.deps import Uow
 from deadlines.domain.errors import (
     ComplianceNotVisible,
     NotTheProvincesOperator,
+    PeriodMalformed,
     PeriodNotOpen,
+    PeriodNotTracked,
     PlanAmbiguous,
     UnitsOweNothing,
     UnknownPlan,
@@ -97,6 +99,16 @@ async def dashboard(
         raise PageError(
             404, "Không tìm thấy kế hoạch", f"Tỉnh {unknown.province_name} không có kế hoạch này."
         ) from None
+    except PeriodNotTracked as untracked:  # history before tracking, not open until a date, outside the plan
+        raise PageError(
+            404,
+            "Kỳ báo cáo không được theo dõi",
+            untracked.message,
+            back_url=dashboard_url(province, untracked.plan_id),
+            back_label="Về kỳ báo cáo gần nhất",
+        ) from None
+    except PeriodMalformed as malformed:
+        raise PageError(404, "Không có kỳ báo cáo này", f"Kỳ {malformed.period[:10]} không hợp lệ.") from None
     except PeriodNotOpen as closed:
         raise PageError(
             404,
