@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import CATALOG, SUBMISSIONS
-from baocao_testing.kit import read_topic, wait_until
+from baocao_testing.kit import end_offsets, read_topic, wait_until
 from intake.adapters import orm
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.catalog import parse_province_file
@@ -45,11 +45,15 @@ def report(period: str, unit: str = "CA") -> dict:
     return {"plan_id": PLAN.id, "unit": unit, "period": period, "values": FIGURES, "narratives": {"T1": "Đã làm."}}
 
 
-async def events_for(kafka, topic: str, needle: str, count: int) -> list[CloudEvent]:
+async def events_for(
+    kafka, topic: str, needle: str, count: int, since: dict[int, int] | None = None
+) -> list[CloudEvent]:
+    """The events on `topic` (after `since`: the session's broker holds other tests' events too) holding `needle`."""
+
     async def arrived():
         found = [
             CloudEvent.from_bytes(r.value)
-            for r in await read_topic(kafka.bootstrap, topic)
+            for r in await read_topic(kafka.bootstrap, topic, since=since)
             if needle.encode() in r.value
         ]
         return found if len(found) >= count else None
@@ -109,10 +113,11 @@ async def test_a_closed_period_refuses_a_unit_until_the_office_grants_it_an_exce
 
 async def test_the_office_imports_a_history_period_and_units_are_sent_to_it(intake, kafka):
     office = await intake.headers_for("province_operator", "30")
+    before = await end_offsets(kafka.bootstrap, CATALOG)
     tracking = await intake.client.put(f"/v1/plans/30/{PLAN.id}/tracking", json={"from": "2019-07"}, headers=office)
     assert tracking.status_code == 200, tracking.text
     assert tracking.json()["tracking_from"] == "2019-07"
-    published = await events_for(kafka, CATALOG, "tracking_from", 1)
+    published = await events_for(kafka, CATALOG, "tracking_from", 1, since=before)
     mine = [e for e in published if e.type == "vn.baocao.plan.upserted.v1" and e.data.get("tracking_from") == "2019-07"]
     assert [e.data["id"] for e in mine] == [PLAN.id]
 
