@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 revision, down_revision = "0007", "0006"
 
+
 def _report_key() -> list[sa.Column]:
     """A report's key columns (new Column objects for each table)."""
     return [

@@ -48,12 +48,13 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
     problems = rules.check_period(plan, body.period, mine.timezone, now)
+    # A published report's period is locked first: no exception to the close lets a unit into it.
+    if not problems and mine.locked:
+        raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
     after_close = False
     if not problems:  # in the plan and open: history, or closed without the office's exception, is a 409
         after_close = await _unit_may_report(uow, plan, province, body.unit, body.period, mine.timezone, now)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
-    if mine.locked:
-        raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
     submission = Submission(
         id=uuid.uuid4(),
         province=province,
@@ -91,10 +92,10 @@ async def amend(
     )
     place = await uow.catalog.province(stored.province)
     timezone = place.timezone if place else "Asia/Ho_Chi_Minh"
-    after_close = await _unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
-    _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
         raise PeriodLocked(province=stored.province, plan_id=stored.plan_id, period=stored.period)
+    after_close = await _unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
+    _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     narratives = rules.clean_narratives(body.narratives)
     amended = stored.model_copy(
         update={
