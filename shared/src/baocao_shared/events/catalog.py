@@ -23,6 +23,21 @@ class ContactV1(BaseModel):
     label: str | None = None
 
 
+PERIOD_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class SuccessorV1(BaseModel):
+    """Where an entity's reporting goes after its last period in force (a reorganisation, kept as data).
+
+    merge: many into one (each predecessor names the same successor); split: one into many (the predecessor
+    names each piece); rename: the same body under a new code; move: the same body under another province.
+    """
+
+    kind: str = Field(pattern=r"^(merge|split|rename|move)$")
+    province: str = Field(pattern=r"^\d{2}$", description="The successor's province")
+    code: str | None = Field(None, description="The successor unit's code (none for a province's successor)")
+
+
 class ProvinceV1(BaseModel):
     """A province (tỉnh) and its steering committee's staff office (cơ quan thường trực)."""
 
@@ -33,6 +48,9 @@ class ProvinceV1(BaseModel):
     place_name: str = Field(description="Địa danh on the report's date line")
     operator_contacts: list[ContactV1] = []
     active: bool = True
+    valid_from: str | None = Field(None, pattern=PERIOD_MONTH, description="First period in force; None: always")
+    valid_to: str | None = Field(None, pattern=PERIOD_MONTH, description="Last period in force; None: still in force")
+    successors: list[SuccessorV1] = Field([], description="Where its reporting went after valid_to")
 
 
 class UnitV1(BaseModel):
@@ -45,6 +63,9 @@ class UnitV1(BaseModel):
     contacts: list[ContactV1] = []
     active: bool = True
     active_from: date | None = Field(None, description="Owes reports for periods from this date on")
+    valid_from: str | None = Field(None, pattern=PERIOD_MONTH, description="First period in force; None: always")
+    valid_to: str | None = Field(None, pattern=PERIOD_MONTH, description="Last period in force; None: still in force")
+    successors: list[SuccessorV1] = Field([], description="Where its reporting went after valid_to")
 
 
 class IndicatorV1(BaseModel):
@@ -174,6 +195,11 @@ class PlanV1(BaseModel):
         pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
         description="The province's start of tracking: periods before it are history (not owed, never "
         "overdue; the staff office may import them). None: the plan's first period",
+    )
+    successor: SuccessorV1 | None = Field(
+        None,
+        description="The plan that carries this regime on after last_period (code: its id), e.g. the merged "
+        "province's plan; comparisons across the change follow it",
     )
     units: list[str] = Field(description="Unit codes that owe reports under this plan")
     calendar: CalendarV1
