@@ -48,5 +48,5 @@ async def test_opening_a_period_owes_exactly_the_units_the_rule_names(postgres):
         async with sessions() as session:
             o = orm.obligations.c
             owing = set((await session.execute(select(o.unit).where(o.period == JUNE.code, o.expected))).scalars())
-    assert owing == {u.code for u in every if owes(u, plan, window_end)}
+    assert owing == {u.code for u in every if owes(u, plan, JUNE.code, window_end)}
     assert owing == {"OWES", "NEW-IN-WINDOW", "OLD"}  # the rule itself, for a reader

@@ -15,7 +15,7 @@ from typing import Any
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_testing.fakes import FakeUnitOfWork
-from deadlines.domain.membership import in_plan, owes
+from deadlines.domain.membership import in_plan, owes, stops_owing
 from deadlines.handlers import catalog
 from intake.domain.catalog import parse_province_file
 
@@ -272,7 +272,7 @@ class InMemoryObligations:
             await self.owe_period(plan, period, due=due, window_end=window_end, reopened=period in reopened)
 
     async def owe_period(self, plan: PlanV1, period: str, *, due: datetime, window_end: date, reopened: bool) -> None:
-        units = [u for u in self._catalog.units.values() if owes(u, plan, window_end)]
+        units = [u for u in self._catalog.units.values() if owes(u, plan, period, window_end)]
         for unit in units:
             row = self.rows.setdefault(
                 (plan.province, plan.id, period, unit.code), StoredObligation(plan.province, plan.id, period, unit.code)
@@ -283,8 +283,20 @@ class InMemoryObligations:
         if reopened:
             for (pr, pl, pe, code), row in self.rows.items():
                 unit = self._catalog.units.get((pr, code))
-                if (pr, pl, pe) == (plan.province, plan.id, period) and not (unit and in_plan(unit, plan)):
+                if (pr, pl, pe) == (plan.province, plan.id, period) and (
+                    not (unit and in_plan(unit, plan))
+                    or stops_owing(unit, period, submitted=row.first_submitted_at is not None)
+                ):
                     row.expected = False
+
+    async def not_in_force(self, unit: UnitV1) -> list[tuple[str, str]]:
+        changed = []
+        for (pr, pl, pe, code), row in self.rows.items():
+            if (pr, code) == (unit.province, unit.code) and row.expected:
+                if stops_owing(unit, pe, submitted=row.first_submitted_at is not None):
+                    row.expected = False
+                    changed.append((pl, pe))
+        return sorted(changed)
 
     def of(self, unit: str) -> StoredObligation:
         return next(r for r in self.rows.values() if r.unit == unit)

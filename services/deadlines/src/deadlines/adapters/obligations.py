@@ -10,12 +10,12 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, any_, column, exists, func, literal, select, true, update, values
+from sqlalchemy import DateTime, String, any_, column, exists, func, literal, or_, select, true, update, values
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.events.catalog import PlanV1
+from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from deadlines.adapters import orm
 
@@ -29,6 +29,19 @@ def _this(province: str, plan_id: str, period: str) -> tuple:
 def _owed(province: str, plan_id: str, period: str) -> tuple:
     """The period's obligations that are owed and whose deadline is known."""
     return *_this(province, plan_id, period), o.c.expected, o.c.due_at.is_not(None)
+
+
+def _month(period):
+    """The month a period code starts with, compared as baocao_shared.structure.in_force does (bytewise)."""
+    return func.left(period, 7).collate("C")
+
+
+def _in_force(period) -> Any:
+    """The unit (orm.units) is in force in the period: valid_from <= its month <= valid_to, NULL open-ended."""
+    month = _month(period)
+    return (u.c.valid_from.is_(None) | (u.c.valid_from.collate("C") <= month)) & (
+        u.c.valid_to.is_(None) | (month <= u.c.valid_to.collate("C"))
+    )
 
 
 def _amended_after(due):
@@ -163,6 +176,7 @@ class Obligations:
             u.c.province == plan.province,
             u.c.active,
             in_plan,
+            _in_force(owed.c.period),
             (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= owed.c.window_end),
         )
         owing = (
@@ -204,14 +218,46 @@ class Obligations:
         )
         if not reopened:
             return  # nothing was owed for these periods before this transaction opened them
-        # A unit retired, or dropped from the plan, while the period is open no longer owes it.
+        # A unit retired, or dropped from the plan, while the period is open no longer owes it; nor does a unit no
+        # longer in force in the period (a reorganisation loaded late), unless its report arrived (kept as it was).
         await self.session.execute(
             update(o)
             .where(
                 *this_plan,
                 o.c.period.in_(sorted(reopened)),
                 o.c.expected,
-                o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan)),
+                o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan))
+                | (
+                    o.c.first_submitted_at.is_(None)
+                    & exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~_in_force(o.c.period))
+                ),
             )
             .values(expected=False)
         )
+
+    async def not_in_force(self, unit: UnitV1) -> list[tuple[str, str]]:
+        """The unit's obligations for periods it is not in force in (outside valid_from..valid_to: a
+        reorganisation loaded after they were opened) and without a report stop being expected, in every plan and
+        period, closed ones too (domain.membership.stops_owing): no figure counts them, nobody is reminded. An
+        obligation with a report stays as it was. Returns the (plan, period) whose obligations changed."""
+        if unit.valid_from is None and unit.valid_to is None:
+            return []
+        month = _month(o.c.period)
+        outside = []
+        if unit.valid_from is not None:
+            outside.append(month < literal(unit.valid_from))
+        if unit.valid_to is not None:
+            outside.append(month > literal(unit.valid_to))
+        changed = await self.session.execute(
+            update(o)
+            .where(
+                o.c.province == unit.province,
+                o.c.unit == unit.code,
+                o.c.expected,
+                o.c.first_submitted_at.is_(None),
+                or_(*outside),
+            )
+            .values(expected=False)
+            .returning(o.c.plan_id, o.c.period)
+        )
+        return sorted((plan_id, period) for plan_id, period in changed)

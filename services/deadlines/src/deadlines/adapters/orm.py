@@ -37,6 +37,10 @@ def of_a_period() -> list[Column]:
 provinces, units, plans = replica_tables(
     metadata, plan_columns=[Column("changed", Boolean, nullable=False, server_default=text("true"))]
 )
+# The months a unit is in force (baocao_shared.structure; both inclusive, NULL: open-ended), as columns for the
+# set-based SQL of who owes a period (adapters/obligations.py); the catalogue consumer keeps them from the doc.
+units.append_column(Column("valid_from", String(7)))
+units.append_column(Column("valid_to", String(7)))
 
 # One row per plan period the scheduler has opened; its lock serialises work on that period.
 periods = Table(

@@ -12,8 +12,12 @@ async def province_upserted(uow: DeadlinesUnitOfWork, province: ProvinceV1) -> N
 
 
 async def unit_upserted(uow: DeadlinesUnitOfWork, unit: UnitV1) -> None:
-    """Store the unit, and have the scheduler look again at its province's plans (a unit may join mid-period)."""
+    """Store the unit, and have the scheduler look again at its province's plans (a unit may join mid-period).
+    A unit no longer in force in periods already opened (a reorganisation loaded late: a new valid_to, or a later
+    valid_from) stops owing them now, in every plan and period, closed ones too, unless its report arrived
+    (domain.membership.stops_owing): no reminder or overdue notice goes to it for them from this commit on."""
     await uow.catalog.upsert_unit(unit)
+    await uow.obligations.not_in_force(unit)
     await uow.catalog.flag_plans_of(unit.province)
 
 

@@ -6,7 +6,11 @@ province's start of tracking up to the period open now: a plan tracked since 201
 set-based statements, their past notices skipped and each close firing once. Periods before the start of
 tracking are history: never opened. When a plan's start of tracking moves later, the periods now history are
 forgotten: their period rows and unfired schedule rows are deleted and their obligations kept but marked not
-expected (what arrived stays on record; no figure counts them and nobody is reminded)."""
+expected (what arrived stays on record; no figure counts them and nobody is reminded).
+
+The structure in force in a period decides (issue 17, part 2): a province's plan opens only the periods the
+province is in force in, and each period is owed by the plan's units in force in it (domain.membership), so
+2025-06 of a province reorganised at 1 July 2025 keeps its districts and 2025-08 has its communes."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from datetime import datetime
 from baocao_shared.calendar import Period, cutoff_window
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.periods import PeriodStanding, plan_periods, tracking_from
+from baocao_shared.structure import in_force
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.domain.schedule import deadline, period_notices, skipped_at_opening, unit_notices
 from deadlines.domain.tracking import tracked_periods
@@ -27,12 +32,23 @@ def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period
     return [period for period, _ in tracked_periods(plan, timezone, now)]
 
 
+def province_tracked_periods(plan: PlanV1, province: ProvinceV1, now: datetime) -> list[tuple[Period, str]]:
+    """The plan's tracked periods (deadlines.domain.tracking) that its province is in force in: a province merged
+    into another (valid_to 2025-06) has none of its plan's periods after it opened, a province in force from a
+    later month none before (baocao_shared.structure.in_force)."""
+    return [
+        (period, state)
+        for period, state in tracked_periods(plan, province.timezone, now)
+        if in_force(province, period.code)
+    ]
+
+
 async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[tuple[str, str, str]]:
     """Open every tracked period not yet opened, and re-check plans whose catalogue changed. One query tells,
     for every plan at once, whether any of its tracked periods is missing; only those plans are read further."""
     opened = []
     plans = [
-        (plan, province, changed, tracked_periods(plan, province.timezone, now))
+        (plan, province, changed, province_tracked_periods(plan, province, now))
         for plan, province, changed in await uow.catalog.plans_to_open()
     ]
     counts = await uow.periods.counts_since(
