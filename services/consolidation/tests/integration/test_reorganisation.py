@@ -16,7 +16,14 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from baocao_shared.events import make_event
-from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, ProvinceV1, SuccessorV1, UnitV1
+from baocao_shared.events.catalog import (
+    PLAN_UPSERTED,
+    PROVINCE_UPSERTED,
+    UNIT_UPSERTED,
+    ProvinceV1,
+    SuccessorV1,
+    UnitV1,
+)
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
 from baocao_testing.kit import wait_until
 from services.consolidation.tests.kit import CODES, HAI_DUONG, running

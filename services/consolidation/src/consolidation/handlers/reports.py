@@ -18,10 +18,9 @@ from baocao_shared.periods import PeriodStanding, standing
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import comparisons as over_time
-from consolidation.domain import continuity
+from consolidation.domain import continuity, sections
 from consolidation.domain import periods as period_rules
 from consolidation.domain import report as rules
-from consolidation.domain import sections
 from consolidation.domain.errors import (
     NotTheReportsReader,
     PeriodNotInPlan,
