@@ -58,6 +58,15 @@ class InMemoryCatalogue:
     async def plans_of(self, province: str) -> list[PlanV1]:
         return [p for (code, _), p in sorted(self.plans.items()) if code == province and p.active]
 
+    async def province_docs(self) -> list[ProvinceV1]:
+        return [p for _, p in sorted(self.by_code.items())]
+
+    async def units_of(self, province: str) -> list[UnitV1]:
+        return [u for (p, _), u in sorted(self.units.items()) if p == province]
+
+    async def plans_with_successors(self) -> list[PlanV1]:
+        return [p for _, p in sorted(self.plans.items()) if p.successor is not None]
+
     async def active_plans(self) -> list[PlanV1]:
         return [p for _, p in sorted(self.plans.items()) if p.active]
 

@@ -92,6 +92,19 @@ class CoverageV1(BaseModel):
     year_periods: list[str] = Field([], description="The periods the year to date sums")
 
 
+class ContinuityV1(BaseModel):
+    """A predecessor plan whose figures the comparisons read for periods before this plan began (a province
+    merged, split or renamed: issue 17, part 2), and the sentence the document says it with."""
+
+    province: str
+    province_name: str
+    plan_id: str
+    plan_number: str
+    comparisons: list[str] = Field(description="Which comparisons read it: previous, last_year, year_to_date")
+    periods: list[str] = Field(description="The periods whose figures are the predecessor plan's")
+    note: str = Field(description="The document's sentence, e.g. 'Số liệu cùng kỳ năm trước gồm số liệu của ...'")
+
+
 class SourceChangeV1(BaseModel):
     """A unit whose figures or words under a section changed after the office wrote it."""
 
@@ -159,6 +172,7 @@ class ConsolidatedReportV1(BaseModel):
     sections: list[ReportSectionV1] = []
     comparisons: dict[str, ComparisonV1] = Field({}, description="Per indicator: now, before, a year ago, lũy kế")
     coverage: CoverageV1 | None = None
+    continuity: list[ContinuityV1] = Field([], description="Predecessor plans the comparisons read, and the note")
     number: str | None = Field(None, description="Số/ký hiệu from the register of outgoing documents, e.g. 3/BC-BCĐNQ")
     addressees: list[AddresseeV1] = []
     signed_by: str | None = Field(None, description="The signing certificate's subject, once published")

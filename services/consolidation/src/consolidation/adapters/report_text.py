@@ -359,6 +359,8 @@ def report_text(report: ConsolidatedReportV1, *, issued_on: date, history: bool 
         )
     if report.coverage is not None and report.sections:
         intro = f"{intro} {coverage_note(report.coverage)}"
+    for continued in report.continuity:  # figures of a predecessor plan, before a reorganisation
+        intro = f"{intro} {continued.note}"
     results, closing_sections = _sections(report)
     number = report.number or f"{NUMBER_BLANK}/{report.number_code}"
     return ReportText(

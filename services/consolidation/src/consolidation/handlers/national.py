@@ -9,18 +9,23 @@ from typing import Any
 
 from baocao_shared.principal import Principal
 from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain import continuity
 from consolidation.domain.errors import NotTheNationalOffice
 from consolidation.domain.months import month_of
 
 
 async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period: str) -> dict[str, Any]:
-    """Every province's report status for the period, and totals over the published reports."""
+    """Every province's report status for the period, and totals over the published reports: the provinces
+    in force in the period (Hải Dương up to 2025-06, not after) and the plans that cover it."""
     if not principal.is_national:
         raise NotTheNationalOffice()
     states = await uow.reports.of_period(period)
     provinces, totals, missing = [], {}, []
-    for code, name in await uow.catalogue.provinces():
+    for place in continuity.in_force_provinces(await uow.catalogue.province_docs(), period):
+        code, name = place.code, place.name
         for plan in await uow.catalogue.plans_of(code):
+            if not continuity.plan_covers_month(plan, period):
+                continue  # a plan before its first period or after its last owes no report of it
             state = states.get((code, plan.id))
             status = state.status if state is not None else "draft"
             entry = {

@@ -18,9 +18,9 @@ from baocao_shared.periods import PeriodStanding, standing
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import comparisons as over_time
+from consolidation.domain import continuity, sections
 from consolidation.domain import periods as period_rules
 from consolidation.domain import report as rules
-from consolidation.domain import sections
 from consolidation.domain.errors import (
     NotTheReportsReader,
     PeriodNotInPlan,
@@ -171,11 +171,12 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
     history = found.state == "history"
     latest = await uow.unit_reports.latest(province, plan.id, period, imported_only=history)
     names = await uow.catalogue.unit_names(province)
+    expected = continuity.expected_units(plan, await uow.catalogue.units_of(province), period)
     if history:
         section_two = period_rules.history_discipline()
     else:
         section_two = rules.discipline(
-            expected=plan.units,
+            expected=expected,
             names=names,
             known=await uow.obligations.timeliness(province, plan.id, period),
             latest={r.unit: r for r in latest},
@@ -184,17 +185,23 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
             closed=await uow.obligations.is_closed(province, plan.id, period),
         )
     frequency = plan.calendar.frequency
-    wanted = [period, *over_time.periods_needed(period, frequency, first_period=plan.first_period)]
+    earlier = continuity.predecessors_of(plan, await uow.catalogue.plans_with_successors())
+    first_period = continuity.earliest_first_period(plan, earlier)
+    wanted = [period, *over_time.periods_needed(period, frequency, first_period=first_period)]
+    routed = continuity.route(wanted, plan, earlier)
+    provinces = {place.code: place}
+    for source in {p.province for plans in routed.values() for p in plans} - {place.code}:
+        if (found_place := await uow.catalogue.province(source)) is not None:
+            provinces[source] = found_place
     compared, coverage = over_time.compare(
         period=period,
         frequency=frequency,
         indicators=[i.code for t in plan.template.tasks for i in t.indicators],
-        figures=await uow.unit_reports.figures(
-            province, plan.id, wanted, history=period_rules.history_periods(plan, wanted, place.timezone, now)
-        ),
-        expected=len(plan.units),
-        first_period=plan.first_period,
+        figures=continuity.gather(routed, await _figures(uow, routed, provinces, now)),
+        expected=len(expected),
+        first_period=first_period,
     )
+    notes = continuity.notes(plan, coverage, routed, provinces)
     sources = [sections.UnitSource(r.unit, names.get(r.unit, r.unit), r.values, r.narratives) for r in latest]
     written = sections.sections(
         plan,
@@ -223,8 +230,29 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
         plan=plan, province=place, period=period, names=names, latest=latest, discipline=section_two,
         workflow=workflow, sections=written, comparisons=compared, coverage=coverage,
     )  # fmt: skip
-    report = report.model_copy(update={"status_note": state.status_reason if state is not None else None})
+    report = report.model_copy(
+        update={"status_note": state.status_reason if state is not None else None, "continuity": notes}
+    )
     return Situated(report, found)
+
+
+async def _figures(
+    uow: ConsolidationUnitOfWork,
+    routed: dict[str, list[PlanV1]],
+    provinces: dict[str, ProvinceV1],
+    now: datetime,
+) -> dict[continuity.PlanKey, dict[str, over_time.PeriodFigures]]:
+    """Each plan's figures for the periods routed to it (a predecessor's as they were, in its own province)."""
+    wanted: dict[continuity.PlanKey, tuple[PlanV1, list[str]]] = {}
+    for code, plans in routed.items():
+        for source in plans:
+            wanted.setdefault(continuity.key(source), (source, []))[1].append(code)
+    out = {}
+    for plan_key, (source, codes) in wanted.items():
+        place = provinces.get(source.province)
+        history = period_rules.history_periods(source, codes, place.timezone if place else "UTC", now)
+        out[plan_key] = await uow.unit_reports.figures(source.province, source.id, codes, history=history)
+    return out
 
 
 def _quoted(sources: list[sections.UnitSource]) -> dict[str, list[str]]:
