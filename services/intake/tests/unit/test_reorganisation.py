@@ -42,7 +42,7 @@ async def test_the_merger_loads_when_both_files_are_loaded_together(empty, now):
     )
     assert [s["province"] for s in summaries] == ["30", "31"]
     [plan] = [p for p in empty.events_of(PLAN_UPSERTED) if p.province == "30"]
-    assert plan.successor.code == "hp-2025" and plan.last_period == "2025-06"
+    assert plan.successor.code == "hp-2025"
     [province] = [p for p in empty.events_of(PROVINCE_UPSERTED) if p.code == "30"]
     assert (province.valid_to, province.successors[0].province) == ("2025-06", "31")
     ca = next(u for u in empty.events_of(UNIT_UPSERTED) if u.code == "UBND-TPHD")
@@ -56,7 +56,7 @@ async def test_hai_duong_alone_names_successors_that_are_not_there(empty):
     found = await refused(empty, HAI_DUONG)
     assert {"path": "province.successors[0]", "line": line_of(HAI_DUONG, "successors: [{kind: merge"),
             "message": "Không có tỉnh kế thừa 31.", "type": "successor_unknown"} in found  # fmt: skip
-    ca = line_of(HAI_DUONG, 'code: CA}]')
+    ca = line_of(HAI_DUONG, "code: CA}]")
     assert any(p["path"] == "units[0].successors[0]" and p["line"] == ca for p in found)
 
 
@@ -79,9 +79,9 @@ async def test_a_cycle_is_refused_at_its_line(empty):
 
 
 async def test_an_overlap_a_rename_whose_successor_is_already_in_force(empty):
-    renamed = HAI_DUONG.replace('code: UBND-P-HD}]', 'code: UBND-P-HD, kind: rename}]', 1)
-    hp = HAI_PHONG.replace("name: UBND phường Hải Dương (demo)\n    kind: commune\n    valid_from: 2025-07",
-                           "name: UBND phường Hải Dương (demo)\n    kind: commune\n    valid_from: 2025-01")  # fmt: skip
+    renamed = HAI_DUONG.replace("code: UBND-P-HD}]", "code: UBND-P-HD, kind: rename}]", 1)
+    commune = "name: UBND phường Hải Dương (demo)\n    kind: commune\n    valid_from: "
+    hp = HAI_PHONG.replace(commune + "2025-07", commune + "2025-01")
     found = await refused(empty, renamed, hp)
     [overlap] = [p for p in found if p["type"] == "validity_overlap"]
     assert overlap["path"] == "units[17].successors[0]"
@@ -102,9 +102,8 @@ async def test_an_open_obligation_left_without_a_unit(empty, now):
     )
     empty.published.clear()
     # Hải Dương's plan going on after its units end, and Kinh Môn's committee ending with nobody named after it.
-    going_on = HAI_DUONG.replace("    last_period: 2025-06     #", "    #").replace(
-        '    valid_to: 2025-06\n    successors: [{kind: merge, province: "31", code: UBND-P-KM}]\n', "    valid_to: 2025-06\n"
-    )
+    heir = '    successors: [{kind: merge, province: "31", code: UBND-P-KM}]\n'
+    going_on = HAI_DUONG.replace(heir, "")
     found = await refused(empty, going_on)
     orphans = [p for p in found if p["type"] == "obligation_without_unit"]
     assert orphans and all(p["path"].startswith("plans[0].units") for p in orphans)
@@ -137,7 +136,7 @@ async def test_units_and_plans_in_force_in_a_period(empty, now, as_reporter):
     assert "UBND-P-HD" not in [u.code for u in await catalog.units(empty, principal=admin, province="31",
                                                                       period="2025-06")]  # fmt: skip
     assert [p.id for p in await catalog.plans(empty, province="30", period="2025-06")] == ["hd-467-2019"]
-    assert await catalog.plans(empty, province="30", period="2025-07") == []
+    assert await catalog.plans(empty, province="31", period="2025-06") == []
     assert [p.id for p in await catalog.plans(empty, province="31", period="2025-Q3")] == ["hp-2025"]
 
 

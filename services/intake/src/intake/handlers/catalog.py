@@ -10,12 +10,12 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
+from baocao_shared.structure import check_reorganisation, in_force
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import may_see_contacts
-from baocao_shared.errors import Unprocessable
-from baocao_shared.structure import check_reorganisation, in_force
 from intake.domain.catalog import ProvinceCatalog, structure_problems
 from intake.domain.errors import ProvinceNotFound
 
