@@ -149,6 +149,10 @@ async def test_the_generated_intake_client_signs_in_reads_and_loads_a_province_a
     document = yaml.safe_load(HAI_DUONG.replace('code: "30"', 'code: "97"', 1))
     document = json.loads(json.dumps(document, ensure_ascii=False, default=str))  # YAML's dates as ISO text
     assert document["province"]["code"] == "97"
+    # Without Hải Dương's merger into Hải Phòng (its successors are not in this database).
+    for entity in [document["province"], *document["units"], *document["plans"]]:
+        for key in ("valid_to", "successors", "successor"):
+            entity.pop(key, None)
 
     app = create_app(settings)
     with served(app, free_port(), "intake", access_log=False) as base_url:

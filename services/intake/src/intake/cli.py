@@ -23,7 +23,7 @@ from intake.domain.catalog import CatalogFileError, parse_province_file
 from intake.domain.synthetic import dump, synthetic_codes, synthetic_province
 from intake.handlers.accounts import create_account as create_account_in
 from intake.handlers.accounts import seed_demo_accounts
-from intake.handlers.catalog import load_province
+from intake.handlers.catalog import load_provinces
 from intake.handlers.demo import seed_history
 from intake.handlers.periods import set_tracking, track_recent
 from intake.main import MIGRATIONS
@@ -58,7 +58,9 @@ def _in_unit_of_work(work: Callable[[IntakeUnitOfWork, Settings], Awaitable[T]])
     except DomainError as err:
         typer.echo(f"refused: {err.message}", err=True)
         for problem in err.details if isinstance(err.details, list) else []:
-            typer.echo(f"  {problem.get('field')}: {problem.get('message')}", err=True)
+            where = problem.get("field") or problem.get("path")
+            line = f"line {problem['line']}: " if problem.get("line") else ""
+            typer.echo(f"  {line}{where}: {problem.get('message')}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -90,8 +92,8 @@ def load(files: list[Path], actor: str = "cli") -> None:
 
     async def run(uow: IntakeUnitOfWork, settings: Settings) -> None:
         now = settings.build_clock().now()  # the business clock, whichever kind it is
-        for catalog in catalogs:
-            summary = await load_province(uow, catalog, actor=actor, now=now)
+        # All the files together: one may name successors in another (Hải Dương's units in Hải Phòng's).
+        for summary in await load_provinces(uow, catalogs, actor=actor, now=now):
             typer.echo(
                 f"province {summary['province']}: {len(summary['created'])} created, "
                 f"{len(summary['updated'])} updated, {len(summary['retired'])} retired, "

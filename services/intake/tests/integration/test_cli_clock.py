@@ -16,6 +16,7 @@ from baocao_shared.db import make_engine
 from intake.adapters import orm
 
 pytestmark = pytest.mark.integration
+FILES = ("30-hai-duong.yaml", "31-hai-phong.yaml")  # Hải Dương names its successors in Hải Phòng
 REPO = Path(__file__).resolve().parents[4]
 
 
@@ -27,6 +28,7 @@ async def test_catalog_load_stamps_the_catalogue_with_the_file_clock(fresh_datab
     env |= {"BAOCAO_CLOCK_FILE": str(clock)}
     cli = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "intake.cli", "catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"),
+        str(REPO / "deploy/provinces/31-hai-phong.yaml"),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     output, _ = await asyncio.wait_for(cli.communicate(), timeout=120)
@@ -61,10 +63,10 @@ async def test_catalog_tracking_starts_each_plan_at_the_first_month_demo_history
         assert run.returncode == 0, output.decode()
         return output.decode()
 
-    await cli("catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"))
+    await cli("catalog", "load", *(str(REPO / f"deploy/provinces/{f}") for f in FILES))
     assert "plan hd-467-2019: tracked from 2019-07" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")
     write_clock_file(clock, datetime(2019, 12, 20, 9, tzinfo=timezone(timedelta(hours=7))))
     assert "tracked from 2019-07" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")
     assert "tracked from 2019-09" in await cli("catalog", "tracking", "30", "hd-467-2019", "--from", "2019-09")
-    await cli("catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"))
+    await cli("catalog", "load", *(str(REPO / f"deploy/provinces/{f}") for f in FILES))
     assert "tracked from 2019-09" in await cli("catalog", "tracking", "30", "--past", "2", "--keep")

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
 PROVINCE_FILE = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
 HAI_DUONG = parse_province_file(PROVINCE_FILE)
+HAI_PHONG = parse_province_file((REPO / "deploy/provinces/31-hai-phong.yaml").read_text(encoding="utf-8"))
 PLAN = HAI_DUONG.plans[0]
 CODES = [i.code for t in PLAN.template.tasks for i in t.indicators]
 FIGURES = {code: n for n, code in enumerate(CODES, start=1)}
@@ -35,7 +36,12 @@ PASSWORD = "test-password-1"
 
 @pytest.fixture
 def intake_catalog():
-    return SimpleNamespace(provinces=[HAI_DUONG.province], units=HAI_DUONG.units, plans=HAI_DUONG.plans)
+    # With Hải Phòng (DEMO DATA), where Hải Dương's file says its reporting went from 2025-07: a load checks it.
+    return SimpleNamespace(
+        provinces=[HAI_DUONG.province, HAI_PHONG.province],
+        units=[*HAI_DUONG.units, *HAI_PHONG.units],
+        plans=[*HAI_DUONG.plans, *HAI_PHONG.plans],
+    )
 
 
 @pytest.fixture
@@ -244,7 +250,7 @@ async def test_hostile_province_files_get_422_and_change_nothing(intake):
         ("UTF-16", PROVINCE_FILE.encode("utf-16"), 400, "UTF-16 byte order mark"),
         ("a raw NUL", PROVINCE_FILE.replace("Hải Dương", "Hải\x00Dương", 1).encode(), 422, "#x0000"),
         ("an escaped NUL", PROVINCE_FILE.replace(name, 'name: "Hải\\0Dương"', 1).encode(), 422,
-         '"path":"province.name","line":7,"message":"holds U+0000'),
+         '"path":"province.name","line":10,"message":"holds U+0000'),
         ("an escaped surrogate", PROVINCE_FILE.replace(name, 'name: "H\\ud800"', 1).encode(), 422, "holds U+D800"),
         ("[ nested 100,000 deep", b"[" * 100_000, 422, "nested more than 20 levels deep"),
         ("[{ nested 30 deep", b"province: " + b"[{a: " * 15 + b"}]" * 15, 422, "nested more than 20 levels deep"),
@@ -262,7 +268,8 @@ async def test_hostile_province_files_get_422_and_change_nothing(intake):
     found.append(mismatch("traversal", traversal, 404, "not_found"))
     assert [f for f in found if f] == []
     provinces = (await intake.client.get("/v1/provinces", headers=admin)).json()
-    assert [(p["code"], p["name"], p["place_name"]) for p in provinces] == [("30", "Hải Dương", "Hải Dương")]
+    hai_duong = [(p["code"], p["name"], p["place_name"]) for p in provinces if p["code"] == "30"]
+    assert hai_duong == [("30", "Hải Dương", "Hải Dương")]
     plans = (await intake.client.get("/v1/plans?province=30", headers=admin)).json()
     assert [p["calendar"]["cutoff_day"] for p in plans] == [15]
 

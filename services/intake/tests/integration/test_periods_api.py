@@ -26,6 +26,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[4]
 FILE = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
 HAI_DUONG = parse_province_file(FILE)
+HAI_PHONG = parse_province_file((REPO / "deploy/provinces/31-hai-phong.yaml").read_text(encoding="utf-8"))
 PLAN = HAI_DUONG.plans[0]
 FIGURES = {i.code: 2 for t in PLAN.template.tasks for i in t.indicators}
 EXCEPTIONS = "/v1/periods/30/2019-07/exceptions"
@@ -38,7 +39,12 @@ def intake_settings_overrides() -> dict:
 
 @pytest.fixture
 def intake_catalog() -> SimpleNamespace:
-    return SimpleNamespace(provinces=[HAI_DUONG.province], units=HAI_DUONG.units, plans=HAI_DUONG.plans)
+    # With Hải Phòng (DEMO DATA), where Hải Dương's file says its reporting went from 2025-07: a load checks it.
+    return SimpleNamespace(
+        provinces=[HAI_DUONG.province, HAI_PHONG.province],
+        units=[*HAI_DUONG.units, *HAI_PHONG.units],
+        plans=[*HAI_DUONG.plans, *HAI_PHONG.plans],
+    )
 
 
 def report(period: str, unit: str = "CA") -> dict:
@@ -129,7 +135,7 @@ async def test_the_office_imports_a_history_period_and_units_are_sent_to_it(inta
     ]  # fmt: skip
     assert (await intake.client.get("/v1/periods/30/2019-13", headers=office)).status_code == 422
     assert (await intake.client.get("/v1/periods/30/2019-Q2", headers=office)).status_code == 422
-    assert (await intake.client.get("/v1/periods/31/2019-06", headers=office)).status_code == 404
+    assert (await intake.client.get("/v1/periods/32/2019-06", headers=office)).status_code == 404
     assert (await intake.client.get("/v1/periods/30/2019-06?plan_id=nope", headers=office)).status_code == 404
 
     unit = await intake.headers_for("reporter", "30", "CA")

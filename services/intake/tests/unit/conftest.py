@@ -15,6 +15,7 @@ fakes = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fakes)
 
 HAI_DUONG = Path(__file__).resolve().parents[4] / "deploy" / "provinces" / "30-hai-duong.yaml"
+HAI_PHONG = HAI_DUONG.with_name("31-hai-phong.yaml")  # DEMO DATA: where Hải Dương's reporting went from 2025-07
 JUNE_10 = datetime(2019, 6, 10, 3, 0, tzinfo=UTC)  # 10:00 in Hải Dương: period 2019-06 is open
 
 
@@ -22,6 +23,12 @@ JUNE_10 = datetime(2019, 6, 10, 3, 0, tzinfo=UTC)  # 10:00 in Hải Dương: per
 def hai_duong() -> ProvinceCatalog:
     """Province 30 as deploy/provinces/30-hai-duong.yaml describes it: 29 units, plan 467 from 2019-06."""
     return parse_province_file(HAI_DUONG.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def hai_phong() -> ProvinceCatalog:
+    """Province 31 (demo data), whose units and plan succeed Hải Dương's from 2025-07."""
+    return parse_province_file(HAI_PHONG.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -37,6 +37,13 @@ class InMemoryCatalog:
     async def provinces(self) -> list[ProvinceV1]:
         return self._all(ProvinceV1, "province", None)
 
+    async def structure(self) -> tuple[list[ProvinceV1], list[UnitV1], list[PlanV1]]:
+        return (
+            self._all(ProvinceV1, "province", None),
+            [UnitV1.model_validate(d) for d in self.docs["unit"].values() if d.get("active", True)],
+            [PlanV1.model_validate(d) for d in self.docs["plan"].values() if d.get("active", True)],
+        )
+
     async def province(self, code: str) -> ProvinceV1 | None:
         return self._one(ProvinceV1, "province", (code, code))
 

@@ -20,7 +20,8 @@ def empty(uow):
     return uow
 
 
-async def test_a_new_province_file_publishes_each_entity_in_order_and_is_audited(empty, hai_duong, now):
+async def test_a_new_province_file_publishes_each_entity_in_order_and_is_audited(empty, hai_duong, hai_phong, now):
+    empty.catalog.add(*hai_phong.entities())  # its successors, stored already
     summary = await catalog.load_province(empty, hai_duong, actor="admin", now=now)
     assert (len(summary["created"]), summary["updated"], summary["unchanged"]) == (31, [], 0)
     assert [p.spec for p in empty.published] == [PROVINCE_UPSERTED] + [UNIT_UPSERTED] * 29 + [PLAN_UPSERTED]
@@ -29,7 +30,8 @@ async def test_a_new_province_file_publishes_each_entity_in_order_and_is_audited
     assert "unchanged" not in audit["details"]
 
 
-async def test_the_same_file_again_changes_nothing_and_a_dropped_unit_is_retired(uow, hai_duong, now):
+async def test_the_same_file_again_changes_nothing_and_a_dropped_unit_is_retired(uow, hai_duong, hai_phong, now):
+    uow.catalog.add(*hai_phong.entities())
     again = await catalog.load_province(uow, hai_duong, actor="admin", now=now)
     assert again["unchanged"] == 31 and uow.published == [] and uow.audited == []
     fewer = ProvinceCatalog(hai_duong.province, [u for u in hai_duong.units if u.code != "BTG"], hai_duong.plans)

@@ -56,7 +56,7 @@ def test_every_problem_is_reported_with_its_line_and_path():
         return next(i for i, text in enumerate(lines, 1) if i > start and fragment in text)
 
     assert ("province.timezone", line_of("Mars/Olympus")) in found
-    assert ("units[1].code", line_of("code: CA", line_of("code: CA"))) in found
+    assert ("units[1].code", line_of("- code: CA", line_of("- code: CA"))) in found
     assert ("plans[0].calendar.due_dya", line_of("due_dya")) in found
     dup = line_of("t1_sessions", line_of("t1_sessions"))
     assert ("plans[0].template.tasks[0].indicators[1].code", dup) in found

@@ -33,6 +33,14 @@ class CatalogRepository:
             docs["plan"][r.id] = r.doc
         return docs
 
+    async def structure(self) -> tuple[list[ProvinceV1], list[UnitV1], list[PlanV1]]:
+        """Every province, active unit and active plan of the catalogue: the structure a load is checked in."""
+        return (
+            await self._all(ProvinceV1, select(_P.doc).order_by(_P.code)),
+            await self._all(UnitV1, select(_U.doc).where(_U.active).order_by(_U.province, _U.code)),
+            await self._all(PlanV1, select(_PL.doc).where(_PL.active).order_by(_PL.province, _PL.id)),
+        )
+
     async def upsert(self, entity: Entity, doc: dict, now: datetime) -> None:
         """Store the entity (as `doc`, its JSON form), replacing the stored one of the same key."""
         if isinstance(entity, ProvinceV1):

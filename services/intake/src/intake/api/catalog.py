@@ -22,6 +22,11 @@ from intake.handlers import catalog as use_cases
 
 router = APIRouter(tags=["catalogue"])
 ProvinceCode = Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])]
+Period = Annotated[
+    str | None,
+    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4]|H[12]|Y)$", examples=["2025-06"],
+          description="Only those in force in this period (a reorganisation's validity, a plan's periods)"),
+]  # fmt: skip
 
 
 @router.get("/v1/provinces", response_model=list[ProvinceV1], summary="Every province of this deployment")
@@ -34,24 +39,24 @@ async def provinces(principal: CurrentPrincipal, uow: Uow):
     "/v1/units",
     response_model=list[UnitV1],
     responses=error_responses(404),
-    summary="A province's active reporting units",
+    summary="A province's active reporting units (those in force in `period` when it is given)",
     description="Their contacts only to the province's staff office, the national office, admins and each "
     "unit's own reporter; other accounts get them without.",
 )
-async def units(province: ProvinceCode, principal: CurrentPrincipal, uow: Uow):
+async def units(province: ProvinceCode, principal: CurrentPrincipal, uow: Uow, period: Period = None):
     async with uow:
-        return await use_cases.units(uow, principal=principal, province=province)
+        return await use_cases.units(uow, principal=principal, province=province, period=period)
 
 
 @router.get(
     "/v1/plans",
     response_model=list[PlanV1],
     responses=error_responses(404),
-    summary="A province's plans, with templates and calendars",
+    summary="A province's plans, with templates and calendars (those whose periods hold `period` when given)",
 )
-async def plans(province: ProvinceCode, _: CurrentPrincipal, uow: Uow):
+async def plans(province: ProvinceCode, _: CurrentPrincipal, uow: Uow, period: Period = None):
     async with uow:
-        return await use_cases.plans(uow, province=province)
+        return await use_cases.plans(uow, province=province, period=period)
 
 
 PROVINCE_FILE_EXAMPLE = 'province:\n  code: "30"\n  name: Hải Dương\n  ...\nunits:\n  - code: CA\n    ...\n'
@@ -67,7 +72,9 @@ PROVINCE_FILE_JSON_EXAMPLE = {
     "/v1/admin/provinces/{code}",
     summary="Load or update a province file (YAML or JSON)",
     description="The province file as YAML (deploy/provinces/*.yaml), or the same document as JSON. Validates the "
-    "whole file first; on any problem nothing changes and 422 lists each problem with its path and line. Every "
+    "whole file first, then the structure over time of the whole catalogue as it would be after the load (gaps, "
+    "overlaps, cycles, unknown successors, an obligation left without a unit); on any problem nothing changes and "
+    "422 lists each problem with its path and line. Every "
     "entity that changed is published on baocao.catalog. A body of any other Content-Type is read as YAML.",
     responses={**error_responses(403), 422: {"description": "Problems by line and path"}},
     openapi_extra={
@@ -106,10 +113,12 @@ async def load_province(
             f"The file describes province {catalog.province.code}, not {code}.",
             [{"path": "province.code", "line": None, "message": "does not match the URL"}],
         )
-    if dry_run:
-        return {"province": code, "valid": True, "units": len(catalog.units), "plans": len(catalog.plans)}
     async with uow:
-        return await use_cases.load_province(uow, catalog, actor=principal.subject, now=now)
+        # The structure over time of the whole catalogue as it would be after the load: nothing applied on a problem.
+        await use_cases.check_structure(uow, [catalog])
+        if dry_run:
+            return {"province": code, "valid": True, "units": len(catalog.units), "plans": len(catalog.plans)}
+        return await use_cases.load_province(uow, catalog, actor=principal.subject, now=now, checked=True)
 
 
 def document_province_file(app: FastAPI) -> None:

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, SuccessorV1, UnitV1
+from baocao_shared.structure import Problem
 from baocao_shared.text import first_unstorable
 
 
@@ -31,6 +32,9 @@ class UnitEntry(BaseModel):
     active_from: Any = Field(
         None, json_schema_extra={"anyOf": [{"type": "string", "format": "date"}, {"type": "null"}]}
     )
+    valid_from: str | None = None  # first period in force (YYYY-MM); checked as UnitV1's
+    valid_to: str | None = None  # last period in force (YYYY-MM), inclusive
+    successors: list[SuccessorV1] = []  # where its reporting went after valid_to
 
 
 class PlanEntry(BaseModel):
@@ -49,6 +53,7 @@ class PlanEntry(BaseModel):
     template: dict[str, Any]
     report: dict[str, Any]
     active: bool = True
+    successor: SuccessorV1 | None = None  # the plan that carries its obligations on after last_period
 
 
 class ProvinceFile(BaseModel):
@@ -67,9 +72,51 @@ class ProvinceCatalog:
     province: ProvinceV1
     units: list[UnitV1]
     plans: list[PlanV1]
+    lines: _LineIndex | None = field(default=None, compare=False, repr=False)
 
     def entities(self) -> list[ProvinceV1 | UnitV1 | PlanV1]:
         return [self.province, *self.units, *self.plans]
+
+    def structure_problem(self, problem: Problem) -> dict[str, Any] | None:
+        """A problem of the structure over time (baocao_shared.structure) as a problem of this file, at the line
+        of the entity it is about; None when it is about another province's entity."""
+        kind, key, *rest = problem.loc
+        code = self.province.code
+        if kind == "provinces":
+            if key != code:
+                return None
+            loc: tuple = ("province", *rest)
+        else:
+            province, _, name = str(key).partition(".")
+            if province != code:
+                return None
+            if kind == "units":
+                index = next((i for i, u in enumerate(self.units) if u.code == name), None)
+            else:
+                index = next((i for i, p in enumerate(self.plans) if p.id == name), None)
+            if index is None:
+                return None
+            if kind == "plans" and rest[:1] == ["units"] and len(rest) > 1:
+                # the plan's list of units, at the unit's entry when the file lists them one by one
+                rest = ["units", *([self.plans[index].units.index(rest[1])] if rest[1] in self.plans[index].units
+                                  else [])]  # fmt: skip
+            loc = (kind, index, *rest)
+        lines = self.lines or _LineIndex(None)
+        return {**lines.problem(loc, problem.msg), "type": problem.type}
+
+
+def structure_problems(catalogs: list[ProvinceCatalog], problems: list[Problem]) -> list[dict[str, Any]]:
+    """Each problem at its line in the file of its province among `catalogs`; one about an entity no file given
+    holds (already stored) is named by its entity, without a line."""
+    found = []
+    for problem in problems:
+        mapped = next((m for c in catalogs if (m := c.structure_problem(problem)) is not None), None)
+        if mapped is None:
+            kind, key, *rest = problem.loc
+            path = f"{kind}[{key}]" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in rest)
+            mapped = {"path": path, "line": None, "message": problem.msg, "type": problem.type}
+        found.append(mapped)
+    return found
 
 
 @dataclass
@@ -232,7 +279,7 @@ def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
     if problems:
         raise CatalogFileError(problems)
     assert province is not None
-    return ProvinceCatalog(province=province, units=units, plans=plans)
+    return ProvinceCatalog(province=province, units=units, plans=plans, lines=lines)
 
 
 def _template_problems(plan: PlanV1, i: int, lines: _LineIndex) -> list[dict[str, Any]]:

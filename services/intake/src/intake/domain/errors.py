@@ -210,6 +210,22 @@ class NotYourUnit(Forbidden):
         self.unit, self.own_unit = unit, own_unit
 
 
+class UnitNotInForce(Forbidden):
+    """The unit is not in force in the period (a reorganisation ended it, or it starts later): its reports of that
+    period belong to its successors; its past reports stay readable."""
+
+    def __init__(self, *, unit: str, name: str, period: str, ended_from: str | None, starts: str | None,
+                 successors: list[str]) -> None:  # fmt: skip
+        if ended_from is not None:
+            went = "; báo cáo chuyển cho " + ", ".join(successors) if successors else ""
+            message = f"Đơn vị {name} ({unit}) đã chấm dứt từ kỳ {ended_from}{went}."
+        else:
+            message = f"Đơn vị {name} ({unit}) chỉ có hiệu lực từ kỳ {starts}, không báo cáo kỳ {period}."
+        super().__init__(message, {"unit": unit, "period": period, "ended_from": ended_from, "starts": starts,
+                                   "successors": successors})  # fmt: skip
+        self.unit, self.period, self.ended_from, self.successors = unit, period, ended_from, successors
+
+
 class PlanOfAnotherProvince(Forbidden):
     """The plan belongs to another province than the reporter's."""
 

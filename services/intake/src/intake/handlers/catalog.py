@@ -10,18 +10,49 @@ from datetime import datetime
 from itertools import groupby
 from typing import Any
 
+from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
+from baocao_shared.structure import check_reorganisation, in_force
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import may_see_contacts
-from intake.domain.catalog import ProvinceCatalog
+from intake.domain.catalog import ProvinceCatalog, structure_problems
 from intake.domain.errors import ProvinceNotFound
 
 SPECS = {ProvinceV1: PROVINCE_UPSERTED, UnitV1: UNIT_UPSERTED, PlanV1: PLAN_UPSERTED}
 
 
-async def load_province(uow: IntakeUnitOfWork, catalog: ProvinceCatalog, *, actor: str, now: datetime) -> dict:
+async def load_provinces(
+    uow: IntakeUnitOfWork, catalogs: list[ProvinceCatalog], *, actor: str, now: datetime
+) -> list[dict]:
+    """Load province files together: the structure over time of the whole catalogue as it would be after the load
+    (the stored one, each file replacing its province) is checked first; on any problem nothing is applied and
+    422 names each one at its file's line (a file may name successors in another file of the same load)."""
+    await check_structure(uow, catalogs)
+    return [await load_province(uow, catalog, actor=actor, now=now, checked=True) for catalog in catalogs]
+
+
+async def check_structure(uow: IntakeUnitOfWork, catalogs: list[ProvinceCatalog]) -> None:
+    """Refuse (422, each problem at its line) a load that would leave the catalogue's structure over time wrong:
+    a gap, an overlap, a cycle, an unknown successor, an obligation left without a unit."""
+    provinces, units, plans = await uow.catalog.structure()
+    replaced = {c.province.code for c in catalogs}
+    provinces = [p for p in provinces if p.code not in replaced] + [c.province for c in catalogs]
+    units = [u for u in units if u.province not in replaced] + [u for c in catalogs for u in c.units if u.active]
+    plans = [p for p in plans if p.province not in replaced] + [p for c in catalogs for p in c.plans if p.active]
+    if problems := check_reorganisation(provinces, units, plans):
+        raise Unprocessable(
+            "The reorganisation in the province file has problems; nothing was changed.",
+            structure_problems(catalogs, problems),
+        )
+
+
+async def load_province(
+    uow: IntakeUnitOfWork, catalog: ProvinceCatalog, *, actor: str, now: datetime, checked: bool = False
+) -> dict:
     """Make the stored catalogue of one province equal the file; publish what changed."""
+    if not checked:
+        await check_structure(uow, [catalog])
     code = catalog.province.code
     summary: dict[str, Any] = {"province": code, "created": [], "updated": [], "retired": [], "unchanged": 0}
     changed: list[ProvinceV1 | UnitV1 | PlanV1] = []
@@ -82,17 +113,41 @@ async def provinces(uow: IntakeUnitOfWork, *, principal: Principal) -> list[Prov
     ]
 
 
-async def units(uow: IntakeUnitOfWork, *, principal: Principal, province: str) -> list[UnitV1]:
-    """A province's active units; their contacts only to those who may see them."""
+async def units(
+    uow: IntakeUnitOfWork, *, principal: Principal, province: str, period: str | None = None
+) -> list[UnitV1]:
+    """A province's active units (those in force in `period` when it is given); their contacts only to those who
+    may see them."""
     found = await _of_known_province(uow, province, await uow.catalog.units(province))
+    if period is not None:
+        first, last = _months(period)
+        found = [u for u in found if in_force(u, first) or in_force(u, last)]
     return [
         u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
     ]
 
 
-async def plans(uow: IntakeUnitOfWork, *, province: str) -> list[PlanV1]:
-    """A province's plans in force."""
-    return await _of_known_province(uow, province, await uow.catalog.plans(province))
+async def plans(uow: IntakeUnitOfWork, *, province: str, period: str | None = None) -> list[PlanV1]:
+    """A province's plans in force (those whose first_period..last_period hold `period` when it is given)."""
+    found = await _of_known_province(uow, province, await uow.catalog.plans(province))
+    if period is not None:
+        first, last = _months(period)
+        found = [p for p in found if _months(p.first_period)[0] <= last and (
+            p.last_period is None or first <= _months(p.last_period)[1])]  # fmt: skip
+    return found
+
+
+def _months(period: str) -> tuple[str, str]:
+    """The first and last month of a period code (2025-06, 2025-Q3, 2025-H2, 2025-Y)."""
+    year, part = period[:4], period[5:]
+    if part.startswith("Q"):
+        q = int(part[1:])
+        return f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}"
+    if part.startswith("H"):
+        return (f"{year}-01", f"{year}-06") if part == "H1" else (f"{year}-07", f"{year}-12")
+    if part == "Y":
+        return f"{year}-01", f"{year}-12"
+    return period[:7], period[:7]
 
 
 async def _of_known_province(uow: IntakeUnitOfWork, province: str, rows: list) -> list:

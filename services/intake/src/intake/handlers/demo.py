@@ -15,6 +15,7 @@ from typing import Any
 from baocao_shared.calendar import cutoff_window, due_at, local_date, parse_period, period_containing
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.principal import Principal, Role
+from baocao_shared.structure import in_force
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.errors import AlreadySubmitted, PeriodLocked, RefusedInProduction, StaleVersion
 from intake.domain.models import AmendmentIn, SubmissionIn
@@ -81,8 +82,8 @@ async def seed_history(
             deadline = due_at(parse_period(period, plan.calendar.frequency), plan.calendar, place.timezone)
             counts = {"on_time": 0, "late": 0, "missing": 0, "amended": 0, "existing": 0}
             for code in plan.units:
-                if code not in units:
-                    continue
+                if code not in units or not in_force(units[code], period):
+                    continue  # a unit a reorganisation ended (or one not begun yet) owes nothing for the period
                 rng = random.Random(f"{seed}:{plan.id}:{period}:{code}")  # one unit's fate, whatever the others'
                 fate = rng.random()
                 if fate < 0.12:

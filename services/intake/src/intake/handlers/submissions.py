@@ -13,6 +13,7 @@ from baocao_shared import periods
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
+from baocao_shared.structure import in_force, next_month
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
@@ -27,6 +28,7 @@ from intake.domain.errors import (
     ReportNotReadable,
     StaleVersion,
     SubmissionNotFound,
+    UnitNotInForce,
     UnitNotInPlan,
     UnknownPlan,
     UnknownUnit,
@@ -47,6 +49,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     if mine is None and found:
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
+    await _refuse_if_not_in_force(uow, province, body.unit, body.period)
     problems = rules.check_period(plan, body.period, mine.timezone, now)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
@@ -90,6 +93,7 @@ async def amend(
     plan = _usable_plan(
         stored.province, stored.plan_id, stored.unit, await uow.catalog.plan(stored.province, stored.plan_id)
     )
+    await _refuse_if_not_in_force(uow, stored.province, stored.unit, stored.period)
     place = await uow.catalog.province(stored.province)
     timezone = place.timezone if place else "Asia/Ho_Chi_Minh"
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
@@ -252,6 +256,33 @@ async def search(
 async def _out(uow: IntakeUnitOfWork, stored: Submission) -> SubmissionOut:
     locked = await uow.locks.is_locked(stored.province, stored.plan_id, stored.period)
     return SubmissionOut(**stored.model_dump(), locked=locked)
+
+
+async def _refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str, period: str) -> None:
+    """A unit reports only for periods it is in force in: a retired unit's account gets 403 naming where its
+    reporting went (it still reads its past reports)."""
+    unit = await uow.catalog.unit(province, code)
+    if unit is None or (unit.valid_from is None and unit.valid_to is None) or not _is_period(period):
+        return
+    if in_force(unit, period):
+        return
+    successors = []
+    for s in unit.successors:
+        heir = await uow.catalog.unit(s.province, s.code or "") if s.code else None
+        successors.append(f"{heir.name} ({s.province}.{s.code})" if heir else f"{s.province}.{s.code or ''}")
+    ended = unit.valid_to is not None and unit.valid_to < period[:7]
+    raise UnitNotInForce(
+        unit=code,
+        name=unit.name,
+        period=period,
+        ended_from=next_month(unit.valid_to) if ended and unit.valid_to else None,
+        starts=unit.valid_from,
+        successors=successors,
+    )
+
+
+def _is_period(period: str) -> bool:
+    return len(period) >= 7 and period[:4].isdigit() and period[4] == "-"
 
 
 def _usable_plan(province: str, plan_id: str, unit: str, plan: PlanV1 | None) -> PlanV1:
