@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -75,4 +76,22 @@ def demo_province_file(province: str, tag: str, **more: str) -> str:
     for old, new in changes.items():
         assert old in text, f"the demo province file no longer has {old!r}"
         text = text.replace(old, new)
-    return text
+    # The copy is a province of its own that was never reorganised: Hải Dương's merger into Hải Phòng (its end in
+    # 2025-06 and its successors in province 31) stays with the real file.
+    reorganised = re.compile(r"^\s*(valid_to: 2025-06|successors: \[.*\]|successor: \{.*\})\s*$")
+    return "".join(line for line in text.splitlines(keepends=True) if not reorganised.match(line))
+
+
+def before_the_merger(catalogue):
+    """A parsed province file (intake's ProvinceCatalog) as it stood before a reorganisation was loaded: no
+    end of validity and no successors, for tests whose point is not the reorganisation (Hải Dương's file says
+    it merged into Hải Phòng after 2025-06)."""
+    from dataclasses import replace
+
+    clear = {"valid_to": None, "successors": []}
+    return replace(
+        catalogue,
+        province=catalogue.province.model_copy(update=clear),
+        units=[u.model_copy(update=clear) for u in catalogue.units],
+        plans=[p.model_copy(update={"successor": None}) for p in catalogue.plans],
+    )
