@@ -388,7 +388,7 @@ async def test_demo_loads_the_provinces_and_accounts_once(own_tmp):
         first = await asyncio.to_thread(seed_demo, settings, console, steps.append)
         assert first.seeded and first.created > 0
         assert first.operators == ["op-30", "op-31"]  # Hải Phòng (DEMO DATA) with Hải Dương
-        assert first.reporters == ["30-CA", "30-UBND-NS"] and first.reporter_count >= 2
+        assert first.reporters == ["31-CA", "31-UBND-X-NS"] and first.reporter_count >= 2  # in force today
         assert "nothing changed" not in console.export_text()
 
         console = _recording_console()

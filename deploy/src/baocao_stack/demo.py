@@ -26,7 +26,8 @@ from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
 PROVINCES_DIR = DEPLOY_DIR / "provinces"
 DEFAULT_DEMO_PASSWORD = "baocao-demo"  # intake's default for BAOCAO_DEMO_PASSWORD
-EXAMPLE_REPORTERS = ("30-CA", "30-UBND-NS")
+# Units in force today: Hải Dương (30) merged into Hải Phòng (31, DEMO DATA) after 2025-06.
+EXAMPLE_REPORTERS = ("31-CA", "31-UBND-X-NS")
 LOGIN_PATH = "/dang-nhap"
 # `python -m intake.cli` would import the module and exit without running it (no __main__ guard).
 INTAKE_ADMIN = [sys.executable, "-c", "import sys; from intake.cli import app; sys.argv[0] = 'baocao-intake'; app()"]
@@ -235,8 +236,9 @@ def walkthrough(settings: StackSettings, demo: DemoOutcome) -> list[str]:
     """What a newcomer can do in the browser, step by step, with the demo accounts (one sign-in serves
     every service's pages: the session cookie belongs to 127.0.0.1 whatever the port)."""
     url = settings.service_url
-    reporter = demo.reporters[0] if demo.reporters else "30-CA"
-    operator = demo.operators[0] if demo.operators else "op-30"
+    reporter = demo.reporters[0] if demo.reporters else "31-CA"
+    own = f"op-{reporter.split('-', 1)[0]}"  # the staff office of the reporter's province
+    operator = own if own in demo.operators else (demo.operators[0] if demo.operators else own)
     province = operator.removeprefix("op-")
     return [
         f"1. {url('intake')}{LOGIN_PATH} as {reporter}: open the current period, fill in the form, send; "
