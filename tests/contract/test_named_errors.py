@@ -4,6 +4,7 @@ province's code, "HD", where programs read "not_found")."""
 
 import importlib
 import inspect
+import pkgutil
 
 import pytest
 
@@ -16,11 +17,15 @@ OWN_CODES = {"intake.PeriodClosed": "period_closed", "intake.PeriodIsHistory": "
 
 
 def named_errors():
+    """Every named error of every service: `<service>.domain.errors` and any other `<service>.domain.*errors`."""
     for service in SERVICES:
-        module = importlib.import_module(f"{service}.domain.errors")
-        for name, value in vars(module).items():
-            if inspect.isclass(value) and issubclass(value, DomainError) and value.__module__ == module.__name__:
-                yield pytest.param(value, id=f"{service}.{name}")
+        domain = importlib.import_module(f"{service}.domain")
+        names = sorted(m.name for m in pkgutil.iter_modules(domain.__path__) if m.name.endswith("errors"))
+        assert "errors" in names, service
+        for module in (importlib.import_module(f"{service}.domain.{name}") for name in names):
+            for name, value in vars(module).items():
+                if inspect.isclass(value) and issubclass(value, DomainError) and value.__module__ == module.__name__:
+                    yield pytest.param(value, id=f"{service}.{name}")
 
 
 def built(error_class: type[DomainError]) -> DomainError:

@@ -9,8 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from baocao_shared.clock import FixedClock
 from baocao_shared.principal import Principal, Role
 from intake.adapters.keys import SigningKey
-from intake.domain.accounts import LoginPolicy
-from intake.domain.errors import (
+from intake.domain.account_errors import (
     AccountInvalid,
     AccountNotFound,
     ApiTokenNotFound,
@@ -24,6 +23,7 @@ from intake.domain.errors import (
     UsernameTaken,
     WrongCredentials,
 )
+from intake.domain.accounts import LoginPolicy
 from intake.handlers import accounts, api_tokens
 from intake.handlers.audit import trail_page
 

@@ -23,15 +23,7 @@ from baocao_shared.principal import Principal, Role
 from intake.adapters.keys import SigningKey, load_signing_key
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
-from intake.domain.accounts import (
-    LoginPolicy,
-    account_problems,
-    client_gate,
-    demo_accounts,
-    login_gate,
-    password_problem,
-)
-from intake.domain.errors import (
+from intake.domain.account_errors import (
     AccountInvalid,
     AccountNotFound,
     PasswordInvalid,
@@ -39,6 +31,14 @@ from intake.domain.errors import (
     TooManyFailedSignIns,
     UsernameTaken,
     WrongCredentials,
+)
+from intake.domain.accounts import (
+    LoginPolicy,
+    account_problems,
+    client_gate,
+    demo_accounts,
+    login_gate,
+    password_problem,
 )
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~0.1 s on a 2-core machine, where

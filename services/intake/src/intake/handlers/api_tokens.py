@@ -17,8 +17,8 @@ from typing import Literal
 from baocao_shared.principal import Principal, Role
 from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.account_errors import ApiTokenNotFound, ApiTokenRefused, MayNotManageApiTokens, NoActiveUnit
 from intake.domain.accounts import may_manage_api_tokens
-from intake.domain.errors import ApiTokenNotFound, ApiTokenRefused, MayNotManageApiTokens, NoActiveUnit
 
 API_TOKEN_PREFIX = "bc_"
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # an API token's last_used_at is refreshed at most this often

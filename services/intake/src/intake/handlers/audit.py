@@ -5,7 +5,7 @@ from __future__ import annotations
 from baocao_shared.audit import PAGE_SIZE, AuditPage
 from baocao_shared.principal import Principal, Role
 from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.errors import AuditTrailForbidden
+from intake.domain.account_errors import AuditTrailForbidden
 
 
 async def trail_page(

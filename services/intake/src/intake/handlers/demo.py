@@ -17,7 +17,8 @@ from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.principal import Principal, Role
 from baocao_shared.structure import in_force
 from intake.adapters.uow import IntakeUnitOfWork
-from intake.domain.errors import AlreadySubmitted, PeriodLocked, RefusedInProduction, StaleVersion
+from intake.domain.account_errors import RefusedInProduction
+from intake.domain.errors import AlreadySubmitted, PeriodLocked, StaleVersion
 from intake.domain.models import AmendmentIn, SubmissionIn
 from intake.handlers import submissions as use_cases
 

@@ -101,17 +101,7 @@ async def amend(
     after_close = await _unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
     _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     narratives = rules.clean_narratives(body.narratives)
-    amended = stored.model_copy(
-        update={
-            "version": stored.version + 1,
-            "values": body.values,
-            "narratives": narratives,
-            "received_at": now,
-            "submitted_by": principal.subject,
-            "imported": False,
-            "after_close": after_close,
-        }
-    )
+    amended = _next_version(stored, body.values, narratives, at=now, by=principal.subject, after_close=after_close)
     await uow.submissions.store_version(amended)
     await _record(uow, amended, rules.changes(stored.values, stored.narratives, body.values, narratives))
     return Receipt(id=submission_id, version=amended.version, received_at=now, status="amended")
@@ -160,16 +150,7 @@ async def import_report(
             raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
         diff = {"figures": {}, "narratives": [], "first": True}
     else:
-        submission = stored.model_copy(
-            update={
-                "version": stored.version + 1,
-                "values": body.values,
-                "narratives": narratives,
-                "received_at": now,
-                "submitted_by": principal.subject,
-                "imported": True,
-            }
-        )
+        submission = _next_version(stored, body.values, narratives, at=now, by=principal.subject, imported=True)
         await uow.submissions.store_version(submission)
         diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
     await _record(uow, submission, diff)
@@ -325,3 +306,22 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
     content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
     await uow.publish(spec, content, province=submission.province, at=submission.received_at)
+
+
+def _next_version(
+    stored: Submission,
+    values: dict[str, int],
+    narratives: dict[str, str],
+    *,
+    at: datetime,
+    by: str,
+    imported: bool = False,
+    after_close: bool = False,
+) -> Submission:
+    """The report's next version, as sent by `by` at `at` (an amendment, or the office's import)."""
+    return stored.model_copy(
+        update={
+            "version": stored.version + 1, "values": values, "narratives": narratives, "received_at": at,
+            "submitted_by": by, "imported": imported, "after_close": after_close,
+        }
+    )  # fmt: skip

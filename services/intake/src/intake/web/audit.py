@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from baocao_shared.web import render
 from intake.deps import Uow
-from intake.domain.errors import AuditTrailForbidden
+from intake.domain.account_errors import AuditTrailForbidden
 from intake.handlers.audit import trail_page
 from intake.web.pages import TEMPLATES, PageError, PagePrincipal
 

@@ -14,7 +14,7 @@ from baocao_shared.auth import SESSION_COOKIE
 from baocao_shared.web import csrf, redirect, render
 from baocao_shared.web.csrf import CsrfForm
 from intake.deps import Auth, ClientAddress, Uow
-from intake.domain.errors import TooManyFailedSignIns, WrongCredentials
+from intake.domain.account_errors import TooManyFailedSignIns, WrongCredentials
 from intake.handlers import accounts
 from intake.web.pages import LOGIN_PATH, TEMPLATES, safe_next
 
