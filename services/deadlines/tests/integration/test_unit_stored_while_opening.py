@@ -4,7 +4,8 @@ Found by the e2e benchmark (bench/province.py): loading a province of a few hund
 plan's compliance listed one unit fewer than the province had, for good. The tick reads the plans that
 changed, inserts an obligation per unit it sees, then sets `plans.changed = false`; a unit committed in
 between (its handler sets `changed = true` on a row the tick has not locked) has its flag overwritten, so no
-later tick looks again. Here the unit's transaction commits (or waits for a lock) at exactly that moment.
+later tick looks again. Here the unit's transaction commits (or waits for a lock) at exactly that moment: unit B,
+known but not active when the opening starts (a plan waits for all its units to be known), becomes active.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ OPENING_AT = datetime(2019, 6, 10, 9, tzinfo=timezone(timedelta(hours=7)))
 
 async def test_a_unit_stored_during_the_opening_owes_the_period(postgres, monkeypatch):
     async with hai_duong_database(postgres, units=["A", "B"], stored=["A"]) as (sessions, _):
+        async with DeadlinesUnitOfWork.begin(sessions) as uow:
+            await catalog.unit_upserted(uow, unit("B").model_copy(update={"active": False}))
 
         async def store_unit_b() -> None:  # the catalogue consumer, in its own transaction
             async with DeadlinesUnitOfWork.begin(sessions) as uow:

@@ -46,6 +46,9 @@ class InMemoryCatalog:
         self.plans[plan.province, plan.id] = plan
         self.changed.add((plan.province, plan.id))
 
+    async def units_unknown(self, plan: PlanV1) -> list[str]:
+        return [code for code in plan.units if (plan.province, code) not in self.units]
+
     async def flag_plans_of(self, province: str) -> None:
         self.changed |= {key for key in self.plans if key[0] == province}
 

@@ -32,6 +32,22 @@ async def test_each_unit_of_the_plan_owes_the_period_it_opens_in_and_every_notic
     assert await open_due_periods(uow, now=vn(10, 11)) == []
 
 
+async def test_a_plan_whose_units_are_still_arriving_opens_nothing_until_every_one_is_known():
+    """A province's load arrives as many events over several partitions: the plan may come before some of its
+    units. A closed period opened then would be owed by part of the units for good."""
+    uow, plan = await hai_duong(["CA"], plan_units=["CA", "BTG", "STP"])
+    late_in_july = vn(20, 10, month=7)  # June is closed (its close was on the 25th of June)
+
+    assert await open_due_periods(uow, now=late_in_july) == []
+    await catalog.unit_upserted(uow, UNITS["BTG"])
+    assert await open_due_periods(uow, now=late_in_july) == []
+    await catalog.unit_upserted(uow, UNITS["STP"])
+    assert ("30", plan.id, JUNE) in await open_due_periods(uow, now=late_in_july)
+
+    june = {r.unit: r.expected for r in uow.obligations.rows.values() if r.period == JUNE}
+    assert june == {"CA": True, "BTG": True, "STP": True}
+
+
 async def test_a_period_opened_late_skips_the_notices_already_past_but_never_the_close():
     uow, plan = await hai_duong(["CA"])
     assert await open_due_periods(uow, now=vn(17, 10)) == [("30", plan.id, JUNE), ("30", plan.id, "2019-07")]

@@ -45,6 +45,16 @@ class Catalogue(CatalogReplica):
             ],
         )
 
+    async def units_unknown(self, plan: PlanV1) -> list[str]:
+        """The plan's units this copy of the catalogue has not received yet (a province's load arrives as many
+        events, over several partitions): the plan's periods wait for them."""
+        known = set(
+            await self.session.scalars(
+                select(orm.units.c.code).where(orm.units.c.province == plan.province, orm.units.c.code.in_(plan.units))
+            )
+        )
+        return [code for code in plan.units if code not in known]
+
     async def flag_plans_of(self, province: str) -> None:
         """Have the scheduler look again at every plan of the province."""
         await self.session.execute(update(orm.plans).where(orm.plans.c.province == province).values(changed=True))

@@ -55,6 +55,10 @@ async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[t
         [(plan.province, plan.id, tracking_from(plan)) for plan, _, changed, tracked in plans if tracked]
     )
     for plan, province, changed, tracked in plans:
+        if changed and await uow.catalog.units_unknown(plan):
+            # The province's load is still arriving: a period opened now would be owed by part of its units, and
+            # a closed one would stay so. The plan stays `changed`; a later tick opens it whole.
+            continue
         if changed:
             await forget_history(uow, plan)
         todo: list[Period] = []
