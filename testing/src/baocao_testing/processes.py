@@ -203,9 +203,11 @@ class Services:
         self._spawn(name, self._envs[name])
         await self._ready(name)
 
-    async def start_instance(self, service: str, name: str) -> str:
-        """One more process of `service` on the same database and broker, on another port; returns its URL."""
-        self._spawn(name, {**self._envs[service], "BAOCAO_HTTP_PORT": str(free_port())}, module=service)
+    async def start_instance(self, service: str, name: str, env: dict[str, str] | None = None) -> str:
+        """One more process of `service` on the same database and broker (unless `env` says otherwise), on another
+        port; returns its URL."""
+        settings = {**self._envs[service], "BAOCAO_HTTP_PORT": str(free_port()), **(env or {})}
+        self._spawn(name, settings, module=service)
         await self._ready(name)
         return self.url(name)
 

@@ -80,19 +80,19 @@ def demo_province_file(province: str, tag: str, **more: str) -> str:
     return without_the_merger(text)
 
 
-REORGANISED = re.compile(r"^\s*(valid_to: 2025-06|successors: \[.*\]|successor: \{.*\})\s*$")
+REORGANISED = re.compile(r"^\s*(valid_to: 2025-06|last_period: 2025-06|successors: \[.*\]|successor: \{.*\})\s*(#.*)?$")
 
 
 def without_the_merger(text: str) -> str:
-    """Hải Dương's province file without its merger into Hải Phòng (its end in 2025-06 and its successors in
-    province 31), for tests whose point is not the reorganisation and that do not load province 31."""
+    """Hải Dương's province file without its merger into Hải Phòng (its end and its plan's in 2025-06, and its
+    successors in province 31), for tests whose point is not the reorganisation and that do not load province 31."""
     return "".join(line for line in text.splitlines(keepends=True) if not REORGANISED.match(line))
 
 
 def before_the_merger(catalogue):
     """A parsed province file (intake's ProvinceCatalog) as it stood before a reorganisation was loaded: no
-    end of validity and no successors, for tests whose point is not the reorganisation (Hải Dương's file says
-    it merged into Hải Phòng after 2025-06)."""
+    end of validity (of the province, its units or its plans) and no successors, for tests whose point is not
+    the reorganisation (Hải Dương's file says it merged into Hải Phòng after 2025-06)."""
     from dataclasses import replace
 
     clear = {"valid_to": None, "successors": []}
@@ -100,5 +100,5 @@ def before_the_merger(catalogue):
         catalogue,
         province=catalogue.province.model_copy(update=clear),
         units=[u.model_copy(update=clear) for u in catalogue.units],
-        plans=[p.model_copy(update={"successor": None}) for p in catalogue.plans],
+        plans=[p.model_copy(update={"successor": None, "last_period": None}) for p in catalogue.plans],
     )

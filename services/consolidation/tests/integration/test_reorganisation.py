@@ -47,7 +47,15 @@ async def test_reports_follow_the_merger_and_compare_with_the_predecessor(postgr
                 "successor": SuccessorV1(kind="merge", province="31", code=hp_id)}
     )  # fmt: skip
     hp = BASE_PLAN.model_copy(
-        update={"id": hp_id, "province": "31", "units": communes, "first_period": "2025-07", "number": "9/KH-BCĐ"}
+        update={
+            "id": hp_id,
+            "province": "31",
+            "units": communes,
+            "first_period": "2025-07",
+            "number": "9/KH-BCĐ",
+            "last_period": None,
+            "successor": None,
+        }
     )
     provinces = [
         ProvinceV1(code="30", name="Hải Dương", issuing_body="BCĐ TỈNH HẢI DƯƠNG", place_name="Hải Dương",

@@ -25,6 +25,7 @@ from consolidation.domain.errors import SigningKeyUnavailable
 from consolidation.domain.months import MONTH
 from consolidation.domain.report import LatestReport, Timeliness
 from consolidation.domain.sections import EditedSection
+from consolidation.domain.timeliness import replaces
 from consolidation.domain.workflow import ReportState, revision
 
 Key = tuple[str, str, str]
@@ -135,7 +136,8 @@ class InMemoryObligations:
     async def record(self, o: ObligationV1, *, final: bool) -> None:
         key = (o.province, o.plan_id, o.period, o.unit)
         stored = self.rows.get(key)
-        if stored is None or not stored[1] or final:
+        if stored is None or replaces(new_status=o.status, new_final=final, old_status=stored[0].status,
+                                      old_final=stored[1]):  # fmt: skip
             self.rows[key] = (o, final)
 
     async def record_latest(self, latest: Iterable[ObligationV1]) -> None:

@@ -11,7 +11,9 @@ BASE = HAI_DUONG.plans[0]
 
 
 def plan(province: str, plan_id: str, units: list[str], **more) -> PlanV1:
-    return BASE.model_copy(update={"province": province, "id": plan_id, "units": units, "successor": None, **more})
+    return BASE.model_copy(
+        update={"province": province, "id": plan_id, "units": units, "successor": None, "last_period": None, **more}
+    )
 
 
 def province(code: str, name: str, **more) -> ProvinceV1:

@@ -50,7 +50,10 @@ def test_a_period_outside_the_plan_or_not_open_has_no_report_and_the_refusal_nam
     with pytest.raises(PeriodOutsidePlan) as outside:
         rules.check_reportable(PLAN, standing(PLAN, "2019-05", TZ, NOW))
     assert isinstance(outside.value, NotFound) and outside.value.details["state"] == "outside_plan"
-    assert "2019-05 is outside plan" in outside.value.message and "2019-06 on" in outside.value.message
+    assert "2019-05 is outside plan" in outside.value.message and "2019-06 to 2025-06" in outside.value.message
+    with pytest.raises(PeriodOutsidePlan) as after:  # Hải Dương merged into Hải Phòng: plan 467 ended
+        rules.check_reportable(PLAN, standing(PLAN, "2025-07", TZ, NOW))
+    assert after.value.details["state"] == "outside_plan" and after.value.last_period == "2025-06"
     with pytest.raises(PeriodNotOpen) as not_open:
         rules.check_reportable(PLAN, standing(PLAN, "2019-08", TZ, NOW))  # August's window opens on 15 July
     assert isinstance(not_open.value, Conflict) and not_open.value.details["state"] == "not_open"

@@ -40,6 +40,8 @@ PLAN = HAI_DUONG.plans[0].model_copy(
         "id": f"tp-{uuid.uuid4().hex[:8]}",
         "first_period": "2019-06",
         "tracking_from": None,
+        "last_period": None,  # a province never reorganised: its plan goes on to today
+        "successor": None,
     }
 )
 

@@ -1,6 +1,7 @@
 """Timeliness as deadlines publishes it: each unit's obligation (`obligations`) and the period's close
 (`period_closes`). Once the close has spoken for a unit (a final word), an earlier update arriving late
-does not undo it. The batched upsert is set-based."""
+does not undo it, nor does the close's "missing" undo a final report (consolidation.domain.timeliness).
+The batched upsert is set-based."""
 
 from __future__ import annotations
 
@@ -14,18 +15,20 @@ from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
 from consolidation.adapters import orm
 from consolidation.adapters.arrays import as_arrays, insert_from_arrays
 from consolidation.domain.report import Timeliness
+from consolidation.domain.timeliness import REPORTED
 
 COLUMNS = (*orm.UNIT_KEY, "status", "due_at", "late_by_s", "final")
 REPLACED = ("status", "due_at", "late_by_s", "final")
 
 
 def _upsert(stmt):
-    """Insert, or replace the stored word unless it is final and the new one is not."""
-    t = orm.obligations
+    """Insert, or replace the stored word as consolidation.domain.timeliness.replaces says: unless it is final and
+    the new one is not, or it is a final report and the new one a final "missing"."""
+    t, new = orm.obligations, stmt.excluded
     return stmt.on_conflict_do_update(
         index_elements=orm.UNIT_KEY,
-        set_={c: stmt.excluded[c] for c in REPLACED},
-        where=~t.c.final | stmt.excluded.final,
+        set_={c: new[c] for c in REPLACED},
+        where=~t.c.final | (new.final & (t.c.status.not_in(REPORTED) | new.status.in_(REPORTED))),
     )
 
 

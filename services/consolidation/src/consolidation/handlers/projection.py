@@ -12,6 +12,7 @@ from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
 from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
 from baocao_shared.events.submissions import SubmissionV1
 from consolidation.adapters.uow import ConsolidationUnitOfWork
+from consolidation.domain.timeliness import replaces
 from consolidation.handlers import workflow
 
 
@@ -74,13 +75,15 @@ async def obligation_updated(uow: ConsolidationUnitOfWork, o: ObligationV1) -> N
 
 
 async def obligations_updated(uow: ConsolidationUnitOfWork, batch: list[ObligationV1]) -> None:
-    """As `obligation_updated` on each in turn, in one statement. Per unit, a final word always lands
-    and nothing not final lands after one, so the last final update wins when there is one; without
-    one, the last update, which lands unless the stored row is already final (the same condition)."""
+    """As `obligation_updated` on each in turn, in one statement: per unit, the word that stands over the others
+    of the batch (consolidation.domain.timeliness), which the statement then weighs against the stored one."""
     latest: dict[tuple[str, str, str, str], ObligationV1] = {}
     for o in batch:
         unit = (o.province, o.plan_id, o.period, o.unit)
-        if o.closed or unit not in latest or not latest[unit].closed:
+        old = latest.get(unit)
+        if old is None or replaces(
+            new_status=o.status, new_final=o.closed, old_status=old.status, old_final=old.closed
+        ):
             latest[unit] = o
     await uow.obligations.record_latest(latest.values())
 
