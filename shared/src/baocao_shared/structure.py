@@ -29,9 +29,29 @@ def next_month(code: str) -> str:
     return f"{year + month // 12}-{month % 12 + 1:02d}"
 
 
+def period_months(period: str) -> tuple[str, str]:
+    """The first and last month (YYYY-MM) of a period code: 2025-06, 2025-Q3 (07..09), 2025-H1 (01..06),
+    2025-Y (01..12)."""
+    year, part = period[:4], period[5:]
+    if part.startswith("Q"):
+        q = int(part[1:])
+        return f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}"
+    if part.startswith("H"):
+        return (f"{year}-01", f"{year}-06") if part == "H1" else (f"{year}-07", f"{year}-12")
+    if part == "Y":
+        return f"{year}-01", f"{year}-12"
+    return period[:7], period[:7]
+
+
+def period_month(period: str) -> str:
+    """The last month of a period code (period_months). A period belongs to the structure in force in its last
+    month: a unit that ended with June does not owe the third quarter; its successor does."""
+    return period_months(period)[1]
+
+
 def in_force(entity: ProvinceV1 | UnitV1, period: str) -> bool:
-    """In force in `period` (a month code, or any period code whose first 7 characters order like one)."""
-    month = period[:7]
+    """In force in `period`: in its last month (period_month), within valid_from .. valid_to."""
+    month = period_month(period)
     return (entity.valid_from is None or entity.valid_from <= month) and (
         entity.valid_to is None or month <= entity.valid_to
     )

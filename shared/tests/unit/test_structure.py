@@ -3,7 +3,14 @@ its district People's Committees retired, communes reporting directly; history k
 reorganisation with a named problem, and the lineage comparisons follow."""
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, SuccessorV1, UnitV1
-from baocao_shared.structure import check_reorganisation, in_force, lineage, next_month, units_in_force
+from baocao_shared.structure import (
+    check_reorganisation,
+    in_force,
+    lineage,
+    next_month,
+    period_months,
+    units_in_force,
+)
 from baocao_testing.samples import PLAN_467_CALENDAR
 
 
@@ -67,6 +74,17 @@ def test_the_structure_in_force_is_the_periods():
     ]
     assert [u.code for u in units_in_force(units, "31", "2025-06")] == ["CA"]
     assert next_month("2025-12") == "2026-01" and in_force(units[0], "2025-06") and not in_force(units[0], "2025-07")
+
+
+def test_a_quarter_a_half_year_or_a_year_belongs_to_the_structure_of_its_last_month():
+    _, units, _ = merger()
+    district, ward = units[1], units[4]  # UBND-TPHD ended with June 2025; UBND-XA-HD began in July
+    assert [period_months(p) for p in ("2025-06", "2025-Q3", "2025-H1", "2025-Y")] == [
+        ("2025-06", "2025-06"), ("2025-07", "2025-09"), ("2025-01", "2025-06"), ("2025-01", "2025-12"),
+    ]  # fmt: skip
+    assert in_force(district, "2025-Q2") and not in_force(district, "2025-Q3") and in_force(district, "2025-H1")
+    assert not in_force(ward, "2025-Q2") and in_force(ward, "2025-Q3") and not in_force(ward, "2025-H1")
+    assert in_force(ward, "2025-Y") and not in_force(district, "2025-Y")  # the year's report is the successor's
 
 
 def test_comparisons_follow_the_change_back_to_the_predecessors():

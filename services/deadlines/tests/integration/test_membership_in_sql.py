@@ -5,7 +5,7 @@ every kind the rule tells apart, and owes exactly the units the rule names."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
 from baocao_shared.calendar import cutoff_window, parse_period
 from baocao_shared.events.catalog import UnitV1
@@ -50,3 +50,16 @@ async def test_opening_a_period_owes_exactly_the_units_the_rule_names(postgres):
             owing = set((await session.execute(select(o.unit).where(o.period == JUNE.code, o.expected))).scalars())
     assert owing == {u.code for u in every if owes(u, plan, JUNE.code, window_end)}
     assert owing == {"OWES", "NEW-IN-WINDOW", "OLD"}  # the rule itself, for a reader
+
+
+async def test_the_last_month_of_a_period_is_the_same_in_sql_as_in_python(postgres):
+    """Who is in force in a period is read in SQL (the obligations' period column) and in Python
+    (baocao_shared.structure.in_force): both take the period's last month, for every frequency."""
+    from baocao_shared.structure import period_month
+    from deadlines.adapters.obligations import _month
+
+    codes = ["2025-06", "2025-12", "2025-Q1", "2025-Q3", "2025-Q4", "2025-H1", "2025-H2", "2025-Y"]
+    async with hai_duong_database(postgres, units=[], stored=[]) as (sessions, _), sessions() as session:
+        in_sql = [await session.scalar(select(_month(literal(code)))) for code in codes]
+    assert in_sql == [period_month(code) for code in codes]
+    assert in_sql[3] == "2025-09" and in_sql[5] == "2025-06" and in_sql[7] == "2025-12"

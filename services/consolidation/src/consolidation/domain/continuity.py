@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from baocao_shared.calendar import parse_period
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.reports import ContinuityV1, CoverageV1
-from baocao_shared.structure import in_force
+from baocao_shared.structure import in_force, period_month, period_months
 from consolidation.domain.comparisons import PeriodFigures
 
 PlanKey = tuple[str, str]
@@ -43,7 +43,8 @@ def last_month(code: str, frequency: str) -> str:
 def covers(plan: PlanV1, code: str, frequency: str) -> bool:
     """The period lies within the plan's first and last periods."""
     month = last_month(code, frequency)
-    return plan.first_period <= month and (plan.last_period is None or month <= plan.last_period[:7])
+    first, last = period_months(plan.first_period)[0], plan.last_period and period_month(plan.last_period)
+    return first <= month and (last is None or month <= last)
 
 
 def predecessors_of(plan: PlanV1, plans: Sequence[PlanV1]) -> list[PlanV1]:
@@ -179,4 +180,5 @@ def in_force_provinces(provinces: Iterable[ProvinceV1], period: str) -> list[Pro
 
 def plan_covers_month(plan: PlanV1, month: str) -> bool:
     """The plan owes the month's report: within its first and last periods."""
-    return plan.first_period <= month[:7] and (plan.last_period is None or month[:7] <= plan.last_period[:7])
+    first, last = period_months(plan.first_period)[0], plan.last_period and period_month(plan.last_period)
+    return first <= month[:7] and (last is None or month[:7] <= last)

@@ -10,7 +10,23 @@ from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, any_, column, exists, func, literal, or_, select, true, update, values
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    String,
+    any_,
+    case,
+    cast,
+    column,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+    values,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,8 +48,15 @@ def _owed(province: str, plan_id: str, period: str) -> tuple:
 
 
 def _month(period):
-    """The month a period code starts with, compared as baocao_shared.structure.in_force does (bytewise)."""
-    return func.left(period, 7).collate("C")
+    """The period's last month in SQL, as baocao_shared.structure.period_month says, compared bytewise as
+    in_force compares it: 2025-Q3 -> 2025-09, 2025-H1 -> 2025-06, 2025-Y -> 2025-12, a month itself."""
+    kind, index, year = func.substr(period, 6, 1), cast(func.substr(period, 7, 1), Integer), func.left(period, 5)
+    return case(
+        (kind == "Q", func.concat(year, func.lpad(cast(index * 3, String), 2, "0"))),
+        (kind == "H", func.concat(year, func.lpad(cast(index * 6, String), 2, "0"))),
+        (kind == "Y", func.concat(year, "12")),
+        else_=func.left(period, 7),
+    ).collate("C")
 
 
 def _in_force(period) -> Any:

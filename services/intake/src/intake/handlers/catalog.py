@@ -13,7 +13,7 @@ from typing import Any
 from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
-from baocao_shared.structure import check_reorganisation, in_force
+from baocao_shared.structure import check_reorganisation, in_force, period_months
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import may_see_contacts
 from intake.domain.catalog import ProvinceCatalog, structure_problems
@@ -120,7 +120,7 @@ async def units(
     may see them."""
     found = await _of_known_province(uow, province, await uow.catalog.units(province))
     if period is not None:
-        first, last = _months(period)
+        first, last = period_months(period)
         found = [u for u in found if in_force(u, first) or in_force(u, last)]
     return [
         u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
@@ -131,23 +131,10 @@ async def plans(uow: IntakeUnitOfWork, *, province: str, period: str | None = No
     """A province's plans in force (those whose first_period..last_period hold `period` when it is given)."""
     found = await _of_known_province(uow, province, await uow.catalog.plans(province))
     if period is not None:
-        first, last = _months(period)
-        found = [p for p in found if _months(p.first_period)[0] <= last and (
-            p.last_period is None or first <= _months(p.last_period)[1])]  # fmt: skip
+        first, last = period_months(period)
+        found = [p for p in found if period_months(p.first_period)[0] <= last and (
+            p.last_period is None or first <= period_months(p.last_period)[1])]  # fmt: skip
     return found
-
-
-def _months(period: str) -> tuple[str, str]:
-    """The first and last month of a period code (2025-06, 2025-Q3, 2025-H2, 2025-Y)."""
-    year, part = period[:4], period[5:]
-    if part.startswith("Q"):
-        q = int(part[1:])
-        return f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}"
-    if part.startswith("H"):
-        return (f"{year}-01", f"{year}-06") if part == "H1" else (f"{year}-07", f"{year}-12")
-    if part == "Y":
-        return f"{year}-01", f"{year}-12"
-    return period[:7], period[:7]
 
 
 async def _of_known_province(uow: IntakeUnitOfWork, province: str, rows: list) -> list:

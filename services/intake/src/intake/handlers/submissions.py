@@ -13,7 +13,7 @@ from baocao_shared import periods
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
-from baocao_shared.structure import in_force, next_month
+from baocao_shared.structure import in_force, next_month, period_month
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
@@ -251,7 +251,7 @@ async def _refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: st
     for s in unit.successors:
         heir = await uow.catalog.unit(s.province, s.code or "") if s.code else None
         successors.append(f"{heir.name} ({s.province}.{s.code})" if heir else f"{s.province}.{s.code or ''}")
-    ended = unit.valid_to is not None and unit.valid_to < period[:7]
+    ended = unit.valid_to is not None and unit.valid_to < period_month(period)
     raise UnitNotInForce(
         unit=code,
         name=unit.name,
