@@ -38,6 +38,12 @@ SERVICES = ("intake", "deadlines", "consolidation")
 DISTRICT, WARD = "UBND-TPHD", "UBND-P-HD"  # Hải Dương city's committee, and the ward that succeeds it
 
 
+def ours(national: dict) -> list[dict]:
+    """This run's provinces in a national roll-up: the rebuild replays the whole shared broker, other tests'
+    provinces too, which the live service (started at the end of the topics) never saw."""
+    return [e for e in national["provinces"] if e["province"] in (HD, HP)]
+
+
 def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ICT)
 
@@ -297,7 +303,7 @@ class Merger:
         asked = [(HD, "2025-06"), (HP, "2025-08"), (HP, "2025-07")]
         live = [(await self.consolidated(p, period)).json() for p, period in asked]
         live_national = [
-            (await self.http["consolidation"].get(f"/v1/national/{period}", headers=national)).json()
+            ours((await self.http["consolidation"].get(f"/v1/national/{period}", headers=national)).json())
             for period in ("2025-06", "2025-08")
         ]
         services.stop_instance("consolidation")
@@ -313,6 +319,6 @@ class Merger:
             got = [(await self.consolidated(p, period, rebuilt)).json() for p, period in asked]
             assert got == live
             assert [
-                (await rebuilt.get(f"/v1/national/{period}", headers=national)).json()
+                ours((await rebuilt.get(f"/v1/national/{period}", headers=national)).json())
                 for period in ("2025-06", "2025-08")
             ] == live_national

@@ -200,6 +200,10 @@ async def test_the_home_shows_the_open_periods_and_the_twelve_newest_with_a_link
     assert "Xem tất cả các kỳ" not in everything
     closed_row = everything.split("<strong>2019-06</strong>")[1].split("</tr>")[0]
     assert "Đã khóa sổ, chưa nộp" in closed_row and "Nhập báo cáo" not in closed_row
+    # Reached by its address, the closed period's form says why before anything is typed, and cannot be sent.
+    shut = await intake.client.get(f"/bao-cao/{PLAN.id}/2019-06")
+    assert shut.status_code == 200 and "đã khóa sổ ngày" in shut.text and "ngoại lệ" in shut.text
+    assert '<button type="submit" class="button">' not in shut.text and "<fieldset disabled>" in shut.text
 
     office = await intake.headers_for("province_operator", "30")
     excepted = await intake.client.post(
@@ -209,6 +213,9 @@ async def test_the_home_shows_the_open_periods_and_the_twelve_newest_with_a_link
     page = (await intake.client.get("/")).text
     assert "<strong>2019-06</strong>" in page, "a closed period the unit may still report is shown"
     assert "Nhập báo cáo" in page.split("<strong>2019-06</strong>")[1].split("</tr>")[0]
+    opened = await intake.client.get(f"/bao-cao/{PLAN.id}/2019-06")
+    assert "đã khóa sổ ngày" not in opened.text and "<fieldset disabled>" not in opened.text
+    assert '<button type="submit" class="button">' in opened.text
 
     admin = await intake.headers_for("admin")
     answer = await intake.client.put(f"/v1/plans/30/{PLAN.id}/tracking", json={"from": "2020-01"}, headers=admin)

@@ -49,14 +49,14 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     if mine is None and found:
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
-    await _refuse_if_not_in_force(uow, province, body.unit, body.period)
+    await refuse_if_not_in_force(uow, province, body.unit, body.period)
     problems = rules.check_period(plan, body.period, mine.timezone, now)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
     after_close = False
     if not problems:  # in the plan and open: history, or closed without the office's exception, is a 409
-        after_close = await _unit_may_report(uow, plan, province, body.unit, body.period, mine.timezone, now)
+        after_close = await unit_may_report(uow, plan, province, body.unit, body.period, mine.timezone, now)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
     submission = Submission(
         id=uuid.uuid4(),
@@ -93,12 +93,12 @@ async def amend(
     plan = _usable_plan(
         stored.province, stored.plan_id, stored.unit, await uow.catalog.plan(stored.province, stored.plan_id)
     )
-    await _refuse_if_not_in_force(uow, stored.province, stored.unit, stored.period)
+    await refuse_if_not_in_force(uow, stored.province, stored.unit, stored.period)
     place = await uow.catalog.province(stored.province)
     timezone = place.timezone if place else "Asia/Ho_Chi_Minh"
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
         raise PeriodLocked(province=stored.province, plan_id=stored.plan_id, period=stored.period)
-    after_close = await _unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
+    after_close = await unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
     _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     narratives = rules.clean_narratives(body.narratives)
     amended = _next_version(stored, body.values, narratives, at=now, by=principal.subject, after_close=after_close)
@@ -158,7 +158,7 @@ async def import_report(
     return Receipt(id=submission.id, version=submission.version, received_at=now, status=status)
 
 
-async def _unit_may_report(
+async def unit_may_report(
     uow: IntakeUnitOfWork, plan: PlanV1, province: str, unit: str, period: str, timezone: str, now: datetime
 ) -> bool:
     """Where the period stands refuses a unit's report (history; closed without an exception) with a 409; True
@@ -239,7 +239,7 @@ async def _out(uow: IntakeUnitOfWork, stored: Submission) -> SubmissionOut:
     return SubmissionOut(**stored.model_dump(), locked=locked)
 
 
-async def _refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str, period: str) -> None:
+async def refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str, period: str) -> None:
     """A unit reports only for periods it is in force in: a retired unit's account gets 403 naming where its
     reporting went (it still reads its past reports)."""
     unit = await uow.catalog.unit(province, code)

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from baocao_shared.errors import Conflict, Forbidden
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
 from intake.adapters.uow import IntakeUnitOfWork
@@ -38,6 +39,7 @@ class UnitReport:
     period: str
     existing: SubmissionOut | None
     locked: bool
+    refused: str | None = None  # why the unit may not send it now (closed, history, the unit retired), if so
 
 
 async def unit_of(uow: IntakeUnitOfWork, *, principal: Principal) -> tuple[ProvinceV1, UnitV1]:
@@ -76,7 +78,13 @@ async def unit_report(
     found = await submissions.search(uow, principal=principal, period=period, plan_id=plan_id, limit=1)
     existing = found[0] if found else None
     locked = existing.locked if existing else await uow.locks.is_locked(province.code, plan_id, period)
-    return UnitReport(province, unit, plan, period, existing, locked)
+    try:  # the same refusals a submission would get, shown before the unit types anything
+        await submissions.refuse_if_not_in_force(uow, province.code, unit.code, period)
+        await submissions.unit_may_report(uow, plan, province.code, unit.code, period, province.timezone, now)
+        refused = None
+    except (Conflict, Forbidden) as exc:
+        refused = exc.message
+    return UnitReport(province, unit, plan, period, existing, locked, refused)
 
 
 async def receipt(
