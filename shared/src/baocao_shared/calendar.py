@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from baocao_shared.events.catalog import CalendarV1
@@ -53,6 +54,24 @@ def parse_period(code: str, frequency: str = "monthly") -> Period:
     index = int(match.group(2)) if frequency in ("monthly", "quarterly", "six_monthly") else 1
     last_month = index * months if frequency != "monthly" else index
     return Period(code=code, year=year, last_month=last_month, months=months)
+
+
+@lru_cache(maxsize=4096)
+def period_months(code: str) -> tuple[str, str]:
+    """The first and last month ("YYYY-MM") of any period code, whatever the frequency its form names: 2025-06,
+    2025-Q3 (07..09), 2025-H1 (01..06), 2025-Y (01..12). Months order as text, so a plan's bounds (months) and
+    periods of any frequency compare through them. PeriodError for a code of no frequency."""
+    frequency = next((f for f, pattern in _PATTERNS.items() if pattern.match(code)), None)
+    if frequency is None:
+        raise PeriodError(f"period {code!r} is not a period code like 2019-06, 2019-Q2, 2019-H1 or 2019-Y")
+    period = parse_period(code, frequency)
+    first_year, first_month = period.first_month
+    return f"{first_year}-{first_month:02d}", f"{period.year}-{period.last_month:02d}"
+
+
+def period_month(code: str) -> str:
+    """The last month of a period code (period_months)."""
+    return period_months(code)[1]
 
 
 def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:

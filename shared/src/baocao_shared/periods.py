@@ -33,6 +33,8 @@ from baocao_shared.calendar import (
     local_date,
     parse_period,
     period_containing,
+    period_month,
+    period_months,
     window_opens_at,
 )
 from baocao_shared.events.catalog import CalendarV1, PlanV1
@@ -110,7 +112,17 @@ class PeriodStanding:
 
 
 def in_plan(plan: PlanV1, code: str) -> bool:
-    return code >= plan.first_period and (plan.last_period is None or code <= plan.last_period)
+    """The period lies within the plan's first and last periods, compared by months (calendar.period_months), so a
+    quarterly plan's 2019-Q2 is in a plan whose first period is the month 2019-06."""
+    first, last = period_months(code)
+    return last >= period_months(plan.first_period)[0] and (
+        plan.last_period is None or first <= period_month(plan.last_period)
+    )
+
+
+def before_tracking(plan: PlanV1, code: str) -> bool:
+    """The period ends before the province's start of tracking: history."""
+    return period_month(code) < period_months(tracking_from(plan))[0]
 
 
 def standing(plan: PlanV1, code: str, timezone: str, now: datetime) -> PeriodStanding:
@@ -123,7 +135,7 @@ def standing(plan: PlanV1, code: str, timezone: str, now: datetime) -> PeriodSta
     closes = closes_at(period, plan.calendar, timezone)
     if not in_plan(plan, code):
         state: State = "outside_plan"
-    elif code < start:
+    elif before_tracking(plan, code):
         state = "history"
     elif now < opens:
         state = "not_open"
@@ -137,17 +149,17 @@ def standing(plan: PlanV1, code: str, timezone: str, now: datetime) -> PeriodSta
 
 
 def periods_between(plan: PlanV1, first: str, last: str) -> Iterator[Period]:
-    """The plan's periods from the one holding `first`'s month to `last`, oldest first."""
+    """The plan's periods from the one holding `first`'s first month to the one holding `last`'s last month, oldest
+    first (`first` and `last` are months or period codes)."""
     calendar = plan.calendar
-    year, month = (int(x) for x in first[:7].split("-"))
+    start, end = period_months(first)[0], period_month(last)
+    year, month = (int(x) for x in start.split("-"))
     period = period_containing(date(year, month, 1) - timedelta(days=31), calendar)
-    while period.code <= last:
-        _, end = cutoff_window(period, calendar)
-        if period.code < first:
-            period = period_containing(end + timedelta(days=1), calendar)
-            continue
-        yield period
-        period = period_containing(end + timedelta(days=1), calendar)
+    while period_months(period.code)[0] <= end:
+        if period_month(period.code) >= start:
+            yield period
+        _, window_end = cutoff_window(period, calendar)
+        period = period_containing(window_end + timedelta(days=1), calendar)
 
 
 def current_period(plan: PlanV1, timezone: str, now: datetime) -> Period:
@@ -155,14 +167,19 @@ def current_period(plan: PlanV1, timezone: str, now: datetime) -> Period:
     return period_containing(local_date(now, timezone), plan.calendar)
 
 
-def plan_periods(plan: PlanV1, timezone: str, now: datetime, *, since: str | None = None) -> list[PeriodStanding]:
-    """Every period of the plan from its first (or `since`) to the one open now, oldest first, with
-    its standing. A plan that ended stops at its last period."""
-    last = current_period(plan, timezone, now).code
-    if plan.last_period and plan.last_period < last:
-        last = plan.last_period
-    first = max(plan.first_period, since) if since else plan.first_period
-    return [standing(plan, p.code, timezone, now) for p in periods_between(plan, first, last)]
+def last_listed(plan: PlanV1, timezone: str, now: datetime) -> str:
+    """The newest period worth listing at `now`: the one open now, or the plan's last period if it ended."""
+    current = current_period(plan, timezone, now).code
+    if plan.last_period and period_month(plan.last_period) < period_month(current):
+        return plan.last_period
+    return current
+
+
+def plan_periods(plan: PlanV1, timezone: str, now: datetime) -> list[PeriodStanding]:
+    """Every period of the plan from its first to the one open now, oldest first, with its standing. A plan that
+    ended stops at its last period."""
+    last = last_listed(plan, timezone, now)
+    return [standing(plan, p.code, timezone, now) for p in periods_between(plan, plan.first_period, last)]
 
 
 __all__ = [
@@ -173,9 +190,11 @@ __all__ = [
     "PeriodError",
     "PeriodStanding",
     "State",
+    "before_tracking",
     "closes_at",
     "current_period",
     "in_plan",
+    "last_listed",
     "periods_between",
     "plan_periods",
     "standing",

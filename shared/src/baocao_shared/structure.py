@@ -4,7 +4,8 @@ reporting went when a reorganisation ended it, and the checks a reorganisation m
 Reorganisations are data: a province or unit carries `valid_from` / `valid_to` (months, both inclusive) and,
 when it ends, `successors` (merge: many into one; split: one into many; rename; move to another province).
 Nothing is deleted or rewritten: a report of 2019 stays Hải Dương's, with its districts, while 2026 belongs to
-Hải Phòng, with its communes; `lineage` lets comparisons follow the change. Pure functions, no I/O.
+Hải Phòng, with its communes; comparisons follow the change through the plans' `successor` links.
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from baocao_shared.calendar import period_month
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 
 
@@ -29,28 +31,10 @@ def next_month(code: str) -> str:
     return f"{year + month // 12}-{month % 12 + 1:02d}"
 
 
-def period_months(period: str) -> tuple[str, str]:
-    """The first and last month (YYYY-MM) of a period code: 2025-06, 2025-Q3 (07..09), 2025-H1 (01..06),
-    2025-Y (01..12)."""
-    year, part = period[:4], period[5:]
-    if part.startswith("Q"):
-        q = int(part[1:])
-        return f"{year}-{3 * q - 2:02d}", f"{year}-{3 * q:02d}"
-    if part.startswith("H"):
-        return (f"{year}-01", f"{year}-06") if part == "H1" else (f"{year}-07", f"{year}-12")
-    if part == "Y":
-        return f"{year}-01", f"{year}-12"
-    return period[:7], period[:7]
-
-
-def period_month(period: str) -> str:
-    """The last month of a period code (period_months). A period belongs to the structure in force in its last
-    month: a unit that ended with June does not owe the third quarter; its successor does."""
-    return period_months(period)[1]
-
-
 def in_force(entity: ProvinceV1 | UnitV1, period: str) -> bool:
-    """In force in `period`: in its last month (period_month), within valid_from .. valid_to."""
+    """In force in `period`: in its last month (period_month), within valid_from .. valid_to. A period belongs to
+    the structure in force in its last month: a unit that ended with June does not owe the third quarter; its
+    successor does."""
     month = period_month(period)
     return (entity.valid_from is None or entity.valid_from <= month) and (
         entity.valid_to is None or month <= entity.valid_to
@@ -188,32 +172,3 @@ def _cycles(units: Sequence[UnitV1]) -> list[Problem]:
     for node in edges:
         visit(node)
     return problems
-
-
-def lineage(units: Iterable[UnitV1], province: str, code: str, period: str) -> list[tuple[str, str]]:
-    """The units whose reports of `period` count for (province, code): itself when in force then, and its
-    predecessors in force then, followed back through merges, splits, renames and moves. A comparison of a
-    successor with an earlier period sums these, and the document names them ("số liệu cùng kỳ năm trước
-    gồm ..."). A split's pieces each name the whole predecessor: a province's totals compare province with
-    province, never by summing the pieces' lineages."""
-    all_units = list(units)
-    by_key = {_unit_key(u): u for u in all_units}
-    predecessors: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for u in all_units:
-        for s in u.successors:
-            predecessors.setdefault((s.province, s.code or ""), []).append(_unit_key(u))
-    found: list[tuple[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-
-    def back(key: tuple[str, str]) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        unit = by_key.get(key)
-        if unit is not None and in_force(unit, period):
-            found.append(key)  # and those merged into it later, which reported on their own then
-        for earlier in predecessors.get(key, []):
-            back(earlier)
-
-    back((province, code))
-    return found

@@ -80,3 +80,21 @@ def test_the_walk_has_one_state_per_period_and_states_only_move_forward(now):
     ranks = [order[s.state] for s in walk if s.state != "history"]
     assert ranks == sorted(ranks, reverse=True)
     assert all(s.state == "history" for s in walk if s.period < "2021-01")
+
+
+def test_a_quarterly_plan_is_bounded_and_tracked_by_months():
+    """A plan's bounds are months (first_period 2019-06, last_period 2025-06, tracking from 2021-07); its
+    quarters compare through their months: the quarter holding June 2019 is its first, the one holding June 2025
+    its last, and quarters ending before July 2021 are history."""
+    quarterly = plan(
+        calendar={**PLAN_467_CALENDAR, "frequency": "quarterly"}, last_period="2025-06", tracking_from="2021-07"
+    )
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    states = {code: standing(quarterly, code, TZ, now).state for code in
+              ("2019-Q1", "2019-Q2", "2021-Q2", "2021-Q3", "2025-Q2", "2025-Q3")}  # fmt: skip
+    assert states == {
+        "2019-Q1": "outside_plan", "2019-Q2": "history", "2021-Q2": "history", "2021-Q3": "closed",
+        "2025-Q2": "closed", "2025-Q3": "outside_plan",
+    }  # fmt: skip
+    walk = [s.period for s in plan_periods(quarterly, TZ, now)]
+    assert walk[0] == "2019-Q2" and walk[-1] == "2025-Q2" and len(walk) == 25

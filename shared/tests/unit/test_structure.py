@@ -1,14 +1,13 @@
 """The structure over time (baocao_shared.structure): Hải Dương (30) merged into Hải Phòng (31) on 1 July 2025,
 its district People's Committees retired, communes reporting directly; history kept, checks refusing a bad
-reorganisation with a named problem, and the lineage comparisons follow."""
+reorganisation with a named problem."""
 
+from baocao_shared.calendar import period_months
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, SuccessorV1, UnitV1
 from baocao_shared.structure import (
     check_reorganisation,
     in_force,
-    lineage,
     next_month,
-    period_months,
     units_in_force,
 )
 from baocao_testing.samples import PLAN_467_CALENDAR
@@ -85,15 +84,6 @@ def test_a_quarter_a_half_year_or_a_year_belongs_to_the_structure_of_its_last_mo
     assert in_force(district, "2025-Q2") and not in_force(district, "2025-Q3") and in_force(district, "2025-H1")
     assert not in_force(ward, "2025-Q2") and in_force(ward, "2025-Q3") and not in_force(ward, "2025-H1")
     assert in_force(ward, "2025-Y") and not in_force(district, "2025-Y")  # the year's report is the successor's
-
-
-def test_comparisons_follow_the_change_back_to_the_predecessors():
-    _, units, _ = merger()
-    # Last year's figures of the merged police are Hải Phòng's own and Hải Dương's, side by side.
-    assert lineage(units, "31", "CA", "2025-06") == [("31", "CA"), ("30", "CA")]
-    assert lineage(units, "31", "UBND-XA-HD", "2024-08") == [("30", "UBND-TPHD")]
-    assert lineage(units, "31", "UBND-XA-KM2", "2024-08") == [("30", "UBND-KM")]
-    assert lineage(units, "31", "UBND-XA-HD", "2025-08") == [("31", "UBND-XA-HD")]
 
 
 def problems_of(provinces, units, plans) -> dict[str, tuple]:

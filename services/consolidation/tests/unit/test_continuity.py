@@ -3,6 +3,7 @@
 with Hải Dương's plan 467 for the periods before it began, and says so."""
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, SuccessorV1, UnitV1
+from baocao_shared.periods import in_plan
 from consolidation.domain import continuity
 from consolidation.domain.comparisons import PeriodFigures, compare, periods_needed
 from services.consolidation.tests.kit import HAI_DUONG
@@ -103,5 +104,18 @@ def test_the_national_roll_up_follows_the_structure_in_force():
     listed = list(PROVINCES.values())
     assert [p.code for p in continuity.in_force_provinces(listed, "2025-06")] == ["30", "31"]
     assert [p.code for p in continuity.in_force_provinces(listed, "2025-08")] == ["31"]
-    assert continuity.plan_covers_month(HD, "2025-06") and not continuity.plan_covers_month(HD, "2025-07")
-    assert not continuity.plan_covers_month(HP, "2025-06") and continuity.plan_covers_month(HP, "2025-08")
+    assert in_plan(HD, "2025-06") and not in_plan(HD, "2025-07")
+    assert not in_plan(HP, "2025-06") and in_plan(HP, "2025-08")
+
+
+def test_a_quarterly_plan_compares_with_its_quarterly_predecessor_before_it_began():
+    """Plan bounds are months and quarters compare through theirs: Hải Phòng's quarterly plan begins with the
+    quarter holding July 2025; the quarters before it are Hải Dương's (its plan ended with June 2025)."""
+    quarterly = {**BASE.calendar.model_dump(), "frequency": "quarterly"}
+    hd = HD.model_copy(update={"calendar": BASE.calendar.model_validate(quarterly)})
+    hp = HP.model_copy(update={"calendar": BASE.calendar.model_validate(quarterly)})
+    routed = continuity.route(["2025-Q3", "2025-Q2", "2024-Q3", "2019-Q1"], hp, [hd])
+    assert {code: [p.id for p in plans] for code, plans in routed.items()} == {
+        "2025-Q3": ["hp-2025"], "2025-Q2": ["hd-467"], "2024-Q3": ["hd-467"],
+        "2019-Q1": ["hp-2025"],  # before Hải Dương's plan too: nobody's figures, the plan's own (none)
+    }  # fmt: skip

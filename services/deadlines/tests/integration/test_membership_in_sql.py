@@ -55,7 +55,7 @@ async def test_opening_a_period_owes_exactly_the_units_the_rule_names(postgres):
 async def test_the_last_month_of_a_period_is_the_same_in_sql_as_in_python(postgres):
     """Who is in force in a period is read in SQL (the obligations' period column) and in Python
     (baocao_shared.structure.in_force): both take the period's last month, for every frequency."""
-    from baocao_shared.structure import period_month
+    from baocao_shared.calendar import period_month
     from deadlines.adapters.obligations import _month
 
     codes = ["2025-06", "2025-12", "2025-Q1", "2025-Q3", "2025-Q4", "2025-H1", "2025-H2", "2025-Y"]

@@ -4,17 +4,18 @@ plan 467 ended in 2025-06, Hải Phòng's plan took its regime on from 2025-07) 
 figures for the periods before it began, and says so.
 
 Province totals compare province with province: the predecessor's totals as they were, never rebuilt from
-its units' lineages (a unit-level comparison would use `baocao_shared.structure.lineage`).
+its units.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from baocao_shared.calendar import parse_period
+from baocao_shared.calendar import period_month, period_months
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.reports import ContinuityV1, CoverageV1
-from baocao_shared.structure import in_force, period_month, period_months
+from baocao_shared.periods import in_plan
+from baocao_shared.structure import in_force
 from consolidation.domain.comparisons import PeriodFigures
 
 PlanKey = tuple[str, str]
@@ -32,19 +33,6 @@ def expected_units(plan: PlanV1, units: Iterable[UnitV1], period: str) -> list[s
     know stays: nothing says it ended)."""
     known = {u.code: u for u in units if u.province == plan.province}
     return [code for code in plan.units if code not in known or in_force(known[code], period)]
-
-
-def last_month(code: str, frequency: str) -> str:
-    """The period's last month, "YYYY-MM" (what a plan's first and last periods are compared with)."""
-    period = parse_period(code, frequency)
-    return f"{period.year}-{period.last_month:02d}"
-
-
-def covers(plan: PlanV1, code: str, frequency: str) -> bool:
-    """The period lies within the plan's first and last periods."""
-    month = last_month(code, frequency)
-    first, last = period_months(plan.first_period)[0], plan.last_period and period_month(plan.last_period)
-    return first <= month and (last is None or month <= last)
 
 
 def predecessors_of(plan: PlanV1, plans: Sequence[PlanV1]) -> list[PlanV1]:
@@ -71,8 +59,8 @@ def route(periods: Iterable[str], plan: PlanV1, predecessors: Sequence[PlanV1]) 
     routed: dict[str, list[PlanV1]] = {}
     for code in dict.fromkeys(periods):
         earlier = (
-            [p for p in predecessors if p.calendar.frequency == frequency and covers(p, code, frequency)]
-            if last_month(code, frequency) < plan.first_period
+            [p for p in predecessors if p.calendar.frequency == frequency and in_plan(p, code)]
+            if period_month(code) < period_months(plan.first_period)[0]
             else []
         )
         routed[code] = earlier or [plan]
@@ -176,9 +164,3 @@ def notes(
 def in_force_provinces(provinces: Iterable[ProvinceV1], period: str) -> list[ProvinceV1]:
     """The provinces in force in the period (the national roll-up of a period follows its structure)."""
     return [p for p in provinces if in_force(p, period)]
-
-
-def plan_covers_month(plan: PlanV1, month: str) -> bool:
-    """The plan owes the month's report: within its first and last periods."""
-    first, last = period_months(plan.first_period)[0], plan.last_period and period_month(plan.last_period)
-    return first <= month[:7] and (last is None or month[:7] <= last)

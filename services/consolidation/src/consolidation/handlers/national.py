@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from baocao_shared.periods import in_plan
 from baocao_shared.principal import Principal
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import continuity
@@ -24,7 +25,7 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
     for place in continuity.in_force_provinces(await uow.catalogue.province_docs(), period):
         code, name = place.code, place.name
         for plan in await uow.catalogue.plans_of(code):
-            if not continuity.plan_covers_month(plan, period):
+            if not in_plan(plan, period):
                 continue  # a plan before its first period or after its last owes no report of it
             state = states.get((code, plan.id))
             status = state.status if state is not None else "draft"

@@ -48,7 +48,7 @@ def _owed(province: str, plan_id: str, period: str) -> tuple:
 
 
 def _month(period):
-    """The period's last month in SQL, as baocao_shared.structure.period_month says, compared bytewise as
+    """The period's last month in SQL, as baocao_shared.calendar.period_month says, compared bytewise as
     in_force compares it: 2025-Q3 -> 2025-09, 2025-H1 -> 2025-06, 2025-Y -> 2025-12, a month itself."""
     kind, index, year = func.substr(period, 6, 1), cast(func.substr(period, 7, 1), Integer), func.left(period, 5)
     return case(

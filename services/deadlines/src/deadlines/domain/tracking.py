@@ -8,7 +8,7 @@ from datetime import datetime
 
 from baocao_shared.calendar import Period
 from baocao_shared.events.catalog import PlanV1
-from baocao_shared.periods import State, current_period, in_plan, periods_between, standing, tracking_from
+from baocao_shared.periods import State, in_plan, last_listed, periods_between, standing, tracking_from
 
 
 def tracked_periods(plan: PlanV1, timezone: str, now: datetime) -> list[tuple[Period, State]]:
@@ -16,9 +16,7 @@ def tracked_periods(plan: PlanV1, timezone: str, now: datetime) -> list[tuple[Pe
     plan tracked since 2019 has about 90 at the end of 2026. The scheduler asks every tick, so the standing is
     computed from the newest period back only until one is closed: a period is never less advanced than a newer
     one (baocao_shared.periods), so every tracked period older than a closed one is closed too."""
-    last = current_period(plan, timezone, now).code
-    if plan.last_period and plan.last_period < last:
-        last = plan.last_period
+    last = last_listed(plan, timezone, now)
     found: list[tuple[Period, State]] = []
     closed = False
     for period in reversed(list(periods_between(plan, tracking_from(plan), last))):

@@ -12,8 +12,9 @@ from typing import Any
 
 from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, PlanV1, ProvinceV1, UnitV1
+from baocao_shared.periods import in_plan
 from baocao_shared.principal import Principal
-from baocao_shared.structure import check_reorganisation, in_force, period_months
+from baocao_shared.structure import check_reorganisation, units_in_force
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import may_see_contacts
 from intake.domain.catalog import ProvinceCatalog, structure_problems
@@ -120,8 +121,7 @@ async def units(
     may see them."""
     found = await _of_known_province(uow, province, await uow.catalog.units(province))
     if period is not None:
-        first, last = period_months(period)
-        found = [u for u in found if in_force(u, first) or in_force(u, last)]
+        found = units_in_force(found, province, period)
     return [
         u if may_see_contacts(principal, u.province, u.code) else u.model_copy(update={"contacts": []}) for u in found
     ]
@@ -131,9 +131,7 @@ async def plans(uow: IntakeUnitOfWork, *, province: str, period: str | None = No
     """A province's plans in force (those whose first_period..last_period hold `period` when it is given)."""
     found = await _of_known_province(uow, province, await uow.catalog.plans(province))
     if period is not None:
-        first, last = period_months(period)
-        found = [p for p in found if period_months(p.first_period)[0] <= last and (
-            p.last_period is None or first <= period_months(p.last_period)[1])]  # fmt: skip
+        found = [p for p in found if in_plan(p, period)]
     return found
 
 

@@ -10,10 +10,11 @@ import uuid
 from datetime import datetime
 
 from baocao_shared import periods
+from baocao_shared.calendar import period_month
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
-from baocao_shared.structure import in_force, next_month, period_month
+from baocao_shared.structure import in_force, next_month
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
