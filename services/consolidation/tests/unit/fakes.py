@@ -53,13 +53,10 @@ class InMemoryCatalogue:
     async def province(self, code: str) -> ProvinceV1 | None:
         return self.by_code.get(code)
 
-    async def provinces(self) -> list[tuple[str, str]]:
-        return [(code, p.name) for code, p in sorted(self.by_code.items())]
-
     async def plans_of(self, province: str) -> list[PlanV1]:
         return [p for (code, _), p in sorted(self.plans.items()) if code == province and p.active]
 
-    async def province_docs(self) -> list[ProvinceV1]:
+    async def provinces(self) -> list[ProvinceV1]:
         return [p for _, p in sorted(self.by_code.items())]
 
     async def units_of(self, province: str) -> list[UnitV1]:

@@ -65,9 +65,10 @@ def test_a_period_outside_the_plan_or_not_open_has_no_report_and_the_refusal_nam
 
 def test_history_periods_are_those_before_tracking_whatever_the_date():
     codes = ["2018-06", "2019-05", "2019-06", "2019-07", "2019-08"]
-    assert rules.history_periods(TRACKED_FROM_JULY, codes, TZ, NOW) == {"2019-06"}
-    assert rules.history_periods(TRACKED_FROM_JULY, codes, TZ, NOW + timedelta(days=3650)) == {"2019-06"}
-    assert rules.history_periods(PLAN, codes, TZ, NOW) == set()
+    assert rules.history_periods(TRACKED_FROM_JULY, codes) == {"2019-06"}  # 2018-06 and 2019-05: outside the plan
+    for later in (NOW, NOW + timedelta(days=3650)):  # the same periods the shared standing calls history
+        assert {c for c in codes if standing(TRACKED_FROM_JULY, c, TZ, later).state == "history"} == {"2019-06"}
+    assert rules.history_periods(PLAN, codes) == set()
     nobody = rules.history_discipline()
     assert (nobody.expected, nobody.late, nobody.missing, nobody.pending, nobody.due_at) == (0, 0, 0, 0, None)
 

@@ -5,11 +5,10 @@ period's report holds only the figures the staff office imported, and nobody is 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from baocao_shared.events.catalog import PlanV1
 from baocao_shared.events.reports import DisciplineV1
-from baocao_shared.periods import PeriodStanding, standing
+from baocao_shared.periods import PeriodStanding, before_tracking, in_plan
 from consolidation.domain.errors import PeriodNotOpen, PeriodOutsidePlan
 
 HISTORY_NOTE = "Số liệu lịch sử do văn phòng nhập"
@@ -25,9 +24,9 @@ def check_reportable(plan: PlanV1, found: PeriodStanding) -> None:
         raise PeriodNotOpen(plan_id=plan.id, period=found.period, opens_at=found.opens_at)
 
 
-def history_periods(plan: PlanV1, codes: Iterable[str], timezone: str, now: datetime) -> set[str]:
-    """Which of these periods of the plan are history (before the province's start of tracking)."""
-    return {code for code in codes if standing(plan, code, timezone, now).state == "history"}
+def history_periods(plan: PlanV1, codes: Iterable[str]) -> set[str]:
+    """Which of these periods of the plan are history (in the plan, before the province's start of tracking)."""
+    return {code for code in codes if in_plan(plan, code) and before_tracking(plan, code)}
 
 
 def history_discipline() -> DisciplineV1:

@@ -22,7 +22,7 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
         raise NotTheNationalOffice()
     states = await uow.reports.of_period(period)
     provinces, totals, missing = [], {}, []
-    for place in continuity.in_force_provinces(await uow.catalogue.province_docs(), period):
+    for place in continuity.in_force_provinces(await uow.catalogue.provinces(), period):
         code, name = place.code, place.name
         for plan in await uow.catalogue.plans_of(code):
             if not in_plan(plan, period):

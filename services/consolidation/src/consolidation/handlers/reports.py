@@ -170,8 +170,9 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
     period_rules.check_reportable(plan, found)
     history = found.state == "history"
     latest = await uow.unit_reports.latest(province, plan.id, period, imported_only=history)
-    names = await uow.catalogue.unit_names(province)
-    expected = continuity.expected_units(plan, await uow.catalogue.units_of(province), period)
+    units = await uow.catalogue.units_of(province)
+    names = {u.code: u.name for u in units}
+    expected = continuity.expected_units(plan, units, period)
     if history:
         section_two = period_rules.history_discipline()
     else:
@@ -197,7 +198,7 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
         period=period,
         frequency=frequency,
         indicators=[i.code for t in plan.template.tasks for i in t.indicators],
-        figures=continuity.gather(routed, await _figures(uow, routed, provinces, now)),
+        figures=continuity.gather(routed, await _figures(uow, routed)),
         expected=len(expected),
         first_period=first_period,
     )
@@ -237,10 +238,7 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
 
 
 async def _figures(
-    uow: ConsolidationUnitOfWork,
-    routed: dict[str, list[PlanV1]],
-    provinces: dict[str, ProvinceV1],
-    now: datetime,
+    uow: ConsolidationUnitOfWork, routed: dict[str, list[PlanV1]]
 ) -> dict[continuity.PlanKey, dict[str, over_time.PeriodFigures]]:
     """Each plan's figures for the periods routed to it (a predecessor's as they were, in its own province)."""
     wanted: dict[continuity.PlanKey, tuple[PlanV1, list[str]]] = {}
@@ -249,8 +247,7 @@ async def _figures(
             wanted.setdefault(continuity.key(source), (source, []))[1].append(code)
     out = {}
     for plan_key, (source, codes) in wanted.items():
-        place = provinces.get(source.province)
-        history = period_rules.history_periods(source, codes, place.timezone if place else "UTC", now)
+        history = period_rules.history_periods(source, codes)
         out[plan_key] = await uow.unit_reports.figures(source.province, source.id, codes, history=history)
     return out
 
