@@ -21,21 +21,24 @@ import subprocess
 import sys
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import httpx
 import pytest
 
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import wait_until
-from baocao_testing.samples import without_the_merger
+from baocao_testing.samples import rewritten, without_the_merger
 
 pytestmark = pytest.mark.e2e
-REPO = Path(__file__).resolve().parents[2]
 HD, HP = "81", "82"  # no other test's: the stack reads the session's broker
 ICT = timezone(timedelta(hours=7))
 SERVICES = ("intake", "deadlines", "consolidation")
 DISTRICT, WARD = "UBND-TPHD", "UBND-P-HD"  # Hải Dương city's committee, and the ward that succeeds it
+
+
+def ok(answer: httpx.Response) -> dict | list:
+    assert answer.status_code == 200, answer.text
+    return answer.json()
 
 
 def ours(national: dict) -> list[dict]:
@@ -46,14 +49,6 @@ def ours(national: dict) -> list[dict]:
 
 def local(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=ICT)
-
-
-def rewritten(path: str, changes: dict[str, str]) -> str:
-    text = (REPO / path).read_text(encoding="utf-8")
-    for old, new in changes.items():
-        assert old in text, f"{path} no longer has {old!r}"
-        text = text.replace(old, new)
-    return text
 
 
 async def test_the_merger_keeps_history_and_every_service_follows_the_structure_in_force(services):
@@ -85,7 +80,7 @@ class Merger:
         self.stack, self.http, self.password = stack, http, password
         self.hd_plan, self.hp_plan = f"hd-{tag}", f"hp-{tag}"
         self.hd_file = rewritten(
-            "deploy/provinces/30-hai-duong.yaml",
+            "30-hai-duong.yaml",
             {
                 '  code: "30"': f'  code: "{HD}"',
                 'province: "31"': f'province: "{HP}"',
@@ -97,7 +92,7 @@ class Merger:
             },
         )
         self.hp_file = rewritten(
-            "deploy/provinces/31-hai-phong.yaml",
+            "31-hai-phong.yaml",
             {
                 '  code: "31"': f'  code: "{HP}"',
                 "address: op-31": f"address: op-{HP}",
@@ -105,7 +100,6 @@ class Merger:
                 "@haiphong.baocao.test": f"@hp-{tag}.baocao.test",
             },
         )
-        self.sent: dict[tuple[str, str], int] = {}  # (province, period) -> t1_sessions sent in all
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -134,7 +128,6 @@ class Merger:
 
     def report(self, province: str, unit: str, period: str, sessions: int) -> dict:
         plan = self.hd_plan if province == HD else self.hp_plan
-        self.sent[province, period] = self.sent.get((province, period), 0) + sessions
         values = {code: (sessions if code == "t1_sessions" else 1) for code in self.indicators}
         return {"plan_id": plan, "unit": unit, "period": period, "values": values,
                 "narratives": {"T1": f"Kỳ {period} của {unit}."}}  # fmt: skip
@@ -214,7 +207,6 @@ class Merger:
         self.stack.set_clock(local("2025-08-10T09:00"))
         intake = self.http["intake"]
         retired = await intake.post("/v1/submissions", headers=self.hd_ca, json=self.report(HD, "CA", "2025-08", 0))
-        self.sent.pop((HD, "2025-08"))
         assert retired.status_code == 403, retired.text
         details = retired.json()["error"]["details"]
         assert details["ended_from"] == "2025-07" and any(HP in s and "CA" in s for s in details["successors"])
@@ -258,14 +250,14 @@ class Merger:
         hd_june = await wait_until(lambda: report_with(HD, "2025-06", 3, 2, 1), timeout=60, what="Hải Dương's June")
         assert [u["unit"] for u in hd_june["discipline"]["late_units"]] == ["BTG"]
         assert hd_june["discipline"]["expected"] == 29 and hd_june["province_name"] == "Hải Dương"
-        assert hd_june["totals"]["t1_sessions"] == self.sent[HD, "2025-06"] == 4 + 5 + 6
+        assert hd_june["totals"]["t1_sessions"] == 4 + 5 + 6  # CA, the city's committee, BTG
         hp_aug = await wait_until(lambda: report_with(HP, "2025-08", 2, 2, 0), timeout=60, what="Hải Phòng's August")
         assert hp_aug["discipline"]["expected"] == 22
-        assert hp_aug["totals"]["t1_sessions"] == self.sent[HP, "2025-08"] == 7 + 8
+        assert hp_aug["totals"]["t1_sessions"] == 7 + 8  # CA, the ward
         compared = hp_aug["comparisons"]["t1_sessions"]
         # Last year is Hải Dương's August 2024 as the office imported it; the year to date adds its June.
-        assert compared["last_year"] == self.sent[HD, "2024-08"] == 2 + 3
-        assert compared["year_to_date"] == self.sent[HD, "2025-06"] + self.sent[HP, "2025-08"]
+        assert compared["last_year"] == 2 + 3  # CA's and BTG's, imported
+        assert compared["year_to_date"] == (4 + 5 + 6) + (7 + 8)
         [continued] = hp_aug["continuity"]
         assert (continued["province"], continued["plan_id"]) == (HD, self.hd_plan)
         assert "Hải Dương" in continued["note"] and "cùng kỳ năm trước" in continued["note"]
@@ -284,7 +276,8 @@ class Merger:
             found = {}
             for name in SERVICES:
                 got = await self.http[name].get(f"/v1/periods/{province}", params={"plan_id": plan}, headers=operator)
-                assert got.status_code == 200, (name, got.text)
+                if got.status_code != 200:
+                    return None  # the catalogue reaches deadlines and consolidation through Kafka: wait for it
                 found[name] = got.json()
             return found if all(v == found["intake"] for v in found.values()) else None
 
@@ -301,9 +294,9 @@ class Merger:
         reports, comparisons and roll-up."""
         national = await self.sign_in("national")
         asked = [(HD, "2025-06"), (HP, "2025-08"), (HP, "2025-07")]
-        live = [(await self.consolidated(p, period)).json() for p, period in asked]
+        live = [ok(await self.consolidated(p, period)) for p, period in asked]
         live_national = [
-            ours((await self.http["consolidation"].get(f"/v1/national/{period}", headers=national)).json())
+            ours(ok(await self.http["consolidation"].get(f"/v1/national/{period}", headers=national)))
             for period in ("2025-06", "2025-08")
         ]
         services.stop_instance("consolidation")
@@ -316,9 +309,9 @@ class Merger:
         assert "applied" in done.stdout, done.stdout
         url = await services.start_instance("consolidation", "rebuilt", env={"BAOCAO_DATABASE_URL": rebuilt_url})
         async with httpx.AsyncClient(base_url=url, timeout=60) as rebuilt:
-            got = [(await self.consolidated(p, period, rebuilt)).json() for p, period in asked]
+            got = [ok(await self.consolidated(p, period, rebuilt)) for p, period in asked]
             assert got == live
             assert [
-                ours((await rebuilt.get(f"/v1/national/{period}", headers=national)).json())
+                ours(ok(await rebuilt.get(f"/v1/national/{period}", headers=national)))
                 for period in ("2025-06", "2025-08")
             ] == live_national

@@ -61,11 +61,23 @@ def period_code(frequency: str, year: int, index: int) -> str:
     }[frequency]
 
 
+PROVINCE_FILES = Path(__file__).resolve().parents[3] / "deploy/provinces"
+
+
+def rewritten(file: str, changes: dict[str, str]) -> str:
+    """A demo province file (deploy/provinces/`file`) with each old text replaced by its new one; a change that no
+    longer applies fails."""
+    text = (PROVINCE_FILES / file).read_text(encoding="utf-8")
+    for old, new in changes.items():
+        assert old in text, f"{file} no longer has {old!r}"
+        text = text.replace(old, new)
+    return text
+
+
 def demo_province_file(province: str, tag: str, **more: str) -> str:
     """The demo province file (deploy/provinces/30-hai-duong.yaml) as another province of its own: its code, its
     operators' inbox, plan id `<tag>` and mail domain `@<tag>.baocao.test`, so that a test on the shared broker
     reads only its own; `more` replaces further text (old -> new). A change that no longer applies fails."""
-    text = (Path(__file__).resolve().parents[3] / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
     changes = {
         '  code: "30"': f'  code: "{province}"',
         "address: op-30": f"address: op-{province}",
@@ -73,11 +85,8 @@ def demo_province_file(province: str, tag: str, **more: str) -> str:
         "@haiduong.baocao.test": f"@{tag}.baocao.test",
         **more,
     }
-    for old, new in changes.items():
-        assert old in text, f"the demo province file no longer has {old!r}"
-        text = text.replace(old, new)
     # The copy is a province of its own that was never reorganised.
-    return without_the_merger(text)
+    return without_the_merger(rewritten("30-hai-duong.yaml", changes))
 
 
 REORGANISED = re.compile(r"^\s*(valid_to: 2025-06|last_period: 2025-06|successors: \[.*\]|successor: \{.*\})\s*(#.*)?$")
@@ -86,7 +95,10 @@ REORGANISED = re.compile(r"^\s*(valid_to: 2025-06|last_period: 2025-06|successor
 def without_the_merger(text: str) -> str:
     """Hải Dương's province file without its merger into Hải Phòng (its end and its plan's in 2025-06, and its
     successors in province 31), for tests whose point is not the reorganisation and that do not load province 31."""
-    return "".join(line for line in text.splitlines(keepends=True) if not REORGANISED.match(line))
+    lines = text.splitlines(keepends=True)
+    kept = [line for line in lines if not REORGANISED.match(line)]
+    assert len(kept) < len(lines), "the province file no longer says how it merged: nothing to take out"
+    return "".join(kept)
 
 
 def before_the_merger(catalogue):
