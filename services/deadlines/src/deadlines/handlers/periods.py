@@ -27,11 +27,6 @@ from deadlines.handlers.compliance import period_standing, plan_in_province
 from deadlines.handlers.submissions import announce_first_submissions
 
 
-def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
-    """The plan's tracked periods at `now`, oldest first (deadlines.domain.tracking)."""
-    return [period for period, _ in tracked_periods(plan, timezone, now)]
-
-
 def province_tracked_periods(plan: PlanV1, province: ProvinceV1, now: datetime) -> list[tuple[Period, str]]:
     """The plan's tracked periods (deadlines.domain.tracking) that its province is in force in: a province merged
     into another (valid_to 2025-06) has none of its plan's periods after it opened, a province in force from a
