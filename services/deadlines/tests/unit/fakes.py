@@ -270,6 +270,11 @@ class InMemoryObligations:
             if (pr, pl) == (province, plan_id) and pe < first:
                 row.expected = False
 
+    async def stop_unreported(self, province: str, plan_id: str, periods) -> None:
+        for (pr, pl, pe, _), row in self.rows.items():
+            if (pr, pl) == (province, plan_id) and pe in periods and row.first_submitted_at is None:
+                row.expected = False
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         for unit in units:
             self.rows[province, plan_id, period, unit].announced_at = at

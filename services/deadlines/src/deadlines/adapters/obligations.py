@@ -176,6 +176,24 @@ class Obligations:
             .values(expected=False)
         )
 
+    async def stop_unreported(self, province: str, plan_id: str, periods: Collection[str]) -> None:
+        """Nobody owes these periods of the plan any more (its province is not in force in them), unless a report
+        arrived: that obligation stays as it was, on record and counted. The others are kept, not expected, so no
+        figure counts them and nobody is reminded of them."""
+        if not periods:
+            return
+        await self.session.execute(
+            update(o)
+            .where(
+                o.c.province == province,
+                o.c.plan_id == plan_id,
+                o.c.period.in_(sorted(periods)),
+                o.c.expected,
+                o.c.first_submitted_at.is_(None),
+            )
+            .values(expected=False)
+        )
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         await self.session.execute(
             o.update().where(*_this(province, plan_id, period), o.c.unit.in_(units)).values(announced_at=at)

@@ -7,8 +7,10 @@ from deadlines.adapters.uow import DeadlinesUnitOfWork
 
 
 async def province_upserted(uow: DeadlinesUnitOfWork, province: ProvinceV1) -> None:
-    """Keep the province's latest document."""
+    """Keep the province's latest document, and have the scheduler look again at its plans: a new validity (a
+    reorganisation loaded late) opens or stops their periods (handlers.periods.open_due_periods)."""
     await uow.catalog.upsert_province(province)
+    await uow.catalog.flag_plans_of(province.code)
 
 
 async def unit_upserted(uow: DeadlinesUnitOfWork, unit: UnitV1) -> None:

@@ -62,6 +62,11 @@ async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[t
             # A changed plan re-checks who owes its periods still in progress; a closed period is final and
             # keeps its obligations as they were.
             todo = [p for p, state in tracked if p.code not in known or (changed and state != "closed")]
+            if changed:
+                # Its opened periods the province is no longer in force in (a reorganisation loaded late) are owed
+                # by nobody now, closed ones too, as a unit's are (handlers.catalog.unit_upserted).
+                outside = [code for code in known if not in_force(province, code)]
+                await uow.obligations.stop_unreported(plan.province, plan.id, outside)
         if todo:
             await ensure_periods(uow, plan, province, todo, now=now)
             opened += [(plan.province, plan.id, period.code) for period in todo]
