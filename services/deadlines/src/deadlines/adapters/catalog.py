@@ -19,6 +19,14 @@ class Catalogue(CatalogReplica):
         """The plan's latest document, flagged `changed` for the scheduler."""
         await super().upsert_plan(plan, {"changed": True, **(extra or {})})
 
+    async def validity(self, province: str, code: str) -> tuple[str | None, str | None] | None:
+        """The unit's stored (valid_from, valid_to), or None when this copy of the catalogue has not received it."""
+        t = orm.units.c
+        row = (
+            await self.session.execute(select(t.valid_from, t.valid_to).where(t.province == province, t.code == code))
+        ).first()
+        return (row.valid_from, row.valid_to) if row else None
+
     async def units_unknown(self, plan: PlanV1) -> list[str]:
         """The plan's units this copy of the catalogue has not received yet (a province's load arrives as many
         events, over several partitions): the plan's periods wait for them."""

@@ -87,14 +87,11 @@ class Periods:
         )
         return set(opened)
 
-    async def forget_before(self, province: str, plan_id: str, first: str) -> list[str]:
-        """Periods of the plan before `first` (now history) are no longer opened here; their codes."""
-        gone = await self.session.scalars(
-            delete(orm.periods)
-            .where(p.province == province, p.plan_id == plan_id, p.period < first)
-            .returning(p.period)
+    async def forget_before(self, province: str, plan_id: str, first: str) -> None:
+        """Periods of the plan before `first` (now history) are no longer opened here."""
+        await self.session.execute(
+            delete(orm.periods).where(p.province == province, p.plan_id == plan_id, p.period < first)
         )
-        return sorted(gone)
 
     async def lock(self, province: str, plan_id: str, period: str) -> Any | None:
         """The period's (due_at, closed_at), locked for this transaction; None when another holds it."""
