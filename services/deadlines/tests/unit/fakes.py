@@ -103,11 +103,12 @@ class InMemoryPeriods:
         codes = [r.period for r in await self.opened(province, plan_id) if r.period <= before]
         return sorted(codes[:count])
 
-    async def counts_since(self, bounds: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
-        return {
-            (province, plan_id): sum(1 for key in self.rows if key[:2] == (province, plan_id) and key[2] >= first)
-            for province, plan_id, first in bounds
-        }
+    async def newest(self, plans: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for province, plan_id, period in self.rows:
+            if (province, plan_id) in plans:
+                found[province, plan_id] = max(found.get((province, plan_id), period), period)
+        return found
 
     async def codes(self, province: str, plan_id: str) -> set[str]:
         return {key[2] for key in self.rows if key[:2] == (province, plan_id)}
