@@ -319,7 +319,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                 higher_is_better=False,
                 notes={
                     "measures": f"median of {IDLE_TICKS} calls of deadlines.handlers.scheduler.tick a day after "
-                    "opening: it checks every active plan's candidate periods are open, then looks for due "
+                    "opening: it looks for each active plan's periods after its newest opened one, then for due "
                     "schedule rows; the baseline is that last query alone, on the same tables (the least a tick "
                     "must do; a SELECT 1 would measure only the round trip)",
                     "ticks_s": [round(x, 4) for x in idle],

@@ -43,17 +43,25 @@ class CatalogReplica:
         await self.upsert_units([unit])
 
     async def upsert_units(self, units: Sequence[UnitV1]) -> None:
-        """Each unit's latest state, in one statement: of several states of one unit, the last wins."""
+        """Each unit's latest state, in one statement: of several states of one unit, the last wins. The service's
+        own columns of units (`replica_tables(unit_columns=)`) are kept from the fields of the same name."""
         latest = {(u.province, u.code): u for u in units}
         if not latest:
             return
+        fields = [c.name for c in self.units_table.columns if c.name not in ("province", "code", "active", "doc")]
         stmt = insert(self.units_table)
         await self.session.execute(
             stmt.on_conflict_do_update(
-                index_elements=["province", "code"], set_={"doc": stmt.excluded.doc, "active": stmt.excluded.active}
+                index_elements=["province", "code"], set_={c: stmt.excluded[c] for c in ("doc", "active", *fields)}
             ),
             [
-                {"province": u.province, "code": u.code, "active": u.active, "doc": u.model_dump(mode="json")}
+                {
+                    "province": u.province,
+                    "code": u.code,
+                    "active": u.active,
+                    "doc": u.model_dump(mode="json"),
+                    **{f: getattr(u, f) for f in fields},
+                }
                 for u in latest.values()
             ],
         )
@@ -86,8 +94,12 @@ class CatalogReplica:
         return {unit: name for unit, name in rows}
 
 
-def replica_tables(metadata: MetaData, *, plan_columns: Sequence[Column] = ()) -> tuple[Table, Table, Table]:
-    """The `provinces`, `units` and `plans` tables of a service that follows the catalogue."""
+def replica_tables(
+    metadata: MetaData, *, plan_columns: Sequence[Column] = (), unit_columns: Sequence[Column] = ()
+) -> tuple[Table, Table, Table]:
+    """The `provinces`, `units` and `plans` tables of a service that follows the catalogue. `plan_columns` are the
+    service's own columns of plans (set through `upsert_plan(extra=)`); `unit_columns` copy fields of the unit's
+    document as columns, each named as the UnitV1 field it holds (kept by `upsert_units`)."""
     provinces = Table(
         "provinces", metadata, Column("code", String(2), primary_key=True), Column("doc", JSONB, nullable=False)
     )
@@ -98,6 +110,7 @@ def replica_tables(metadata: MetaData, *, plan_columns: Sequence[Column] = ()) -
         Column("code", String(40), nullable=False),
         Column("active", Boolean, nullable=False),
         Column("doc", JSONB, nullable=False),
+        *unit_columns,
         PrimaryKeyConstraint("province", "code"),
     )
     plans = Table(

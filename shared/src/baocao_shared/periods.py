@@ -175,11 +175,14 @@ def last_listed(plan: PlanV1, timezone: str, now: datetime) -> str:
     return current
 
 
-def plan_periods(plan: PlanV1, timezone: str, now: datetime) -> list[PeriodStanding]:
-    """Every period of the plan from its first to the one open now, oldest first, with its standing. A plan that
-    ended stops at its last period."""
+def plan_periods(plan: PlanV1, timezone: str, now: datetime, *, since: str | None = None) -> list[PeriodStanding]:
+    """Every period of the plan from its first (or the one holding `since`, a month or period code, when later) to
+    the one open now, oldest first, with its standing. A plan that ended stops at its last period."""
+    first = plan.first_period
+    if since is not None and period_months(since)[0] > period_months(first)[0]:
+        first = since
     last = last_listed(plan, timezone, now)
-    return [standing(plan, p.code, timezone, now) for p in periods_between(plan, plan.first_period, last)]
+    return [standing(plan, p.code, timezone, now) for p in periods_between(plan, first, last)]
 
 
 __all__ = [

@@ -79,7 +79,7 @@ def unit(code: str) -> UnitV1:
     return UnitV1(province="30", code=code, name=f"Đơn vị {code}", kind="member")
 
 
-async def publish(producer, spec, data, at: datetime) -> None:
+async def publish(producer, spec, data, at: datetime, *, province: str = "30") -> None:
     """An event as intake publishes it, on its topic."""
-    event, key = make_event(spec, data, source="/baocao/intake", province="30", time=at)
+    event, key = make_event(spec, data, source="/baocao/intake", province=province, time=at)
     await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())

@@ -34,14 +34,14 @@ def code(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:6].upper()}"
 
 
-def unit(code: str, **fields) -> UnitV1:
-    return UnitV1(province="30", code=code, name=f"Đơn vị {code}", kind="member", **fields)
+def unit(code: str, province: str = "30", **fields) -> UnitV1:
+    return UnitV1(province=province, code=code, name=f"Đơn vị {code}", kind="member", **fields)
 
 
-def report(plan_id: str, unit: str, period: str, received: str) -> SubmissionV1:
+def report(plan_id: str, unit: str, period: str, received: str, province: str = "30") -> SubmissionV1:
     return SubmissionV1(
         submission_id=uuid.uuid4(),
-        province="30",
+        province=province,
         unit=unit,
         plan_id=plan_id,
         period=period,
@@ -73,11 +73,12 @@ async def stored(app, table, where):
         return (await session.execute(select(table).where(where))).all()
 
 
-async def compliance_of(app, mint: TokenMint, plan_id: str, period: str) -> dict[str, dict]:
+async def compliance_of(app, mint: TokenMint, plan_id: str, period: str, province: str = "30") -> dict[str, dict]:
     transport = httpx.ASGITransport(app=app)
-    headers = {"Authorization": f"Bearer {mint.token('province_operator', '30')}"}
+    headers = {"Authorization": f"Bearer {mint.token('province_operator', province)}"}
     async with httpx.AsyncClient(transport=transport, base_url="http://deadlines.test", headers=headers) as client:
-        answer = await client.get("/v1/compliance", params={"province": "30", "period": period, "plan_id": plan_id})
+        params = {"province": province, "period": period, "plan_id": plan_id}
+        answer = await client.get("/v1/compliance", params=params)
     assert answer.status_code == 200, answer.text
     return {u["unit"]: u for u in answer.json()["units"]}
 
@@ -173,3 +174,65 @@ async def test_a_unit_retired_by_a_late_catalogue_update_stops_owing_the_periods
     named = {e.data["unit"] for e in notices if "unit" in e.data}
     named |= {m["unit"] for e in notices for m in e.data.get("missing_units", [])}
     assert named == {stays}
+
+
+async def test_a_province_ended_by_a_late_catalogue_update_stops_owing_its_periods_after_it(deadlines, kafka):
+    """The province's valid_to arrives after its later periods were opened (a merger loaded late): from the
+    scheduler's next look at its plans, their obligations after it stop, closed ones too, unless a report arrived,
+    and no reminder, overdue notice or escalation names a unit for them."""
+    app, producer, mint = deadlines
+    merged = "66"  # no other test's province: the app reads the shared broker
+    reporter, silent = code("R"), code("S")
+    province = HAI_DUONG.province.model_copy(update={"code": merged, "name": "Tỉnh Sáp Nhập"})
+    plan = HAI_DUONG.plans[0].model_copy(
+        update={"province": merged, "id": f"ended-{uuid.uuid4().hex[:8]}", "first_period": "2025-06",
+                "units": [reporter, silent]}
+    )  # fmt: skip
+    since = await end_offsets(kafka.bootstrap, DEADLINES)
+    await publish(producer, PROVINCE_UPSERTED, province, utc(SEPT_10), province=merged)
+    for c in (reporter, silent):
+        await publish(producer, UNIT_UPSERTED, unit(c, merged), utc(SEPT_10), province=merged)
+    await publish(producer, PLAN_UPSERTED, plan, utc(SEPT_10), province=merged)
+    august = report(plan.id, reporter, "2025-08", "2025-08-10T09:00:00+07:00", merged)
+    await publish(producer, SUBMISSION_RECEIVED, august, utc(SEPT_10), province=merged)
+    o = orm.obligations.c
+    await wait_until(lambda: stored(app, orm.plans, orm.plans.c.id == plan.id), timeout=90, what="the plan")
+    await wait_until(lambda: _all(stored(app, orm.units, orm.units.c.code.in_([reporter, silent])), 2),
+                     timeout=90, what="the units")  # fmt: skip
+    await wait_until(lambda: stored(app, orm.obligations, o.plan_id == plan.id), timeout=90, what="the August report")
+    await tick(app.state.runtime.sessionmaker, now=utc(SEPT_10))  # opens 2025-06 .. 2025-09, both units owe them
+    assert set(await compliance_of(app, mint, plan.id, "2025-09", merged)) == {reporter, silent}
+
+    # The merger is loaded late: the province ended with June 2025.
+    await publish(producer, PROVINCE_UPSERTED, province.model_copy(update={"valid_to": "2025-06"}), utc(SEPT_10),
+                  province=merged)  # fmt: skip
+    p = orm.provinces.c
+    await wait_until(
+        lambda: stored(app, orm.provinces, (p.code == merged) & (p.doc["valid_to"].astext == "2025-06")),
+        timeout=90, what="the province's end",
+    )  # fmt: skip
+    await tick(app.state.runtime.sessionmaker, now=utc(SEPT_10))  # the scheduler looks at the plan again
+
+    rows = await stored(app, orm.obligations, o.plan_id == plan.id)
+    assert {(r.period, r.unit) for r in rows if r.expected} == {
+        ("2025-06", reporter), ("2025-06", silent),  # history kept
+        ("2025-08", reporter),  # the report that arrived stays on record
+    }  # fmt: skip
+    assert {(r.period, r.unit) for r in rows if not r.expected} == {
+        (period, u) for period in ("2025-07", "2025-08", "2025-09") for u in (reporter, silent)
+    } - {("2025-08", reporter)}
+    assert set(await compliance_of(app, mint, plan.id, "2025-06", merged)) == {reporter, silent}
+    assert set(await compliance_of(app, mint, plan.id, "2025-08", merged)) == {reporter}
+    assert await compliance_of(app, mint, plan.id, "2025-09", merged) == {}
+
+    # September's reminders, overdue notices, escalation and close come due: none names a unit.
+    await tick(app.state.runtime.sessionmaker, now=utc("2025-09-30T10:00:00+07:00"))
+
+    async def september_closed():
+        events = [CloudEvent.from_bytes(r.value) for r in await read_topic(kafka.bootstrap, DEADLINES, since=since)]
+        found = [e for e in events if e.data.get("plan_id") == plan.id and e.data.get("period") == "2025-09"]
+        return found if any(e.type == "vn.baocao.period.closed.v1" for e in found) else None
+
+    notices = await wait_until(september_closed, timeout=30, what="September's close")
+    assert [e.type for e in notices] == ["vn.baocao.period.closed.v1"]
+    assert (notices[0].data["expected"], notices[0].data["units"]) == (0, [])

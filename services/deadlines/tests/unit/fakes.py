@@ -46,6 +46,10 @@ class InMemoryCatalog:
         self.plans[plan.province, plan.id] = plan
         self.changed.add((plan.province, plan.id))
 
+    async def validity(self, province: str, code: str) -> tuple[str | None, str | None] | None:
+        found = self.units.get((province, code))
+        return (found.valid_from, found.valid_to) if found else None
+
     async def units_unknown(self, plan: PlanV1) -> list[str]:
         return [code for code in plan.units if (plan.province, code) not in self.units]
 
@@ -99,11 +103,12 @@ class InMemoryPeriods:
         codes = [r.period for r in await self.opened(province, plan_id) if r.period <= before]
         return sorted(codes[:count])
 
-    async def counts_since(self, bounds: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
-        return {
-            (province, plan_id): sum(1 for key in self.rows if key[:2] == (province, plan_id) and key[2] >= first)
-            for province, plan_id, first in bounds
-        }
+    async def newest(self, plans: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        found: dict[tuple[str, str], str] = {}
+        for province, plan_id, period in self.rows:
+            if (province, plan_id) in plans:
+                found[province, plan_id] = max(found.get((province, plan_id), period), period)
+        return found
 
     async def codes(self, province: str, plan_id: str) -> set[str]:
         return {key[2] for key in self.rows if key[:2] == (province, plan_id)}
@@ -118,11 +123,9 @@ class InMemoryPeriods:
                 opened.add(period)
         return opened
 
-    async def forget_before(self, province: str, plan_id: str, first: str) -> list[str]:
-        gone = sorted(key for key in self.rows if key[:2] == (province, plan_id) and key[2] < first)
-        for key in gone:
+    async def forget_before(self, province: str, plan_id: str, first: str) -> None:
+        for key in [key for key in self.rows if key[:2] == (province, plan_id) and key[2] < first]:
             del self.rows[key]
-        return [key[2] for key in gone]
 
     async def lock(self, province: str, plan_id: str, period: str) -> Any | None:
         key = (province, plan_id, period)
@@ -219,6 +222,7 @@ class InMemoryObligations:
     def __init__(self, catalog: InMemoryCatalog, periods: InMemoryPeriods) -> None:
         self.rows: dict[tuple[str, str, str, str], StoredObligation] = {}
         self._catalog, self._periods = catalog, periods
+        self.not_in_force_calls = 0
 
     async def record(self, s: SubmissionV1) -> None:
         row = self.rows.get((s.province, s.plan_id, s.period, s.unit))
@@ -270,6 +274,11 @@ class InMemoryObligations:
             if (pr, pl) == (province, plan_id) and pe < first:
                 row.expected = False
 
+    async def stop_unreported(self, province: str, plan_id: str, periods) -> None:
+        for (pr, pl, pe, _), row in self.rows.items():
+            if (pr, pl) == (province, plan_id) and pe in periods and row.first_submitted_at is None:
+                row.expected = False
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         for unit in units:
             self.rows[province, plan_id, period, unit].announced_at = at
@@ -296,14 +305,13 @@ class InMemoryObligations:
                 ):
                     row.expected = False
 
-    async def not_in_force(self, unit: UnitV1) -> list[tuple[str, str]]:
-        changed = []
-        for (pr, pl, pe, code), row in self.rows.items():
-            if (pr, code) == (unit.province, unit.code) and row.expected:
-                if stops_owing(unit, pe, submitted=row.first_submitted_at is not None):
-                    row.expected = False
-                    changed.append((pl, pe))
-        return sorted(changed)
+    async def not_in_force(self, unit: UnitV1) -> None:
+        self.not_in_force_calls += 1
+        for (pr, _, pe, code), row in self.rows.items():
+            if (pr, code) == (unit.province, unit.code) and stops_owing(
+                unit, pe, submitted=row.first_submitted_at is not None
+            ):
+                row.expected = False
 
     def of(self, unit: str) -> StoredObligation:
         return next(r for r in self.rows.values() if r.unit == unit)

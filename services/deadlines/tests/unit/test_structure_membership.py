@@ -81,3 +81,29 @@ async def test_a_province_no_longer_in_force_opens_none_of_its_plans_later_perio
     uow, plan = await hai_duong(["CA"])
     await catalog.province_upserted(uow, HAI_DUONG.province.model_copy(update={"valid_to": JUNE}))
     assert await open_due_periods(uow, now=vn(17, 10)) == [("30", plan.id, JUNE)]
+
+
+async def test_a_province_ended_by_a_late_update_stops_its_plans_later_obligations_unless_a_report_arrived():
+    uow, _ = await hai_duong(["CA", "BTG"])
+    await open_due_periods(uow, now=vn(17, 10))  # June and July, owed by both
+    early = submission("BTG", vn(2, 9, month=7)).model_copy(update={"period": JULY})
+    await submissions.submission_recorded(uow, early)
+
+    await catalog.province_upserted(uow, HAI_DUONG.province.model_copy(update={"valid_to": JUNE}))
+    assert await open_due_periods(uow, now=vn(17, 11)) == [("30", PLAN_467.id, JUNE)]  # re-checked, July not
+    assert owing(uow, JULY) == {"CA": False, "BTG": True}  # BTG's report stays on record, owed
+    assert owing(uow, JUNE) == {"CA": True, "BTG": True}  # history kept
+
+
+async def test_only_a_change_of_validity_looks_for_obligations_to_stop():
+    """A province's reload sends every unit again: the obligations are scanned only for a unit whose validity
+    changed, and not for a unit stored the first time (it owes nothing yet)."""
+    uow, _ = await hai_duong(["CA", "BTG"])
+    await open_due_periods(uow, now=vn(17, 10))
+    assert uow.obligations.not_in_force_calls == 0
+    for code in ("CA", "BTG"):
+        await catalog.unit_upserted(uow, unit(code))  # the reload: as stored
+    assert uow.obligations.not_in_force_calls == 0
+    await catalog.unit_upserted(uow, unit("CA", valid_to=JUNE))
+    assert uow.obligations.not_in_force_calls == 1
+    assert owing(uow, JULY) == {"CA": False, "BTG": True}

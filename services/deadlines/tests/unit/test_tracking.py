@@ -1,10 +1,11 @@
 """Which periods deadlines tracks and when they close: the shared truth (baocao_shared.periods), checked without
 PostgreSQL, and the opening of a plan tracked since 2019 as its start of tracking moves."""
 
-from datetime import UTC, datetime
+import asyncio
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from baocao_shared.calendar import parse_period
@@ -13,7 +14,6 @@ from baocao_shared.periods import closes_at, plan_periods
 from baocao_testing.samples import PLAN_467_CALENDAR
 from deadlines.domain.schedule import period_notices
 from deadlines.domain.timeliness import after_close, counts_after_close, standing
-from deadlines.domain.tracking import tracked_periods
 from deadlines.handlers import catalog, compliance
 from deadlines.handlers.periods import open_due_periods
 from services.deadlines.tests.unit.fakes import HAI_DUONG, PLAN_467, hai_duong
@@ -46,25 +46,49 @@ def test_plan_467_closes_on_the_25th():
     assert closes == [local(2025, 5, 25).astimezone(UTC)]
 
 
-def test_the_tracked_periods_are_the_shared_tracked_ones_from_the_start_of_tracking():
-    plan = PLAN_467.model_copy(update={"tracking_from": "2024-01"})
-    tracked = tracked_periods(plan, TZ, DEC_2026)
-    shared = [s.period for s in plan_periods(plan, TZ, DEC_2026) if s.tracked]
-    assert [p.code for p, _ in tracked] == shared
-    assert shared[0] == "2024-01" and shared[-1] == "2026-12" and len(shared) == 36
-    assert {state for _, state in tracked[:-1]} == {"closed"} and tracked[-1][1] == "open"
-    assert len(tracked_periods(PLAN_467, TZ, DEC_2026)) == 91  # 2019-06 .. 2026-12
-    assert tracked_periods(PLAN_467.model_copy(update={"tracking_from": "2027-01"}), TZ, DEC_2026) == []
+def opened(uow) -> list[str]:
+    return sorted(key[2] for key in uow.periods.rows)
 
 
-@given(st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)))
-def test_the_tracked_periods_and_their_states_are_the_shared_ones_at_any_instant(now):
-    plan = PLAN_467.model_copy(update={"tracking_from": "2021-01", "last_period": "2028-06"})
-    shared = [(s.period, s.state) for s in plan_periods(plan, TZ, now) if s.tracked]
-    assert [(p.code, state) for p, state in tracked_periods(plan, TZ, now)] == shared
-    early = PLAN_467.model_copy(update={"tracking_from": "2019-01"})  # before the plan's first period
-    early_shared = [s.period for s in plan_periods(early, TZ, now) if s.tracked]
-    assert [p.code for p, _ in tracked_periods(early, TZ, now)] == early_shared
+async def test_the_periods_opened_are_the_tracked_ones_from_the_start_of_tracking():
+    uow, plan = await hai_duong(["CA"])
+    await catalog.plan_upserted(uow, plan.model_copy(update={"tracking_from": "2024-01"}))
+    await open_due_periods(uow, now=DEC_2026)
+    assert len(opened(uow)) == 36 and opened(uow)[0] == "2024-01" and opened(uow)[-1] == "2026-12"
+    closing = {i.period for i in uow.schedule.items if i.kind == "close" and i.state == "pending"}
+    assert closing == set(opened(uow))  # each closes once; only December is still open
+    assert {i.period for i in uow.schedule.items if i.kind != "close" and i.state == "pending"} == {"2026-12"}
+
+    later, _ = await hai_duong(["CA"])
+    await catalog.plan_upserted(later, plan.model_copy(update={"tracking_from": "2027-01"}))
+    assert await open_due_periods(later, now=DEC_2026) == [] and opened(later) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    first=st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)),
+    then=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=200)),
+    start=st.sampled_from([None, "2019-01", "2021-01"]),  # 2019-01: before the plan's first period
+)
+def test_tick_after_tick_the_periods_opened_are_the_shared_tracked_ones(first, then, start):
+    """Whatever the instants, the periods opened are exactly the tracked ones of baocao_shared.periods: at the
+    plan's first look (changed) and at a later tick that looks only after the newest period opened."""
+    plan = PLAN_467.model_copy(update={"units": ["CA"], "tracking_from": start, "last_period": "2028-06"})
+
+    def shared(now: datetime) -> list[str]:
+        return [s.period for s in plan_periods(plan, TZ, now) if s.tracked]
+
+    async def ticks() -> None:
+        uow, _ = await hai_duong(["CA"])
+        await catalog.plan_upserted(uow, plan)
+        await open_due_periods(uow, now=first)
+        assert opened(uow) == shared(first) and not uow.catalog.changed
+        new = await open_due_periods(uow, now=first + then)
+        assert opened(uow) == shared(first + then)
+        assert [code for _, _, code in new] == [code for code in shared(first + then) if code not in shared(first)]
+        assert await open_due_periods(uow, now=first + then) == []
+
+    asyncio.run(ticks())
 
 
 def test_a_report_after_the_close_counts_only_under_an_exception_and_then_late():
@@ -104,5 +128,7 @@ async def test_a_plan_tracked_since_2019_opens_every_period_and_a_later_start_ma
     assert found["final"] and found["summary"]["missing"] == 2
 
     await catalog.plan_upserted(uow, plan)  # back to the plan's first period: the history is tracked again
-    assert len(await open_due_periods(uow, now=DEC_2026)) >= 84
+    again = [code for _, _, code in await open_due_periods(uow, now=DEC_2026)]
+    # 2019-06 .. 2026-05 opened again, and the periods still in progress re-checked: December
+    assert len(again) == 85 and again[0] == "2019-06" and again[-2:] == ["2026-05", "2026-12"]
     assert all(r.expected for r in uow.obligations.rows.values())

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from baocao_shared.catalog_replica import CatalogReplica
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from deadlines.adapters import orm
 
 
@@ -20,30 +19,13 @@ class Catalogue(CatalogReplica):
         """The plan's latest document, flagged `changed` for the scheduler."""
         await super().upsert_plan(plan, {"changed": True, **(extra or {})})
 
-    async def upsert_units(self, units: Sequence[UnitV1]) -> None:
-        """Each unit's latest state, in one statement (the last of several states of one unit wins), with the months
-        it is in force as columns: who owes a period reads them in SQL."""
-        latest = {(u.province, u.code): u for u in units}
-        if not latest:
-            return
-        stmt = insert(orm.units)
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["province", "code"],
-                set_={c: stmt.excluded[c] for c in ("doc", "active", "valid_from", "valid_to")},
-            ),
-            [
-                {
-                    "province": u.province,
-                    "code": u.code,
-                    "active": u.active,
-                    "valid_from": u.valid_from,
-                    "valid_to": u.valid_to,
-                    "doc": u.model_dump(mode="json"),
-                }
-                for u in latest.values()
-            ],
-        )
+    async def validity(self, province: str, code: str) -> tuple[str | None, str | None] | None:
+        """The unit's stored (valid_from, valid_to), or None when this copy of the catalogue has not received it."""
+        t = orm.units.c
+        row = (
+            await self.session.execute(select(t.valid_from, t.valid_to).where(t.province == province, t.code == code))
+        ).first()
+        return (row.valid_from, row.valid_to) if row else None
 
     async def units_unknown(self, plan: PlanV1) -> list[str]:
         """The plan's units this copy of the catalogue has not received yet (a province's load arrives as many

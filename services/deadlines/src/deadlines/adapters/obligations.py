@@ -21,7 +21,6 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
     true,
     update,
@@ -176,6 +175,24 @@ class Obligations:
             .values(expected=False)
         )
 
+    async def stop_unreported(self, province: str, plan_id: str, periods: Collection[str]) -> None:
+        """Nobody owes these periods of the plan any more (its province is not in force in them), unless a report
+        arrived: that obligation stays as it was, on record and counted. The others are kept, not expected, so no
+        figure counts them and nobody is reminded of them."""
+        if not periods:
+            return
+        await self.session.execute(
+            update(o)
+            .where(
+                o.c.province == province,
+                o.c.plan_id == plan_id,
+                o.c.period.in_(sorted(periods)),
+                o.c.expected,
+                o.c.first_submitted_at.is_(None),
+            )
+            .values(expected=False)
+        )
+
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         await self.session.execute(
             o.update().where(*_this(province, plan_id, period), o.c.unit.in_(units)).values(announced_at=at)
@@ -258,29 +275,19 @@ class Obligations:
             .values(expected=False)
         )
 
-    async def not_in_force(self, unit: UnitV1) -> list[tuple[str, str]]:
-        """The unit's obligations for periods it is not in force in (outside valid_from..valid_to: a
+    async def not_in_force(self, unit: UnitV1) -> None:
+        """The unit's obligations for periods it is not in force in (outside the valid_from..valid_to just stored: a
         reorganisation loaded after they were opened) and without a report stop being expected, in every plan and
         period, closed ones too (domain.membership.stops_owing): no figure counts them, nobody is reminded. An
-        obligation with a report stays as it was. Returns the (plan, period) whose obligations changed."""
-        if unit.valid_from is None and unit.valid_to is None:
-            return []
-        month = _month(o.c.period)
-        outside = []
-        if unit.valid_from is not None:
-            outside.append(month < literal(unit.valid_from))
-        if unit.valid_to is not None:
-            outside.append(month > literal(unit.valid_to))
-        changed = await self.session.execute(
+        obligation with a report stays as it was."""
+        await self.session.execute(
             update(o)
             .where(
                 o.c.province == unit.province,
                 o.c.unit == unit.code,
                 o.c.expected,
                 o.c.first_submitted_at.is_(None),
-                or_(*outside),
+                exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~_in_force(o.c.period)),
             )
             .values(expected=False)
-            .returning(o.c.plan_id, o.c.period)
         )
-        return sorted((plan_id, period) for plan_id, period in changed)

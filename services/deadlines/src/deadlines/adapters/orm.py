@@ -33,14 +33,14 @@ def of_a_period() -> list[Column]:
     ]
 
 
-# The catalogue as consumed from baocao.catalog; `changed` tells the scheduler to look at a plan again.
+# The catalogue as consumed from baocao.catalog; `changed` tells the scheduler to look at a plan again. The months a
+# unit is in force (baocao_shared.structure; both inclusive, NULL: open-ended) are columns for the set-based SQL of
+# who owes a period (adapters/obligations.py), kept from the unit's document.
 provinces, units, plans = replica_tables(
-    metadata, plan_columns=[Column("changed", Boolean, nullable=False, server_default=text("true"))]
+    metadata,
+    plan_columns=[Column("changed", Boolean, nullable=False, server_default=text("true"))],
+    unit_columns=[Column("valid_from", String(7)), Column("valid_to", String(7))],
 )
-# The months a unit is in force (baocao_shared.structure; both inclusive, NULL: open-ended), as columns for the
-# set-based SQL of who owes a period (adapters/obligations.py); the catalogue consumer keeps them from the doc.
-units.append_column(Column("valid_from", String(7)))
-units.append_column(Column("valid_to", String(7)))
 
 # One row per plan period the scheduler has opened; its lock serialises work on that period.
 periods = Table(

@@ -48,26 +48,18 @@ class Periods:
         )
         return sorted(r.period for r in rows)
 
-    async def counts_since(self, bounds: list[tuple[str, str, str]]) -> dict[tuple[str, str], int]:
-        """For each (province, plan, first period): how many periods of the plan from that one on are opened. One
-        query a tick, whatever the number of plans or periods."""
-        if not bounds:
+    async def newest(self, plans: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """For each (province, plan): the code of its newest period opened here (absent: none). One query a tick,
+        whatever the number of plans or periods."""
+        if not plans:
             return {}
-        wanted = values(
-            column("province", String), column("plan_id", String), column("first", String), name="bounds"
-        ).data(bounds)
+        wanted = values(column("province", String), column("plan_id", String), name="wanted").data(plans)
         rows = await self.session.execute(
-            select(wanted.c.province, wanted.c.plan_id, func.count(p.period))
-            .select_from(
-                wanted.join(
-                    orm.periods,
-                    and_(p.province == wanted.c.province, p.plan_id == wanted.c.plan_id, p.period >= wanted.c.first),
-                    isouter=True,
-                )
-            )
-            .group_by(wanted.c.province, wanted.c.plan_id)
+            select(p.province, p.plan_id, func.max(p.period))
+            .select_from(orm.periods.join(wanted, and_(p.province == wanted.c.province, p.plan_id == wanted.c.plan_id)))
+            .group_by(p.province, p.plan_id)
         )
-        return {(row[0], row[1]): row[2] for row in rows}
+        return {(province, plan_id): code for province, plan_id, code in rows}
 
     async def codes(self, province: str, plan_id: str) -> set[str]:
         """The codes of every period of the plan opened here."""
@@ -87,14 +79,11 @@ class Periods:
         )
         return set(opened)
 
-    async def forget_before(self, province: str, plan_id: str, first: str) -> list[str]:
-        """Periods of the plan before `first` (now history) are no longer opened here; their codes."""
-        gone = await self.session.scalars(
-            delete(orm.periods)
-            .where(p.province == province, p.plan_id == plan_id, p.period < first)
-            .returning(p.period)
+    async def forget_before(self, province: str, plan_id: str, first: str) -> None:
+        """Periods of the plan before `first` (now history) are no longer opened here."""
+        await self.session.execute(
+            delete(orm.periods).where(p.province == province, p.plan_id == plan_id, p.period < first)
         )
-        return sorted(gone)
 
     async def lock(self, province: str, plan_id: str, period: str) -> Any | None:
         """The period's (due_at, closed_at), locked for this transaction; None when another holds it."""

@@ -16,60 +16,61 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from baocao_shared.calendar import Period, cutoff_window
+from baocao_shared.calendar import Period, cutoff_window, parse_period
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.periods import PeriodStanding, plan_periods, tracking_from
 from baocao_shared.structure import in_force
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.domain.schedule import deadline, period_notices, skipped_at_opening, unit_notices
-from deadlines.domain.tracking import tracked_periods
 from deadlines.handlers.compliance import period_standing, plan_in_province
 from deadlines.handlers.submissions import announce_first_submissions
 
 
-def candidate_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Period]:
-    """The plan's tracked periods at `now`, oldest first (deadlines.domain.tracking)."""
-    return [period for period, _ in tracked_periods(plan, timezone, now)]
-
-
-def province_tracked_periods(plan: PlanV1, province: ProvinceV1, now: datetime) -> list[tuple[Period, str]]:
-    """The plan's tracked periods (deadlines.domain.tracking) that its province is in force in: a province merged
-    into another (valid_to 2025-06) has none of its plan's periods after it opened, a province in force from a
-    later month none before (baocao_shared.structure.in_force)."""
+def province_tracked(plan: PlanV1, province: ProvinceV1, now: datetime, *, since: str) -> list[PeriodStanding]:
+    """The plan's tracked periods from `since` on (baocao_shared.periods: open, overdue or closed) that its province
+    is in force in, oldest first: a province merged into another (valid_to 2025-06) has none of its plan's periods
+    after it, a province in force from a later month none before (baocao_shared.structure.in_force)."""
     return [
-        (period, state)
-        for period, state in tracked_periods(plan, province.timezone, now)
-        if in_force(province, period.code)
+        found
+        for found in plan_periods(plan, province.timezone, now, since=since)
+        if found.tracked and in_force(province, found.period)
     ]
 
 
 async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[tuple[str, str, str]]:
-    """Open every tracked period not yet opened, and re-check plans whose catalogue changed. One query tells,
-    for every plan at once, whether any of its tracked periods is missing; only those plans are read further."""
+    """Open every tracked period not yet opened, and re-check plans whose catalogue changed.
+
+    An unchanged plan's opened periods run without a gap from its first tracked one to its newest (each look opens
+    every one missing, and only a changed plan forgets some), so only the periods after its newest opened one can
+    be missing: one query tells that newest period for every plan at once, and the standings are computed from it
+    on (one or two a tick), not for every period since 2019."""
     opened = []
-    plans = [
-        (plan, province, changed, province_tracked_periods(plan, province, now))
-        for plan, province, changed in await uow.catalog.plans_to_open()
-    ]
-    counts = await uow.periods.counts_since(
-        [(plan.province, plan.id, tracking_from(plan)) for plan, _, changed, tracked in plans if tracked]
-    )
-    for plan, province, changed, tracked in plans:
+    plans = await uow.catalog.plans_to_open()
+    newest = await uow.periods.newest([(plan.province, plan.id) for plan, _, changed in plans if not changed])
+    for plan, province, changed in plans:
         if changed and await uow.catalog.units_unknown(plan):
             # The province's load is still arriving: a period opened now would be owed by part of its units, and
             # a closed one would stay so. The plan stays `changed`; a later tick opens it whole.
             continue
         if changed:
             await forget_history(uow, plan)
-        todo: list[Period] = []
-        if changed or counts.get((plan.province, plan.id), 0) < len(tracked):
             known = await uow.periods.codes(plan.province, plan.id)
             # A changed plan re-checks who owes its periods still in progress; a closed period is final and
             # keeps its obligations as they were.
-            todo = [p for p, state in tracked if p.code not in known or (changed and state != "closed")]
+            tracked = province_tracked(plan, province, now, since=tracking_from(plan))
+            todo = [found for found in tracked if found.period not in known or found.state != "closed"]
+            # Its opened periods the province is no longer in force in (a reorganisation loaded late) are owed by
+            # nobody now, closed ones too, as a unit's are (handlers.catalog.unit_upserted).
+            outside = [code for code in known if not in_force(province, code)]
+            await uow.obligations.stop_unreported(plan.province, plan.id, outside)
+        else:
+            last = newest.get((plan.province, plan.id))
+            tracked = province_tracked(plan, province, now, since=last or tracking_from(plan))
+            todo = [found for found in tracked if last is None or found.period > last]
         if todo:
-            await ensure_periods(uow, plan, province, todo, now=now)
-            opened += [(plan.province, plan.id, period.code) for period in todo]
+            frequency = plan.calendar.frequency
+            await ensure_periods(uow, plan, province, [parse_period(f.period, frequency) for f in todo], now=now)
+            opened += [(plan.province, plan.id, found.period) for found in todo]
         if changed:
             await uow.catalog.checked(plan)
     return opened

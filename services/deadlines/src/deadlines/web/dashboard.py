@@ -137,7 +137,7 @@ def dashboard(found: Board) -> Dashboard:
             late=late_text(u["late_by_s"]),
             amended_after_due=u["amended_after_due"],
             history=[badge(p, history.get(u["unit"], {}).get(p)) for p in recent],
-            after_close=u.get("after_close", False),
+            after_close=u["after_close"],
         )
         for u in compliance["units"]
     ]
@@ -148,9 +148,9 @@ def dashboard(found: Board) -> Dashboard:
         periods=found.periods,
         deadline=deadline_text(compliance["due_at"], tz),
         closed_at=local_time(compliance["closed_at"], tz),
-        figures=summary_figures(compliance["summary"], final=compliance.get("final", False)),
+        figures=summary_figures(compliance["summary"], final=compliance["final"]),
         rows=rows,
         history_periods=recent,
         closed_periods=frozenset(p for p, state in found.states.items() if state == "closed"),
-        final=compliance.get("final", False),
+        final=compliance["final"],
     )
