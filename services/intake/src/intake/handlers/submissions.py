@@ -49,8 +49,9 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     if mine is None and found:
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
-    await refuse_if_not_in_force(uow, province, body.unit, body.period)
-    problems = rules.check_period(plan, body.period, mine.timezone, now)
+    found, problems = rules.check_period(plan, body.period, mine.timezone, now)
+    if found is not None:  # a period of the plan's frequency (a malformed one is a 422): is the unit in force in it?
+        await refuse_if_not_in_force(uow, province, body.unit, body.period)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
@@ -124,7 +125,7 @@ async def import_report(
         raise MayNotOperateProvince(province)
     if body.unit not in plan.units or not await uow.catalog.has_unit(province, body.unit):
         raise UnknownUnit(province=province, unit=body.unit)
-    problems = rules.check_period(plan, period, timezone, now)
+    _, problems = rules.check_period(plan, period, timezone, now)
     if not problems:
         rules.office_may_import(periods.standing(plan, period, timezone, now))
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
@@ -241,9 +242,9 @@ async def _out(uow: IntakeUnitOfWork, stored: Submission) -> SubmissionOut:
 
 async def refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str, period: str) -> None:
     """A unit reports only for periods it is in force in: a retired unit's account gets 403 naming where its
-    reporting went (it still reads its past reports)."""
+    reporting went (it still reads its past reports). `period` is one of the plan's (check_period first)."""
     unit = await uow.catalog.unit(province, code)
-    if unit is None or (unit.valid_from is None and unit.valid_to is None) or not _is_period(period):
+    if unit is None or (unit.valid_from is None and unit.valid_to is None):
         return
     if in_force(unit, period):
         return
@@ -260,10 +261,6 @@ async def refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str
         starts=unit.valid_from,
         successors=successors,
     )
-
-
-def _is_period(period: str) -> bool:
-    return len(period) >= 7 and period[:4].isdigit() and period[4] == "-"
 
 
 def _usable_plan(province: str, plan_id: str, unit: str, plan: PlanV1 | None) -> PlanV1:

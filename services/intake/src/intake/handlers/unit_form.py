@@ -73,7 +73,8 @@ async def unit_report(
     plan = next((p for p in await _plans_of_unit(uow, principal) if p.id == plan_id), None)
     if plan is None:
         raise PlanNotForUnit(plan_id=plan_id, unit=principal.unit)
-    if problems := rules.check_period(plan, period, province.timezone, now):
+    _, problems = rules.check_period(plan, period, province.timezone, now)
+    if problems:
         raise PeriodNotReportable(period=period, reason=problems[0].msg)
     found = await submissions.search(uow, principal=principal, period=period, plan_id=plan_id, limit=1)
     existing = found[0] if found else None
