@@ -157,6 +157,9 @@ async def test_the_office_imports_a_history_period_and_units_are_sent_to_it(inta
     assert event.data["unit"] == "CA" and event.data["period"] == "2019-06"
     stored = (await intake.client.get(f"/v1/submissions/{imported.json()['id']}", headers=unit)).json()
     assert stored["history"][0]["imported"] is True
+    assert (stored["imported"], stored["after_close"]) == (True, False), "the latest version's flags, at the top"
+    [listed] = (await intake.client.get("/v1/submissions?period=2019-06", headers=unit)).json()
+    assert listed["imported"] is True
     async with intake.transaction() as db:
         action = await db.scalar(select(orm.audit_log.c.action).where(orm.audit_log.c.subject.like("submission:%")))
     assert action == "submission.imported"
