@@ -10,7 +10,7 @@ from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECE
 from baocao_shared.principal import Principal, Role
 from intake.domain import errors
 from intake.domain.models import AmendmentIn, ImportIn, SubmissionIn
-from intake.handlers import submissions
+from intake.handlers import periods, submissions
 from intake.handlers.idempotency import CREATED
 
 PLAN_ID = "hd-467-2019"
@@ -182,14 +182,13 @@ async def test_who_reads_which_reports(uow, as_reporter, now):
         await submissions.search(uow, principal=operator, province="01", limit=10)
 
 
-async def test_a_report_reads_with_the_flags_of_its_latest_version(uow, hai_duong, as_reporter, now):
+async def test_a_report_reads_with_the_flags_of_its_latest_version(uow, as_reporter, now):
     ca = await submitted(uow, as_reporter, now)
-    plan = hai_duong.plans[0].model_copy(update={"tracking_from": "2019-07"})  # 2019-06 is now history
     office = Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30")
-    imported = await submissions.import_report(
-        uow, principal=office, province="30", plan=plan, timezone="Asia/Ho_Chi_Minh", period="2019-06",
-        body=ImportIn(unit="CA", values=FIGURES), now=now,
-    )  # fmt: skip
+    where = {"principal": office, "province": "30", "now": now}
+    await periods.set_tracking(uow, **where, plan_id=PLAN_ID, tracking_from="2019-07")  # 2019-06 is now history
+    body = ImportIn(unit="CA", values=FIGURES)
+    imported = await periods.import_history(uow, **where, plan_id=None, period="2019-06", body=body)
     assert (imported.id, imported.version) == (ca.id, 2)
 
     got = await submissions.get(uow, principal=as_reporter(), submission_id=ca.id)

@@ -18,7 +18,6 @@ from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
     AlreadySubmitted,
-    MayNotOperateProvince,
     NotAReporter,
     NotYourReport,
     NotYourUnit,
@@ -121,9 +120,8 @@ async def import_report(
     now: datetime,
 ) -> Receipt:
     """The office's import of a unit's report for a history period (before the start of tracking), on its behalf:
-    the same content checks, stored as the report's next version, its event marked imported."""
-    if not principal.may_operate_province(province):
-        raise MayNotOperateProvince(province)
+    the same content checks, stored as the report's next version, its event marked imported. The caller
+    (`periods.import_history`) has checked that the principal operates the province."""
     if body.unit not in plan.units or not await uow.catalog.has_unit(province, body.unit):
         raise UnknownUnit(province=province, unit=body.unit)
     found, problems = rules.check_period(plan, period, timezone, now)
