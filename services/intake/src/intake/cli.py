@@ -16,6 +16,7 @@ import yaml
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.errors import DomainError
+from baocao_shared.events.catalog import PERIOD_MONTH
 from baocao_shared.principal import Principal, Role
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
@@ -119,7 +120,7 @@ def tracking(
     if (start is None) == (past is None) or (start is not None and plan_id is None):
         typer.echo("refused: give PLAN_ID with --from YYYY-MM, or --past N (for every plan in force)", err=True)
         raise typer.Exit(2)
-    if start is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", start):
+    if start is not None and not re.fullmatch(PERIOD_MONTH, start):
         typer.echo(f"refused: {start!r} is not a period YYYY-MM", err=True)
         raise typer.Exit(2)
 

@@ -102,6 +102,8 @@ async def test_a_closed_period_refuses_a_unit_until_the_office_grants_it_an_exce
     assert other.status_code == 409, "the exception is the unit's own"
     [event] = await events_for(kafka, SUBMISSIONS, accepted.json()["id"], 1)
     assert event.data["after_close"] is True and event.data["imported"] is False
+    stored = (await intake.client.get(f"/v1/submissions/{accepted.json()['id']}", headers=unit)).json()
+    assert [(h["version"], h["after_close"], h["imported"]) for h in stored["history"]] == [(1, True, False)]
 
     revoked = await intake.client.delete(EXCEPTIONS + "/CA", headers=office)
     assert revoked.status_code == 204
@@ -115,6 +117,31 @@ async def test_a_closed_period_refuses_a_unit_until_the_office_grants_it_an_exce
         "submission.received",
         "period.exception_revoked",
     ]
+
+
+async def test_a_unit_amends_a_closed_period_while_its_exception_stands(intake, kafka):
+    unit = await intake.headers_for("reporter", "30", "CA")
+    office = await intake.headers_for("province_operator", "30")
+    granted = await intake.client.post(EXCEPTIONS, json={"unit": "CA", "reason": "Gửi bổ sung"}, headers=office)
+    assert granted.status_code == 201, granted.text
+    accepted = await intake.client.post("/v1/submissions", json=report("2019-07"), headers=unit)
+    assert accepted.status_code == 201, accepted.text
+    submission = f"/v1/submissions/{accepted.json()['id']}"
+
+    corrected = {**FIGURES, "t1_sessions": 5}
+    amended = await intake.client.put(submission, json={"values": corrected, "base_version": 1}, headers=unit)
+    assert amended.status_code == 200, amended.text
+    assert (amended.json()["version"], amended.json()["status"]) == (2, "amended")
+    stored = (await intake.client.get(submission, headers=unit)).json()
+    assert (stored["version"], stored["values"]["t1_sessions"], stored["after_close"]) == (2, 5, True)
+    assert [(h["version"], h["after_close"]) for h in stored["history"]] == [(1, True), (2, True)]
+    assert stored["history"][-1]["changes"]["figures"] == {"t1_sessions": {"from": 2, "to": 5}}
+    events = await events_for(kafka, SUBMISSIONS, accepted.json()["id"], 2)
+    [amendment] = [e for e in events if e.type == "vn.baocao.submission.amended.v1"]
+    assert amendment.data["version"] == 2 and amendment.data["after_close"] is True
+    async with intake.transaction() as db:
+        details = await db.scalar(select(orm.audit_log.c.details).where(orm.audit_log.c.action == "submission.amended"))
+    assert details["after_close"] is True and details["version"] == 2
 
 
 async def test_the_office_imports_a_history_period_and_units_are_sent_to_it(intake, kafka):
@@ -157,6 +184,9 @@ async def test_the_office_imports_a_history_period_and_units_are_sent_to_it(inta
     assert event.data["unit"] == "CA" and event.data["period"] == "2019-06"
     stored = (await intake.client.get(f"/v1/submissions/{imported.json()['id']}", headers=unit)).json()
     assert stored["history"][0]["imported"] is True
+    assert (stored["imported"], stored["after_close"]) == (True, False), "the latest version's flags, at the top"
+    [listed] = (await intake.client.get("/v1/submissions?period=2019-06", headers=unit)).json()
+    assert listed["imported"] is True
     async with intake.transaction() as db:
         action = await db.scalar(select(orm.audit_log.c.action).where(orm.audit_log.c.subject.like("submission:%")))
     assert action == "submission.imported"

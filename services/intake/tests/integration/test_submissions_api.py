@@ -160,6 +160,16 @@ async def test_invalid_reports_get_422_with_each_field_named(intake):
         assert await db.scalar(select(func.count()).select_from(orm.submissions)) == 0
 
 
+async def test_a_malformed_period_gets_422_for_a_unit_with_bounds_of_validity(intake):
+    # Every Hải Dương unit ends with 2025-06: a malformed period is refused before it is compared with those bounds.
+    assert next(u for u in HAI_DUONG.units if u.code == "CA").valid_to == "2025-06"
+    headers = await intake.headers_for("reporter", "30", "CA")
+    answer = await intake.client.post("/v1/submissions", json=report(period="2019-Qx"), headers=headers)
+    assert answer.status_code == 422, answer.text
+    message = "Kỳ báo cáo '2019-Qx' không đúng dạng (ví dụ 2019-06)."
+    assert answer.json()["error"]["details"] == [{"loc": ["body", "period"], "msg": message, "type": "period_format"}]
+
+
 async def test_a_body_over_256_kib_gets_413_and_stores_nothing(intake):
     headers = await intake.headers_for("reporter", "30", "CA")
     huge = report()

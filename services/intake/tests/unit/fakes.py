@@ -15,6 +15,9 @@ from baocao_testing.fakes import FakeUnitOfWork
 from intake.adapters.idempotency import StoredAnswer
 from intake.domain.models import PlanHolder, Submission, VersionOut
 
+# As in the database: a report's latest row has no columns for these; each version keeps its own in the history.
+NOT_OF_THE_LATEST_ROW = {"imported": False, "after_close": False}
+
 
 class InMemoryCatalog:
     def __init__(self) -> None:
@@ -146,7 +149,7 @@ class InMemorySubmissions:
         same = (submission.province, submission.plan_id, submission.unit, submission.period)
         if any((s.province, s.plan_id, s.unit, s.period) == same for s in self.stored.values()):
             return False
-        self.stored[submission.id] = submission
+        self.stored[submission.id] = submission.model_copy(update=NOT_OF_THE_LATEST_ROW)
         return True
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:
@@ -154,20 +157,30 @@ class InMemorySubmissions:
         return next((s.id for s in self.stored.values() if (s.province, s.plan_id, s.unit, s.period) == same), None)
 
     async def get(self, submission_id: uuid.UUID, *, for_update: bool = False) -> Submission | None:
-        return self.stored.get(submission_id)
+        stored = self.stored.get(submission_id)
+        return self._as_read(stored) if stored else None
 
     async def store_version(self, submission: Submission) -> None:
-        self.stored[submission.id] = submission
+        self.stored[submission.id] = submission.model_copy(update=NOT_OF_THE_LATEST_ROW)
 
     async def add_history(self, submission: Submission, *, changes: dict) -> None:
-        version = submission.model_dump(include={"version", "received_at", "submitted_by"})
+        version = submission.model_dump(include={"version", "received_at", "submitted_by", *NOT_OF_THE_LATEST_ROW})
         self.versions.setdefault(submission.id, []).append(VersionOut(**version, changes=changes))
+
+    def _as_read(self, stored: Submission) -> Submission:
+        """As the database reads a report: its latest row with the flags of its latest version in the history."""
+        latest = next((v for v in self.versions.get(stored.id, []) if v.version == stored.version), None)
+        return stored.model_copy(update=latest.model_dump(include=set(NOT_OF_THE_LATEST_ROW)) if latest else {})
 
     async def history(self, submission_id: uuid.UUID) -> list[VersionOut]:
         return list(self.versions.get(submission_id, []))
 
     async def search(self, *, limit: int, **filters: str | None) -> list[Submission]:
-        found = [s for s in self.stored.values() if all(not v or getattr(s, k) == v for k, v in filters.items())]
+        found = [
+            self._as_read(s)
+            for s in self.stored.values()
+            if all(not v or getattr(s, k) == v for k, v in filters.items())
+        ]
         found.sort(key=lambda s: (s.province, s.unit))
         return sorted(found, key=lambda s: s.period, reverse=True)[:limit]
 

@@ -33,10 +33,17 @@ def at(plan, period, now=AUGUST_1):
 
 def test_check_period_keeps_its_422_problems_and_leaves_history_and_closed_to_the_409s(hai_duong):
     plan = hai_duong.plans[0]
-    assert [p.type for p in rules.check_period(plan, "2019-6", TZ, AUGUST_1)] == ["period_format"]
-    assert [p.type for p in rules.check_period(plan, "2019-05", TZ, AUGUST_1)] == ["period_outside_plan"]
-    assert [p.type for p in rules.check_period(plan, "2019-09", TZ, AUGUST_1)] == ["period_not_open"]
-    assert rules.check_period(plan, "2019-07", TZ, AUGUST_1) == []  # closed: a 409, not a field problem
+    assert rules.check_period(plan, "2019-6", TZ, AUGUST_1) == (None, [rules.FieldProblem(
+        ("period",), "Kỳ báo cáo '2019-6' không đúng dạng (ví dụ 2019-06).", "period_format"
+    )])  # fmt: skip
+    for period, state, problem in [
+        ("2019-05", "outside_plan", ["period_outside_plan"]),
+        ("2019-09", "not_open", ["period_not_open"]),
+        ("2019-07", "closed", []),  # closed: a 409, not a field problem
+    ]:
+        found, problems = rules.check_period(plan, period, TZ, AUGUST_1)
+        assert found == at(plan, period) and found.state == state
+        assert [p.type for p in problems] == problem
 
 
 def test_a_closed_period_needs_an_exception_and_a_history_one_is_the_offices(hai_duong):

@@ -44,12 +44,13 @@ def test_each_bad_field_is_named_with_a_vietnamese_message():
 
 def test_periods_outside_the_plan_or_not_yet_open_are_refused():
     june = datetime(2019, 6, 10, tzinfo=UTC)
-    assert check_period(PLAN, "2019-06", TZ, june) == []
-    assert types(check_period(PLAN, "2019-05", TZ, june)) == {("period",): "period_outside_plan"}
-    assert types(check_period(PLAN, "2019-13", TZ, june)) == {("period",): "period_format"}
+    assert check_period(PLAN, "2019-06", TZ, june)[1] == []
+    assert types(check_period(PLAN, "2019-05", TZ, june)[1]) == {("period",): "period_outside_plan"}
+    assert check_period(PLAN, "2019-13", TZ, june)[0] is None
+    assert types(check_period(PLAN, "2019-13", TZ, june)[1]) == {("period",): "period_format"}
     # July's window opens on 15 June, local time.
-    assert types(check_period(PLAN, "2019-07", TZ, june)) == {("period",): "period_not_open"}
-    assert check_period(PLAN, "2019-07", TZ, datetime(2019, 6, 14, 17, 0, tzinfo=UTC)) == []
+    assert types(check_period(PLAN, "2019-07", TZ, june)[1]) == {("period",): "period_not_open"}
+    assert check_period(PLAN, "2019-07", TZ, datetime(2019, 6, 14, 17, 0, tzinfo=UTC))[1] == []
 
 
 def test_amendment_changes_name_the_figures_and_sections_that_moved():

@@ -9,8 +9,8 @@ import pytest
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.principal import Principal, Role
 from intake.domain import errors
-from intake.domain.models import AmendmentIn, SubmissionIn
-from intake.handlers import submissions
+from intake.domain.models import AmendmentIn, ImportIn, SubmissionIn
+from intake.handlers import periods, submissions
 from intake.handlers.idempotency import CREATED
 
 PLAN_ID = "hd-467-2019"
@@ -180,3 +180,22 @@ async def test_who_reads_which_reports(uow, as_reporter, now):
         await submissions.search(uow, principal=as_reporter("BTG"), unit="CA", limit=10)
     with pytest.raises(errors.ReportNotReadable):
         await submissions.search(uow, principal=operator, province="01", limit=10)
+
+
+async def test_a_report_reads_with_the_flags_of_its_latest_version(uow, as_reporter, now):
+    ca = await submitted(uow, as_reporter, now)
+    office = Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30")
+    where = {"principal": office, "province": "30", "now": now}
+    await periods.set_tracking(uow, **where, plan_id=PLAN_ID, tracking_from="2019-07")  # 2019-06 is now history
+    body = ImportIn(unit="CA", values=FIGURES)
+    imported = await periods.import_history(uow, **where, plan_id=None, period="2019-06", body=body)
+    assert (imported.id, imported.version) == (ca.id, 2)
+
+    got = await submissions.get(uow, principal=as_reporter(), submission_id=ca.id)
+    assert (got.version, got.imported, got.after_close) == (2, True, False)
+    assert [(h.version, h.imported, h.after_close) for h in got.history] == [(1, False, False), (2, True, False)]
+    [listed] = await submissions.search(uow, principal=as_reporter(), limit=10)
+    assert (listed.version, listed.imported) == (2, True)
+    [received, amended] = [e for spec in (SUBMISSION_RECEIVED, SUBMISSION_AMENDED) for e in uow.events_of(spec)]
+    assert (received.imported, amended.imported) == (False, True)
+    assert not uow.submissions.stored[ca.id].imported, "as in the database, the latest row has no such column"

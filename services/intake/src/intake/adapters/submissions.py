@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, false, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,15 @@ from intake.adapters import orm
 from intake.domain.models import PlanHolder, Submission, VersionOut
 
 _S = orm.submissions.c
+_V = orm.submission_versions.c
 _OF_VERSION = {"imported", "after_close"}  # kept with each version in the history, not on the latest
+
+# A report as read: its latest row, with the flags its latest version holds in the history.
+_LATEST = select(
+    orm.submissions, *(func.coalesce(_V[flag], false()).label(flag) for flag in sorted(_OF_VERSION))
+).select_from(
+    orm.submissions.outerjoin(orm.submission_versions, (_V.submission_id == _S.id) & (_V.version == _S.version))
+)
 
 # A unit's first report; the unique (province, plan, unit, period) turns a second one into no row.
 _INSERT_FIRST_VERSION = (
@@ -49,8 +57,8 @@ class SubmissionRepository:
         )
 
     async def get(self, submission_id: uuid.UUID, *, for_update: bool = False) -> Submission | None:
-        query = select(orm.submissions).where(_S.id == submission_id)
-        row = (await self.session.execute(query.with_for_update() if for_update else query)).first()
+        query = _LATEST.where(_S.id == submission_id)
+        row = (await self.session.execute(query.with_for_update(of=orm.submissions) if for_update else query)).first()
         return Submission(**row._mapping) if row else None
 
     async def store_version(self, submission: Submission) -> None:
@@ -68,9 +76,8 @@ class SubmissionRepository:
         )
 
     async def history(self, submission_id: uuid.UUID) -> list[VersionOut]:
-        v = orm.submission_versions.c
         rows = await self.session.execute(
-            select(orm.submission_versions).where(v.submission_id == submission_id).order_by(v.version)
+            select(orm.submission_versions).where(_V.submission_id == submission_id).order_by(_V.version)
         )
         return [
             VersionOut(
@@ -88,7 +95,7 @@ class SubmissionRepository:
         self, *, province: str | None, unit: str | None, period: str | None, plan_id: str | None, limit: int
     ) -> list[Submission]:
         """Reports matching every filter given, newest period first."""
-        query = select(orm.submissions)
+        query = _LATEST
         for column, value in ((_S.province, province), (_S.unit, unit), (_S.period, period), (_S.plan_id, plan_id)):
             if value:
                 query = query.where(column == value)

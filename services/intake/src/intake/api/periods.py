@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from baocao_shared.events.catalog import PlanV1
+from baocao_shared.events.catalog import PERIOD_MONTH, PlanV1
 from baocao_shared.http.deps import Now
 from baocao_shared.http.errors import error_responses
 from baocao_shared.periods_api import PeriodOut
@@ -49,7 +49,7 @@ class ExceptionOut(BaseModel):
 
 
 class TrackingIn(BaseModel):
-    from_: str = Field(alias="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2024-01"])
+    from_: str = Field(alias="from", pattern=PERIOD_MONTH, examples=["2024-01"])
 
 
 @router.get(

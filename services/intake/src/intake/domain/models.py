@@ -75,9 +75,9 @@ class Submission(BaseModel):
     first_received_at: datetime
     received_at: datetime
     submitted_by: str | None
-    # Of this version only (stored with it in the history, carried by its event).
-    imported: bool = False
-    after_close: bool = False
+    # Of the latest version: stored with it in the history (not on the latest row), carried by its event.
+    imported: bool = Field(False, description="The staff office imported the latest version")
+    after_close: bool = Field(False, description="The latest version was accepted after the close, by exception")
 
 
 class SubmissionOut(Submission):

@@ -41,20 +41,24 @@ def narrative_keys(plan: PlanV1) -> list[str]:
     return [task.code for task in plan.template.tasks] + list(plan.template.closing_narratives)
 
 
-def check_period(plan: PlanV1, period: str, timezone: str, now: datetime) -> list[FieldProblem]:
-    """The period exists for this plan and its data window has opened (its standing, by
-    `baocao_shared.periods.standing`, is neither malformed, outside the plan nor not open)."""
+def check_period(
+    plan: PlanV1, period: str, timezone: str, now: datetime
+) -> tuple[periods.PeriodStanding | None, list[FieldProblem]]:
+    """Where the period stands (`baocao_shared.periods.standing`; None for a code that is not a period of the
+    plan's frequency), and its 422 problems: none when it exists for this plan and its data window has opened
+    (it is neither malformed, outside the plan nor not open)."""
     try:
         found = periods.standing(plan, period, timezone, now)
     except PeriodError:
-        return [FieldProblem(("period",), f"Kỳ báo cáo {period!r} không đúng dạng (ví dụ 2019-06).", "period_format")]
+        message = f"Kỳ báo cáo {period!r} không đúng dạng (ví dụ 2019-06)."
+        return None, [FieldProblem(("period",), message, "period_format")]
     if found.state == "outside_plan":
         bounds = f"từ {plan.first_period}" + (f" đến {plan.last_period}" if plan.last_period else "")
-        return [FieldProblem(("period",), f"Kỳ {period} nằm ngoài kế hoạch ({bounds}).", "period_outside_plan")]
+        return found, [FieldProblem(("period",), f"Kỳ {period} nằm ngoài kế hoạch ({bounds}).", "period_outside_plan")]
     if found.state == "not_open":
         opens = found.opens_at.date() if found.opens_at else "?"
-        return [FieldProblem(("period",), f"Kỳ {period} chưa bắt đầu (mở từ {opens}).", "period_not_open")]
-    return []
+        return found, [FieldProblem(("period",), f"Kỳ {period} chưa bắt đầu (mở từ {opens}).", "period_not_open")]
+    return found, []
 
 
 def unit_may_report(found: periods.PeriodStanding, *, timezone: str, excepted: bool) -> bool:

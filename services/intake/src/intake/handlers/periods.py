@@ -12,7 +12,7 @@ from datetime import datetime
 
 from baocao_shared import periods
 from baocao_shared.calendar import PeriodError
-from baocao_shared.events.catalog import PLAN_UPSERTED, PlanV1, ProvinceV1
+from baocao_shared.events.catalog import PERIOD_MONTH, PLAN_UPSERTED, PlanV1, ProvinceV1
 from baocao_shared.principal import Principal
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
@@ -28,8 +28,6 @@ from intake.domain.errors import (
 from intake.domain.models import ImportIn, Receipt
 from intake.handlers import submissions
 from intake.handlers.demo import past_periods
-
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 async def plan_of(uow: IntakeUnitOfWork, province: str, plan_id: str | None) -> tuple[ProvinceV1, PlanV1]:
@@ -194,7 +192,7 @@ async def track_recent(
     for plan in await uow.catalog.plans(province):
         recent = past_periods(plan, place.timezone, now, periods_back)
         # tracking_from names a month: a plan of quarters or half-years is left as it is.
-        if not recent or not MONTH.fullmatch(recent[0]) or (keep and plan.tracking_from):
+        if not recent or not re.fullmatch(PERIOD_MONTH, recent[0]) or (keep and plan.tracking_from):
             changed.append(plan)
             continue
         start = recent[0]

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from baocao_shared import periods
 from baocao_shared.calendar import period_month
-from baocao_shared.events.catalog import PlanV1
+from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
 from baocao_shared.structure import in_force, next_month
@@ -19,7 +19,6 @@ from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
 from intake.domain.errors import (
     AlreadySubmitted,
-    MayNotOperateProvince,
     NotAReporter,
     NotYourReport,
     NotYourUnit,
@@ -50,14 +49,15 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     if mine is None and found:
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
-    await refuse_if_not_in_force(uow, province, body.unit, body.period)
-    problems = rules.check_period(plan, body.period, mine.timezone, now)
+    found, problems = rules.check_period(plan, body.period, mine.timezone, now)
+    if found is not None:  # a period of the plan's frequency (a malformed one is a 422): is the unit in force in it?
+        await refuse_if_not_in_force(uow, await uow.catalog.unit(province, body.unit), body.period)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
     after_close = False
     if not problems:  # in the plan and open: history, or closed without the office's exception, is a 409
-        after_close = await unit_may_report(uow, plan, province, body.unit, body.period, mine.timezone, now)
+        after_close = await unit_may_report(uow, province, body.unit, found, mine.timezone)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
     submission = Submission(
         id=uuid.uuid4(),
@@ -94,12 +94,13 @@ async def amend(
     plan = _usable_plan(
         stored.province, stored.plan_id, stored.unit, await uow.catalog.plan(stored.province, stored.plan_id)
     )
-    await refuse_if_not_in_force(uow, stored.province, stored.unit, stored.period)
+    await refuse_if_not_in_force(uow, await uow.catalog.unit(stored.province, stored.unit), stored.period)
     place = await uow.catalog.province(stored.province)
     timezone = place.timezone if place else "Asia/Ho_Chi_Minh"
     if await uow.locks.is_locked(stored.province, stored.plan_id, stored.period):
         raise PeriodLocked(province=stored.province, plan_id=stored.plan_id, period=stored.period)
-    after_close = await unit_may_report(uow, plan, stored.province, stored.unit, stored.period, timezone, now)
+    found = periods.standing(plan, stored.period, timezone, now)
+    after_close = await unit_may_report(uow, stored.province, stored.unit, found, timezone)
     _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     narratives = rules.clean_narratives(body.narratives)
     amended = _next_version(stored, body.values, narratives, at=now, by=principal.subject, after_close=after_close)
@@ -120,14 +121,13 @@ async def import_report(
     now: datetime,
 ) -> Receipt:
     """The office's import of a unit's report for a history period (before the start of tracking), on its behalf:
-    the same content checks, stored as the report's next version, its event marked imported."""
-    if not principal.may_operate_province(province):
-        raise MayNotOperateProvince(province)
+    the same content checks, stored as the report's next version, its event marked imported. The caller
+    (`periods.import_history`) has checked that the principal operates the province."""
     if body.unit not in plan.units or not await uow.catalog.has_unit(province, body.unit):
         raise UnknownUnit(province=province, unit=body.unit)
-    problems = rules.check_period(plan, period, timezone, now)
+    found, problems = rules.check_period(plan, period, timezone, now)
     if not problems:
-        rules.office_may_import(periods.standing(plan, period, timezone, now))
+        rules.office_may_import(found)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
     if await uow.locks.is_locked(province, plan.id, period):
         raise PeriodLocked(province=province, plan_id=plan.id, period=period)
@@ -160,13 +160,12 @@ async def import_report(
 
 
 async def unit_may_report(
-    uow: IntakeUnitOfWork, plan: PlanV1, province: str, unit: str, period: str, timezone: str, now: datetime
+    uow: IntakeUnitOfWork, province: str, unit: str, found: periods.PeriodStanding, timezone: str
 ) -> bool:
-    """Where the period stands refuses a unit's report (history; closed without an exception) with a 409; True
-    when it is accepted after the close, under the office's exception."""
-    found = periods.standing(plan, period, timezone, now)
+    """Where the period stands (`found`) refuses a unit's report (history; closed without an exception) with a
+    409; True when it is accepted after the close, under the office's exception."""
     excepted = found.state == "closed" and await uow.exceptions.has(
-        province=province, plan_id=plan.id, period=period, unit=unit
+        province=province, plan_id=found.plan_id, period=found.period, unit=unit
     )
     return rules.unit_may_report(found, timezone=timezone, excepted=excepted)
 
@@ -240,11 +239,11 @@ async def _out(uow: IntakeUnitOfWork, stored: Submission) -> SubmissionOut:
     return SubmissionOut(**stored.model_dump(), locked=locked)
 
 
-async def refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str, period: str) -> None:
-    """A unit reports only for periods it is in force in: a retired unit's account gets 403 naming where its
-    reporting went (it still reads its past reports)."""
-    unit = await uow.catalog.unit(province, code)
-    if unit is None or (unit.valid_from is None and unit.valid_to is None) or not _is_period(period):
+async def refuse_if_not_in_force(uow: IntakeUnitOfWork, unit: UnitV1 | None, period: str) -> None:
+    """A unit (as the catalogue holds it) reports only for periods it is in force in: a retired unit's account gets
+    403 naming where its reporting went (it still reads its past reports). `period` is one of the plan's
+    (check_period first)."""
+    if unit is None or (unit.valid_from is None and unit.valid_to is None):
         return
     if in_force(unit, period):
         return
@@ -254,17 +253,13 @@ async def refuse_if_not_in_force(uow: IntakeUnitOfWork, province: str, code: str
         successors.append(f"{heir.name} ({s.province}.{s.code})" if heir else f"{s.province}.{s.code or ''}")
     ended = unit.valid_to is not None and unit.valid_to < period_month(period)
     raise UnitNotInForce(
-        unit=code,
+        unit=unit.code,
         name=unit.name,
         period=period,
         ended_from=next_month(unit.valid_to) if ended and unit.valid_to else None,
         starts=unit.valid_from,
         successors=successors,
     )
-
-
-def _is_period(period: str) -> bool:
-    return len(period) >= 7 and period[:4].isdigit() and period[4] == "-"
 
 
 def _usable_plan(province: str, plan_id: str, unit: str, plan: PlanV1 | None) -> PlanV1:

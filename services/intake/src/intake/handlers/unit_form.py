@@ -73,14 +73,15 @@ async def unit_report(
     plan = next((p for p in await _plans_of_unit(uow, principal) if p.id == plan_id), None)
     if plan is None:
         raise PlanNotForUnit(plan_id=plan_id, unit=principal.unit)
-    if problems := rules.check_period(plan, period, province.timezone, now):
+    standing, problems = rules.check_period(plan, period, province.timezone, now)
+    if problems:
         raise PeriodNotReportable(period=period, reason=problems[0].msg)
     found = await submissions.search(uow, principal=principal, period=period, plan_id=plan_id, limit=1)
     existing = found[0] if found else None
     locked = existing.locked if existing else await uow.locks.is_locked(province.code, plan_id, period)
     try:  # the same refusals a submission would get, shown before the unit types anything
-        await submissions.refuse_if_not_in_force(uow, province.code, unit.code, period)
-        await submissions.unit_may_report(uow, plan, province.code, unit.code, period, province.timezone, now)
+        await submissions.refuse_if_not_in_force(uow, unit, period)
+        await submissions.unit_may_report(uow, province.code, unit.code, standing, province.timezone)
         refused = None
     except (Conflict, Forbidden) as exc:
         refused = exc.message

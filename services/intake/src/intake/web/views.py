@@ -70,7 +70,7 @@ def reportable_periods(plan: PlanV1, timezone: str, now: datetime) -> list[Perio
     while index <= last:
         period = period_containing(date(index // 12, index % 12 + 1, 1), calendar)
         # The same rule a submission meets: inside the plan and its data window open.
-        if not rules.check_period(plan, period.code, timezone, now):
+        if not rules.check_period(plan, period.code, timezone, now)[1]:
             periods[period.code] = period
         index += 1
     return sorted(periods.values(), key=lambda p: (p.year, p.last_month), reverse=True)
