@@ -25,13 +25,14 @@ from .paths import DEPLOY_DIR, REPO_ROOT, repo_relative
 from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
 PROVINCES_DIR = DEPLOY_DIR / "provinces"
+NATIONAL_DIR = DEPLOY_DIR / "national"  # the national regimes the provinces' plans map onto
 DEFAULT_DEMO_PASSWORD = "baocao-demo"  # intake's default for BAOCAO_DEMO_PASSWORD
 # Units in force today: Hải Dương (30) merged into Hải Phòng (31, DEMO DATA) after 2025-06.
 EXAMPLE_REPORTERS = ("31-CA", "31-UBND-X-NS")
 LOGIN_PATH = "/dang-nhap"
 # `python -m intake.cli` would import the module and exit without running it (no __main__ guard).
 INTAKE_ADMIN = [sys.executable, "-c", "import sys; from intake.cli import app; sys.argv[0] = 'baocao-intake'; app()"]
-_LOADED = re.compile(r"province (\S+): (\d+) created, (\d+) updated, (\d+) retired, (\d+) unchanged")
+_LOADED = re.compile(r"(?:province|regime) (\S+): (\d+) created, (\d+) updated, (\d+) retired, (\d+) unchanged")
 
 
 class DemoError(RuntimeError):
@@ -65,6 +66,10 @@ def province_files() -> list[Path]:
     return sorted(PROVINCES_DIR.glob("*.yaml"))
 
 
+def regime_files() -> list[Path]:
+    return sorted(NATIONAL_DIR.glob("*.yaml"))
+
+
 def _intake_admin(settings: StackSettings, *args: str, timeout: float = 600) -> str:
     """Run `baocao-intake ARGS` in the repository with intake's environment; its stdout, or DemoError
     with the end of its output."""
@@ -91,7 +96,8 @@ def _intake_admin(settings: StackSettings, *args: str, timeout: float = 600) -> 
 
 
 def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], None]) -> DemoOutcome:
-    """Load deploy/provinces/*.yaml, then create the demo accounts (never in production)."""
+    """Load deploy/national/*.yaml and deploy/provinces/*.yaml together, then create the demo accounts (never in
+    production)."""
     if settings.passthrough.get("BAOCAO_ENV") == "production":
         reason = "BAOCAO_ENV=production refuses the demo accounts"
         step("demo")
@@ -99,8 +105,9 @@ def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], N
         return DemoOutcome(seeded=False, reason=reason)
     files = [str(path.relative_to(REPO_ROOT)) for path in province_files()]
     step(f"demo: {len(files)} province file(s) from {PROVINCES_DIR.relative_to(REPO_ROOT)}")
+    regimes = [str(path.relative_to(REPO_ROOT)) for path in regime_files()]  # the plans name them: one load
     changed = 0
-    for line in _intake_admin(settings, "catalog", "load", *files).splitlines() if files else []:
+    for line in _intake_admin(settings, "catalog", "load", *regimes, *files).splitlines() if files else []:
         console.print(f"  {escape(line)}")
         if match := _LOADED.search(line):
             changed += sum(int(n) for n in match.group(2, 3, 4))

@@ -62,6 +62,25 @@ def period_code(frequency: str, year: int, index: int) -> str:
 
 
 PROVINCE_FILES = Path(__file__).resolve().parents[3] / "deploy/provinces"
+NATIONAL_FILES = Path(__file__).resolve().parents[3] / "deploy/national"  # the national regimes plans map onto
+REGIME = "nhan-quyen"  # the regime plan 467 and Hải Phòng's plan report into
+
+
+def regime_file(regime: str = REGIME) -> str:
+    """A national regime's file (deploy/national/<regime>.yaml), to load before (or with) the province files whose
+    plans name it: `PUT /v1/admin/regimes/<regime>`, `catalog load`, or intake's `load_provinces(regimes=)`."""
+    return (NATIONAL_FILES / f"{regime}.yaml").read_text(encoding="utf-8")
+
+
+NATIONAL = re.compile(r"^    national:.*\n(?:^      .*\n)*", re.MULTILINE)
+
+
+def without_the_national_regime(text: str) -> str:
+    """A demo province file whose plans report into no national regime (their `national:` blocks taken out), for
+    tests whose point is not the national roll-up and that load no regime file."""
+    kept, taken = NATIONAL.subn("", text)
+    assert taken, "the province file no longer names a national regime: nothing to take out"
+    return kept
 
 
 def rewritten(file: str, changes: dict[str, str]) -> str:
@@ -74,10 +93,11 @@ def rewritten(file: str, changes: dict[str, str]) -> str:
     return text
 
 
-def demo_province_file(province: str, tag: str, **more: str) -> str:
+def demo_province_file(province: str, tag: str, *, national: bool = False, **more: str) -> str:
     """The demo province file (deploy/provinces/30-hai-duong.yaml) as another province of its own: its code, its
     operators' inbox, plan id `<tag>` and mail domain `@<tag>.baocao.test`, so that a test on the shared broker
-    reads only its own; `more` replaces further text (old -> new). A change that no longer applies fails."""
+    reads only its own; `more` replaces further text (old -> new). A change that no longer applies fails. Its plan
+    reports into no national regime unless `national` (then load `regime_file()` first)."""
     changes = {
         '  code: "30"': f'  code: "{province}"',
         "address: op-30": f"address: op-{province}",
@@ -86,7 +106,8 @@ def demo_province_file(province: str, tag: str, **more: str) -> str:
         **more,
     }
     # The copy is a province of its own that was never reorganised.
-    return without_the_merger(rewritten("30-hai-duong.yaml", changes))
+    text = without_the_merger(rewritten("30-hai-duong.yaml", changes))
+    return text if national else without_the_national_regime(text)
 
 
 REORGANISED = re.compile(r"^\s*(valid_to: 2025-06|last_period: 2025-06|successors: \[.*\]|successor: \{.*\})\s*(#.*)?$")

@@ -1,4 +1,5 @@
-"""`baocao-intake`: load and check province files, generate synthetic ones, seed demo accounts."""
+"""`baocao-intake`: load and check province files and national regimes' files, generate synthetic ones, seed demo
+accounts."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from baocao_shared.events.catalog import PERIOD_MONTH
 from baocao_shared.principal import Principal, Role
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
-from intake.domain.catalog import CatalogFileError, parse_province_file
+from intake.domain.catalog import CatalogFileError, ProvinceCatalog
+from intake.domain.regimes import RegimeCatalog, parse_catalog_file
 from intake.domain.synthetic import dump, synthetic_codes, synthetic_province
 from intake.handlers.accounts import create_account as create_account_in
 from intake.handlers.accounts import seed_demo_accounts
@@ -32,7 +34,10 @@ from intake.main import MIGRATIONS
 T = TypeVar("T")
 
 app = typer.Typer(help="Baocao intake administration.", no_args_is_help=True)
-catalog_app = typer.Typer(help="Province files: the catalogue of provinces, units and plans.", no_args_is_help=True)
+catalog_app = typer.Typer(
+    help="Province files and national regimes' files: the catalogue of provinces, units, plans and regimes.",
+    no_args_is_help=True,
+)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data (refused when BAOCAO_ENV=production).", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
@@ -65,9 +70,9 @@ def _in_unit_of_work(work: Callable[[IntakeUnitOfWork, Settings], Awaitable[T]])
         raise typer.Exit(2) from None
 
 
-def _parse(path: Path):
+def _parse(path: Path) -> ProvinceCatalog | RegimeCatalog:
     try:
-        return parse_province_file(path.read_text(encoding="utf-8"))
+        return parse_catalog_file(path.read_text(encoding="utf-8"))
     except CatalogFileError as exc:
         typer.echo(f"{path}: {len(exc.problems)} problem(s); nothing was loaded", err=True)
         for line in str(exc).splitlines():
@@ -77,9 +82,13 @@ def _parse(path: Path):
 
 @catalog_app.command("validate")
 def validate(files: list[Path]) -> None:
-    """Check province files without loading them."""
+    """Check province files and regime files without loading them."""
     for path in files:
         catalog = _parse(path)
+        if isinstance(catalog, RegimeCatalog):
+            regime = catalog.regime
+            typer.echo(f"{path}: ok: national regime {regime.id} {regime.number}, {len(regime.template.tasks)} task(s)")
+            continue
         typer.echo(
             f"{path}: ok: province {catalog.province.code} {catalog.province.name}, "
             f"{len(catalog.units)} units, {len(catalog.plans)} plan(s)"
@@ -88,15 +97,20 @@ def validate(files: list[Path]) -> None:
 
 @catalog_app.command("load")
 def load(files: list[Path], actor: str = "cli") -> None:
-    """Load province files into the intake database; the running service publishes the changes."""
-    catalogs = [_parse(path) for path in files]
+    """Load province files and national regimes' files (`regime:` at the top) into the intake database; the running
+    service publishes the changes."""
+    parsed = [_parse(path) for path in files]
+    catalogs = [c for c in parsed if isinstance(c, ProvinceCatalog)]
+    regimes = [c for c in parsed if isinstance(c, RegimeCatalog)]
 
     async def run(uow: IntakeUnitOfWork, settings: Settings) -> None:
         now = settings.build_clock().now()  # the business clock, whichever kind it is
-        # All the files together: one may name successors in another (Hải Dương's units in Hải Phòng's).
-        for summary in await load_provinces(uow, catalogs, actor=actor, now=now):
+        # All the files together: one may name successors in another (Hải Dương's units in Hải Phòng's), a plan
+        # the regime of a regime file (deploy/national/*.yaml).
+        for summary in await load_provinces(uow, catalogs, actor=actor, now=now, regimes=regimes):
+            what = f"regime {summary['regime']}" if "regime" in summary else f"province {summary['province']}"
             typer.echo(
-                f"province {summary['province']}: {len(summary['created'])} created, "
+                f"{what}: {len(summary['created'])} created, "
                 f"{len(summary['updated'])} updated, {len(summary['retired'])} retired, "
                 f"{summary['unchanged']} unchanged"
             )

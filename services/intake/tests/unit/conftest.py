@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from baocao_shared.principal import Principal, Role
+from baocao_testing.samples import regime_file
 from intake.domain.catalog import ProvinceCatalog, parse_province_file
+from intake.domain.regimes import RegimeCatalog, parse_regime_file
 
 # Test modules are imported by path (--import-mode=importlib), so the fakes are loaded by path as well.
 _spec = importlib.util.spec_from_file_location("intake_fakes", Path(__file__).with_name("fakes.py"))
@@ -31,11 +33,17 @@ def hai_phong() -> ProvinceCatalog:
     return parse_province_file(HAI_PHONG.read_text(encoding="utf-8"))
 
 
+@pytest.fixture(scope="session")
+def nhan_quyen() -> RegimeCatalog:
+    """The national regime deploy/national/nhan-quyen.yaml, which the plans of Hải Dương and Hải Phòng map onto."""
+    return parse_regime_file(regime_file())
+
+
 @pytest.fixture
-def uow(hai_duong: ProvinceCatalog):
-    """A FakeIntakeUnitOfWork whose catalogue holds Hải Dương."""
+def uow(hai_duong: ProvinceCatalog, nhan_quyen: RegimeCatalog):
+    """A FakeIntakeUnitOfWork whose catalogue holds Hải Dương and the national regime its plan reports into."""
     fake = fakes.FakeIntakeUnitOfWork()
-    fake.catalog.add(*hai_duong.entities())
+    fake.catalog.add(nhan_quyen.regime, *hai_duong.entities())
     return fake
 
 

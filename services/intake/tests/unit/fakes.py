@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from baocao_shared.audit import AuditEntry, AuditPage
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
 from baocao_testing.fakes import FakeUnitOfWork
 from intake.adapters.idempotency import StoredAnswer
 from intake.domain.models import PlanHolder, Submission, VersionOut
@@ -22,11 +22,21 @@ NOT_OF_THE_LATEST_ROW = {"imported": False, "after_close": False}
 class InMemoryCatalog:
     def __init__(self) -> None:
         self.docs: dict[str, dict[tuple, dict]] = {"province": {}, "unit": {}, "plan": {}}
+        self.regime_store: dict[str, dict] = {}  # the national regimes by id
 
-    def add(self, *entities: ProvinceV1 | UnitV1 | PlanV1) -> None:
+    def add(self, *entities: ProvinceV1 | UnitV1 | PlanV1 | RegimeV1) -> None:
         for entity in entities:
+            if isinstance(entity, RegimeV1):
+                self.regime_store[entity.id] = entity.model_dump(mode="json")
+                continue
             kind, key = _kind_and_key(entity)
             self.docs[kind][key] = entity.model_dump(mode="json")
+
+    async def regimes(self) -> list[RegimeV1]:
+        return [RegimeV1.model_validate(doc) for _, doc in sorted(self.regime_store.items())]
+
+    async def regime_docs(self) -> dict[str, dict]:
+        return dict(self.regime_store)
 
     async def stored_docs(self, province: str) -> dict[str, dict[str, dict]]:
         return {
@@ -34,6 +44,9 @@ class InMemoryCatalog:
         }
 
     async def upsert(self, entity, doc: dict, now: datetime) -> None:
+        if isinstance(entity, RegimeV1):
+            self.regime_store[entity.id] = doc
+            return
         kind, key = _kind_and_key(entity)
         self.docs[kind][key] = doc
 

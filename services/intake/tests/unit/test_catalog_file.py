@@ -58,7 +58,7 @@ def test_every_problem_is_reported_with_its_line_and_path():
     assert ("province.timezone", line_of("Mars/Olympus")) in found
     assert ("units[1].code", line_of("- code: CA", line_of("- code: CA"))) in found
     assert ("plans[0].calendar.due_dya", line_of("due_dya")) in found
-    dup = line_of("t1_sessions", line_of("t1_sessions"))
+    dup = line_of("t1_sessions", line_of("t1_sessions", line_of("    template:")))
     assert ("plans[0].template.tasks[0].indicators[1].code", dup) in found
 
 

@@ -1,4 +1,4 @@
-"""Events on baocao.catalog (compacted): provinces, units and plans, keyed by entity.
+"""Events on baocao.catalog (compacted): provinces, units, plans and national regimes, keyed by entity.
 
 intake owns the catalogue. Each event carries the entity's whole current state, so the latest
 record per key is all a new consumer needs to rebuild the catalogue from the topic alone.
@@ -180,10 +180,40 @@ class ReportLayoutV1(BaseModel):
         return {**data, "recipients": lines, "addressees": sent}
 
 
+PLAN_ID = r"^[a-z0-9][a-z0-9-]{0,63}$"
+
+
+class NationalMappingV1(BaseModel):
+    """Which national regime a province's plan reports into, and how its indicators map onto the regime's."""
+
+    regime: str = Field(pattern=PLAN_ID, description="The national regime's id, e.g. nhan-quyen")
+    indicators: dict[str, str] = Field(
+        {},
+        description="The plan's indicator code -> the regime's indicator code; an indicator not listed maps to the "
+        "regime's indicator of the same code",
+    )
+
+    def regime_code(self, indicator: str) -> str:
+        """The regime's code of the plan's indicator."""
+        return self.indicators.get(indicator, indicator)
+
+
+class RegimeV1(BaseModel):
+    """A national reporting regime (chế độ báo cáo toàn quốc): the national office's plan and its own template,
+    onto which the provinces' plans map their indicators. Regimes are never added together."""
+
+    id: str = Field(pattern=PLAN_ID)
+    number: str = Field(description="Số/ký hiệu of the national plan or guidance")
+    title: str
+    issued_by: str = Field(description="e.g. Văn phòng Thường trực Ban Chỉ đạo Nhân quyền của Chính phủ")
+    template: TemplateV1
+    active: bool = True
+
+
 class PlanV1(BaseModel):
     """A reporting regime (kế hoạch, chế độ báo cáo) of one province, with template and calendar."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    id: str = Field(pattern=PLAN_ID)
     province: str
     number: str = Field(description="Số/ký hiệu of the plan, e.g. 467/KH-BCĐNQ")
     title: str
@@ -206,15 +236,21 @@ class PlanV1(BaseModel):
     template: TemplateV1
     report: ReportLayoutV1
     active: bool = True
+    national: NationalMappingV1 | None = Field(
+        None, description="The national regime the plan reports into; None: its figures are in no national total"
+    )
 
 
 def _entity(kind: str):
     def key(entity) -> str:
-        ident = (
-            entity.code
-            if kind == "province"
-            else (f"{entity.province}.{entity.code}" if kind == "unit" else f"{entity.province}.{entity.id}")
-        )
+        if kind == "province":
+            ident = entity.code
+        elif kind == "unit":
+            ident = f"{entity.province}.{entity.code}"
+        elif kind == "regime":
+            ident = entity.id
+        else:
+            ident = f"{entity.province}.{entity.id}"
         return f"{kind}:{ident}"
 
     return key
@@ -234,3 +270,6 @@ def _upserted(kind: str, model: type[BaseModel], description: str) -> EventSpec:
 PROVINCE_UPSERTED = _upserted("province", ProvinceV1, "A province's current state (created or changed).")
 UNIT_UPSERTED = _upserted("unit", UnitV1, "A reporting unit's current state; active=false retires it.")
 PLAN_UPSERTED = _upserted("plan", PlanV1, "A plan with its template, calendar and report layout.")
+REGIME_UPSERTED = _upserted(
+    "regime", RegimeV1, "A national regime with its template; the provinces' plans map their indicators onto it."
+)

@@ -1,4 +1,5 @@
-"""The SQL of the catalogue: provinces, units and plans, each row holding the entity as its event carries it."""
+"""The SQL of the catalogue: provinces, units, plans and national regimes, each row holding the entity as its event
+carries it."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
 from intake.adapters import orm
 
-Entity = ProvinceV1 | UnitV1 | PlanV1
-E = TypeVar("E", ProvinceV1, UnitV1, PlanV1)
-_P, _U, _PL = orm.provinces.c, orm.units.c, orm.plans.c
+Entity = ProvinceV1 | UnitV1 | PlanV1 | RegimeV1
+E = TypeVar("E", ProvinceV1, UnitV1, PlanV1, RegimeV1)
+_P, _U, _PL, _R = orm.provinces.c, orm.units.c, orm.plans.c, orm.regimes.c
 
 
 class CatalogRepository:
@@ -43,7 +44,12 @@ class CatalogRepository:
 
     async def upsert(self, entity: Entity, doc: dict, now: datetime) -> None:
         """Store the entity (as `doc`, its JSON form), replacing the stored one of the same key."""
-        if isinstance(entity, ProvinceV1):
+        if isinstance(entity, RegimeV1):
+            stmt = insert(orm.regimes).values(id=entity.id, active=entity.active, doc=doc, updated_at=now)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["id"], set_={"doc": doc, "active": entity.active, "updated_at": now}
+            )
+        elif isinstance(entity, ProvinceV1):
             stmt = insert(orm.provinces).values(code=entity.code, doc=doc, updated_at=now)
             stmt = stmt.on_conflict_do_update(index_elements=["code"], set_={"doc": doc, "updated_at": now})
         elif isinstance(entity, UnitV1):
@@ -61,6 +67,14 @@ class CatalogRepository:
                 index_elements=["province", "id"], set_={"doc": doc, "active": entity.active, "updated_at": now}
             )
         await self.session.execute(stmt)
+
+    async def regimes(self) -> list[RegimeV1]:
+        """Every national regime, retired ones included, by id."""
+        return await self._all(RegimeV1, select(_R.doc).order_by(_R.id))
+
+    async def regime_docs(self) -> dict[str, dict]:
+        """The stored regimes' documents by id."""
+        return {r.id: r.doc for r in await self.session.execute(select(_R.id, _R.doc))}
 
     async def provinces(self) -> list[ProvinceV1]:
         return await self._all(ProvinceV1, select(_P.doc).order_by(_P.code))

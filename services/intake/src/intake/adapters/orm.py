@@ -56,6 +56,15 @@ def _of_province(name: str, key: Column) -> Table:
 
 units = _of_province("units", Column("code", String(40), nullable=False))
 plans = _of_province("plans", Column("id", String(64), nullable=False))
+# National regimes (deploy/national/*.yaml): the national office's plans, onto which provinces' plans map.
+regimes = Table(
+    "regimes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+    _now(),
+)
 
 accounts = Table(
     "accounts",

@@ -1,13 +1,14 @@
-"""HTTP adapter of the catalogue: read provinces, units and plans; load a province file, YAML or JSON (admin)."""
+"""HTTP adapter of the catalogue: read provinces, units, plans and national regimes; load a province file or a
+regime file, YAML or JSON (admin)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
 from baocao_shared.errors import Unprocessable
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PLAN_ID, PlanV1, ProvinceV1, RegimeV1, UnitV1
 from baocao_shared.http.deps import Now
 from baocao_shared.http.errors import error_responses
 from baocao_shared.principal import Principal, Role
@@ -18,6 +19,7 @@ from intake.domain.catalog import (
     parse_province_file,
     parse_province_json,
 )
+from intake.domain.regimes import RegimeFile, parse_regime_file, parse_regime_json
 from intake.handlers import catalog as use_cases
 
 router = APIRouter(tags=["catalogue"])
@@ -121,6 +123,63 @@ async def load_province(
         return await use_cases.load_province(uow, catalog, actor=principal.subject, now=now, checked=True)
 
 
+@router.get("/v1/regimes", response_model=list[RegimeV1], summary="The national regimes, with their templates")
+async def regimes(_: CurrentPrincipal, uow: Uow):
+    async with uow:
+        return await use_cases.regimes(uow)
+
+
+REGIME_FILE_EXAMPLE = (
+    "regime:\n  id: nhan-quyen\n  number: ...\n  title: ...\n  issued_by: ...\n  template:\n    tasks: ...\n"
+)
+
+
+@router.put(
+    "/v1/admin/regimes/{regime_id}",
+    summary="Load or update a national regime's file (YAML or JSON)",
+    description="The regime file as YAML (deploy/national/*.yaml, a top-level `regime:`), or the same document as "
+    "JSON. Validates the file, then every plan that names the regime as the catalogue would be after the load: an "
+    "indicator of a stored plan that would map to nothing in the regime is a 422 naming the plan, and nothing "
+    "changes. A regime that changed is published on baocao.catalog (vn.baocao.regime.upserted.v1).",
+    responses={**error_responses(403), 422: {"description": "Problems by line and path"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/yaml": {"schema": {"type": "string"}, "example": REGIME_FILE_EXAMPLE},
+                "application/json": {"schema": {"$ref": "#/components/schemas/RegimeFile"}},
+            },
+        }
+    },
+)
+async def load_regime(
+    regime_id: Annotated[str, Path(pattern=PLAN_ID, examples=["nhan-quyen"])],
+    request: Request,
+    uow: Uow,
+    now: Now,
+    principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
+    dry_run: bool = False,
+):
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    parse = parse_regime_json if media == "application/json" else parse_regime_file
+    try:
+        catalog = parse((await request.body()).decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Unprocessable("The regime file is not UTF-8 text; nothing was changed.") from None
+    except CatalogFileError as exc:
+        raise Unprocessable("The regime file has problems; nothing was changed.", exc.problems) from None
+    if catalog.regime.id != regime_id:
+        raise Unprocessable(
+            f"The file describes regime {catalog.regime.id}, not {regime_id}.",
+            [{"path": "regime.id", "line": None, "message": "does not match the URL"}],
+        )
+    async with uow:
+        await use_cases.check_structure(uow, [], [catalog])
+        if dry_run:
+            return {"regime": regime_id, "valid": True}
+        return await use_cases.load_regime(uow, catalog, actor=principal.subject, now=now, checked=True)
+
+
 def document_province_file(app: FastAPI) -> None:
     """Put the province file's JSON schema (`ProvinceFile`, which the PUT's application/json body refers to) in
     the app's OpenAPI components. Schemas of the same name already there (ContactV1) are kept."""
@@ -129,11 +188,13 @@ def document_province_file(app: FastAPI) -> None:
     def openapi() -> dict:
         schema = generate()  # cached by FastAPI in app.openapi_schema: completed in place, once
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        if "ProvinceFile" not in components:
-            document = ProvinceFile.model_json_schema(ref_template="#/components/schemas/{model}")
+        for model in (ProvinceFile, RegimeFile):
+            if model.__name__ in components:
+                continue
+            document = model.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, definition in document.pop("$defs", {}).items():
                 components.setdefault(name, definition)
-            components["ProvinceFile"] = document
+            components[model.__name__] = document
         return schema
 
     app.openapi = openapi

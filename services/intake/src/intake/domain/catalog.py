@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from baocao_shared.events.catalog import ContactV1, PlanV1, ProvinceV1, SuccessorV1, UnitV1
+from baocao_shared.events.catalog import (
+    ContactV1,
+    NationalMappingV1,
+    PlanV1,
+    ProvinceV1,
+    SuccessorV1,
+    TemplateV1,
+    UnitV1,
+)
 from baocao_shared.structure import Problem
 from baocao_shared.text import first_unstorable
 
@@ -54,6 +62,7 @@ class PlanEntry(BaseModel):
     report: dict[str, Any]
     active: bool = True
     successor: SuccessorV1 | None = None  # the plan that carries its obligations on after last_period
+    national: NationalMappingV1 | None = None  # the national regime it reports into (deploy/national/*.yaml)
 
 
 class ProvinceFile(BaseModel):
@@ -72,7 +81,7 @@ class ProvinceCatalog:
     province: ProvinceV1
     units: list[UnitV1]
     plans: list[PlanV1]
-    lines: _LineIndex | None = field(default=None, compare=False, repr=False)
+    lines: LineIndex | None = field(default=None, compare=False, repr=False)
 
     def entities(self) -> list[ProvinceV1 | UnitV1 | PlanV1]:
         return [self.province, *self.units, *self.plans]
@@ -101,7 +110,7 @@ class ProvinceCatalog:
                 rest = ["units", *([self.plans[index].units.index(rest[1])] if rest[1] in self.plans[index].units
                                   else [])]  # fmt: skip
             loc = (kind, index, *rest)
-        lines = self.lines or _LineIndex(None)
+        lines = self.lines or LineIndex(None)
         return {**lines.problem(loc, problem.msg), "type": problem.type}
 
 
@@ -134,6 +143,17 @@ class CatalogFileError(Exception):
 
 def parse_province_file(text: str) -> ProvinceCatalog:
     """Validate a province file; raise CatalogFileError with every problem found."""
+    return _checked(*read_yaml(text))
+
+
+def parse_province_json(text: str) -> ProvinceCatalog:
+    """Validate a province file sent as JSON: the same document, the same rules, the same problems."""
+    return _checked(*read_json(text))
+
+
+def read_yaml(text: str) -> tuple[Any, LineIndex]:
+    """A catalogue file's YAML document and the index of its lines, refused (CatalogFileError) when it cannot be
+    read safely: too deep, too big once its aliases expand, not YAML."""
     if _flow_depth(text) > MAX_DEPTH:  # PyYAML takes seconds for 10,000 nested [ and grows quadratically
         raise CatalogFileError([{"path": "", "line": None, "message": f"nested more than {MAX_DEPTH} levels deep"}])
     try:
@@ -150,11 +170,11 @@ def parse_province_file(text: str) -> ProvinceCatalog:
         raise CatalogFileError([{"path": "", "line": None, "message": "nested too deeply to read"}]) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise CatalogFileError([{"path": "", "line": None, "message": f"not valid YAML: {exc}"}]) from None
-    return _checked(raw, _LineIndex(root))
+    return raw, LineIndex(root)
 
 
-def parse_province_json(text: str) -> ProvinceCatalog:
-    """Validate a province file sent as JSON: the same document, the same rules, the same problems."""
+def read_json(text: str) -> tuple[Any, LineIndex]:
+    """A catalogue file's JSON document and the index of its lines (found as YAML's when a problem is reported)."""
     text = text.removeprefix("\ufeff")
     if _flow_depth(text) > MAX_DEPTH:
         raise CatalogFileError([{"path": "", "line": None, "message": f"nested more than {MAX_DEPTH} levels deep"}])
@@ -170,7 +190,7 @@ def parse_province_json(text: str) -> ProvinceCatalog:
         raise CatalogFileError([{"path": "", "line": None, "message": f"not valid JSON: {exc}"}]) from None
     if _values(raw) > MAX_VALUES:
         raise CatalogFileError([{"path": "", "line": None, "message": f"more than {MAX_VALUES:,} values"}])
-    return _checked(raw, _LinesOfJson(text))
+    return raw, _LinesOfJson(text)
 
 
 def _not_json(constant: str) -> None:
@@ -189,18 +209,23 @@ def _values(raw: Any) -> int:
     return count
 
 
-def _checked(raw: Any, lines: _LineIndex) -> ProvinceCatalog:
+def _checked(raw: Any, lines: LineIndex) -> ProvinceCatalog:
     """The document's checks, whichever text it came from."""
     if not isinstance(raw, dict):
         raise CatalogFileError([{"path": "", "line": 1, "message": "expected a mapping with province, units, plans"}])
-    if unstorable := first_unstorable(raw, max_depth=MAX_DEPTH):
-        path, character = unstorable
-        raise CatalogFileError([lines.problem(path, f"holds {character}, a character that cannot be stored")])
+    refuse_unstorable(raw, lines)
     try:
         parsed = ProvinceFile.model_validate(raw)
     except ValidationError as exc:
         raise CatalogFileError([lines.problem(e["loc"], e["msg"]) for e in exc.errors()]) from None
     return _build(parsed, lines)
+
+
+def refuse_unstorable(raw: Any, lines: LineIndex) -> None:
+    """Refuse a document holding a character PostgreSQL cannot store, at its line."""
+    if unstorable := first_unstorable(raw, max_depth=MAX_DEPTH):
+        path, character = unstorable
+        raise CatalogFileError([lines.problem(path, f"holds {character}, a character that cannot be stored")])
 
 
 MAX_VALUES = 100_000  # the Hải Dương file has about 600; a "billion laughs" file, 10^9 once its aliases expand
@@ -244,9 +269,9 @@ def _too_big(root: yaml.Node | None) -> str | None:
     return None
 
 
-def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
+def _build(parsed: ProvinceFile, lines: LineIndex) -> ProvinceCatalog:
     problems: list[dict[str, Any]] = []
-    province = _validated(ProvinceV1, parsed.province, ("province",), lines, problems)
+    province = validated(ProvinceV1, parsed.province, ("province",), lines, problems)
     code = province.code if province else str(parsed.province.get("code", ""))
     if province:
         try:
@@ -260,7 +285,7 @@ def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
         if entry.code in seen_units:
             problems.append(lines.problem(("units", i, "code"), f"unit code {entry.code!r} appears twice"))
         seen_units[entry.code] = i
-        unit = _validated(UnitV1, {**entry.model_dump(), "province": code}, ("units", i), lines, problems)
+        unit = validated(UnitV1, {**entry.model_dump(), "province": code}, ("units", i), lines, problems)
         if unit:
             units.append(unit)
 
@@ -270,11 +295,11 @@ def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
         for j, unit_code in enumerate(unit_codes):
             if unit_code not in seen_units:
                 problems.append(lines.problem(("plans", i, "units", j), f"no unit with code {unit_code!r}"))
-        plan = _validated(
+        plan = validated(
             PlanV1, {**entry.model_dump(), "units": unit_codes, "province": code}, ("plans", i), lines, problems
         )
         if plan:
-            problems += _template_problems(plan, i, lines)
+            problems += template_problems(plan.template, ("plans", i, "template"), lines)
             plans.append(plan)
     if problems:
         raise CatalogFileError(problems)
@@ -282,17 +307,18 @@ def _build(parsed: ProvinceFile, lines: _LineIndex) -> ProvinceCatalog:
     return ProvinceCatalog(province=province, units=units, plans=plans, lines=lines)
 
 
-def _template_problems(plan: PlanV1, i: int, lines: _LineIndex) -> list[dict[str, Any]]:
+def template_problems(template: TemplateV1, where: tuple, lines: LineIndex) -> list[dict[str, Any]]:
+    """A template's own problems (an indicator code twice, no task), at their lines under `where`."""
     problems = []
     seen: set[str] = set()
-    for t, task in enumerate(plan.template.tasks):
+    for t, task in enumerate(template.tasks):
         for k, indicator in enumerate(task.indicators):
             if indicator.code in seen:
-                where = ("plans", i, "template", "tasks", t, "indicators", k, "code")
-                problems.append(lines.problem(where, f"indicator {indicator.code!r} appears twice"))
+                at = (*where, "tasks", t, "indicators", k, "code")
+                problems.append(lines.problem(at, f"indicator {indicator.code!r} appears twice"))
             seen.add(indicator.code)
-    if not plan.template.tasks:
-        problems.append(lines.problem(("plans", i, "template", "tasks"), "a template needs at least one task"))
+    if not template.tasks:
+        problems.append(lines.problem((*where, "tasks"), "a template needs at least one task"))
     return problems
 
 
@@ -318,7 +344,7 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _validated(model, data, where, lines: _LineIndex, problems: list) -> Any:
+def validated(model, data, where, lines: LineIndex, problems: list) -> Any:
     problems.extend(lines.problem(loc, f"unknown field {key!r}") for loc, key in _unknown_keys(model, data, where))
     try:
         return model.model_validate(data)
@@ -327,7 +353,7 @@ def _validated(model, data, where, lines: _LineIndex, problems: list) -> Any:
         return None
 
 
-class _LineIndex:
+class LineIndex:
     """Maps a validation path like ('units', 3, 'code') to its line in the YAML text."""
 
     def __init__(self, root: yaml.Node | None) -> None:
@@ -357,7 +383,7 @@ class _LineIndex:
         return {"path": path, "line": self.line(loc), "message": message}
 
 
-class _LinesOfJson(_LineIndex):
+class _LinesOfJson(LineIndex):
     """Lines in a JSON text, found when the first problem is reported (valid JSON is valid YAML: its composer
     marks them); None when YAML reads the text otherwise."""
 

@@ -19,6 +19,7 @@ def synthetic_province(template: dict[str, Any], *, code: str, units: int) -> di
         plan = copy.deepcopy(plan)
         plan["id"] = f"p{code}-{plan['id']}"[:64]
         plan["units"] = "all"
+        plan.pop("national", None)  # in no national regime: a test or bench that rolls one up loads it and says so
         plans.append(plan)
     return {
         "province": {
