@@ -17,15 +17,18 @@ from fastapi import FastAPI
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, fresh_group_prefix
+from baocao_testing.samples import regime_file
 from baocao_testing.signing import signing_settings
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
 from intake.domain.catalog import parse_province_file
+from intake.domain.regimes import parse_regime_file
 
 REPO = Path(__file__).resolve().parents[3]
 HAI_DUONG = parse_province_file((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
+NHAN_QUYEN = parse_regime_file(regime_file()).regime  # the national regime plan 467 reports into
 CODES = [i.code for task in HAI_DUONG.plans[0].template.tasks for i in task.indicators]
 
 

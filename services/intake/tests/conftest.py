@@ -29,18 +29,21 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
 from baocao_shared.principal import Role
 from baocao_testing.fixtures import create_database
+from baocao_testing.samples import regime_file
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
+from intake.domain.regimes import parse_regime_file
 from intake.handlers import accounts
 from intake.main import create_app
 
 TEST_PASSWORD = "test-password-1"
 DEFAULT_SCOPE = {Role.REPORTER: ("30", "CA"), Role.PROVINCE_OPERATOR: ("30", None)}
 HAI_DUONG = Path(__file__).resolve().parents[3] / "deploy" / "provinces" / "30-hai-duong.yaml"
+NHAN_QUYEN = parse_regime_file(regime_file()).regime  # the national regime the demo plans report into
 JUNE_10_2019 = {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1}
 
 
@@ -68,6 +71,8 @@ class Catalogue:
     provinces: list[ProvinceV1]
     units: list[UnitV1]
     plans: list[PlanV1] = field(default_factory=list)
+    # National data every deployment holds: the demo files' plans name it (deploy/national/nhan-quyen.yaml).
+    regimes: list[RegimeV1] = field(default_factory=lambda: [NHAN_QUYEN])
 
 
 @pytest.fixture
@@ -122,10 +127,10 @@ class IntakeApp:
             yield session
 
     async def seed_catalog(self, catalogue: Catalogue) -> None:
-        """Store provinces, units and plans as the catalogue tables hold them (no events are published)."""
+        """Store regimes, provinces, units and plans as the catalogue tables hold them (no events are published)."""
         now = self.app.state.runtime.clock.now()
         async with self.transaction() as db:
-            for entity in [*catalogue.provinces, *catalogue.units, *catalogue.plans]:
+            for entity in [*catalogue.regimes, *catalogue.provinces, *catalogue.units, *catalogue.plans]:
                 await IntakeUnitOfWork(db).catalog.upsert(entity, entity.model_dump(mode="json"), now)
 
     async def create_account(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from baocao_shared.events import topics
-from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, REGIME_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, PERIOD_CLOSED
 from baocao_shared.events.reports import (
     REPORT_APPROVED,
@@ -28,6 +28,7 @@ HANDLERS = {
     PROVINCE_UPSERTED.type: handler(projection.province_upserted),
     UNIT_UPSERTED.type: handler(projection.unit_upserted, many=projection.units_upserted),
     PLAN_UPSERTED.type: handler(projection.plan_upserted),
+    REGIME_UPSERTED.type: handler(projection.regime_upserted),
     SUBMISSION_RECEIVED.type: handler(projection.submission_recorded, many=projection.submissions_recorded),
     SUBMISSION_AMENDED.type: handler(projection.submission_recorded, many=projection.submissions_recorded),
     OBLIGATION_UPDATED.type: handler(projection.obligation_updated, many=projection.obligations_updated),

@@ -12,7 +12,19 @@ from sqlalchemy import text
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events import CloudEvent, make_event
-from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import (
+    PLAN_UPSERTED,
+    PROVINCE_UPSERTED,
+    REGIME_UPSERTED,
+    UNIT_UPSERTED,
+    IndicatorV1,
+    NationalMappingV1,
+    ProvinceV1,
+    RegimeV1,
+    TaskV1,
+    TemplateV1,
+    UnitV1,
+)
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import REPORTS
 from baocao_testing.fixtures import create_database
@@ -259,31 +271,64 @@ async def test_who_may_read_and_act(consolidation):
     assert (await h.client.get(f"/v1/reports/30/2019-06?plan_id={plan.id}")).status_code == 401
 
 
-async def test_national_roll_up_over_three_provinces(consolidation):
+def regime_of(regime_id: str, *codes: str) -> RegimeV1:
+    indicators = [IndicatorV1(code=code, label=f"Chỉ tiêu {code}") for code in codes]
+    return RegimeV1(
+        id=regime_id, number=f"{regime_id}/HD", title=f"Chế độ {regime_id}", issued_by="Văn phòng Thường trực",
+        template=TemplateV1(tasks=[TaskV1(code="A", title="A", indicators=indicators)]),
+    )  # fmt: skip
+
+
+async def test_national_roll_up_per_regime_never_adds_two_regimes_together(consolidation):
+    """Two regimes that both name an indicator `so_buoi`: provinces 71 and 72 report into the first (71's
+    t2_campaigns mapped onto so_buoi), 73 into the second, 74 into the first but publishes nothing, 75 into none."""
     h = consolidation
+    tag = uuid.uuid4().hex[:6]  # other tests' plans on this broker report into nhan-quyen, never into ours
+    first, second = regime_of(f"a-{tag}", "so_buoi"), regime_of(f"b-{tag}", "so_buoi")
+    await h.publish(REGIME_UPSERTED, first)
+    await h.publish(REGIME_UPSERTED, second)
+    into = {"71": first, "72": first, "73": second, "74": first, "75": None}
     provinces = {
         code: ProvinceV1(code=code, name=f"Tỉnh {code}", issuing_body=f"BCĐ {code}", place_name=f"T{code}")
-        for code in ("71", "72", "73")
+        for code in into
     }
-    plans = {code: plan_for(code, ["U1", "U2"]) for code in provinces}
-    for code, place in provinces.items():
-        await h.catalogue(place, ["U1", "U2"], plans[code])
+    plans = {}
+    for code, regime in into.items():
+        mapping = {"regime": regime.id, "indicators": {"t2_campaigns": "so_buoi"}} if regime else None
+        plan = plan_for(code, ["U1", "U2"]).model_copy(update={"national": NationalMappingV1.model_validate(mapping)
+                                                                 if mapping else None})  # fmt: skip
+        plans[code] = plan
+        await h.catalogue(provinces[code], ["U1", "U2"], plan)
         for n, unit in enumerate(["U1", "U2"], 1):
             await h.publish(
-                SUBMISSION_RECEIVED, submission(plans[code], unit, 1, {"t2_campaigns": int(code) * n}, sid=uuid.uuid4())
+                SUBMISSION_RECEIVED,
+                submission(plan, unit, 1, {"t2_campaigns": int(code) * n, "t5_articles": n}, sid=uuid.uuid4()),
             )
-    for code in ("71", "72"):
+    for code in ("71", "72", "73", "75"):
         await h.report_when(plans[code], lambda r: len(r["units"]) == 2, f"province {code}'s reports")
         assert (await h.act(plans[code], "approve")).status_code == 200
         assert (await h.act(plans[code], "publish")).status_code == 200
     answer = await h.client.get("/v1/national/2019-06", headers=h.mint.headers("national_operator"))
     assert answer.status_code == 200
     body = answer.json()
+    assert "totals" not in body, "no total across regimes"
+    regimes = {r["regime"]: r for r in body["regimes"]}
+    a, b = regimes[first.id], regimes[second.id]
+    # Sums computed independently: each province's units' t2_campaigns (code x 1 + code x 2), within its regime.
+    assert a["totals"]["so_buoi"] == 71 * 3 + 72 * 3 and b["totals"]["so_buoi"] == 73 * 3
+    assert a["totals"]["t5_articles"] == 2 * 3 and b["totals"]["t5_articles"] == 3, "unlisted: the same code"
+    assert "t2_campaigns" not in a["totals"]
+    assert (a["number"], a["title"]) == (first.number, first.title)
+    assert [(p["province"], p["status"], p["totals"].get("so_buoi")) for p in a["provinces"]] == [
+        ("71", "published", 71 * 3),
+        ("72", "published", 72 * 3),
+        ("74", "draft", None),
+    ]
+    assert a["missing"] == [{"province": "74", "province_name": "Tỉnh 74", "plan_id": plans["74"].id}]
+    assert [p["province"] for p in b["provinces"]] == ["73"] and b["missing"] == []
+    assert {"province": "75", "plan_id": plans["75"].id, "status": "published"} in body["unmapped"]
     ours = {p["province"]: p["status"] for p in body["provinces"] if p["plan_id"] in {x.id for x in plans.values()}}
-    assert ours == {"71": "published", "72": "published", "73": "draft"}
-    assert {(m["province"], m["plan_id"]) for m in body["not_reported"]} >= {("73", plans["73"].id)}
-    # National totals are over published reports only: 71*(1+2) + 72*(1+2), plus other tests' published ones.
-    assert body["totals"]["t2_campaigns"] >= 71 * 3 + 72 * 3
+    assert ours == {"71": "published", "72": "published", "73": "published", "74": "draft", "75": "published"}
     assert (
         await h.client.get("/v1/national/2019-06", headers=h.mint.headers("province_operator", "71"))
     ).status_code == 403

@@ -22,9 +22,12 @@ from baocao_shared.events import CloudEvent, make_event
 from baocao_shared.events.catalog import (
     PLAN_UPSERTED,
     PROVINCE_UPSERTED,
+    REGIME_UPSERTED,
     UNIT_UPSERTED,
     IndicatorV1,
+    NationalMappingV1,
     ProvinceV1,
+    RegimeV1,
     UnitV1,
 )
 from baocao_shared.events.submissions import SUBMISSION_RECEIVED, SubmissionV1
@@ -56,11 +59,18 @@ def plan_of(province: str, units: list[str], *, marked: bool = False):
         extra = IndicatorV1(code=MARK, label=f"Chỉ tiêu thử {TAG}", unit="lượt")
         tasks = [first.model_copy(update={"indicators": [*first.indicators, extra]}), *template.tasks[1:]]
         template = template.model_copy(update={"tasks": tasks})
-    update = {"id": f"p{uuid.uuid4().hex[:8]}", "province": province, "units": units, "template": template}
+    national = NationalMappingV1(regime=REGIME_ID)  # identity: the regime's template is the marked one
+    update = {"id": f"p{uuid.uuid4().hex[:8]}", "province": province, "units": units, "template": template,
+              "national": national}  # fmt: skip
     return base.model_copy(update=update)
 
 
+REGIME_ID = f"thu-{TAG}"
 PLAN = plan_of("30", UNITS, marked=True)
+REGIME = RegimeV1(
+    id=REGIME_ID, number=f"{TAG}/HD", title=f"Chế độ thử {TAG}", issued_by="Văn phòng Thường trực",
+    template=PLAN.template,
+)  # fmt: skip
 OTHER_PLANS = [plan_of(OTHER.code, ["Q1"]), plan_of(OTHER.code, ["Q1"])]
 FIGURES = {UNITS[0]: {"t1_sessions": 3, MARK: 11}, UNITS[1]: {"t1_sessions": 4, MARK: 20}}
 
@@ -101,6 +111,7 @@ async def _feed(bootstrap: str) -> None:
             event, key = make_event(spec, data, source="/baocao/test", province=getattr(data, "province", None))
             await producer.send_and_wait(spec.topic, value=event.to_bytes(), key=key.encode())
 
+        await publish(REGIME_UPSERTED, REGIME)
         for place, units in ((HAI_DUONG.province, UNITS), (OTHER, ["Q1"])):
             await publish(PROVINCE_UPSERTED, place)
             for code in units:
@@ -197,7 +208,10 @@ async def test_the_operator_reads_approves_and_publishes_and_the_national_office
         ours = board.text(f"tinh-30-{PLAN.id}")
         assert "Đã gửi" in ours and re.search(r"18/06/2019 \d\d:\d\d", ours)
         assert board.one("a", href=REPORT)
-        assert board.text(f"tong-{MARK}") == f"Chỉ tiêu thử {TAG} 31 lượt"  # the other province did not publish
+        # One table per regime, labelled by the regime's template; the other province did not publish.
+        assert board.text(f"che-do-{REGIME_ID}") == REGIME.title
+        assert board.text(f"tong-{REGIME_ID}-{MARK}") == f"Chỉ tiêu thử {TAG} 31 lượt"
+        assert board.text(f"tong-{REGIME_ID}-t1_sessions") == "Số hội nghị, buổi quán triệt 7 buổi"
         assert board.text(f"chua-gui-{OTHER.code}-{OTHER_PLANS[0].id}").startswith(OTHER.name)
         assert not board.all("li", id=f"chua-gui-30-{PLAN.id}")
         assert [a["href"] for a in board.all("a") if a["href"].startswith("/quoc-gia/")][:6] == [

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
 from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
 from baocao_shared.events.submissions import SubmissionV1
 from baocao_testing.fakes import FakeUnitOfWork
@@ -36,6 +36,13 @@ class InMemoryCatalogue:
         self.by_code: dict[str, ProvinceV1] = {}
         self.units: dict[tuple[str, str], UnitV1] = {}
         self.plans: dict[tuple[str, str], PlanV1] = {}
+        self.regime_docs: dict[str, RegimeV1] = {}
+
+    async def upsert_regime(self, regime: RegimeV1) -> None:
+        self.regime_docs[regime.id] = regime
+
+    async def regimes(self) -> dict[str, RegimeV1]:
+        return dict(sorted(self.regime_docs.items()))
 
     async def upsert_province(self, province: ProvinceV1) -> None:
         self.by_code[province.code] = province
@@ -64,9 +71,6 @@ class InMemoryCatalogue:
 
     async def plans_with_successors(self) -> list[PlanV1]:
         return [p for _, p in sorted(self.plans.items()) if p.successor is not None]
-
-    async def active_plans(self) -> list[PlanV1]:
-        return [p for _, p in sorted(self.plans.items()) if p.active]
 
     async def unit_names(self, province: str) -> dict[str, str]:
         return {code: u.name for (p, code), u in self.units.items() if p == province}

@@ -110,15 +110,35 @@ async def test_the_page_offers_only_the_steps_the_principal_may_take_now(princip
     assert reports.open_steps(principal, report) == steps
 
 
-async def test_the_national_totals_are_over_published_reports_only():
+async def test_the_national_totals_are_over_published_reports_only_in_the_regime_s_codes():
     uow = await world()
     await projection.submission_recorded(uow, submission("CA", 1, {"t1_sessions": 100}, plan=NEIGHBOURS_PLAN))
     await publish_june(uow, Who.NEIGHBOURS_OPERATOR, "31")
     await workflow.approve(uow, principal=Who.OPERATOR, address=JUNE, now=NOW)
     answer = await national.national(uow, principal=Who.NATIONAL, period=PERIOD)
     assert {(p["province"], p["status"]) for p in answer["provinces"]} == {("30", "approved"), ("31", "published")}
-    assert answer["totals"]["t1_sessions"] == 100 and answer["published"] == 1
+    assert "totals" not in answer, "no total across regimes"
+    [regime] = answer["regimes"]
+    assert (regime["regime"], regime["number"]) == ("nhan-quyen", "01/HD-VPTT (demo)")
+    assert regime["totals"]["hoi_nghi_quan_triet"] == 100 and "t1_sessions" not in regime["totals"]
+    assert [(p["province"], p["status"], p["totals"].get("hoi_nghi_quan_triet")) for p in regime["provinces"]] == [
+        ("30", "approved", None),
+        ("31", "published", 100),
+    ]
+    assert regime["missing"] == [{"province": "30", "province_name": "Hải Dương", "plan_id": PLAN.id}]
+    assert answer["published"] == 1 and answer["unmapped"] == []
     assert answer["not_reported"] == [{"province": "30", "province_name": "Hải Dương", "plan_id": PLAN.id}]
+
+
+async def test_a_plan_in_no_national_regime_is_listed_as_unmapped_and_counted_in_no_total():
+    uow = await world()
+    await projection.plan_upserted(uow, NEIGHBOURS_PLAN.model_copy(update={"national": None}))
+    await projection.submission_recorded(uow, submission("CA", 1, {"t1_sessions": 100}, plan=NEIGHBOURS_PLAN))
+    await publish_june(uow, Who.NEIGHBOURS_OPERATOR, "31")
+    answer = await national.national(uow, principal=Who.NATIONAL, period=PERIOD)
+    assert answer["unmapped"] == [{"province": "31", "plan_id": "lg-1", "status": "published"}]
+    [regime] = answer["regimes"]
+    assert [p["province"] for p in regime["provinces"]] == ["30"] and regime["totals"] == {}
 
 
 @pytest.mark.parametrize("principal", [Who.OPERATOR, Who.REPORTER], ids=lambda p: p.subject)
@@ -133,5 +153,5 @@ async def test_the_pages_open_on_the_newest_month_with_reports_up_to_this_one():
     assert await national.latest_period(uow, now=NOW + timedelta(days=60)) == PERIOD
     assert await national.latest_period(uow, now=NOW + timedelta(days=60), province="31") == "2019-08", "none there"
     assert await national.latest_period(uow, now=NOW - timedelta(days=40), province="30") == "2019-05", "June is later"
-    labels = await national.indicator_labels(uow)
-    assert labels["t1_sessions"] == ("Số hội nghị, buổi quán triệt", "buổi")
+    regimes = await national.regimes(uow)
+    assert regimes["nhan-quyen"].template.tasks[0].indicators[0].label == "Hội nghị, buổi quán triệt"

@@ -1,5 +1,6 @@
 """A small world for the use cases' unit tests: Hải Dương (30) with units CA and BTG on plan hd-467-2019,
-a second province (31) on a plan of its own, and the principals who act on them, in a fake unit of work."""
+a second province (31) on a plan of its own, both reporting into the national regime nhan-quyen, and the principals
+who act on them, in a fake unit of work."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from baocao_shared.events.submissions import SubmissionV1
 from baocao_shared.principal import Principal, Role
 from consolidation.domain.report import ReportAddress
 from consolidation.handlers import projection
-from services.consolidation.tests.kit import HAI_DUONG
+from services.consolidation.tests.kit import HAI_DUONG, NHAN_QUYEN
 from services.consolidation.tests.unit.fakes import FakeConsolidationUnitOfWork
 
 PROVINCE = HAI_DUONG.province
@@ -53,6 +54,7 @@ def submission(unit: str, version: int, figures: dict[str, int], *, plan: PlanV1
 async def world() -> FakeConsolidationUnitOfWork:
     """Both provinces, their units and plans; CA of Hải Dương has sent version 1 (3 sessions)."""
     uow = FakeConsolidationUnitOfWork()
+    await projection.regime_upserted(uow, NHAN_QUYEN)
     for place, plan in ((PROVINCE, PLAN), (NEIGHBOUR, NEIGHBOURS_PLAN)):
         await projection.province_upserted(uow, place)
         for code in plan.units:

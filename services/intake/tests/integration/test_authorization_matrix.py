@@ -22,6 +22,7 @@ from baocao_testing.authz import (
     only,
     ops_rows,
 )
+from baocao_testing.samples import regime_file
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
 from intake.main import create_app
@@ -141,6 +142,9 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
             kwargs={"json": {"label": "phần mềm của đơn vị"}}),
         Row("DELETE", tokens + "/{token_id}", UNIT_TOKEN_MANAGERS, url=f"/v1/units/30/CA/api-tokens/{token_id}"),
         Row("PUT", "/v1/admin/provinces/{code}", ADMIN_ONLY, url="/v1/admin/provinces/30", kwargs=yaml),
+        Row("GET", "/v1/regimes", EVERYONE),
+        Row("PUT", "/v1/admin/regimes/{regime_id}", ADMIN_ONLY, url="/v1/admin/regimes/nhan-quyen",
+            kwargs={"content": regime_file().encode(), "headers": {"Content-Type": "application/yaml"}}),
         Row("PUT", locks, ADMIN_ONLY, url=lock, kwargs={"json": {"reason": "kiểm thử"}}),
         Row("DELETE", locks, ADMIN_ONLY, url=lock, kwargs={"json": {"reason": "kiểm thử"}}),
         Row("GET", "/v1/periods/{province}", EVERYONE, url="/v1/periods/30"),

@@ -26,6 +26,15 @@ outbox, inbox, dlq_replays = messaging_tables(metadata)
 
 provinces, units, plans = replica_tables(metadata)
 
+# The national regimes (vn.baocao.regime.upserted.v1): the national roll-up adds figures within one regime only.
+regimes = Table(
+    "regimes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("active", Boolean, nullable=False),
+    Column("doc", JSONB, nullable=False),
+)
+
 REPORT_KEY = ("province", "plan_id", "period")  # a province's report for a plan and period
 UNIT_KEY = (*REPORT_KEY, "unit")  # a unit's part in it
 

@@ -10,8 +10,8 @@ from consolidation.adapters import orm
 
 # Everything the topics restore; the audit trail is append-only and is kept.
 PROJECTION = (
-    "provinces", "units", "plans", "unit_reports", "obligations", "period_closes", "reports", "report_sections",
-    "document_register", "documents", "inbox",
+    "provinces", "units", "plans", "regimes", "unit_reports", "obligations", "period_closes", "reports",
+    "report_sections", "document_register", "documents", "inbox",
 )  # fmt: skip
 
 

@@ -7,7 +7,7 @@ run with one set-based statement."""
 
 from __future__ import annotations
 
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
+from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
 from baocao_shared.events.deadlines import ObligationV1, PeriodClosedV1
 from baocao_shared.events.reports import ConsolidatedReportV1, ReportStatusV1
 from baocao_shared.events.submissions import SubmissionV1
@@ -34,6 +34,11 @@ async def units_upserted(uow: ConsolidationUnitOfWork, units: list[UnitV1]) -> N
 async def plan_upserted(uow: ConsolidationUnitOfWork, plan: PlanV1) -> None:
     """The catalogue's latest word on a plan: its template, calendar and units."""
     await uow.catalogue.upsert_plan(plan)
+
+
+async def regime_upserted(uow: ConsolidationUnitOfWork, regime: RegimeV1) -> None:
+    """The catalogue's latest word on a national regime: its template, onto which plans map their indicators."""
+    await uow.catalogue.upsert_regime(regime)
 
 
 async def submission_recorded(uow: ConsolidationUnitOfWork, s: SubmissionV1) -> None:

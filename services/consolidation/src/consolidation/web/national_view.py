@@ -1,4 +1,5 @@
-"""What the national office's page shows (tổng hợp toàn quốc): every province × plan, the totals, who is missing.
+"""What the national office's page shows (tổng hợp toàn quốc): per national regime, its totals (labelled by the
+regime's template), its provinces and who is missing; the plans in no regime apart.
 
 Turns the `national` use case's answer into Vietnamese labels, local times and links; holds no rule.
 """
@@ -9,7 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from baocao_shared.events.catalog import RegimeV1
 from consolidation.adapters.report_text import local_moment, vn_number
+from consolidation.domain.national import counts
 
 STATUS = {  # status -> (label, badge class of baocao.css)
     "published": ("Đã gửi", "done"),
@@ -42,53 +45,92 @@ class ProvinceRow:
 
 @dataclass(frozen=True)
 class TotalRow:
+    key: str  # an element id: regime and indicator
     code: str
     label: str
     unit: str
     total: str
 
 
-def _template_order(labels: dict[str, tuple[str, str | None]], code: str) -> tuple[int, str]:
-    """Indicators in the order of the templates (task by task), codes no template knows at the end."""
-    order = {known: n for n, known in enumerate(labels)}
-    return order.get(code, len(order)), code
+@dataclass(frozen=True)
+class RegimeBlock:
+    """One national regime's table: its totals in its template's order, its provinces, who is missing."""
+
+    key: str
+    title: str
+    number: str
+    totals: list[TotalRow]
+    rows: list[ProvinceRow]
+    missing: list[dict[str, Any]]
+    counted: int
 
 
-def national_context(
-    roll_up: dict[str, Any], labels: dict[str, tuple[str, str | None]], periods: list[str]
-) -> dict[str, Any]:
+def _row(entry: dict[str, Any], period: str, plan_numbers: dict[tuple[str, str], str]) -> ProvinceRow:
+    label, css = STATUS.get(entry["status"], (entry["status"], "open"))
+    counted = counts(entry["status"])
+    return ProvinceRow(
+        key=f"{entry['province']}-{entry['plan_id']}",
+        province=entry["province"],
+        province_name=entry["province_name"],
+        plan_number=plan_numbers.get((entry["province"], entry["plan_id"]), ""),
+        status=entry["status"],
+        label=label,
+        css=css,
+        published_at=local_moment(entry["published_at"]) if counted and entry["published_at"] else "",
+        url=report_page(entry["province"], period, entry["plan_id"]) if counted else None,
+    )
+
+
+def _totals(regime_id: str, sums: dict[str, int], regime: RegimeV1 | None) -> list[TotalRow]:
+    """Every indicator of the regime's template in its order (0 where nobody counted reported it), then any code
+    the template does not know."""
+    known = [i for task in regime.template.tasks for i in task.indicators] if regime else []
+    rows = [
+        TotalRow(f"{regime_id}-{i.code}", i.code, i.label, i.unit or "", vn_number(sums.get(i.code, 0))) for i in known
+    ]
+    codes = {i.code for i in known}
+    rows += [TotalRow(f"{regime_id}-{c}", c, c, "", vn_number(v)) for c, v in sorted(sums.items()) if c not in codes]
+    return rows
+
+
+def _key(entry: dict[str, Any]) -> tuple[str, str]:
+    return entry["province"], entry["plan_id"]
+
+
+def national_context(roll_up: dict[str, Any], regimes: dict[str, RegimeV1], periods: list[str]) -> dict[str, Any]:
     period = roll_up["period"]
-    rows = []
-    for entry in roll_up["provinces"]:
-        label, css = STATUS.get(entry["status"], (entry["status"], "open"))
-        published = entry["status"] == "published"
-        rows.append(
-            ProvinceRow(
-                key=f"{entry['province']}-{entry['plan_id']}",
-                province=entry["province"],
-                province_name=entry["province_name"],
-                plan_number=entry["plan_number"],
-                status=entry["status"],
-                label=label,
-                css=css,
-                published_at=local_moment(entry["published_at"]) if published else "",
-                url=report_page(entry["province"], period, entry["plan_id"]) if published else None,
+    plan_numbers = {(e["province"], e["plan_id"]): e["plan_number"] for e in roll_up["provinces"]}
+    blocks = []
+    for group in roll_up["regimes"]:
+        regime_id = group["regime"]
+        rows = [_row(entry, period, plan_numbers) for entry in group["provinces"]]
+        missing = [
+            {**m, "key": f"{m['province']}-{m['plan_id']}", "plan_number": plan_numbers.get(_key(m))}
+            for m in group["missing"]
+        ]
+        blocks.append(
+            RegimeBlock(
+                key=regime_id,
+                title=group["title"] or f"Chế độ báo cáo {regime_id}",
+                number=group["number"] or "",
+                totals=_totals(regime_id, group["totals"], regimes.get(regime_id)),
+                rows=rows,
+                missing=missing,
+                counted=sum(1 for r in rows if counts(r.status)),
             )
         )
-    totals = [
-        TotalRow(code, labels.get(code, (code, None))[0], labels.get(code, (code, None))[1] or "", vn_number(value))
-        for code, value in sorted(roll_up["totals"].items(), key=lambda item: _template_order(labels, item[0]))
+    by_key = {(e["province"], e["plan_id"]): e for e in roll_up["provinces"]}
+    unmapped = [
+        _row(by_key[(u["province"], u["plan_id"])], period, plan_numbers)
+        for u in roll_up["unmapped"]
+        if (u["province"], u["plan_id"]) in by_key
     ]
-    missing = [dict(m, key=f"{m['province']}-{m['plan_id']}") for m in roll_up["not_reported"]]
-    plan_numbers = {r.key: r.plan_number for r in rows}
-    for m in missing:
-        m["plan_number"] = plan_numbers.get(m["key"], "")
     return {
         "title": f"Tổng hợp toàn quốc kỳ {period}",
         "period": period,
-        "rows": rows,
-        "totals": totals,
-        "missing": missing,
+        "regimes": blocks,
+        "unmapped": unmapped,
         "published": roll_up["published"],
+        "owed": len(roll_up["provinces"]),
         "periods": [(p, national_page(p), p == period) for p in periods],
     }

@@ -271,12 +271,12 @@ async def national(request: Request, period: Period, principal: PagePrincipal, u
     try:
         async with uow:
             answer = await roll_up.national(uow, principal=principal, period=period)
-            labels = await roll_up.indicator_labels(uow)
+            regimes = await roll_up.regimes(uow)
     except NotTheNationalOffice:
         raise PageError(
             403, FORBIDDEN_TITLE, "Trang tổng hợp toàn quốc dành cho Văn phòng Thường trực Ban Chỉ đạo của Chính phủ."
         ) from None
-    context = national_context(answer, labels, recent_months(now))
+    context = national_context(answer, regimes, recent_months(now))
     return render(TEMPLATES, request, "national.html", context)
 
 
