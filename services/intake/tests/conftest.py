@@ -130,7 +130,8 @@ class IntakeApp:
         """Store regimes, provinces, units and plans as the catalogue tables hold them (no events are published)."""
         now = self.app.state.runtime.clock.now()
         async with self.transaction() as db:
-            for entity in [*catalogue.regimes, *catalogue.provinces, *catalogue.units, *catalogue.plans]:
+            regimes = getattr(catalogue, "regimes", [NHAN_QUYEN])  # a module's own catalogue may leave it out
+            for entity in [*regimes, *catalogue.provinces, *catalogue.units, *catalogue.plans]:
                 await IntakeUnitOfWork(db).catalog.upsert(entity, entity.model_dump(mode="json"), now)
 
     async def create_account(

@@ -16,7 +16,8 @@ from baocao_shared.db import make_engine
 from intake.adapters import orm
 
 pytestmark = pytest.mark.integration
-FILES = ("30-hai-duong.yaml", "31-hai-phong.yaml")  # Hải Dương names its successors in Hải Phòng
+# Hải Dương names its successors in Hải Phòng, both plans the national regime they report into.
+FILES = ("../national/nhan-quyen.yaml", "30-hai-duong.yaml", "31-hai-phong.yaml")
 REPO = Path(__file__).resolve().parents[4]
 
 
@@ -27,8 +28,7 @@ async def test_catalog_load_stamps_the_catalogue_with_the_file_clock(fresh_datab
     env |= {"BAOCAO_DATABASE_URL": fresh_database, "BAOCAO_ENV": "test", "BAOCAO_CLOCK": "file"}
     env |= {"BAOCAO_CLOCK_FILE": str(clock)}
     cli = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "intake.cli", "catalog", "load", str(REPO / "deploy/provinces/30-hai-duong.yaml"),
-        str(REPO / "deploy/provinces/31-hai-phong.yaml"),
+        sys.executable, "-m", "intake.cli", "catalog", "load", *(str(REPO / f"deploy/provinces/{f}") for f in FILES),
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     output, _ = await asyncio.wait_for(cli.communicate(), timeout=120)
@@ -38,7 +38,7 @@ async def test_catalog_load_stamps_the_catalogue_with_the_file_clock(fresh_datab
     try:
         async with engine.connect() as conn:
             stamps = set()
-            for table in (orm.provinces, orm.units, orm.plans):
+            for table in (orm.provinces, orm.units, orm.plans, orm.regimes):
                 stamps |= set((await conn.execute(select(table.c.updated_at))).scalars())
     finally:
         await engine.dispose()
