@@ -17,7 +17,7 @@ from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_stack.ports import free_port
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import served
-from baocao_testing.samples import before_the_merger
+from baocao_testing.samples import before_the_merger, without_the_national_regime
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
 from intake.domain.catalog import parse_province_file
@@ -30,8 +30,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "mat-khau-thu-nghiem"
-CATALOG = before_the_merger(
-    parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
+CATALOG = before_the_merger(  # in no national regime: the form's point is not the national roll-up
+    parse_province_file(
+        without_the_national_regime((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
+    )
 )
 PLAN = CATALOG.plans[0]
 

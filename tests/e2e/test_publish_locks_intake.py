@@ -14,7 +14,7 @@ import pytest
 
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import TokenMint, wait_until
-from baocao_testing.samples import without_the_merger
+from baocao_testing.samples import without_the_merger, without_the_national_regime
 from baocao_testing.signing import signing_settings
 from consolidation.config import Settings as ConsolidationSettings
 from consolidation.main import create_app as create_consolidation
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 PLAN_ID = f"lock-{uuid.uuid4().hex[:8]}"  # the broker is shared with other tests: a plan of our own
 HAI_DUONG = (REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8")
-PROVINCE_FILE = without_the_merger(HAI_DUONG.replace("id: hd-467-2019", f"id: {PLAN_ID}"))
+PROVINCE_FILE = without_the_national_regime(without_the_merger(HAI_DUONG.replace("id: hd-467-2019", f"id: {PLAN_ID}")))
 FIGURES = {
     indicator.code: 1
     for task in parse_province_file(PROVINCE_FILE).plans[0].template.tasks

@@ -27,7 +27,7 @@ import pytest
 
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import wait_until
-from baocao_testing.samples import rewritten, without_the_merger
+from baocao_testing.samples import REGIME, regime_file, rewritten, without_the_merger
 
 pytestmark = pytest.mark.e2e
 HD, HP = "81", "82"  # no other test's: the stack reads the session's broker
@@ -119,6 +119,11 @@ class Merger:
         return {"Authorization": f"Bearer {issued.json()['token']}"}
 
     async def load(self, province: str, text: str) -> None:
+        regime = await self.http["intake"].put(  # the national regime both plans report into (unchanged after once)
+            f"/v1/admin/regimes/{REGIME}", content=regime_file().encode(),
+            headers={**self.admin, "Content-Type": "application/yaml"},
+        )  # fmt: skip
+        assert regime.status_code == 200, regime.text
         loaded = await self.http["intake"].put(
             f"/v1/admin/provinces/{province}", content=text.encode(),
             headers={**self.admin, "Content-Type": "application/yaml"},
@@ -267,6 +272,8 @@ class Merger:
             rolled = await self.http["consolidation"].get(f"/v1/national/{period}", headers=national)
             listed = {e["province"] for e in rolled.json()["provinces"]}
             assert there in listed and not_there not in listed, (period, listed)
+            [regime] = [r for r in rolled.json()["regimes"] if r["regime"] == REGIME]
+            assert there in {e["province"] for e in regime["provinces"]}, "both plans report into one regime"
 
     async def the_services_agree(self, province: str) -> None:
         plan = self.hd_plan if province == HD else self.hp_plan
