@@ -47,7 +47,9 @@ from baocao_shared.messaging.outbox import OutboxRelay, enqueue
 from baocao_shared.messaging.tables import outbox_table
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import new_topic, read_topic
+from baocao_testing.samples import regime_file
 from intake.domain.catalog import parse_province_file
+from intake.domain.regimes import parse_regime_file
 
 pytestmark = pytest.mark.integration
 
@@ -130,6 +132,7 @@ SAMPLES: dict[str, BaseModel] = {
     "vn.baocao.province.upserted.v1": HAI_DUONG.province,
     "vn.baocao.unit.upserted.v1": HAI_DUONG.units[0].model_copy(update={"active_from": date(2019, 1, 1)}),
     "vn.baocao.plan.upserted.v1": PLAN,
+    "vn.baocao.regime.upserted.v1": parse_regime_file(regime_file()).regime,
     "vn.baocao.obligation.updated.v1": obligation(),
     "vn.baocao.reminder.due.v1": notice("reminder", 0),
     "vn.baocao.deadline.missed.v1": notice("overdue", 1),
