@@ -9,6 +9,7 @@ from intake.domain import errors
 from intake.domain.entry import Entry, entry_for
 
 REPORTER = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA")
+IN_FORM = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA", via="session")
 OPERATOR = Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30")
 NATIONAL = Principal(subject="national", role=Role.NATIONAL_OPERATOR)
 ADMIN = Principal(subject="admin", role=Role.ADMIN)
@@ -18,8 +19,7 @@ ADMIN = Principal(subject="admin", role=Role.ADMIN)
     ("principal", "province", "unit", "expected"),
     [
         (REPORTER, "30", "CA", Entry("api")),
-        (Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA", via="session"), "30", "CA",
-         Entry("web")),  # fmt: skip
+        (IN_FORM, "30", "CA", Entry("web")),
         (REPORTER, "30", "BTG", errors.NotYourUnit),
         (REPORTER, "01", "CA", errors.NotYourUnit),
         (OPERATOR, "30", "CA", Entry("on_behalf", "op-30")),

@@ -58,7 +58,11 @@ CA = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA")
     ("principal", "body", "refusal"),
     [
         (Principal(subject="national", role=Role.NATIONAL_OPERATOR), report(), errors.NotAReporter),
-        (Principal(subject="op-01", role=Role.PROVINCE_OPERATOR, province="01"), report(), errors.PlanOfAnotherProvince),
+        (
+            Principal(subject="op-01", role=Role.PROVINCE_OPERATOR, province="01"),
+            report(),
+            errors.PlanOfAnotherProvince,
+        ),
         (
             Principal(subject="op-01", role=Role.PROVINCE_OPERATOR, province="01"),
             report().model_copy(update={"province": "30"}),

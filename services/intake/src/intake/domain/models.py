@@ -65,6 +65,8 @@ class Receipt(BaseModel):
     version: int
     received_at: datetime
     status: str = Field(description="received (version 1) or amended")
+    channel: Channel | None = Field(None, description="How this version came in: api, web, on_behalf, import")
+    entered_by: str | None = Field(None, description="The office's account that entered it on the unit's behalf")
 
 
 class VersionOut(BaseModel):

@@ -76,7 +76,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": body.period}
         raise AlreadySubmitted(unit=body.unit, period=body.period, submission_id=await uow.submissions.id_for(**where))
     await _record(uow, submission, {"figures": {}, "narratives": [], "first": True})
-    return Receipt(id=submission.id, version=1, received_at=now, status="received")
+    return _receipt(submission)
 
 
 async def amend(
@@ -110,7 +110,7 @@ async def amend(
     )
     await uow.submissions.store_version(amended)
     await _record(uow, amended, rules.changes(stored.values, stored.narratives, body.values, narratives))
-    return Receipt(id=submission_id, version=amended.version, received_at=now, status="amended")
+    return _receipt(amended)
 
 
 async def import_report(
@@ -162,8 +162,7 @@ async def import_report(
         await uow.submissions.store_version(submission)
         diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
     await _record(uow, submission, diff)
-    status = "received" if submission.version == 1 else "amended"
-    return Receipt(id=submission.id, version=submission.version, received_at=now, status=status)
+    return _receipt(submission)
 
 
 async def unit_may_report(
@@ -342,6 +341,17 @@ def _next_version(
             "submitted_by": by, "imported": imported, "after_close": after_close, **_of_entry(entry),
         }
     )  # fmt: skip
+
+
+def _receipt(submission: Submission) -> Receipt:
+    return Receipt(
+        id=submission.id,
+        version=submission.version,
+        received_at=submission.received_at,
+        status="received" if submission.version == 1 else "amended",
+        channel=submission.channel,
+        entered_by=submission.entered_by,
+    )
 
 
 def _of_entry(entry: Entry) -> dict[str, str | None]:
