@@ -243,13 +243,13 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
                 address = ReportAddress("30", "2019-06", plan.id)
                 want = await reports.current(live_uow, address=address, now=now)
                 got = await reports.current(rebuilt_uow, address=address, now=now)
-            assert got.model_dump_json() == want.model_dump_json()
+                live_docs = await live_uow.documents.issued_for("30", plan.id, "2019-06")
+                got_docs = await rebuilt_uow.documents.issued_for("30", plan.id, "2019-06")
+            assert got.model_dump_json() == want.model_dump_json() and got_docs == live_docs
             statuses = {published.id: "published", approved.id: "approved", draft.id: "draft"}
             statuses |= {returned.id: "draft", accepted.id: "accepted"}
             assert want.status == statuses[plan.id]
             assert (want.returned is not None) == (plan is returned) and bool(want.replaces) == (plan is accepted)
-            live_docs = await live_uow.documents.issued_for("30", plan.id, "2019-06")
-            assert await rebuilt_uow.documents.issued_for("30", plan.id, "2019-06") == live_docs
             if plan in (published, draft):
                 assert next(s for s in got.sections if s.key == "t1").text == f"Văn phòng viết cho {plan.id}."
         # The frozen documents come back byte for byte, and the register goes on from the number given.
