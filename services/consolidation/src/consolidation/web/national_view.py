@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from consolidation.adapters.report_text import local_moment, vn_number
+from consolidation.domain.workflow import SENT_UP
 
 STATUS = {  # status -> (label, badge class of baocao.css)
     "accepted": ("Đã tiếp nhận", "done"),
@@ -64,7 +65,7 @@ def national_context(
     for entry in roll_up["provinces"]:
         shown = "returned" if entry.get("returned") else entry["status"]
         label, css = STATUS.get(shown, (entry["status"], "open"))
-        published = entry["status"] in ("published", "accepted")
+        published = entry["status"] in SENT_UP
         rows.append(
             ProvinceRow(
                 key=f"{entry['province']}-{entry['plan_id']}",
