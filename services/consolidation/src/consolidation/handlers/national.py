@@ -13,6 +13,7 @@ from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import continuity
 from consolidation.domain.errors import NotTheNationalOffice
 from consolidation.domain.months import month_of
+from consolidation.domain.workflow import SENT_UP
 
 
 async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period: str) -> dict[str, Any]:
@@ -36,9 +37,11 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
                 "plan_number": plan.number,
                 "status": status,
                 "published_at": state.published_at if state is not None else None,
+                # The national office's answer: accepted (status), or returned to the province (a draft again).
+                "returned": state is not None and status == "draft" and state.returned_at is not None,
             }
             provinces.append(entry)
-            if status == "published" and state.content:
+            if status in SENT_UP and state.content:
                 for indicator, value in state.content["totals"].items():
                     totals[indicator] = totals.get(indicator, 0) + value
             else:
@@ -47,7 +50,7 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
         "period": period,
         "provinces": provinces,
         "totals": dict(sorted(totals.items())),
-        "published": sum(1 for e in provinces if e["status"] == "published"),
+        "published": sum(1 for e in provinces if e["status"] in SENT_UP),
         "not_reported": missing,
     }
 

@@ -10,8 +10,11 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from consolidation.adapters.report_text import local_moment, vn_number
+from consolidation.domain.workflow import SENT_UP
 
 STATUS = {  # status -> (label, badge class of baocao.css)
+    "accepted": ("Đã tiếp nhận", "done"),
+    "returned": ("Đã trả lại", "overdue"),  # a draft again, returned by the national office
     "published": ("Đã gửi", "done"),
     "approved": ("Đã duyệt", "locked"),
     "draft": ("Dự thảo", "open"),
@@ -60,8 +63,9 @@ def national_context(
     period = roll_up["period"]
     rows = []
     for entry in roll_up["provinces"]:
-        label, css = STATUS.get(entry["status"], (entry["status"], "open"))
-        published = entry["status"] == "published"
+        shown = "returned" if entry.get("returned") else entry["status"]
+        label, css = STATUS.get(shown, (entry["status"], "open"))
+        published = entry["status"] in SENT_UP
         rows.append(
             ProvinceRow(
                 key=f"{entry['province']}-{entry['plan_id']}",
