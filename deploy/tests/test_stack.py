@@ -387,7 +387,8 @@ async def test_demo_loads_the_provinces_and_accounts_once(own_tmp):
         console = _recording_console()
         first = await asyncio.to_thread(seed_demo, settings, console, steps.append)
         assert first.seeded and first.created > 0
-        assert first.operators == ["op-30", "op-31"]  # Hải Phòng (DEMO DATA) with Hải Dương
+        # Hải Dương, Hải Phòng (DEMO DATA) and the three generated provinces (DEMO DATA)
+        assert first.operators == ["op-30", "op-31", "op-46", "op-75", "op-92"]
         assert first.reporters == ["31-CA", "31-UBND-X-NS"] and first.reporter_count >= 2  # in force today
         assert "nothing changed" not in console.export_text()
 

@@ -145,6 +145,8 @@ SAMPLES: dict[str, BaseModel] = {
     "vn.baocao.report.published.v1": report(),
     "vn.baocao.report.reverted.v1": status("draft", "Đơn vị CA sửa báo cáo sau khi duyệt"),
     "vn.baocao.report.reopened.v1": status("draft", "Mở lại để bổ sung"),
+    "vn.baocao.report.returned.v1": status("draft", "Thiếu số liệu của Ban Tuyên giáo"),
+    "vn.baocao.report.accepted.v1": status("accepted"),
     "vn.baocao.report.section_edited.v1": SectionEditedV1(
         province=P,
         plan_id=PLAN.id,

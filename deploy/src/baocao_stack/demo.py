@@ -22,6 +22,7 @@ from rich.markup import escape
 
 from .month import DemoMonth, describe, real_month, simulated_reached
 from .paths import DEPLOY_DIR, REPO_ROOT, repo_relative
+from .pipeline import wait_quiet_sync
 from .settings import DEMO_HISTORY_PERIODS, SERVICES, StackSettings
 
 PROVINCES_DIR = DEPLOY_DIR / "provinces"
@@ -32,6 +33,7 @@ EXAMPLE_REPORTERS = ("31-CA", "31-UBND-X-NS")
 LOGIN_PATH = "/dang-nhap"
 # `python -m intake.cli` would import the module and exit without running it (no __main__ guard).
 INTAKE_ADMIN = [sys.executable, "-c", "import sys; from intake.cli import app; sys.argv[0] = 'baocao-intake'; app()"]
+CONSOLIDATION_DEMO = [sys.executable, "-m", "consolidation.demo"]
 _LOADED = re.compile(r"(?:province|regime) (\S+): (\d+) created, (\d+) updated, (\d+) retired, (\d+) unchanged")
 
 
@@ -73,12 +75,20 @@ def regime_files() -> list[Path]:
 def _intake_admin(settings: StackSettings, *args: str, timeout: float = 600) -> str:
     """Run `baocao-intake ARGS` in the repository with intake's environment; its stdout, or DemoError
     with the end of its output."""
-    shown = " ".join(["baocao-intake", *args])
+    return _service_command(settings, "intake", INTAKE_ADMIN, "baocao-intake", *args, timeout=timeout)
+
+
+def _service_command(
+    settings: StackSettings, service: str, command: list[str], name: str, *args: str, timeout: float = 600
+) -> str:
+    """Run `command ARGS` in the repository with the service's environment; its stdout, or DemoError with the
+    end of its output."""
+    shown = " ".join([name, *args])
     try:
         result = subprocess.run(
-            [*INTAKE_ADMIN, *args],
+            [*command, *args],
             cwd=REPO_ROOT,
-            env={**os.environ, **settings.service_env("intake")},
+            env={**os.environ, **settings.service_env(service)},
             stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
@@ -95,9 +105,12 @@ def _intake_admin(settings: StackSettings, *args: str, timeout: float = 600) -> 
     return result.stdout
 
 
-def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], None]) -> DemoOutcome:
+def seed_demo(
+    settings: StackSettings, console: Console, step: Callable[[str], None], *, publish: bool = False
+) -> DemoOutcome:
     """Load deploy/national/*.yaml and deploy/provinces/*.yaml together, then create the demo accounts (never in
-    production)."""
+    production); with `publish` (deadlines and consolidation run), the staff offices then publish their past months,
+    on time, late or never."""
     if settings.passthrough.get("BAOCAO_ENV") == "production":
         reason = "BAOCAO_ENV=production refuses the demo accounts"
         step("demo")
@@ -136,6 +149,8 @@ def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], N
             settings, "demo", "history", "--province", code, "--periods", DEMO_HISTORY_PERIODS
         ).splitlines():
             console.print(f"  {escape(line)}")
+    if publish and reached is None:
+        _publish_past_months(settings, console, step)
     operators, reporters = asyncio.run(_demo_usernames(settings.database_url("intake", driver="postgresql")))
     return DemoOutcome(
         seeded=True,
@@ -144,6 +159,19 @@ def seed_demo(settings: StackSettings, console: Console, step: Callable[[str], N
         reporters=_examples(reporters),
         reporter_count=len(reporters),
     )
+
+
+def _publish_past_months(settings: StackSettings, console: Console, step: Callable[[str], None]) -> None:
+    """Once the units' past reports went through deadlines and consolidation, each demo province's office
+    publishes them: before the national deadline, after it, or never (consolidation's demo command)."""
+    step("demo: the staff offices publish past months (on time, late, or never), for the national office")
+    if not wait_quiet_sync(settings, services=["intake", "deadlines"], groups=["deadlines", "consolidation"]):
+        console.print("  [yellow]the pipeline did not settle in time: the reports may miss late arrivals[/yellow]")
+    output = _service_command(
+        settings, "consolidation", CONSOLIDATION_DEMO, "python -m consolidation.demo", "--periods", DEMO_HISTORY_PERIODS
+    )
+    for line in output.splitlines():
+        console.print(f"  {escape(line)}")
 
 
 async def _demo_usernames(url: str) -> tuple[list[str], list[str]]:

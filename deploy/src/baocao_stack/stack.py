@@ -295,7 +295,12 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
     try:
         _bring_up(settings, options, paths, pids, console, step)
         if "intake" in options.services:
-            demo = seed_demo(settings, console, step) if options.demo else DemoOutcome(False, "skipped (DEMO=0)")
+            publish = {"deadlines", "consolidation"} <= set(options.services)
+            demo = (
+                seed_demo(settings, console, step, publish=publish)
+                if options.demo
+                else DemoOutcome(False, "skipped (DEMO=0)")
+            )
     except BaseException as err:
         save_state(settings, services=options.services, pids=pids, month=month)
         if isinstance(err, KeyboardInterrupt):

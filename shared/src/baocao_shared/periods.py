@@ -185,6 +185,19 @@ def plan_periods(plan: PlanV1, timezone: str, now: datetime, *, since: str | Non
     return [standing(plan, p.code, timezone, now) for p in periods_between(plan, first, last)]
 
 
+def past_periods(plan: PlanV1, timezone: str, now: datetime, count: int) -> list[str]:
+    """The `count` most recent periods of the plan whose units' deadline has passed at `now`, oldest first (the
+    demo's past months)."""
+    period = current_period(plan, timezone, now)
+    found: list[str] = []
+    while len(found) < count and period_months(period.code)[0] >= period_months(plan.first_period)[0]:
+        if due_at(period, plan.calendar, timezone) <= now:
+            found.insert(0, period.code)
+        start, _ = cutoff_window(period, plan.calendar)
+        period = period_containing(start - timedelta(days=1), plan.calendar)
+    return found
+
+
 __all__ = [
     "ACCEPTING",
     "STATES",
@@ -198,6 +211,7 @@ __all__ = [
     "current_period",
     "in_plan",
     "last_listed",
+    "past_periods",
     "periods_between",
     "plan_periods",
     "standing",

@@ -52,8 +52,11 @@ class Principal:
         return self.role in (Role.ADMIN, Role.NATIONAL_OPERATOR)
 
     def may_submit_for(self, province: str, unit: str) -> bool:
-        """Only a unit's own reporter (or its API token) submits its reports."""
-        return self.role is Role.REPORTER and self.province == province and self.unit == unit
+        """A unit's own reporter (or its API token) submits its reports; its province's operators and admins may
+        enter one on its behalf (intake records it as such); the national office never does."""
+        if self.role is Role.REPORTER:
+            return self.province == province and self.unit == unit
+        return self.may_operate_province(province)
 
     def may_read_unit(self, province: str, unit: str) -> bool:
         if self.role is Role.REPORTER:

@@ -8,10 +8,12 @@ from baocao_shared.events import topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, REGIME_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, PERIOD_CLOSED
 from baocao_shared.events.reports import (
+    REPORT_ACCEPTED,
     REPORT_APPROVED,
     REPORT_DOCUMENT_ISSUED,
     REPORT_PUBLISHED,
     REPORT_REOPENED,
+    REPORT_RETURNED,
     REPORT_REVERTED,
     REPORT_SECTION_EDITED,
 )
@@ -36,6 +38,8 @@ HANDLERS = {
     REPORT_APPROVED.type: handler(projection.report_status_changed),
     REPORT_REVERTED.type: handler(projection.report_status_changed),
     REPORT_REOPENED.type: handler(projection.report_status_changed),
+    REPORT_RETURNED.type: handler(projection.report_returned),
+    REPORT_ACCEPTED.type: handler(projection.report_accepted),
     REPORT_PUBLISHED.type: handler(projection.report_published),
     REPORT_SECTION_EDITED.type: handler(sections.apply_section_edit),
     REPORT_DOCUMENT_ISSUED.type: handler(workflow.apply_document),

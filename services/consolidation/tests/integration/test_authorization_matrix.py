@@ -3,7 +3,9 @@
 Province 53 has a plan of its own (units CA and BTG); 54 is the other province. The rows run in order
 through the report's life: read as a draft (the national office may not yet), approved and published
 through the API (now the national office reads it), reopened by an admin, then approved and sent through
-the page's forms.
+the page's forms; then the national office answers it: returned through the page and the API (the province
+approves and publishes it again each time), and accepted through the API, which is final (its page's form and
+the reopen are let in and answer that it is not now).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from baocao_testing.authz import (
     assert_covers,
     assert_matrix,
     minted,
+    only,
     ops_rows,
 )
 from consolidation.adapters import orm
@@ -40,6 +43,7 @@ PLAN = HAI_DUONG.plans[0].model_copy(
     update={"province": OWN, "units": ["CA", "BTG"], "id": f"az-{uuid.uuid4().hex[:8]}"}
 )
 DRAFT_READERS = PROVINCE_OPERATORS  # the national office reads a province's report once it is published
+NATIONAL_OFFICE = only("national", "admin")  # accept or return a province's published report
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +124,25 @@ def rows() -> list[Row]:
         Row("POST", "/tong-hop/{province}/{period}/duyet", PROVINCE_OPERATORS, url=page + "/duyet", page=True),
         Row("POST", "/tong-hop/{province}/{period}/gui", PROVINCE_OPERATORS, url=page + "/gui", page=True),
         Row("GET", "/v1/reports/{province}/{period}", PROVINCE_STAFF, url=report, scope=status_is("published")),
+        # The national office answers (the admin, after it, finds the step already taken: 409).
+        Row(
+            "POST",
+            "/tong-hop/{province}/{period}/tra-lai",
+            NATIONAL_OFFICE,
+            url=page + "/tra-lai",
+            page=True,
+            kwargs={"data": {"reason": "Kiểm thử quyền trả lại"}},
+        ),
+        Row("GET", "/v1/reports/{province}/{period}", DRAFT_READERS, url=report, scope=status_is("draft")),
+        Row("POST", "/v1/reports/{province}/{period}/approve", PROVINCE_OPERATORS, url=report + "/approve"),
+        Row("POST", "/v1/reports/{province}/{period}/publish", PROVINCE_OPERATORS, url=report + "/publish"),
+        Row("POST", "/v1/reports/{province}/{period}/return", NATIONAL_OFFICE, url=report + "/return", kwargs=reason),
+        Row("POST", "/v1/reports/{province}/{period}/approve", PROVINCE_OPERATORS, url=report + "/approve"),
+        Row("POST", "/v1/reports/{province}/{period}/publish", PROVINCE_OPERATORS, url=report + "/publish"),
+        Row("POST", "/v1/reports/{province}/{period}/accept", NATIONAL_OFFICE, url=report + "/accept"),
+        Row("POST", "/tong-hop/{province}/{period}/tiep-nhan", NATIONAL_OFFICE, url=page + "/tiep-nhan", page=True),
+        Row("POST", "/v1/reports/{province}/{period}/reopen", ADMIN_ONLY, url=report + "/reopen", kwargs=reason),
+        Row("GET", "/v1/reports/{province}/{period}", PROVINCE_STAFF, url=report, scope=status_is("accepted")),
         Row("GET", "/v1/national/{period}", OPS_READERS, url="/v1/national/2019-06"),
         # Where a period stands is no secret: any signed-in caller may ask, of any province.
         Row("GET", "/v1/periods/{province}/{period}", EVERYONE, url=f"/v1/periods/{OWN}/2019-06", scope=state_is),

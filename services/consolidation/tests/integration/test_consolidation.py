@@ -198,10 +198,11 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
     from consolidation.rebuild import rebuild
 
     h = consolidation
-    published, approved, draft = (
-        plan_for("30", [f"U{uuid.uuid4().hex[:6].upper()}" for _ in range(3)]) for _ in range(3)
+    published, approved, draft, returned, accepted = (
+        plan_for("30", [f"U{uuid.uuid4().hex[:6].upper()}" for _ in range(3)]) for _ in range(5)
     )
-    for plan in (published, approved, draft):
+    everyone = (published, approved, draft, returned, accepted)
+    for plan in everyone:
         await h.catalogue(HAI_DUONG.province, plan.units, plan)
         sid = uuid.uuid4()
         await h.publish(SUBMISSION_RECEIVED, submission(plan, plan.units[0], 1, {"t1_sessions": 2}, sid=sid, text="A"))
@@ -216,15 +217,30 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
             headers=h.mint.headers("province_operator", "30"),
         )
         assert edited.status_code == 200, edited.text
-    for plan in (published, approved):
+    for plan in (published, approved, returned, accepted):
         assert (await h.act(plan, "approve")).status_code == 200
     sent = await h.act(published, "publish")
     assert sent.status_code == 200, sent.text
+    # The national office returns one (a draft again, saying why) and accepts another after it went up again.
+    national = h.mint.headers("national_operator")
+    for plan in (returned, accepted):
+        assert (await h.act(plan, "publish")).status_code == 200
+        answer = await h.client.post(
+            "/v1/reports/30/2019-06/return", params={"plan_id": plan.id}, json={"reason": "Bổ sung số liệu"},
+            headers=national,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    assert (await h.act(accepted, "approve")).status_code == 200
+    assert (await h.act(accepted, "publish")).json()["replaces"]
+    answer = await h.client.post("/v1/reports/30/2019-06/accept", params={"plan_id": accepted.id}, headers=national)
+    assert answer.status_code == 200, answer.text
 
     async def own_events_consumed():  # the live side has read its own report events back
         async with h.app.state.runtime.sessionmaker() as session:
-            found = await session.scalar(text("SELECT count(*) FROM inbox WHERE event_type LIKE 'vn.baocao.report.%'"))
-        return found >= 3
+            unread = await session.scalar(
+                text("SELECT count(*) FROM outbox WHERE event_id NOT IN (SELECT event_id FROM inbox)")
+            )
+        return unread == 0  # every event this app wrote (the national office's answers last) came back
 
     await wait_until(own_events_consumed, timeout=20, what="the report events to come back")
     rebuilt_url = await create_database(postgres, "rebuilt")
@@ -233,15 +249,20 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
     now = datetime(2019, 6, 18, 12, tzinfo=UTC)
     engine = make_engine(rebuilt_url)
     try:
-        for plan in (published, approved, draft):
+        for plan in everyone:
             async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:
                 live_uow, rebuilt_uow = ConsolidationUnitOfWork(live), ConsolidationUnitOfWork(rebuilt)
                 address = ReportAddress("30", "2019-06", plan.id)
                 want = await reports.current(live_uow, address=address, now=now)
                 got = await reports.current(rebuilt_uow, address=address, now=now)
-            assert got.model_dump_json() == want.model_dump_json()
-            assert want.status == {published.id: "published", approved.id: "approved", draft.id: "draft"}[plan.id]
-            if plan is not approved:
+                live_docs = await live_uow.documents.issued_for("30", plan.id, "2019-06")
+                got_docs = await rebuilt_uow.documents.issued_for("30", plan.id, "2019-06")
+            assert got.model_dump_json() == want.model_dump_json() and got_docs == live_docs
+            statuses = {published.id: "published", approved.id: "approved", draft.id: "draft"}
+            statuses |= {returned.id: "draft", accepted.id: "accepted"}
+            assert want.status == statuses[plan.id]
+            assert (want.returned is not None) == (plan is returned) and bool(want.replaces) == (plan is accepted)
+            if plan in (published, draft):
                 assert next(s for s in got.sections if s.key == "t1").text == f"Văn phòng viết cho {plan.id}."
         # The frozen documents come back byte for byte, and the register goes on from the number given.
         async with h.app.state.runtime.sessionmaker() as live, make_sessionmaker(engine)() as rebuilt:

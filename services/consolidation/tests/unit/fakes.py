@@ -242,6 +242,14 @@ class InMemoryDocuments:
         found = self.rows.get(sha256)
         return found if found is None or body else replace(found, body=None)
 
+    async def issued_for(self, province: str, plan_id: str, period: str) -> list[StoredDocument]:
+        found = [d for d in self.rows.values() if (d.province, d.plan_id, d.period) == (province, plan_id, period)]
+        return [replace(d, body=None) for d in sorted(found, key=lambda d: (d.published_at, d.kind))]
+
+    async def of_report(self, province: str, plan_id: str, period: str, kind: str) -> StoredDocument | None:
+        found = [d for d in await self.issued_for(province, plan_id, period) if d.kind == kind]
+        return found[-1] if found else None
+
 
 class FakeConsolidationUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:

@@ -1,9 +1,17 @@
-"""Who reacts to what in intake: a published report locks its period; a reopened one unlocks it."""
+"""Who reacts to what in intake: a published report locks its period; a reopened one, or one the national office
+returned to the province, unlocks it (units may amend again, audited); an accepted one stays locked."""
 
 from __future__ import annotations
 
 from baocao_shared.events import topics
-from baocao_shared.events.reports import REPORT_PUBLISHED, REPORT_REOPENED, ConsolidatedReportV1, ReportStatusV1
+from baocao_shared.events.reports import (
+    REPORT_ACCEPTED,
+    REPORT_PUBLISHED,
+    REPORT_REOPENED,
+    REPORT_RETURNED,
+    ConsolidatedReportV1,
+    ReportStatusV1,
+)
 from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from intake.adapters.uow import IntakeUnitOfWork
@@ -26,6 +34,28 @@ async def report_published(uow: IntakeUnitOfWork, report: ConsolidatedReportV1) 
 
 
 async def report_reopened(uow: IntakeUnitOfWork, change: ReportStatusV1) -> None:
+    await _unlock(uow, change, reason=change.reason or "Mở lại kỳ báo cáo")
+
+
+async def report_returned(uow: IntakeUnitOfWork, change: ReportStatusV1) -> None:
+    """The national office returned the report to the province: as a reopen, units may amend again."""
+    await _unlock(uow, change, reason=f"Văn phòng Thường trực trả lại báo cáo: {change.reason or ''}".strip(" :"))
+
+
+async def report_accepted(uow: IntakeUnitOfWork, change: ReportStatusV1) -> None:
+    """The national office accepted the report: final, the period stays locked (locked again if it was lifted)."""
+    await locks.lock(
+        uow,
+        province=change.province,
+        plan_id=change.plan_id,
+        period=change.period,
+        actor=change.by,
+        reason="Văn phòng Thường trực đã tiếp nhận báo cáo tổng hợp",
+        now=change.at,
+    )
+
+
+async def _unlock(uow: IntakeUnitOfWork, change: ReportStatusV1, *, reason: str) -> None:
     try:
         await locks.reopen(
             uow,
@@ -33,7 +63,7 @@ async def report_reopened(uow: IntakeUnitOfWork, change: ReportStatusV1) -> None
             plan_id=change.plan_id,
             period=change.period,
             actor=change.by,
-            reason=change.reason or "Mở lại kỳ báo cáo",
+            reason=reason,
             now=change.at,
         )
     except PeriodNotLocked:
@@ -46,5 +76,7 @@ CONSUMER = ConsumerSpec(
     handlers={
         REPORT_PUBLISHED.type: typed_handler(report_published, uow=IntakeUnitOfWork),
         REPORT_REOPENED.type: typed_handler(report_reopened, uow=IntakeUnitOfWork),
+        REPORT_RETURNED.type: typed_handler(report_returned, uow=IntakeUnitOfWork),
+        REPORT_ACCEPTED.type: typed_handler(report_accepted, uow=IntakeUnitOfWork),
     },
 )

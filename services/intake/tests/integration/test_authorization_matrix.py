@@ -44,7 +44,9 @@ ACTORS = {
     "national": ("national_operator", None, None),
     "admin": ("admin", None, None),
 }
-OWN_UNIT_ONLY = only("reporter own unit")
+ENTERERS = only("reporter own unit", "operator own province", "admin")
+OFFICES = only("operator own province", "operator other province")
+OWN_OFFICE = {**OFFICES, "operator other province": 404}
 REPORTERS = only("reporter own unit", "reporter other unit", "reporter other province")
 UNIT_TOKEN_MANAGERS = only("reporter own unit", "operator own province", "admin")
 READERS_OF_UNIT = only("reporter own unit", "operator own province", "national", "admin")
@@ -124,6 +126,8 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
     tokens = "/v1/units/{province}/{unit}/api-tokens"
     period = "/v1/periods/{province}/{period}"
     form, scoped = f"/bao-cao/{PLAN.id}/2019-06", readers_of_ca(submission_id)
+    office = "/bao-cao/nhap-ho"
+    form_of_ca = f"{office}/CA/{PLAN.id}/2019-06"
     yaml = {"content": FILE.encode(), "headers": {"Content-Type": "application/yaml"}}
     account = {"username": "x-1", "password": "mật-khẩu-đủ-dài", "role": "admin"}
     return [
@@ -131,8 +135,9 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("GET", "/v1/provinces", EVERYONE, scope=contacts_scoped),
         Row("GET", "/v1/units", EVERYONE, url="/v1/units?province=30", scope=contacts_scoped),
         Row("GET", "/v1/plans", EVERYONE, url="/v1/plans?province=30"),
-        Row("POST", "/v1/submissions", OWN_UNIT_ONLY, kwargs={"json": report}),
-        Row("PUT", "/v1/submissions/{submission_id}", OWN_UNIT_ONLY, url=f"/v1/submissions/{submission_id}",
+        # The unit itself, or its province's office on its behalf (an admin too): a 409 here, June is submitted.
+        Row("POST", "/v1/submissions", ENTERERS, kwargs={"json": report}),
+        Row("PUT", "/v1/submissions/{submission_id}", ENTERERS, url=f"/v1/submissions/{submission_id}",
             kwargs={"json": {"values": FIGURES}}),
         Row("GET", "/v1/submissions/{submission_id}", READERS_OF_UNIT, url=f"/v1/submissions/{submission_id}"),
         Row("GET", "/v1/submissions", READERS_OF_PROVINCE, url="/v1/submissions?province=30", scope=scoped),
@@ -173,6 +178,14 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("GET", "/bao-cao/{plan_id}/{period}", REPORTERS, url=form, page=True),
         Row("POST", "/bao-cao/{plan_id}/{period}", REPORTERS, url=form, page=True),
         Row("GET", "/bao-cao/{plan_id}/{period}/lich-su", REPORTERS, url=form + "/lich-su", page=True),
+        # Nhập hộ: a province's office, for a unit of its own province (01 has a unit CA, but no plan 467: 404).
+        Row("GET", "/bao-cao/nhap-ho", OFFICES, page=True),
+        Row("GET", "/bao-cao/nhap-ho", OFFICES, url="/bao-cao/nhap-ho?don_vi=CA", page=True,
+            scope=lambda actor, answer: None if (form_of_ca in answer.text) == (actor == "operator own province")
+            else "links to unit 30/CA's form wrongly"),
+        Row("GET", office + "/{unit}/{plan_id}/{period}", OWN_OFFICE, url=form_of_ca, page=True),
+        Row("POST", office + "/{unit}/{plan_id}/{period}", OWN_OFFICE, url=form_of_ca, page=True),
+        Row("GET", office + "/{unit}/{plan_id}/{period}/lich-su", OWN_OFFICE, url=form_of_ca + "/lich-su", page=True),
         # Another unit's receipt is not found rather than forbidden: its existence is not shown either.
         Row("GET", "/bien-nhan/{submission_id}", {**READERS_OF_UNIT, **{a: 404 for a in (
             "reporter other unit", "reporter other province", "operator other province")}},

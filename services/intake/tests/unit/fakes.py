@@ -16,7 +16,7 @@ from intake.adapters.idempotency import StoredAnswer
 from intake.domain.models import PlanHolder, Submission, VersionOut
 
 # As in the database: a report's latest row has no columns for these; each version keeps its own in the history.
-NOT_OF_THE_LATEST_ROW = {"imported": False, "after_close": False}
+NOT_OF_THE_LATEST_ROW = {"imported": False, "after_close": False, "channel": None, "entered_by": None, "source": None}
 
 
 class InMemoryCatalog:

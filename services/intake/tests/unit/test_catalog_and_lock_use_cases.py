@@ -5,7 +5,7 @@ import pytest
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.reports import ReportStatusV1
 from baocao_shared.principal import Principal, Role
-from intake.consumers import report_reopened
+from intake.consumers import report_accepted, report_reopened, report_returned
 from intake.domain.catalog import ProvinceCatalog
 from intake.domain.errors import PeriodNotLocked, ProvinceNotFound
 from intake.handlers import catalog, locks
@@ -83,3 +83,23 @@ async def test_a_reopened_report_of_an_open_period_is_ignored(uow, now):
     )
     await report_reopened(uow, change)
     assert uow.audited == []
+
+
+def national_answer(status: str, now, reason: str | None = None) -> ReportStatusV1:
+    return ReportStatusV1(
+        province="30", plan_id="hd-467-2019", period="2019-06", status=status, revision=2, by="vpttt", at=now,
+        reason=reason,
+    )  # fmt: skip
+
+
+async def test_a_returned_report_unlocks_as_a_reopen_and_an_accepted_one_locks_for_good(uow, now):
+    await locks.lock(uow, **LOCK, now=now)
+    await report_returned(uow, national_answer("draft", now, "Thiếu số liệu"))
+    assert not await uow.locks.is_locked("30", "hd-467-2019", "2019-06")
+    await report_returned(uow, national_answer("draft", now, "Thiếu số liệu"))  # a replay changes nothing
+    await report_accepted(uow, national_answer("accepted", now))  # even a lock lifted by hand comes back
+    assert await uow.locks.is_locked("30", "hd-467-2019", "2019-06")
+    assert [(a["action"], a["actor"]) for a in uow.audited] == [
+        ("period.locked", "admin"), ("period.reopened", "vpttt"), ("period.locked", "vpttt"),
+    ]  # fmt: skip
+    assert uow.audited[1]["details"]["reason"] == "Văn phòng Thường trực trả lại báo cáo: Thiếu số liệu"

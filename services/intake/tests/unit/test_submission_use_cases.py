@@ -57,7 +57,18 @@ CA = Principal(subject="30-CA", role=Role.REPORTER, province="30", unit="CA")
 @pytest.mark.parametrize(
     ("principal", "body", "refusal"),
     [
-        (Principal(subject="op-30", role=Role.PROVINCE_OPERATOR, province="30"), report(), errors.NotAReporter),
+        (Principal(subject="national", role=Role.NATIONAL_OPERATOR), report(), errors.NotAReporter),
+        (
+            Principal(subject="op-01", role=Role.PROVINCE_OPERATOR, province="01"),
+            report(),
+            errors.PlanOfAnotherProvince,
+        ),
+        (
+            Principal(subject="op-01", role=Role.PROVINCE_OPERATOR, province="01"),
+            report().model_copy(update={"province": "30"}),
+            errors.NotYourProvincesUnit,
+        ),
+        (CA, report().model_copy(update={"source": "paper"}), errors.SourceOnlyOnBehalf),
         (CA, report(unit="BTG"), errors.NotYourUnit),
         (
             Principal(subject="01-CA", role=Role.REPORTER, province="01", unit="CA"),

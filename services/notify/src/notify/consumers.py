@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from baocao_shared.events import CloudEvent, parse_data, topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, NUDGE_REQUESTED, REMINDER_DUE
-from baocao_shared.events.reports import REPORT_APPROVED, REPORT_DOCUMENT_ISSUED, REPORT_PUBLISHED
+from baocao_shared.events.reports import (
+    REPORT_ACCEPTED,
+    REPORT_APPROVED,
+    REPORT_DOCUMENT_ISSUED,
+    REPORT_PUBLISHED,
+    REPORT_RETURNED,
+)
 from baocao_shared.messaging.handlers import Handler, typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from notify.adapters.uow import NotifyUnitOfWork
@@ -35,6 +41,8 @@ def notice_use_cases(settings: Settings) -> notices.Notices:
             NUDGE_REQUESTED.type: notices.unit_notice,
             ESCALATION_RAISED.type: notices.escalation,
             REPORT_APPROVED.type: notices.report_approved,
+            REPORT_RETURNED.type: notices.report_returned,
+            REPORT_ACCEPTED.type: notices.report_accepted,
             REPORT_PUBLISHED.type: _bound(published.report_published, national_contacts=settings.national_contacts),
         },
         service_urls=links,

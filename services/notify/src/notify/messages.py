@@ -25,6 +25,8 @@ SUBJECTS = {
     "nudge": "[Đôn đốc] {{ unit_name }}: đề nghị gửi báo cáo {{ period | period_label }}",
     "escalation": "[Tổng hợp] {{ missing_units | length }} đơn vị chưa gửi báo cáo {{ period | period_label }}",
     "report_approved": "[Đã duyệt] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
+    "report_returned": "[Trả lại] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
+    "report_accepted": "[Đã tiếp nhận] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
     "report_published": "[Đã gửi] Báo cáo {{ period | period_label }} của {{ province_name }}"
     "{% if number %} (số {{ number }}){% endif %}",
 }
@@ -35,6 +37,8 @@ BODIES = {
     "nudge": "unit_notice",
     "escalation": "escalation",
     "report_approved": "report",
+    "report_returned": "report",
+    "report_accepted": "report",
     "report_published": "report",
 }
 

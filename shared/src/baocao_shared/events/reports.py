@@ -1,4 +1,5 @@
-"""Events on baocao.reports: the province's consolidated report approved, published, reverted, reopened.
+"""Events on baocao.reports: the province's consolidated report approved, published, reverted, reopened, and the
+national office's answer to a published one: accepted, or returned to the province as a draft.
 
 consolidation owns these; the record key is `<province>`. `report.published` carries the whole
 report, so the national office and any later reader need nothing else to show it.
@@ -6,7 +7,7 @@ report, so the national office and any later reader need nothing else to show it
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
@@ -14,7 +15,7 @@ from baocao_shared.events import topics
 from baocao_shared.events.catalog import AddresseeV1
 from baocao_shared.events.registry import events_on, plan_period_subject, province_key
 
-REPORT_STATUSES = "draft | approved | published"
+REPORT_STATUSES = "draft | approved | published | accepted"
 
 
 class IndicatorTotalV1(BaseModel):
@@ -139,6 +140,14 @@ class DocumentRefV1(BaseModel):
     size: int
 
 
+class ReturnedV1(BaseModel):
+    """The national office sent the published report back to the province as a draft."""
+
+    reason: str
+    by: str
+    at: datetime
+
+
 class ConsolidatedReportV1(BaseModel):
     """The staff office's monthly report (báo cáo tổng hợp), laid out per Decree 30/2020/NĐ-CP."""
 
@@ -177,6 +186,13 @@ class ConsolidatedReportV1(BaseModel):
     addressees: list[AddresseeV1] = []
     signed_by: str | None = Field(None, description="The signing certificate's subject, once published")
     documents: list[DocumentRefV1] = Field([], description="The frozen DOCX and signed PDF, once published")
+    replaces: str | None = Field(
+        None, description="The number of the document this one replaces (published again after a return or reopen)"
+    )
+    replaces_issued_on: date | None = Field(None, description="The date line of the document it replaces")
+    returned: ReturnedV1 | None = Field(None, description="Why the national office returned it, while a draft again")
+    accepted_at: datetime | None = Field(None, description="When the national office accepted it (final)")
+    accepted_by: str | None = None
 
 
 class ReportStatusV1(BaseModel):
@@ -211,6 +227,17 @@ REPORT_REOPENED = report_event(
     ReportStatusV1,
     "An admin reopened a published period (audited); amendments are accepted again.",
 )
+REPORT_RETURNED = report_event(
+    "vn.baocao.report.returned.v1",
+    ReportStatusV1,
+    "The national office returned a published report to the province as a draft, `reason` saying why (audited); "
+    "amendments are accepted again, and publishing again issues a document that replaces the earlier one.",
+)
+REPORT_ACCEPTED = report_event(
+    "vn.baocao.report.accepted.v1",
+    ReportStatusV1,
+    "The national office accepted a published report (status accepted): final, its period stays locked.",
+)
 
 
 class SectionEditedV1(BaseModel):
@@ -244,6 +271,7 @@ class DocumentIssuedV1(BaseModel):
     signed_by: str | None = None
     published_at: datetime
     content_base64: str
+    replaces: str | None = Field(None, description="The number of the document this one replaces")
 
 
 REPORT_SECTION_EDITED = report_event(

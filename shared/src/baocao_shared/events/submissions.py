@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from baocao_shared.events import topics
 from baocao_shared.events.registry import events_on, unit_key, unit_period_subject
+
+# How a version of a report came in (SubmissionV1.channel).
+Channel = Literal["api", "web", "on_behalf", "import"]
 
 
 class SubmissionV1(BaseModel):
@@ -30,6 +34,15 @@ class SubmissionV1(BaseModel):
     )
     after_close: bool = Field(
         False, description="Accepted after the period's close, under an exception the province's office granted"
+    )
+    channel: Channel | None = Field(
+        None,
+        description="How this version came in: the unit's own account by the API ('api') or its web form ('web'), "
+        "the province's office entering a report that came on paper or by email on the unit's behalf "
+        "('on_behalf'), or the office's import of a history period ('import'); absent on earlier events",
+    )
+    entered_by: str | None = Field(
+        None, description="The office's account that entered this version on the unit's behalf (on_behalf, import)"
     )
 
 

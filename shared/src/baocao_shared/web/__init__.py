@@ -65,6 +65,7 @@ class NavLink:
 
 # Pages for some roles only, after the services: (the service that hosts it, its path, label, roles).
 ROLE_PAGES = (
+    ("intake", "/bao-cao/nhap-ho", "Nhập hộ", frozenset({"province_operator"})),
     ("intake", "/nhat-ky", "Nhật ký", frozenset({"admin", "national_operator", "province_operator"})),
     ("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),
 )

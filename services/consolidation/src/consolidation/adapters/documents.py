@@ -72,6 +72,18 @@ class Documents:
         row = (await self.session.execute(select(*columns).where(orm.documents.c.sha256 == sha256))).first()
         return None if row is None else StoredDocument(**row._mapping)
 
+    async def issued_for(self, province: str, plan_id: str, period: str) -> list[StoredDocument]:
+        """Every document the report was published with (a report published again has several), oldest first,
+        without their bytes."""
+        d = orm.documents.c
+        columns = [c for c in orm.documents.c if c.name != "body"]
+        rows = await self.session.execute(
+            select(*columns)
+            .where(d.province == province, d.plan_id == plan_id, d.period == period)
+            .order_by(d.published_at, d.kind)
+        )
+        return [StoredDocument(**row._mapping) for row in rows]
+
     async def of_report(self, province: str, plan_id: str, period: str, kind: str) -> StoredDocument | None:
         """The newest document of that kind the report was published with (a reopened one may have several)."""
         d = orm.documents.c

@@ -113,7 +113,11 @@ def _header(doc: DocumentObject, text: ReportText) -> None:
     b.cell_para(place, text.date_line, first=True, before=6, italic=True, size=14)
 
     b.para(doc, text.doc_type, align=b.CENTER, indent=NO_INDENT, before=18, after=0, bold=True, size=14)
-    b.para(doc, text.summary, align=b.CENTER, indent=NO_INDENT, after=18, bold=True, size=14)
+    if text.replaces:
+        b.para(doc, text.summary, align=b.CENTER, indent=NO_INDENT, after=0, bold=True, size=14)
+        b.para(doc, text.replaces, align=b.CENTER, indent=NO_INDENT, after=18, italic=True, size=13)
+    else:
+        b.para(doc, text.summary, align=b.CENTER, indent=NO_INDENT, after=18, bold=True, size=14)
 
 
 def _heading(doc: DocumentObject, content: str) -> None:

@@ -97,6 +97,12 @@ reports = Table(
     Column("published_by", String(80)),
     Column("content", JSONB),
     Column("version", Integer, nullable=False, server_default="0"),  # counts the office's edits
+    # The national office's answer: returned to the province (while a draft again), or accepted (final).
+    Column("returned_at", DateTime(timezone=True)),
+    Column("returned_by", String(80)),
+    Column("returned_reason", Text),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("accepted_by", String(80)),
     PrimaryKeyConstraint(*REPORT_KEY),
 )
 

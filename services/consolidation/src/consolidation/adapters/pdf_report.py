@@ -113,11 +113,14 @@ def _header(text: ReportText) -> list:
             b.cell(text.date_line, 14, italic=True, before=6),
         ],
     ]
-    return [
+    title = [
         b.table(rows, [HEAD_LEFT, HEAD_RIGHT], grid=False),
         b.para(text.doc_type, 14, bold=True, align=b.CENTER, before=18),
-        b.para(text.summary, 14, bold=True, align=b.CENTER, after=18),
     ]
+    if text.replaces:  # published again: the line under the title names the document it replaces
+        return [*title, b.para(text.summary, 14, bold=True, align=b.CENTER), b.para(
+            text.replaces, 13, italic=True, align=b.CENTER, after=18)]  # fmt: skip
+    return [*title, b.para(text.summary, 14, bold=True, align=b.CENTER, after=18)]
 
 
 def _heading(content: str, *, bold: bool = True, italic: bool = False) -> list:

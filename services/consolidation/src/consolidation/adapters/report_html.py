@@ -44,11 +44,35 @@ STATUSES = {
     "published": Status(
         "Đã gửi lên", "locked", "Báo cáo đã gửi lên Văn phòng Thường trực; số liệu của kỳ báo cáo đã khóa."
     ),
+    "accepted": Status(
+        "Đã tiếp nhận", "done", "Văn phòng Thường trực đã tiếp nhận báo cáo; số liệu của kỳ báo cáo đã khóa."
+    ),
 }
+RETURNED = Status(
+    "Bị trả lại",
+    "overdue",
+    "Văn phòng Thường trực đã trả lại báo cáo: các đơn vị có thể sửa báo cáo; cơ quan thường trực sửa, duyệt và "
+    "gửi lại báo cáo (văn bản mới thay thế văn bản đã gửi).",
+)
 
 
 def status_of(value: str) -> Status:
     return STATUSES.get(value, Status(value, "open", ""))
+
+
+def report_status(report: ConsolidatedReportV1) -> Status:
+    """The badge of the report: its status, or "returned" while a draft the national office sent back."""
+    return RETURNED if report.returned is not None and report.status == "draft" else status_of(report.status)
+
+
+@dataclass(frozen=True)
+class EarlierDocument:
+    """A document the report went up with before it was published again: it stays in the register."""
+
+    number: str
+    kind: str
+    sha256: str
+    published_at: str
 
 
 def report_urls(report: ConsolidatedReportV1) -> dict[str, str]:
@@ -62,6 +86,8 @@ def report_urls(report: ConsolidatedReportV1) -> dict[str, str]:
         "xlsx": f"/v1/reports/{province}/{period}.xlsx?{plan}",
         "approve": f"{page}/duyet",
         "publish": f"{page}/gui",
+        "accept": f"{page}/tiep-nhan",
+        "return": f"{page}/tra-lai",
         "section": f"{page}/muc/",
         "check": "/kiem-tra-van-ban",
     }
@@ -131,8 +157,15 @@ def _facts(report: ConsolidatedReportV1, standing: PeriodStanding | None = None)
         facts.append(("Duyệt lúc", f"{text.local_moment(report.approved_at)} ({report.approved_by or 'không rõ'})"))
     if report.published_at:
         facts.append(("Gửi lên lúc", f"{text.local_moment(report.published_at)} ({report.published_by or 'không rõ'})"))
+    if report.accepted_at:
+        facts.append(("Tiếp nhận lúc", f"{text.local_moment(report.accepted_at)} ({report.accepted_by or 'không rõ'})"))
+    if report.returned:
+        returned = report.returned
+        facts.append(("Trả lại lúc", f"{text.local_moment(returned.at)} ({returned.by})"))
     if report.number:
         facts.append(("Số văn bản", report.number))
+    if report.replaces:
+        facts.append(("Thay thế văn bản", text.replaces_words(report)))
     if report.signed_by:
         facts.append(("Ký số bởi", report.signed_by))
     for d in report.documents:
@@ -152,10 +185,16 @@ def report_context(
     pending: dict[str, str] | None = None,
     error: tuple[str, str] | None = None,
     standing: PeriodStanding | None = None,
+    can_accept: bool = False,
+    can_return: bool = False,
+    earlier: list[EarlierDocument] | None = None,
+    answer_error: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Everything report.html needs; `issued_on` fills the date line as in the Word document. The console
     (the report's page) also shows each section with its sources, and its editor when `can_edit`; `standing`,
-    where the report's period stands (its state and close; a history period's document says so)."""
+    where the report's period stands (its state and close; a history period's document says so). The national
+    office's forms when `can_accept` / `can_return` (`answer_error`: a refused return's message and the reason
+    typed), and the documents it went up with `earlier`."""
     history = standing is not None and standing.state == "history"
     doc = text.report_text(report, issued_on=issued_on, history=history)
     summary = text.summary_title(report)
@@ -163,11 +202,15 @@ def report_context(
         "title": f"Báo cáo tổng hợp: {summary}",
         "report": report,
         "doc": doc,
-        "status": status_of(report.status),
+        "status": report_status(report),
         "facts": _facts(report, standing),
         "urls": report_urls(report),
         "can_approve": can_approve,
         "can_publish": can_publish,
+        "can_accept": can_accept,
+        "can_return": can_return,
+        "earlier": earlier or [],
+        "answer_error": answer_error,
         "console": console,
         "can_edit": can_edit,
         "sections": section_views(report, pending=pending, error=error) if console else [],
@@ -201,10 +244,12 @@ def render_report(
     error: tuple[str, str] | None = None,
     status_code: int = 200,
     standing: PeriodStanding | None = None,
+    **answer: Any,
 ) -> Response:
-    """report.html for this report (its buttons and editors only when told to)."""
+    """report.html for this report (its buttons and editors only when told to; `answer`: the national office's
+    forms and the earlier documents, as `report_context` takes them)."""
     context = report_context(
         report, issued_on=issued_on, can_approve=can_approve, can_publish=can_publish, csrf_token=csrf_token,
-        console=console, can_edit=can_edit, pending=pending, error=error, standing=standing,
+        console=console, can_edit=can_edit, pending=pending, error=error, standing=standing, **answer,
     )  # fmt: skip
     return render(TEMPLATES, request, "report.html", context, status_code=status_code)

@@ -25,6 +25,7 @@ from baocao_shared.events.reports import (
 from consolidation.domain.months import TIMEZONE
 from consolidation.domain.periods import HISTORY_NOTE
 from consolidation.domain.report import CLOSING_DEFAULTS
+from consolidation.domain.workflow import SENT_UP
 
 QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
@@ -194,6 +195,7 @@ class ReportText:
     number_line: str
     date_line: str
     summary: str
+    replaces: str  # under the title of a report published again; empty otherwise
     intro: str
     results_heading: str
     results: list[SectionText]
@@ -331,6 +333,17 @@ def number_of(report: ConsolidatedReportV1) -> str:
     return f"Số: {report.number}" if report.number else number_line(report.number_code)
 
 
+def replaces_words(report: ConsolidatedReportV1) -> str:
+    """'Báo cáo số 3/BC-BCĐNQ ngày 20 tháng 6 năm 2019': the document a report published again replaces."""
+    day = f" {date_words(report.replaces_issued_on)}" if report.replaces_issued_on else ""
+    return f"Báo cáo số {report.replaces}{day}" if report.replaces else ""
+
+
+def replaces_line(report: ConsolidatedReportV1) -> str:
+    """The line under the title of a report published again: '(Báo cáo này thay thế Báo cáo số ... ngày ...)'."""
+    return f"(Báo cáo này thay thế {replaces_words(report)})" if report.replaces else ""
+
+
 def history_lines() -> list[str]:
     """Section II of a period before tracking: nobody owed it, so nobody is late or missing."""
     return [
@@ -364,11 +377,12 @@ def report_text(report: ConsolidatedReportV1, *, issued_on: date, history: bool 
     results, closing_sections = _sections(report)
     number = report.number or f"{NUMBER_BLANK}/{report.number_code}"
     return ReportText(
-        draft=report.status != "published",
+        draft=report.status not in SENT_UP,
         issuing_body=report.issuing_body.upper(),
         number_line=number_of(report),
         date_line=issued,
         summary=summary,
+        replaces=replaces_line(report),
         intro=intro,
         results_heading=SECTION_I,
         results=results,

@@ -50,6 +50,14 @@ class ReopenIn(BaseModel):
     reason: str = Field(min_length=3, max_length=500, examples=["Đơn vị bổ sung số liệu theo yêu cầu"])
 
 
+class ReturnIn(BaseModel):
+    reason: str = Field(
+        min_length=3, max_length=500, examples=["Thiếu số liệu của UBND huyện Nam Sách; đề nghị bổ sung"],
+        description="Why the national office returns the report; shown on the report's page and told to the "
+        "province's operators",
+    )  # fmt: skip
+
+
 def _download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -169,6 +177,30 @@ async def edit_section(
 async def reopen(address: Address, body: ReopenIn, admin: Admin, uow: Uow, now: Now):
     async with uow:
         return await workflow.reopen(uow, principal=admin, address=address, reason=body.reason, now=now)
+
+
+@router.post(
+    "/v1/reports/{province}/{period}/accept",
+    response_model=ConsolidatedReportV1,
+    responses=WORKFLOW,
+    summary="Accept the province's published report (national office, audited): final, the period stays locked; "
+    "409 unless it is published",
+)
+async def accept(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
+    async with uow:
+        return await workflow.accept(uow, principal=principal, address=address, now=now)
+
+
+@router.post(
+    "/v1/reports/{province}/{period}/return",
+    response_model=ConsolidatedReportV1,
+    responses=error_responses(403, 404, 409, 422),
+    summary="Return the province's published report as a draft, with a reason (national office, audited): units "
+    "may amend again; published again it replaces the earlier document; 409 unless it is published",
+)
+async def return_report(address: Address, body: ReturnIn, principal: CurrentPrincipal, uow: Uow, now: Now):
+    async with uow:
+        return await workflow.return_to_province(uow, principal=principal, address=address, reason=body.reason, now=now)
 
 
 @router.get(

@@ -36,10 +36,15 @@ class NotTheProvincesOperator(Forbidden):
 
 
 class NotTheNationalOffice(Forbidden):
-    """The national roll-up is for the national office and admins."""
+    """The national roll-up is for the national office and admins; so are accepting and returning a province's
+    published report (`action`: "accept" or "return")."""
 
-    def __init__(self) -> None:
-        super().__init__("The national roll-up is for the national office.")
+    def __init__(self, *, action: str | None = None) -> None:
+        if action:
+            super().__init__("Only the national office accepts or returns a province's published report.")
+        else:
+            super().__init__("The national roll-up is for the national office.")
+        self.action = action
 
 
 class UnknownProvince(NotFound):
@@ -114,6 +119,27 @@ class StepNotAllowed(Conflict):
         self.action, self.status = action, status
 
 
+class ReportAlreadyAccepted(StepNotAllowed):
+    """The national office accepted the report: that is final, nothing moves it (no reopen, no return)."""
+
+    def __init__(self, *, action: str) -> None:
+        Conflict.__init__(
+            self,
+            f"Cannot {action} a report the national office accepted (đã tiếp nhận): acceptance is final.",
+            {"status": "accepted"},
+        )
+        self.action, self.status = action, "accepted"
+
+
+class ReturnReasonInvalid(Unprocessable):
+    """Returning a report to the province needs a reason the province can act on."""
+
+    def __init__(self, *, low: int, high: int, length: int) -> None:
+        reason = f"Lý do trả lại cần từ {low} đến {high} ký tự ({length})."
+        super().__init__(reason, [{"loc": ["body", "reason"], "msg": reason, "type": "reason_length"}])
+        self.low, self.high, self.length, self.reason = low, high, length, reason
+
+
 class UnknownSection(NotFound):
     """The report has no section of that key (the plan's data names its sections)."""
 
@@ -135,14 +161,15 @@ class StaleReportVersion(Conflict):
 
 
 class ReportAlreadyPublished(Conflict):
-    """A published report is frozen: its text no longer changes (an admin may reopen the period)."""
+    """A published (or accepted) report is frozen: its text no longer changes (an admin may reopen a published
+    period, the national office return it)."""
 
-    def __init__(self, *, number: str | None) -> None:
+    def __init__(self, *, number: str | None, status: str = "published") -> None:
         super().__init__(
-            f"The report is published{f' as {number}' if number else ''}; its text can no longer change.",
-            {"status": "published", "number": number},
+            f"The report is {status}{f' as {number}' if number else ''}; its text can no longer change.",
+            {"status": status, "number": number},
         )
-        self.number = number
+        self.number, self.status = number, status
 
 
 class SectionTextInvalid(Unprocessable):

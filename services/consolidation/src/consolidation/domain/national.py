@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from baocao_shared.events.catalog import NationalMappingV1, PlanV1, RegimeV1
+from consolidation.domain.workflow import SENT_UP
 
-COUNTED = frozenset({"published", "accepted"})  # statuses whose snapshot the national office counts
+COUNTED = SENT_UP  # statuses whose snapshot the national office counts: published, accepted
 
 
 def counts(status: str) -> bool:

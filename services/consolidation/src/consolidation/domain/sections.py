@@ -31,6 +31,7 @@ from consolidation.domain.errors import (
     UnknownSection,
 )
 from consolidation.domain.periods import HISTORY_NOTE
+from consolidation.domain.workflow import SENT_UP
 
 MAX_SECTION_CHARS = 20_000  # as a unit's narrative
 
@@ -140,8 +141,8 @@ def check_text(text: str) -> str:
 
 def check_edit(*, status: str, number: str | None, version: int, base_version: int, edited_by: str | None) -> int:
     """The report's version after an edit made on `base_version`; a published report or a stale base refuses."""
-    if status == "published":
-        raise ReportAlreadyPublished(number=number)
+    if status in SENT_UP:
+        raise ReportAlreadyPublished(number=number, status=status)
     if base_version != version:
         raise StaleReportVersion(base_version=base_version, current_version=version, edited_by=edited_by)
     return version + 1

@@ -1,4 +1,7 @@
-"""The report's workflow: draft -> approved -> published, and back (pure rules, domain errors).
+"""The report's workflow: draft -> approved -> published -> accepted, and back (pure rules, domain errors).
+
+The national office answers a published report: it accepts it (final: no reopen, no return) or returns it
+to the province as a draft, with a reason; published again, it goes up under a new number.
 
 `revision` counts the content: 1 + the sum of the units' latest versions, so a rebuild from the topics
 arrives at the same number, and an approval records the revision it saw.
@@ -10,15 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from consolidation.domain.errors import StepNotAllowed
+from consolidation.domain.errors import ReportAlreadyAccepted, ReturnReasonInvalid, StepNotAllowed
 
 TRANSITIONS = {
     "approve": ({"draft"}, "approved"),
     "publish": ({"approved"}, "published"),
     "reopen": ({"published"}, "draft"),
     "revert": ({"approved"}, "draft"),
+    "accept": ({"published"}, "accepted"),
+    "return": ({"published"}, "draft"),
 }
-LABELS = {"draft": "dự thảo", "approved": "đã duyệt", "published": "đã gửi lên"}
+LABELS = {"draft": "dự thảo", "approved": "đã duyệt", "published": "đã gửi lên", "accepted": "đã tiếp nhận"}
+SENT_UP = frozenset({"published", "accepted"})  # a snapshot went up: the document is frozen, the period locked
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,11 @@ class ReportState:
     published_by: str | None = None
     content: dict[str, Any] | None = None
     version: int = 0  # counts the office's edits of its sections
+    returned_at: datetime | None = None  # the national office returned it (while a draft again)
+    returned_by: str | None = None
+    returned_reason: str | None = None
+    accepted_at: datetime | None = None  # the national office accepted it (final)
+    accepted_by: str | None = None
 
 
 def allows(action: str, current: str) -> bool:
@@ -47,9 +58,28 @@ def allows(action: str, current: str) -> bool:
 def next_status(action: str, current: str) -> str:
     """The status after `action`, or StepNotAllowed saying why it cannot happen now."""
     allowed, target = TRANSITIONS[action]
+    if current == "accepted":
+        raise ReportAlreadyAccepted(action=action)
     if current not in allowed:
         raise StepNotAllowed(action=action, status=current, status_label=LABELS.get(current, current), allowed=allowed)
     return target
+
+
+RETURN_REASON_CHARS = (3, 500)
+
+
+def return_reason(text: str) -> str:
+    """The national office's reason for returning a report, trimmed; too short or too long refuses."""
+    reason = " ".join(text.split())
+    low, high = RETURN_REASON_CHARS
+    if not low <= len(reason) <= high:
+        raise ReturnReasonInvalid(low=low, high=high, length=len(reason))
+    return reason
+
+
+def returned_note(reason: str) -> str:
+    """What the report says of itself while the province reworks it."""
+    return f"Trả lại: {reason}"
 
 
 def revision(version_sum: int) -> int:

@@ -15,14 +15,22 @@ from baocao_shared.events.reports import ConsolidatedReportV1
 from consolidation.adapters.documents import StoredDocument
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain.errors import DocumentNotFound
+from consolidation.domain.workflow import SENT_UP
 
 
 async def frozen(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1, kind: str) -> StoredDocument | None:
     """The stored document of `kind` a published report went up with (None before publishing)."""
-    if report.status != "published":
+    if report.status not in SENT_UP:
         return None
     ref = next((d for d in report.documents if d.kind == kind), None)
     return None if ref is None else await uow.documents.find(ref.sha256, body=True)
+
+
+async def earlier(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> list[StoredDocument]:
+    """The documents the report went up with before (returned or reopened, then published again), oldest first;
+    they stay in the register and `identify` still names them."""
+    issued = await uow.documents.issued_for(report.province, report.plan_id, report.period)
+    return [d for d in issued if d.number != report.number]
 
 
 async def identify(uow: ConsolidationUnitOfWork, *, sha256: str) -> StoredDocument:

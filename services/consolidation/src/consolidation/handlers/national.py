@@ -43,6 +43,8 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
                     "regime": plan.national.regime if plan.national else None,
                     "status": status,
                     "published_at": published_at,
+                    # The national office's answer: accepted (status), or returned to the province (a draft again).
+                    "returned": state is not None and status == "draft" and state.returned_at is not None,
                 }
             )
             snapshot = state.content if state is not None and counts(status) else None

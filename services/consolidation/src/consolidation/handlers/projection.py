@@ -105,6 +105,16 @@ async def report_status_changed(uow: ConsolidationUnitOfWork, change: ReportStat
     await workflow.apply_status(uow, change)
 
 
+async def report_returned(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
+    """Our own returned event (the national office sent the report back): applied again on a rebuild."""
+    await workflow.apply_returned(uow, change)
+
+
+async def report_accepted(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
+    """Our own accepted event (the national office accepted the report): applied again on a rebuild."""
+    await workflow.apply_accepted(uow, change)
+
+
 async def report_published(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> None:
     """Our own published event: already applied live; applied again on a rebuild."""
     await workflow.apply_published(uow, report)

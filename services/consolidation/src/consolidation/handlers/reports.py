@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from baocao_shared.calendar import Period, due_at, parse_period
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
-from baocao_shared.events.reports import ConsolidatedReportV1
+from baocao_shared.events.reports import ConsolidatedReportV1, ReturnedV1
 from baocao_shared.periods import PeriodStanding, standing
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
@@ -30,7 +30,7 @@ from consolidation.domain.errors import (
     UnknownProvince,
 )
 from consolidation.domain.report import ReportAddress
-from consolidation.domain.workflow import allows
+from consolidation.domain.workflow import SENT_UP, ReportState, allows
 
 
 @dataclass(frozen=True)
@@ -70,10 +70,12 @@ def check_reader(principal: Principal, *, province: str) -> None:
 
 
 def open_steps(principal: Principal, report: ConsolidatedReportV1) -> frozenset[str]:
-    """The workflow steps this principal may take on the report now (the page shows their buttons)."""
-    if not principal.may_operate_province(report.province):
-        return frozenset()
-    return frozenset(step for step in ("approve", "publish") if allows(step, report.status))
+    """The workflow steps this principal may take on the report now (the page shows their buttons): the
+    province's operators approve and publish, the national office accepts or returns; admins may do all."""
+    steps = ("approve", "publish") if principal.may_operate_province(report.province) else ()
+    if principal.is_national:
+        steps += ("accept", "return")
+    return frozenset(step for step in steps if report.status != "accepted" and allows(step, report.status))
 
 
 async def read_report(
@@ -89,7 +91,7 @@ async def _read(
     check_reader(principal, province=address.province)
     found = await situated(uow, address=address, now=now)
     report = found.report
-    if principal.role is Role.NATIONAL_OPERATOR and report.status != "published":
+    if principal.role is Role.NATIONAL_OPERATOR and report.status not in SENT_UP:
         raise ReportNotPublished(
             province=report.province, province_name=report.province_name, plan_id=report.plan_id, period=report.period
         )
@@ -106,8 +108,13 @@ async def printable_report(
 
 async def issue_date(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1, *, now: datetime) -> date:
     """The date on the report's date line: the day it was published (or today), in the province's own time."""
-    place = await uow.catalogue.province(report.province)
-    return (report.published_at or now).astimezone(ZoneInfo(place.timezone if place else "UTC")).date()
+    return await local_date(uow, report.province, report.published_at or now)
+
+
+async def local_date(uow: ConsolidationUnitOfWork, province: str, instant: datetime) -> date:
+    """The day of `instant` in the province's own time."""
+    place = await uow.catalogue.province(province)
+    return instant.astimezone(ZoneInfo(place.timezone if place else "UTC")).date()
 
 
 async def plan_choice(uow: ConsolidationUnitOfWork, *, province: str) -> PlanChoice:
@@ -165,8 +172,8 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
     plan, place, found = await period_standing(uow, address=address, now=now)
     parsed = parse_period(period, plan.calendar.frequency)
     state = await uow.reports.get(province, plan.id, period)
-    if state is not None and state.status == "published" and state.content:
-        return Situated(ConsolidatedReportV1.model_validate(state.content), found)
+    if state is not None and state.status in SENT_UP and state.content:
+        return Situated(_sent_up(state), found)
     period_rules.check_reportable(plan, found)
     history = found.state == "history"
     latest = await uow.unit_reports.latest(province, plan.id, period, imported_only=history)
@@ -232,9 +239,29 @@ async def situated(uow: ConsolidationUnitOfWork, *, address: ReportAddress, now:
         workflow=workflow, sections=written, comparisons=compared, coverage=coverage,
     )  # fmt: skip
     report = report.model_copy(
-        update={"status_note": state.status_reason if state is not None else None, "continuity": notes}
-    )
+        update={
+            "status_note": state.status_reason if state is not None else None, "continuity": notes,
+            "returned": _returned(state),
+        }
+    )  # fmt: skip
     return Situated(report, found)
+
+
+def _sent_up(state: ReportState) -> ConsolidatedReportV1:
+    """The snapshot that went up; once accepted, it says so (the snapshot itself never changes)."""
+    report = ConsolidatedReportV1.model_validate(state.content)
+    if state.status == "accepted":
+        report = report.model_copy(
+            update={"status": "accepted", "accepted_at": state.accepted_at, "accepted_by": state.accepted_by}
+        )
+    return report
+
+
+def _returned(state: ReportState | None) -> ReturnedV1 | None:
+    """Who returned the report to the province, when and why, while it is a draft again."""
+    if state is None or state.status != "draft" or state.returned_at is None:
+        return None
+    return ReturnedV1(reason=state.returned_reason or "", by=state.returned_by or "", at=state.returned_at)
 
 
 async def _figures(

@@ -21,14 +21,14 @@ from baocao_shared.principal import Principal
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import sections
 from consolidation.domain.report import ReportAddress
-from consolidation.domain.workflow import next_status
+from consolidation.domain.workflow import SENT_UP, next_status
 from consolidation.handlers import workflow
 from consolidation.handlers.reports import current, plan_and_period
 
 
 def may_edit(principal: Principal, report: ConsolidatedReportV1) -> bool:
     """The province's operators write its report until it is published (the page shows the editors)."""
-    return principal.may_operate_province(report.province) and report.status != "published"
+    return principal.may_operate_province(report.province) and report.status not in SENT_UP
 
 
 async def edit_section(

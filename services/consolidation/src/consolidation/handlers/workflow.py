@@ -1,5 +1,6 @@
-"""The report's workflow: approve, publish, reopen, and the way back to draft when a unit's report changes
-after the approval; and the same events applied again from the topics on a rebuild.
+"""The report's workflow: approve, publish, reopen, the national office's answer (accept, or return to the
+province), and the way back to draft when a unit's report changes after the approval; and the same events
+applied again from the topics on a rebuild.
 
 A live step stores exactly what its event says, the way a rebuild applies that event (`apply_status`,
 `apply_published`), so the live state and a rebuilt one cannot differ. The caller owns the transaction;
@@ -17,10 +18,12 @@ from zoneinfo import ZoneInfo
 
 from baocao_shared.events.registry import EventSpec
 from baocao_shared.events.reports import (
+    REPORT_ACCEPTED,
     REPORT_APPROVED,
     REPORT_DOCUMENT_ISSUED,
     REPORT_PUBLISHED,
     REPORT_REOPENED,
+    REPORT_RETURNED,
     REPORT_REVERTED,
     ConsolidatedReportV1,
     DocumentIssuedV1,
@@ -30,18 +33,25 @@ from baocao_shared.principal import Principal
 from consolidation.adapters.documents import StoredDocument
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain.documents import DocumentPress
-from consolidation.domain.errors import NotTheProvincesOperator
+from consolidation.domain.errors import NotTheNationalOffice, NotTheProvincesOperator
 from consolidation.domain.report import ReportAddress
-from consolidation.domain.workflow import next_status
-from consolidation.handlers.reports import current, issue_date, plan_and_period, situated
+from consolidation.domain.workflow import next_status, return_reason, returned_note
+from consolidation.handlers.reports import current, issue_date, local_date, plan_and_period, situated
 
 UNDONE = {"content": None, "published_at": None, "published_by": None}  # what a step back to draft clears
+NOT_RETURNED = {"returned_at": None, "returned_by": None, "returned_reason": None}  # every other step clears it
 
 
 def check_operator(principal: Principal, *, province: str) -> None:
     """The province's own operators, and admins, approve and publish its report."""
     if not principal.may_operate_province(province):
         raise NotTheProvincesOperator(province=province)
+
+
+def check_national(principal: Principal, *, action: str) -> None:
+    """The national office (and admins, who may take every step) accepts or returns a published report."""
+    if not principal.is_national:
+        raise NotTheNationalOffice(action=action)
 
 
 async def approve(
@@ -75,10 +85,14 @@ async def publish(
     now = await _after_the_last_step(uow, report, now)
     issued_on = await issue_date(uow, report, now=now)
     number = await uow.register.take_next(report.province, issued_on.year)
+    earlier = await uow.documents.of_report(report.province, report.plan_id, report.period, "pdf")
     published = report.model_copy(
         update={
             "status": status, "status_note": None, "published_at": now, "published_by": principal.subject,
-            "number": f"{number}/{report.number_code}",
+            "number": f"{number}/{report.number_code}", "returned": None,
+            # Published again (after a return or a reopen): the new document replaces the one that went up before.
+            "replaces": earlier.number if earlier else None,
+            "replaces_issued_on": await local_date(uow, report.province, earlier.published_at) if earlier else None,
         }
     )  # fmt: skip
     history = found.standing.state == "history"
@@ -90,7 +104,7 @@ async def publish(
             province=published.province, plan_id=published.plan_id, period=published.period,
             number=published.number, kind=document.kind, media_type=document.media_type,
             filename=document.filename, sha256=document.sha256, size=len(document.body),
-            signed_by=document.signed_by, published_at=now,
+            signed_by=document.signed_by, published_at=now, replaces=published.replaces,
             content_base64=base64.b64encode(document.body).decode("ascii"),
         )  # fmt: skip
         await apply_document(uow, issued)
@@ -98,6 +112,8 @@ async def publish(
     await apply_published(uow, published)
     await uow.publish(REPORT_PUBLISHED, published, province=published.province, at=now)
     details = {"revision": report.revision, "number": published.number, "documents": [d.sha256 for d in frozen]}
+    if published.replaces:
+        details["replaces"] = published.replaces
     await _audit(uow, "report.published", published, by=principal.subject, at=now, details=details)
     return published
 
@@ -127,6 +143,46 @@ async def reopen(
     details = {"revision": report.revision, "reason": reason}
     await _audit(uow, "report.reopened", report, by=change.by, at=at, details=details)
     return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
+
+
+async def accept(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, now: datetime
+) -> ConsolidatedReportV1:
+    """The national office accepts a province's published report. Final: it is never reopened nor returned,
+    and its period stays locked."""
+    check_national(principal, action="accept")
+    report = await _locked_current(uow, address, now)
+    at = await _after_the_last_step(uow, report, now)
+    change = _change(report, next_status("accept", report.status), at=at, by=principal.subject)
+    await apply_accepted(uow, change)
+    await uow.publish(REPORT_ACCEPTED, change, province=change.province, at=at)
+    details = {"revision": report.revision, "number": report.number}
+    await _audit(uow, "report.accepted", report, by=change.by, at=at, details=details)
+    return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
+
+
+async def return_to_province(
+    uow: ConsolidationUnitOfWork, *, principal: Principal, address: ReportAddress, reason: str, now: datetime
+) -> ConsolidatedReportV1:
+    """The national office sends a published report back to the province as a draft, saying why: the province's
+    units may amend again, its office edits, approves and publishes again (a new number, replacing this one)."""
+    check_national(principal, action="return")
+    reason = return_reason(reason)
+    report = await _locked_current(uow, address, now)
+    at = await _after_the_last_step(uow, report, now)
+    change = _change(report, next_status("return", report.status), at=at, by=principal.subject, reason=reason)
+    await apply_returned(uow, change)
+    await uow.publish(REPORT_RETURNED, change, province=change.province, at=at)
+    details = {"revision": report.revision, "number": report.number, "reason": reason}
+    await _audit(uow, "report.returned", report, by=change.by, at=at, details=details)
+    return await current(uow, address=replace(address, plan_id=report.plan_id), now=now)
+
+
+async def _locked_current(uow: ConsolidationUnitOfWork, address: ReportAddress, now: datetime) -> ConsolidatedReportV1:
+    """The report, its row locked until the transaction ends: one answer of the national office at a time."""
+    plan, _ = await plan_and_period(uow, address)
+    await uow.reports.lock(address.province, plan.id, address.period, revision=1, create=False)
+    return await current(uow, address=replace(address, plan_id=plan.id), now=now)
 
 
 async def content_changed(
@@ -168,7 +224,25 @@ async def apply_status(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> 
         approved_at=change.at if approved else None,
         approved_by=change.by if approved else None,
         **({} if approved else UNDONE),
+        **NOT_RETURNED,
     )
+
+
+async def apply_returned(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
+    """Store a return to the province: a draft again, saying who returned it, when and why."""
+    await uow.reports.save(
+        change.province, change.plan_id, change.period, at=change.at, status=change.status, revision=change.revision,
+        status_reason=returned_note(change.reason or ""), approved_at=None, approved_by=None, **UNDONE,
+        returned_at=change.at, returned_by=change.by, returned_reason=change.reason,
+    )  # fmt: skip
+
+
+async def apply_accepted(uow: ConsolidationUnitOfWork, change: ReportStatusV1) -> None:
+    """Store an acceptance: the published snapshot stays as it went up; who accepted it and when."""
+    await uow.reports.save(
+        change.province, change.plan_id, change.period, at=change.at, status=change.status, revision=change.revision,
+        status_reason=None, accepted_at=change.at, accepted_by=change.by,
+    )  # fmt: skip
 
 
 async def apply_published(uow: ConsolidationUnitOfWork, report: ConsolidatedReportV1) -> None:
@@ -186,6 +260,7 @@ async def apply_published(uow: ConsolidationUnitOfWork, report: ConsolidatedRepo
         published_at=report.published_at,
         published_by=report.published_by,
         content=report.model_dump(mode="json"),
+        **NOT_RETURNED,
     )
     if report.number and report.number.split("/")[0].isdigit() and report.published_at:
         place = await uow.catalogue.province(report.province)

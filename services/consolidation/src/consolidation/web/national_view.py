@@ -15,6 +15,8 @@ from consolidation.adapters.report_text import local_moment, vn_number
 from consolidation.domain.national import counts
 
 STATUS = {  # status -> (label, badge class of baocao.css)
+    "accepted": ("Đã tiếp nhận", "done"),
+    "returned": ("Đã trả lại", "overdue"),  # a draft again, returned by the national office
     "published": ("Đã gửi", "done"),
     "approved": ("Đã duyệt", "locked"),
     "draft": ("Dự thảo", "open"),
@@ -65,14 +67,17 @@ class RegimeBlock:
     counted: int
 
 
-def _row(entry: dict[str, Any], period: str, plan_numbers: dict[tuple[str, str], str]) -> ProvinceRow:
-    label, css = STATUS.get(entry["status"], (entry["status"], "open"))
+def _row(entry: dict[str, Any], period: str, listed: dict[tuple[str, str], dict[str, Any]]) -> ProvinceRow:
+    """A province's plan in a regime's table; `listed` holds the answer's `provinces` (plan number, returned)."""
+    plan = listed.get(_key(entry), {})
+    shown = "returned" if plan.get("returned") else entry["status"]
+    label, css = STATUS.get(shown, (entry["status"], "open"))
     counted = counts(entry["status"])
     return ProvinceRow(
         key=f"{entry['province']}-{entry['plan_id']}",
         province=entry["province"],
         province_name=entry["province_name"],
-        plan_number=plan_numbers.get((entry["province"], entry["plan_id"]), ""),
+        plan_number=plan.get("plan_number", ""),
         status=entry["status"],
         label=label,
         css=css,
@@ -99,13 +104,13 @@ def _key(entry: dict[str, Any]) -> tuple[str, str]:
 
 def national_context(roll_up: dict[str, Any], regimes: dict[str, RegimeV1], periods: list[str]) -> dict[str, Any]:
     period = roll_up["period"]
-    plan_numbers = {(e["province"], e["plan_id"]): e["plan_number"] for e in roll_up["provinces"]}
+    listed = {_key(e): e for e in roll_up["provinces"]}
     blocks = []
     for group in roll_up["regimes"]:
         regime_id = group["regime"]
-        rows = [_row(entry, period, plan_numbers) for entry in group["provinces"]]
+        rows = [_row(entry, period, listed) for entry in group["provinces"]]
         missing = [
-            {**m, "key": f"{m['province']}-{m['plan_id']}", "plan_number": plan_numbers.get(_key(m))}
+            {**m, "key": f"{m['province']}-{m['plan_id']}", "plan_number": listed.get(_key(m), {}).get("plan_number")}
             for m in group["missing"]
         ]
         blocks.append(
@@ -119,12 +124,7 @@ def national_context(roll_up: dict[str, Any], regimes: dict[str, RegimeV1], peri
                 counted=sum(1 for r in rows if counts(r.status)),
             )
         )
-    by_key = {(e["province"], e["plan_id"]): e for e in roll_up["provinces"]}
-    unmapped = [
-        _row(by_key[(u["province"], u["plan_id"])], period, plan_numbers)
-        for u in roll_up["unmapped"]
-        if (u["province"], u["plan_id"]) in by_key
-    ]
+    unmapped = [_row(listed[_key(u)], period, listed) for u in roll_up["unmapped"] if _key(u) in listed]
     return {
         "title": f"Tổng hợp toàn quốc kỳ {period}",
         "period": period,

@@ -17,7 +17,7 @@ from baocao_shared.principal import Role
 from baocao_shared.web import csrf, redirect, render, templates_for
 from baocao_shared.web.csrf import CsrfForm
 from baocao_shared.web.pages import PageError, PagePrincipal, intake_url
-from consolidation.adapters.report_html import render_report
+from consolidation.adapters.report_html import EarlierDocument, render_report
 from consolidation.adapters.report_text import local_moment
 from consolidation.deps import PERIOD, PROVINCE, Press, Uow
 from consolidation.domain.errors import (
@@ -31,6 +31,7 @@ from consolidation.domain.errors import (
     PlanAmbiguous,
     ReportAlreadyPublished,
     ReportNotPublished,
+    ReturnReasonInvalid,
     SectionTextInvalid,
     SigningKeyUnavailable,
     StaleReportVersion,
@@ -59,12 +60,25 @@ READERS_ONLY = (
     "Báo cáo tổng hợp của một tỉnh chỉ dành cho cơ quan thường trực của tỉnh đó "
     "và Văn phòng Thường trực Ban Chỉ đạo của Chính phủ."
 )
-STEPS = {"approve": workflow.approve, "publish": workflow.publish}
-DONE = {"approve": "Đã duyệt báo cáo.", "publish": "Đã cấp số, ký số và gửi báo cáo lên Văn phòng Thường trực."}
+STEPS = {
+    "approve": workflow.approve, "publish": workflow.publish, "accept": workflow.accept,
+    "return": workflow.return_to_province,
+}  # fmt: skip
+DONE = {
+    "approve": "Đã duyệt báo cáo.",
+    "publish": "Đã cấp số, ký số và gửi báo cáo lên Văn phòng Thường trực.",
+    "accept": "Đã tiếp nhận báo cáo.",
+    "return": "Đã trả lại báo cáo cho tỉnh; cơ quan thường trực của tỉnh đã được thông báo.",
+}
 NOT_NOW = {
     "approve": "Chưa duyệt được: báo cáo đang ở trạng thái “{status}”, chỉ duyệt được bản dự thảo.",
     "publish": "Chưa gửi được: báo cáo đang ở trạng thái “{status}”, chỉ gửi lên được báo cáo đã duyệt.",
+    "accept": "Chưa tiếp nhận được: báo cáo đang ở trạng thái “{status}”, chỉ tiếp nhận được báo cáo đã gửi lên.",
+    "return": "Chưa trả lại được: báo cáo đang ở trạng thái “{status}”, chỉ trả lại được báo cáo đã gửi lên.",
 }
+NATIONAL_ONLY = (
+    "Chỉ Văn phòng Thường trực Ban Chỉ đạo của Chính phủ tiếp nhận hoặc trả lại báo cáo tổng hợp của các tỉnh."
+)
 
 
 @router.get("/")
@@ -94,6 +108,7 @@ async def report(
     try:
         async with uow:
             printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
+            earlier = await documents.earlier(uow, printed.report)
     except PlanAmbiguous:
         async with uow:
             choice = await reports.plan_choice(uow, province=province)
@@ -118,7 +133,7 @@ async def report(
         raise PageError(409, NOT_OPEN_TITLE, _not_open(exc)) from None
     except (UnknownPlan, UnknownProvince):
         raise PageError(404, NOT_FOUND_TITLE, f"Chưa có kế hoạch báo cáo này của tỉnh mã {province}.") from None
-    return _console(request, principal, printed)
+    return _console(request, principal, printed, earlier=earlier)
 
 
 def _outside(exc: PeriodOutsidePlan) -> str:
@@ -134,10 +149,17 @@ def _not_open(exc: PeriodNotOpen) -> str:
     return f"Kỳ {exc.period}: {STATE_LABELS['not_open'].lower()}{when}, nên chưa có báo cáo tổng hợp."
 
 
-def _console(request: Request, principal, printed, *, pending=None, error=None, status_code: int = 200) -> Response:
+def _console(
+    request: Request, principal, printed, *, pending=None, error=None, status_code: int = 200, earlier=(),
+    answer_error: tuple[str, str] | None = None,
+) -> Response:  # fmt: skip
     """The report's page: its sections with their sources (and editors, for its operators), the workflow's
-    buttons, and the document as it will read."""
+    buttons (the national office's: accept, return with a reason), the documents it went up with before, and the
+    document as it will read."""
     steps = reports.open_steps(principal, printed.report)
+    shown = [
+        EarlierDocument(d.number, d.kind, d.sha256, local_moment(d.published_at)) for d in earlier
+    ]  # fmt: skip
     return render_report(
         request,
         printed.report,
@@ -145,6 +167,10 @@ def _console(request: Request, principal, printed, *, pending=None, error=None, 
         standing=printed.standing,
         can_approve="approve" in steps,
         can_publish="publish" in steps,
+        can_accept="accept" in steps,
+        can_return="return" in steps,
+        earlier=shown,
+        answer_error=answer_error,
         csrf_token=csrf.token(request),
         console=True,
         can_edit=sections.may_edit(principal, printed.report),
@@ -235,9 +261,22 @@ def _step_page(action: str):
             async with uow:
                 address = ReportAddress(province=province, period=period, plan_id=plan_id)
                 extra = {"press": press} if action == "publish" else {}
+                if action == "return":
+                    extra = {"reason": str(form.get("reason") or "")}
                 await STEPS[action](uow, principal=principal, address=address, now=now, **extra)
         except NotTheReportsReader:
             raise PageError(403, FORBIDDEN_TITLE, READERS_ONLY) from None
+        except NotTheNationalOffice:
+            raise PageError(
+                403, "Không có quyền tiếp nhận hoặc trả lại báo cáo", NATIONAL_ONLY, back_url=back,
+                back_label="Quay lại báo cáo",
+            ) from None  # fmt: skip
+        except ReturnReasonInvalid as exc:
+            async with uow:
+                printed = await reports.printable_report(uow, principal=principal, address=address, now=now)
+                earlier = await documents.earlier(uow, printed.report)
+            typed = (exc.reason, str(form.get("reason") or ""))
+            return _console(request, principal, printed, earlier=earlier, answer_error=typed, status_code=422)
         except NotTheProvincesOperator:
             raise PageError(
                 403,
@@ -257,12 +296,13 @@ def _step_page(action: str):
             raise PageError(409, NOT_OPEN_TITLE, _not_open(exc), back_url="/tong-hop") from None
         except NO_SUCH_REPORT:
             raise PageError(404, NOT_FOUND_TITLE, "Không tìm thấy báo cáo này.", back_url="/tong-hop") from None
-        return redirect(request, back, flash=DONE[action])
+        # A returned report is a draft the national office no longer reads: it goes back to the national view.
+        return redirect(request, national_page(period) if action == "return" else back, flash=DONE[action])
 
     return take_step
 
 
-for _action, _path in (("approve", "duyet"), ("publish", "gui")):
+for _action, _path in (("approve", "duyet"), ("publish", "gui"), ("accept", "tiep-nhan"), ("return", "tra-lai")):
     router.post(f"/tong-hop/{{province}}/{{period}}/{_path}", name=_action)(_step_page(_action))
 
 

@@ -130,6 +130,11 @@ submission_versions = Table(
     # The office imported it for a history period; it came after the close under an exception.
     Column("imported", Boolean, nullable=False, server_default="false"),
     Column("after_close", Boolean, nullable=False, server_default="false"),
+    # How it came in (api, web, on_behalf, import), the office's account that entered it for the unit, and where
+    # such a report came from (paper, email); null on versions stored before they were recorded.
+    Column("channel", String(16)),
+    Column("entered_by", String(80)),
+    Column("source", String(16)),
     PrimaryKeyConstraint("submission_id", "version"),
     ForeignKeyConstraint(["submission_id"], ["submissions.id"]),
 )

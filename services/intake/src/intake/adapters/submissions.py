@@ -13,11 +13,13 @@ from intake.domain.models import PlanHolder, Submission, VersionOut
 
 _S = orm.submissions.c
 _V = orm.submission_versions.c
-_OF_VERSION = {"imported", "after_close"}  # kept with each version in the history, not on the latest
+_FLAGS = ("after_close", "imported")
+_ENTRY = ("channel", "entered_by", "source")  # how a version came in (intake.domain.entry)
+_OF_VERSION = {*_FLAGS, *_ENTRY}  # kept with each version in the history, not on the latest
 
-# A report as read: its latest row, with the flags its latest version holds in the history.
+# A report as read: its latest row, with what its latest version holds in the history.
 _LATEST = select(
-    orm.submissions, *(func.coalesce(_V[flag], false()).label(flag) for flag in sorted(_OF_VERSION))
+    orm.submissions, *(func.coalesce(_V[flag], false()).label(flag) for flag in _FLAGS), *(_V[c] for c in _ENTRY)
 ).select_from(
     orm.submissions.outerjoin(orm.submission_versions, (_V.submission_id == _S.id) & (_V.version == _S.version))
 )
@@ -87,6 +89,9 @@ class SubmissionRepository:
                 changes=h.changes,
                 imported=h.imported,
                 after_close=h.after_close,
+                channel=h.channel,
+                entered_by=h.entered_by,
+                source=h.source,
             )
             for h in rows
         ]

@@ -196,10 +196,34 @@ class UnitNotInPlan(ReportInvalid):
 
 
 class NotAReporter(Forbidden):
-    """Only a unit's reporter account or API token submits a report."""
+    """The national office reads reports: a unit's own account, or its province's office on its behalf, sends them."""
 
     def __init__(self) -> None:
-        super().__init__("Only a unit's reporter account or API token can submit its report.")
+        super().__init__(
+            "Only a unit's reporter account or API token, or its province's office on its behalf, "
+            "can submit its report."
+        )
+
+
+class NotYourProvincesUnit(Forbidden):
+    """A province's office enters reports on behalf of its own province's units only."""
+
+    def __init__(self, *, province: str, unit: str, own_province: str | None) -> None:
+        super().__init__(
+            f"Unit {province}.{unit} is not of province {own_province}: "
+            "an office enters reports only on behalf of its own province's units.",
+            {"province": province, "unit": unit, "own_province": own_province},
+        )
+        self.province, self.unit, self.own_province = province, unit, own_province
+
+
+class SourceOnlyOnBehalf(ReportInvalid):
+    """Where a report came from (paper, email) is said only by the office entering it on a unit's behalf."""
+
+    def __init__(self) -> None:
+        msg = "Chỉ văn phòng nhập hộ đơn vị mới ghi nguồn báo cáo (giấy, email)."
+        problem = {"loc": ["body", "source"], "msg": msg, "type": "source_not_on_behalf"}
+        super().__init__([problem], "Only an entry on the unit's behalf names a source.")
 
 
 class NotYourUnit(Forbidden):
@@ -237,10 +261,14 @@ class PlanOfAnotherProvince(Forbidden):
 
 
 class NotYourReport(Forbidden):
-    """Only the unit's own reporter account or API token amends its report."""
+    """Only the unit's own reporter account or API token (or its province's office, on its behalf) amends its
+    report."""
 
     def __init__(self) -> None:
-        super().__init__("Only the unit's own reporter account or API token can amend its report.")
+        super().__init__(
+            "Only the unit's own reporter account or API token, or its province's office on its behalf, "
+            "can amend its report."
+        )
 
 
 class ReportNotReadable(Forbidden):

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.events.submissions import Channel
 
 Figures = Annotated[
     dict[str, Any],
@@ -19,6 +20,12 @@ Figures = Annotated[
 Narratives = Annotated[
     dict[str, Any], WithJsonSchema({"type": "object", "additionalProperties": {"type": "string", "maxLength": 20000}})
 ]
+Source = Literal["paper", "email"]
+SOURCE_FIELD = Field(
+    None,
+    description="Entered on the unit's behalf by its province's office: the report came on paper or by email "
+    "(a unit's own account sends none)",
+)
 
 
 class SubmissionIn(BaseModel):
@@ -27,6 +34,13 @@ class SubmissionIn(BaseModel):
     period: str = Field(max_length=10, examples=["2019-06"])
     values: Figures = Field(examples=[{"t1_sessions": 3, "t1_participants": 420}])
     narratives: Narratives = Field(default_factory=dict, examples=[{"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44."}])
+    province: str | None = Field(
+        None,
+        pattern=r"^\d{2}$",
+        description="The unit's province; the caller's own when absent (an admin entering for a unit names it "
+        "when the plan's id is held by more than one province)",
+    )
+    source: Source | None = SOURCE_FIELD
 
 
 class ImportIn(BaseModel):
@@ -43,6 +57,7 @@ class AmendmentIn(BaseModel):
     base_version: int | None = Field(
         None, ge=1, description="The version this amendment was made from; another version in between gives 409"
     )
+    source: Source | None = SOURCE_FIELD
 
 
 class Receipt(BaseModel):
@@ -50,6 +65,8 @@ class Receipt(BaseModel):
     version: int
     received_at: datetime
     status: str = Field(description="received (version 1) or amended")
+    channel: Channel | None = Field(None, description="How this version came in: api, web, on_behalf, import")
+    entered_by: str | None = Field(None, description="The office's account that entered it on the unit's behalf")
 
 
 class VersionOut(BaseModel):
@@ -59,6 +76,13 @@ class VersionOut(BaseModel):
     changes: dict[str, Any]
     imported: bool = Field(False, description="The staff office imported it for a period before tracking")
     after_close: bool = Field(False, description="Accepted after the period's close, under the office's exception")
+    channel: Channel | None = Field(
+        None,
+        description="api or web (the unit's own account), on_behalf (its province's office), import; "
+        "null for versions stored before it was recorded",
+    )
+    entered_by: str | None = Field(None, description="The office's account that entered it on the unit's behalf")
+    source: Source | None = Field(None, description="On the unit's behalf: the report came on paper or by email")
 
 
 class Submission(BaseModel):
@@ -78,6 +102,9 @@ class Submission(BaseModel):
     # Of the latest version: stored with it in the history (not on the latest row), carried by its event.
     imported: bool = Field(False, description="The staff office imported the latest version")
     after_close: bool = Field(False, description="The latest version was accepted after the close, by exception")
+    channel: Channel | None = Field(None, description="How the latest version came in (see the history's)")
+    entered_by: str | None = Field(None, description="The office's account that entered the latest version")
+    source: Source | None = Field(None, description="On the unit's behalf: where the latest version came from")
 
 
 class SubmissionOut(Submission):

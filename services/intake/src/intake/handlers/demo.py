@@ -12,8 +12,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from baocao_shared.calendar import cutoff_window, due_at, local_date, parse_period, period_containing
+from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.events.catalog import PlanV1, UnitV1
+from baocao_shared.periods import past_periods
 from baocao_shared.principal import Principal, Role
 from baocao_shared.structure import in_force
 from intake.adapters.uow import IntakeUnitOfWork
@@ -23,18 +24,6 @@ from intake.domain.models import AmendmentIn, SubmissionIn
 from intake.handlers import submissions as use_cases
 
 CROWDS = ("người", "lượt")  # indicators that count people are in the hundreds, the rest in units
-
-
-def past_periods(plan: PlanV1, timezone: str, now: datetime, count: int) -> list[str]:
-    """The `count` most recent periods of the plan whose deadline has passed, oldest first."""
-    period = period_containing(local_date(now, timezone), plan.calendar)
-    found: list[str] = []
-    while len(found) < count and period.code >= plan.first_period:
-        if due_at(period, plan.calendar, timezone) <= now:
-            found.insert(0, period.code)
-        start, _ = cutoff_window(period, plan.calendar)
-        period = period_containing(start - timedelta(days=1), plan.calendar)
-    return found
 
 
 def figures(plan: PlanV1, rng: random.Random) -> dict[str, int]:

@@ -27,7 +27,6 @@ from intake.domain.errors import (
 )
 from intake.domain.models import ImportIn, Receipt
 from intake.handlers import submissions
-from intake.handlers.demo import past_periods
 
 
 async def plan_of(uow: IntakeUnitOfWork, province: str, plan_id: str | None) -> tuple[ProvinceV1, PlanV1]:
@@ -190,7 +189,7 @@ async def track_recent(
         raise ProvinceNotFound(province)
     changed = []
     for plan in await uow.catalog.plans(province):
-        recent = past_periods(plan, place.timezone, now, periods_back)
+        recent = periods.past_periods(plan, place.timezone, now, periods_back)
         # tracking_from names a month: a plan of quarters or half-years is left as it is.
         if not recent or not re.fullmatch(PERIOD_MONTH, recent[0]) or (keep and plan.tracking_from):
             changed.append(plan)

@@ -17,9 +17,9 @@ from baocao_shared.principal import Principal, Role
 from baocao_shared.structure import in_force, next_month
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
+from intake.domain.entry import Entry, entry_for, imported_by
 from intake.domain.errors import (
     AlreadySubmitted,
-    NotAReporter,
     NotYourReport,
     NotYourUnit,
     PeriodLocked,
@@ -38,13 +38,11 @@ from intake.handlers.idempotency import Answer, once
 
 
 async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: SubmissionIn, now: datetime) -> Receipt:
-    """Accept a unit's first report for a period (version 1)."""
-    if principal.role is not Role.REPORTER:
-        raise NotAReporter()
-    province = principal.province or ""
-    if body.unit != principal.unit:
-        raise NotYourUnit(unit=body.unit, own_unit=principal.unit)
+    """Accept a unit's first report for a period (version 1): from the unit's own account, or entered on its behalf
+    by its province's office (`intake.domain.entry`)."""
     found = await uow.submissions.plan_holders(body.plan_id, body.period)
+    province = body.province or principal.province or (found[0].province if len(found) == 1 else "")
+    entry = entry_for(principal, province=province, unit=body.unit, source=body.source)
     mine = next((h for h in found if h.province == province), None)
     if mine is None and found:
         raise PlanOfAnotherProvince(plan_id=body.plan_id, plan_province=found[0].province, own_province=province)
@@ -72,23 +70,27 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         received_at=now,
         submitted_by=principal.subject,
         after_close=after_close,
+        **_of_entry(entry),
     )
     if not await uow.submissions.add_first(submission):
         where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": body.period}
         raise AlreadySubmitted(unit=body.unit, period=body.period, submission_id=await uow.submissions.id_for(**where))
     await _record(uow, submission, {"figures": {}, "narratives": [], "first": True})
-    return Receipt(id=submission.id, version=1, received_at=now, status="received")
+    return _receipt(submission)
 
 
 async def amend(
     uow: IntakeUnitOfWork, *, principal: Principal, submission_id: uuid.UUID, body: AmendmentIn, now: datetime
 ) -> Receipt:
-    """Store a new version of a unit's report (version + 1), unless its period is locked."""
+    """Store a new version of a unit's report (version + 1), unless its period is locked: from the unit's own
+    account, or entered on its behalf by its province's office."""
     stored = await uow.submissions.get(submission_id, for_update=True)
     if stored is None:
         raise SubmissionNotFound(submission_id)
-    if not principal.may_submit_for(stored.province, stored.unit):
-        raise NotYourReport()
+    try:
+        entry = entry_for(principal, province=stored.province, unit=stored.unit, source=body.source)
+    except NotYourUnit:
+        raise NotYourReport() from None
     if body.base_version is not None and body.base_version != stored.version:
         raise StaleVersion(current_version=stored.version, base_version=body.base_version)
     plan = _usable_plan(
@@ -103,10 +105,12 @@ async def amend(
     after_close = await unit_may_report(uow, stored.province, stored.unit, found, timezone)
     _refuse_if_invalid(rules.check_content(plan, body.values, body.narratives))
     narratives = rules.clean_narratives(body.narratives)
-    amended = _next_version(stored, body.values, narratives, at=now, by=principal.subject, after_close=after_close)
+    amended = _next_version(
+        stored, body.values, narratives, at=now, by=principal.subject, entry=entry, after_close=after_close
+    )
     await uow.submissions.store_version(amended)
     await _record(uow, amended, rules.changes(stored.values, stored.narratives, body.values, narratives))
-    return Receipt(id=submission_id, version=amended.version, received_at=now, status="amended")
+    return _receipt(amended)
 
 
 async def import_report(
@@ -146,17 +150,19 @@ async def import_report(
             received_at=now,
             submitted_by=principal.subject,
             imported=True,
+            **_of_entry(imported_by(principal)),
         )
         if not await uow.submissions.add_first(submission):  # a unit's own report won the race
             raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
         diff = {"figures": {}, "narratives": [], "first": True}
     else:
-        submission = _next_version(stored, body.values, narratives, at=now, by=principal.subject, imported=True)
+        submission = _next_version(
+            stored, body.values, narratives, at=now, by=principal.subject, entry=imported_by(principal), imported=True
+        )
         await uow.submissions.store_version(submission)
         diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
     await _record(uow, submission, diff)
-    status = "received" if submission.version == 1 else "amended"
-    return Receipt(id=submission.id, version=submission.version, received_at=now, status=status)
+    return _receipt(submission)
 
 
 async def unit_may_report(
@@ -174,7 +180,7 @@ async def submit_once(
     uow: IntakeUnitOfWork, *, principal: Principal, body: SubmissionIn, now: datetime, key: str | None
 ) -> Answer:
     """`submit`, once per Idempotency-Key: a repeat of the same request gets the first answer back."""
-    request = body.model_dump(mode="json")
+    request = _fingerprinted(body)
     run = lambda: submit(uow, principal=principal, body=body, now=now)  # noqa: E731
     return await once(uow, owner=principal.subject, key=key, request=request, run=run)
 
@@ -189,7 +195,7 @@ async def amend_once(
     key: str | None,
 ) -> Answer:
     """`amend`, once per Idempotency-Key (the web form sends one per form shown)."""
-    request = {"submission_id": str(submission_id), **body.model_dump(mode="json")}
+    request = {"submission_id": str(submission_id), **_fingerprinted(body)}
     return await once(
         uow,
         owner=principal.subject,
@@ -197,6 +203,13 @@ async def amend_once(
         request=request,
         run=lambda: amend(uow, principal=principal, submission_id=submission_id, body=body, now=now),
     )
+
+
+def _fingerprinted(body: SubmissionIn | AmendmentIn) -> dict:
+    """The request an Idempotency-Key stands for; the fields added with the office's entry (`province`, `source`)
+    only when given, so a key stored before them still matches its request."""
+    unset = {name for name in ("province", "source") if getattr(body, name, None) is None}
+    return body.model_dump(mode="json", exclude=unset)
 
 
 async def get(uow: IntakeUnitOfWork, *, principal: Principal, submission_id: uuid.UUID) -> SubmissionOut:
@@ -292,6 +305,12 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
     }
     if submission.after_close:
         details["after_close"] = True
+    if submission.channel:
+        details["channel"] = submission.channel
+    if submission.entered_by:
+        details["entered_by"] = submission.entered_by
+    if submission.source:
+        details["source"] = submission.source
     await uow.audit(
         at=submission.received_at,
         actor=submission.submitted_by or "?",
@@ -299,7 +318,7 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
         subject=f"submission:{submission.id}",
         details=details,
     )
-    content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id"}))
+    content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id", "source"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
     await uow.publish(spec, content, province=submission.province, at=submission.received_at)
 
@@ -311,6 +330,7 @@ def _next_version(
     *,
     at: datetime,
     by: str,
+    entry: Entry,
     imported: bool = False,
     after_close: bool = False,
 ) -> Submission:
@@ -318,6 +338,21 @@ def _next_version(
     return stored.model_copy(
         update={
             "version": stored.version + 1, "values": values, "narratives": narratives, "received_at": at,
-            "submitted_by": by, "imported": imported, "after_close": after_close,
+            "submitted_by": by, "imported": imported, "after_close": after_close, **_of_entry(entry),
         }
     )  # fmt: skip
+
+
+def _receipt(submission: Submission) -> Receipt:
+    return Receipt(
+        id=submission.id,
+        version=submission.version,
+        received_at=submission.received_at,
+        status="received" if submission.version == 1 else "amended",
+        channel=submission.channel,
+        entered_by=submission.entered_by,
+    )
+
+
+def _of_entry(entry: Entry) -> dict[str, str | None]:
+    return {"channel": entry.channel, "entered_by": entry.entered_by, "source": entry.source}

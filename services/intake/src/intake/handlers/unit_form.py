@@ -14,6 +14,7 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.principal import Principal
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain import submissions as rules
+from intake.domain.entry import entry_for
 from intake.domain.errors import PeriodNotReportable, PlanNotForUnit, UnitNotInCatalogue
 from intake.domain.models import SubmissionOut
 from intake.handlers import submissions
@@ -42,50 +43,66 @@ class UnitReport:
     refused: str | None = None  # why the unit may not send it now (closed, history, the unit retired), if so
 
 
-async def unit_of(uow: IntakeUnitOfWork, *, principal: Principal) -> tuple[ProvinceV1, UnitV1]:
-    """The reporter's province and unit, as the catalogue holds them."""
-    province = await uow.catalog.province(principal.province or "")
-    unit = await uow.catalog.unit(principal.province or "", principal.unit or "")
-    if province is None or unit is None:
-        raise UnitNotInCatalogue(province=principal.province, unit=principal.unit)
-    return province, unit
+async def unit_of(uow: IntakeUnitOfWork, *, principal: Principal, unit: str | None = None) -> tuple[ProvinceV1, UnitV1]:
+    """The reporter's own province and unit, as the catalogue holds them; for the province's office entering a
+    report on its behalf, `unit` of the office's province (another unit or province is a 403 by name)."""
+    province_code, code = principal.province or "", unit if unit is not None else principal.unit or ""
+    entry_for(principal, province=province_code, unit=code)
+    province = await uow.catalog.province(province_code)
+    found = await uow.catalog.unit(province_code, code)
+    if province is None or found is None:
+        raise UnitNotInCatalogue(province=province_code, unit=code)
+    return province, found
 
 
-async def unit_plans(uow: IntakeUnitOfWork, *, principal: Principal) -> list[UnitPlan]:
-    """The plans in force the reporter's unit reports under, with its reports, the locked periods and the closed
-    ones it has an exception for."""
+async def office_units(uow: IntakeUnitOfWork, *, principal: Principal) -> list[UnitV1]:
+    """The units the province's office may enter a report for: its province's units that report under one of its
+    plans in force (a retired one too: its past periods may still want an entry, under an exception)."""
+    province = principal.province or ""
+    entry_for(principal, province=province, unit="")
+    reporting = {code for plan in await uow.catalog.plans(province) for code in plan.units}
+    return [u for u in await uow.catalog.units(province) if u.code in reporting]
+
+
+async def unit_plans(uow: IntakeUnitOfWork, *, principal: Principal, unit: str | None = None) -> list[UnitPlan]:
+    """The plans in force the unit reports under, with its reports, the locked periods and the closed ones it has
+    an exception for (the reporter's own unit, or `unit` for its province's office)."""
+    province, found_unit = await unit_of(uow, principal=principal, unit=unit)
     found = []
-    for plan in await _plans_of_unit(uow, principal):
-        stored = await submissions.search(uow, principal=principal, plan_id=plan.id, limit=1000)
-        locked = await uow.locks.locked_periods(principal.province or "", plan.id)
-        excepted = await uow.exceptions.periods_of_unit(
-            province=principal.province or "", plan_id=plan.id, unit=principal.unit or ""
+    for plan in await _plans_of_unit(uow, province.code, found_unit.code):
+        stored = await submissions.search(
+            uow, principal=principal, province=province.code, unit=found_unit.code, plan_id=plan.id, limit=1000
         )
+        locked = await uow.locks.locked_periods(province.code, plan.id)
+        excepted = await uow.exceptions.periods_of_unit(province=province.code, plan_id=plan.id, unit=found_unit.code)
         found.append(UnitPlan(plan, {s.period: s for s in stored}, locked, excepted))
     return found
 
 
 async def unit_report(
-    uow: IntakeUnitOfWork, *, principal: Principal, plan_id: str, period: str, now: datetime
+    uow: IntakeUnitOfWork, *, principal: Principal, plan_id: str, period: str, now: datetime, unit: str | None = None
 ) -> UnitReport:
-    """The reporter's unit, one of its plans and a period open to reports, with what is stored for it."""
-    province, unit = await unit_of(uow, principal=principal)
-    plan = next((p for p in await _plans_of_unit(uow, principal) if p.id == plan_id), None)
+    """The unit (the reporter's own, or `unit` for its province's office), one of its plans and a period open to
+    reports, with what is stored for it."""
+    province, found_unit = await unit_of(uow, principal=principal, unit=unit)
+    plan = next((p for p in await _plans_of_unit(uow, province.code, found_unit.code) if p.id == plan_id), None)
     if plan is None:
-        raise PlanNotForUnit(plan_id=plan_id, unit=principal.unit)
+        raise PlanNotForUnit(plan_id=plan_id, unit=found_unit.code)
     standing, problems = rules.check_period(plan, period, province.timezone, now)
     if problems:
         raise PeriodNotReportable(period=period, reason=problems[0].msg)
-    found = await submissions.search(uow, principal=principal, period=period, plan_id=plan_id, limit=1)
+    found = await submissions.search(
+        uow, principal=principal, province=province.code, unit=found_unit.code, period=period, plan_id=plan_id, limit=1
+    )
     existing = found[0] if found else None
     locked = existing.locked if existing else await uow.locks.is_locked(province.code, plan_id, period)
     try:  # the same refusals a submission would get, shown before the unit types anything
-        await submissions.refuse_if_not_in_force(uow, unit, period)
-        await submissions.unit_may_report(uow, province.code, unit.code, standing, province.timezone)
+        await submissions.refuse_if_not_in_force(uow, found_unit, period)
+        await submissions.unit_may_report(uow, province.code, found_unit.code, standing, province.timezone)
         refused = None
     except (Conflict, Forbidden) as exc:
         refused = exc.message
-    return UnitReport(province, unit, plan, period, existing, locked, refused)
+    return UnitReport(province, found_unit, plan, period, existing, locked, refused)
 
 
 async def receipt(
@@ -97,5 +114,5 @@ async def receipt(
     return submission, province, await uow.catalog.plan(submission.province, submission.plan_id)
 
 
-async def _plans_of_unit(uow: IntakeUnitOfWork, principal: Principal) -> list[PlanV1]:
-    return [p for p in await uow.catalog.plans(principal.province or "") if principal.unit in p.units]
+async def _plans_of_unit(uow: IntakeUnitOfWork, province: str, unit: str) -> list[PlanV1]:
+    return [p for p in await uow.catalog.plans(province) if unit in p.units]

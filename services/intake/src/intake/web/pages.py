@@ -76,6 +76,20 @@ async def reporter(principal: PagePrincipal) -> Principal:
 Reporter = Annotated[Principal, Depends(reporter)]
 
 
+async def office(principal: PagePrincipal) -> Principal:
+    """A province's staff office, which enters a report on its units' behalf (an admin does so by the API)."""
+    if principal.role is not Role.PROVINCE_OPERATOR:
+        raise PageError(
+            403,
+            "Trang dành cho văn phòng của tỉnh",
+            "Nhập hộ báo cáo chỉ dành cho cán bộ văn phòng (phòng Tham mưu) của tỉnh, cho các đơn vị của tỉnh.",
+        )
+    return principal
+
+
+Office = Annotated[Principal, Depends(office)]
+
+
 def install_handlers(app: FastAPI) -> None:
     install_pages(app, TEMPLATES)
 

@@ -280,6 +280,9 @@ class VersionView:
     first: bool
     figures: list[tuple[str, Any, Any]]  # (label, from, to)
     sections: list[str]
+    channel: str | None = None  # how it came in: api, web, on_behalf (the office, nhập hộ), import
+    entered_by: str | None = None
+    source: str | None = None
 
 
 def section_labels(plan: PlanV1) -> dict[str, str]:
@@ -299,6 +302,16 @@ def history(plan: PlanV1, versions: list[VersionOut]) -> list[VersionView]:
         ]
         edited = [sections.get(key, key) for key in v.changes.get("narratives") or []]
         views.append(
-            VersionView(v.version, v.received_at, v.submitted_by, bool(v.changes.get("first")), figures, edited)
+            VersionView(
+                v.version,
+                v.received_at,
+                v.submitted_by,
+                bool(v.changes.get("first")),
+                figures,
+                edited,
+                v.channel,
+                v.entered_by,
+                v.source,
+            )
         )
     return views

@@ -1,7 +1,8 @@
 """Who is told about what (pure rules, no I/O).
 
 - reminders, overdue notices and nudges: the unit's own contacts;
-- an escalation digest and an approved report: the province's operator contacts;
+- an escalation digest, an approved report, and the national office's answer to a published one (returned,
+  with its reason; accepted): the province's operator contacts;
 - a published report: every addressee of its "Nơi nhận" that has a contact: the national standing office
   (notify's settings), the province's staff office (its operator contacts), each unit the plan names, and
   the contacts a line gives itself. A line that is only printed (e.g. "Lưu: VT.") is no addressee. A report

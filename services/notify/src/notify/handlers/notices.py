@@ -86,6 +86,23 @@ async def report_approved(uow: NotifyUnitOfWork, status: ReportStatusV1, *, caus
     )  # fmt: skip
 
 
+async def report_returned(uow: NotifyUnitOfWork, status: ReportStatusV1, *, cause: Cause) -> int:
+    """The national office returned the report, saying why: to the province's operators, who rework it."""
+    return await _to_operators(
+        uow, cause, status, "report_returned",
+        at=status.at, by=status.by, reason=status.reason or "",
+        link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+    )  # fmt: skip
+
+
+async def report_accepted(uow: NotifyUnitOfWork, status: ReportStatusV1, *, cause: Cause) -> int:
+    """The national office accepted the report: to the province's operators."""
+    return await _to_operators(
+        uow, cause, status, "report_accepted",
+        at=status.at, by=status.by, link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+    )  # fmt: skip
+
+
 async def _to_operators(
     uow: NotifyUnitOfWork, cause: Cause, notice: EscalationV1 | ReportStatusV1, kind: str, **context: Any
 ) -> int:

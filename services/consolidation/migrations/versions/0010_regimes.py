@@ -1,15 +1,14 @@
-"""national regimes: the national office's plans with their templates, onto which provinces' plans map
+"""the national regimes, kept from the catalogue: the national roll-up adds figures within one regime only
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0008"
-down_revision = "0007"
+revision, down_revision = "0010", "0009"
 
 
 def upgrade() -> None:
@@ -18,7 +17,6 @@ def upgrade() -> None:
         sa.Column("id", sa.String(64), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("doc", JSONB, nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_regimes")),
     )
 
