@@ -153,17 +153,28 @@ class InMemorySchedule:
             if not ((i.province, i.plan_id) == (province, plan_id) and i.period < first and i.state != "fired")
         ]
 
+    def _pending(self, now: datetime, *, national: bool) -> list[SimpleNamespace]:
+        return [
+            i
+            for i in self.items
+            if i.state == "pending" and i.fire_at <= now and (i.kind == "national_escalation") == national
+        ]
+
+    async def national_due(self, *, now: datetime, limit: int = 1000) -> list[Any]:
+        return sorted(self._pending(now, national=True), key=lambda i: (i.fire_at, i.period, i.province))[:limit]
+
+    async def fired_many(self, ids: list[int], *, at: datetime) -> None:
+        for item in self.items:
+            if item.id in ids:
+                item.state, item.fired_at = "fired", at
+
     async def periods_due(self, *, now: datetime, limit: int) -> list[Key]:
-        keys = {(i.province, i.plan_id, i.period) for i in self.items if i.state == "pending" and i.fire_at <= now}
+        keys = {(i.province, i.plan_id, i.period) for i in self._pending(now, national=False)}
         return sorted(keys, key=lambda key: self._periods.rows[key].due_at)[:limit]
 
     async def due(self, province: str, plan_id: str, period: str, *, now: datetime) -> list[Any]:
         key = (province, plan_id, period)
-        return [
-            i
-            for i in self.items
-            if (i.province, i.plan_id, i.period) == key and i.state == "pending" and i.fire_at <= now
-        ]
+        return [i for i in self._pending(now, national=False) if (i.province, i.plan_id, i.period) == key]
 
     async def fired(self, item: Any, *, at: datetime) -> None:
         item.state, item.fired_at = "fired", at
@@ -317,6 +328,89 @@ class InMemoryObligations:
         return next(r for r in self.rows.values() if r.unit == unit)
 
 
+@dataclass
+class StoredProvinceObligation:
+    province: str
+    plan_id: str
+    period: str
+    due_at: datetime | None = None
+    expected: bool = False
+    first_published_at: datetime | None = None
+    last_published_at: datetime | None = None
+    announced_at: datetime | None = None
+    closed_at: datetime | None = None
+    province_name: str | None = None
+
+
+class InMemoryProvinceObligations:
+    def __init__(self, catalog: InMemoryCatalog) -> None:
+        self.rows: dict[Key, StoredProvinceObligation] = {}
+        self._catalog = catalog
+
+    def _row(self, key: Key) -> StoredProvinceObligation:
+        return self.rows.setdefault(key, StoredProvinceObligation(*key))
+
+    def _named(self, row: StoredProvinceObligation) -> StoredProvinceObligation:
+        found = self._catalog.provinces_by_code.get(row.province)
+        return replace(row, province_name=found.name if found else None)
+
+    def _owed(self) -> list[StoredProvinceObligation]:
+        found = [self._named(r) for r in self.rows.values() if r.expected and r.due_at is not None]
+        return sorted(found, key=lambda r: (r.province, r.plan_id))
+
+    async def published(self, province: str, plan_id: str, period: str, *, at: datetime) -> None:
+        row = self._row((province, plan_id, period))
+        row.first_published_at = _least(row.first_published_at, at)
+        row.last_published_at = max(row.last_published_at or at, at)
+
+    async def owe(self, province: str, plan_id: str, dues: dict[str, datetime]) -> None:
+        for code, due in dues.items():
+            row = self._row((province, plan_id, code))
+            row.due_at, row.expected = due, True
+
+    async def not_expected_before(self, province: str, plan_id: str, first: str) -> None:
+        for (pr, pl, pe), row in self.rows.items():
+            if (pr, pl) == (province, plan_id) and pe < first:
+                row.expected = False
+
+    async def stop_unreported(self, province: str, plan_id: str, periods) -> None:
+        for (pr, pl, pe), row in self.rows.items():
+            if (pr, pl) == (province, plan_id) and pe in periods and row.first_published_at is None:
+                row.expected = False
+
+    async def owed(self, province: str, plan_id: str, period: str) -> Any | None:
+        return next((r for r in self._owed() if (r.province, r.plan_id, r.period) == (province, plan_id, period)), None)
+
+    async def unannounced(self, province: str, plan_id: str, period: str) -> Any | None:
+        row = await self.owed(province, plan_id, period)
+        return row if row and row.first_published_at and row.announced_at is None else None
+
+    async def periods_to_announce(self, province: str, plan_id: str, periods) -> list[str]:
+        return sorted([p for p in periods if await self.unannounced(province, plan_id, p)])
+
+    async def announced(self, province: str, plan_id: str, period: str, *, at: datetime) -> None:
+        self.rows[province, plan_id, period].announced_at = at
+
+    async def close(self, province: str, plan_id: str, period: str, *, at: datetime) -> None:
+        self.rows[province, plan_id, period].closed_at = at
+
+    async def of_period(self, period: str, *, plan_id: str | None = None) -> list[Any]:
+        return [r for r in self._owed() if r.period == period and plan_id in (None, r.plan_id)]
+
+    async def of_keys(self, keys) -> list[Any]:
+        return [r for r in self._owed() if (r.province, r.plan_id, r.period) in set(keys)]
+
+    async def of_periods(self, periods, *, plan_id: str | None = None) -> list[Any]:
+        return [r for r in self._owed() if r.period in periods and plan_id in (None, r.plan_id)]
+
+    async def periods(self, *, plan_id: str | None = None) -> list[Any]:
+        dues: dict[str, datetime] = {}
+        for r in self._owed():
+            if plan_id in (None, r.plan_id):
+                dues[r.period] = min(dues.get(r.period, r.due_at), r.due_at)
+        return [SimpleNamespace(period=p, due_at=dues[p]) for p in sorted(dues, reverse=True)]
+
+
 class FakeDeadlinesUnitOfWork(FakeUnitOfWork):
     def __init__(self) -> None:
         super().__init__()
@@ -325,6 +419,7 @@ class FakeDeadlinesUnitOfWork(FakeUnitOfWork):
         self.obligations = InMemoryObligations(self.catalog, self.periods)
         self.schedule = InMemorySchedule(self.periods)
         self.notices = InMemoryNotices()
+        self.province_obligations = InMemoryProvinceObligations(self.catalog)
 
 
 # --- a small Hải Dương: plan 467 over a few units, June 2019 -----------------------------------------
