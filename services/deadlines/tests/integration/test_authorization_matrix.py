@@ -84,9 +84,9 @@ def rows() -> list[Row]:
             NATIONAL_OFFICE,
             url=f"/v1/compliance?level=national&period=2019-06&plan_id={PLAN.id}",
         ),
-        Row("POST", "/v1/national/nudges", NATIONAL_OFFICE, kwargs={"json": national}),
-        Row("GET", "/tien-do-quoc-gia", NATIONAL_OFFICE, page=True),
-        Row("POST", "/tien-do-quoc-gia/nhac", NATIONAL_OFFICE, page=True, kwargs={"data": national}),
+        Row("POST", "/v1/nudges/national", NATIONAL_OFFICE, kwargs={"json": national}),
+        Row("GET", "/tien-do/quoc-gia", NATIONAL_OFFICE, page=True),
+        Row("POST", "/tien-do/quoc-gia/nhac", NATIONAL_OFFICE, page=True, kwargs={"data": national}),
         Row("POST", "/v1/nudges", PROVINCE_OPERATORS, kwargs={"json": nudge}),
         # Where a period stands is no secret: every signed-in principal may ask, as in intake and consolidation.
         Row("GET", "/v1/periods/{province}", EVERYONE, url=f"/v1/periods/{OWN}?plan_id={PLAN.id}"),

@@ -138,11 +138,11 @@ async def test_on_time_late_by_the_exact_seconds_and_missing_reminded_and_escala
             assert [(u["unit"], u["status"]) for u in units_of.json()["units"]] == [("CA", "missing")]
 
             nudge = {"period": PERIOD, "plan_id": PLAN_ID, "provinces": [ON_TIME, NEVER], "message": "Đề nghị gửi."}
-            urged = await http.post("/v1/national/nudges", json=nudge, headers=national)
+            urged = await http.post("/v1/nudges/national", json=nudge, headers=national)
             assert urged.status_code == 202, urged.text
             assert urged.json()["sent"] == [{"province": NEVER, "plan_id": PLAN_ID}]
             assert [s["province"] for s in urged.json()["skipped"]] == [ON_TIME]
-            assert (await http.post("/v1/national/nudges", json=nudge, headers=operator)).status_code == 403
+            assert (await http.post("/v1/nudges/national", json=nudge, headers=operator)).status_code == 403
     finally:
         await producer.stop()
 

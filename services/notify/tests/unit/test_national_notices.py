@@ -77,4 +77,4 @@ async def test_the_national_digest_reaches_the_national_standing_office():
     said = "1/3 tỉnh, thành phố chưa gửi báo cáo tổng hợp tháng 11/2026 (hạn 00:00 ngày 20/11/2026)"
     assert said in rows[0].body_text
     assert "- Thành phố Hải Phòng (31)" in rows[0].body_text
-    assert "http://deadlines.test/tien-do-quoc-gia?period=2026-11" in rows[0].body_text
+    assert "http://deadlines.test/tien-do/quoc-gia?period=2026-11" in rows[0].body_text

@@ -66,7 +66,7 @@ class NavLink:
 # Pages for some roles only, after the services: (the service that hosts it, its path, label, roles).
 ROLE_PAGES = (
     ("intake", "/nhat-ky", "Nhật ký", frozenset({"admin", "national_operator", "province_operator"})),
-    ("deadlines", "/tien-do-quoc-gia", "Tiến độ các tỉnh", frozenset({"admin", "national_operator"})),
+    ("deadlines", "/tien-do/quoc-gia", "Tiến độ các tỉnh", frozenset({"admin", "national_operator"})),
     ("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),
 )
 

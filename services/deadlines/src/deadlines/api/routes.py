@@ -123,7 +123,7 @@ async def post_nudge(body: NudgeIn, principal: Operator, uow: Uow, now: Now):
 
 
 @router.post(
-    "/v1/national/nudges",
+    "/v1/nudges/national",
     status_code=202,
     responses=error_responses(403, 422),
     summary="The national office urges chosen provinces by hand (đôn đốc)",

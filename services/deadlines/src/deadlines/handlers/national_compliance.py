@@ -29,7 +29,7 @@ HISTORY_PERIODS = 6
 NUDGE_KIND = "province_nudge"  # in `notices`, the province's code standing for the unit
 
 
-# A national nudge as asked for, by POST /v1/national/nudges or the national dashboard's form. (No docstring: it
+# A national nudge as asked for, by POST /v1/nudges/national or the national dashboard's form. (No docstring: it
 # would enter the OpenAPI document as the schema's description.)
 class NationalNudgeIn(BaseModel):
     period: str = Field(max_length=10, examples=["2026-11"])

@@ -1,6 +1,6 @@
-"""The national office's dashboard (tiến độ các tỉnh, /tien-do-quoc-gia): which provinces published their report
+"""The national office's dashboard (tiến độ các tỉnh, /tien-do/quoc-gia): which provinces published their report
 of a period to the national office, on time or late, and its nudge form (đôn đốc các tỉnh). Thin like the API: the
-pages call the same use cases as GET /v1/compliance?level=national and POST /v1/national/nudges."""
+pages call the same use cases as GET /v1/compliance?level=national and POST /v1/nudges/national."""
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
 from urllib.parse import urlencode
@@ -26,7 +26,7 @@ from deadlines.web.national_view import national_dashboard
 from deadlines.web.pages import TEMPLATES, PageError, PagePrincipal
 
 router = APIRouter(include_in_schema=False)
-NATIONAL_DASHBOARD = "/tien-do-quoc-gia"
+NATIONAL_DASHBOARD = "/tien-do/quoc-gia"
 NOT_THE_NATIONAL_OFFICE = "Tiến độ báo cáo của các tỉnh chỉ dành cho Văn phòng Thường trực Ban Chỉ đạo của Chính phủ."
 
 

@@ -45,7 +45,7 @@ NOT_A_READER = (
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages to deadlines: /, /tien-do and its nudge form, the national office's /tien-do-quoc-gia and its
+    """Add the pages to deadlines: /, /tien-do and its nudge form, the national office's /tien-do/quoc-gia and its
     nudge form, the operators' /he-thong, /static, errors."""
     install_handlers(app)
     app.include_router(router)

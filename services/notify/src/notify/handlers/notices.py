@@ -98,7 +98,7 @@ async def national_escalation(
         "national_escalation",
         period=digest.period, due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected,
         missing_provinces=[p.model_dump() for p in digest.missing_provinces],
-        link=cause.link("deadlines", f"/tien-do-quoc-gia?period={digest.period}"),
+        link=cause.link("deadlines", f"/tien-do/quoc-gia?period={digest.period}"),
     )  # fmt: skip
     return await record(
         uow, cause, province=NATIONAL_PROVINCE, period=digest.period, contacts=national_contacts, message=message,
