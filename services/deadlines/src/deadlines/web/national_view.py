@@ -9,9 +9,16 @@ from typing import Any
 
 from baocao_shared.web import local_time
 from deadlines.handlers.national_compliance import NationalBoard
-from deadlines.web.dashboard import Badge, Figure, badge, deadline_text, late_text, share
+from deadlines.web.dashboard import STATUSES, Badge, Figure, deadline_text, late_text, share
 
 NATIONAL_TIMEZONE = "Asia/Ho_Chi_Minh"  # the national office's wall clock
+# A province sends (gửi) its report up; the other words are the units' dashboard's.
+PROVINCE_STATUSES = {**STATUSES, "missing": ("Chưa gửi", "overdue", "✗"), None: ("Không phải gửi", "none", "–")}
+
+
+def badge(period: str, status: str | None) -> Badge:
+    label, css, symbol = PROVINCE_STATUSES[status]
+    return Badge(period, status, label, css, symbol)
 
 
 @dataclass(frozen=True)
