@@ -26,6 +26,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("province", "plan_id", "period"),
     )
     op.create_index("ix_province_obligations_period", "province_obligations", ["period"])
+    # The scheduler looks at every plan again: its periods still in progress get the provinces' obligations and
+    # the national level's schedule (notices already past are skipped, as at any opening).
+    op.execute("UPDATE plans SET changed = true")
 
 
 def downgrade() -> None:
