@@ -28,7 +28,16 @@ from pydantic import BaseModel
 
 from baocao_shared.db import asyncpg_dsn, make_engine, new_metadata
 from baocao_shared.events import EVENTS, CloudEvent, make_event
-from baocao_shared.events.deadlines import EscalationV1, ObligationV1, PeriodClosedV1, UnitNoticeV1
+from baocao_shared.events.deadlines import (
+    EscalationV1,
+    MissingProvinceV1,
+    NationalEscalationV1,
+    ObligationV1,
+    PeriodClosedV1,
+    ProvinceNoticeV1,
+    ProvinceObligationV1,
+    UnitNoticeV1,
+)
 from baocao_shared.events.notifications import DeliveryV1
 from baocao_shared.events.reports import (
     ConsolidatedReportV1,
@@ -107,6 +116,13 @@ def notice(kind: str, sequence: int) -> UnitNoticeV1:
     )  # fmt: skip
 
 
+def province_notice(kind: str, sequence: int) -> ProvinceNoticeV1:
+    return ProvinceNoticeV1(
+        province=P, province_name="Tỉnh Hải Dương", plan_id=PLAN.id, period=PERIOD, due_at=DUE, kind=kind,
+        sequence=sequence, day_offset=1, fire_at=AT, late_by_s=3600 if kind == "overdue" else None,
+    )  # fmt: skip
+
+
 def status(name: str, reason: str | None = None) -> ReportStatusV1:
     return ReportStatusV1(province=P, plan_id=PLAN.id, period=PERIOD, status=name, revision=3, at=AT, by="op-30",
                           reason=reason)  # fmt: skip
@@ -139,6 +155,29 @@ SAMPLES: dict[str, BaseModel] = {
     "vn.baocao.nudge.requested.v1": notice("nudge", 0).model_copy(update={"requested_by": "op-30"}),
     "vn.baocao.escalation.raised.v1": escalation(),
     "vn.baocao.period.closed.v1": period_closed(),
+    "vn.baocao.province_obligation.updated.v1": ProvinceObligationV1(
+        province=P,
+        province_name="Tỉnh Hải Dương",
+        plan_id=PLAN.id,
+        period=PERIOD,
+        due_at=DUE,
+        status="late",
+        first_published_at=AT,
+        late_by_s=34207,
+    ),
+    "vn.baocao.province_reminder.due.v1": province_notice("reminder", 0),
+    "vn.baocao.province_deadline.missed.v1": province_notice("overdue", 0),
+    "vn.baocao.province_nudge.requested.v1": province_notice("nudge", 0).model_copy(
+        update={"requested_by": "vptt", "message": "Đề nghị gửi ngay"}
+    ),
+    "vn.baocao.national_escalation.raised.v1": NationalEscalationV1(
+        period=PERIOD,
+        plan_ids=[PLAN.id],
+        due_at=DUE,
+        fire_at=AT,
+        expected=34,
+        missing_provinces=[MissingProvinceV1(province=P, province_name="Tỉnh Hải Dương", plan_id=PLAN.id)],
+    ),
     "vn.baocao.notification.sent.v1": delivery(None),
     "vn.baocao.notification.failed.v1": delivery("550 mailbox unavailable"),
     "vn.baocao.report.approved.v1": status("approved"),

@@ -131,21 +131,25 @@ class Month:
         await self.submit(LAST_MINUTE)
         await self.deadlines_shows({LAST_MINUTE: "on_time"})
 
-        await self.notices_at("2018-10-16T08:00", overdue=[*LATE, *NEVER], escalation=True)
+        # The province's own report to the national office is due at 00:00 on the 20th: its operators are reminded
+        # at 08:00 on the 16th, 18th and 19th, and told it is overdue on the 20th, 22nd and 24th (the national level).
+        await self.notices_at("2018-10-16T08:00", overdue=[*LATE, *NEVER], escalation=True, province=["reminder"])
         for unit in ["SNGV", "STP"]:
             self.at(LATE[unit])
             await self.submit(unit)
         self.at("2018-10-17T16:00")
         await self.amend("SYT")  # after the deadline: flagged, still on time
         await self.deadlines_shows({"SNGV": "late", "STP": "late"})
-        await self.notices_at("2018-10-18T08:00", overdue=["UBND-NG", *NEVER])
+        await self.notices_at("2018-10-18T08:00", overdue=["UBND-NG", *NEVER], province=["reminder"])
         self.at(LATE["UBND-NG"])
         await self.submit("UBND-NG")
         await self.deadlines_shows({"UBND-NG": "late"})
-        await self.notices_at("2018-10-20T08:00", overdue=NEVER)
+        await self.notices_at(LATE["UBND-NG"], province=["reminder"])  # the province's last reminder, 19th 08:00
+        await self.notices_at("2018-10-20T08:00", overdue=NEVER, province=["overdue"])
         self.at("2018-10-21T09:00")
         await self.nudge(NEVER)
-        self.at("2018-10-25T00:00")  # the close: "missing" is final
+        # The close: "missing" is final. The province's overdue notices of the 22nd and 24th go out on the way.
+        await self.notices_at("2018-10-25T00:00", province=["overdue", "overdue"])
         await self.check_compliance()
 
         await self.check_report()
@@ -300,11 +304,13 @@ class Month:
 
     # ------------------------------------------------------------------------- waiting on effects
 
-    async def notices_at(self, instant: str, *, reminder=(), overdue=(), escalation=False) -> None:
-        """Move the clock to a notice's instant; deadlines' scheduler fires, notify mails each notice once."""
+    async def notices_at(self, instant: str, *, reminder=(), overdue=(), escalation=False, province=()) -> None:
+        """Move the clock to a notice's instant; deadlines' scheduler fires, notify mails each notice once. `province`:
+        the kinds of the province's own notices about its report to the national office, to its operators."""
         self.at(instant)
         self.expected_mails.update((self.mail[u], "reminder") for u in reminder)
         self.expected_mails.update((self.mail[u], "overdue") for u in overdue)
+        self.expected_mails.update((self.operator_mail, kind) for kind in province)
         if escalation:
             self.expected_mails[(self.operator_mail, "escalation")] += 1
         await self.mails_sent()
@@ -476,8 +482,9 @@ class Month:
             unit = by_unit.get(m["X-Envelope-To"])
             if kind_of(m["Subject"]) != "published":  # a notice names its unit; the report is the province's
                 assert unit is None or self.names[unit] in m["Subject"], m["Subject"]
-            if kind_of(m["Subject"]) == "reminder":
-                assert m["Subject"].endswith("hạn 00:00 ngày 16/10/2018"), m["Subject"]
+            if kind_of(m["Subject"]) == "reminder":  # the province's own report is due at the national office later
+                due = "20/10/2018" if m["X-Envelope-To"] == self.operator_mail else "16/10/2018"
+                assert m["Subject"].endswith(f"hạn 00:00 ngày {due}"), m["Subject"]
         [digest] = [m for m in ours if kind_of(m["Subject"]) == "escalation"]
         assert digest["Subject"] == "[Tổng hợp] 6 đơn vị chưa gửi báo cáo tháng 10/2018"
         listed = SmtpMailbox.text_of(digest)
@@ -486,7 +493,8 @@ class Month:
 
         inbox = await self.http["notify"].get("/v1/inbox", headers=self.operator)
         titles = sorted(kind_of(m["title"]) for m in inbox.json() if "10/2018" in m["title"])
-        assert titles == ["approved", "escalation"], "the operator's in-app inbox has the digest and the approval"
+        # the digest and the approval, and the province's own reminders and overdue notices (the national level)
+        assert titles == sorted(["approved", "escalation", *["reminder"] * 3, *["overdue"] * 3]), titles
 
     def check_no_secret_logged(self) -> None:
         """The month's password, every JWT (and its signature alone) and every API token: in no service's log."""

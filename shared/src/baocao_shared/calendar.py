@@ -94,8 +94,21 @@ def is_working_day(day: date, calendar: CalendarV1) -> bool:
 
 def due_date(period: Period, calendar: CalendarV1) -> date:
     """The local date at whose 00:00 a unit's report is late (the plan's policy applied)."""
+    return _due_on(period, calendar, calendar.due_day)
+
+
+def province_due_date(period: Period, calendar: CalendarV1) -> date:
+    """The local date at whose 00:00 the province's consolidated report is late at the national office: the same
+    month as the units' deadline (the period's last month plus `due_month_offset`) and the same policy for a
+    non-working day, on `province_due_day` (DOMAIN.md, "The reporting calendar": "the province's consolidated
+    report is due at the national office on the 20th"; Decree 09/2019/NĐ-CP Art. 8 §5: a report consolidated over
+    several levels states a deadline for each level)."""
+    return _due_on(period, calendar, calendar.province_due_day)
+
+
+def _due_on(period: Period, calendar: CalendarV1, day: int) -> date:
     year, month = _add_months(period.year, period.last_month, calendar.due_month_offset)
-    due = date(year, month, calendar.due_day)
+    due = date(year, month, day)
     if calendar.non_working_day_policy == "next_working_day":
         # "Before the 16th" is met by the end of the last working day before it; when that day
         # (the 15th) is not a working day, the unit gets until the end of the next working day.
@@ -109,6 +122,13 @@ def due_date(period: Period, calendar: CalendarV1) -> date:
 def due_at(period: Period, calendar: CalendarV1, timezone: str) -> datetime:
     """The deadline as a UTC instant; a submission at or after it is late."""
     local = datetime.combine(due_date(period, calendar), time(0, 0), ZoneInfo(timezone))
+    return local.astimezone(UTC)
+
+
+def province_due_at(period: Period, calendar: CalendarV1, timezone: str) -> datetime:
+    """The province's deadline at the national office as a UTC instant (00:00 local on province_due_date,
+    exclusive): a report first published at or after it is late."""
+    local = datetime.combine(province_due_date(period, calendar), time(0, 0), ZoneInfo(timezone))
     return local.astimezone(UTC)
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from baocao_shared.events import topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.reports import REPORT_PUBLISHED
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
 from deadlines.adapters.uow import DeadlinesUnitOfWork
-from deadlines.handlers import catalog, submissions
+from deadlines.handlers import catalog, national, submissions
 
 GROUP = "deadlines"
 
@@ -19,6 +20,8 @@ HANDLERS = {
     PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted, uow=DeadlinesUnitOfWork),
     SUBMISSION_RECEIVED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
     SUBMISSION_AMENDED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
+    # A province's report, first published, is its submission to the national office (the national level).
+    REPORT_PUBLISHED.type: typed_handler(national.report_published, uow=DeadlinesUnitOfWork),
 }
 
-CONSUMER = ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.SUBMISSIONS], handlers=HANDLERS)
+CONSUMER = ConsumerSpec(group_id=GROUP, topics=[topics.CATALOG, topics.SUBMISSIONS, topics.REPORTS], handlers=HANDLERS)

@@ -68,11 +68,25 @@ def operators_own_dashboard(actor: str, answer) -> str | None:
     return None
 
 
+# The national level (issue 18 §1): every province's report to the national office, for the national office.
+NATIONAL_OFFICE = OPS_READERS
+
+
 def rows() -> list[Row]:
     june = f"province={OWN}&period=2019-06&plan_id={PLAN.id}"
     nudge = {"province": OWN, "period": "2019-06", "plan_id": PLAN.id, "units": ["CA"]}
+    national = {"period": "2019-06", "plan_id": PLAN.id, "provinces": [OWN]}
     return [
         Row("GET", "/v1/compliance", PROVINCE_STAFF, url=f"/v1/compliance?{june}"),
+        Row(
+            "GET",
+            "/v1/compliance",
+            NATIONAL_OFFICE,
+            url=f"/v1/compliance?level=national&period=2019-06&plan_id={PLAN.id}",
+        ),
+        Row("POST", "/v1/nudges/national", NATIONAL_OFFICE, kwargs={"json": national}),
+        Row("GET", "/tien-do/quoc-gia", NATIONAL_OFFICE, page=True),
+        Row("POST", "/tien-do/quoc-gia/nhac", NATIONAL_OFFICE, page=True, kwargs={"data": national}),
         Row("POST", "/v1/nudges", PROVINCE_OPERATORS, kwargs={"json": nudge}),
         # Where a period stands is no secret: every signed-in principal may ask, as in intake and consolidation.
         Row("GET", "/v1/periods/{province}", EVERYONE, url=f"/v1/periods/{OWN}?plan_id={PLAN.id}"),

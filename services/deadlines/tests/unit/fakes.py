@@ -19,6 +19,7 @@ from baocao_testing.samples import before_the_merger
 from deadlines.domain.membership import in_plan, owes, stops_owing
 from deadlines.handlers import catalog
 from intake.domain.catalog import parse_province_file
+from services.deadlines.tests.unit.fakes_national import InMemoryProvinceObligations
 
 REPO = Path(__file__).resolve().parents[4]
 # Hải Dương before its merger into Hải Phòng was loaded: these tests are about other things.
@@ -153,17 +154,28 @@ class InMemorySchedule:
             if not ((i.province, i.plan_id) == (province, plan_id) and i.period < first and i.state != "fired")
         ]
 
+    def _pending(self, now: datetime, *, national: bool) -> list[SimpleNamespace]:
+        return [
+            i
+            for i in self.items
+            if i.state == "pending" and i.fire_at <= now and (i.kind == "national_escalation") == national
+        ]
+
+    async def national_due(self, *, now: datetime, limit: int = 1000) -> list[Any]:
+        return sorted(self._pending(now, national=True), key=lambda i: (i.fire_at, i.period, i.province))[:limit]
+
+    async def fired_many(self, ids: list[int], *, at: datetime) -> None:
+        for item in self.items:
+            if item.id in ids:
+                item.state, item.fired_at = "fired", at
+
     async def periods_due(self, *, now: datetime, limit: int) -> list[Key]:
-        keys = {(i.province, i.plan_id, i.period) for i in self.items if i.state == "pending" and i.fire_at <= now}
+        keys = {(i.province, i.plan_id, i.period) for i in self._pending(now, national=False)}
         return sorted(keys, key=lambda key: self._periods.rows[key].due_at)[:limit]
 
     async def due(self, province: str, plan_id: str, period: str, *, now: datetime) -> list[Any]:
         key = (province, plan_id, period)
-        return [
-            i
-            for i in self.items
-            if (i.province, i.plan_id, i.period) == key and i.state == "pending" and i.fire_at <= now
-        ]
+        return [i for i in self._pending(now, national=False) if (i.province, i.plan_id, i.period) == key]
 
     async def fired(self, item: Any, *, at: datetime) -> None:
         item.state, item.fired_at = "fired", at
@@ -325,6 +337,7 @@ class FakeDeadlinesUnitOfWork(FakeUnitOfWork):
         self.obligations = InMemoryObligations(self.catalog, self.periods)
         self.schedule = InMemorySchedule(self.periods)
         self.notices = InMemoryNotices()
+        self.province_obligations = InMemoryProvinceObligations(self.catalog)
 
 
 # --- a small Hải Dương: plan 467 over a few units, June 2019 -----------------------------------------

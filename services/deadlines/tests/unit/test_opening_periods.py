@@ -22,12 +22,17 @@ async def test_each_unit_of_the_plan_owes_the_period_it_opens_in_and_every_notic
 
     assert owing(uow) == {"CA": True, "BTG": True, "STP": True}  # NEW owes from July on, SYT not at all
     assert {r.due_at for r in uow.obligations.rows.values()} == {DUE}
-    assert sorted((i.kind, i.sequence, i.state) for i in uow.schedule.items) == [
+    assert sorted((i.kind, i.sequence, i.state) for i in uow.schedule.items) == sorted([
         ("close", 0, "pending"),
         ("escalation", 0, "pending"),
         *(("overdue", n, "pending") for n in range(3)),
         *(("reminder", n, "pending") for n in range(3)),
-    ]
+        # the national level: the province owes its report to the national office, on the same offsets
+        ("national_close", 0, "pending"),
+        ("national_escalation", 0, "pending"),
+        *(("province_overdue", n, "pending") for n in range(3)),
+        *(("province_reminder", n, "pending") for n in range(3)),
+    ])  # fmt: skip
     assert not uow.catalog.changed  # looked at: the next tick opens nothing again
     assert await open_due_periods(uow, now=vn(10, 11)) == []
 
@@ -58,6 +63,7 @@ async def test_a_period_opened_late_skips_the_notices_already_past_but_never_the
         ("reminder", 2),
         ("overdue", 0),
         ("escalation", 0),
+        ("province_reminder", 0),  # the province's first reminder, 16 June 08:00 (its deadline is the 20th)
     }
     assert states[("overdue", 1)] == states[("close", 0)] == "pending"
 

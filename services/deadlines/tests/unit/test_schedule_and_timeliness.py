@@ -12,7 +12,15 @@ from baocao_shared.calendar import due_at, parse_period
 from baocao_shared.events.catalog import CalendarV1
 from baocao_testing.samples import PLAN_467_CALENDAR as PLAN_467
 from baocao_testing.samples import TET_2021
-from deadlines.domain.schedule import Notice, deadline, fire_instant, last_day, period_notices, unit_notices
+from deadlines.domain.schedule import (
+    Notice,
+    deadline,
+    fire_instant,
+    last_day,
+    period_notices,
+    province_notices,
+    unit_notices,
+)
 from deadlines.domain.timeliness import STATUSES, classify, counts_after_close, late_by_s, summarize
 from services.deadlines.tests.unit.strategies import calendar_settings
 
@@ -382,3 +390,21 @@ def test_summarize_is_consistent(statuses):
     else:
         assert summary["reporting_rate"] == summary["on_time_rate"] == 0.0
     assert 0.0 <= summary["on_time_rate"] <= summary["reporting_rate"] <= 1.0
+
+
+def test_the_national_levels_notices_count_from_the_provinces_last_day():
+    """Plan 467: the province's report is due on the 20th, so its last day is the 19th; the same offsets as the
+    units' give reminders on the 16th, 18th and 19th, overdue notices on the 20th, 22nd and 24th, the digest to
+    the national office on the 20th (08:00) and the national close at 00:00 on the 29th."""
+    found = province_notices(parse_period("2019-06"), plan(), "Asia/Ho_Chi_Minh")
+    days = [(n.kind, n.fire_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d %H:%M")) for n in found]
+    assert days == [
+        ("province_reminder", "16 08:00"),
+        ("province_reminder", "18 08:00"),
+        ("province_reminder", "19 08:00"),
+        ("province_overdue", "20 08:00"),
+        ("national_escalation", "20 08:00"),
+        ("province_overdue", "22 08:00"),
+        ("province_overdue", "24 08:00"),
+        ("national_close", "29 00:00"),
+    ]

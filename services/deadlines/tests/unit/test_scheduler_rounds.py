@@ -48,7 +48,9 @@ async def test_after_the_deadline_reminders_stay_silent_and_overdue_notices_go_t
     await submissions.submission_recorded(uow, submission("CA", vn(15, 23)))
     await submissions.submission_recorded(uow, submission("STP", vn(16, 7)))  # late, but not missing
 
-    assert await fire(uow, plan, vn(16, 9)) == 5  # three reminders, the first overdue notice, the escalation
+    # three reminders, the first overdue notice, the escalation; and the province's first reminder (its report to the
+    # national office is due on the 20th)
+    assert await fire(uow, plan, vn(16, 9)) == 6
     assert uow.events_of(REMINDER_DUE) == []
     [overdue] = uow.events_of(DEADLINE_MISSED)
     assert (overdue.unit, overdue.sequence, overdue.late_by_s) == ("BTG", 0, 8 * 3600)

@@ -13,7 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.events import CloudEvent, parse_data, topics
 from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
-from baocao_shared.events.deadlines import DEADLINE_MISSED, ESCALATION_RAISED, NUDGE_REQUESTED, REMINDER_DUE
+from baocao_shared.events.deadlines import (
+    DEADLINE_MISSED,
+    ESCALATION_RAISED,
+    NATIONAL_ESCALATION_RAISED,
+    NUDGE_REQUESTED,
+    PROVINCE_DEADLINE_MISSED,
+    PROVINCE_NUDGE_REQUESTED,
+    PROVINCE_REMINDER_DUE,
+    REMINDER_DUE,
+)
 from baocao_shared.events.reports import (
     REPORT_ACCEPTED,
     REPORT_APPROVED,
@@ -40,6 +49,14 @@ def notice_use_cases(settings: Settings) -> notices.Notices:
             DEADLINE_MISSED.type: notices.unit_notice,
             NUDGE_REQUESTED.type: notices.unit_notice,
             ESCALATION_RAISED.type: notices.escalation,
+            # The national level: a province's report to the national office (its operators are told), and the
+            # digest of the provinces missing (the national standing office is).
+            PROVINCE_REMINDER_DUE.type: notices.province_notice,
+            PROVINCE_DEADLINE_MISSED.type: notices.province_notice,
+            PROVINCE_NUDGE_REQUESTED.type: notices.province_notice,
+            NATIONAL_ESCALATION_RAISED.type: _bound(
+                notices.national_escalation, national_contacts=settings.national_contacts
+            ),
             REPORT_APPROVED.type: notices.report_approved,
             REPORT_RETURNED.type: notices.report_returned,
             REPORT_ACCEPTED.type: notices.report_accepted,

@@ -24,6 +24,12 @@ SUBJECTS = {
     "overdue": "[Quá hạn] {{ unit_name }} chưa gửi báo cáo {{ period | period_label }}",
     "nudge": "[Đôn đốc] {{ unit_name }}: đề nghị gửi báo cáo {{ period | period_label }}",
     "escalation": "[Tổng hợp] {{ missing_units | length }} đơn vị chưa gửi báo cáo {{ period | period_label }}",
+    "province_reminder": "[Nhắc hạn] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}: "
+    "hạn {{ due_at | local_time(tz) }}",
+    "province_overdue": "[Quá hạn] {{ province_name }} chưa gửi báo cáo tổng hợp {{ period | period_label }}",
+    "province_nudge": "[Đôn đốc] {{ province_name }}: đề nghị gửi báo cáo tổng hợp {{ period | period_label }}",
+    "national_escalation": "[Tổng hợp] {{ missing_provinces | length }} tỉnh, thành phố chưa gửi báo cáo "
+    "{{ period | period_label }}",
     "report_approved": "[Đã duyệt] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
     "report_returned": "[Trả lại] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
     "report_accepted": "[Đã tiếp nhận] Báo cáo tổng hợp {{ period | period_label }} của {{ province_name }}",
@@ -36,6 +42,10 @@ BODIES = {
     "overdue": "unit_notice",
     "nudge": "unit_notice",
     "escalation": "escalation",
+    "province_reminder": "province_notice",
+    "province_overdue": "province_notice",
+    "province_nudge": "province_notice",
+    "national_escalation": "national_escalation",
     "report_approved": "report",
     "report_returned": "report",
     "report_accepted": "report",

@@ -172,10 +172,13 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
             await submits("BTG", "2019-06-13T10:00:00+07:00")
             await at("2019-06-14T08:00:00+07:00", then_sent=5)  # reminder 1: SNGV, STP
             await at("2019-06-15T08:00:00+07:00", then_sent=7)  # reminder 2: SNGV, STP
-            await at("2019-06-16T08:00:00+07:00", then_sent=10)  # overdue 0: SNGV, STP; the escalation
+            # overdue 0: SNGV, STP; the escalation; and the province's own first reminder: its report to the
+            # national office is due on the 20th (reminders 16, 18, 19 June; overdue 20, 22, 24 June)
+            await at("2019-06-16T08:00:00+07:00", then_sent=11)
             await submits("SNGV", "2019-06-17T09:30:00+07:00")
-            await at("2019-06-18T08:00:00+07:00", then_sent=11)  # overdue 1: STP
-            await at("2019-06-20T08:00:00+07:00", then_sent=12)  # overdue 2: STP
+            await at("2019-06-18T08:00:00+07:00", then_sent=13)  # overdue 1: STP; the province's reminder -1
+            # overdue 2: STP; the province's overdue +1 (its reminder 0 of the 19th, past its deadline now, is silent)
+            await at("2019-06-20T08:00:00+07:00", then_sent=15)
 
             transport = httpx.ASGITransport(app=deadlines)
             async with httpx.AsyncClient(transport=transport, base_url="http://deadlines.test") as client:
@@ -186,17 +189,18 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
                     headers=mint.headers("province_operator", PROVINCE),
                 )  # fmt: skip
             assert nudged.status_code == 202, nudged.text
-            await all_sent(13, "the nudge to STP")
-            await at("2019-06-25T00:00:00+07:00", then_sent=13)  # the close tells nobody
+            await all_sent(16, "the nudge to STP")
+            # the close tells nobody; the province's overdue notices of the 22nd and 24th go out
+            await at("2019-06-25T00:00:00+07:00", then_sent=18)
 
             approved = ReportStatusV1(
                 province=PROVINCE, plan_id=plan.id, period=PERIOD, status="approved", revision=1,
                 at=utc("2019-06-26T09:00:00+07:00"), by=f"op-{PROVINCE}",
             )  # fmt: skip
             await publish(REPORT_APPROVED, approved, "2019-06-26T09:00:00+07:00")
-            await all_sent(14, "the approved report to the operators")
+            await all_sent(19, "the approved report to the operators")
             await publish(REPORT_PUBLISHED, report(plan, province.name), "2019-06-26T10:00:00+07:00")
-            rows = await all_sent(15, "the published report to the national office")
+            rows = await all_sent(20, "the published report to the national office")
 
             transport = httpx.ASGITransport(app=notify)
             async with httpx.AsyncClient(transport=transport, base_url="http://notify.test") as client:
@@ -226,6 +230,9 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
             (operator, "[Tổng hợp] 2 đơn vị chưa gửi báo cáo tháng 06/2019"): 1,
             (operator, f"[Đã duyệt] Báo cáo tổng hợp tháng 06/2019 của {province.name}"): 1,
             (national, f"[Đã gửi] Báo cáo tháng 06/2019 của {province.name}"): 1,
+            # the national level: the province's own report to the national office, due on the 20th
+            (operator, f"[Nhắc hạn] Báo cáo tổng hợp tháng 06/2019 của {province.name}: hạn 00:00 ngày 20/06/2019"): 2,
+            (operator, f"[Quá hạn] {province.name} chưa gửi báo cáo tổng hợp tháng 06/2019"): 3,
         }
     )
     assert not mailbox.to(mail["CA"]), "a unit that reported on time early is left alone"
@@ -253,10 +260,14 @@ async def test_a_driven_month_mails_each_notice_once_to_the_right_people(postgre
     # The operator account named in the contacts finds the digest and the approval in its in-app inbox.
     assert inbox.status_code == 200, inbox.text
     titles = sorted(m["title"] for m in inbox.json() if "06/2019" in m["title"])
-    assert titles == [
-        "[Tổng hợp] 2 đơn vị chưa gửi báo cáo tháng 06/2019",
-        f"[Đã duyệt] Báo cáo tổng hợp tháng 06/2019 của {province.name}",
-    ]
+    assert titles == sorted(
+        [
+            "[Tổng hợp] 2 đơn vị chưa gửi báo cáo tháng 06/2019",
+            f"[Đã duyệt] Báo cáo tổng hợp tháng 06/2019 của {province.name}",
+            *[f"[Nhắc hạn] Báo cáo tổng hợp tháng 06/2019 của {province.name}: hạn 00:00 ngày 20/06/2019"] * 2,
+            *[f"[Quá hạn] {province.name} chưa gửi báo cáo tổng hợp tháng 06/2019"] * 3,
+        ]
+    )
 
 
 def report(plan, province_name: str) -> ConsolidatedReportV1:

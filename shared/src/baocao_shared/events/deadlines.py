@@ -96,3 +96,99 @@ ESCALATION_RAISED = period_event(
     "vn.baocao.escalation.raised.v1", EscalationV1, "Digest to the province operators listing the missing units."
 )
 PERIOD_CLOSED = period_event("vn.baocao.period.closed.v1", PeriodClosedV1, "The period closed; missing is final.")
+
+
+# The national level (issue 18 §1): the national office is a reporting level whose reporting units are the provinces;
+# a province's "submission" is its published consolidated report (report.published), due at the national office on
+# the plan's `province_due_day` (baocao_shared.calendar.province_due_at).
+
+
+class ProvinceObligationV1(BaseModel):
+    """One province's duty to publish its consolidated report of one plan's period to the national office, and how
+    it stands (timeliness against the province's deadline)."""
+
+    province: str
+    province_name: str
+    plan_id: str
+    period: str
+    due_at: datetime = Field(description="00:00 local on the plan's province_due_day (exclusive)")
+    status: str = Field(description=STATUSES)
+    first_published_at: datetime | None = None
+    late_by_s: int | None = Field(None, description="Seconds after due_at of the first publication")
+    closed: bool = False
+
+
+class ProvinceNoticeV1(BaseModel):
+    """A reminder before the province's deadline, an overdue notice after it, or the national office's nudge: to
+    the province's operators (its cơ quan thường trực)."""
+
+    province: str
+    province_name: str
+    plan_id: str
+    period: str
+    due_at: datetime
+    kind: str = Field(description="reminder | overdue | nudge")
+    sequence: int = Field(ge=0, description="Which notice of its kind for this province's period (0, 1, 2, ...)")
+    day_offset: int | None = Field(None, description="Days from the last day before due_at (-3, -1, 0, 1, ...)")
+    fire_at: datetime
+    late_by_s: int | None = Field(None, description="For an overdue notice or a nudge: seconds past due_at then")
+    requested_by: str | None = Field(None, description="For a nudge: the national office's account")
+    message: str | None = None
+
+
+class MissingProvinceV1(BaseModel):
+    province: str
+    province_name: str
+    plan_id: str
+
+
+class NationalEscalationV1(BaseModel):
+    """A digest to the national office listing every province whose report of the period is still missing."""
+
+    period: str
+    plan_ids: list[str] = Field(description="The plans whose provinces the digest looked at")
+    due_at: datetime = Field(description="The provinces' deadline (the earliest, if the plans' differ)")
+    fire_at: datetime
+    expected: int = Field(description="Provinces that owe the period under these plans")
+    missing_provinces: list[MissingProvinceV1]
+
+
+NATIONAL_KEY = "national"
+
+
+def national_key(_: NationalEscalationV1) -> str:
+    """The national office's notices keep their order under one key."""
+    return NATIONAL_KEY
+
+
+def national_subject(e: NationalEscalationV1) -> str:
+    return f"{NATIONAL_KEY}/{e.period}"
+
+
+province_event = events_on(topics.DEADLINES, key=province_key, subject=plan_period_subject)
+national_event = events_on(topics.DEADLINES, key=national_key, subject=national_subject)
+PROVINCE_OBLIGATION_UPDATED = province_event(
+    "vn.baocao.province_obligation.updated.v1",
+    ProvinceObligationV1,
+    "A province's report to the national office was first published: its timeliness.",
+)
+PROVINCE_REMINDER_DUE = province_event(
+    "vn.baocao.province_reminder.due.v1",
+    ProvinceNoticeV1,
+    "Remind a province's operators that its report to the national office is due.",
+)
+PROVINCE_DEADLINE_MISSED = province_event(
+    "vn.baocao.province_deadline.missed.v1",
+    ProvinceNoticeV1,
+    "Overdue notice to a province's operators: its report to the national office is missing.",
+)
+PROVINCE_NUDGE_REQUESTED = province_event(
+    "vn.baocao.province_nudge.requested.v1",
+    ProvinceNoticeV1,
+    "The national office urges (đôn đốc) a province by hand.",
+)
+NATIONAL_ESCALATION_RAISED = national_event(
+    "vn.baocao.national_escalation.raised.v1",
+    NationalEscalationV1,
+    "Digest to the national office listing the provinces whose report is missing.",
+)

@@ -67,6 +67,7 @@ class NavLink:
 ROLE_PAGES = (
     ("intake", "/bao-cao/nhap-ho", "Nhập hộ", frozenset({"province_operator"})),
     ("intake", "/nhat-ky", "Nhật ký", frozenset({"admin", "national_operator", "province_operator"})),
+    ("deadlines", "/tien-do/quoc-gia", "Tiến độ các tỉnh", frozenset({"admin", "national_operator"})),
     ("deadlines", "/he-thong", "Tình trạng hệ thống", frozenset({"admin", "national_operator"})),
 )
 

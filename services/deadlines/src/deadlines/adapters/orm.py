@@ -74,6 +74,24 @@ obligations = Table(
     PrimaryKeyConstraint("province", "plan_id", "period", "unit"),
 )
 
+# The national level (issue 18 §1): what a province owes the national office for one plan's period, its consolidated
+# report, and when it was first published (report.published). `due_at` is the province's deadline
+# (baocao_shared.calendar.province_due_at), NULL while the period is not opened here (a publication may come first);
+# `closed_at` is the national close (the plan's close offsets counted from the province's deadline).
+province_obligations = Table(
+    "province_obligations",
+    metadata,
+    *of_a_period(),
+    Column("due_at", DateTime(timezone=True)),
+    Column("expected", Boolean, nullable=False, server_default=text("false")),
+    Column("first_published_at", DateTime(timezone=True)),
+    Column("last_published_at", DateTime(timezone=True)),
+    Column("announced_at", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    PrimaryKeyConstraint("province", "plan_id", "period"),
+    Index("ix_province_obligations_period", "period"),
+)
+
 # Period-level schedule: each row fires once, fanning out to the obligations that qualify then.
 scheduled_items = Table(
     "scheduled_items",

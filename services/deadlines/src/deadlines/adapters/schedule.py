@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from deadlines.adapters import orm
 
 s = orm.scheduled_items.c
+# The national escalation digest spans provinces: its rows fire together (national_due), not with their period's.
+NATIONAL_DIGEST = "national_escalation"
 
 
 class Schedule:
@@ -32,6 +34,18 @@ class Schedule:
             )
         )
 
+    async def national_due(self, *, now: datetime, limit: int = 1000) -> list[Any]:
+        """The national escalation rows due to fire (any province, plan and period), locked for this transaction;
+        rows another instance holds are skipped. They fire together, one digest per period and instant."""
+        rows = await self.session.execute(
+            select(orm.scheduled_items)
+            .where(s.kind == NATIONAL_DIGEST, s.state == "pending", s.fire_at <= now)
+            .order_by(s.fire_at, s.period, s.province, s.plan_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.all()
+
     async def periods_due(self, *, now: datetime, limit: int) -> list[tuple[str, str, str]]:
         """(province, plan, period) of the periods with rows due to fire, earliest deadline first."""
         p = orm.periods.c
@@ -45,6 +59,7 @@ class Schedule:
                         s.period == p.period,
                         s.state == "pending",
                         s.fire_at <= now,
+                        s.kind != NATIONAL_DIGEST,
                     )
                 )
             )
@@ -57,7 +72,12 @@ class Schedule:
         """The period's rows due to fire at `now` (kind, sequence, day_offset, fire_at, ...)."""
         rows = await self.session.execute(
             select(orm.scheduled_items).where(
-                s.province == province, s.plan_id == plan_id, s.period == period, s.state == "pending", s.fire_at <= now
+                s.province == province,
+                s.plan_id == plan_id,
+                s.period == period,
+                s.state == "pending",
+                s.fire_at <= now,
+                s.kind != NATIONAL_DIGEST,
             )
         )
         return rows.all()
@@ -66,3 +86,9 @@ class Schedule:
         await self.session.execute(
             orm.scheduled_items.update().where(s.id == item.id).values(state="fired", fired_at=at)
         )
+
+    async def fired_many(self, ids: list[int], *, at: datetime) -> None:
+        if ids:
+            await self.session.execute(
+                orm.scheduled_items.update().where(s.id.in_(ids)).values(state="fired", fired_at=at)
+            )

@@ -10,6 +10,7 @@ from deadlines.adapters.catalog import Catalogue
 from deadlines.adapters.notices import Notices
 from deadlines.adapters.obligations import Obligations
 from deadlines.adapters.periods import Periods
+from deadlines.adapters.province_obligations import ProvinceObligations
 from deadlines.adapters.schedule import Schedule
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -24,3 +25,4 @@ class DeadlinesUnitOfWork(UnitOfWork):
     obligations: Obligations
     schedule: Schedule
     notices: Notices
+    province_obligations: ProvinceObligations

@@ -131,3 +131,61 @@ class UnitsOweNothing(Unprocessable):
             ],
         )
         self.period, self.units = period, units
+
+
+# The national level (issue 18 §1): the provinces report to the national office.
+
+
+class NationalComplianceNotVisible(Forbidden):
+    """The national level's compliance (every province) is for the national office and admins."""
+
+    def __init__(self) -> None:
+        super().__init__("The provinces' compliance is for the national office and admins.")
+
+
+class NotTheNationalOffice(Forbidden):
+    """Only the national office (and admins) urge provinces."""
+
+    def __init__(self) -> None:
+        super().__init__("Only the national office can urge provinces.")
+
+
+class NoProvinceOwes(NotFound):
+    """No province owes the national office this period (of this plan): not opened yet, history, or no such
+    period of any plan."""
+
+    def __init__(self, *, period: str, plan_id: str | None = None) -> None:
+        which = f" of plan {plan_id}" if plan_id else ""
+        super().__init__(
+            f"No province owes the national office period {period}{which} here.",
+            {"period": period, "plan_id": plan_id},
+        )
+        self.period, self.plan_id = period, plan_id
+
+
+class ProvincesOweNothing(Unprocessable):
+    """A national nudge named provinces that owe no report for the period."""
+
+    def __init__(self, *, period: str, provinces: list[str]) -> None:
+        super().__init__(
+            "Some provinces owe nothing for this period.",
+            [
+                {
+                    "loc": ["body", "provinces", province],
+                    "msg": f"Tỉnh {province} không có nghĩa vụ gửi báo cáo kỳ {period}.",
+                    "type": "no_obligation",
+                }
+                for province in provinces
+            ],
+        )
+        self.period, self.provinces = period, provinces
+
+
+class ProvinceRequired(Unprocessable):
+    """A province's compliance (level=province, the default) names the province."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "province is required at level=province.",
+            [{"loc": ["query", "province"], "msg": "Field required", "type": "missing"}],
+        )

@@ -28,14 +28,18 @@ class NudgeIn(BaseModel):
     @field_validator("message")
     @classmethod
     def _message_shows_as_written(cls, message: str | None) -> str | None:
-        """The message goes into mails and pages: no control or bidi-override characters (as in narratives)."""
-        if message and (found := bad_character(message, narrative=True)):
-            position, character = found
-            raise ValueError(
-                f"Lời nhắn có ký tự điều khiển {character} (ở vị trí {position + 1}) không hiển thị được; "
-                "vui lòng xóa ký tự đó rồi gửi lại."
-            )
-        return message
+        return shows_as_written(message)
+
+
+def shows_as_written(message: str | None) -> str | None:
+    """A nudge's message goes into mails and pages: no control or bidi-override characters (as in narratives)."""
+    if message and (found := bad_character(message, narrative=True)):
+        position, character = found
+        raise ValueError(
+            f"Lời nhắn có ký tự điều khiển {character} (ở vị trí {position + 1}) không hiển thị được; "
+            "vui lòng xóa ký tự đó rồi gửi lại."
+        )
+    return message
 
 
 def check_may_nudge(principal: Principal, province: str) -> None:

@@ -21,7 +21,8 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1
 from baocao_shared.periods import PeriodStanding, plan_periods, tracking_from
 from baocao_shared.structure import in_force
 from deadlines.adapters.uow import DeadlinesUnitOfWork
-from deadlines.domain.schedule import deadline, period_notices, skipped_at_opening, unit_notices
+from deadlines.domain.schedule import deadline, period_notices, province_notices, skipped_at_opening, unit_notices
+from deadlines.handlers import national
 from deadlines.handlers.compliance import period_standing, plan_in_province
 from deadlines.handlers.submissions import announce_first_submissions
 
@@ -63,6 +64,7 @@ async def open_due_periods(uow: DeadlinesUnitOfWork, *, now: datetime) -> list[t
             # nobody now, closed ones too, as a unit's are (handlers.catalog.unit_upserted).
             outside = [code for code in known if not in_force(province, code)]
             await uow.obligations.stop_unreported(plan.province, plan.id, outside)
+            await uow.province_obligations.stop_unreported(plan.province, plan.id, outside)
         else:
             last = newest.get((plan.province, plan.id))
             tracked = province_tracked(plan, province, now, since=last or tracking_from(plan))
@@ -82,18 +84,20 @@ async def forget_history(uow: DeadlinesUnitOfWork, plan: PlanV1) -> None:
     await uow.periods.forget_before(plan.province, plan.id, first)
     await uow.schedule.forget_before(plan.province, plan.id, first)
     await uow.obligations.not_expected_before(plan.province, plan.id, first)
+    await uow.province_obligations.not_expected_before(plan.province, plan.id, first)
 
 
 async def ensure_periods(
     uow: DeadlinesUnitOfWork, plan: PlanV1, province: ProvinceV1, periods: list[Period], *, now: datetime
 ) -> None:
-    """Idempotent: the periods' rows, an obligation per unit that owes each, and their schedules; a few
-    statements for all the periods together."""
+    """Idempotent: the periods' rows, an obligation per unit that owes each, the province's obligation to the
+    national office (handlers.national), and their schedules; a few statements for all the periods together."""
     timezone = province.timezone
     dues = {period.code: deadline(period, plan.calendar, timezone) for period in periods}
     new = await uow.periods.open_many(plan.province, plan.id, dues, now=now)
     owed = [(period.code, dues[period.code], cutoff_window(period, plan.calendar)[1]) for period in periods]
     await uow.obligations.owe_periods(plan, owed, reopened=[code for code in dues if code not in new])
+    await national.owe_periods(uow, plan, province, periods, now=now)
     await _ensure_schedule(uow, plan, province, periods, now)
     for code in await uow.obligations.periods_to_announce(plan.province, plan.id, list(dues)):
         await announce_first_submissions(uow, plan.province, plan.id, code, now=now)
@@ -107,9 +111,11 @@ async def _ensure_schedule(
 
 
 def _schedule(plan: PlanV1, timezone: str, period: Period, now: datetime) -> list[dict]:
-    """One row per (kind, sequence); a notice already past when the period opens is skipped, not sent late."""
+    """One row per (kind, sequence), the national level's too; a notice already past when the period opens is
+    skipped, not sent late."""
     notices = {(n.kind, n.sequence): n for n in unit_notices(period, plan.calendar, timezone)}
     notices |= {(n.kind, n.sequence): n for n in period_notices(period, plan.calendar, timezone)}
+    notices |= {(n.kind, n.sequence): n for n in province_notices(period, plan.calendar, timezone)}
     return [
         {
             "province": plan.province,

@@ -24,6 +24,7 @@ from baocao_shared.events.deadlines import (
 )
 from deadlines.adapters.uow import DeadlinesUnitOfWork, Sessions
 from deadlines.domain.schedule import KIND_ORDER, reminds_now
+from deadlines.handlers import national
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.views import period_views, unit_name, waiting_rows
 
@@ -51,7 +52,11 @@ async def tick(sessions: Sessions, *, now: datetime, max_periods: int = 100) -> 
 
     async with asyncio.TaskGroup() as group:  # one period failing cancels the rest, as the loop stopped before
         firing = [group.create_task(fire(*key)) for key in due]
-    return sum(task.result() for task in firing)
+    # The national escalation digests span provinces: after the periods, so a province's own rows due at the same
+    # instant (its national close) fired first.
+    async with DeadlinesUnitOfWork.begin(sessions) as uow:
+        digests = await national.fire_national_escalations(uow, now=now)
+    return sum(task.result() for task in firing) + digests
 
 
 async def fire_period(uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime) -> int:
@@ -123,4 +128,12 @@ async def _close(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime, now: 
     await uow.publish(PERIOD_CLOSED, closed, province=item.province, at=now)
 
 
-FIRE = {"reminder": _unit_notices, "overdue": _unit_notices, "escalation": _escalation, "close": _close}
+FIRE = {
+    "reminder": _unit_notices,
+    "overdue": _unit_notices,
+    "escalation": _escalation,
+    "close": _close,
+    "province_reminder": national.province_notice,
+    "province_overdue": national.province_notice,
+    "national_close": national.national_close,
+}

@@ -31,7 +31,7 @@ from deadlines.domain.errors import (
 from deadlines.handlers import dashboard as boards
 from deadlines.handlers import nudges
 from deadlines.handlers.nudges import NudgeIn
-from deadlines.web import system
+from deadlines.web import national, system
 from deadlines.web.dashboard import dashboard as draw_dashboard
 from deadlines.web.pages import TEMPLATES, PageError, PagePrincipal, install_handlers, intake_url
 
@@ -45,9 +45,11 @@ NOT_A_READER = (
 
 
 def install(app: FastAPI) -> None:
-    """Add the pages to deadlines: /, /tien-do and its nudge form, the operators' /he-thong, /static, errors."""
+    """Add the pages to deadlines: /, /tien-do and its nudge form, the national office's /tien-do/quoc-gia and its
+    nudge form, the operators' /he-thong, /static, errors."""
     install_handlers(app)
     app.include_router(router)
+    app.include_router(national.router)
     app.include_router(system.router)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from baocao_shared.events.catalog import ContactV1
-from baocao_shared.events.deadlines import EscalationV1, UnitNoticeV1
+from baocao_shared.events.deadlines import EscalationV1, NationalEscalationV1, ProvinceNoticeV1, UnitNoticeV1
 from baocao_shared.events.reports import ConsolidatedReportV1, DocumentRefV1, ReportStatusV1
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.domain.cause import Cause
@@ -32,7 +32,9 @@ KIND_OF_NOTICE = {"reminder": "reminder", "overdue": "overdue", "nudge": "nudge"
 
 NoticeUseCase = Callable[..., Awaitable[int]]  # (uow, typed data, *, cause) -> deliveries recorded
 # The notices that wait for the catalogue.
-WaitingNotice = UnitNoticeV1 | EscalationV1 | ReportStatusV1 | ConsolidatedReportV1
+WaitingNotice = UnitNoticeV1 | EscalationV1 | ProvinceNoticeV1 | ReportStatusV1 | ConsolidatedReportV1
+# A national escalation digest names no one province: its deliveries are filed under this code (no province has it).
+NATIONAL_PROVINCE = "00"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,32 @@ async def escalation(uow: NotifyUnitOfWork, digest: EscalationV1, *, cause: Caus
     )  # fmt: skip
 
 
+async def province_notice(uow: NotifyUnitOfWork, notice: ProvinceNoticeV1, *, cause: Cause) -> int:
+    """A reminder, overdue notice or the national office's nudge about the province's report to the national
+    office: to the province's operators."""
+    return await _to_operators(
+        uow, cause, notice, f"province_{notice.kind}",
+        due_at=notice.due_at, late_by_s=notice.late_by_s, message=notice.message,
+        link=cause.link("consolidation", f"/tong-hop/{notice.province}/{notice.period}"),
+    )  # fmt: skip
+
+
+async def national_escalation(
+    uow: NotifyUnitOfWork, digest: NationalEscalationV1, *, cause: Cause, national_contacts: Sequence[ContactV1]
+) -> int:
+    """The digest of provinces whose report is missing: to the national standing office (notify's settings)."""
+    message = render(
+        "national_escalation",
+        period=digest.period, due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected,
+        missing_provinces=[p.model_dump() for p in digest.missing_provinces],
+        link=cause.link("deadlines", f"/tien-do/quoc-gia?period={digest.period}"),
+    )  # fmt: skip
+    return await record(
+        uow, cause, province=NATIONAL_PROVINCE, period=digest.period, contacts=national_contacts, message=message,
+        label="Văn phòng Thường trực",
+    )  # fmt: skip
+
+
 async def report_approved(uow: NotifyUnitOfWork, status: ReportStatusV1, *, cause: Cause) -> int:
     """An approved report, waiting to be published: to the province's operators."""
     return await _to_operators(
@@ -104,7 +132,11 @@ async def report_accepted(uow: NotifyUnitOfWork, status: ReportStatusV1, *, caus
 
 
 async def _to_operators(
-    uow: NotifyUnitOfWork, cause: Cause, notice: EscalationV1 | ReportStatusV1, kind: str, **context: Any
+    uow: NotifyUnitOfWork,
+    cause: Cause,
+    notice: EscalationV1 | ProvinceNoticeV1 | ReportStatusV1,
+    kind: str,
+    **context: Any,
 ) -> int:
     """A notice of `kind` for the province's operators (its cơ quan thường trực), named and timed as the
     catalogue says; it waits for a province the catalogue does not know yet."""
