@@ -196,6 +196,11 @@ APPLIED: dict[tuple[str, str], str] = {
         "SELECT count(*) FROM period_locks WHERE province = :province AND plan_id = :plan AND period = :period"
     ),
     ("deadlines", PROVINCE_UPSERTED.type): "SELECT count(*) FROM provinces WHERE code = :province",
+    # A province's first publication is its submission to the national office (kept before its period opens here).
+    ("deadlines", REPORT_PUBLISHED.type): (
+        "SELECT count(*) FROM province_obligations WHERE province = :province AND plan_id = :plan"
+        " AND period = :period AND first_published_at IS NOT NULL"
+    ),
     ("deadlines", SUBMISSION_RECEIVED.type): (
         "SELECT count(*) FROM obligations"
         " WHERE province = :province AND unit = :unit AND first_submitted_at IS NOT NULL"
@@ -489,6 +494,7 @@ def test_every_topic_a_service_reads_has_its_consumer_groups(run: Run):
         ("baocao.deadlines", "consolidation"),
         ("baocao.deadlines", "notify"),
         ("baocao.reports", "consolidation"),
+        ("baocao.reports", "deadlines"),
         ("baocao.reports", "intake"),
         ("baocao.reports", "notify"),
         ("baocao.submissions", "consolidation"),
