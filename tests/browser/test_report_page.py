@@ -20,11 +20,13 @@ from playwright.async_api import Browser, Page, expect
 
 from baocao_shared.db import make_engine, make_sessionmaker
 from baocao_shared.events.submissions import SubmissionV1
+from baocao_testing.samples import regime_file
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.config import Settings
 from consolidation.handlers import projection
 from consolidation.main import create_app
 from intake.domain.catalog import parse_province_file
+from intake.domain.regimes import parse_regime_file
 from tests.browser.kit import serving, shot, signed_in
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -33,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 HAI_DUONG = parse_province_file((REPO / "deploy" / "provinces" / "30-hai-duong.yaml").read_text(encoding="utf-8"))
 # Other tests publish plan 467 on the same broker: this one runs on its own plan id, with six units.
 UNITS = ["CA", "BTG", "STP", "UBND-TPHD", "UBND-CL", "UBND-TK"]
+REGIME = parse_regime_file(regime_file()).regime
 PLAN = HAI_DUONG.plans[0].model_copy(update={"id": f"browser-{uuid.uuid4().hex[:8]}", "units": UNITS})
 PERIOD = "2019-06"
 NOW = datetime(2019, 6, 18, 2, 0, tzinfo=UTC)  # 09:00 in Hải Dương
@@ -66,6 +69,7 @@ async def _seed(database_url: str) -> None:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as db, ConsolidationUnitOfWork(db) as uow:
+            await projection.regime_upserted(uow, REGIME)  # the national regime plan 467 reports into
             await projection.province_upserted(uow, HAI_DUONG.province)
             for unit in HAI_DUONG.units:
                 await projection.unit_upserted(uow, unit)
@@ -185,7 +189,8 @@ async def test_the_operator_approves_publishes_and_downloads_and_the_national_of
     await national_phone.goto(f"{consolidation.url}/quoc-gia/{PERIOD}")
     await shot(national_phone, "consolidation-phone-3-quoc-gia")
     await shot(national_phone, "consolidation-phone-3-quoc-gia-man-hinh-dau", full_page=False)
-    await national_phone.locator("#cac-tinh").evaluate("heading => heading.scrollIntoView()")
+    # the first regime's table of provinces (one table per national regime)
+    await national_phone.locator("[id^=cac-tinh-]").first.evaluate("table => table.scrollIntoView()")
     await shot(national_phone, "consolidation-phone-4-cac-tinh", full_page=False)
     for page in (desktop, phone, national, national_phone):
         await no_sideways_scroll(page)

@@ -472,7 +472,8 @@ class Run:
         await other.get("intake", "/dang-nhap")
         inbox = await self.api["notify"].get("/v1/inbox", headers=await self.bearer(f"{PROVINCE}-SNGV"))
         values = {"province": PROVINCE, "period": PERIOD, "plan_id": self.plan_id,
-                  "message_id": inbox.json()[0]["id"], "delivery_id": self.nudges[0]["id"], "key": "t1"}  # fmt: skip
+                  "message_id": inbox.json()[0]["id"], "delivery_id": self.nudges[0]["id"], "key": "t1",
+                  "unit": "SNGV"}  # fmt: skip
         who = {"intake": self.btg, "deadlines": self.op, "consolidation": self.op, "notify": self.sngv}
         forms = form_routes()
         assert len(forms) >= 9, forms
