@@ -450,8 +450,11 @@ def test_how_to_try_it_names_the_form_the_accounts_and_the_docs(tmp_path, monkey
     assert f"  logs       {tmp_path / 'logs'}" in lines
     # Then the walk-through, each step with its address and the account to use.
     steps = lines[lines.index("What to try (in a browser, with the password above)") + 1 :]
-    assert [line.split()[0] for line in steps] == ["1.", "2.", "3.", "4.", "5.", "6."]
+    assert [line.split()[0] for line in steps] == ["1.", "2.", "3.", "4.", "5.", "6.", "7.", "8."]
     assert steps[0].startswith("  1. http://127.0.0.1:18001/dang-nhap as 30-CA:")
     assert "http://127.0.0.1:18002/tien-do?province=30" in steps[1] and "op-30" in steps[1]
-    assert "http://127.0.0.1:18004/thong-bao as op-30" in steps[4] and "http://127.0.0.1:18005" in steps[4]
-    assert steps[5].startswith("  6. as admin: http://127.0.0.1:18002/he-thong")
+    assert "http://127.0.0.1:18004/thong-bao as op-30" in steps[6] and "http://127.0.0.1:18005" in steps[6]
+    assert steps[3].startswith("  4. http://127.0.0.1:18001/bao-cao/nhap-ho as op-30:")
+    assert steps[4].startswith("  5. as national: http://127.0.0.1:18002/tien-do/quoc-gia")
+    assert "(Trả lại)" in steps[5]
+    assert steps[7].startswith("  8. as admin: http://127.0.0.1:18002/he-thong")

@@ -282,10 +282,15 @@ def walkthrough(settings: StackSettings, demo: DemoOutcome) -> list[str]:
         "on time or late; urge the others (Đôn đốc)",
         f"3. {url('consolidation')}/ as {operator}: open a past month's report, approve (Duyệt), publish (Gửi), "
         "download the Word file; a later amendment of that month is refused",
-        f"4. as national: {url('consolidation')}/ shows every province's published reports and the roll-up",
-        f"5. {url('notify')}/thong-bao as {operator}: every reminder and notice sent, and why one failed; "
+        f"4. {url('intake')}/bao-cao/nhap-ho as {operator}: enter a report that came on paper on a unit's behalf "
+        "(nhập hộ); the unit's history says so",
+        f"5. as national: {url('deadlines')}/tien-do/quoc-gia shows the provinces on time, late or missing last "
+        "month; urge the missing (Đôn đốc)",
+        f"6. as national: {url('consolidation')}/ the totals per national regime; accept a published report "
+        "(Tiếp nhận) or return it with a reason (Trả lại)",
+        f"7. {url('notify')}/thong-bao as {operator}: every reminder and notice sent, and why one failed; "
         f"the mails themselves are at {settings.mail_url}",
-        f"6. as admin: {url('deadlines')}/he-thong, the services' health, consumer lag and dead letters",
+        f"8. as admin: {url('deadlines')}/he-thong, the services' health, consumer lag and dead letters",
     ]
 
 
