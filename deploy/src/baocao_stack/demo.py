@@ -139,15 +139,11 @@ def seed_demo(
     if (reached := simulated_reached(settings.home)) is not None:
         # Seeding now would fill the months a MONTH=1 run watched go by unreported, after the fact.
         console.print(f"  skipped: this data has lived through simulated months (up to {reached:%Y-%m-%d})")
-    for code in _province_codes(files) if reached is None else []:
+    if reached is None and (codes := _province_codes(files)):
         # Tracking starts at the first month history fills: the months before are history, not 88 overdue rows.
-        for line in _intake_admin(
-            settings, "catalog", "tracking", code, "--past", DEMO_HISTORY_PERIODS, "--keep"
-        ).splitlines():
-            console.print(f"  {escape(line)}")
-        for line in _intake_admin(
-            settings, "demo", "history", "--province", code, "--periods", DEMO_HISTORY_PERIODS
-        ).splitlines():
+        provinces = [arg for code in codes for arg in ("--province", code)]
+        history = ["demo", "history", *provinces, "--periods", DEMO_HISTORY_PERIODS, "--track"]
+        for line in _intake_admin(settings, *history).splitlines():
             console.print(f"  {escape(line)}")
     if publish and reached is None:
         _publish_past_months(settings, console, step)

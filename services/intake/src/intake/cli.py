@@ -216,21 +216,36 @@ def seed_demo(as_json: bool = False) -> None:
 
 @demo_app.command("history")
 def demo_history(
-    province: Annotated[str, typer.Option(help="Province code")] = "30",
+    province: Annotated[list[str], typer.Option(help="Province code; repeat it for several")] = ["30"],  # noqa: B006
     periods: Annotated[int, typer.Option(min=1, max=24, help="How many past periods")] = 2,
+    track: Annotated[
+        bool, typer.Option(help="First start each plan's tracking at the first of them, unless set (tracking --past)")
+    ] = False,
     seed: int = 1,
 ) -> None:
-    """Past months of plausible reports through the real submission rules, so pages are not empty."""
+    """Past months of plausible reports through the real submission rules, so pages are not empty; one run for
+    every province given (one interpreter's start instead of one per province)."""
 
-    async def run(uow: IntakeUnitOfWork, settings: Settings) -> list:
-        now = settings.build_clock().now()
-        return await seed_history(uow, province=province, periods=periods, now=now, env=settings.env, seed=seed)
+    async def run(uow: IntakeUnitOfWork, settings: Settings) -> list[str]:
+        now, lines = settings.build_clock().now(), []
+        admin = Principal(subject="cli", role=Role.ADMIN)
+        for code in province:
+            if track:
+                for plan in await track_recent(
+                    uow, principal=admin, province=code, periods_back=periods, keep=True, now=now
+                ):
+                    lines.append(
+                        f"province {code} plan {plan.id}: tracked from {plan.tracking_from or plan.first_period}"
+                    )
+            for row in await seed_history(uow, province=code, periods=periods, now=now, env=settings.env, seed=seed):
+                lines.append(
+                    f"{row['plan_id']} {row['period']}: {row['on_time']} on time, {row['late']} late, "
+                    f"{row['missing']} missing, {row['amended']} amended, {row['existing']} already there"
+                )
+        return lines
 
-    for row in _in_unit_of_work(run):
-        typer.echo(
-            f"{row['plan_id']} {row['period']}: {row['on_time']} on time, {row['late']} late, "
-            f"{row['missing']} missing, {row['amended']} amended, {row['existing']} already there"
-        )
+    for line in _in_unit_of_work(run):
+        typer.echo(line)
 
 
 if __name__ == "__main__":
