@@ -155,3 +155,10 @@ async def test_the_pages_open_on_the_newest_month_with_reports_up_to_this_one():
     assert await national.latest_period(uow, now=NOW - timedelta(days=40), province="30") == "2019-05", "June is later"
     regimes = await national.regimes(uow)
     assert regimes["nhan-quyen"].template.tasks[0].indicators[0].label == "Hội nghị, buổi quán triệt"
+
+
+@pytest.mark.parametrize("period", ["2019-Y", "2019-H1", "2019-Q2"])
+async def test_a_monthly_plan_owes_no_report_of_a_year_half_or_quarter(period):
+    """The roll-up of 2019-Y lists nobody as missing a yearly report their monthly plans never asked for."""
+    answer = await national.national(await world(), principal=Who.NATIONAL, period=period)
+    assert (answer["provinces"], answer["regimes"], answer["not_reported"]) == ([], [], [])

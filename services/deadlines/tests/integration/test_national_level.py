@@ -23,6 +23,7 @@ from baocao_shared.events.deadlines import (
 )
 from baocao_shared.events.reports import REPORT_PUBLISHED, ConsolidatedReportV1, DisciplineV1
 from baocao_shared.events.topics import DEADLINES
+from baocao_testing.html import Page
 from baocao_testing.kit import TokenMint, end_offsets, read_topic, wait_until
 from deadlines.adapters import orm
 from deadlines.handlers.scheduler import tick
@@ -137,6 +138,8 @@ async def test_on_time_late_by_the_exact_seconds_and_missing_reminded_and_escala
             units_of = await http.get(f"/v1/compliance?province={NEVER}&period={PERIOD}", headers=national)
             assert [(u["unit"], u["status"]) for u in units_of.json()["units"]] == [("CA", "missing")]
 
+            await the_national_dashboard_shows_it(app, mint)
+
             nudge = {"period": PERIOD, "plan_id": PLAN_ID, "provinces": [ON_TIME, NEVER], "message": "Đề nghị gửi."}
             urged = await http.post("/v1/nudges/national", json=nudge, headers=national)
             assert urged.status_code == 202, urged.text
@@ -179,6 +182,40 @@ async def test_on_time_late_by_the_exact_seconds_and_missing_reminded_and_escala
     assert [(key, d["kind"], d["requested_by"]) for key, d in ours(PROVINCE_NUDGE_REQUESTED)] == [
         (NEVER, "nudge", "test-national_operator")
     ]
+
+
+async def the_national_dashboard_shows_it(app, mint) -> None:
+    """/tien-do/quoc-gia as the national office reads it (without a browser): the period, each province's status
+    and how late, the rates, and a nudge form offering the province still missing only; 403 for a province."""
+
+    def client(token: str) -> httpx.AsyncClient:
+        found = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://deadlines.test")
+        found.cookies.set("baocao_session", token)
+        return found
+
+    url = f"/tien-do/quoc-gia?period={PERIOD}&plan_id={PLAN_ID}"
+    async with client(mint.token("national_operator")) as browser:
+        answer = await browser.get(url)
+        assert answer.status_code == 200, answer.text
+        page = Page.of(answer.text)
+        assert url in [a["href"] for a in page.all("a", **{"aria-current": "page"})], "the period picked"
+        rows = {code: " ".join(page.text(f"tinh-{code}").split()) for code in PROVINCES}
+        assert rows == {
+            ON_TIME: "Tỉnh Thử 71 71 ✓ Đúng hạn 19/11/2026 15:00 ✓ 2026-11: Đúng hạn",
+            LATE: "Tỉnh Thử 72 72 ! Muộn 20/11/2026 09:30 muộn 9 giờ 30 phút ! 2026-11: Muộn",
+            NEVER: "Tỉnh Thử 73 73 ✗ Chưa gửi chưa có ✗ 2026-11: Chưa gửi",
+        }
+        assert " ".join(page.text("so-lieu").split()) == (
+            "Số tỉnh phải báo cáo 3 Đúng hạn 1 Muộn 1 Chưa gửi (quá hạn) 1 Chưa đến hạn 0 Tỷ lệ báo cáo 66,7% "
+            "Tỷ lệ đúng hạn 33,3%"
+        )
+        form = page.one("form", action="/tien-do/quoc-gia/nhac")
+        assert form["method"] == "post"
+        assert [box["value"] for box in page.all("input", name="provinces")] == [NEVER], "the missing one only"
+        malformed = await browser.get(f"/tien-do/quoc-gia?period=2026-13&plan_id={PLAN_ID}")
+        assert malformed.status_code == 404 and "2026-13" in malformed.text
+    async with client(mint.token("province_operator", NEVER)) as province:
+        assert (await province.get(url)).status_code == 403
 
 
 async def _equals(value, expected) -> bool:

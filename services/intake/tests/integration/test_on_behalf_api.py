@@ -90,6 +90,14 @@ async def test_the_units_own_report_says_api_and_no_office(intake):
     assert [(h["channel"], h["entered_by"]) for h in got["history"]] == [("api", None)]
     refused = await intake.client.post("/v1/submissions", json=report(unit="BTG", source="paper"), headers=unit)
     assert refused.status_code == 403, "another unit's report, whatever it says"
+    assert refused.json()["error"]["message"] == "This account reports for unit CA, not BTG.", refused.text
+    assert await stored_count(intake) == 1, "CA's own version only"
+    sourced = await intake.client.put(
+        f"/v1/submissions/{created.json()['id']}", json={"values": FIGURES, "source": "paper"}, headers=unit
+    )
+    assert sourced.status_code == 422, sourced.text
+    assert [p["type"] for p in sourced.json()["error"]["details"]] == ["source_not_on_behalf"]
+    assert await stored_count(intake) == 1
 
 
 @pytest.mark.parametrize(

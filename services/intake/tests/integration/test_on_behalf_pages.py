@@ -10,8 +10,10 @@ from types import SimpleNamespace
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from baocao_testing.html import Page, csrf_of
+from intake.adapters import orm
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.catalog import parse_province_file
 from intake.handlers.catalog import load_provinces
@@ -120,3 +122,27 @@ async def test_the_office_page_is_for_a_provinces_office_and_its_form_needs_the_
         assert (await unit.get(ON_BEHALF)).status_code == 403
     async with signed_in(intake, "national", role="national_operator") as national:
         assert (await national.get("/bao-cao/nhap-ho")).status_code == 403
+
+
+async def test_another_provinces_office_cannot_reach_a_unit_of_hai_duong_through_the_form(intake, office):
+    """Hải Phòng's office has a unit coded CA too: the form's address names a unit of the office's own province
+    only, so Hải Dương's CA under plan 467 is not found for it, by GET or POST, and nothing is stored."""
+    own = Page.of((await office.get(ON_BEHALF)).text)
+    async with signed_in(intake, "op-31", role="province_operator", province="31") as other:
+        chooser = await other.get("/bao-cao/nhap-ho")
+        listed = {o.get("value") for o in Page.of(chooser.text).all("option") if o.get("value")}
+        assert listed and listed <= {u.code for u in HAI_PHONG.units}, "its own units only"
+        periods = await other.get("/bao-cao/nhap-ho", params={"don_vi": "CA"})
+        assert periods.status_code == 200 and PLAN.id not in periods.text, "Hải Phòng's CA, not Hải Dương's"
+        assert (await other.get(ON_BEHALF)).status_code == 404
+        data = own.form_data() | figures() | {"csrf_token": csrf_of(chooser), "source": "paper"}
+        refused = await other.post(ON_BEHALF, data=data)
+        assert refused.status_code == 404 and "Đơn vị không báo cáo theo kế hoạch này" in text_of(refused)
+    async with intake.transaction() as db:
+        assert await db.scalar(select(func.count()).select_from(orm.submission_versions)) == 0
+
+
+async def test_the_office_enters_nothing_for_a_unit_after_it_ended(intake, office):
+    """Hải Dương's units end with 2025-06 and plan 467 with them: a later period of theirs has no form."""
+    after = await office.get(f"/bao-cao/nhap-ho/CA/{PLAN.id}/2025-07")
+    assert after.status_code == 404 and "2025-07" in text_of(after)

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from baocao_shared.calendar import PeriodError, parse_period
 from baocao_shared.events.catalog import NationalMappingV1, PlanV1, RegimeV1
+from baocao_shared.periods import in_plan
 from consolidation.domain.workflow import SENT_UP
 
 COUNTED = SENT_UP  # statuses whose snapshot the national office counts: published, accepted
@@ -36,6 +38,16 @@ class ProvincePlan:
     status: str
     published_at: datetime | None = None
     totals: Mapping[str, int] | None = None  # the published snapshot's totals, in the plan's codes
+
+
+def owes(plan: PlanV1, period: str) -> bool:
+    """Whether the plan has a report of `period`: a period of its own frequency (a monthly plan has no 2019-Y,
+    2019-H1 nor 2019-Q2) between its first and last periods."""
+    try:
+        parse_period(period, plan.calendar.frequency)
+    except PeriodError:
+        return False
+    return in_plan(plan, period)
 
 
 def mapped(totals: Mapping[str, int], mapping: NationalMappingV1) -> dict[str, int]:

@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from baocao_shared.calendar import due_at, parse_period
+from baocao_shared.calendar import parse_period, province_due_at
 from baocao_shared.errors import Conflict
-from baocao_shared.events.catalog import PlanV1
 from baocao_shared.periods import in_plan, past_periods
 from baocao_shared.principal import Principal, Role
 from consolidation.adapters.uow import ConsolidationUnitOfWork
@@ -37,12 +36,6 @@ class DemoPublication:
     number: str | None = None
 
 
-def province_due_at(plan: PlanV1, period: str, timezone: str) -> datetime:
-    """When the province's report is due at the national office: the units' due date moved to province_due_day."""
-    calendar = plan.calendar.model_copy(update={"due_day": plan.calendar.province_due_day})
-    return due_at(parse_period(period, calendar.frequency), calendar, timezone)
-
-
 async def demo_targets(uow: ConsolidationUnitOfWork, *, now: datetime, periods: int) -> list[DemoPublication]:
     """What the demo publishes: for each province in force and each plan, its `periods` last past periods, with
     the outcome its place in the country gives it (so every outcome shows)."""
@@ -53,7 +46,7 @@ async def demo_targets(uow: ConsolidationUnitOfWork, *, now: datetime, periods: 
                 if not in_plan(plan, period) or not continuity.in_force_provinces([place], period):
                     continue
                 outcome = OUTCOMES[(index + offset) % len(OUTCOMES)]
-                due = province_due_at(plan, period, place.timezone)
+                due = province_due_at(parse_period(period, plan.calendar.frequency), plan.calendar, place.timezone)
                 at = {"on_time": due - ON_TIME_BEFORE, "late": due + LATE_AFTER}.get(outcome)
                 if at is not None and at > now:
                     outcome, at = "missing", None  # not yet: the demo never publishes in the future

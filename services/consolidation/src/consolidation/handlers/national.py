@@ -8,13 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from baocao_shared.events.catalog import RegimeV1
-from baocao_shared.periods import in_plan
 from baocao_shared.principal import Principal
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.domain import continuity
 from consolidation.domain.errors import NotTheNationalOffice
 from consolidation.domain.months import month_of
-from consolidation.domain.national import ProvincePlan, counts, roll_up
+from consolidation.domain.national import ProvincePlan, counts, owes, roll_up
 
 
 async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period: str) -> dict[str, Any]:
@@ -29,8 +28,8 @@ async def national(uow: ConsolidationUnitOfWork, *, principal: Principal, period
     for place in continuity.in_force_provinces(await uow.catalogue.provinces(), period):
         code, name = place.code, place.name
         for plan in await uow.catalogue.plans_of(code):
-            if not in_plan(plan, period):
-                continue  # a plan before its first period or after its last owes no report of it
+            if not owes(plan, period):
+                continue  # a plan before its first period, after its last, or of another frequency owes none
             state = states.get((code, plan.id))
             status = state.status if state is not None else "draft"
             published_at = state.published_at if state is not None else None

@@ -14,6 +14,7 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
+    Table,
     any_,
     case,
     cast,
@@ -29,12 +30,31 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement, Update
 
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from deadlines.adapters import orm
 
 o, u = orm.obligations, orm.units
+
+
+def not_expected_before(table: Table, province: str, plan_id: str, first: str) -> Update:
+    """The statement that stops a plan's periods before `first` (history) being expected, in the units'
+    obligations or the provinces' (`province_obligations`): the rows stay, with what arrived."""
+    c = table.c
+    where = (c.province == province, c.plan_id == plan_id, c.period < first, c.expected)
+    return update(table).where(*where).values(expected=False)
+
+
+def stop_unreported(
+    table: Table, arrived: ColumnElement, province: str, plan_id: str, periods: Collection[str]
+) -> Update:
+    """The statement that stops these periods of a plan being expected where nothing `arrived` (a report, or the
+    province's publication), in the units' obligations or the provinces'."""
+    c = table.c
+    where = (c.province == province, c.plan_id == plan_id, c.period.in_(sorted(periods)), c.expected, arrived.is_(None))
+    return update(table).where(*where).values(expected=False)
 
 
 def _this(province: str, plan_id: str, period: str) -> tuple:
@@ -169,29 +189,14 @@ class Obligations:
     async def not_expected_before(self, province: str, plan_id: str, first: str) -> None:
         """Nobody owes the plan's periods before `first` (history): their rows stay, with what arrived, but are no
         longer expected, so no figure counts them and nobody is reminded of them."""
-        await self.session.execute(
-            update(o)
-            .where(o.c.province == province, o.c.plan_id == plan_id, o.c.period < first, o.c.expected)
-            .values(expected=False)
-        )
+        await self.session.execute(not_expected_before(o, province, plan_id, first))
 
     async def stop_unreported(self, province: str, plan_id: str, periods: Collection[str]) -> None:
         """Nobody owes these periods of the plan any more (its province is not in force in them), unless a report
         arrived: that obligation stays as it was, on record and counted. The others are kept, not expected, so no
         figure counts them and nobody is reminded of them."""
-        if not periods:
-            return
-        await self.session.execute(
-            update(o)
-            .where(
-                o.c.province == province,
-                o.c.plan_id == plan_id,
-                o.c.period.in_(sorted(periods)),
-                o.c.expected,
-                o.c.first_submitted_at.is_(None),
-            )
-            .values(expected=False)
-        )
+        if periods:
+            await self.session.execute(stop_unreported(o, o.c.first_submitted_at, province, plan_id, periods))
 
     async def announced(self, province: str, plan_id: str, period: str, units: list[str], *, at: datetime) -> None:
         await self.session.execute(

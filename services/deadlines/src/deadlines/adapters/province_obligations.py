@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from deadlines.adapters import orm
+from deadlines.adapters import obligations, orm
 
 po, pr = orm.province_obligations, orm.provinces
 
@@ -69,27 +69,14 @@ class ProvinceObligations:
 
     async def not_expected_before(self, province: str, plan_id: str, first: str) -> None:
         """The plan's periods before `first` are history: the province owes them nothing here."""
-        await self.session.execute(
-            update(po)
-            .where(po.c.province == province, po.c.plan_id == plan_id, po.c.period < first, po.c.expected)
-            .values(expected=False)
-        )
+        await self.session.execute(obligations.not_expected_before(po, province, plan_id, first))
 
     async def stop_unreported(self, province: str, plan_id: str, periods: Collection[str]) -> None:
         """The province is no longer in force in these periods: it owes them nothing, unless it published."""
-        if not periods:
-            return
-        await self.session.execute(
-            update(po)
-            .where(
-                po.c.province == province,
-                po.c.plan_id == plan_id,
-                po.c.period.in_(sorted(periods)),
-                po.c.expected,
-                po.c.first_published_at.is_(None),
+        if periods:
+            await self.session.execute(
+                obligations.stop_unreported(po, po.c.first_published_at, province, plan_id, periods)
             )
-            .values(expected=False)
-        )
 
     async def owed(self, province: str, plan_id: str, period: str) -> Any | None:
         """The province's owed obligation of the period with its name, or None."""

@@ -3,7 +3,8 @@ regime file, YAML or JSON (admin)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 
@@ -23,6 +24,7 @@ from intake.domain.regimes import RegimeFile, parse_regime_file, parse_regime_js
 from intake.handlers import catalog as use_cases
 
 router = APIRouter(tags=["catalogue"])
+T = TypeVar("T")
 ProvinceCode = Annotated[str, Query(pattern=r"^\d{2}$", examples=["30"])]
 Period = Annotated[
     str | None,
@@ -100,21 +102,8 @@ async def load_province(
     principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
     dry_run: bool = False,
 ):
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    # JSON is read as JSON; any other body as YAML, as this route read every body before it took JSON too
-    # (application/x-yaml, text/plain, curl's default form type): no client of it stops working.
-    parse = parse_province_json if media == "application/json" else parse_province_file
-    try:
-        catalog = parse((await request.body()).decode("utf-8"))
-    except UnicodeDecodeError:  # ReadableInput answers 400 first; a text no parser could read all the same
-        raise Unprocessable("The province file is not UTF-8 text; nothing was changed.") from None
-    except CatalogFileError as exc:
-        raise Unprocessable("The province file has problems; nothing was changed.", exc.problems) from None
-    if catalog.province.code != code:
-        raise Unprocessable(
-            f"The file describes province {catalog.province.code}, not {code}.",
-            [{"path": "province.code", "line": None, "message": "does not match the URL"}],
-        )
+    catalog = await _read_file(request, "province", json=parse_province_json, yaml=parse_province_file)
+    _names(catalog.province.code, code, "province", "province.code")
     async with uow:
         # The structure over time of the whole catalogue as it would be after the load: nothing applied on a problem.
         await use_cases.check_structure(uow, [catalog])
@@ -160,24 +149,36 @@ async def load_regime(
     principal: Annotated[Principal, Depends(require_roles(Role.ADMIN))],
     dry_run: bool = False,
 ):
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    parse = parse_regime_json if media == "application/json" else parse_regime_file
-    try:
-        catalog = parse((await request.body()).decode("utf-8"))
-    except UnicodeDecodeError:
-        raise Unprocessable("The regime file is not UTF-8 text; nothing was changed.") from None
-    except CatalogFileError as exc:
-        raise Unprocessable("The regime file has problems; nothing was changed.", exc.problems) from None
-    if catalog.regime.id != regime_id:
-        raise Unprocessable(
-            f"The file describes regime {catalog.regime.id}, not {regime_id}.",
-            [{"path": "regime.id", "line": None, "message": "does not match the URL"}],
-        )
+    catalog = await _read_file(request, "regime", json=parse_regime_json, yaml=parse_regime_file)
+    _names(catalog.regime.id, regime_id, "regime", "regime.id")
     async with uow:
         await use_cases.check_structure(uow, [], [catalog])
         if dry_run:
             return {"regime": regime_id, "valid": True}
         return await use_cases.load_regime(uow, catalog, actor=principal.subject, now=now, checked=True)
+
+
+async def _read_file(request: Request, what: str, *, json: Callable[[str], T], yaml: Callable[[str], T]) -> T:
+    """A province's or a regime's file from the body: JSON read as JSON; any other body as YAML, as the province
+    route read every body before it took JSON too (application/x-yaml, text/plain, curl's default form type): no
+    client of it stops working. Problems are a 422 by line and path; nothing is changed."""
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    parse = json if media == "application/json" else yaml
+    try:
+        return parse((await request.body()).decode("utf-8"))
+    except UnicodeDecodeError:  # ReadableInput answers 400 first; a text no parser could read all the same
+        raise Unprocessable(f"The {what} file is not UTF-8 text; nothing was changed.") from None
+    except CatalogFileError as exc:
+        raise Unprocessable(f"The {what} file has problems; nothing was changed.", exc.problems) from None
+
+
+def _names(found: str, expected: str, what: str, path: str) -> None:
+    """The file describes the province or regime the URL names."""
+    if found != expected:
+        raise Unprocessable(
+            f"The file describes {what} {found}, not {expected}.",
+            [{"path": path, "line": None, "message": "does not match the URL"}],
+        )
 
 
 def document_province_file(app: FastAPI) -> None:
