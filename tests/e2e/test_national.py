@@ -186,6 +186,12 @@ class Run:
         published = await self.http["consolidation"].post(self.report_url(code, "publish"), headers=office)
         assert published.status_code == 200, published.text
         self.numbers[code] = published.json()["number"]
+
+        async def recorded():  # deadlines reads the publication from baocao.reports before the clock moves on
+            rows = {r["unit"]: r for r in (await self.national_compliance())["units"]}
+            return rows.get(code, {}).get("first_submitted_at")
+
+        await wait_until(recorded, timeout=60, interval=0.3, what=f"deadlines to record province {code}'s report")
         return published.json()
 
     async def national_compliance(self) -> dict:
@@ -231,6 +237,7 @@ class Run:
             )
 
         await wait_until(told, timeout=60, interval=0.3, what="province 69's office reminded and told it is overdue")
+
         async def digests() -> list:  # the national office also receives each published report (Nơi nhận)
             return [m for m in self.stack.mailbox.to(self.national_mailbox) if m["Subject"].startswith("[Tổng hợp]")]
 

@@ -245,18 +245,28 @@ class Merger:
         gone = await self.compliance(HD, "2025-08")
         assert gone.status_code == 404 and gone.json()["error"]["details"]["state"] == "outside_plan", gone.text
 
+        seen: dict[tuple[str, str], object] = {}  # what consolidation last answered, for a failure's message
+
         async def report_with(province: str, period: str, units: int, on_time: int, late: int):
             got = await self.consolidated(province, period)
             found = got.json() if got.status_code == 200 else {}
             d = found.get("discipline", {})
-            settled = (len(found.get("units", [])), d.get("on_time"), d.get("late")) == (units, on_time, late)
-            return found if settled else None
+            shown = (len(found.get("units", [])), d.get("on_time"), d.get("late"))
+            names = [u["unit"] for u in found.get("units", [])]
+            seen[province, period] = (got.status_code, shown, d.get("missing"), names)
+            return found if shown == (units, on_time, late) else None
 
-        hd_june = await wait_until(lambda: report_with(HD, "2025-06", 3, 2, 1), timeout=60, what="Hải Dương's June")
+        async def settled_report(province: str, period: str, *expected: int):
+            try:
+                return await wait_until(lambda: report_with(province, period, *expected), timeout=60, what=period)
+            except AssertionError as timed_out:  # say what consolidation showed instead
+                raise AssertionError(f"{timed_out}; {province} last showed {seen.get((province, period))}") from None
+
+        hd_june = await settled_report(HD, "2025-06", 3, 2, 1)
         assert [u["unit"] for u in hd_june["discipline"]["late_units"]] == ["BTG"]
         assert hd_june["discipline"]["expected"] == 29 and hd_june["province_name"] == "Hải Dương"
         assert hd_june["totals"]["t1_sessions"] == 4 + 5 + 6  # CA, the city's committee, BTG
-        hp_aug = await wait_until(lambda: report_with(HP, "2025-08", 2, 2, 0), timeout=60, what="Hải Phòng's August")
+        hp_aug = await settled_report(HP, "2025-08", 2, 2, 0)
         assert hp_aug["discipline"]["expected"] == 22
         assert hp_aug["totals"]["t1_sessions"] == 7 + 8  # CA, the ward
         compared = hp_aug["comparisons"]["t1_sessions"]
