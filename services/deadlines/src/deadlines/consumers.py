@@ -18,8 +18,13 @@ HANDLERS = {
     PROVINCE_UPSERTED.type: typed_handler(catalog.province_upserted, uow=DeadlinesUnitOfWork),
     UNIT_UPSERTED.type: typed_handler(catalog.unit_upserted, uow=DeadlinesUnitOfWork),
     PLAN_UPSERTED.type: typed_handler(catalog.plan_upserted, uow=DeadlinesUnitOfWork),
-    SUBMISSION_RECEIVED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
-    SUBMISSION_AMENDED.type: typed_handler(submissions.submission_recorded, uow=DeadlinesUnitOfWork),
+    # A fetched batch of submissions is applied in one transaction (`many`); a failing one record by record.
+    SUBMISSION_RECEIVED.type: typed_handler(
+        submissions.submission_recorded, many=submissions.submissions_recorded, uow=DeadlinesUnitOfWork
+    ),
+    SUBMISSION_AMENDED.type: typed_handler(
+        submissions.submission_recorded, many=submissions.submissions_recorded, uow=DeadlinesUnitOfWork
+    ),
     # A province's report, first published, is its submission to the national office (the national level).
     REPORT_PUBLISHED.type: typed_handler(national.report_published, uow=DeadlinesUnitOfWork),
 }

@@ -15,7 +15,9 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    and_,
     any_,
+    bindparam,
     case,
     cast,
     column,
@@ -35,8 +37,54 @@ from sqlalchemy.sql import ColumnElement, Update
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from deadlines.adapters import orm
+from deadlines.domain.arrivals import Arrived, Key
 
-o, u = orm.obligations, orm.units
+o, u, p = orm.obligations, orm.units, orm.periods
+KEY = ("province", "plan_id", "period", "unit")
+_ARRIVED = (*KEY, "first_submitted_at", "submission_id", "last_version", "last_received_at", "after_close")
+_MOMENT = DateTime(timezone=True)
+
+
+def _arrays(columns: Sequence[str], name: str):
+    """A row per element of one array parameter per column (the same statement whatever the number of rows:
+    PostgreSQL plans it once), as a subquery named `name`; the parameters are the columns' names with `a_`
+    before them (`_columns`)."""
+
+    def typed(c: str):
+        return ARRAY(o.c[c].type if c in o.c else _MOMENT)
+
+    return select(*(func.unnest(bindparam(f"a_{c}", type_=typed(c))).label(c) for c in columns)).subquery(name)
+
+
+def _columns(rows: Sequence[Any], columns: Sequence[str]) -> dict[str, list]:
+    """The parameters of `_arrays`: the rows' attributes, one list per column."""
+    return {f"a_{c}": [getattr(r, c) for r in rows] for c in columns}
+
+
+def _key_columns(keys: Sequence[Key]) -> dict[str, list]:
+    return {f"a_{c}": [key[i] for key in keys] for i, c in enumerate(KEY)}
+
+
+_RECORD = insert(o).from_select(list(_ARRIVED), select(_arrays(_ARRIVED, "arrived")))
+_RECORD_MANY = _RECORD.on_conflict_do_update(
+    index_elements=list(KEY),
+    set_={
+        "first_submitted_at": func.least(o.c.first_submitted_at, _RECORD.excluded.first_submitted_at),
+        "submission_id": _RECORD.excluded.submission_id,
+        "last_version": func.greatest(o.c.last_version, _RECORD.excluded.last_version),
+        "last_received_at": func.greatest(o.c.last_received_at, _RECORD.excluded.last_received_at),
+        "after_close": o.c.after_close | _RECORD.excluded.after_close,
+    },
+)
+_amended = _arrays((*KEY, "amended_at"), "amended")
+# An amendment received at or after a known deadline flags the obligation (the deadline stays unknown on a row
+# the submission just inserted: the period's opening flags it then, `_amended_after`).
+_FLAG_AMENDED = (
+    update(o)
+    .where(*(o.c[c] == _amended.c[c] for c in KEY), o.c.due_at.is_not(None), _amended.c.amended_at >= o.c.due_at)
+    .where(~o.c.amended_after_due)
+    .values(amended_after_due=True)
+)
 
 
 def not_expected_before(table: Table, province: str, plan_id: str, first: str) -> Update:
@@ -99,35 +147,48 @@ class Obligations:
         """Any version, in any order: keep the earliest first_received_at and the highest version; an
         amendment received at or after a known deadline is flagged, and so is a version accepted after the close
         under the office's exception (`after_close`)."""
-        stmt = insert(o).values(
-            province=submission.province,
-            plan_id=submission.plan_id,
-            period=submission.period,
-            unit=submission.unit,
-            first_submitted_at=submission.first_received_at,
-            submission_id=submission.submission_id,
-            last_version=submission.version,
-            last_received_at=submission.received_at,
-            after_close=submission.after_close,
-        )
-        await self.session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["province", "plan_id", "period", "unit"],
-                set_={
-                    "first_submitted_at": func.least(o.c.first_submitted_at, stmt.excluded.first_submitted_at),
-                    "submission_id": stmt.excluded.submission_id,
-                    "last_version": func.greatest(o.c.last_version, stmt.excluded.last_version),
-                    "last_received_at": func.greatest(o.c.last_received_at, stmt.excluded.last_received_at),
-                    "after_close": o.c.after_close | stmt.excluded.after_close,
-                    "amended_after_due": (
-                        o.c.amended_after_due
-                        | (o.c.due_at.is_not(None) & (stmt.excluded.last_received_at >= o.c.due_at))
-                        if submission.version > 1
-                        else o.c.amended_after_due
-                    ),
-                },
+        await self.record_many([Arrived.of(submission)])
+
+    async def record_many(self, arrived: Sequence[Arrived]) -> None:
+        """`record` for many obligations at once (each at most once: `domain.arrivals.fold`), in one statement,
+        and one more when amendments came (flagged where the deadline is known and they came at or after it)."""
+        if not arrived:
+            return
+        rows = sorted(arrived, key=lambda a: (a.province, a.plan_id, a.period, a.unit))  # one lock order
+        await self.session.execute(_RECORD_MANY, _columns(rows, _ARRIVED))
+        amended = [a for a in rows if a.amended_at is not None]
+        if amended:
+            await self.session.execute(_FLAG_AMENDED, _columns(amended, (*KEY, "amended_at")))
+
+    async def to_announce(self, keys: Collection[Key]) -> list[Any]:
+        """Of these obligations, the owed ones with a first submission nobody was told of yet, locked until this
+        commits; each row with its unit's name (unit_name) and its period's closed_at, in key order."""
+        if not keys:
+            return []
+        k = _arrays(KEY, "wanted")
+        query = (
+            select(o, u.c.doc["name"].astext.label("unit_name"), p.c.closed_at)
+            .select_from(
+                o.join(k, and_(*(o.c[c] == k.c[c] for c in KEY)))
+                .outerjoin(u, (u.c.province == o.c.province) & (u.c.code == o.c.unit))
+                .outerjoin(p, and_(*(p.c[c] == o.c[c] for c in KEY[:3])))
             )
+            .where(o.c.expected, o.c.due_at.is_not(None), o.c.first_submitted_at.is_not(None))
+            .where(o.c.announced_at.is_(None))
+            .order_by(*(o.c[c] for c in KEY))
+            .with_for_update(of=o)
         )
+        return list(await self.session.execute(query, _key_columns(sorted(keys))))
+
+    async def announced_each(self, announced: Sequence[tuple[Key, datetime]]) -> None:
+        """Each obligation announced at its own time, in one statement."""
+        if announced:
+            rows = sorted(announced)
+            a = _arrays((*KEY, "at"), "announced")
+            await self.session.execute(
+                update(o).where(*(o.c[c] == a.c[c] for c in KEY)).values(announced_at=a.c.at),
+                {**_key_columns([key for key, _ in rows]), "a_at": [at for _, at in rows]},
+            )
 
     async def owed(
         self, province: str, plan_id: str, period: str, *, units: Collection[str] | None = None
