@@ -151,9 +151,15 @@ class InMemorySubmissions:
         self.stored: dict[uuid.UUID, Submission] = {}
         self.versions: dict[uuid.UUID, list[VersionOut]] = {}
 
-    async def plan_holders(self, plan_id: str, period: str) -> list[PlanHolder]:
+    async def plan_holders(self, plan_id: str, period: str, unit: str) -> list[PlanHolder]:
         return [
-            PlanHolder(p, doc, self.catalog.docs["province"][(p, p)], (p, plan_id, period) in self.locks.locked)
+            PlanHolder(
+                p,
+                PlanV1.model_validate(doc),
+                ProvinceV1.model_validate(self.catalog.docs["province"][(p, p)]).timezone,
+                (p, plan_id, period) in self.locks.locked,
+                await self.catalog.unit(p, unit),
+            )
             for (p, key), doc in sorted(self.catalog.docs["plan"].items())
             if key == plan_id
         ]

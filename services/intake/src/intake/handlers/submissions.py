@@ -40,7 +40,7 @@ from intake.handlers.idempotency import Answer, once
 async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: SubmissionIn, now: datetime) -> Receipt:
     """Accept a unit's first report for a period (version 1): from the unit's own account, or entered on its behalf
     by its province's office (`intake.domain.entry`)."""
-    found = await uow.submissions.plan_holders(body.plan_id, body.period)
+    found = await uow.submissions.plan_holders(body.plan_id, body.period, body.unit)
     province = body.province or principal.province or (found[0].province if len(found) == 1 else "")
     entry = entry_for(principal, province=province, unit=body.unit, source=body.source)
     mine = next((h for h in found if h.province == province), None)
@@ -49,7 +49,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
     found, problems = rules.check_period(plan, body.period, mine.timezone, now)
     if found is not None:  # a period of the plan's frequency (a malformed one is a 422): is the unit in force in it?
-        await refuse_if_not_in_force(uow, await uow.catalog.unit(province, body.unit), body.period)
+        await refuse_if_not_in_force(uow, mine.unit, body.period)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
