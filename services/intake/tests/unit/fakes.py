@@ -164,11 +164,12 @@ class InMemorySubmissions:
             if key == plan_id
         ]
 
-    async def add_first(self, submission: Submission) -> bool:
+    async def add_first(self, submission: Submission, *, changes: dict) -> bool:
         same = (submission.province, submission.plan_id, submission.unit, submission.period)
         if any((s.province, s.plan_id, s.unit, s.period) == same for s in self.stored.values()):
             return False
         self.stored[submission.id] = submission.model_copy(update=NOT_OF_THE_LATEST_ROW)
+        await self.add_history(submission, changes=changes)
         return True
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Table, and_, bindparam, exists, false, func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Boolean, String, Table, and_, bindparam, exists, false, func, literal_column, select
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
@@ -26,12 +26,28 @@ _LATEST = select(
     orm.submissions.outerjoin(orm.submission_versions, (_V.submission_id == _S.id) & (_V.version == _S.version))
 )
 
-# A unit's first report; the unique (province, plan, unit, period) turns a second one into no row.
-_INSERT_FIRST_VERSION = (
-    insert(orm.submissions).on_conflict_do_nothing(constraint="uq_submissions_unit_period").returning(_S.id)
+# A unit's first report and its history row in one statement; the unique (province, plan, unit, period) turns a
+# second one into no row (and no history row).
+_LATEST_COLUMNS = [c.name for c in orm.submissions.columns]
+_FIRST = (
+    insert(orm.submissions)
+    .values({name: bindparam(name, type_=orm.submissions.c[name].type) for name in _LATEST_COLUMNS})
+    .on_conflict_do_nothing(constraint="uq_submissions_unit_period")
+    .returning(_S.id, _S.version, _S["values"], _S.narratives, _S.received_at, _S.submitted_by)
+    .cte("first_version")
 )
-
-
+_HISTORY_OF_FIRST = {"changes": JSONB, "after_close": Boolean, "imported": Boolean, **dict.fromkeys(_ENTRY, String)}
+_INSERT_FIRST_VERSION = (
+    insert(orm.submission_versions)
+    .from_select(
+        ["submission_id", "version", "values", "narratives", "received_at", "submitted_by", *_HISTORY_OF_FIRST],
+        select(
+            _FIRST.c.id, _FIRST.c.version, _FIRST.c["values"], _FIRST.c.narratives, _FIRST.c.received_at,
+            _FIRST.c.submitted_by, *(bindparam(f"h_{name}", type_=t) for name, t in _HISTORY_OF_FIRST.items()),
+        ),
+    )
+    .returning(_V.submission_id)
+)  # fmt: skip
 
 
 def _version(table: Table) -> object:
@@ -86,10 +102,14 @@ class SubmissionRepository:
             return holders  # type: ignore[return-value]
         return [_parsed_holder(r, plan_id, unit) for r in await self.session.execute(_HOLDER_DOCS, params)]
 
-    async def add_first(self, submission: Submission) -> bool:
-        """Store version 1; False when the unit already has a report for the period."""
+    async def add_first(self, submission: Submission, *, changes: dict) -> bool:
+        """Store version 1 with its history row (`changes`: what it changed); False when the unit already has a
+        report for the period (nothing stored)."""
         # Values as parameters of a fixed statement: SQLAlchemy reuses its compiled form without walking them.
-        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, submission.model_dump(exclude=_OF_VERSION))
+        params = submission.model_dump(exclude=_OF_VERSION)
+        of_version = submission.model_dump(include=_OF_VERSION)
+        params |= {f"h_{name}": of_version.get(name) for name in _HISTORY_OF_FIRST if name != "changes"}
+        inserted = await self.session.scalar(_INSERT_FIRST_VERSION, params | {"h_changes": changes})
         return inserted is not None
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:

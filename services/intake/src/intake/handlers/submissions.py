@@ -72,10 +72,11 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         after_close=after_close,
         **_of_entry(entry),
     )
-    if not await uow.submissions.add_first(submission):
+    first = {"figures": {}, "narratives": [], "first": True}
+    if not await uow.submissions.add_first(submission, changes=first):
         where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": body.period}
         raise AlreadySubmitted(unit=body.unit, period=body.period, submission_id=await uow.submissions.id_for(**where))
-    await _record(uow, submission, {"figures": {}, "narratives": [], "first": True})
+    await _record(uow, submission, first, history_kept=True)
     return _receipt(submission)
 
 
@@ -152,16 +153,17 @@ async def import_report(
             imported=True,
             **_of_entry(imported_by(principal)),
         )
-        if not await uow.submissions.add_first(submission):  # a unit's own report won the race
-            raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
         diff = {"figures": {}, "narratives": [], "first": True}
+        if not await uow.submissions.add_first(submission, changes=diff):  # a unit's own report won the race
+            raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
     else:
         submission = _next_version(
             stored, body.values, narratives, at=now, by=principal.subject, entry=imported_by(principal), imported=True
         )
         await uow.submissions.store_version(submission)
         diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
-    await _record(uow, submission, diff)
+        await uow.submissions.add_history(submission, changes=diff)
+    await _record(uow, submission, diff, history_kept=True)
     return _receipt(submission)
 
 
@@ -289,10 +291,12 @@ def _refuse_if_invalid(problems: list[rules.FieldProblem]) -> None:
         raise ReportInvalid([p.as_dict() for p in problems])
 
 
-async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> None:
-    """The version's history row, its audit row and its event, in the caller's transaction."""
+async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict, *, history_kept: bool = False) -> None:
+    """The version's history row (unless the caller wrote it: `history_kept`), its audit row and its event, in the
+    caller's transaction."""
     first = submission.version == 1
-    await uow.submissions.add_history(submission, changes=diff)
+    if not history_kept:
+        await uow.submissions.add_history(submission, changes=diff)
     action = "submission.received" if first else "submission.amended"
     if submission.imported:
         action = "submission.imported"
@@ -311,16 +315,17 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
         details["entered_by"] = submission.entered_by
     if submission.source:
         details["source"] = submission.source
-    await uow.audit(
-        at=submission.received_at,
-        actor=submission.submitted_by or "?",
-        action=action,
-        subject=f"submission:{submission.id}",
-        details=details,
-    )
     content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id", "source"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
-    await uow.publish(spec, content, province=submission.province, at=submission.received_at)
+    async with uow.together():  # the audit row and the event in one statement
+        await uow.audit(
+            at=submission.received_at,
+            actor=submission.submitted_by or "?",
+            action=action,
+            subject=f"submission:{submission.id}",
+            details=details,
+        )
+        await uow.publish(spec, content, province=submission.province, at=submission.received_at)
 
 
 def _next_version(
