@@ -6,8 +6,9 @@ baseline (bench/baseline_app.py: FastAPI + an asyncpg pool doing one INSERT of t
 same uvicorn settings, one worker each. One synthetic province of UNITS units is loaded into intake and each
 unit gets an API token through intake's own API, as a unit's machine client holds one.
 
-The load: Debian's wrk with bench/wrk/submissions.lua. Every request is a unit's first report of a period,
-no unit x period twice in the run (the deadline-week hot path: many units each sending their month once),
+The load: Debian's wrk with bench/wrk/submissions.lua. Every request is a unit's first report of a period open
+now, of one of PLANS copies of a plan in force, no unit x plan x period twice in the run (the deadline-week hot
+path: many units each sending their month once),
 with the unit's own API token and an Idempotency-Key of its own, as clients send it. The baseline gets the
 same requests. Levels run baseline then intake, close together, so both see the same machine. Only 2xx
 count as accepted; other statuses and socket errors are in the figures' notes, and a level with any of them
