@@ -6,8 +6,9 @@ baseline (bench/baseline_app.py: FastAPI + an asyncpg pool doing one INSERT of t
 same uvicorn settings, one worker each. One synthetic province of UNITS units is loaded into intake and each
 unit gets an API token through intake's own API, as a unit's machine client holds one.
 
-The load: Debian's wrk with bench/wrk/submissions.lua. Every request is a unit's first report of a period,
-no unit x period twice in the run (the deadline-week hot path: many units each sending their month once),
+The load: Debian's wrk with bench/wrk/submissions.lua. Every request is a unit's first report of a period open
+now, of one of PLANS copies of a plan in force, no unit x plan x period twice in the run (the deadline-week hot
+path: many units each sending their month once),
 with the unit's own API token and an Idempotency-Key of its own, as clients send it. The baseline gets the
 same requests. Levels run baseline then intake, close together, so both see the same machine. Only 2xx
 count as accepted; other statuses and socket errors are in the figures' notes, and a level with any of them
@@ -60,13 +61,16 @@ SUITE = "intake"
 LEVELS = (1, 8, 64)
 PROVINCE = "86"  # a code no other suite loads: its records on the shared topics are told apart
 UNITS = 600
+PLANS = 24  # copies of the template's plan: distinct unit x plan x open period requests (see open_plans)
 ISSUERS = 16  # concurrent API-token requests while preparing
 READY_TIMEOUT_S = 120
 DRAIN_TIMEOUT_S = 120
 WRK = os.environ.get("BENCH_WRK", "/usr/bin/wrk")
 LUA = REPO / "bench" / "wrk" / "submissions.lua"
-TARGET_RATIO = 0.5
-TARGET_P99_MS = 50.0
+# Issue 19's targets, each a ratio to the same-run baseline: the rate at c64, the p99 at c8, the CPU per 2xx at c64.
+TARGET_RATE_RATIO = 0.4
+TARGET_P99_C8_RATIO = 3.0
+TARGET_CPU_RATIO = 4.0
 
 
 @dataclass
@@ -216,10 +220,10 @@ class Servers:
 
 @dataclass
 class Province:
-    plan_id: str
-    first_period: str
+    slots: list[tuple[str, str]]  # (plan, period): each plan's periods open for a unit's report now
     units_file: Path
     body_file: Path
+    slots_file: Path
 
 
 def admin_headers(key_file: Path) -> dict[str, str]:
@@ -237,7 +241,8 @@ async def prepare_province(servers: Servers, *, units: int) -> Province:
 
     template = yaml.safe_load((REPO / "deploy/provinces/30-hai-duong.yaml").read_text(encoding="utf-8"))
     doc = synthetic_province(template, code=PROVINCE, units=units)
-    [plan] = doc["plans"]
+    doc["plans"] = plans = open_plans(doc["plans"][0], PLANS)
+    plan = plans[0]
     admin = admin_headers(servers.key_file)
     base = servers.urls["intake"]
     async with httpx.AsyncClient(base_url=base, timeout=60) as http:
@@ -265,7 +270,7 @@ async def prepare_province(servers: Servers, *, units: int) -> Province:
     units_file.write_text("".join(f"{code}\t{token}\n" for code, token in zip(codes, tokens, strict=True)))
     indicators = [i["code"] for task in plan["template"]["tasks"] for i in task["indicators"]]
     body = {
-        "plan_id": plan["id"],
+        "plan_id": "{plan}",
         "unit": "{unit}",
         "period": "{period}",
         "values": {code: 3 + k for k, code in enumerate(indicators)},
@@ -276,14 +281,40 @@ async def prepare_province(servers: Servers, *, units: int) -> Province:
     }
     body_file = servers.home / "body.json"
     body_file.write_text(json.dumps(body, ensure_ascii=False))
-    return Province(plan_id=plan["id"], first_period=str(plan["first_period"]), units_file=units_file,
-                    body_file=body_file)  # fmt: skip
+    slots = accepting_slots(plans, doc["province"]["timezone"], datetime.now(UTC) + timedelta(minutes=15))
+    slots_file = servers.home / "slots.tsv"
+    slots_file.write_text("".join(f"{plan_id}\t{period}\n" for plan_id, period in slots))
+    return Province(slots=slots, units_file=units_file, body_file=body_file, slots_file=slots_file)
 
 
-def periods_open(first_period: str, now: datetime) -> int:
-    """How many monthly periods from `first_period` have opened by `now` (a month's window opens in it)."""
-    year, month = map(int, first_period.split("-"))
-    return (now.year - year) * 12 + now.month - month
+def open_plans(plan: dict, count: int) -> list[dict]:
+    """`count` copies of the template's plan under ids of their own, in force now (the template's ended with its
+    province's merger): a unit reports once per plan and period, and a period is open for a few weeks only, so
+    distinct requests come from many plans x the period open now."""
+    start = datetime.now(UTC) - timedelta(days=400)
+    copies = []
+    for k in range(count):
+        copy = {key: value for key, value in plan.items() if key not in ("last_period", "successor")}
+        copy["id"] = f"{plan['id'][:56]}-{k:02d}"
+        copy["first_period"] = f"{start.year:04d}-{start.month:02d}"
+        copies.append(copy)
+    return copies
+
+
+def accepting_slots(plans: list[dict], timezone: str, until: datetime) -> list[tuple[str, str]]:
+    """Each (plan, period) a unit's report is accepted for from now until `until` (open or overdue, not closed)."""
+    from baocao_shared import periods
+    from baocao_shared.events.catalog import PlanV1
+
+    now = datetime.now(UTC)
+    slots = []
+    for doc in plans:
+        plan = PlanV1.model_validate({**doc, "province": PROVINCE, "units": []})
+        for period in periods.periods_between(plan, plan.first_period, f"{now.year + 1:04d}-12"):
+            first, last = (periods.standing(plan, period.code, timezone, at) for at in (now, until))
+            if first.accepting and last.accepting:
+                slots.append((plan.id, period.code))
+    return slots
 
 
 # ------------------------------------------------------------------------------------------------ wrk
@@ -294,7 +325,7 @@ async def wrk(url: str, province: Province, *, connections: int, seconds: float,
     tag = f"{name}-{uuid.uuid4().hex[:8]}"
     args = [
         WRK, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", str(LUA), url,
-        "--", str(province.units_file), str(province.body_file), province.first_period, str(offset), tag,
+        "--", str(province.units_file), str(province.body_file), str(province.slots_file), str(offset), tag,
         str(threads),
     ]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
@@ -335,7 +366,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         await servers.start()
         province = await prepare_province(servers, units=units)
         say(f"intake: province {PROVINCE} with {units} units and their API tokens ready in {clock.seconds:.0f}s")
-        capacity = periods_open(province.first_period, datetime.now(UTC)) * units
+        capacity = len(province.slots) * units
         offset = 0  # the next free period index: runs never repeat a unit x period
 
         async def level(name: str, connections: int, duration: float) -> WrkRun:
@@ -347,7 +378,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
             if name == "intake":
                 offset += math.ceil((done.requests + connections) / units) + 1
                 if offset * units > capacity:
-                    raise RuntimeError(f"out of open periods for distinct requests ({offset * units} > {capacity})")
+                    raise RuntimeError(f"out of open plan periods for new requests ({offset * units} > {capacity})")
                 await drained(servers)
                 done.connections_opened = (await servers.intake_db_counts())["sessions"] - sessions
             done.cpu_s = servers.cpu_s(name) - cpu
@@ -434,8 +465,9 @@ def figures(runs: dict[int, tuple[WrkRun, WrkRun]], check: dict, *, units: int, 
         notes = {**common, "intake": mine.summary(), "baseline_run": base.summary()}
         rps_met = p99_met = None
         if c == max(LEVELS):
-            rps_met = clean and consistent and mine.rps >= TARGET_RATIO * base.rps
-            p99_met = clean and consistent and mine.latency_ms["p99"] < TARGET_P99_MS
+            rps_met = clean and consistent and mine.rps >= TARGET_RATE_RATIO * base.rps
+        if c == 8:
+            p99_met = clean and consistent and mine.latency_ms["p99"] <= TARGET_P99_C8_RATIO * base.latency_ms["p99"]
         out.append(
             Figure(
                 suite=SUITE,
@@ -444,13 +476,13 @@ def figures(runs: dict[int, tuple[WrkRun, WrkRun]], check: dict, *, units: int, 
                 unit="req/s",
                 baseline=round(base.rps, 1),
                 baseline_name="FastAPI+asyncpg one INSERT",
-                target=f">= {TARGET_RATIO:.0%} of baseline, no errors" if c == max(LEVELS) else "",
+                target=f">= {TARGET_RATE_RATIO:.0%} of baseline, no errors" if c == max(LEVELS) else "",
                 met=rps_met,
                 notes=notes,
             )
         )
         for q in ("p50", "p95", "p99"):
-            target = q == "p99" and c == max(LEVELS)
+            target = q == "p99" and c == 8
             out.append(
                 Figure(
                     suite=SUITE,
@@ -459,21 +491,24 @@ def figures(runs: dict[int, tuple[WrkRun, WrkRun]], check: dict, *, units: int, 
                     unit="ms",
                     baseline=base.latency_ms[q],
                     baseline_name="FastAPI+asyncpg one INSERT",
-                    target=f"< {TARGET_P99_MS:.0f} ms" if target else "",
+                    target=f"<= {TARGET_P99_C8_RATIO:g}x baseline, no errors" if target else "",
                     met=p99_met if target else None,
                     higher_is_better=False,
                     notes={"connections": c, "intake_failures": mine.failures, "baseline_failures": base.failures},
                 )
             )
         if c == max(LEVELS) and mine.ok and base.ok:
+            cpu, base_cpu = 1000 * mine.cpu_s / mine.ok, 1000 * base.cpu_s / base.ok
             out.append(
                 Figure(
                     suite=SUITE,
                     name=f"server CPU per submission at c{c}",
-                    value=round(1000 * mine.cpu_s / mine.ok, 2),
+                    value=round(cpu, 2),
                     unit="ms",
-                    baseline=round(1000 * base.cpu_s / base.ok, 2),
+                    baseline=round(base_cpu, 2),
                     baseline_name="FastAPI+asyncpg one INSERT",
+                    target=f"<= {TARGET_CPU_RATIO:g}x baseline",
+                    met=clean and consistent and cpu <= TARGET_CPU_RATIO * base_cpu,
                     higher_is_better=False,
                     notes={
                         "measures": "the server process's user+system CPU time over the level (intake's until its "

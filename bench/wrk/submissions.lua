@@ -1,12 +1,12 @@
--- wrk script of the intake benchmark: each request is a unit's first report of one period, as a unit's
--- machine client sends it (its own API token, an Idempotency-Key of its own), and no unit x period twice.
+-- wrk script of the intake benchmark: each request is a unit's first report of one period of one plan, as a
+-- unit's machine client sends it (its own API token, an Idempotency-Key of its own), no unit x plan x period twice.
 --
---   wrk -t2 -c64 -d5s -s bench/wrk/submissions.lua URL -- UNITS_FILE BODY_FILE FIRST_PERIOD OFFSET TAG THREADS
+--   wrk -t2 -c64 -d5s -s bench/wrk/submissions.lua URL -- UNITS_FILE BODY_FILE SLOTS_FILE OFFSET TAG THREADS
 --
--- UNITS_FILE: one "unit<TAB>token" a line. BODY_FILE: the JSON body with {unit} and {period} to fill in.
--- FIRST_PERIOD: yyyy-mm of the plan's first period; OFFSET: the first period index this run uses (months
--- after FIRST_PERIOD), so runs never repeat a unit x period. Request n of the run (over all threads) goes
--- to unit n mod #units and period OFFSET + n div #units. TAG makes the Idempotency-Keys this run's own.
+-- UNITS_FILE: one "unit<TAB>token" a line. BODY_FILE: the JSON body with {plan}, {unit} and {period} to fill in.
+-- SLOTS_FILE: one "plan<TAB>period" a line, each a plan's period open for reports now; OFFSET: the first slot
+-- this run uses, so runs never repeat a unit x slot. Request n of the run (over all threads) goes to unit
+-- n mod #units and slot OFFSET + n div #units. TAG makes the Idempotency-Keys this run's own.
 -- `done` prints one line "BENCH_JSON {...}": counts by status, wrk's errors, and latency percentiles (us).
 
 local threads = {}
@@ -17,7 +17,8 @@ function setup(thread)
 end
 
 local units, tokens = {}, {}
-local body_template, first_year, first_month, offset, tag, nthreads
+local slot_plans, slot_periods = {}, {}
+local body_template, offset, tag, nthreads
 local id, sent = 0, 0
 statuses = {}
 sample = ""
@@ -33,8 +34,13 @@ function init(args)
   local f = assert(io.open(args[2], "r"))
   body_template = f:read("*a")
   f:close()
-  first_year, first_month = args[3]:match("^(%d+)-(%d+)$")
-  first_year, first_month = tonumber(first_year), tonumber(first_month)
+  for line in io.lines(args[3]) do
+    local plan, period = line:match("^([^\t]+)\t([^\t]+)$")
+    if plan then
+      slot_plans[#slot_plans + 1] = plan
+      slot_periods[#slot_periods + 1] = period
+    end
+  end
   offset, tag, nthreads = tonumber(args[4]), args[5], tonumber(args[6])
   id = wrk.thread:get("id")
 end
@@ -43,9 +49,9 @@ function request()
   local n = id + sent * nthreads
   sent = sent + 1
   local u = n % #units + 1
-  local month0 = first_month - 1 + offset + math.floor(n / #units)
-  local period = string.format("%04d-%02d", first_year + math.floor(month0 / 12), month0 % 12 + 1)
-  local body = body_template:gsub("{unit}", units[u]):gsub("{period}", period)
+  local slot = offset + math.floor(n / #units) + 1
+  local body = body_template:gsub("{plan}", slot_plans[slot] or "out-of-slots"):gsub("{unit}", units[u])
+  body = body:gsub("{period}", slot_periods[slot] or "0000-00")
   local headers = {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer " .. tokens[u],

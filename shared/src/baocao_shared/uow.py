@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_
 
 from baocao_shared.audit import record_audit
 from baocao_shared.events.registry import EventSpec, make_event
-from baocao_shared.messaging.outbox import enqueue
+from baocao_shared.messaging.outbox import enqueue, enqueue_with_audit, outbox_rows
 
 
 class UnitOfWork:
@@ -48,6 +48,7 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._transaction: AsyncSessionTransaction | None = None
+        self._held: tuple[list[dict], list[dict]] | None = None  # (outbox rows, audit rows) of a together() block
         for name, repository in _repositories(type(self)).items():
             setattr(self, name, repository(session))
 
@@ -73,6 +74,21 @@ class UnitOfWork:
         """A part of the transaction that rolls back alone when its block raises; the rest goes on."""
         return self.session.begin_nested()
 
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
+        """The audit rows and events of the block are written at its end in one statement (one round trip, not one
+        each), still in this transaction; nothing is written when the block raises."""
+        if self._held is not None:
+            raise RuntimeError("together() blocks do not nest")
+        self._held = held = ([], [])
+        try:
+            yield
+        finally:
+            self._held = None
+        if self.audit_table is None and held[1]:
+            raise RuntimeError(f"{type(self).__name__} keeps no audit trail")
+        await enqueue_with_audit(self.session, self.outbox_table, self.audit_table, *held)  # type: ignore[arg-type]
+
     async def publish(
         self, spec: EventSpec, data: BaseModel | Iterable[BaseModel], *, province: str | None, at: datetime
     ) -> None:
@@ -80,12 +96,18 @@ class UnitOfWork:
         to the spec's topic once it commits."""
         items = [data] if isinstance(data, BaseModel) else list(data)
         events = [make_event(spec, item, source=self.source, province=province, time=at) for item in items]
+        if self._held is not None:
+            self._held[0].extend(outbox_rows(spec.topic, events))
+            return
         await enqueue(self.session, self.outbox_table, spec.topic, events)
 
     async def audit(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         """A row of the audit trail, committed with the change it records."""
         if self.audit_table is None:
             raise RuntimeError(f"{type(self).__name__} keeps no audit trail")
+        if self._held is not None:
+            self._held[1].append({"at": at, "actor": actor, "action": action, "subject": subject, "details": details})
+            return
         await record_audit(
             self.session, self.audit_table, at=at, actor=actor, action=action, subject=subject, details=details
         )

@@ -14,7 +14,8 @@ transaction committed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Self
@@ -56,6 +57,16 @@ class FakeUnitOfWork:
             if not isinstance(item, spec.model):
                 raise TypeError(f"{spec.type} carries {spec.model.__name__}, not {type(item).__name__}")
             self.published.append(Published(spec, item, province, at))
+
+    @asynccontextmanager
+    async def together(self) -> AsyncIterator[None]:
+        """As the real one: what the block publishes and audits is kept only when it ends without raising."""
+        published, audited = len(self.published), len(self.audited)
+        try:
+            yield
+        except BaseException:
+            del self.published[published:], self.audited[audited:]
+            raise
 
     async def audit(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         self.audited.append({"at": at, "actor": actor, "action": action, "subject": subject, "details": details})

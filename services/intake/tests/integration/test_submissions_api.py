@@ -260,3 +260,18 @@ async def test_an_unknown_submission_is_404(intake):
     headers = await intake.headers_for("reporter", "30", "CA")
     answer = await intake.client.get(f"/v1/submissions/{uuid.uuid4()}", headers=headers)
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+
+
+async def test_a_plan_changed_in_the_catalogue_is_read_anew_by_the_next_submission(intake):
+    """The plan is validated once per stored version: a change of its row (here: retired) is seen at once."""
+    ca = await intake.headers_for("reporter", "30", "CA")
+    assert (await intake.client.post("/v1/submissions", json=report(), headers=ca)).status_code == 201
+    async with intake.transaction() as db:
+        await db.execute(
+            orm.plans.update()
+            .where(orm.plans.c.province == "30", orm.plans.c.id == PLAN)
+            .values(active=False, doc=orm.plans.c.doc.concat(func.jsonb_build_object("active", False)))
+        )
+    refused = await intake.client.post("/v1/submissions", json=report(period="2019-07"), headers=ca)
+    assert refused.status_code == 422, refused.text
+    assert [d["type"] for d in refused.json()["error"]["details"]] == ["unknown_plan"]

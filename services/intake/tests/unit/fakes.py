@@ -151,18 +151,25 @@ class InMemorySubmissions:
         self.stored: dict[uuid.UUID, Submission] = {}
         self.versions: dict[uuid.UUID, list[VersionOut]] = {}
 
-    async def plan_holders(self, plan_id: str, period: str) -> list[PlanHolder]:
+    async def plan_holders(self, plan_id: str, period: str, unit: str) -> list[PlanHolder]:
         return [
-            PlanHolder(p, doc, self.catalog.docs["province"][(p, p)], (p, plan_id, period) in self.locks.locked)
+            PlanHolder(
+                p,
+                PlanV1.model_validate(doc),
+                ProvinceV1.model_validate(self.catalog.docs["province"][(p, p)]).timezone,
+                (p, plan_id, period) in self.locks.locked,
+                await self.catalog.unit(p, unit),
+            )
             for (p, key), doc in sorted(self.catalog.docs["plan"].items())
             if key == plan_id
         ]
 
-    async def add_first(self, submission: Submission) -> bool:
+    async def add_first(self, submission: Submission, *, changes: dict) -> bool:
         same = (submission.province, submission.plan_id, submission.unit, submission.period)
         if any((s.province, s.plan_id, s.unit, s.period) == same for s in self.stored.values()):
             return False
         self.stored[submission.id] = submission.model_copy(update=NOT_OF_THE_LATEST_ROW)
+        await self.add_history(submission, changes=changes)
         return True
 
     async def id_for(self, *, province: str, plan_id: str, unit: str, period: str) -> uuid.UUID | None:

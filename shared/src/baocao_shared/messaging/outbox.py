@@ -15,6 +15,7 @@ import json
 import math
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 import structlog
@@ -53,7 +54,15 @@ async def enqueue(
     """Add (event, key) pairs to the outbox within the current transaction, and wake the relay."""
     if not events:
         return
-    rows = [
+    await db.execute(
+        text(_ENQUEUE.format(table=outbox.name)),
+        {"rows": json.dumps(outbox_rows(topic, events), ensure_ascii=False), "channel": OUTBOX_CHANNEL},
+    )
+
+
+def outbox_rows(topic: str, events: Sequence[tuple[CloudEvent, str]]) -> list[dict]:
+    """The outbox rows of (event, key) pairs, as `enqueue` writes them."""
+    return [
         {
             "event_id": str(event.id),
             "topic": topic,
@@ -63,10 +72,46 @@ async def enqueue(
         }
         for event, key in events
     ]
+
+
+# The audit rows and the outbox rows of a unit of work's `together()` block in one statement: one round trip.
+_AUDIT_AND_ENQUEUE = """
+WITH audited AS (
+    INSERT INTO {audit} (at, actor, action, subject, details)
+    SELECT a.at, a.actor, a.action, a.subject, a.details
+    FROM jsonb_to_recordset(CAST(:audit AS jsonb))
+        AS a(at timestamptz, actor text, action text, subject text, details jsonb)
+), added AS (
+    INSERT INTO {outbox} (event_id, topic, key, event_type, payload)
+    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+        AS r(event_id uuid, topic text, key text, event_type text, payload jsonb)
+)
+SELECT CASE WHEN jsonb_array_length(CAST(:rows AS jsonb)) > 0 THEN pg_notify(:channel, '') END
+"""
+
+
+async def enqueue_with_audit(
+    db: AsyncSession | AsyncConnection, outbox: Table, audit: Table, rows: list[dict], audit_rows: list[dict]
+) -> None:
+    """Add outbox rows (`outbox_rows`) and audit rows (at, actor, action, subject, details) within the current
+    transaction in one statement, and wake the relay when there are events."""
+    if not rows and not audit_rows:
+        return
     await db.execute(
-        text(_ENQUEUE.format(table=outbox.name)),
-        {"rows": json.dumps(rows, ensure_ascii=False), "channel": OUTBOX_CHANNEL},
+        text(_AUDIT_AND_ENQUEUE.format(audit=audit.name, outbox=outbox.name)),
+        {
+            "rows": json.dumps(rows, ensure_ascii=False),
+            "audit": json.dumps(audit_rows, ensure_ascii=False, default=_json_default),
+            "channel": OUTBOX_CHANNEL,
+        },
     )
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)  # a UUID, a Decimal: as their text
 
 
 class OutboxRelay:

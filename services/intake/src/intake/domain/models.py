@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, WithJsonSchema
 
-from baocao_shared.events.catalog import PlanV1, ProvinceV1
+from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import Channel
 
 Figures = Annotated[
@@ -117,14 +117,7 @@ class PlanHolder:
     """A province holding a plan of the id a submission names, and whether the period is locked there."""
 
     province: str
-    plan_doc: dict[str, Any]
-    province_doc: dict[str, Any]
+    plan: PlanV1
+    timezone: str  # the province's
     locked: bool
-
-    @property
-    def plan(self) -> PlanV1:
-        return PlanV1.model_validate(self.plan_doc)
-
-    @property
-    def timezone(self) -> str:
-        return ProvinceV1.model_validate(self.province_doc).timezone
+    unit: UnitV1 | None  # the unit the submission names, as this province's catalogue holds it (None: no such unit)

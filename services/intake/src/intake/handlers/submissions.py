@@ -40,7 +40,7 @@ from intake.handlers.idempotency import Answer, once
 async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: SubmissionIn, now: datetime) -> Receipt:
     """Accept a unit's first report for a period (version 1): from the unit's own account, or entered on its behalf
     by its province's office (`intake.domain.entry`)."""
-    found = await uow.submissions.plan_holders(body.plan_id, body.period)
+    found = await uow.submissions.plan_holders(body.plan_id, body.period, body.unit)
     province = body.province or principal.province or (found[0].province if len(found) == 1 else "")
     entry = entry_for(principal, province=province, unit=body.unit, source=body.source)
     mine = next((h for h in found if h.province == province), None)
@@ -49,7 +49,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
     plan = _usable_plan(province, body.plan_id, body.unit, mine.plan if mine else None)
     found, problems = rules.check_period(plan, body.period, mine.timezone, now)
     if found is not None:  # a period of the plan's frequency (a malformed one is a 422): is the unit in force in it?
-        await refuse_if_not_in_force(uow, await uow.catalog.unit(province, body.unit), body.period)
+        await refuse_if_not_in_force(uow, mine.unit, body.period)
     # A published report's period is locked first: no exception to the close lets a unit into it.
     if not problems and mine.locked:
         raise PeriodLocked(province=province, plan_id=plan.id, period=body.period)
@@ -72,10 +72,11 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         after_close=after_close,
         **_of_entry(entry),
     )
-    if not await uow.submissions.add_first(submission):
+    first = {"figures": {}, "narratives": [], "first": True}
+    if not await uow.submissions.add_first(submission, changes=first):
         where = {"province": province, "plan_id": plan.id, "unit": body.unit, "period": body.period}
         raise AlreadySubmitted(unit=body.unit, period=body.period, submission_id=await uow.submissions.id_for(**where))
-    await _record(uow, submission, {"figures": {}, "narratives": [], "first": True})
+    await _record(uow, submission, first, history_kept=True)
     return _receipt(submission)
 
 
@@ -152,16 +153,17 @@ async def import_report(
             imported=True,
             **_of_entry(imported_by(principal)),
         )
-        if not await uow.submissions.add_first(submission):  # a unit's own report won the race
-            raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
         diff = {"figures": {}, "narratives": [], "first": True}
+        if not await uow.submissions.add_first(submission, changes=diff):  # a unit's own report won the race
+            raise AlreadySubmitted(unit=body.unit, period=period, submission_id=await uow.submissions.id_for(**where))
     else:
         submission = _next_version(
             stored, body.values, narratives, at=now, by=principal.subject, entry=imported_by(principal), imported=True
         )
         await uow.submissions.store_version(submission)
         diff = rules.changes(stored.values, stored.narratives, body.values, narratives)
-    await _record(uow, submission, diff)
+        await uow.submissions.add_history(submission, changes=diff)
+    await _record(uow, submission, diff, history_kept=True)
     return _receipt(submission)
 
 
@@ -289,10 +291,12 @@ def _refuse_if_invalid(problems: list[rules.FieldProblem]) -> None:
         raise ReportInvalid([p.as_dict() for p in problems])
 
 
-async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> None:
-    """The version's history row, its audit row and its event, in the caller's transaction."""
+async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict, *, history_kept: bool = False) -> None:
+    """The version's history row (unless the caller wrote it: `history_kept`), its audit row and its event, in the
+    caller's transaction."""
     first = submission.version == 1
-    await uow.submissions.add_history(submission, changes=diff)
+    if not history_kept:
+        await uow.submissions.add_history(submission, changes=diff)
     action = "submission.received" if first else "submission.amended"
     if submission.imported:
         action = "submission.imported"
@@ -311,16 +315,17 @@ async def _record(uow: IntakeUnitOfWork, submission: Submission, diff: dict) -> 
         details["entered_by"] = submission.entered_by
     if submission.source:
         details["source"] = submission.source
-    await uow.audit(
-        at=submission.received_at,
-        actor=submission.submitted_by or "?",
-        action=action,
-        subject=f"submission:{submission.id}",
-        details=details,
-    )
     content = SubmissionV1(submission_id=submission.id, **submission.model_dump(exclude={"id", "source"}))
     spec = SUBMISSION_RECEIVED if first else SUBMISSION_AMENDED
-    await uow.publish(spec, content, province=submission.province, at=submission.received_at)
+    async with uow.together():  # the audit row and the event in one statement
+        await uow.audit(
+            at=submission.received_at,
+            actor=submission.submitted_by or "?",
+            action=action,
+            subject=f"submission:{submission.id}",
+            details=details,
+        )
+        await uow.publish(spec, content, province=submission.province, at=submission.received_at)
 
 
 def _next_version(
