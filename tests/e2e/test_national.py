@@ -60,6 +60,7 @@ async def test_three_provinces_on_time_late_and_missing_answered_and_totalled_pe
         await run.the_office_entered_a_paper_report_on_the_units_behalf()
 
         await run.publish(ON_TIME, at=local("2021-03-18T10:00"))
+        await run.the_missing_province_is_reminded_before_the_deadline()
         await run.publish(LATE, at=DUE + timedelta(seconds=LATE_BY_S))
         stack.set_clock(local("2021-03-21T09:00"))
         await run.compliance_shows_on_time_late_by_the_seconds_and_missing()
@@ -225,6 +226,19 @@ class Run:
             "reporting_rate": 0.6667, "on_time_rate": 0.3333,
         }  # fmt: skip
 
+    async def the_missing_province_is_reminded_before_the_deadline(self) -> None:
+        """The clock stays on the 18th until the scheduler reminded province 69 (its reminders of the 16th and the
+        18th at 08:00): a reminder that only fires once the deadline passed is dropped, as it should be."""
+
+        async def reminded() -> list:
+            return [
+                m for m in self.stack.mailbox.to(self.office_mailbox(NEVER))
+                if m["Subject"].startswith("[Nhắc hạn] Báo cáo tổng hợp")
+            ]  # fmt: skip
+
+        found = await wait_until(reminded, timeout=60, interval=0.3, what="province 69's office reminded on the 18th")
+        assert "hạn 00:00 ngày 20/03/2021" in found[0]["Subject"]
+
     async def the_missing_province_was_reminded_and_escalated(self) -> None:
         office = self.office_mailbox(NEVER)
 
@@ -237,7 +251,11 @@ class Run:
                 s.startswith("[Quá hạn]") and "báo cáo tổng hợp" in s for s in mine
             )
 
-        await wait_until(told, timeout=90, interval=0.3, what="province 69's office reminded and told it is overdue")
+        try:
+            await wait_until(told, timeout=90, interval=0.3, what="province 69's office reminded and told overdue")
+        except AssertionError as timed_out:  # say what the office did receive, and who else got mail
+            everyone = sorted({str(m["X-Envelope-To"]) for m in self.stack.mailbox.messages})
+            raise AssertionError(f"{timed_out}; it got {subjects(office)}; mail went to {everyone}") from None
 
         async def digests() -> list:  # the national office also receives each published report (Nơi nhận)
             return [m for m in self.stack.mailbox.to(self.national_mailbox) if m["Subject"].startswith("[Tổng hợp]")]
