@@ -395,13 +395,6 @@ def accepted_share(run: Run, rate: float) -> float:
     return min(answered / run.offered, run.answered_rate() / rate)
 
 
-def print_targets(figures: list[Figure]) -> None:
-    """Issue 19's end-to-end targets, each met or not met."""
-    for f in figures:
-        if f.met is not None:
-            say(f"target {f.target}: {f.name} = {f.value:.3g} {f.unit}: {'met' if f.met else 'NOT met'}")
-
-
 def submission_event(province: Province) -> bytes:
     """The bytes of a real submission.received event of this province, for the floor to carry."""
     from datetime import UTC, datetime
@@ -459,5 +452,4 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                 bench.heap_under_load = svc["heap"]
     finally:
         await running_stack.stop()
-    print_targets(figures)
     return figures
