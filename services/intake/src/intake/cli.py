@@ -21,7 +21,8 @@ from baocao_shared.events.catalog import PERIOD_MONTH
 from baocao_shared.principal import Principal, Role
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
-from intake.domain.catalog import CatalogFileError, ProvinceCatalog
+from intake.domain.catalog import ProvinceCatalog
+from intake.domain.catalog_text import CatalogFileError
 from intake.domain.regimes import RegimeCatalog, parse_catalog_file
 from intake.domain.synthetic import dump, synthetic_codes, synthetic_province
 from intake.handlers.accounts import create_account as create_account_in

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from intake.domain.catalog import CatalogFileError, parse_province_file, parse_province_json
+from intake.domain.catalog import parse_province_file, parse_province_json
+from intake.domain.catalog_text import CatalogFileError
 from intake.domain.synthetic import synthetic_province
 
 REPO = Path(__file__).resolve().parents[4]

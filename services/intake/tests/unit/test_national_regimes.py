@@ -9,7 +9,8 @@ import pytest
 from baocao_shared.errors import Unprocessable
 from baocao_shared.events.catalog import PLAN_UPSERTED, REGIME_UPSERTED
 from baocao_testing.samples import regime_file
-from intake.domain.catalog import CatalogFileError, ProvinceCatalog
+from intake.domain.catalog import ProvinceCatalog
+from intake.domain.catalog_text import CatalogFileError
 from intake.domain.regimes import RegimeCatalog, parse_catalog_file, parse_regime_file, parse_regime_json
 from intake.handlers import catalog
 

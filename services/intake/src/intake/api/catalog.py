@@ -15,11 +15,11 @@ from baocao_shared.http.errors import error_responses
 from baocao_shared.principal import Principal, Role
 from intake.deps import CurrentPrincipal, Uow, require_roles
 from intake.domain.catalog import (
-    CatalogFileError,
     ProvinceFile,
     parse_province_file,
     parse_province_json,
 )
+from intake.domain.catalog_text import CatalogFileError
 from intake.domain.regimes import RegimeFile, parse_regime_file, parse_regime_json
 from intake.handlers import catalog as use_cases
 

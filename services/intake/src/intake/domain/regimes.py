@@ -13,21 +13,23 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from baocao_shared.events.catalog import PlanV1, RegimeV1
 from baocao_shared.structure import Problem
 from intake.domain.catalog import (
-    CatalogFileError,
-    LineIndex,
     ProvinceCatalog,
     parse_province_file,
     parse_province_json,
-    read_json,
-    read_yaml,
-    refuse_unstorable,
     structure_problems,
     template_problems,
+)
+from intake.domain.catalog_text import (
+    CatalogFileError,
+    LineIndex,
+    read_document,
+    read_json,
+    read_yaml,
     validated,
 )
 
@@ -73,13 +75,7 @@ def parse_catalog_json(text: str) -> ProvinceCatalog | RegimeCatalog:
 
 
 def _checked_regime(raw: Any, lines: LineIndex) -> RegimeCatalog:
-    if not isinstance(raw, dict):
-        raise CatalogFileError([{"path": "", "line": 1, "message": "expected a mapping with regime"}])
-    refuse_unstorable(raw, lines)
-    try:
-        parsed = RegimeFile.model_validate(raw)
-    except ValidationError as exc:
-        raise CatalogFileError([lines.problem(e["loc"], e["msg"]) for e in exc.errors()]) from None
+    parsed = read_document(raw, lines, RegimeFile, keys="regime")
     problems: list[dict[str, Any]] = []
     regime = validated(RegimeV1, parsed.regime, ("regime",), lines, problems)
     if regime is not None:
