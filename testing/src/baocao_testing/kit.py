@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -61,6 +62,26 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10, since: 
     except TimeoutError:
         raise AssertionError(f"could not read {topic} to its end within {timeout}s") from None
     return records
+
+
+async def poison_between(
+    producer, bootstrap: str, topic: str, group: str, good: list[tuple[bytes, bytes, list]]
+) -> tuple[str, list]:
+    """Send a poison record (the first good record with a new id and version 0, which the schema refuses) between
+    the first two `good` records (key, value, headers), so one poll fetches them together; wait for the poison on
+    the group's dead-letter topic. Returns the poison's event id and the dead letters read."""
+    from baocao_shared.events.topics import dlq_topic
+
+    key, value, headers = good[0]
+    poison = json.loads(value)
+    poison["id"], poison["data"]["version"] = str(uuid.uuid4()), 0
+    for record in [good[1], (key, json.dumps(poison).encode(), headers), *good[2:]]:
+        await producer.send(topic, value=record[1], key=record[0], headers=record[2])
+    await producer.flush()
+    dead = await wait_until(
+        lambda: read_topic(bootstrap, dlq_topic(group)), timeout=60, what="the poison's dead letter"
+    )
+    return poison["id"], dead
 
 
 async def new_topic(bootstrap: str, *, partitions: int = 1, prefix: str = "test") -> str:

@@ -22,7 +22,7 @@ from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.producer import ensure_topic
 from baocao_shared.metrics import EVENTS_CONSUMED
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import new_topic, read_topic, wait_until
+from baocao_testing.kit import new_topic, poison_between, wait_until
 from consolidation.adapters import orm
 from consolidation.consumers import HANDLERS
 from consolidation.main import MIGRATIONS
@@ -99,21 +99,10 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
         assert len(inserts) <= 5, f"{len(inserts)} inbox inserts for 121 records fetched together"
 
         # A poison record (version 0 breaks the schema) between two good ones, fetched together.
-        poison_key, good_value, poison_headers = record("U000", 3, sids["U000"])
-        poison = json.loads(good_value)
-        poison["id"], poison["data"]["version"] = str(uuid.uuid4()), 0
-        for key, value, headers in [
-            record("U001", 3, sids["U001"]),
-            (poison_key, json.dumps(poison).encode(), poison_headers),
-            record("U002", 3, sids["U002"]),
-        ]:
-            await producer.send(topic, value=value, key=key, headers=headers)
-        await producer.flush()
-        dead = await wait_until(
-            lambda: read_topic(kafka.bootstrap, dlq_topic(group)), timeout=60, what="the poison's dead letter"
-        )
+        good = [record(u, 3, sids[u]) for u in ("U000", "U001", "U002")]
+        poison, dead = await poison_between(producer, kafka.bootstrap, topic, group, good)
         await wait_until(lambda: consumed(122), timeout=60, what="the good records applied")
-        assert [json.loads(r.value)["id"] for r in dead] == [poison["id"]]
+        assert [json.loads(r.value)["id"] for r in dead] == [poison]
         assert dict(dead[0].headers)["dlq.origin_offset"] == str(len(first) + 1).encode()
         assert await reports() == (100, 120 + 1 + 1), "U001 and U002 at version 3, nothing of the poison"
         assert counted(group, "dead_lettered") == 1
