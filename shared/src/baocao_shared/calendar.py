@@ -69,6 +69,14 @@ def period_months(code: str) -> tuple[str, str]:
     return f"{first_year}-{first_month:02d}", f"{period.year}-{period.last_month:02d}"
 
 
+def chronological(code: str) -> tuple[str, str]:
+    """A sort key putting period codes of any frequency in time order: by the last month they cover, then the
+    longer period first (2025-Q2 and 2025-H1 both end in 2025-06; text order would put 2025-06 before 2025-H1 and
+    every quarter after every month of its year)."""
+    first, last = period_months(code)
+    return last, first
+
+
 def period_month(code: str) -> str:
     """The last month of a period code (period_months)."""
     return period_months(code)[1]

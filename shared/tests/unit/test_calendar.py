@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from baocao_shared.calendar import (
     Period,
     PeriodError,
+    chronological,
     cutoff_window,
     due_at,
     due_date,
@@ -479,3 +480,10 @@ def test_next_working_day_gives_until_the_end_of_the_next_working_day(p, due_day
         assert not is_working_day(day, move)
         day += timedelta(days=1)
     assert due_at(this, move, TZ) - due_at(this, keep, TZ) == timedelta(days=(moved - kept).days)
+
+
+def test_periods_of_mixed_frequencies_sort_in_time_order_not_as_text():
+    codes = ["2025-Q3", "2025-07", "2025-H1", "2025-06", "2025-Q2", "2024-Y", "2025-01"]
+    in_time = ["2024-Y", "2025-01", "2025-H1", "2025-Q2", "2025-06", "2025-07", "2025-Q3"]
+    assert sorted(codes, key=chronological) == in_time
+    assert sorted(codes) != sorted(codes, key=chronological)  # text order puts every quarter after the months

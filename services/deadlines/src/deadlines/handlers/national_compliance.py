@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from baocao_shared.calendar import PeriodError, period_months
+from baocao_shared.calendar import PeriodError, chronological, period_months
 from baocao_shared.events.deadlines import PROVINCE_NUDGE_REQUESTED, ProvinceNoticeV1
 from baocao_shared.principal import Principal
 from deadlines.adapters.uow import DeadlinesUnitOfWork
@@ -173,7 +173,8 @@ async def national_board(
     """The period asked for (else the newest one already due) with every province's standing in it and in the
     periods before it."""
     check_national(principal)
-    owed = await uow.province_obligations.periods(plan_id=plan_id)
+    owed = sorted(await uow.province_obligations.periods(plan_id=plan_id), key=lambda r: chronological(r.period))
+    owed.reverse()  # newest first, whatever the frequencies of the plans mixed here
     codes = [row.period for row in owed]
     if period is None:
         due = [row.period for row in owed if row.due_at <= now]
@@ -181,7 +182,7 @@ async def national_board(
     if period is None:
         return NationalBoard(plan_id=plan_id)
     found = await national_compliance(uow, principal=principal, period=period, plan_id=plan_id, now=now)
-    recent = sorted(code for code in codes if code <= period)[-HISTORY_PERIODS:]
+    recent = [code for code in reversed(codes) if chronological(code) <= chronological(period)][-HISTORY_PERIODS:]
     history: dict[tuple[str, str], dict[str, str]] = {}
     for row in await uow.province_obligations.of_periods(recent, plan_id=plan_id):
         history.setdefault((row.province, row.plan_id), {})[row.period] = province_view(row, now=now).status
