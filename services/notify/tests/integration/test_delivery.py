@@ -166,7 +166,8 @@ async def test_notices_reach_the_mail_server_once_after_an_outage(postgres, kafk
     [digest] = mailbox.to(operator)
     assert digest["Subject"] == "[Tổng hợp] 1 đơn vị chưa gửi báo cáo tháng 06/2019"
     assert f"Sở Thử nghiệm {missing} ({missing})" in text_of(digest)
-    assert "http://deadlines.test/tien-do?province=91" in text_of(digest)
+    # the dashboard of this plan and period (a province with several plans would otherwise open another one)
+    assert f"http://deadlines.test/tien-do?province=91&plan_id={plan_id}&period=2019-06" in text_of(digest)
 
     assert listed.status_code == 200, listed.text
     by_recipient = {d["recipient"]: d for d in listed.json() if d["unit"] in (late, missing, None)}

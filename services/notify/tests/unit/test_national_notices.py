@@ -54,7 +54,7 @@ async def test_a_provinces_reminder_overdue_notice_and_nudge_reach_its_operators
     ]
     assert "đã quá hạn 8 giờ" in rows[1].body_text
     assert "Lời nhắn: Đề nghị gửi ngay." in rows[2].body_text
-    assert "http://consolidation.test/tong-hop/30/2026-11" in rows[0].body_text
+    assert "http://consolidation.test/tong-hop/30/2026-11?plan_id=467" in rows[0].body_text
 
 
 async def test_a_provinces_notice_waits_for_a_province_the_catalogue_does_not_know_yet():

@@ -139,7 +139,7 @@ async def test_each_contact_of_each_addressee_gets_the_signed_pdf_once():
     assert mail.subject == "[Đã gửi] Báo cáo tháng 06/2019 của Tỉnh Hải Dương (số 3/BC-BCĐNQ)"
     assert mail.body_text.startswith("Kính gửi: Sở Tư pháp,")
     assert "số 3/BC-BCĐNQ" in mail.body_text and f"gửi kèm thư này (tệp {pdf})" in mail.body_text
-    assert "gửi kèm" not in inbox.body_text and "http://c.test/tong-hop/30/2019-06" in inbox.body_text
+    assert "gửi kèm" not in inbox.body_text and "http://c.test/tong-hop/30/2019-06?plan_id=467" in inbox.body_text
 
 
 async def test_a_report_waits_for_its_plan_then_for_a_unit_and_is_delivered_once_released():

@@ -76,7 +76,9 @@ async def escalation(uow: NotifyUnitOfWork, digest: EscalationV1, *, cause: Caus
     return await _to_operators(
         uow, cause, digest, "escalation",
         due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected, missing_units=digest.missing_units,
-        link=cause.link("deadlines", f"/tien-do?province={digest.province}"),
+        link=cause.link(
+            "deadlines", "/tien-do", province=digest.province, plan_id=digest.plan_id, period=digest.period
+        ),
     )  # fmt: skip
 
 
@@ -86,7 +88,7 @@ async def province_notice(uow: NotifyUnitOfWork, notice: ProvinceNoticeV1, *, ca
     return await _to_operators(
         uow, cause, notice, f"province_{notice.kind}",
         due_at=notice.due_at, late_by_s=notice.late_by_s, message=notice.message,
-        link=cause.link("consolidation", f"/tong-hop/{notice.province}/{notice.period}"),
+        link=cause.report_page(notice.province, notice.period, notice.plan_id),
     )  # fmt: skip
 
 
@@ -98,7 +100,7 @@ async def national_escalation(
         "national_escalation",
         period=digest.period, due_at=digest.due_at, fire_at=digest.fire_at, expected=digest.expected,
         missing_provinces=[p.model_dump() for p in digest.missing_provinces],
-        link=cause.link("deadlines", f"/tien-do/quoc-gia?period={digest.period}"),
+        link=cause.link("deadlines", "/tien-do/quoc-gia", period=digest.period),
     )  # fmt: skip
     return await record(
         uow, cause, province=NATIONAL_PROVINCE, period=digest.period, contacts=national_contacts, message=message,
@@ -110,7 +112,7 @@ async def report_approved(uow: NotifyUnitOfWork, status: ReportStatusV1, *, caus
     """An approved report, waiting to be published: to the province's operators."""
     return await _to_operators(
         uow, cause, status, "report_approved",
-        at=status.at, by=status.by, link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+        at=status.at, by=status.by, link=cause.report_page(status.province, status.period, status.plan_id),
     )  # fmt: skip
 
 
@@ -119,7 +121,7 @@ async def report_returned(uow: NotifyUnitOfWork, status: ReportStatusV1, *, caus
     return await _to_operators(
         uow, cause, status, "report_returned",
         at=status.at, by=status.by, reason=status.reason or "",
-        link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+        link=cause.report_page(status.province, status.period, status.plan_id),
     )  # fmt: skip
 
 
@@ -127,7 +129,7 @@ async def report_accepted(uow: NotifyUnitOfWork, status: ReportStatusV1, *, caus
     """The national office accepted the report: to the province's operators."""
     return await _to_operators(
         uow, cause, status, "report_accepted",
-        at=status.at, by=status.by, link=cause.link("consolidation", f"/tong-hop/{status.province}/{status.period}"),
+        at=status.at, by=status.by, link=cause.report_page(status.province, status.period, status.plan_id),
     )  # fmt: skip
 
 

@@ -56,7 +56,7 @@ async def report_published(
         "province_name": report.province_name, "period": report.period, "number": report.number,
         "at": report.published_at or report.approved_at, "tz": (await uow.catalog.place(report.province)).timezone,
         "document": pdf.filename if pdf else None,
-        "link": cause.link("consolidation", f"/tong-hop/{report.province}/{report.period}"),
+        "link": cause.report_page(report.province, report.period, report.plan_id),
     }  # fmt: skip
     where = {"province": report.province, "plan_id": report.plan_id, "period": report.period}
     deliveries = []
