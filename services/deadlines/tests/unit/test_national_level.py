@@ -120,7 +120,9 @@ async def test_the_national_close_makes_missing_final_and_a_later_publication_do
     await fire_all(uow, plan, vn(29, 0, 1))  # the close's +10 from the province's last day (the 19th)
     final = [e for e in uow.events_of(PROVINCE_OBLIGATION_UPDATED) if e.closed]
     assert {(e.province, e.status) for e in final} == {("30", "missing"), ("99", "missing")}
+    told = len(uow.events_of(PROVINCE_OBLIGATION_UPDATED))
     await national.report_published(uow, published("30", vn(30), plan.id))
+    assert len(uow.events_of(PROVINCE_OBLIGATION_UPDATED)) == told  # the close said "missing" already, once
     found = await national_compliance.national_compliance(
         uow, principal=NATIONAL, period=JUNE, plan_id=None, now=vn(30, 12)
     )

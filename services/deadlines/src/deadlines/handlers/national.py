@@ -62,11 +62,14 @@ async def announce_publication(
     uow: DeadlinesUnitOfWork, province: str, plan_id: str, period: str, *, now: datetime
 ) -> None:
     """Tell the others, once, how the province's first publication stands; a publication before the period was
-    opened here is announced by the opening."""
+    opened here is announced by the opening. One after the national close does not count: the close told them
+    the province is missing, and nothing has changed."""
     row = await uow.province_obligations.unannounced(province, plan_id, period)
     if row is None:
         return
-    await uow.publish(PROVINCE_OBLIGATION_UPDATED, province_view(row, now=now), province=province, at=now)
+    view = province_view(row, now=now)
+    if not (view.closed and view.status == "missing"):
+        await uow.publish(PROVINCE_OBLIGATION_UPDATED, view, province=province, at=now)
     await uow.province_obligations.announced(province, plan_id, period, at=now)
 
 
