@@ -135,7 +135,12 @@ def test_the_console_shows_where_the_period_stands_and_when_it_closes():
     )
     facts = dict(context["facts"])
     assert facts["Tình trạng kỳ báo cáo"] == STATE_LABELS["overdue"] == "Quá hạn, chưa khóa sổ"
-    assert facts["Khóa sổ lúc"] == "25/06/2019 00:00"  # the 25th, in Hải Dương's time
+    assert facts["Sẽ khóa sổ lúc"] == "25/06/2019 00:00"  # the 25th, in Hải Dương's time, still ahead
+    after = standing(_plan_of(report), report.period, "Asia/Ho_Chi_Minh", datetime(2019, 6, 25, tzinfo=UTC))
+    closed = report_context(
+        report, issued_on=date(2019, 6, 18), can_approve=False, can_publish=False, csrf_token=TOKEN, standing=after
+    )
+    assert dict(closed["facts"])["Đã khóa sổ lúc"] == "25/06/2019 00:00"
     text = visible(templates_for(TEMPLATES_DIR).env.get_template("report.html").render(**context, site=SITE))
     assert "Tình trạng kỳ báo cáo Quá hạn, chưa khóa sổ" in text and HISTORY_NOTE not in text
 

@@ -147,7 +147,8 @@ def _facts(report: ConsolidatedReportV1, standing: PeriodStanding | None = None)
     if standing is not None:
         facts.append(("Tình trạng kỳ báo cáo", STATE_LABELS[standing.state]))
         if standing.closes_at is not None:
-            facts.append(("Khóa sổ lúc", text.local_moment(standing.closes_at)))
+            said = "Đã khóa sổ lúc" if standing.state == "closed" else "Sẽ khóa sổ lúc"  # not "closed at" ahead
+            facts.append((said, text.local_moment(standing.closes_at)))
     facts += [
         ("Trạng thái", status_of(report.status).label),
         ("Lần cập nhật số liệu", str(report.revision)),
