@@ -230,7 +230,7 @@ async def kafka_is_empty(bootstrap: str) -> list[str]:
             f"topic {name} ({n} records)"
             for name in names
             if (n := sum(ends.get(TopicPartition(name, p), 0) for p in partitions[name]))
-        ]  # noqa: E501
+        ]
     return found
 
 
