@@ -1,14 +1,18 @@
-"""`baocao-stack up|down|status|clean`: the local stack behind `make up`, `make down`, ..."""
+"""`baocao-stack up|down|status|clean|backup|restore`: the local stack behind `make up`, `make down`, ..."""
 
 import dataclasses
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from . import backup as backups
+from . import restore as restores
 from . import stack
+from .backup_kafka import KafkaBackupError
 from .kafka_jars import KafkaStartError
 from .ports import PortTakenError
 from .postgres import PostgresStartError
@@ -48,6 +52,8 @@ KNOWN_ERRORS = (
     PortTakenError,
     SettingsError,
     stack.StackError,
+    backups.BackupError,
+    KafkaBackupError,
 )
 
 
@@ -157,6 +163,27 @@ def status() -> None:
 def clean() -> None:
     """`down`, then delete BAOCAO_HOME (data, logs, Kafka jars)."""
     _run(lambda: stack.clean(_settings().home, console))
+
+
+@app.command()
+def backup(
+    folder: Annotated[Path, typer.Argument(help="A new (or empty) folder for the backup.")],
+    online: Annotated[
+        bool,
+        typer.Option(help="Leave the services running (each piece a snapshot of itself, not one state of all)."),
+    ] = False,
+) -> None:
+    """Back up the running stack: pg_dump of every service database, every topic's records with their keys, headers,
+    timestamps and offsets, the consumer groups' offsets, a manifest with each file's sha256. The services are
+    stopped meanwhile and started again."""
+    _run(lambda: backups.backup(_settings(), folder, console, online=online))
+
+
+@app.command()
+def restore(folder: Annotated[Path, typer.Argument(help="A folder written by `baocao-stack backup`.")]) -> None:
+    """Restore a backup into an empty stack up without services (`make clean && make up SERVICES=none DEMO=0`), then
+    stop it: `make up DEMO=0` serves the restored data."""
+    _run(lambda: restores.restore(_settings(), folder, console))
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ PASSTHROUGH = (
     "BAOCAO_CLOCK_START",
     "BAOCAO_CLOCK_EPOCH",
     "BAOCAO_CLOCK_SPEED",
+    "BAOCAO_CLOCK_FILE",  # BAOCAO_CLOCK=file (tests: the backup drill walks a month on it)
     "BAOCAO_ENV",
     "BAOCAO_SCHEDULER_TICK_S",  # set by hand, it wins over the one chosen for a simulated clock
 )
