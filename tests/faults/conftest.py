@@ -94,16 +94,6 @@ def local(period: str, day: int, hour: int) -> datetime:
     return datetime(year, month, day, hour, tzinfo=ICT)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Short mode (make test): the `faults_long` cases are deselected, not skipped; make faults runs them."""
-    if LONG:
-        return
-    deselected = [item for item in items if item.get_closest_marker("faults_long")]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if not item.get_closest_marker("faults_long")]
-
-
 # ------------------------------------------------------------------------------------------ infrastructure
 
 
