@@ -40,10 +40,11 @@ import pytest
 import referencing
 import yaml
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from kubernetes_validate.utils import schema_contents
 from sqlalchemy.engine import make_url
 
-from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_topic
+from baocao_shared.events.topics import RETENTION, TOPICS, TopicSpec, dead_letter_topic, dlq_topic
 from tests.contract.test_compose import SERVICES, app_settings, built_image, environment, service
 from tests.contract.test_proxy import PER_SERVICE, app_paths
 
@@ -519,7 +520,7 @@ def test_the_topics_init_container_runs_the_script_in_the_service_image(base, na
     assert source == (BASE / "ensure_topics.py").read_text(encoding="utf-8")
     env = {var["name"]: env_value(base, var) for var in init["env"]}
     service_env = container_environment(base, main_container(base, name))
-    for key in ("BAOCAO_KAFKA_BOOTSTRAP_SERVERS", "BAOCAO_TOPIC_PARTITIONS"):
+    for key in ("BAOCAO_KAFKA_BOOTSTRAP_SERVERS", "BAOCAO_TOPIC_PARTITIONS", "BAOCAO_TOPIC_RETENTION_MS"):
         assert env[key] == service_env[key], f"the script and the service agree on {key}"
     group = importlib.import_module(f"{name}.consumers").GROUP
     assert env["DLQ_GROUPS"].split(",") == [group], "the dead-letter topic of this service's consumer group"
@@ -598,7 +599,7 @@ def test_strimzi_overlay_declares_every_topic_as_the_services_need_it(base) -> N
     others = [d for d in documents if d["kind"] != "KafkaTopic"]
     assert sorted(map(json.dumps, others)) == sorted(map(json.dumps, base)), "the overlay adds topics only"
     groups = [importlib.import_module(f"{name}.consumers").GROUP for name in SERVICES]
-    wanted = {spec.name: spec for spec in TOPICS} | {dlq_topic(g): TopicSpec(dlq_topic(g), "", "") for g in groups}
+    wanted = {spec.name: spec for spec in TOPICS} | {dlq_topic(g): dead_letter_topic(g) for g in groups}
     declared = {t["spec"]["topicName"]: t for t in topics}
     assert sorted(declared) == sorted(wanted)
     bootstrap = config_map(base, "baocao-config")["BAOCAO_KAFKA_BOOTSTRAP_SERVERS"]
@@ -610,6 +611,19 @@ def test_strimzi_overlay_declares_every_topic_as_the_services_need_it(base) -> N
         assert {k: str(v) for k, v in (spec.get("config") or {}).items()} == wanted[name].config
         cluster = topic["metadata"]["labels"]["strimzi.io/cluster"]
         assert bootstrap.startswith(f"{cluster}-kafka-bootstrap"), "the topics belong to the cluster the services use"
+
+
+def test_every_topic_is_kept_for_the_one_archival_period(base) -> None:
+    """BAOCAO_TOPIC_RETENTION_MS (forever by default) is what the init container sets on every topic and what
+    each Strimzi KafkaTopic declares, dead letters included: no topic falls back to the broker's 7 days."""
+    period = config_map(base, "baocao-config")["BAOCAO_TOPIC_RETENTION_MS"]
+    assert period == "-1", "the default archival period is forever"
+    declared = {
+        d["spec"]["topicName"]: d["spec"].get("config") or {} for d in render(STRIMZI) if d["kind"] == "KafkaTopic"
+    }
+    assert declared and {name: str(config.get(RETENTION)) for name, config in declared.items()} == dict.fromkeys(
+        declared, period
+    )
 
 
 # --- The init container's script, against the real broker of the test session --------------------
@@ -660,6 +674,36 @@ async def test_script_names_an_existing_topic_whose_config_would_lose_data(kafka
     created, problems = await script.ensure_topics(kafka.bootstrap, [spec], partitions=3, replication_factor=1)
     assert created == []
     assert len(problems) == 1 and f"topic {name} has cleanup.policy=delete" in problems[0]
+
+
+@pytest.mark.integration
+async def test_script_gives_an_existing_topic_the_archival_period_and_keeps_its_settings(kafka) -> None:
+    script = load_script()
+    tag = uuid.uuid4().hex[:8]
+    name = f"k8s-test.{tag}.made-by-an-older-release"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    await admin.start()
+    try:  # compacted, under the broker's 7-day retention
+        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"cleanup.policy": "compact"})])
+    finally:
+        await admin.close()
+    spec = TopicSpec(name, "", "", {"cleanup.policy": "compact", RETENTION: "-1"})
+    retained: list[str] = []
+    created, problems = await script.ensure_topics(
+        kafka.bootstrap, [spec], partitions=1, replication_factor=1, retained=retained
+    )
+    assert (created, problems, retained) == ([], [], [name])
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
+    finally:
+        await admin.close()
+    configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
+    assert (configs[RETENTION], configs["cleanup.policy"]) == ("-1", "compact")
+    retained.clear()
+    assert await script.ensure_topics(kafka.bootstrap, [spec], partitions=1, replication_factor=1, retained=retained)
+    assert retained == [], "the next pod finds it in place"
 
 
 @pytest.mark.integration

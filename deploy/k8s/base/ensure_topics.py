@@ -6,13 +6,15 @@ use with the broker's defaults, not compacted. So every pod first runs this scri
 service image (which has aiokafka and baocao_shared):
 
     BAOCAO_KAFKA_BOOTSTRAP_SERVERS=my-cluster-kafka-bootstrap:9092 BAOCAO_TOPIC_PARTITIONS=3 \\
-    TOPIC_REPLICATION_FACTOR=3 DLQ_GROUPS=intake python ensure_topics.py
+    BAOCAO_TOPIC_RETENTION_MS=-1 TOPIC_REPLICATION_FACTOR=3 DLQ_GROUPS=intake python ensure_topics.py
 
 It creates every missing topic of baocao_shared.events.topics.TOPICS with that topic's config, and the
-dead-letter topic of each consumer group named in DLQ_GROUPS (comma-separated). Pods may run it at the
-same time. It leaves existing topics alone. If an existing topic's config contradicts its spec (for
-example a catalog that is not compacted), it names the topic and stops the pod, because the service
-would lose data there. Exit status: 0 when every topic is ready, 1 when a topic needs an operator,
+dead-letter topic of each consumer group named in DLQ_GROUPS (comma-separated), each kept for the archival
+period BAOCAO_TOPIC_RETENTION_MS (-1, the default: forever). Pods may run it at the same time. On an existing
+topic it sets the archival period when the topic has another (`retention.ms`, keeping its other settings:
+baocao_shared.messaging.topic_config); it changes nothing else. If an existing topic's config contradicts
+its spec otherwise (for example a catalog that is not compacted), it names the topic and stops the pod,
+because the service would lose data there. Exit status: 0 when every topic is ready, 1 when a topic needs an operator,
 2 when Kafka refused a request.
 """
 
@@ -28,7 +30,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from baocao_shared.events.topics import TOPICS, TopicSpec, dlq_topic
+from baocao_shared.events.topics import FOREVER, RETENTION, TopicSpec, dead_letter_topic, fact_topics
+from baocao_shared.messaging.topic_config import TopicConfigError, reconcile_topic_configs
 
 TOPIC_ALREADY_EXISTS = 36
 
@@ -37,13 +40,9 @@ class KafkaRefused(RuntimeError):
     pass
 
 
-def wanted_topics(dlq_groups: Sequence[str]) -> list[TopicSpec]:
-    """The topics the services use, and the dead-letter topic of each group."""
-    dead_letters = [
-        TopicSpec(dlq_topic(group), key="as on the source topic", description=f"dead letters of group {group}")
-        for group in dlq_groups
-    ]
-    return [*TOPICS, *dead_letters]
+def wanted_topics(dlq_groups: Sequence[str], retention_ms: int = FOREVER) -> list[TopicSpec]:
+    """The topics the services use, and the dead-letter topic of each group, kept for the archival period."""
+    return [*fact_topics(retention_ms), *(dead_letter_topic(group, retention_ms) for group in dlq_groups)]
 
 
 async def ensure_topics(
@@ -53,8 +52,10 @@ async def ensure_topics(
     partitions: int,
     replication_factor: int,
     timeout_s: float = 30,
+    retained: list[str] | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Create the missing topics; returns (created names, problems with existing topics)."""
+    """Create the missing topics and give existing ones their archival period (their names appended to
+    `retained`); returns (created names, problems with existing topics)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
     await admin.start()
     try:
@@ -73,11 +74,21 @@ async def ensure_topics(
                     raise KafkaRefused(f"creating topic {name} failed: error {code} {message}")
         # A topic just created may not be known to every broker yet: ask again for a while.
         deadline = time.monotonic() + timeout_s
+        # Topics made before (by an older release, or auto-created) get the archival period, and only that.
+        retention = {
+            spec.name: {RETENTION: spec.config[RETENTION]}
+            for spec in topics
+            if spec.name in existing and RETENTION in spec.config
+        }
         while True:
             try:
+                altered = await reconcile_topic_configs(admin, retention)
+                if retained is not None:
+                    retained.extend(altered)
+                retention = {}
                 problems = await _config_problems(admin, [spec for spec in topics if spec.config])
                 break
-            except KafkaRefused:
+            except (KafkaRefused, TopicConfigError):
                 if time.monotonic() > deadline:
                     raise
                 await asyncio.sleep(0.5)
@@ -129,18 +140,26 @@ def main() -> int:
     bootstrap = os.environ["BAOCAO_KAFKA_BOOTSTRAP_SERVERS"]
     partitions = int(os.environ.get("BAOCAO_TOPIC_PARTITIONS", "3"))
     replication_factor = int(os.environ.get("TOPIC_REPLICATION_FACTOR", "3"))
+    retention_ms = int(os.environ.get("BAOCAO_TOPIC_RETENTION_MS") or FOREVER)
     groups = [g.strip() for g in os.environ.get("DLQ_GROUPS", "").split(",") if g.strip()]
+    retained: list[str] = []
     try:
         created, problems = asyncio.run(
             ensure_topics(
-                bootstrap, wanted_topics(groups), partitions=partitions, replication_factor=replication_factor
+                bootstrap,
+                wanted_topics(groups, retention_ms),
+                partitions=partitions,
+                replication_factor=replication_factor,
+                retained=retained,
             )
         )
-    except (KafkaRefused, KafkaError, OSError) as exc:
+    except (KafkaRefused, TopicConfigError, KafkaError, OSError) as exc:
         print(f"error: Kafka at {bootstrap}: {exc!r}", file=sys.stderr, flush=True)
         return 2
     for name in created:
         print(f"created topic {name} ({partitions} partitions, {replication_factor} replicas)", flush=True)
+    for name in retained:
+        print(f"set {RETENTION}={retention_ms} on topic {name}", flush=True)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr, flush=True)
     return 1 if problems else 0

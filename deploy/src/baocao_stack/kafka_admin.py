@@ -1,6 +1,7 @@
 """Kafka admin calls the stack and the tests make: wait for a broker or a cluster with an admin call, never a
-fixed sleep (`wait_kafka_ready`, `wait_cluster_ready`); create the topics with their settings (`ensure_topics`);
-and find the active controller of a KRaft quorum (`quorum_leader`, DescribeQuorum, which aiokafka lacks)."""
+fixed sleep (`wait_kafka_ready`, `wait_cluster_ready`); create the topics with their settings (`ensure_topics`) and
+bring existing ones to the archival retention (`reconcile_retention`); and find the active controller of a KRaft
+quorum (`quorum_leader`, DescribeQuorum, which aiokafka lacks)."""
 
 import asyncio
 import contextlib
@@ -12,7 +13,8 @@ from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.api import Request, RequestStruct, Response
 from aiokafka.protocol.types import CompactArray, CompactString, Int16, Int32, Int64, Schema, TaggedFields
 
-from baocao_shared.events.topics import TOPICS, TopicSpec
+from baocao_shared.events.topics import DLQ_PREFIX, FOREVER, TopicSpec, archived, fact_topics
+from baocao_shared.messaging.topic_config import reconcile_topic_configs
 
 from .kafka import KafkaBroker
 from .kafka_jars import KafkaStartError
@@ -82,12 +84,14 @@ async def ensure_topics(
     *,
     partitions: int,
     replication_factor: int = 1,
-    topics: Iterable[TopicSpec] = TOPICS,
+    topics: Iterable[TopicSpec] | None = None,
+    retention_ms: int = FOREVER,
     timeout: float = 30,
 ) -> list[str]:
-    """Create every topic of `topics` (default: baocao_shared.events.topics.TOPICS) that is missing,
-    with its config; leave existing ones alone. Returns the names created."""
-    specs = list(topics)
+    """Create every topic of `topics` (default: baocao_shared.events.topics.TOPICS, kept for the archival period
+    `retention_ms`) that is missing, with its config; leave existing ones alone (`reconcile_retention` brings them
+    to the archival period). Returns the names created."""
+    specs = list(fact_topics(retention_ms) if topics is None else topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
     await admin.start()
     try:
@@ -107,6 +111,23 @@ async def ensure_topics(
                 raise KafkaStartError(f"creating topic {topic} failed: {for_code(code).__name__} {message}")
         await _wait_for_leaders(admin, [spec.name for spec in missing], timeout)
         return created
+    finally:
+        await admin.close()
+
+
+async def reconcile_retention(
+    bootstrap: str, *, retention_ms: int = FOREVER, topics: Iterable[TopicSpec] | None = None
+) -> list[str]:
+    """Give every existing topic of `topics` (default: TOPICS) and every dead-letter topic the archival period
+    `retention_ms` (-1: forever), keeping their other settings. Returns the names of the topics altered."""
+    names = [spec.name for spec in (fact_topics(retention_ms) if topics is None else topics)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [name for name in names if name in existing]
+        wanted += sorted(name for name in existing if name.startswith(DLQ_PREFIX) and name not in wanted)
+        return await reconcile_topic_configs(admin, {name: archived(retention_ms) for name in wanted})
     finally:
         await admin.close()
 

@@ -63,12 +63,15 @@ class StackSettings:
     passthrough: dict[str, str] = field(default_factory=dict)
     smtp_sink_port_setting: int | None = None  # BAOCAO_SMTP_SINK_PORT; unset: port_base + 25
     brokers: int = 1  # BAOCAO_BROKERS (make up BROKERS=3): Kafka nodes, see KafkaCluster.from_base
+    # BAOCAO_TOPIC_RETENTION_MS: the archival period of every topic (ms; -1, the default: forever), given at
+    # creation and reconciled on existing topics at every `make up` (baocao_shared.events.topics says why)
+    topic_retention_ms: int = -1
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, now: datetime | None = None) -> "StackSettings":
         """Read BAOCAO_HOME, BAOCAO_KAFKA_PORT, BAOCAO_KAFKA_CONTROLLER_PORT, BAOCAO_PG_PORT,
-        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS, BAOCAO_SMTP_SINK_PORT, BAOCAO_BROKERS and the clock
-        variables. With BAOCAO_CLOCK=simulated and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed
+        BAOCAO_PORT_BASE, BAOCAO_PARTITIONS, BAOCAO_SMTP_SINK_PORT, BAOCAO_BROKERS, BAOCAO_TOPIC_RETENTION_MS and
+        the clock variables. With BAOCAO_CLOCK=simulated and no BAOCAO_CLOCK_EPOCH, the epoch is `now`, fixed
         here once for every service."""
         environ = os.environ if environ is None else environ
         home = Path(environ.get("BAOCAO_HOME") or DEFAULT_HOME).expanduser().resolve()
@@ -86,9 +89,12 @@ class StackSettings:
             passthrough=passthrough,
             smtp_sink_port_setting=_int(environ, "BAOCAO_SMTP_SINK_PORT", 0) or None,
             brokers=_int(environ, "BAOCAO_BROKERS", 1),
+            topic_retention_ms=_int(environ, "BAOCAO_TOPIC_RETENTION_MS", -1),
         )
         if settings.partitions < 1:
             raise SettingsError("BAOCAO_PARTITIONS must be at least 1")
+        if settings.topic_retention_ms < -1 or settings.topic_retention_ms == 0:
+            raise SettingsError("BAOCAO_TOPIC_RETENTION_MS must be -1 (forever) or a positive number of milliseconds")
         settings.check_cluster()
         return settings
 
@@ -204,6 +210,7 @@ class StackSettings:
             "BAOCAO_DATABASE_URL": self.database_url(name),
             "BAOCAO_KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
             "BAOCAO_TOPIC_PARTITIONS": str(self.partitions),
+            "BAOCAO_TOPIC_RETENTION_MS": str(self.topic_retention_ms),
             "BAOCAO_SERVICE_URLS": self._service_urls(),
             **extra,
             **self.passthrough,
@@ -240,6 +247,7 @@ class StackSettings:
             "passthrough": self.passthrough,
             "smtp_sink_port_setting": self.smtp_sink_port_setting,
             "brokers": self.brokers,
+            "topic_retention_ms": self.topic_retention_ms,
         }
 
     @classmethod

@@ -24,7 +24,7 @@ from . import month as demo_month
 from . import supervisor as sv
 from .demo import DemoOutcome, print_how_to, province_files, seed_demo
 from .kafka import KafkaBroker, kafka_command, prepare_cluster
-from .kafka_admin import ensure_topics, wait_kafka_ready
+from .kafka_admin import ensure_topics, reconcile_retention, wait_kafka_ready
 from .kafka_jars import ensure_kafka_jars
 from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
@@ -397,11 +397,17 @@ def _bring_up(
     created_dbs = asyncio.run(ensure_databases(server, DATABASES))
     created_topics = asyncio.run(
         ensure_topics(
-            settings.kafka_bootstrap, partitions=settings.partitions, replication_factor=cluster.replication_factor
+            settings.kafka_bootstrap,
+            partitions=settings.partitions,
+            replication_factor=cluster.replication_factor,
+            retention_ms=settings.topic_retention_ms,
         )
     )
+    retained = asyncio.run(reconcile_retention(settings.kafka_bootstrap, retention_ms=settings.topic_retention_ms))
     console.print(f"  databases created: {', '.join(created_dbs) or 'none (all existed)'}")
     console.print(f"  topics created: {', '.join(created_topics) or 'none (all existed)'}")
+    if retained:
+        console.print(f"  retention.ms={settings.topic_retention_ms} set on: {', '.join(retained)}")
     if not options.services:
         return
     names = programs_to_start(options.services)

@@ -10,7 +10,7 @@
   no plans. Override the fixture in a test module to seed others (`Catalogue(provinces, units,
   plans)`), or call `await intake.seed_catalog(...)` in a test.
 - Override `intake_settings_overrides` (a dict of Settings fields) to change settings, e.g.
-  `{"login_max_failures": 3}`.
+  `{"login_free_failures": 3}`.
 - Mark a module `pytest.mark.hai_duong_in_june` for the real Hải Dương catalogue (29 units, plan 467)
   and Hà Nội with its police (unit 01/CA), on a simulated clock from 10 June 2019, 10:00 in Hải Dương
   (period 2019-06 open and not yet due).

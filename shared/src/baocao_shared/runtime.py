@@ -22,7 +22,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, wait_exponential_ji
 
 from baocao_shared.clock import Clock
 from baocao_shared.db import asyncpg_dsn, make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.events.topics import dlq_topic
+from baocao_shared.events.topics import dead_letter_topic
 from baocao_shared.logging import configure_logging
 from baocao_shared.messaging.consumer import ConsumerRunner
 from baocao_shared.messaging.handlers import Handler
@@ -117,7 +117,10 @@ class ServiceRuntime:
             await producer.stop()
             raise
         for spec in self.consumers:
-            await ensure_topic(s.kafka_bootstrap_servers, dlq_topic(self.group_id(spec)), partitions=s.topic_partitions)
+            dead_letters = dead_letter_topic(self.group_id(spec), s.topic_retention_ms)
+            await ensure_topic(
+                s.kafka_bootstrap_servers, dead_letters.name, partitions=s.topic_partitions, config=dead_letters.config
+            )
         self.producer = producer
         self._kafka_ready.set()
         if self.relay:

@@ -31,6 +31,9 @@ class ServiceSettings(BaseSettings):
         validation_alias=AliasChoices("BAOCAO_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
     )
     topic_partitions: int = 3
+    # The archival period of the topics (ms; -1: forever): the dead-letter topic a service creates keeps its
+    # records this long (baocao_shared.events.topics says why).
+    topic_retention_ms: int = -1
     consumer_max_attempts: int = 3
     consumer_group_prefix: str = ""  # tests give each app its own groups on a shared broker
     outbox_poll_interval_s: float = 1.0

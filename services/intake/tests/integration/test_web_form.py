@@ -27,7 +27,7 @@ CODES = [i.code for t in PLAN.template.tasks for i in t.indicators]
 @pytest.fixture
 def intake_settings_overrides() -> dict:
     # 10 June 2019, 10:00 in Hải Dương: period 2019-06 is open and due before 16/06.
-    return {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1, "login_max_failures": 3}
+    return {"clock": "simulated", "clock_start": "2019-06-10T03:00:00Z", "clock_speed": 1, "login_backoff_base_s": 900}
 
 
 @pytest.fixture
@@ -108,7 +108,7 @@ async def test_over_https_the_session_cookie_is_secure(intake, unit):
     assert "secure" in {p.strip().lower() for p in answer.headers["set-cookie"].split(";")}
 
 
-async def test_a_locked_out_account_is_told_how_long_to_wait(intake, unit):
+async def test_a_throttled_username_is_told_how_long_to_wait(intake, unit):
     unit.cookies.clear()
     for _ in range(3):
         await sign_in(unit, "30-CA", "wrong-password")

@@ -255,15 +255,15 @@ class InMemoryLoginFailures:
     async def of_client(self, client: str, *, since: datetime) -> list[datetime]:
         return [at for _, c, at in self.rows if c == client and at > since]
 
-    async def of_username(self, username: str, *, since: datetime) -> list[datetime]:
-        return [at for u, _, at in self.rows if u == username and at > since]
+    async def of_pair(self, username: str, client: str, *, since: datetime) -> list[datetime]:
+        return [at for u, c, at in self.rows if u == username and c == client and at > since]
 
     async def add(self, *, username: str, client: str, at: datetime, forget_before: datetime) -> None:
         self.rows.append((username, client, at))
         self.rows = [r for r in self.rows if not ((r[0] == username or r[1] == client) and r[2] <= forget_before)]
 
-    async def forget(self, username: str) -> None:
-        self.rows = [r for r in self.rows if r[0] != username]
+    async def forget(self, username: str, *, client: str | None = None) -> None:
+        self.rows = [r for r in self.rows if not (r[0] == username and client in (None, r[1]))]
 
 
 class InMemoryApiTokens:

@@ -33,7 +33,7 @@ ADMIN = Principal(subject="admin", role=Role.ADMIN)
 
 @pytest.fixture
 def auth(now):
-    policy = LoginPolicy(max_failures=2, window=timedelta(minutes=15), client_max_failures=3)
+    policy = LoginPolicy(free_failures=2, backoff_base=timedelta(minutes=1), client_max_failures=3)
     return accounts.Authenticator(SigningKey(Ed25519PrivateKey.generate()), timedelta(hours=1), policy, FixedClock(now))
 
 
@@ -65,27 +65,33 @@ async def test_an_account_must_fit_the_catalogue(uow, now):
         await create(uow, now, username="op-31", role="province_operator", province="31", unit=None)
 
 
-async def test_failures_lock_the_username_then_the_client(uow, auth, now):
+async def test_failures_slow_the_username_from_that_address_only_then_the_client(uow, auth, now):
     await create(uow, now)
     for _ in range(2):
         assert isinstance(await sign_in(uow, auth, "wrong"), WrongCredentials)
-    locked = await sign_in(uow, auth, PASSWORD)
-    assert isinstance(locked, TooManyFailedSignIns) and locked.limit == "account" and locked.retry_after_s > 0
+    throttled = await sign_in(uow, auth, PASSWORD)
+    assert isinstance(throttled, TooManyFailedSignIns) and throttled.limit == "username"
+    assert throttled.retry_after_s == 60  # two free failures, then the base wait
+    assert throttled.details == {"limit": "username"}
+    assert not isinstance(await sign_in(uow, auth, PASSWORD, client="10.0.0.9"), TooManyFailedSignIns)
     assert isinstance(await sign_in(uow, auth, "guess", username="nobody"), WrongCredentials)
     by_client = await sign_in(uow, auth, PASSWORD, username="someone-else")
     assert isinstance(by_client, TooManyFailedSignIns) and by_client.limit == "client"
     assert by_client.details == {"limit": "client"}
 
 
-async def test_a_right_password_forgets_the_failures_and_a_new_password_lifts_the_lockout(uow, auth, now):
+async def test_a_right_password_forgets_that_address_failures_and_a_new_password_all(uow, auth, now):
     await create(uow, now)
     await sign_in(uow, auth, "wrong")
+    await sign_in(uow, auth, "wrong", client="10.0.0.2")
     await sign_in(uow, auth, PASSWORD)
-    assert await uow.login_failures.of_username("30-CA", since=now - timedelta(hours=1)) == []
-    for _ in range(2):
-        await sign_in(uow, auth, "wrong", client="10.0.0.2")
+    since = now - timedelta(hours=1)
+    assert await uow.login_failures.of_pair("30-CA", "10.0.0.1", since=since) == []
+    assert await uow.login_failures.of_pair("30-CA", "10.0.0.2", since=since) == [now]
+    await sign_in(uow, auth, "wrong", client="10.0.0.2")
+    assert isinstance(await sign_in(uow, auth, PASSWORD, client="10.0.0.2"), TooManyFailedSignIns)
     await accounts.set_password(uow, username="30-CA", password="another-password", actor="admin", now=now)
-    assert not isinstance(await sign_in(uow, auth, "another-password", client="10.0.0.3"), TooManyFailedSignIns)
+    assert not isinstance(await sign_in(uow, auth, "another-password", client="10.0.0.2"), TooManyFailedSignIns)
     with pytest.raises(PasswordInvalid):
         await accounts.set_password(uow, username="30-CA", password="short", actor="admin", now=now)
     with pytest.raises(AccountNotFound):

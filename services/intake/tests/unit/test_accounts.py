@@ -1,4 +1,4 @@
-"""Account rules without I/O: the login lockout, role scoping, demo names, who manages API tokens."""
+"""Account rules without I/O: the sign-in throttling, role scoping, demo names, who manages API tokens."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -9,57 +9,77 @@ from intake.adapters.keys import jwk_thumbprint
 from intake.domain.accounts import (
     LoginPolicy,
     account_problems,
+    backoff,
     client_gate,
     demo_accounts,
-    login_gate,
     may_manage_api_tokens,
+    pair_gate,
 )
 
 NOW = datetime(2019, 6, 14, 9, 0, tzinfo=UTC)
-POLICY = LoginPolicy(max_failures=5, window=timedelta(minutes=15))
+POLICY = LoginPolicy(free_failures=3, backoff_base=timedelta(seconds=5), backoff_max=timedelta(minutes=15))
 
 
 def ago(**kwargs) -> datetime:
     return NOW - timedelta(**kwargs)
 
 
-def test_fewer_failures_than_the_limit_let_the_user_try():
-    assert login_gate([ago(minutes=m) for m in range(4)], now=NOW, policy=POLICY).allowed
-    assert login_gate([], now=NOW, policy=POLICY).allowed
+def test_the_backoff_doubles_after_the_free_failures_up_to_its_cap():
+    waits = [backoff(n, POLICY).total_seconds() for n in range(14)]
+    assert waits == [0, 0, 0, 5, 10, 20, 40, 80, 160, 320, 640, 900, 900, 900]
+    assert backoff(10**9, POLICY) == POLICY.backoff_max  # no overflow however many
 
 
-def test_the_limit_within_the_window_blocks_until_the_oldest_counted_failure_ages_out():
-    failures = [ago(minutes=10), ago(minutes=8), ago(minutes=3), ago(minutes=2), ago(minutes=1)]
-    gate = login_gate(failures, now=NOW, policy=POLICY)
-    assert not gate.allowed
-    assert gate.retry_after_s == 5 * 60  # the one of 10 minutes ago leaves the 15-minute window in 5
-    assert login_gate(failures, now=NOW + timedelta(minutes=5, seconds=1), policy=POLICY).allowed
+def test_a_pair_within_its_free_failures_may_try_at_once():
+    assert pair_gate([ago(seconds=s) for s in range(3 - 1)], now=NOW, policy=POLICY).allowed
+    assert pair_gate([], now=NOW, policy=POLICY).allowed
 
 
-def test_failures_older_than_the_window_do_not_count():
-    failures = [ago(minutes=20 + m) for m in range(10)] + [ago(minutes=1)]
-    assert login_gate(failures, now=NOW, policy=POLICY).allowed
+def test_each_failure_past_the_free_ones_makes_the_pair_wait_twice_as_long():
+    failures = [ago(seconds=3), ago(seconds=2), ago(seconds=1)]
+    gate = pair_gate(failures, now=NOW, policy=POLICY)
+    assert (gate.allowed, gate.retry_after_s) == (False, 4)  # 5 s after the last, which was 1 s ago
+    assert pair_gate(failures, now=NOW + timedelta(seconds=4), policy=POLICY).allowed
+    fourth = [*failures, NOW + timedelta(seconds=4)]
+    assert pair_gate(fourth, now=NOW + timedelta(seconds=4), policy=POLICY).retry_after_s == 10
+    fifth = [*fourth, NOW + timedelta(seconds=14)]
+    assert pair_gate(fifth, now=NOW + timedelta(seconds=14), policy=POLICY).retry_after_s == 20
 
 
-def test_more_failures_than_the_limit_wait_for_enough_of_them_to_age_out():
-    failures = [ago(minutes=14), ago(minutes=12), ago(minutes=9), ago(minutes=6), ago(minutes=4), ago(minutes=2)]
-    gate = login_gate(failures, now=NOW, policy=POLICY)
-    # Six in the window: two must leave before fewer than five remain; the second leaves at +3 min.
-    assert gate.retry_after_s == 3 * 60
+def test_the_pair_forgets_failures_older_than_its_memory():
+    failures = [ago(hours=25), ago(hours=25), ago(hours=24, seconds=1), ago(seconds=1)]
+    assert pair_gate(failures, now=NOW, policy=POLICY).allowed  # one failure in the last 24 hours
 
 
-def test_a_client_has_its_own_larger_allowance_in_the_same_window():
-    policy = LoginPolicy(max_failures=5, window=timedelta(minutes=15), client_max_failures=8)
+def test_the_cap_is_the_longest_wait():
+    failures = [ago(minutes=m) for m in range(20)]
+    gate = pair_gate(failures, now=NOW, policy=POLICY)
+    assert gate.retry_after_s == 15 * 60  # the last failure was just now
+    assert pair_gate(failures, now=NOW + POLICY.backoff_max, policy=POLICY).allowed
+
+
+def test_a_client_address_has_its_own_cap_within_a_window_whatever_the_usernames():
+    policy = LoginPolicy(client_max_failures=8, client_window=timedelta(minutes=15))
     seven = [ago(minutes=m) for m in range(7)]
-    assert client_gate(seven, now=NOW, policy=policy).allowed and not login_gate(seven, now=NOW, policy=policy).allowed
+    assert client_gate(seven, now=NOW, policy=policy).allowed
     gate = client_gate([*seven, ago(minutes=1, seconds=30)], now=NOW, policy=policy)
     assert not gate.allowed and gate.retry_after_s == 9 * 60  # the oldest of the eight, 6 minutes ago, ages out
     assert client_gate([ago(minutes=20)] * 8, now=NOW, policy=policy).allowed
 
 
+def test_more_failures_than_the_cap_wait_for_enough_of_them_to_age_out():
+    policy = LoginPolicy(client_max_failures=5, client_window=timedelta(minutes=15))
+    failures = [ago(minutes=14), ago(minutes=12), ago(minutes=9), ago(minutes=6), ago(minutes=4), ago(minutes=2)]
+    # Six in the window: two must leave before fewer than five remain; the second leaves at +3 min.
+    assert client_gate(failures, now=NOW, policy=policy).retry_after_s == 3 * 60
+
+
 def test_retry_after_is_at_least_one_second():
-    failures = [NOW - POLICY.window + timedelta(milliseconds=1)] + [ago(seconds=s) for s in range(4)]
-    assert login_gate(failures, now=NOW, policy=POLICY).retry_after_s == 1
+    policy = LoginPolicy(client_max_failures=5, client_window=timedelta(minutes=15))
+    failures = [NOW - policy.client_window + timedelta(milliseconds=1)] + [ago(seconds=s) for s in range(4)]
+    assert client_gate(failures, now=NOW, policy=policy).retry_after_s == 1
+    three = [ago(seconds=s) for s in range(3)]  # the last just now: tried again 4.5 s later, 0.5 s remain
+    assert pair_gate(three, now=NOW + timedelta(seconds=4.5), policy=POLICY).retry_after_s == 1
 
 
 @pytest.mark.parametrize(

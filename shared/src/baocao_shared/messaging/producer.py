@@ -24,11 +24,17 @@ def make_producer(bootstrap_servers: str, *, client_id: str) -> AIOKafkaProducer
 
 
 async def ensure_topic(
-    bootstrap_servers: str, name: str, *, partitions: int, replication_factor: int | None = None
+    bootstrap_servers: str,
+    name: str,
+    *,
+    partitions: int,
+    replication_factor: int | None = None,
+    config: dict[str, str] | None = None,
 ) -> bool:
     """Create one topic if it does not exist yet; True when this call created it. Unless given, its
     replication factor is the cluster's default.replication.factor, as for a topic the broker creates
-    (a dead-letter topic kept on one broker of a cluster is lost with that broker's disk)."""
+    (a dead-letter topic kept on one broker of a cluster is lost with that broker's disk). `config`: the topic's
+    settings (e.g. its retention), given at creation only."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
     await admin.start()
     try:
@@ -36,7 +42,7 @@ async def ensure_topic(
             return False
         replicas = replication_factor or await default_replication_factor(admin)
         try:
-            await admin.create_topics([NewTopic(name, partitions, replicas)])
+            await admin.create_topics([NewTopic(name, partitions, replicas, topic_configs=dict(config or {}))])
         except TopicAlreadyExistsError:
             return False
         return True

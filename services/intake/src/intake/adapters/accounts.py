@@ -72,8 +72,10 @@ class LoginFailures:
     async def of_client(self, client: str, *, since: datetime) -> list[datetime]:
         return list(await self.session.scalars(select(_F.at).where(_F.client == client, _F.at > since)))
 
-    async def of_username(self, username: str, *, since: datetime) -> list[datetime]:
-        return list(await self.session.scalars(select(_F.at).where(_F.username == username, _F.at > since)))
+    async def of_pair(self, username: str, client: str, *, since: datetime) -> list[datetime]:
+        """The failures of this username from this client address."""
+        query = select(_F.at).where(_F.username == username, _F.client == client, _F.at > since)
+        return list(await self.session.scalars(query))
 
     async def add(self, *, username: str, client: str, at: datetime, forget_before: datetime) -> None:
         """Count a failure, and forget this username's and client's failures that left the window."""
@@ -82,5 +84,7 @@ class LoginFailures:
             delete(orm.login_failures).where(or_(_F.username == username, _F.client == client), _F.at <= forget_before)
         )
 
-    async def forget(self, username: str) -> None:
-        await self.session.execute(delete(orm.login_failures).where(_F.username == username))
+    async def forget(self, username: str, *, client: str | None = None) -> None:
+        """Clear this username's failures: from one client address, or (`client` None) from all."""
+        where = [_F.username == username] + ([_F.client == client] if client is not None else [])
+        await self.session.execute(delete(orm.login_failures).where(*where))

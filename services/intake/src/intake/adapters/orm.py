@@ -97,7 +97,7 @@ login_failures = Table(
     Column("username", String(80), nullable=False),
     Column("client", String(100), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    Index("ix_login_failures_username_at", "username", "at"),
+    Index("ix_login_failures_username_client_at", "username", "client", "at"),
     Index("ix_login_failures_client_at", "client", "at"),
 )
 

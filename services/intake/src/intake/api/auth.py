@@ -92,7 +92,10 @@ class DemoAccountOut(BaseModel):
     "/v1/auth/token",
     response_model=TokenOut,
     summary="Sign in (OAuth2 password form): an EdDSA JWT",
-    responses={401: _error("Wrong username or password"), 429: _error("Too many failures; see Retry-After")},
+    responses={
+        401: _error("Wrong username or password"),
+        429: _error("Too many failures from this address (for this username, or for all); see Retry-After"),
+    },
 )
 async def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], client: ClientAddress, uow: Uow, auth: Auth

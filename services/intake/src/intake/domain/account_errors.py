@@ -21,10 +21,11 @@ class WrongCredentials(Unauthorized):
 
 
 class TooManyFailedSignIns(TooManyRequests):
-    """Sign-in refused for a while; `limit` says whose allowance ran out: the client address or the account."""
+    """Sign-in refused for a while; `limit` says whose allowance ran out: the client address ("client"), or this
+    username's from this address ("username": the same username from another address is not slowed)."""
 
     def __init__(self, *, limit: str, retry_after_s: int) -> None:
-        whose = "from this address" if limit == "client" else "for this account"
+        whose = "from this address" if limit == "client" else "for this username from this address"
         super().__init__(
             f"Too many failed sign-ins {whose}; wait and try again.",
             retry_after_s=retry_after_s,

@@ -1,4 +1,4 @@
-"""Rules of accounts (tài khoản): who may hold which role, the demo accounts' names, the login lockout.
+"""Rules of accounts (tài khoản): who may hold which role, the demo accounts' names, the sign-in throttling.
 
 Pure: no I/O, and `now` is always passed in.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from baocao_shared.principal import Principal, Role, scope_problem
@@ -86,15 +86,28 @@ def demo_accounts(provinces: Iterable[str], units: Iterable[tuple[str, str]]) ->
 
 @dataclass(frozen=True)
 class LoginPolicy:
-    """At most `max_failures` wrong passwords per username within `window`, then wait.
+    """How failed sign-ins slow down the next ones. Never per username alone: anyone could then lock a real user
+    out by typing wrong passwords for that name.
 
-    And at most `client_max_failures` failed sign-ins from one client address within the same window,
-    whatever usernames they tried: one client cannot spray a password over many accounts.
+    - Per (username, client address): `free_failures` wrong passwords, then exponential backoff: after the n-th
+      failure the next try from that address waits `backoff_base * 2 ** (n - free_failures)`, at most
+      `backoff_max`. The pair's failures count for `memory`; signing in from that address clears them.
+      The same username from another address is not slowed at all.
+    - Per client address: at most `client_max_failures` failures within `client_window`, whatever usernames
+      they tried: one address cannot spray a password over many accounts.
     """
 
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
+    free_failures: int = 3
+    backoff_base: timedelta = timedelta(seconds=5)
+    backoff_max: timedelta = timedelta(minutes=15)
+    memory: timedelta = timedelta(hours=24)
     client_max_failures: int = 30
+    client_window: timedelta = timedelta(minutes=15)
+
+    @property
+    def kept(self) -> timedelta:
+        """How long a failure matters to either rule: older ones may be deleted."""
+        return max(self.memory, self.client_window)
 
 
 @dataclass(frozen=True)
@@ -103,22 +116,38 @@ class LoginGate:
     retry_after_s: int = 0
 
 
-def login_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPolicy) -> LoginGate:
-    """May this username try a password now, given the instants of its failed attempts?
+def _retry_after(opens_at: datetime, now: datetime) -> int:
+    return max(1, math.ceil((opens_at - now).total_seconds()))
 
-    Blocked while `max_failures` or more failures fall within the window ending now; the block
-    lifts when enough of them have aged out of the window to leave one try.
-    """
-    recent = sorted(at for at in failures if now - policy.window < at <= now)
-    if len(recent) < policy.max_failures:
+
+def backoff(failures: int, policy: LoginPolicy) -> timedelta:
+    """The wait after the last of `failures` failures of one username from one address before the next try."""
+    if failures < policy.free_failures:
+        return timedelta(0)
+    doublings = min(failures - policy.free_failures, 40)  # 2**40 periods outlast any cap: no overflow
+    return min(policy.backoff_base * 2**doublings, policy.backoff_max)
+
+
+def pair_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPolicy) -> LoginGate:
+    """May this username be tried from this address now, given the instants of the pair's failed attempts?"""
+    recent = sorted(at for at in failures if now - policy.memory < at <= now)
+    wait = backoff(len(recent), policy)
+    if not recent or not wait or now >= recent[-1] + wait:
         return LoginGate(allowed=True)
-    unblocks_at = recent[len(recent) - policy.max_failures] + policy.window
-    return LoginGate(allowed=False, retry_after_s=max(1, math.ceil((unblocks_at - now).total_seconds())))
+    return LoginGate(allowed=False, retry_after_s=_retry_after(recent[-1] + wait, now))
 
 
 def client_gate(failures: Sequence[datetime], *, now: datetime, policy: LoginPolicy) -> LoginGate:
-    """May this client address try a sign-in now, given the instants of its failed attempts (any username)?"""
-    return login_gate(failures, now=now, policy=replace(policy, max_failures=policy.client_max_failures))
+    """May this client address try a sign-in now, given the instants of its failed attempts (any username)?
+
+    Blocked while `client_max_failures` or more failures fall within the window ending now; the block lifts
+    when enough of them have aged out of the window to leave one try.
+    """
+    recent = sorted(at for at in failures if now - policy.client_window < at <= now)
+    if len(recent) < policy.client_max_failures:
+        return LoginGate(allowed=True)
+    unblocks_at = recent[len(recent) - policy.client_max_failures] + policy.client_window
+    return LoginGate(allowed=False, retry_after_s=_retry_after(unblocks_at, now))
 
 
 def may_manage_api_tokens(principal: Principal, province: str, unit: str) -> bool:

@@ -37,7 +37,7 @@ from intake.domain.accounts import (
     account_problems,
     client_gate,
     demo_accounts,
-    login_gate,
+    pair_gate,
     password_problem,
 )
 
@@ -49,7 +49,7 @@ PASSWORD_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism
 
 @dataclass
 class Authenticator:
-    """What signing in needs besides the database: the key, the token lifetime and the lockout rule."""
+    """What signing in needs besides the database: the key, the token lifetime and the throttling rules."""
 
     signing_key: SigningKey
     token_ttl: timedelta
@@ -65,9 +65,12 @@ class Authenticator:
             signing_key=load_signing_key(settings),
             token_ttl=timedelta(seconds=settings.token_ttl_s),
             policy=LoginPolicy(
-                settings.login_max_failures,
-                timedelta(seconds=settings.login_window_s),
+                free_failures=settings.login_free_failures,
+                backoff_base=timedelta(seconds=settings.login_backoff_base_s),
+                backoff_max=timedelta(seconds=settings.login_backoff_max_s),
+                memory=timedelta(seconds=settings.login_memory_s),
                 client_max_failures=settings.login_client_max_failures,
+                client_window=timedelta(seconds=settings.login_client_window_s),
             ),
         )
 
@@ -108,30 +111,30 @@ async def authenticate(
 ) -> IssuedToken | WrongCredentials | TooManyFailedSignIns:
     """A token for the right password; the refusal otherwise (returned, so the caller commits the failure).
 
-    Refused with 429 before any password is checked while the client address (`client`) or the username
-    has too many recent failures; a locked username answers alike whether or not its account exists.
+    Refused with 429 before any password is checked while the client address (`client`) has too many recent
+    failures, or this username has from this address (`LoginPolicy`); a throttled username answers alike whether
+    or not its account exists. Failures from one address never slow the same username at another.
     """
-    now, failures = auth.clock.now(), uow.login_failures
+    now, failures, policy = auth.clock.now(), uow.login_failures, auth.policy
     key, client = username[:80], client[:100]  # a longer name matches no account, but its guesses still count
-    since = now - auth.policy.window
-    # Instances take turns per client, then per username (always in this order), so N parallel guesses
-    # cannot all slip under either limit.
+    # Instances take turns per client, then per (username, client) (always in this order), so N parallel
+    # guesses cannot all slip under either limit.
     await failures.take_turn("login-client:" + client)
-    gate = client_gate(await failures.of_client(client, since=since), now=now, policy=auth.policy)
+    gate = client_gate(await failures.of_client(client, since=now - policy.client_window), now=now, policy=policy)
     if not gate.allowed:
         return TooManyFailedSignIns(limit="client", retry_after_s=gate.retry_after_s)
-    await failures.take_turn("login:" + key)
-    gate = login_gate(await failures.of_username(key, since=since), now=now, policy=auth.policy)
+    await failures.take_turn(f"login:{key}\n{client}")
+    gate = pair_gate(await failures.of_pair(key, client, since=now - policy.memory), now=now, policy=policy)
     if not gate.allowed:
-        return TooManyFailedSignIns(limit="account", retry_after_s=gate.retry_after_s)
+        return TooManyFailedSignIns(limit="username", retry_after_s=gate.retry_after_s)
 
     account = await uow.accounts.get(username)
     stored_hash = account.password_hash if account else await asyncio.to_thread(_dummy_hash)
     if not (await _password_matches(stored_hash, password) and account and account.active):
-        await failures.add(username=key, client=client, at=now, forget_before=since)
+        await failures.add(username=key, client=client, at=now, forget_before=now - policy.kept)
         return WrongCredentials()
 
-    await failures.forget(key)
+    await failures.forget(key, client=client)
     if PASSWORD_HASHER.check_needs_rehash(account.password_hash):
         await uow.accounts.set_password_hash(username, await hash_password(password))
     return auth.issue(
@@ -184,7 +187,7 @@ async def _catalogue_problems(uow: IntakeUnitOfWork, province: str | None, unit:
 
 
 async def set_password(uow: IntakeUnitOfWork, *, username: str, password: str, actor: str, now: datetime) -> None:
-    """Replace an account's password and lift its lockout."""
+    """Replace an account's password and clear its failed sign-ins from every address."""
     if why := password_problem(password):
         raise PasswordInvalid(why)
     if not await uow.accounts.set_password_hash(username, await hash_password(password)):

@@ -20,7 +20,8 @@ from intake.web.pages import LOGIN_PATH, TEMPLATES, safe_next
 
 router = APIRouter(include_in_schema=False)
 WRONG_PASSWORD = "Tên đăng nhập hoặc mật khẩu không đúng."
-ACCOUNT_LOCKED = "Tài khoản này đã nhập sai mật khẩu quá nhiều lần nên tạm thời bị khóa đăng nhập."
+# A username throttled from this address only: the same account signs in from any other address.
+USERNAME_THROTTLED = "Từ máy của bạn, tên đăng nhập này đã bị nhập sai mật khẩu nhiều lần."
 TOO_MANY_FROM_CLIENT = "Máy của bạn đã đăng nhập sai quá nhiều lần nên tạm thời không được đăng nhập."
 
 
@@ -51,7 +52,7 @@ async def login(request: Request, form: CsrfForm, uow: Uow, auth: Auth, client: 
     async with uow:  # a failure is recorded even though the answer is an error
         outcome = await accounts.authenticate(uow, auth, username=username, password=password, client=client)
     if isinstance(outcome, TooManyFailedSignIns):
-        error = (TOO_MANY_FROM_CLIENT if outcome.limit == "client" else ACCOUNT_LOCKED) + (
+        error = (TOO_MANY_FROM_CLIENT if outcome.limit == "client" else USERNAME_THROTTLED) + (
             f" Vui lòng thử lại sau {_wait_text(outcome.retry_after_s)}."
         )
         headers = {"Retry-After": str(outcome.retry_after_s)}
