@@ -20,26 +20,14 @@ The audit trail (the operators' nudges, with who asked) is not derived from even
 from __future__ import annotations
 
 import asyncio
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
 from baocao_shared.events import topics
-from baocao_shared.messaging.rebuild import (
-    NotEmpty,
-    Progress,
-    drop_outbox_since,
-    outbox_mark,
-    outbox_since,
-    prepare,
-    summary,
-    table_counts,
-)
-from baocao_shared.messaging.replay import ReplayOutcome, replay
+from baocao_shared.messaging.rebuild import NotEmpty, Progress, Rebuilt, outbox_since, rebuilding, summary
 from deadlines.adapters import orm
 from deadlines.adapters.rebuild import DERIVED, FIRED
 from deadlines.adapters.uow import DeadlinesUnitOfWork
@@ -53,17 +41,9 @@ OWN = "fired"  # the inbox's consumer group for deadlines' own events, beside th
 
 
 @dataclass
-class Rebuilt:
-    replays: dict[str, ReplayOutcome] = field(default_factory=dict)
+class DeadlinesRebuilt(Rebuilt):
     opened: int = 0  # periods opened
-    dropped: int = 0  # outbox rows of replayed facts, dropped
     due_unsent: int = 0  # outbox rows the closing tick wrote: due, never sent
-    counts: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def records(self) -> int:
-        return sum(o.records for o in self.replays.values())
 
 
 async def rebuild(
@@ -72,44 +52,26 @@ async def rebuild(
     into: str | None = None,
     reset: bool = False,
     now: datetime | None = None,
-    input_topics: list[str] | None = None,
-    own_topic: str = topics.DEADLINES,
     progress: Progress | None = None,
-) -> Rebuilt:
+) -> DeadlinesRebuilt:
     """Rebuild `into` (default: the service's database) from the topics, as of `now` (default: the clock)."""
-    progress = progress or Progress("deadlines")
-    started = time.perf_counter()
-    url = into or settings.database_url
-    await upgrade_database(MIGRATIONS, url)
-    engine = make_engine(url)
-    done = Rebuilt()
-    try:
-        await prepare(engine, DERIVED, reset=reset)
-        mark = await outbox_mark(engine, orm.outbox)
-        sessions = make_sessionmaker(engine)
-        group = f"{settings.consumer_group_prefix}{GROUP}"
-        sources = input_topics or CONSUMER.topics
-        progress.step(f"replaying {', '.join(sources)}")
-        done.replays["inputs"] = await replay(
-            bootstrap_servers=settings.kafka_bootstrap_servers, topics=sources, handlers=HANDLERS,
-            sessionmaker=sessions, inbox=orm.inbox, group_label=group, progress=progress.replayed("inputs"),
-        )  # fmt: skip
-        now = now or settings.build_clock().now()
-        async with DeadlinesUnitOfWork.begin(sessions) as uow:
-            done.opened = len(await open_due_periods(uow, now=now))
-        progress.step(f"opened {done.opened} periods as of {now.isoformat()}; replaying {own_topic}")
-        done.replays["fired"] = await replay(
-            bootstrap_servers=settings.kafka_bootstrap_servers, topics=[own_topic], handlers=FIRED,
-            sessionmaker=sessions, inbox=orm.inbox, group_label=f"{group}.{OWN}", progress=progress.replayed("fired"),
-        )  # fmt: skip
-        done.dropped = await drop_outbox_since(engine, orm.outbox, mark)
-        await tick(sessions, now=now)
-        done.due_unsent = await outbox_since(engine, orm.outbox, mark)
-        done.counts = await table_counts(engine, DERIVED)
-        done.seconds = time.perf_counter() - started
-        return done
-    finally:
-        await engine.dispose()
+    now = now or settings.build_clock().now()
+    group = f"{settings.consumer_group_prefix}{GROUP}"
+    async with rebuilding(
+        url=into or settings.database_url, migrations=MIGRATIONS, derived=DERIVED, outbox=orm.outbox,
+        inbox=orm.inbox, bootstrap_servers=settings.kafka_bootstrap_servers, reset=reset,
+        progress=progress or Progress("deadlines"),
+    ) as work:  # fmt: skip
+        work.done = DeadlinesRebuilt()
+        await work.replay("inputs", CONSUMER.topics, HANDLERS, group)
+        async with DeadlinesUnitOfWork.begin(work.sessions) as uow:
+            work.done.opened = len(await open_due_periods(uow, now=now))
+        work.progress.step(f"opened {work.done.opened} periods as of {now.isoformat()}")
+        await work.replay(OWN, [topics.DEADLINES], FIRED, f"{group}.{OWN}")
+        await work.drop_replayed_outbox()
+        await tick(work.sessions, now=now)
+        work.done.due_unsent = await outbox_since(work.engine, orm.outbox, work.mark)
+    return work.done
 
 
 def main(
@@ -122,9 +84,8 @@ def main(
     except NotEmpty as refused:
         typer.echo(str(refused), err=True)
         raise typer.Exit(2) from None
-    typer.echo(summary("deadlines", done.replays, done.counts, done.seconds))
-    typer.echo(f"  periods opened {done.opened}; outbox: {done.dropped} replayed rows dropped, "
-               f"{done.due_unsent} due and never sent (the relay sends them)")  # fmt: skip
+    typer.echo(summary("deadlines", done))
+    typer.echo(f"  periods opened {done.opened}; {done.due_unsent} notices due and never sent (the relay sends them)")
 
 
 if __name__ == "__main__":

@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import Table, func, select, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from baocao_shared.messaging.replay import ReplayOutcome
+from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
+from baocao_shared.messaging.handlers import Handler
+from baocao_shared.messaging.replay import ReplayOutcome, replay
 
 
 class NotEmpty(RuntimeError):
@@ -84,14 +88,90 @@ class Progress:
         return report
 
 
-def summary(service: str, replays: dict[str, ReplayOutcome], counts: dict[str, int], seconds: float) -> str:
+def summary(service: str, done: Rebuilt) -> str:
     """The command's closing lines: what each replay read and applied, and the rows of each table rebuilt."""
     lines = [
-        f"{service}: rebuilt in {seconds:.1f}s",
+        f"{service}: rebuilt in {done.seconds:.1f}s",
         *(
             f"  {label}: {o.records} records replayed, {o.applied} applied, {o.skipped} skipped"
-            for label, o in replays.items()
+            for label, o in done.replays.items()
         ),
-        "  rows: " + ", ".join(f"{table} {n}" for table, n in counts.items()),
+        "  rows: " + ", ".join(f"{table} {n}" for table, n in done.counts.items()),
+        f"  outbox: {done.dropped} rows of replayed facts dropped",
     ]
     return "\n".join(lines)
+
+
+@dataclass
+class Rebuilt:
+    """What a rebuild did: each replay's outcome, the outbox rows of replayed facts it dropped, the rows of each
+    derived table after it, and how long it took."""
+
+    replays: dict[str, ReplayOutcome] = field(default_factory=dict)
+    dropped: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return sum(o.records for o in self.replays.values())
+
+
+@dataclass
+class Rebuild:
+    """One rebuild under way: the database (migrated, prepared), its sessions, and the replays run so far."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker
+    bootstrap_servers: str
+    inbox: Table
+    outbox: Table
+    mark: int  # the outbox's last row before the rebuild
+    progress: Progress
+    done: Rebuilt
+    settled: bool = False
+
+    async def drop_replayed_outbox(self) -> None:
+        """Drop the outbox rows written so far (replayed facts); rows written after this call are kept: a
+        rebuild's last step may write what is new (deadlines' scheduler: due, never sent)."""
+        self.done.dropped = await drop_outbox_since(self.engine, self.outbox, self.mark)
+        self.settled = True
+
+    async def replay(self, label: str, topics: Sequence[str], handlers: Mapping[str, Handler], group: str) -> None:
+        """Replay `topics` from their beginning with `handlers`, under the inbox's `group`."""
+        self.progress.step(f"{label}: replaying {', '.join(topics)}")
+        self.done.replays[label] = await replay(
+            bootstrap_servers=self.bootstrap_servers, topics=list(topics), handlers=handlers,
+            sessionmaker=self.sessions, inbox=self.inbox, group_label=group, progress=self.progress.replayed(label),
+        )  # fmt: skip
+
+
+@asynccontextmanager
+async def rebuilding(
+    *,
+    url: str,
+    migrations: Path,
+    derived: Sequence[str],
+    outbox: Table,
+    inbox: Table,
+    bootstrap_servers: str,
+    reset: bool,
+    progress: Progress,
+) -> AsyncIterator[Rebuild]:
+    """Migrate `url`, check its derived tables are empty (or empty them, `reset`), run the body's replays, then
+    drop the outbox rows they wrote (unless the body did, `drop_replayed_outbox`) and count the derived rows."""
+    started = time.perf_counter()
+    await upgrade_database(migrations, url)
+    engine = make_engine(url)
+    try:
+        await prepare(engine, derived, reset=reset)
+        mark = await outbox_mark(engine, outbox)
+        work = Rebuild(engine, make_sessionmaker(engine), bootstrap_servers, inbox, outbox, mark, progress, Rebuilt())
+        yield work
+        if not work.settled:
+            await work.drop_replayed_outbox()
+        work.done.counts = await table_counts(engine, derived)
+        work.done.seconds = time.perf_counter() - started
+        progress.step(f"done: {work.done.records} records replayed, {work.done.dropped} outbox rows dropped")
+    finally:
+        await engine.dispose()
