@@ -52,10 +52,7 @@ def _use_containers() -> bool:
 
 @pytest.fixture(scope="session")
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
-    from baocao_stack.kafka import start_kafka
     from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
-    from baocao_stack.kafka_jars import ensure_kafka_jars
-    from baocao_stack.ports import free_ports
 
     external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if external:
@@ -71,9 +68,40 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
             asyncio.run(ensure_topics(bootstrap, partitions=3))
             yield KafkaHandle(bootstrap, None)
         return
+    with running_kafka(tmp_path_factory.mktemp("kafka")) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module")
+def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
+    """A broker for one test module alone, its topics holding only what that module publishes: for a rebuild from
+    the topics compared row by row with the live state (the session's broker holds every other test's records)."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        pytest.skip("needs a broker of its own; KAFKA_BOOTSTRAP_SERVERS names a shared one")
+    if _use_containers():
+        from testcontainers.kafka import KafkaContainer
+
+        from baocao_stack.kafka_admin import ensure_topics
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+            bootstrap = container.get_bootstrap_server()
+            asyncio.run(ensure_topics(bootstrap, partitions=3))
+            yield KafkaHandle(bootstrap, None)
+        return
+    with running_kafka(tmp_path_factory.mktemp("own-kafka")) as handle:
+        yield handle
+
+
+@contextlib.contextmanager
+def running_kafka(root: Path) -> Iterator[KafkaHandle]:
+    """A Kafka broker (KRaft, one node) on free loopback ports, its data under `root`, with the topics created."""
+    from baocao_stack.kafka import start_kafka
+    from baocao_stack.kafka_admin import ensure_topics, wait_kafka_ready
+    from baocao_stack.kafka_jars import ensure_kafka_jars
+    from baocao_stack.ports import free_ports
+
     home = stack_home()
     ensure_kafka_jars(home)
-    root = tmp_path_factory.mktemp("kafka")
     port, controller_port = free_ports(2)  # distinct: two free_port() calls may return the same one
     broker = start_kafka(
         home,

@@ -2,6 +2,7 @@
 
     python -m consolidation.rebuild                 # into the service's own database (stop the service first)
     python -m consolidation.rebuild --into URL      # into another database, e.g. to compare with the live one
+    python -m consolidation.rebuild --reset         # the same as the first: `--reset` as every service's rebuild
 
 The projection tables are emptied, every record of the catalogue, submissions, deadlines and reports
 topics is applied again with the live handlers, and the outbox rows the replay wrote are marked sent:
@@ -46,7 +47,12 @@ async def rebuild(settings: Settings, *, into: str | None = None, topics: list[s
         await engine.dispose()
 
 
-def main(into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None) -> None:
+def main(
+    into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None,
+    reset: Annotated[
+        bool, typer.Option(help="Accepted as every service's rebuild takes it: this one always empties its projection")
+    ] = False,
+) -> None:
     """Rebuild consolidation's state from the topics."""
     outcome = asyncio.run(rebuild(Settings(), into=into))
     typer.echo(

@@ -70,13 +70,14 @@ async def _unlock(uow: IntakeUnitOfWork, change: ReportStatusV1, *, reason: str)
         return  # already open: a replay, or a lock that was lifted by hand
 
 
-CONSUMER = ConsumerSpec(
-    group_id=GROUP,
-    topics=[topics.REPORTS],
-    handlers={
-        REPORT_PUBLISHED.type: typed_handler(report_published, uow=IntakeUnitOfWork),
-        REPORT_REOPENED.type: typed_handler(report_reopened, uow=IntakeUnitOfWork),
-        REPORT_RETURNED.type: typed_handler(report_returned, uow=IntakeUnitOfWork),
-        REPORT_ACCEPTED.type: typed_handler(report_accepted, uow=IntakeUnitOfWork),
-    },
-)
+def handlers(uow: type[IntakeUnitOfWork] = IntakeUnitOfWork) -> dict:
+    """The map, its use cases run in `uow` (the rebuild's writes no audit row: the trail has them already)."""
+    return {
+        REPORT_PUBLISHED.type: typed_handler(report_published, uow=uow),
+        REPORT_REOPENED.type: typed_handler(report_reopened, uow=uow),
+        REPORT_RETURNED.type: typed_handler(report_returned, uow=uow),
+        REPORT_ACCEPTED.type: typed_handler(report_accepted, uow=uow),
+    }
+
+
+CONSUMER = ConsumerSpec(group_id=GROUP, topics=[topics.REPORTS], handlers=handlers())

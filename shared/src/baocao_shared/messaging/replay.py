@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 
@@ -55,7 +55,9 @@ async def replay(
     inbox: Table,
     group_label: str,
     batch_size: int = 2000,
+    progress: Callable[[ReplayOutcome], None] | None = None,
 ) -> ReplayOutcome:
+    """`progress`, when given, is called with the running outcome after each applied batch."""
     outcome = ReplayOutcome()
     started = time.perf_counter()
     ready: asyncio.Queue[list[Parsed] | Exception | None] = asyncio.Queue(maxsize=READ_AHEAD)
@@ -79,6 +81,8 @@ async def replay(
             results = await apply_batch(sessionmaker, batch, handlers, inbox, group_label)
             outcome.applied += results.count(True)
             outcome.skipped += results.count(None)
+            if progress is not None:
+                progress(outcome)
     finally:
         reader.cancel()
         await asyncio.gather(reader, return_exceptions=True)
