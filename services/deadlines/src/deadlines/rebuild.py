@@ -19,15 +19,13 @@ The audit trail (the operators' nudges, with who asked) is not derived from even
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
 import typer
 
 from baocao_shared.events import topics
-from baocao_shared.messaging.rebuild import NotEmpty, Progress, Rebuilt, outbox_since, rebuilding, summary
+from baocao_shared.messaging.rebuild import Progress, Rebuilt, command, outbox_since, rebuilding
 from deadlines.adapters import orm
 from deadlines.adapters.rebuild import DERIVED, FIRED
 from deadlines.adapters.uow import DeadlinesUnitOfWork
@@ -74,18 +72,14 @@ async def rebuild(
     return work.done
 
 
-def main(
-    reset: Annotated[bool, typer.Option(help="Empty the derived tables first")] = False,
-    into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None,
-) -> None:
-    """Rebuild deadlines' state from the topics; nothing already sent is sent again."""
-    try:
-        done = asyncio.run(rebuild(Settings(), into=into, reset=reset))
-    except NotEmpty as refused:
-        typer.echo(str(refused), err=True)
-        raise typer.Exit(2) from None
-    typer.echo(summary("deadlines", done))
-    typer.echo(f"  periods opened {done.opened}; {done.due_unsent} notices due and never sent (the relay sends them)")
+main = command(
+    "deadlines",
+    rebuild,
+    Settings,
+    also=lambda done: (
+        f"  periods opened {done.opened}; {done.due_unsent} notices due and never sent (the relay sends them)"
+    ),
+)
 
 
 if __name__ == "__main__":

@@ -14,12 +14,11 @@ hand (PUT/DELETE /v1/admin/locks) is on no topic: after a reset it is as the rep
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
-from baocao_shared.messaging.rebuild import NotEmpty, Progress, Rebuilt, rebuilding, summary
+from baocao_shared.messaging.rebuild import Progress, Rebuilt, command, rebuilding
 from intake.adapters import orm
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.config import Settings
@@ -50,17 +49,7 @@ async def rebuild(
     return work.done
 
 
-def main(
-    reset: Annotated[bool, typer.Option(help="Empty the period locks and the inbox first")] = False,
-    into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None,
-) -> None:
-    """Rebuild intake's period locks from baocao.reports; nothing else of intake is derived from events."""
-    try:
-        done = asyncio.run(rebuild(Settings(), into=into, reset=reset))
-    except NotEmpty as refused:
-        typer.echo(str(refused), err=True)
-        raise typer.Exit(2) from None
-    typer.echo(summary("intake", done))
+main = command("intake", rebuild, Settings)
 
 
 if __name__ == "__main__":

@@ -9,16 +9,19 @@ reads baocao.reports from its beginning."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
+import typer
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from baocao_shared.events import make_event
 from baocao_shared.events.reports import REPORT_ACCEPTED, REPORT_PUBLISHED, REPORT_REOPENED, REPORT_RETURNED
 from baocao_shared.events.topics import CATALOG, SUBMISSIONS
-from baocao_shared.messaging.rebuild import NotEmpty
+from baocao_shared.messaging.rebuild import command
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import end_offsets, wait_until
 from baocao_testing.rebuilt import differences, table_rows
@@ -112,10 +115,15 @@ async def test_the_period_locks_rebuilt_from_baocao_reports_equal_the_live_ones_
     }
     print(f"\nrebuild: {done.records} records replayed, 2 tables compared, {done.seconds:.1f}s")
 
-    # In place: refused without --reset; with it, the locks again, and intake's own rows exactly as they were.
-    with pytest.raises(NotEmpty):
-        await rebuild(settings)
-    await rebuild(settings, reset=True)
+    # In place: the command refuses without --reset, saying why; with it, the locks again, and intake's own rows
+    # exactly as they were.
+    cli = typer.Typer()
+    cli.command()(command("intake", rebuild, lambda: settings))
+    refused = await asyncio.to_thread(CliRunner().invoke, cli, [])
+    assert refused.exit_code == 2, refused.output
+    assert "already holds derived rows" in refused.output and "period_locks (2)" in refused.output
+    done = await asyncio.to_thread(CliRunner().invoke, cli, ["--reset"])
+    assert done.exit_code == 0 and "intake: rebuilt in" in done.output, done.output
     assert differences(live, await table_rows(settings.database_url, derived(group))) == {}
     assert differences(own, await table_rows(settings.database_url, OWN)) == {}
     assert {topic: await end_offsets(kafka.bootstrap, topic) for topic in before} == before

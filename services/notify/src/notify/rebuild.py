@@ -16,13 +16,10 @@ back from the backup): whether an in-app message was read.
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
-
 import typer
 
 from baocao_shared.events import topics
-from baocao_shared.messaging.rebuild import NotEmpty, Progress, Rebuilt, rebuilding, summary
+from baocao_shared.messaging.rebuild import Progress, Rebuilt, command, rebuilding
 from notify.adapters import orm
 from notify.adapters.rebuild import DERIVED, SETTLED
 from notify.config import Settings
@@ -48,17 +45,7 @@ async def rebuild(
     return work.done
 
 
-def main(
-    reset: Annotated[bool, typer.Option(help="Empty the derived tables first")] = False,
-    into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None,
-) -> None:
-    """Rebuild notify's delivery log from the topics; nothing is sent."""
-    try:
-        done = asyncio.run(rebuild(Settings(), into=into, reset=reset))
-    except NotEmpty as refused:
-        typer.echo(str(refused), err=True)
-        raise typer.Exit(2) from None
-    typer.echo(summary("notify", done))
+main = command("notify", rebuild, Settings)
 
 
 if __name__ == "__main__":

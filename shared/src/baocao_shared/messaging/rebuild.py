@@ -10,13 +10,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
+import typer
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -175,3 +178,30 @@ async def rebuilding(
         progress.step(f"done: {work.done.records} records replayed, {work.done.dropped} outbox rows dropped")
     finally:
         await engine.dispose()
+
+
+def command(
+    service: str,
+    rebuild: Callable[..., Awaitable[Rebuilt]],
+    settings: Callable[[], Any],
+    *,
+    also: Callable[[Any], str] | None = None,
+) -> Callable[..., None]:
+    """A service's `python -m <service>.rebuild [--reset] [--into URL]` (run it with typer.run): the exit code 2
+    and the reason when the database already holds derived rows, else the summary (and `also`'s line)."""
+
+    def main(
+        reset: Annotated[bool, typer.Option(help="Empty the derived tables first")] = False,
+        into: Annotated[str | None, typer.Option(help="Rebuild into this database URL instead")] = None,
+    ) -> None:
+        try:
+            done = asyncio.run(rebuild(settings(), into=into, reset=reset))
+        except NotEmpty as refused:
+            typer.echo(str(refused), err=True)
+            raise typer.Exit(2) from None
+        typer.echo(summary(service, done))
+        if also is not None:
+            typer.echo(also(done))
+
+    main.__doc__ = f"Rebuild {service}'s state from the topics; nothing already sent is sent again."
+    return main
