@@ -61,12 +61,8 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]:
         yield KafkaHandle(external, None)
         return
     if _use_containers():
-        from testcontainers.kafka import KafkaContainer
-
-        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
-            bootstrap = container.get_bootstrap_server()
-            asyncio.run(ensure_topics(bootstrap, partitions=3))
-            yield KafkaHandle(bootstrap, None)
+        with container_kafka() as handle:
+            yield handle
         return
     with running_kafka(tmp_path_factory.mktemp("kafka")) as handle:
         yield handle
@@ -78,18 +74,21 @@ def own_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaHandle]
     the topics compared row by row with the live state (the session's broker holds every other test's records)."""
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         pytest.skip("needs a broker of its own; KAFKA_BOOTSTRAP_SERVERS names a shared one")
-    if _use_containers():
-        from testcontainers.kafka import KafkaContainer
-
-        from baocao_stack.kafka_admin import ensure_topics
-
-        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
-            bootstrap = container.get_bootstrap_server()
-            asyncio.run(ensure_topics(bootstrap, partitions=3))
-            yield KafkaHandle(bootstrap, None)
-        return
-    with running_kafka(tmp_path_factory.mktemp("own-kafka")) as handle:
+    with container_kafka() if _use_containers() else running_kafka(tmp_path_factory.mktemp("own-kafka")) as handle:
         yield handle
+
+
+@contextlib.contextmanager
+def container_kafka() -> Iterator[KafkaHandle]:
+    """A Kafka broker in a container (BAOCAO_TEST_INFRA=containers, where Docker runs), with the topics created."""
+    from testcontainers.kafka import KafkaContainer
+
+    from baocao_stack.kafka_admin import ensure_topics
+
+    with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+        bootstrap = container.get_bootstrap_server()
+        asyncio.run(ensure_topics(bootstrap, partitions=3))
+        yield KafkaHandle(bootstrap, None)
 
 
 @contextlib.contextmanager
