@@ -37,7 +37,7 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import REMINDER_DUE
 from bench.harness import Figure, Infra, Stopwatch, say
 from deadlines.adapters.uow import DeadlinesUnitOfWork
-from deadlines.domain.schedule import deadline, period_notices, unit_notices
+from deadlines.domain.schedule import deadline, period_notices, province_notices, unit_notices
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.scheduler import tick
 from deadlines.main import MIGRATIONS
@@ -220,9 +220,11 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
 
     plan, province = catalogue.plans[0], catalogue.provinces[0]
     period = period_containing(local_date(OPEN_AT, province.timezone), plan.calendar)
-    notices = unit_notices(period, plan.calendar, province.timezone) + period_notices(
-        period, plan.calendar, province.timezone
-    )
+    notices = [
+        *unit_notices(period, plan.calendar, province.timezone),
+        *period_notices(period, plan.calendar, province.timezone),
+        *province_notices(period, plan.calendar, province.timezone),  # the national office's, per province
+    ]
     reminder = next(n for n in notices if n.kind == "reminder" and n.sequence == 0)
     first_reminder = reminder.fire_at
     idle_at = OPEN_AT + timedelta(days=1)
