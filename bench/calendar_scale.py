@@ -19,12 +19,17 @@ store (loading time is not a figure). Then, with deadlines' own code:
    not running: sending to Kafka belongs to the relay, not to the tick.
 
 After each step the suite counts the rows the step wrote and fails on a wrong count.
+
+    BAOCAO_BENCH_CALENDAR_PROFILE=/tmp/p.txt ... # pyinstrument's text profile of the reminder round's tick
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -199,6 +204,24 @@ INSERT INTO base_outbox (event_id, topic, key, event_type, payload)
 )
 
 
+@contextlib.contextmanager
+def profiled(to: str | None) -> Iterator[None]:
+    """pyinstrument's text profile of the block, written to `to` (nothing without it)."""
+    if not to:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="enabled")
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
+        say(f"profile of the tick in {to}")
+
+
 async def timed_in_transaction(conn: asyncpg.Connection, statements: list[tuple[str, tuple]]) -> float:
     watch = Stopwatch()
     async with conn.transaction():
@@ -331,9 +354,10 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         )
 
         # -- 3. the tick of a reminder round
-        watch = Stopwatch()
-        fired = await tick(sessionmaker, now=round_at)
-        round_s = watch.seconds
+        with profiled(os.environ.get("BAOCAO_BENCH_CALENDAR_PROFILE")):
+            watch = Stopwatch()
+            fired = await tick(sessionmaker, now=round_at)
+            round_s = watch.seconds
         after_round = await counts(conn)
         expect(
             "reminder round",

@@ -105,7 +105,8 @@ SUBMISSION = (
     '"subject": "{province}/{unit}/{period}", "datacontenttype": "application/json", "data": {{'
     '"submission_id": "{sid}", "province": "{province}", "unit": "{unit}", "plan_id": "{plan}", '
     '"period": "{period}", "version": {version}, "values": {values}, "narratives": {narratives}, '
-    '"received_at": "{at}", "first_received_at": "{first}", "submitted_by": "{by}", "imported": false, "after_close": false, "channel": null, "entered_by": null}}, '
+    '"received_at": "{at}", "first_received_at": "{first}", "submitted_by": "{by}", "imported": false, '
+    '"after_close": false, "channel": null, "entered_by": null}}, '
     '"province": "{province}", "correlationid": null}}'
 )
 

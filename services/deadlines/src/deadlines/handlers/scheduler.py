@@ -78,9 +78,10 @@ async def _unit_notices(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime
     waiting = await waiting_rows(uow, item.province, item.plan_id, item.period, now=item.fire_at)
     taken = await uow.notices.take(item, [row.unit for row in waiting], now=now)
     late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
+    about = _about(item, due_at)
     notices = [
         UnitNoticeV1(
-            **_about(item, due_at),
+            **about,
             unit=row.unit,
             unit_name=unit_name(row),
             kind=item.kind,
