@@ -395,8 +395,8 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                 unit="s",
                 baseline=base_round_s,
                 baseline_name="INSERT ... SELECT of the same notices and events",
-                target="< 1 s",
-                met=round_s < 1,
+                target="<= 2x the SQL floor (issue 19)",
+                met=round_s <= 2 * base_round_s,
                 higher_is_better=False,
                 notes={
                     "measures": "one deadlines.handlers.scheduler.tick at the instant the first reminder of all "

@@ -526,8 +526,8 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
             unit="events/s",
             baseline=bare_rate,
             baseline_name="bare aiokafka read",
-            target=">= 50% of the bare consume rate",
-            met=rate >= 0.5 * bare_rate,
+            target=">= 25% of the bare read, aim 50% (issue 19)",
+            met=rate >= 0.25 * bare_rate,
             notes=notes,
         )
     ]
