@@ -19,12 +19,17 @@ store (loading time is not a figure). Then, with deadlines' own code:
    not running: sending to Kafka belongs to the relay, not to the tick.
 
 After each step the suite counts the rows the step wrote and fails on a wrong count.
+
+    BAOCAO_BENCH_CALENDAR_PROFILE=/tmp/p.txt ... # pyinstrument's text profile of the reminder round's tick
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import statistics
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +42,7 @@ from baocao_shared.events.catalog import PlanV1, ProvinceV1, UnitV1
 from baocao_shared.events.deadlines import REMINDER_DUE
 from bench.harness import Figure, Infra, Stopwatch, say
 from deadlines.adapters.uow import DeadlinesUnitOfWork
-from deadlines.domain.schedule import deadline, period_notices, unit_notices
+from deadlines.domain.schedule import deadline, period_notices, province_notices, unit_notices
 from deadlines.handlers.periods import open_due_periods
 from deadlines.handlers.scheduler import tick
 from deadlines.main import MIGRATIONS
@@ -199,6 +204,24 @@ INSERT INTO base_outbox (event_id, topic, key, event_type, payload)
 )
 
 
+@contextlib.contextmanager
+def profiled(to: str | None) -> Iterator[None]:
+    """pyinstrument's text profile of the block, written to `to` (nothing without it)."""
+    if not to:
+        yield
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(async_mode="enabled")
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
+        say(f"profile of the tick in {to}")
+
+
 async def timed_in_transaction(conn: asyncpg.Connection, statements: list[tuple[str, tuple]]) -> float:
     watch = Stopwatch()
     async with conn.transaction():
@@ -220,9 +243,11 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
 
     plan, province = catalogue.plans[0], catalogue.provinces[0]
     period = period_containing(local_date(OPEN_AT, province.timezone), plan.calendar)
-    notices = unit_notices(period, plan.calendar, province.timezone) + period_notices(
-        period, plan.calendar, province.timezone
-    )
+    notices = [
+        *unit_notices(period, plan.calendar, province.timezone),
+        *period_notices(period, plan.calendar, province.timezone),
+        *province_notices(period, plan.calendar, province.timezone),  # the national office's, per province
+    ]
     reminder = next(n for n in notices if n.kind == "reminder" and n.sequence == 0)
     first_reminder = reminder.fire_at
     idle_at = OPEN_AT + timedelta(days=1)
@@ -329,9 +354,10 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
         )
 
         # -- 3. the tick of a reminder round
-        watch = Stopwatch()
-        fired = await tick(sessionmaker, now=round_at)
-        round_s = watch.seconds
+        with profiled(os.environ.get("BAOCAO_BENCH_CALENDAR_PROFILE")):
+            watch = Stopwatch()
+            fired = await tick(sessionmaker, now=round_at)
+            round_s = watch.seconds
         after_round = await counts(conn)
         expect(
             "reminder round",
@@ -369,8 +395,8 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                 unit="s",
                 baseline=base_round_s,
                 baseline_name="INSERT ... SELECT of the same notices and events",
-                target="< 1 s",
-                met=round_s < 1,
+                target="<= 2x the SQL floor (issue 19)",
+                met=round_s <= 2 * base_round_s,
                 higher_is_better=False,
                 notes={
                     "measures": "one deadlines.handlers.scheduler.tick at the instant the first reminder of all "

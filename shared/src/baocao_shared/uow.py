@@ -36,8 +36,8 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from baocao_shared.audit import record_audit
-from baocao_shared.events.registry import EventSpec, make_event
-from baocao_shared.messaging.outbox import enqueue, enqueue_with_audit, outbox_rows
+from baocao_shared.events.registry import EventSpec
+from baocao_shared.messaging.outbox import enqueue_rows, enqueue_with_audit, event_rows
 
 
 class UnitOfWork:
@@ -94,12 +94,12 @@ class UnitOfWork:
     ) -> None:
         """Events of one type (one per data item) go to the outbox in this transaction; the relay sends them
         to the spec's topic once it commits."""
-        items = [data] if isinstance(data, BaseModel) else list(data)
-        events = [make_event(spec, item, source=self.source, province=province, time=at) for item in items]
+        items = [data] if isinstance(data, BaseModel) else data
+        rows = event_rows(spec, ((item, province, at) for item in items), source=self.source)
         if self._held is not None:
-            self._held[0].extend(outbox_rows(spec.topic, events))
+            self._held[0].extend(rows)
             return
-        await enqueue(self.session, self.outbox_table, spec.topic, events)
+        await enqueue_rows(self.session, self.outbox_table, rows)
 
     async def audit(self, *, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         """A row of the audit trail, committed with the change it records."""

@@ -6,9 +6,12 @@ matches its published schema. The schema export and the AsyncAPI document are ge
 
 from __future__ import annotations
 
+import os
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -31,11 +34,14 @@ class EventSpec:
 
 
 EVENTS: dict[str, EventSpec] = {}
+_TYPE = re.compile(CloudEvent.model_fields["type"].metadata[0].pattern)
 
 
 def register(spec: EventSpec) -> EventSpec:
     if spec.type in EVENTS:
         raise ValueError(f"event type {spec.type} is registered twice")
+    if not _TYPE.fullmatch(spec.type):  # checked once here, so an envelope of a registered type needs no check
+        raise ValueError(f"event type {spec.type} does not match {_TYPE.pattern}")
     EVENTS[spec.type] = spec
     return spec
 
@@ -107,6 +113,45 @@ def make_event(
         **extra,
     )
     return event, spec.key(data)
+
+
+def new_event_ids(count: int) -> list[uuid.UUID]:
+    """`count` random (version 4) event ids, from one read of the OS's random source."""
+    raw = os.urandom(16 * count)
+    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * count, 16)]
+
+
+def envelope_of(
+    spec: EventSpec,
+    data: BaseModel,
+    *,
+    event_id: uuid.UUID,
+    source: str,
+    province: str | None,
+    time: datetime | None = None,
+    correlation_id: str | None = None,
+) -> dict[str, Any]:
+    """The event as `make_event(...)[0].model_dump(mode="json")` has it once serialized to JSON, field for
+    field, but holding `data` itself: pydantic-core writes it in the same pass as the envelope
+    (`pydantic_core.to_json`), so the data is dumped once and the envelope is not validated again. For data
+    built by our own typed code (a model validated when it was made); the envelope's own rules hold by
+    construction: the type was checked when it was registered, the id is fresh, the source is ours."""
+    if not isinstance(data, spec.model):
+        raise TypeError(f"{spec.type} carries {spec.model.__name__}, not {type(data).__name__}")
+    if not source:
+        raise ValueError("an event needs a source")
+    return {
+        "specversion": "1.0",
+        "id": event_id,
+        "source": source,
+        "type": spec.type,
+        "time": time or datetime.now(UTC),
+        "subject": spec.subject(data),
+        "datacontenttype": "application/json",
+        "data": data,
+        "province": province,
+        "correlationid": correlation_id,
+    }
 
 
 def parse_data(event: CloudEvent) -> BaseModel:

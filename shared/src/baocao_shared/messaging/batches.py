@@ -1,13 +1,12 @@
 """A fetched batch of a partition: each record read as its event (in one pass with its typed data when the
-header names a type applied in runs), and the batch applied in the caller's transaction with one inbox insert
+header names a type handled here), and the batch applied in the caller's transaction with one inbox insert
 and each run of events applied together. The live consumer and the rebuild share it."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from aiokafka.structs import ConsumerRecord
 from pydantic import BaseModel, ValidationError, create_model
@@ -20,10 +19,9 @@ from baocao_shared.messaging.handlers import Handler
 from baocao_shared.messaging.headers import event_type_of
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A record and what it holds: its event (None when it is not one) and, for an event whose
-    handler applies runs, its typed data when it was read in the same pass (None otherwise)."""
+class Parsed(NamedTuple):
+    """A record and what it holds: its event (None when it is not one) and, for an event handled here, its
+    typed data when it was read in the same pass (None otherwise). A tuple: one is made per record."""
 
     record: ConsumerRecord
     event: CloudEvent | None
@@ -31,9 +29,10 @@ class Parsed:
 
 
 def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Parsed:
-    """The record's event. When its type header (`baocao.type`, or an old record's `ce_type`) names a type whose
-    handler applies runs, the envelope and the typed data are read in one pass; anything unexpected there falls
-    back to the envelope alone (the data is then checked when the event is applied, as live)."""
+    """The record's event. When its type header (`baocao.type`, or an old record's `ce_type`) names a type
+    handled here, the envelope and the typed data are read in one pass of pydantic-core over the record's bytes
+    (the event's `data` is then the typed model, which `parse_data` returns as it is); anything unexpected there
+    falls back to the envelope alone (the data is then checked when the event is applied, as live)."""
     typed = _typed_envelope(record, handlers)
     if typed is not None:
         return Parsed(record, typed, typed.data)
@@ -45,7 +44,7 @@ def parse_record(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> Par
 
 def _typed_envelope(record: ConsumerRecord, handlers: Mapping[str, Handler]) -> CloudEvent | None:
     event_type = event_type_of(record.headers)
-    if event_type not in EVENTS or getattr(handlers.get(event_type), "many", None) is None:
+    if event_type not in handlers or event_type not in EVENTS:
         return None
     try:
         event = _envelope_of(EVENTS[event_type].model).model_validate_json(record.value or b"")

@@ -44,7 +44,7 @@ from tenacity import (
 from baocao_shared.events.envelope import CloudEvent
 from baocao_shared.events.topics import DEAD_LETTER_MAX_BYTES, dlq_topic
 from baocao_shared.faults import fault_point
-from baocao_shared.messaging.batches import apply_together, parse_record
+from baocao_shared.messaging.batches import Parsed, apply_together, parse_record
 from baocao_shared.messaging.handlers import Handler
 from baocao_shared.metrics import DLQ_SENT, EVENTS_CONSUMED, HANDLER_SECONDS
 
@@ -176,9 +176,10 @@ class ConsumerRunner:
                 batches = await self._consumer.getmany(timeout_ms=500)
                 async with self._batch_lock:
                     for records in batches.values():
-                        if not await self._apply_together(records):
-                            for record in records:
-                                await self._process(record)
+                        batch = [parse_record(record, self._handlers) for record in records]  # each read once
+                        if not await self._apply_together(records, batch):
+                            for parsed in batch:
+                                await self._process(parsed)
                     await self._commit_processed()
         finally:
             await self._consumer.stop()
@@ -189,11 +190,10 @@ class ConsumerRunner:
         offsets, self._processed = self._processed, {}
         await self._consumer.commit(offsets)
 
-    async def _apply_together(self, records: list[ConsumerRecord]) -> bool:
-        """A partition's records in one transaction, when each is an event whose handler applies runs
-        (`many`) or that nobody here handles. False, with nothing applied, otherwise or when anything
-        in it fails: the caller then goes record by record, with retries and dead letters."""
-        batch = [parse_record(record, self._handlers) for record in records]
+    async def _apply_together(self, records: list[ConsumerRecord], batch: list[Parsed]) -> bool:
+        """A partition's records (`batch`: as `parse_record` read them) in one transaction, when each is an event
+        whose handler applies runs (`many`) or that nobody here handles. False, with nothing applied, otherwise or
+        when anything in it fails: the caller then goes record by record, with retries and dead letters."""
         if len(batch) < 2 or not all(p.event is not None and self._runs_together(p.event.type) for p in batch):
             return False
         started = time.perf_counter()
@@ -220,10 +220,11 @@ class ConsumerRunner:
         handler = self._handlers.get(event_type)
         return handler is None or getattr(handler, "many", None) is not None
 
-    async def _process(self, record: ConsumerRecord) -> None:
+    async def _process(self, parsed: Parsed) -> None:
+        record = parsed.record
         tp = TopicPartition(record.topic, record.partition)
         try:
-            event = self._parse(record)
+            event = parsed.event if parsed.event is not None else self._parse(record)  # a poison's error, again
             handler = self._handlers.get(event.type)
             if handler is None:
                 EVENTS_CONSUMED.labels(self.group_id, "ignored").inc()

@@ -17,6 +17,7 @@ current scheme when a dead letter is sent back to its topic.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 CONTENT_TYPE = "content-type"
@@ -37,13 +38,18 @@ def event_type_of(headers: Headers | None) -> str | None:
     has a value (Kafka allows a header without one)."""
     current = legacy = None
     for name, value in headers or ():
-        if not isinstance(value, bytes):
-            continue
-        if name == EVENT_TYPE:
-            current = value.decode("utf-8", "replace")
-        elif name == LEGACY_EVENT_TYPE:
-            legacy = value.decode("utf-8", "replace")
-    return current if current is not None else legacy
+        if name == EVENT_TYPE and isinstance(value, bytes):
+            current = value
+        elif name == LEGACY_EVENT_TYPE and isinstance(value, bytes):
+            legacy = value
+    found = current if current is not None else legacy
+    return None if found is None else _decoded(found)
+
+
+@functools.lru_cache(maxsize=512)
+def _decoded(value: bytes) -> str:
+    """A header's text; the few event types are decoded once each (every record of a topic names one)."""
+    return value.decode("utf-8", "replace")
 
 
 def upgraded(headers: Headers | None) -> list[tuple[str, bytes | None]]:

@@ -69,10 +69,13 @@ class Notices:
             literal(item.sequence, n.sequence.type),
             literal(now, n.fired_at.type),
         )
-        stmt = (
+        added = (
             insert(orm.notices)
             .from_select(["province", "plan_id", "period", "unit", "kind", "sequence", "fired_at"], rows)
             .on_conflict_do_nothing()
             .returning(n.unit)
+            .cte("added")
         )
-        return set((await self.session.scalars(stmt)).all())
+        # One array in one row, not a row per unit: a round of 2,000 units comes back without 2,000 result rows.
+        taken = await self.session.scalar(select(func.array_agg(added.c.unit)))
+        return set(taken or ())

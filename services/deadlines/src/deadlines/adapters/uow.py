@@ -8,8 +8,8 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from baocao_shared.events.registry import EventSpec, make_event
-from baocao_shared.messaging.outbox import enqueue
+from baocao_shared.events.registry import EventSpec
+from baocao_shared.messaging.outbox import enqueue_rows, event_rows
 from baocao_shared.uow import UnitOfWork
 from deadlines.adapters import orm
 from deadlines.adapters.catalog import Catalogue
@@ -36,5 +36,4 @@ class DeadlinesUnitOfWork(UnitOfWork):
     async def publish_each(self, spec: EventSpec, items: Iterable[tuple[BaseModel, str | None, datetime]]) -> None:
         """Events of one type, each (data, province, at) with its own province and time, to the outbox in one
         statement: a run of submissions announces each obligation at its own submission's time."""
-        events = [make_event(spec, data, source=self.source, province=where, time=at) for data, where, at in items]
-        await enqueue(self.session, self.outbox_table, spec.topic, events)
+        await enqueue_rows(self.session, self.outbox_table, event_rows(spec, items, source=self.source))

@@ -13,6 +13,8 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from baocao_shared.events.deadlines import (
     DEADLINE_MISSED,
     ESCALATION_RAISED,
@@ -33,6 +35,8 @@ def _about(item: Any, due_at: datetime) -> dict[str, Any]:
     """What every notice of a schedule row says of its period."""
     return {"province": item.province, "plan_id": item.plan_id, "period": item.period, "due_at": due_at}
 
+
+_NOTICES = TypeAdapter(list[UnitNoticeV1])
 
 # Periods fired at once, each in its own transaction: one builds its events while another's are written.
 FIRING_LANES = 2
@@ -78,20 +82,18 @@ async def _unit_notices(uow: DeadlinesUnitOfWork, item: Any, *, due_at: datetime
     waiting = await waiting_rows(uow, item.province, item.plan_id, item.period, now=item.fire_at)
     taken = await uow.notices.take(item, [row.unit for row in waiting], now=now)
     late = int((item.fire_at - due_at).total_seconds()) if item.kind == "overdue" else None
-    notices = [
-        UnitNoticeV1(
-            **_about(item, due_at),
-            unit=row.unit,
-            unit_name=unit_name(row),
-            kind=item.kind,
-            sequence=item.sequence,
-            day_offset=item.day_offset,
-            fire_at=item.fire_at,
-            late_by_s=late,
-        )
-        for row in waiting
-        if row.unit in taken
-    ]
+    notice = {
+        **_about(item, due_at),
+        "kind": item.kind,
+        "sequence": item.sequence,
+        "day_offset": item.day_offset,
+        "fire_at": item.fire_at,
+        "late_by_s": late,
+    }
+    # Validated as one list by pydantic-core: a round is thousands of notices.
+    notices = _NOTICES.validate_python(
+        [{**notice, "unit": row.unit, "unit_name": unit_name(row)} for row in waiting if row.unit in taken]
+    )
     await uow.publish(
         REMINDER_DUE if item.kind == "reminder" else DEADLINE_MISSED, notices, province=item.province, at=now
     )
