@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from baocao_shared.db import asyncpg_dsn, make_engine, new_metadata
 from baocao_shared.events import EVENTS, CloudEvent, make_event
+from baocao_shared.events.catalog import AccountAccessV1
 from baocao_shared.events.deadlines import (
     EscalationV1,
     MissingProvinceV1,
@@ -149,6 +150,12 @@ SAMPLES: dict[str, BaseModel] = {
     "vn.baocao.unit.upserted.v1": HAI_DUONG.units[0].model_copy(update={"active_from": date(2019, 1, 1)}),
     "vn.baocao.plan.upserted.v1": PLAN,
     "vn.baocao.regime.upserted.v1": parse_regime_file(regime_file()).regime,
+    "vn.baocao.account.access_changed.v1": AccountAccessV1(
+        username="30-CA",
+        active=False,
+        not_before=datetime(2025, 7, 3, 8, 0, 0, 123456, tzinfo=UTC),
+        reason="deactivated",
+    ),
     "vn.baocao.obligation.updated.v1": obligation(),
     "vn.baocao.reminder.due.v1": notice("reminder", 0),
     "vn.baocao.deadline.missed.v1": notice("overdue", 1),

@@ -15,6 +15,7 @@ In a service's create_app (the routes then take `baocao_shared.http.deps.Current
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -28,6 +29,7 @@ from jwt.utils import base64url_decode
 
 from baocao_shared.errors import Unauthorized, Unavailable
 from baocao_shared.principal import Principal
+from baocao_shared.token_access import TokenAccess, TokenRevoked
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +94,14 @@ class JwtVerifier:
         self._fetched_at: float | None = None  # time.monotonic() of the last fetch attempt
         self._loaded_at: float | None = None  # ... of the last successful one
         self._lock = asyncio.Lock()
+        self._access: TokenAccess | None = None
+
+    def checking(self, access: TokenAccess | None) -> JwtVerifier:
+        """This verifier (sharing its keys) that also refuses a revoked token: issued before its account's
+        `not_before`, or of an inactive account (baocao_shared.token_access)."""
+        checked = copy.copy(self)
+        checked._access = access
+        return checked
 
     @classmethod
     def from_jwks_url(cls, url: str, **kwargs: Any) -> JwtVerifier:
@@ -116,6 +126,16 @@ class JwtVerifier:
         return cls({kid: key}, **kwargs)
 
     async def verify(self, token: str) -> Principal:
+        claims = await self.claims(token)
+        principal = Principal.from_claims(claims)
+        if self._access is not None:
+            why = self._access.refusal_for(principal.subject, issued_at=float(claims["iat"]))
+            if why is not None:
+                raise TokenRevoked(why)
+        return principal
+
+    async def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of a token (signature, exp, iss, aud), not yet checked against revocations."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -137,7 +157,7 @@ class JwtVerifier:
             raise Unauthorized("The token has expired.") from None
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"The token is not valid: {exc}.") from None
-        return Principal.from_claims(claims)
+        return claims
 
     async def _key_for(self, kid: str | None) -> Ed25519PublicKey:
         if self._jwks_url is not None and self._stale():

@@ -95,3 +95,27 @@ def audit_province_column() -> Step:
         op.execute("ALTER TABLE audit_log DROP COLUMN province")
 
     return upgrade, downgrade
+
+
+def account_access() -> Step:
+    """`account_access`: per account, whether it is active and from when its tokens are good
+    (baocao_shared.token_access)."""
+
+    def upgrade() -> None:
+        op.create_table(
+            "account_access",
+            sa.Column("username", sa.String(length=80), nullable=False),
+            sa.Column("active", sa.Boolean(), nullable=False),
+            sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
+            sa.Column(
+                "changed_at", sa.DateTime(timezone=True), server_default=sa.text("clock_timestamp()"), nullable=False
+            ),
+            sa.PrimaryKeyConstraint("username", name=op.f("pk_account_access")),
+        )
+        op.create_index("ix_account_access_changed_at", "account_access", ["changed_at"], unique=False)
+
+    def downgrade() -> None:
+        op.drop_index("ix_account_access_changed_at", table_name="account_access")
+        op.drop_table("account_access")
+
+    return upgrade, downgrade

@@ -30,6 +30,7 @@ from baocao_shared.messaging.outbox import OutboxRelay
 from baocao_shared.messaging.producer import ensure_topic, make_producer
 from baocao_shared.messaging.tables import dlq_replays_table, inbox_table, outbox_table
 from baocao_shared.settings import ServiceSettings
+from baocao_shared.token_access import TokenAccess
 
 log = structlog.get_logger(__name__)
 
@@ -63,6 +64,8 @@ class ServiceRuntime:
         self.producer: AIOKafkaProducer | None = None
         self._kafka_ready = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
+        # When each account's tokens are good from (baocao_shared.token_access): only where the service keeps them.
+        self.token_access = TokenAccess() if "account_access" in tables else None
 
     async def start(self) -> None:
         s = self.settings
@@ -70,6 +73,9 @@ class ServiceRuntime:
         await upgrade_database(self.migrations, s.database_url)
         self.engine = make_engine(s.database_url, pool_size=s.db_pool_size, max_overflow=0)
         self.sessionmaker = make_sessionmaker(self.engine)
+        if self.token_access is not None:
+            await self.token_access.reload(self.engine)  # before the first request: no revoked token slips in
+            self._spawn("token-access", self._run_token_access)
         self._spawn("kafka", self._run_kafka_side)
         for name, worker in self.workers:
             self._spawn(name, lambda worker=worker: worker(self))
@@ -127,6 +133,12 @@ class ServiceRuntime:
             self._spawn("outbox-relay", self._run_relay)
         for spec in self.consumers:
             self._spawn(f"consumer:{spec.group_id}", lambda spec=spec: self._run_consumer(spec))
+
+    async def _run_token_access(self) -> None:
+        """Reload the accounts' access that changed, whichever instance of the service recorded it."""
+        while True:
+            await asyncio.sleep(self.settings.token_access_poll_interval_s)
+            await self.token_access.reload(self.engine)
 
     async def _run_relay(self) -> None:
         await OutboxRelay(

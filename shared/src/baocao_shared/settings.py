@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 3
     consumer_group_prefix: str = ""  # tests give each app its own groups on a shared broker
     outbox_poll_interval_s: float = 1.0
+    # How often each process reloads the accounts' access that changed (a deactivation, a password change):
+    # the longest a revoked token still works here, once the change reached this service's database.
+    token_access_poll_interval_s: float = 0.5
     # Connections each process may hold to its database, opened when needed and then kept: a pool that closed
     # the ones above a smaller core after each burst opened new ones all through a steady load (PostgreSQL
     # starts a process for each, asyncpg asks it for the JSON codecs).

@@ -5,7 +5,13 @@ from __future__ import annotations
 from functools import partial
 
 from baocao_shared.events import topics
-from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, REGIME_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.catalog import (
+    ACCOUNT_ACCESS_CHANGED,
+    PLAN_UPSERTED,
+    PROVINCE_UPSERTED,
+    REGIME_UPSERTED,
+    UNIT_UPSERTED,
+)
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED, PERIOD_CLOSED
 from baocao_shared.events.reports import (
     REPORT_ACCEPTED,
@@ -20,6 +26,7 @@ from baocao_shared.events.reports import (
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED
 from baocao_shared.messaging.handlers import typed_handler
 from baocao_shared.runtime import ConsumerSpec
+from baocao_shared.token_access import record_access_changed
 from consolidation.adapters.uow import ConsolidationUnitOfWork
 from consolidation.handlers import projection, sections, workflow
 
@@ -31,6 +38,7 @@ HANDLERS = {
     UNIT_UPSERTED.type: handler(projection.unit_upserted, many=projection.units_upserted),
     PLAN_UPSERTED.type: handler(projection.plan_upserted),
     REGIME_UPSERTED.type: handler(projection.regime_upserted),
+    ACCOUNT_ACCESS_CHANGED.type: typed_handler(record_access_changed),  # a revoked token stops working here
     SUBMISSION_RECEIVED.type: handler(projection.submission_recorded, many=projection.submissions_recorded),
     SUBMISSION_AMENDED.type: handler(projection.submission_recorded, many=projection.submissions_recorded),
     OBLIGATION_UPDATED.type: handler(projection.obligation_updated, many=projection.obligations_updated),

@@ -31,7 +31,10 @@ def create_app(
         description="The province's consolidated monthly report: projection, approval, publishing, national roll-up.",
         routers=[routes.router, audit_router(orm.audit_log, principal=current_principal, path="/v1/reports/audit")],
     )
-    app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    # Refuses a token its account's deactivation or password change revoked (baocao_shared.token_access).
+    app.state.jwt_verifier = (verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))).checking(
+        runtime.token_access
+    )
     app.state.press = press or Press(settings)  # the DOCX and the signed PDF frozen at publishing
     install_web_pages(app)  # the report's page with its workflow, the national view, /static and the error pages
     return app

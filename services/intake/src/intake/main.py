@@ -8,6 +8,7 @@ from baocao_shared.http.audit import audit_router
 from baocao_shared.runtime import ServiceRuntime
 from baocao_shared.service import build_service_app
 from intake.adapters import orm
+from intake.api import account_access as account_access_api
 from intake.api import auth as auth_api
 from intake.api import catalog as catalog_api
 from intake.api import locks as locks_api
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Units submit their monthly reports; owns the catalogue and the accounts.",
         routers=[
             auth_api.router,
+            account_access_api.router,
             catalog_api.router,
             submissions_api.router,
             locks_api.router,
@@ -39,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             audit_router(orm.audit_log, principal=get_principal),
         ],
     )
+    # Refuses a token its account's deactivation or password change revoked (baocao_shared.token_access).
+    authenticator.verifier = authenticator.verifier.checking(runtime.token_access)
     app.state.authenticator = authenticator
     app.state.jwt_verifier = authenticator.verifier
     install_web_pages(app)  # the units' web form, sign-in pages and /static

@@ -166,6 +166,8 @@ def rows(submission_id: str, token_id: str) -> list[Row]:
         Row("POST", "/v1/admin/accounts", ADMIN_ONLY, kwargs={"json": account}),
         Row("PUT", "/v1/admin/accounts/{username}/password", ADMIN_ONLY, url="/v1/admin/accounts/x-1/password",
             kwargs={"json": {"password": "mật-khẩu-mới-đủ-dài"}}),
+        Row("POST", "/v1/admin/accounts/{username}/deactivate", ADMIN_ONLY, url="/v1/admin/accounts/x-1/deactivate"),
+        Row("POST", "/v1/admin/accounts/{username}/reactivate", ADMIN_ONLY, url="/v1/admin/accounts/x-1/reactivate"),
         Row("POST", "/v1/admin/demo-accounts", ADMIN_ONLY),
         Row("GET", "/v1/audit", PROVINCE_STAFF, url="/v1/audit?province=30", scope=audit_of_30(submission_id)),
         # Without a province: a province operator is asked to name theirs; reporters are still refused.

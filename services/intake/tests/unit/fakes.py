@@ -10,7 +10,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from baocao_shared.audit import AuditEntry, AuditPage
-from baocao_shared.events.catalog import PlanV1, ProvinceV1, RegimeV1, UnitV1
+from baocao_shared.events.catalog import AccountAccessV1, PlanV1, ProvinceV1, RegimeV1, UnitV1
+from baocao_shared.token_access import Access
 from baocao_testing.fakes import FakeUnitOfWork
 from intake.adapters.idempotency import StoredAnswer
 from intake.domain.models import PlanHolder, Submission, VersionOut
@@ -244,6 +245,23 @@ class InMemoryAccounts:
         self.rows[username].password_hash = password_hash
         return True
 
+    async def set_active(self, username: str, active: bool) -> bool:
+        if username not in self.rows:
+            return False
+        self.rows[username].active = active
+        return True
+
+
+class InMemoryAccountAccess:
+    def __init__(self) -> None:
+        self.rows: dict[str, Access] = {}
+
+    async def get(self, username: str) -> Access | None:
+        return self.rows.get(username)
+
+    async def put(self, access: AccountAccessV1) -> None:
+        self.rows[access.username] = Access(access.active, access.not_before)
+
 
 class InMemoryLoginFailures:
     def __init__(self) -> None:
@@ -311,6 +329,7 @@ class FakeIntakeUnitOfWork(FakeUnitOfWork):
         self.accounts = InMemoryAccounts()
         self.login_failures = InMemoryLoginFailures()
         self.api_tokens = InMemoryApiTokens(self.catalog)
+        self.account_access = InMemoryAccountAccess()
 
     @asynccontextmanager
     async def savepoint(self):

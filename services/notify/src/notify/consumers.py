@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from baocao_shared.events import CloudEvent, parse_data, topics
-from baocao_shared.events.catalog import PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
+from baocao_shared.events.catalog import ACCOUNT_ACCESS_CHANGED, PLAN_UPSERTED, PROVINCE_UPSERTED, UNIT_UPSERTED
 from baocao_shared.events.deadlines import (
     DEADLINE_MISSED,
     ESCALATION_RAISED,
@@ -32,6 +32,7 @@ from baocao_shared.events.reports import (
 )
 from baocao_shared.messaging.handlers import Handler, typed_handler
 from baocao_shared.runtime import ConsumerSpec
+from baocao_shared.token_access import record_access_changed
 from notify.adapters.uow import NotifyUnitOfWork
 from notify.config import Settings
 from notify.handlers import catalog, documents, notices, published
@@ -83,6 +84,7 @@ def consumer(settings: Settings) -> ConsumerSpec:
         PROVINCE_UPSERTED.type: typed_handler(_bound(catalog.province_upserted, notices=told), uow=NotifyUnitOfWork),
         UNIT_UPSERTED.type: typed_handler(_bound(catalog.unit_upserted, notices=told), uow=NotifyUnitOfWork),
         PLAN_UPSERTED.type: typed_handler(_bound(catalog.plan_upserted, notices=told), uow=NotifyUnitOfWork),
+        ACCOUNT_ACCESS_CHANGED.type: typed_handler(record_access_changed),  # a revoked token stops working here
         # The signed PDF, just before its report.published: kept for the mails that attach it.
         REPORT_DOCUMENT_ISSUED.type: typed_handler(documents.document_issued, uow=NotifyUnitOfWork),
         **{event_type: caused(use_case) for event_type, use_case in told.use_cases.items()},

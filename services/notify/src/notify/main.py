@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, *, verifier: JwtVerifier | None
         description="Email, webhook and in-app delivery of reminders, escalations and published reports.",
         routers=[routes.router],
     )
-    app.state.jwt_verifier = verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))
+    # Refuses a token its account's deactivation or password change revoked (baocao_shared.token_access).
+    app.state.jwt_verifier = (verifier or JwtVerifier.from_jwks_url(intake_jwks_url(settings))).checking(
+        runtime.token_access
+    )
     install_web_pages(app)  # the deliveries for the staff offices, everyone's inbox, /static and the error pages
     return app

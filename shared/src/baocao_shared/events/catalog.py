@@ -1,4 +1,5 @@
-"""Events on baocao.catalog (compacted): provinces, units, plans and national regimes, keyed by entity.
+"""Events on baocao.catalog (compacted): provinces, units, plans and national regimes, keyed by entity; and when
+an account's tokens are good from (`account.access_changed`, keyed `account:<username>`).
 
 intake owns the catalogue. Each event carries the entity's whole current state, so the latest
 record per key is all a new consumer needs to rebuild the catalogue from the topic alone.
@@ -7,7 +8,7 @@ Contacts are office mailboxes and hooks of a unit or a province, never profiles 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -273,3 +274,26 @@ PLAN_UPSERTED = _upserted("plan", PlanV1, "A plan with its template, calendar an
 REGIME_UPSERTED = _upserted(
     "regime", RegimeV1, "A national regime with its template; the provinces' plans map their indicators onto it."
 )
+
+
+class AccountAccessV1(BaseModel):
+    """Whether an account may act, and from when its tokens are good: every service refuses a token of the
+    account issued before `not_before`, and every token of an inactive account. Only the username, which every
+    service already meets as a token's subject: no name, no mailbox, nothing else of the person."""
+
+    username: str = Field(min_length=1, max_length=80)
+    active: bool
+    not_before: datetime = Field(
+        description="Tokens issued (`iat`) before this instant are refused: the last deactivation or password change"
+    )
+    reason: str = Field(pattern=r"^(deactivated|reactivated|password_changed)$", description="What changed")
+
+
+ACCOUNT_ACCESS_CHANGED = register(
+    EventSpec(
+        type="vn.baocao.account.access_changed.v1", topic=topics.CATALOG, model=AccountAccessV1,
+        key=lambda a: f"account:{a.username}", subject=lambda a: f"account:{a.username}",
+        description="An account was deactivated or reactivated, or its password changed: its earlier tokens stop "
+        "working on every service.",
+    )
+)  # fmt: skip

@@ -60,6 +60,13 @@ class AccountRepository:
         )
         return done is not None
 
+    async def set_active(self, username: str, active: bool) -> bool:
+        """False when there is no such account."""
+        done = await self.session.scalar(
+            update(orm.accounts).where(_A.username == username).values(active=active).returning(_A.username)
+        )
+        return done is not None
+
 
 class LoginFailures:
     def __init__(self, session: AsyncSession) -> None:

@@ -66,7 +66,9 @@ class SigningKey:
             **principal.claims(),
             "iss": ISSUER,
             "aud": AUDIENCE,
-            "iat": now,
+            # With its microseconds: a token issued just after a password change, in the same second, still works
+            # (baocao_shared.token_access compares it with the change's instant).
+            "iat": now.timestamp(),
             "nbf": now,
             "exp": now + ttl,
             "jti": uuid.uuid4().hex,

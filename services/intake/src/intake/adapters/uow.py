@@ -4,6 +4,7 @@ outbox and the audit trail commit with the change they record."""
 from __future__ import annotations
 
 from baocao_shared.audit import AuditPage, read_audit
+from baocao_shared.token_access import AccountAccessRepository
 from baocao_shared.uow import UnitOfWork
 from intake.adapters import orm
 from intake.adapters.accounts import AccountRepository, LoginFailures
@@ -28,6 +29,7 @@ class IntakeUnitOfWork(UnitOfWork):
     accounts: AccountRepository
     login_failures: LoginFailures
     api_tokens: ApiTokenRepository
+    account_access: AccountAccessRepository  # when each account's tokens are good from
 
     async def audit_trail(self, *, province: str | None, before: int | None, limit: int) -> AuditPage:
         """A page of intake's audit trail, newest first (`province` None: every province)."""

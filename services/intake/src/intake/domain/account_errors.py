@@ -113,3 +113,11 @@ class AuditTrailForbidden(Forbidden):
 
     def __init__(self) -> None:
         super().__init__("The audit trail is for the province's operators, the national office and admins.")
+
+
+class MayNotDeactivateSelf(Conflict):
+    """An admin does not deactivate their own account: the last admin would lock everyone out."""
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"{username} is your own account: another admin deactivates it.")
+        self.username = username

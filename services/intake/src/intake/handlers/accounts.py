@@ -40,6 +40,7 @@ from intake.domain.accounts import (
     pair_gate,
     password_problem,
 )
+from intake.handlers.account_access import change_access
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): ~0.1 s on a 2-core machine, where
 # argon2-cffi's default (64 MiB, 4 lanes) takes ~0.8 s and turns sign-in bursts into a DoS.
@@ -187,12 +188,17 @@ async def _catalogue_problems(uow: IntakeUnitOfWork, province: str | None, unit:
 
 
 async def set_password(uow: IntakeUnitOfWork, *, username: str, password: str, actor: str, now: datetime) -> None:
-    """Replace an account's password and clear its failed sign-ins from every address."""
+    """Replace an account's password and clear its failed sign-ins from every address; its earlier tokens stop
+    working on every service."""
     if why := password_problem(password):
         raise PasswordInvalid(why)
-    if not await uow.accounts.set_password_hash(username, await hash_password(password)):
+    account = await uow.accounts.get(username)
+    if account is None or not await uow.accounts.set_password_hash(username, await hash_password(password)):
         raise AccountNotFound(username)
     await uow.login_failures.forget(username)
+    await change_access(
+        uow, username=username, active=account.active, not_before=now, reason="password_changed", at=now
+    )
     await uow.audit(at=now, actor=actor, action="account.password_set", subject=f"account:{username}", details={})
 
 

@@ -20,9 +20,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from baocao_shared.catalog_replica import replica_tables
 from baocao_shared.db import new_metadata
 from baocao_shared.messaging.tables import messaging_tables
+from baocao_shared.token_access import account_access_table
 
 metadata = new_metadata()
 outbox, inbox, dlq_replays = messaging_tables(metadata)
+account_access = account_access_table(metadata)  # when each account's tokens are good from
 
 # The catalogue as consumed from baocao.catalog (the entity documents, latest wins).
 provinces, units, plans = replica_tables(metadata)
