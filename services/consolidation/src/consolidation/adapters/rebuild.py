@@ -11,7 +11,7 @@ from consolidation.adapters import orm
 # Everything the topics restore; the audit trail is append-only and is kept.
 PROJECTION = (
     "provinces", "units", "plans", "regimes", "unit_reports", "obligations", "period_closes", "reports",
-    "report_sections", "document_register", "documents", "inbox",
+    "report_sections", "document_register", "documents", "account_access", "inbox",
 )  # fmt: skip
 
 

@@ -37,7 +37,7 @@ from deadlines.adapters import orm
 # dropped), the dead-letter replay log, and the messaging tables' other bookkeeping.
 DERIVED = (
     "provinces", "units", "plans", "periods", "obligations", "province_obligations", "scheduled_items", "notices",
-    "inbox",
+    "account_access", "inbox",
 )  # fmt: skip
 
 s = orm.scheduled_items.c

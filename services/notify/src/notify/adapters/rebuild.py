@@ -21,7 +21,8 @@ from notify.adapters import orm
 
 # Everything the topics restore. Not derived, so kept: the outbox (the events sent) and the dead-letter replay log.
 DERIVED = (
-    "provinces", "units", "plans", "documents", "deliveries", "waiting_notices", "inbox_messages", "inbox",
+    "provinces", "units", "plans", "documents", "deliveries", "waiting_notices", "inbox_messages",
+    "account_access", "inbox",
 )  # fmt: skip
 
 d = orm.deliveries.c
