@@ -10,6 +10,7 @@ Kafka-side workers keep retrying with backoff until the broker answers.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -73,7 +74,7 @@ class ServiceRuntime:
         self._spawn("kafka", self._run_kafka_side)
         for name, worker in self.workers:
             self._spawn(name, lambda worker=worker: worker(self))
-        log.info("service.started", port=s.http_port, clock=s.clock)
+        log.info("service.started", port=s.http_port, clock=s.clock, pid=os.getpid())
 
     async def stop(self) -> None:
         for task in self._tasks:
