@@ -127,13 +127,20 @@ class ServiceRuntime:
             self._spawn(f"consumer:{spec.group_id}", lambda spec=spec: self._run_consumer(spec))
 
     async def _run_relay(self) -> None:
-        await OutboxRelay(
-            engine=self.engine,
-            producer=self.producer,
-            outbox=self.outbox,
-            listen_dsn=asyncpg_dsn(self.settings.database_url),
-            poll_interval_s=self.settings.outbox_poll_interval_s,
-        ).run()
+        # A connection of its own, not one of the requests' pool: when every pooled connection is taken by a
+        # request and more requests wait for one, a relay waiting in that queue published each batch seconds
+        # after its commit (the e2e bench's p99 from 201 to visible at 500/s).
+        engine = make_engine(self.settings.database_url, pool_size=1, max_overflow=0)
+        try:
+            await OutboxRelay(
+                engine=engine,
+                producer=self.producer,
+                outbox=self.outbox,
+                listen_dsn=asyncpg_dsn(self.settings.database_url),
+                poll_interval_s=self.settings.outbox_poll_interval_s,
+            ).run()
+        finally:
+            await engine.dispose()
 
     def group_id(self, spec: ConsumerSpec) -> str:
         return f"{self.settings.consumer_group_prefix}{spec.group_id}"
