@@ -154,8 +154,8 @@ async def _db_now(dsn: str):
 
 
 async def _outbox_wait(dsn: str, since) -> dict:
-    """How long intake's submission events of the level waited in its outbox: sent_at - created_at (created_at is
-    the transaction's start, so this is an upper bound of the time from its commit to the relay's send)."""
+    """How long intake's submission events of the level waited in its outbox: sent_at - created_at (created_at is when
+    the row was written, the request's last statement before its COMMIT): the relay's part of 201 -> visible."""
     conn = await asyncpg.connect(dsn)
     try:
         row = await conn.fetchrow(
