@@ -5,6 +5,7 @@ relay does not queue for that pool."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 
 import asyncpg
@@ -100,3 +101,53 @@ async def test_the_relay_publishes_while_requests_hold_every_pooled_connection(k
             await session.close()
         await writer.dispose()
         await runtime.stop()
+
+
+async def test_the_relay_publishes_while_the_request_loop_does_not_yield(kafka, postgres, group_prefix):
+    """A request loop busy to the point of never yielding (a saturated service, exaggerated) does not hold the
+    relay: it runs on a loop of its own, so an event committed meanwhile still reaches Kafka."""
+    url = await create_database(postgres, "pool")
+    topic = await new_topic(kafka.bootstrap, prefix="relayloop")
+    settings = ServiceSettings(
+        service_name="pooltest",
+        env="test",
+        http_port=free_port(),
+        database_url=url,
+        kafka_bootstrap_servers=kafka.bootstrap,
+        consumer_group_prefix=group_prefix,
+        outbox_poll_interval_s=0.2,
+    )
+    runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=new_metadata())
+    await runtime.start()
+
+    async def commit_and_find(unit: str, timeout: float) -> bool:
+        event = make_event(SUBMISSION_RECEIVED, a_submission(unit=unit), source="/baocao/test", province="30")
+        writer = make_engine(url)
+        try:
+            async with writer.begin() as conn:
+                await enqueue(conn, runtime.outbox, topic, [event])
+        finally:
+            await writer.dispose()
+
+        async def published():
+            return [r for r in await read_topic(kafka.bootstrap, topic) if str(event[0].id).encode() in r.value]
+
+        try:
+            await wait_until(published, timeout=timeout, what=f"{unit}'s event on Kafka")
+            return True
+        except AssertionError:
+            return False
+
+    try:
+        assert await commit_and_find("U1", 60), "the relay publishes at all"
+        # The service's loop blocked in this call; the commit and the reading happen on a loop of another thread.
+        seen = _blocking(lambda: asyncio.run(commit_and_find("U2", 20)))
+        assert seen, "the event waited for the service's loop"
+    finally:
+        await runtime.stop()
+
+
+def _blocking(call):
+    """Run `call` in another thread and wait for it here, without yielding to this thread's event loop."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
