@@ -6,6 +6,8 @@ as baocao_shared.runtime.serve serves intake (one uvicorn worker, same settings)
 PostgreSQL, with a pool as large as intake's (SQLAlchemy's 10 + 20 overflow = 30 connections).
 
     BENCH_BASELINE_DSN=postgresql://... BENCH_BASELINE_PORT=8123 python -m bench.baseline_app
+
+BENCH_BASELINE_WORKERS=N runs N uvicorn worker processes (each with its own pool), as BAOCAO_WORKERS does for intake.
 """
 
 from __future__ import annotations
@@ -54,6 +56,11 @@ def create_app(dsn: str) -> FastAPI:
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The app factory each uvicorn worker process imports when there are several."""
+    return create_app(os.environ["BENCH_BASELINE_DSN"])
+
+
 def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False)
 
@@ -61,16 +68,20 @@ def _json(body: dict[str, Any]) -> str:
 def main() -> None:
     import uvicorn
 
-    # The keyword arguments of baocao_shared.runtime.serve, so both servers differ only in their app.
-    uvicorn.run(
-        create_app(os.environ["BENCH_BASELINE_DSN"]),
-        host="127.0.0.1",
-        port=int(os.environ["BENCH_BASELINE_PORT"]),
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,
-    )
+    # The keyword arguments of baocao_shared.service.serve, so both servers differ only in their app.
+    options = {
+        "host": "127.0.0.1",
+        "port": int(os.environ["BENCH_BASELINE_PORT"]),
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    workers = int(os.environ.get("BENCH_BASELINE_WORKERS", "1"))
+    if workers > 1:
+        uvicorn.run("bench.baseline_app:app_from_env", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(os.environ["BENCH_BASELINE_DSN"]), **options)
 
 
 if __name__ == "__main__":

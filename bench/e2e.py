@@ -97,6 +97,8 @@ async def services_level(
     }
     pool = Pool(bench.urls["intake"], size=POOL_SIZE)
     tag = uuid.uuid4().hex[:8]
+    intake_dsn = _dsn(env["intake"]["BAOCAO_DATABASE_URL"])
+    since = await _db_now(intake_dsn)
 
     async def send(i: int) -> tuple[int, bytes]:
         plan_id, unit = slots[i]
@@ -124,6 +126,7 @@ async def services_level(
             run = await open_loop(rate, seconds, send, limit=len(slots), drain_s=DRAIN_S, on_answer=on_answer)
             caught = await _all_seen(watchers, VISIBLE_S)
             cpu = _cpu_s() - cpu
+            outbox_wait = await _outbox_wait(intake_dsn, since)
             heap = await asyncio.to_thread(running_stack.kafka_heap, bench.kafka_pid)
     finally:
         for watcher in watchers.values():
@@ -138,7 +141,33 @@ async def services_level(
             break
     api = {**await api_check(bench, province), "pipeline_caught_up": settled}
     return {"run": run, "watchers": watchers, "caught_up": caught, "api": api, "peak_mb": sampler.peak, "cpu_s": cpu,
-            "rss_samples": sampler.samples, "heap": heap, "connections": pool.opened}  # fmt: skip
+            "rss_samples": sampler.samples, "heap": heap, "connections": pool.opened,
+            "outbox_wait": outbox_wait}  # fmt: skip
+
+
+async def _db_now(dsn: str):
+    conn = await asyncpg.connect(dsn)
+    try:
+        return await conn.fetchval("SELECT clock_timestamp()")
+    finally:
+        await conn.close()
+
+
+async def _outbox_wait(dsn: str, since) -> dict:
+    """How long intake's submission events of the level waited in its outbox: sent_at - created_at (created_at is when
+    the row was written, the request's last statement before its COMMIT): the relay's part of 201 -> visible."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY w) AS p50,"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY w) AS p99, max(w) AS max"
+            " FROM (SELECT extract(epoch FROM sent_at - created_at)::float8 AS w FROM outbox"
+            "       WHERE topic = 'baocao.submissions' AND created_at >= $1 AND sent_at IS NOT NULL) AS x",
+            since,
+        )
+    finally:
+        await conn.close()
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in dict(row).items()}
 
 
 async def api_check(bench: running_stack.BenchStack, province: Province) -> dict:
@@ -296,6 +325,7 @@ def level_figures(rate: float, svc: dict, floor: dict) -> list[Figure]:
         "generator_and_watchers_cpu_s": round(svc["cpu_s"], 2),
         "floor_process_cpu_s": round(floor["cpu_s"], 2),
         "api_check": svc["api"],
+        "intake_outbox_wait_s": svc["outbox_wait"],
         "floor_offered": frun.offered,
         "floor_committed_rate_per_s": round(frun.answered_rate(), 1),
     }
@@ -446,6 +476,7 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
                     say(f"{f.name}: {f.value:.3f}s (floor {f.baseline:.3f}s)")
             level = svc["run"]
             say(f"answers {level.by_status()}, accepted {level.answered_rate():.0f}/s, API check {svc['api']}")
+            say(f"intake's outbox: created -> sent {svc['outbox_wait']}")
             figures += found
             if rate == max(RATES):
                 bench.peak_mb, bench.peak_load = svc["peak_mb"], f"{rate}/s first submissions for {seconds:.0f}s"

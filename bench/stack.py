@@ -33,6 +33,8 @@ from bench.province import CLOCK_AT, Province, Signer, load_province
 # The services' own defaults (baocao_testing.processes tunes these down for tests, where the clock jumps).
 DEFAULTS = {name: {"BAOCAO_OUTBOX_POLL_INTERVAL_S": "1.0"} for name in SERVICES}
 DEFAULTS["deadlines"]["BAOCAO_SCHEDULER_TICK_S"] = "1.0"
+# Intake's worker processes in the e2e and memory suites (BAOCAO_WORKERS; the intake suite runs each count itself).
+DEFAULTS["intake"]["BAOCAO_WORKERS"] = os.environ.get("BENCH_E2E_INTAKE_WORKERS", "1")
 PROVINCE_CODE = "88"
 PROFILES = REPO / "artifacts" / "profiles"
 PROFILE_STOP_S = 120

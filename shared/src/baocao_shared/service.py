@@ -144,18 +144,34 @@ def build_service_app(
 
 
 def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSettings) -> None:
-    """Run one service with uvicorn, logging as JSON from the first line on."""
+    """Run one service with uvicorn, logging as JSON from the first line on.
+
+    BAOCAO_WORKERS=N (N > 1) runs N worker processes on the one port through uvicorn's own supervisor: each
+    imports `app_factory` by name and calls it without arguments, so it reads the same environment; each has
+    its own runtime (pool, producer, relay, consumers, workers), which is safe because instances of a service
+    already share one database (see docs/ARCHITECTURE.md, "Worker processes")."""
     import uvicorn
 
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        app_factory(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
+    options = {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
         # The peer is the client: X-Forwarded-For is read only where a service names its trusted proxies
         # (intake's BAOCAO_TRUSTED_PROXIES), not from any local process as uvicorn's default would.
-        proxy_headers=False,
-        timeout_graceful_shutdown=5,
-    )
+        "proxy_headers": False,
+        "timeout_graceful_shutdown": 5,
+    }
+    if settings.workers > 1:
+        uvicorn.run(factory_path(app_factory), factory=True, workers=settings.workers, **options)
+    else:
+        uvicorn.run(app_factory(settings), **options)
+
+
+def factory_path(app_factory: Callable[..., FastAPI]) -> str:
+    """ "module:name" of a module-level app factory, as uvicorn imports it in each worker process."""
+    path = f"{app_factory.__module__}:{app_factory.__qualname__}"
+    if "<" in path or app_factory.__module__ == "__main__":
+        raise ValueError(f"BAOCAO_WORKERS > 1 needs an app factory importable by name, not {path}")
+    return path

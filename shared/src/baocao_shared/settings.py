@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     # the ones above a smaller core after each burst opened new ones all through a steady load (PostgreSQL
     # starts a process for each, asyncpg asks it for the JSON codecs).
     db_pool_size: int = 30
+    # Worker processes serving the one port (uvicorn's workers=); each has its own pool of db_pool_size
+    # connections, its own relay and consumers. 1: one process, as before. More only where cores are free.
+    workers: int = Field(1, ge=1)
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
     max_upload_bytes: int = 0  # a file a page takes (multipart/form-data); 0: max_body_bytes

@@ -210,10 +210,12 @@ class InMemoryIdempotencyKeys:
     def __init__(self) -> None:
         self.keys: dict[tuple[str, str], StoredAnswer] = {}
 
-    async def claim(self, *, owner: str, key: str, fingerprint: str) -> StoredAnswer | None:
+    async def claim(
+        self, *, owner: str, key: str, fingerprint: str, answer: tuple[int, Any] | None = None
+    ) -> StoredAnswer | None:
         if (owner, key) in self.keys:
             return self.keys[(owner, key)]
-        self.keys[(owner, key)] = StoredAnswer(fingerprint, 0, None)
+        self.keys[(owner, key)] = StoredAnswer(fingerprint, *(answer or (0, None)))
         return None
 
     async def remember(self, *, owner: str, key: str, status_code: int, body: Any) -> None:

@@ -38,10 +38,12 @@ log = structlog.get_logger(__name__)
 
 # One statement, so one round trip, however many events: the rows travel as one JSON array (no limit on
 # bind parameters), and the NOTIFY that wakes the relays is delivered at commit, not at all on rollback.
+# created_at is when the row was written (clock_timestamp(), not the transaction's start as now() would be): its
+# wait in the outbox, sent_at - created_at, is then the relay's part, not the rest of the request's transaction.
 _ENQUEUE = """
 WITH added AS (
-    INSERT INTO {table} (event_id, topic, key, event_type, payload)
-    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload
+    INSERT INTO {table} (event_id, topic, key, event_type, payload, created_at)
+    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload, clock_timestamp()
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
         AS r(event_id uuid, topic text, key text, event_type text, payload jsonb)
 )
@@ -110,8 +112,8 @@ WITH audited AS (
     FROM jsonb_to_recordset(CAST(:audit AS jsonb))
         AS a(at timestamptz, actor text, action text, subject text, details jsonb)
 ), added AS (
-    INSERT INTO {outbox} (event_id, topic, key, event_type, payload)
-    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload
+    INSERT INTO {outbox} (event_id, topic, key, event_type, payload, created_at)
+    SELECT r.event_id, r.topic, r.key, r.event_type, r.payload, clock_timestamp()
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
         AS r(event_id uuid, topic text, key text, event_type text, payload jsonb)
 )

@@ -1,6 +1,7 @@
 """The SQL of Idempotency-Keys: each owner's keys with the fingerprint of their request and the answer given.
 
-`claim` inserts the key in the caller's transaction. A concurrent request with the same key waits on the row
+`claim` inserts the key in the caller's transaction, with the answer when the caller knows it ahead (one statement
+for a first report); `remember` stores it after otherwise. A concurrent request with the same key waits on the row
 until the first commits, then reads its answer: one key never creates two reports.
 """
 
@@ -32,9 +33,15 @@ class IdempotencyKeys:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def claim(self, *, owner: str, key: str, fingerprint: str) -> StoredAnswer | None:
-        """None when the key is new (and now taken); else what it was first used for and answered."""
-        taken = await self.session.scalar(_CLAIM, {"owner": owner, "key": key, "request_hash": fingerprint})
+    async def claim(
+        self, *, owner: str, key: str, fingerprint: str, answer: tuple[int, Any] | None = None
+    ) -> StoredAnswer | None:
+        """None when the key is new (and now taken, with `answer`, (status, body), stored if given: the caller's
+        transaction rolls back if it does not give that answer); else what it was first used for and answered."""
+        row = {"owner": owner, "key": key, "request_hash": fingerprint}
+        if answer is not None:
+            row |= {"status_code": answer[0], "response": answer[1]}
+        taken = await self.session.scalar(_CLAIM, row)
         if taken is not None:
             return None
         row = (

@@ -35,17 +35,23 @@ async def once(
     key: str | None,
     request: dict[str, Any],
     run: Callable[[], Awaitable[Receipt]],
+    expected: Receipt | None = None,
 ) -> Answer:
     """Run `run` once per owner's key (every time without a key): a repeat with the same request gets the first
-    receipt, the same key with another request IdempotencyKeyReused."""
+    receipt, the same key with another request IdempotencyKeyReused. `expected`, the receipt `run` will give if it
+    succeeds, is stored with the key's claim (one statement less); a different one is stored after. A `run` that
+    fails rolls the caller's transaction back, and the claim with it."""
     if not key:
         return Answer(await run())
     fingerprint = request_fingerprint(request)
-    stored = await uow.idempotency.claim(owner=owner, key=key, fingerprint=fingerprint)
+    ahead = (CREATED, expected.model_dump(mode="json")) if expected is not None else None
+    stored = await uow.idempotency.claim(owner=owner, key=key, fingerprint=fingerprint, answer=ahead)
     if stored is not None:
         if stored.fingerprint != fingerprint:
             raise IdempotencyKeyReused(key)
         return Answer(Receipt.model_validate(stored.body), stored)
     receipt = await run()
+    if receipt == expected:
+        return Answer(receipt)
     await uow.idempotency.remember(owner=owner, key=key, status_code=CREATED, body=receipt.model_dump(mode="json"))
     return Answer(receipt)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from baocao_shared import periods
 from baocao_shared.calendar import period_month
+from baocao_shared.errors import DomainError
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.principal import Principal, Role
@@ -37,7 +38,14 @@ from intake.domain.models import AmendmentIn, ImportIn, Receipt, Submission, Sub
 from intake.handlers.idempotency import Answer, once
 
 
-async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: SubmissionIn, now: datetime) -> Receipt:
+async def submit(
+    uow: IntakeUnitOfWork,
+    *,
+    principal: Principal,
+    body: SubmissionIn,
+    now: datetime,
+    submission_id: uuid.UUID | None = None,
+) -> Receipt:
     """Accept a unit's first report for a period (version 1): from the unit's own account, or entered on its behalf
     by its province's office (`intake.domain.entry`)."""
     found = await uow.submissions.plan_holders(body.plan_id, body.period, body.unit)
@@ -58,7 +66,7 @@ async def submit(uow: IntakeUnitOfWork, *, principal: Principal, body: Submissio
         after_close = await unit_may_report(uow, province, body.unit, found, mine.timezone)
     _refuse_if_invalid(problems + rules.check_content(plan, body.values, body.narratives))
     submission = Submission(
-        id=uuid.uuid4(),
+        id=submission_id or uuid.uuid4(),
         province=province,
         plan_id=plan.id,
         unit=body.unit,
@@ -183,8 +191,32 @@ async def submit_once(
 ) -> Answer:
     """`submit`, once per Idempotency-Key: a repeat of the same request gets the first answer back."""
     request = _fingerprinted(body)
-    run = lambda: submit(uow, principal=principal, body=body, now=now)  # noqa: E731
-    return await once(uow, owner=principal.subject, key=key, request=request, run=run)
+    submission_id = uuid.uuid4()
+    run = lambda: submit(uow, principal=principal, body=body, now=now, submission_id=submission_id)  # noqa: E731
+    expected = _expected_receipt(principal, body, now, submission_id)
+    return await once(uow, owner=principal.subject, key=key, request=request, run=run, expected=expected)
+
+
+def _expected_receipt(
+    principal: Principal, body: SubmissionIn, now: datetime, submission_id: uuid.UUID
+) -> Receipt | None:
+    """The receipt `submit` gives if it accepts the report, when it can be told before (the province is named):
+    stored with the Idempotency-Key's claim."""
+    province = body.province or principal.province
+    if not province:
+        return None
+    try:
+        entry = entry_for(principal, province=province, unit=body.unit, source=body.source)
+    except DomainError:
+        return None  # submit refuses it the same way
+    return Receipt(
+        id=submission_id,
+        version=1,
+        received_at=now,
+        status="received",
+        channel=entry.channel,
+        entered_by=entry.entered_by,
+    )
 
 
 async def amend_once(
