@@ -246,6 +246,7 @@ async def test_a_rebuild_from_the_topics_equals_the_live_reports_byte_for_byte(c
     rebuilt_url = await create_database(postgres, "rebuilt")
     outcome = await rebuild(h.app.state.runtime.settings, into=rebuilt_url)
     assert outcome.applied > 0
+    print(f"\nrebuild: {outcome.records} records replayed, {outcome.applied} applied, {outcome.seconds:.1f}s")
     now = datetime(2019, 6, 18, 12, tzinfo=UTC)
     engine = make_engine(rebuilt_url)
     try:

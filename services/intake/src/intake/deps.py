@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from baocao_shared.errors import Unauthorized
@@ -22,6 +22,7 @@ from baocao_shared.http.deps import request_token, require, unit_of_work
 from baocao_shared.principal import Principal, Role
 from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
+from intake.domain.accounts import USERNAME
 from intake.handlers.accounts import Authenticator
 from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
 
@@ -93,3 +94,4 @@ def require_roles(*roles: Role) -> Callable:
 
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+AccountName = Annotated[str, Path(pattern=USERNAME.pattern, examples=["admin"], description="An account's username")]

@@ -81,6 +81,9 @@ async def test_only_an_admin_deactivates_an_existing_account_other_than_their_ow
     admin = await intake.headers_for("admin")
     assert (await intake.client.post("/v1/admin/accounts/nobody/deactivate", headers=admin)).status_code == 404
     assert (await intake.client.post("/v1/admin/accounts/nobody/reactivate", headers=admin)).status_code == 404
+    for odd in ("a", "x%20y", "-dash-first"):  # no account can have such a name: 422 says so, and names the field
+        refused = await intake.client.post(f"/v1/admin/accounts/{odd}/deactivate", headers=admin)
+        assert refused.status_code == 422 and "username" in refused.text, refused.text
     own = await intake.client.post(f"/v1/admin/accounts/{await intake.account_for('admin')}/deactivate", headers=admin)
     assert own.status_code == 409
     assert await access_events(intake) == []

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from baocao_shared.http.errors import error_responses
-from intake.deps import Admin, Auth, Uow
+from intake.deps import AccountName, Admin, Auth, Uow
 from intake.handlers import account_access
 
 router = APIRouter(tags=["accounts"])
@@ -25,7 +25,7 @@ class AccountAccessOut(BaseModel):
     summary="Deactivate an account (admin): no more sign-in, and its tokens stop working on every service",
     description="Idempotent. 409 for the admin's own account (another admin deactivates it).",
 )
-async def deactivate_account(username: str, admin: Admin, uow: Uow, auth: Auth):
+async def deactivate_account(username: AccountName, admin: Admin, uow: Uow, auth: Auth):
     async with uow:
         changed = await account_access.deactivate_account(
             uow, username=username, actor=admin.subject, now=auth.clock.now()
@@ -40,7 +40,7 @@ async def deactivate_account(username: str, admin: Admin, uow: Uow, auth: Auth):
     summary="Reactivate an account (admin): it may sign in again; tokens of before stay refused",
     description="Idempotent.",
 )
-async def reactivate_account(username: str, admin: Admin, uow: Uow, auth: Auth):
+async def reactivate_account(username: AccountName, admin: Admin, uow: Uow, auth: Auth):
     async with uow:
         changed = await account_access.reactivate_account(
             uow, username=username, actor=admin.subject, now=auth.clock.now()

@@ -13,7 +13,7 @@ from baocao_shared.auth import JWKS_PATH
 from baocao_shared.errors import DomainError
 from baocao_shared.http.errors import error_body, error_responses
 from baocao_shared.principal import Role
-from intake.deps import Admin, Auth, ClientAddress, CurrentPrincipal, Uow
+from intake.deps import AccountName, Admin, Auth, ClientAddress, CurrentPrincipal, Uow
 from intake.handlers import accounts as use_cases
 from intake.handlers import api_tokens
 
@@ -192,7 +192,7 @@ async def create_account(body: AccountIn, admin: Admin, uow: Uow, auth: Auth):
     responses=error_responses(403, 404),
     summary="Set an account's password (admin)",
 )
-async def set_password(username: str, body: PasswordIn, admin: Admin, uow: Uow, auth: Auth):
+async def set_password(username: AccountName, body: PasswordIn, admin: Admin, uow: Uow, auth: Auth):
     async with uow:
         await use_cases.set_password(
             uow, username=username, password=body.password, actor=admin.subject, now=auth.clock.now()
