@@ -248,6 +248,10 @@ async def test_a_month_backed_up_and_restored_into_a_clean_stack_answers_the_sam
 
         restored = drill.cli("restore", str(own_tmp / "backup"))
         assert "every sha256 matches the manifest" in restored
+        said = [
+            line for line in (backed_up + restored).splitlines() if line.startswith(("backed up in", "restored in"))
+        ]
+        print("\ndrill:", *said, sep="\n  ")  # the commands' own sizes and seconds, for docs/RELIABILITY.md
         drill.cli("up", "--no-demo")
         await drill.settled()
         assert await drill.answers() == before
