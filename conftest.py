@@ -1,17 +1,16 @@
 """The suite's plugins, and what `make test` leaves to `make faults`."""
 
-import os
-
 import pytest
 
+from baocao_testing.kit import FAULTS_LONG
+
 pytest_plugins = ["baocao_testing.fixtures", "baocao_testing.signing"]
-LONG = os.environ.get("BAOCAO_FAULTS_LONG", "") not in ("", "0", "no", "false")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Without BAOCAO_FAULTS_LONG (make test, make check) the `faults_long` cases are deselected, not skipped:
     `make faults` runs them (the long fault cases, and the backup drill of deploy/tests/test_backup.py)."""
-    if LONG:
+    if FAULTS_LONG:
         return
     deselected = [item for item in items if item.get_closest_marker("faults_long")]
     if deselected:

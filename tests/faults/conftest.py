@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import random
 import time
 import uuid
@@ -47,13 +46,13 @@ from baocao_stack.kafka import KafkaBroker
 from baocao_stack.kafka_config import KafkaCluster
 from baocao_stack.procs import tail
 from baocao_testing.fixtures import KafkaHandle, PostgresHandle, running_postgres, stack_home
-from baocao_testing.kit import fresh_group_prefix, wait_until
+from baocao_testing.kit import FAULTS_LONG, fresh_group_prefix, wait_until
 from baocao_testing.processes import Services
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "faults"
 ICT = timezone(timedelta(hours=7))
-LONG = os.environ.get("BAOCAO_FAULTS_LONG", "") not in ("", "0", "no", "false")
+LONG = FAULTS_LONG
 CLUSTER_BROKERS = 3
 
 

@@ -8,6 +8,7 @@ import contextlib
 import email
 import email.policy
 import json
+import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -19,6 +20,9 @@ from aiokafka.errors import KafkaError, for_code
 from aiokafka.protocol.commit import OffsetCommitRequest
 
 from baocao_shared.messaging.history import read_history
+
+# make faults (BAOCAO_FAULTS_LONG=1): the long fault cases, each fault three times, and the backup drill
+FAULTS_LONG = os.environ.get("BAOCAO_FAULTS_LONG", "") not in ("", "0", "no", "false")
 
 
 async def wait_until(
