@@ -14,9 +14,7 @@ from baocao_shared.events.reports import ConsolidatedReportV1
 from baocao_shared.http.deps import Admin, CurrentPrincipal, Now
 from baocao_shared.http.errors import error_responses
 from baocao_shared.periods_api import PeriodOut
-from consolidation.adapters.docx_report import render_docx
 from consolidation.adapters.report_html import render_report
-from consolidation.adapters.xlsx_report import render_xlsx
 from consolidation.deps import PERIOD, PROVINCE, Press, Uow
 from consolidation.domain.documents import DOCX, PDF, XLSX, filename
 from consolidation.domain.report import ReportAddress
@@ -74,6 +72,8 @@ async def report_docx(address: Address, principal: CurrentPrincipal, uow: Uow, n
         stored = await documents.frozen(uow, printed.report, "docx")
     if stored is not None:
         return _download(stored.body, stored.media_type, stored.filename)
+    from consolidation.adapters.docx_report import render_docx  # on first use (adapters/press.py says why)
+
     body = render_docx(printed.report, issued_on=printed.issued_on, history=printed.history)
     return _download(body, DOCX, filename(printed.report, "docx"))
 
@@ -103,6 +103,8 @@ async def report_pdf(address: Address, principal: CurrentPrincipal, uow: Uow, no
 async def report_xlsx(address: Address, principal: CurrentPrincipal, uow: Uow, now: Now):
     async with uow:
         report = await reports.read_report(uow, principal=principal, address=address, now=now)
+    from consolidation.adapters.xlsx_report import render_xlsx  # on first use (adapters/press.py says why)
+
     return _download(render_xlsx(report), XLSX, filename(report, "xlsx"))
 
 
