@@ -263,6 +263,9 @@ class InMemoryObligations:
     async def owed(self, province: str, plan_id: str, period: str, *, units=None) -> list[Any]:
         return [r for r in self._owed(province, plan_id, period) if units is None or r.unit in units]
 
+    async def awaiting(self, province: str, plan_id: str, period: str) -> list[Any]:
+        return self._owed(province, plan_id, period)
+
     async def owed_in(self, province: str, plan_id: str, periods: list[str]) -> list[Any]:
         return [
             SimpleNamespace(**(asdict(r) | {"unit_name": r.unit, "closed_at": self._periods.rows[key].closed_at}))

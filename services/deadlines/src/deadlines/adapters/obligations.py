@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
     values,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Update
@@ -107,6 +107,16 @@ def stop_unreported(
 
 def _this(province: str, plan_id: str, period: str) -> tuple:
     return o.c.province == province, o.c.plan_id == plan_id, o.c.period == period
+
+
+class Awaiting(NamedTuple):
+    """An owed obligation as a notice round reads it (Obligations.awaiting)."""
+
+    unit: str
+    unit_name: str | None  # None while the catalogue has not told the unit's name
+    due_at: datetime
+    first_submitted_at: datetime | None
+    after_close: bool
 
 
 def _owed(province: str, plan_id: str, period: str) -> tuple:
@@ -204,6 +214,21 @@ class Obligations:
         if units is not None:
             query = query.where(o.c.unit.in_(list(units)))
         return list(await self.session.execute(query))
+
+    async def awaiting(self, province: str, plan_id: str, period: str) -> list[Awaiting]:
+        """The period's owed obligations with only what decides whether a notice goes to them and what it names,
+        in unit order. A reminder round reads thousands: they come as one row of five arrays (asyncpg decodes an
+        array in C), not a row object per unit, which cost more than the rest of the read."""
+        by_unit = o.c.unit
+        columns = (o.c.unit, u.c.doc["name"].astext, o.c.due_at, o.c.first_submitted_at, o.c.after_close)
+        query = (
+            select(*(func.array_agg(aggregate_order_by(column, by_unit)) for column in columns))
+            .select_from(o)
+            .join(u, (u.c.province == o.c.province) & (u.c.code == o.c.unit), isouter=True)
+            .where(*_owed(province, plan_id, period))
+        )
+        arrays = (await self.session.execute(query)).one()
+        return [] if arrays[0] is None else list(map(Awaiting._make, zip(*arrays, strict=True)))
 
     async def owed_in(self, province: str, plan_id: str, periods: list[str]) -> list[Any]:
         """The owed obligations of several periods, each row with its period's closed_at, in one query."""

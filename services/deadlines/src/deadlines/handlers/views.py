@@ -89,5 +89,5 @@ async def waiting_rows(
     """The obligation rows with nothing counted at `now` (pending or missing), in unit order: whom a
     reminder or an overdue notice goes to. Same rule as the views, without building a view per unit."""
     closed_at = await uow.periods.closed_at(province, plan_id, period)
-    rows = await uow.obligations.owed(province, plan_id, period)
+    rows = await uow.obligations.awaiting(province, plan_id, period)
     return [r for r in rows if awaited(status_of(r, closed_at=closed_at, now=now))]
