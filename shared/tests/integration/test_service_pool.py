@@ -27,6 +27,19 @@ pytestmark = pytest.mark.integration
 MIGRATIONS = Path(__file__).with_name("ops_migrations")
 
 
+def service_settings(kafka, url: str, group_prefix: str, **extra) -> ServiceSettings:
+    """A service of these tests on its own database and the session's broker."""
+    return ServiceSettings(
+        service_name="pooltest",
+        env="test",
+        http_port=free_port(),
+        database_url=url,
+        kafka_bootstrap_servers=kafka.bootstrap,
+        consumer_group_prefix=group_prefix,
+        **extra,
+    )
+
+
 async def sessions_begun(monitor: asyncpg.Connection) -> int:
     """Sessions PostgreSQL has begun on this database (its cumulative statistics, read afresh)."""
     await monitor.execute("SELECT pg_stat_clear_snapshot()")
@@ -35,15 +48,7 @@ async def sessions_begun(monitor: asyncpg.Connection) -> int:
 
 async def test_a_second_burst_reuses_the_connections_of_the_first(kafka, postgres, group_prefix):
     url = await create_database(postgres, "pool")
-    settings = ServiceSettings(
-        service_name="pooltest",
-        env="test",
-        http_port=free_port(),
-        database_url=url,
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=group_prefix,
-        db_pool_size=12,
-    )
+    settings = service_settings(kafka, url, group_prefix, db_pool_size=12)
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=new_metadata())
     await runtime.start()
     monitor = await asyncpg.connect(asyncpg_dsn(url))
@@ -70,16 +75,7 @@ async def test_the_relay_publishes_while_requests_hold_every_pooled_connection(k
     in that queue (it has a connection of its own), so what commits is published without waiting for them."""
     url = await create_database(postgres, "pool")
     topic = await new_topic(kafka.bootstrap, prefix="relaypool")
-    settings = ServiceSettings(
-        service_name="pooltest",
-        env="test",
-        http_port=free_port(),
-        database_url=url,
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=group_prefix,
-        db_pool_size=2,
-        outbox_poll_interval_s=0.2,
-    )
+    settings = service_settings(kafka, url, group_prefix, db_pool_size=2, outbox_poll_interval_s=0.2)
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=new_metadata())
     await runtime.start()
     writer = make_engine(url)
@@ -108,15 +104,7 @@ async def test_the_relay_publishes_while_the_request_loop_does_not_yield(kafka, 
     relay: it runs on a loop of its own, so an event committed meanwhile still reaches Kafka."""
     url = await create_database(postgres, "pool")
     topic = await new_topic(kafka.bootstrap, prefix="relayloop")
-    settings = ServiceSettings(
-        service_name="pooltest",
-        env="test",
-        http_port=free_port(),
-        database_url=url,
-        kafka_bootstrap_servers=kafka.bootstrap,
-        consumer_group_prefix=group_prefix,
-        outbox_poll_interval_s=0.2,
-    )
+    settings = service_settings(kafka, url, group_prefix, outbox_poll_interval_s=0.2)
     runtime = ServiceRuntime(settings=settings, migrations=MIGRATIONS, metadata=new_metadata())
     await runtime.start()
 
