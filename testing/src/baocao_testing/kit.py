@@ -68,6 +68,43 @@ async def read_topic(bootstrap: str, topic: str, *, timeout: float = 10, since: 
     return records
 
 
+def submission_record(
+    unit: str, version: int, submission_id: uuid.UUID, *, plan_id: str, first_received_at, received_at
+) -> tuple[bytes, bytes, list]:
+    """A submission record of province 30, period 2019-06 as intake's outbox relay sends it (key, value, headers):
+    received at version 1, amended after, with `t1_sessions` = the version."""
+    from baocao_shared.events import make_event
+    from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
+    from baocao_shared.messaging.headers import record_headers
+
+    spec = SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED
+    data = SubmissionV1(
+        submission_id=submission_id,
+        province="30",
+        unit=unit,
+        plan_id=plan_id,
+        period="2019-06",
+        version=version,
+        values={"t1_sessions": version},
+        narratives={},
+        received_at=received_at,
+        first_received_at=first_received_at,
+    )
+    event, key = make_event(spec, data, source="/baocao/intake", province="30")
+    return (
+        key.encode(),
+        json.dumps(event.model_dump(mode="json"), ensure_ascii=False).encode(),
+        record_headers(spec.type),
+    )
+
+
+def consumed_count(group: str, outcome: str) -> float:
+    """How many records the consumer group has consumed with this outcome (applied, duplicate, ...) in this process."""
+    from baocao_shared.metrics import EVENTS_CONSUMED
+
+    return EVENTS_CONSUMED.labels(group, outcome)._value.get()
+
+
 async def poison_between(
     producer, bootstrap: str, topic: str, group: str, good: list[tuple[bytes, bytes, list]]
 ) -> tuple[str, list]:

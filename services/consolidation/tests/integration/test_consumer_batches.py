@@ -14,15 +14,11 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import event, text
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.events import make_event
-from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
-from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.producer import ensure_topic
-from baocao_shared.metrics import EVENTS_CONSUMED
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import new_topic, poison_between, wait_until
+from baocao_testing.kit import consumed_count, new_topic, poison_between, submission_record, wait_until
 from consolidation.adapters import orm
 from consolidation.consumers import HANDLERS
 from consolidation.main import MIGRATIONS
@@ -32,27 +28,9 @@ AT = datetime(2019, 6, 10, 3, tzinfo=UTC)
 
 
 def record(unit: str, version: int, sid: uuid.UUID) -> tuple[bytes, bytes, list]:
-    """A submission record as intake's outbox relay sends it."""
-    spec = SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED
-    data = SubmissionV1(
-        submission_id=sid,
-        province="30",
-        unit=unit,
-        plan_id="hd-467-2019",
-        period="2019-06",
-        version=version,
-        values={"t1_sessions": version},
-        narratives={},
-        received_at=AT + timedelta(hours=version),
-        first_received_at=AT,
+    return submission_record(
+        unit, version, sid, plan_id="hd-467-2019", first_received_at=AT, received_at=AT + timedelta(hours=version)
     )
-    event_, key = make_event(spec, data, source="/baocao/intake", province="30")
-    value = json.dumps(event_.model_dump(mode="json"), ensure_ascii=False).encode()
-    return key.encode(), value, record_headers(spec.type)
-
-
-def counted(group: str, outcome: str) -> float:
-    return EVENTS_CONSUMED.labels(group, outcome)._value.get()
 
 
 async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_record(postgres, kafka):
@@ -89,12 +67,12 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
             return tuple((await conn.execute(text("SELECT count(*), sum(version) FROM unit_reports"))).one())
 
     async def consumed(applied: int, duplicate: int = 0) -> bool:
-        return counted(group, "applied") >= applied and counted(group, "duplicate") >= duplicate
+        return consumed_count(group, "applied") >= applied and consumed_count(group, "duplicate") >= duplicate
 
     try:
         await wait_until(lambda: consumed(120, 1), timeout=60, what="the first 121 records consumed")
         assert await reports() == (100, 120)
-        assert (counted(group, "applied"), counted(group, "duplicate")) == (120, 1)
+        assert (consumed_count(group, "applied"), consumed_count(group, "duplicate")) == (120, 1)
         inserts = [s for s in statements if s.startswith("INSERT INTO inbox")]
         assert len(inserts) <= 5, f"{len(inserts)} inbox inserts for 121 records fetched together"
 
@@ -105,7 +83,7 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
         assert [json.loads(r.value)["id"] for r in dead] == [poison]
         assert dict(dead[0].headers)["dlq.origin_offset"] == str(len(first) + 1).encode()
         assert await reports() == (100, 120 + 1 + 1), "U001 and U002 at version 3, nothing of the poison"
-        assert counted(group, "dead_lettered") == 1
+        assert consumed_count(group, "dead_lettered") == 1
     finally:
         consuming.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -15,16 +15,12 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import event, text
 
 from baocao_shared.db import make_engine, make_sessionmaker, upgrade_database
-from baocao_shared.events import make_event
 from baocao_shared.events.deadlines import OBLIGATION_UPDATED
-from baocao_shared.events.submissions import SUBMISSION_AMENDED, SUBMISSION_RECEIVED, SubmissionV1
 from baocao_shared.events.topics import dlq_topic
 from baocao_shared.messaging.consumer import ConsumerRunner
-from baocao_shared.messaging.headers import record_headers
 from baocao_shared.messaging.producer import ensure_topic
-from baocao_shared.metrics import EVENTS_CONSUMED
 from baocao_testing.fixtures import create_database
-from baocao_testing.kit import new_topic, poison_between, wait_until
+from baocao_testing.kit import consumed_count, new_topic, poison_between, submission_record, wait_until
 from deadlines.adapters import orm
 from deadlines.adapters.uow import DeadlinesUnitOfWork
 from deadlines.consumers import HANDLERS
@@ -40,27 +36,14 @@ UNITS = [f"U{n:03d}" for n in range(60)]
 
 
 def record(code: str, version: int, sid: uuid.UUID) -> tuple[bytes, bytes, list]:
-    """A submission record as intake's outbox relay sends it."""
-    spec = SUBMISSION_RECEIVED if version == 1 else SUBMISSION_AMENDED
-    data = SubmissionV1(
-        submission_id=sid,
-        province="30",
-        unit=code,
+    return submission_record(
+        code,
+        version,
+        sid,
         plan_id=HAI_DUONG.plans[0].id,
-        period="2019-06",
-        version=version,
-        values={"t1_sessions": version},
-        narratives={},
-        received_at=AT + timedelta(days=3 * (version - 1)),  # a third version comes after the deadline
         first_received_at=AT,
-    )
-    event_, key = make_event(spec, data, source="/baocao/intake", province="30")
-    value = json.dumps(event_.model_dump(mode="json"), ensure_ascii=False).encode()
-    return key.encode(), value, record_headers(spec.type)
-
-
-def counted(group: str, outcome: str) -> float:
-    return EVENTS_CONSUMED.labels(group, outcome)._value.get()
+        received_at=AT + timedelta(days=3 * (version - 1)),
+    )  # a third version comes after the deadline
 
 
 async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_record(postgres, kafka):
@@ -120,12 +103,12 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
             return [payload["data"]["unit"] for (payload,) in rows]
 
     async def consumed(applied: int, duplicate: int = 0) -> bool:
-        return counted(group, "applied") >= applied and counted(group, "duplicate") >= duplicate
+        return consumed_count(group, "applied") >= applied and consumed_count(group, "duplicate") >= duplicate
 
     try:
         await wait_until(lambda: consumed(70, 1), timeout=60, what="the first 71 records consumed")
         assert await obligations() == (60, 70, 0), "60 units reported, 10 amended before the deadline"
-        assert (counted(group, "applied"), counted(group, "duplicate")) == (70, 1)
+        assert (consumed_count(group, "applied"), consumed_count(group, "duplicate")) == (70, 1)
         assert sorted(await announced()) == UNITS, "each unit announced once"
         inserts = [s for s in statements if s.startswith("INSERT INTO inbox")]
         assert len(inserts) <= 5, f"{len(inserts)} inbox inserts for 71 records fetched together"
@@ -139,7 +122,7 @@ async def test_a_batch_goes_in_one_transaction_and_a_poisoned_one_record_by_reco
         # U001 and U002 at version 3, received after the deadline: amended after it; nothing of the poison.
         assert await obligations() == (60, 70 + 1 + 1, 2)
         assert sorted(await announced()) == UNITS, "nobody announced twice"
-        assert counted(group, "dead_lettered") == 1
+        assert consumed_count(group, "dead_lettered") == 1
     finally:
         consuming.cancel()
         with contextlib.suppress(asyncio.CancelledError):
