@@ -23,8 +23,9 @@ from baocao_stack.kafka_config import KafkaCluster, cluster_id_of, server_proper
 from baocao_stack.kafka_jars import ensure_kafka_jars
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, free_ports
+from baocao_stack.programs import build_programs, infra_programs
 from baocao_stack.settings import SERVICES, SettingsError, StackSettings
-from baocao_stack.stack import build_programs, check_ports, infra_programs
+from baocao_stack.stack import check_ports
 from deploy.tests.stack_cli import stack_cli
 
 # ------------------------------------------------------------------------------ the cluster

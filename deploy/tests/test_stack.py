@@ -28,8 +28,8 @@ from baocao_stack.kafka_jars import ensure_kafka_jars
 from baocao_stack.paths import DEFAULT_HOME
 from baocao_stack.ports import PortTakenError, check_port_free, free_port, free_ports
 from baocao_stack.postgres import ensure_databases, start_postgres, wait_postgres_ready
+from baocao_stack.programs import build_programs
 from baocao_stack.settings import SERVICES, StackSettings
-from baocao_stack.stack import build_programs
 from deploy.tests.stack_cli import stack_cli
 
 

@@ -35,8 +35,9 @@ from . import supervisor as sv
 from .backup_kafka import export_topics
 from .paths import KAFKA_POM
 from .postgres import HOST, POSTGRES_BIN_PATH, SUPERUSER
+from .running import load_state
 from .settings import DATABASES, SERVICES, StackSettings
-from .stack import load_state, wait_service_ready
+from .stack import wait_service_ready
 
 FORMAT = 1  # of manifest.json
 MANIFEST = "manifest.json"

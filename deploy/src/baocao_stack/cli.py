@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from . import backup as backups
 from . import restore as restores
-from . import stack
+from . import running, stack
 from .backup_kafka import KafkaBackupError
 from .kafka_jars import KafkaStartError
 from .ports import PortTakenError
@@ -150,19 +150,19 @@ def up(
 @app.command()
 def down() -> None:
     """Stop everything `up` started (by pid); keep the data."""
-    _run(lambda: stack.down(_settings().home, console))
+    _run(lambda: running.down(_settings().home, console))
 
 
 @app.command()
 def status() -> None:
     """Print the components with address, pid, state and log (exit 1 if the stack is not up)."""
-    _run(lambda: stack.status(_settings().home, console))
+    _run(lambda: running.status(_settings().home, console))
 
 
 @app.command()
 def clean() -> None:
     """`down`, then delete BAOCAO_HOME (data, logs, Kafka jars)."""
-    _run(lambda: stack.clean(_settings().home, console))
+    _run(lambda: running.clean(_settings().home, console))
 
 
 @app.command()

@@ -42,8 +42,8 @@ from .backup_kafka import (
     restore_groups,
 )
 from .postgres import HOST, SUPERUSER, ensure_databases
+from .running import down
 from .settings import StackSettings
-from .stack import down
 
 
 def read_manifest(folder: Path) -> dict:

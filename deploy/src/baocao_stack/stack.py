@@ -1,13 +1,11 @@
-"""`up`, `down`, `status` and `clean` of the local stack in one BAOCAO_HOME.
+"""`up` of the local stack in one BAOCAO_HOME (`down`, `status` and `clean` are running.py's; the programs
+supervisord runs are programs.py's).
 
 `up` prepares the data (initdb, Kafka storage format) itself, then lets supervisord run every
 program in the foreground: PostgreSQL and Kafka first, then the services once both answer.
 """
 
 import asyncio
-import json
-import shutil
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,34 +13,27 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-import psutil
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from . import month as demo_month
 from . import supervisor as sv
 from .demo import DemoOutcome, print_how_to, province_files, seed_demo
-from .kafka import KafkaBroker, kafka_command, prepare_cluster
+from .kafka import KafkaBroker, prepare_cluster
 from .kafka_admin import ensure_topics, reconcile_retention, wait_kafka_ready
 from .kafka_jars import ensure_kafka_jars
-from .paths import DEFAULT_HOME, REPO_ROOT
 from .ports import PortTakenError, check_port_free, port_is_free
 from .postgres import (
     PostgresServer,
     ensure_databases,
     init_data_dir,
-    postgres_command,
-    run_as_user,
     wait_postgres_ready,
 )
 from .procs import describe_exit
-from .settings import DATABASES, KAFKA, MAILSINK, SERVICES, StackSettings
+from .programs import address, build_programs, infra_programs, programs_to_start
+from .running import HOME_MARKER, down, load_state, our_processes, save_state, status
+from .settings import DATABASES, MAILSINK, SERVICES, StackSettings
 from .signing import ensure_demo_signing, province_issuing_bodies
-
-HOME_MARKER = ".baocao-home"  # `clean` only deletes a folder that `up` made a home
-STATE_FILE = "stack.json"
-POSTGRES = "postgres"
 
 
 class StackError(RuntimeError):
@@ -57,139 +48,6 @@ class UpOptions:
     keep_on_failure: bool = False
     demo: bool = True  # load the province files and the demo accounts when intake runs
     month: bool = False  # run the demo month: a simulated clock from just before the next reminder
-
-
-# ----------------------------------------------------------------------------------- programs
-
-
-def build_programs(
-    settings: StackSettings,
-    *,
-    libs: Path,
-    services: Sequence[str],
-    modules: Mapping[str, str] | None = None,
-) -> list[sv.Program]:
-    """The supervisord programs of a stack: postgres, kafka (or kafka-1 .. kafka-N in the group kafka),
-    the chosen services, and the mail sink when notify is among them."""
-    modules = modules or {}
-    programs = [
-        sv.Program(
-            name="postgres",
-            command=postgres_command(settings.postgres_data, port=settings.pg_port),
-            log_file=settings.log_file("postgres"),
-            directory=settings.postgres_data,
-            user=run_as_user(),
-            priority=10,
-            autorestart="unexpected",
-            stopsignal="INT",  # fast shutdown; TERM would wait for every client to disconnect
-            stopwaitsecs=30,
-            stopasgroup=False,  # the postmaster stops its own children
-        ),
-    ]
-    for name, node in settings.kafka_programs.items():
-        data = settings.kafka_node_data(node)
-        programs.append(
-            sv.Program(
-                name=name,
-                command=kafka_command(libs, data / "server.properties"),
-                log_file=settings.log_file(name),
-                directory=data,
-                priority=20,
-                autorestart="unexpected",
-                stopwaitsecs=30,
-                exitcodes="0,143",  # 143: the JVM's exit status after SIGTERM
-                group=KAFKA if settings.brokers > 1 else None,  # a cluster's brokers stop together
-            )
-        )
-    for name in services:
-        programs.append(
-            sv.Program(
-                name=name,
-                command=[sys.executable, "-m", modules.get(name, name)],
-                log_file=settings.log_file(name),
-                directory=REPO_ROOT,
-                environment=settings.service_env(name),
-                priority=100,
-                autorestart="true",
-            )
-        )
-    if "notify" in services:
-        programs.append(
-            sv.Program(
-                name=MAILSINK,
-                command=[sys.executable, "-m", "baocao_stack.mailsink"],
-                log_file=settings.log_file(MAILSINK),
-                directory=REPO_ROOT,
-                environment=settings.mailsink_env(),
-                priority=90,  # stops after notify, so that its last mails still land
-                autorestart="true",
-            )
-        )
-    return programs
-
-
-def infra_programs(settings: StackSettings) -> dict[str, str]:
-    """PostgreSQL and each Kafka node: program name -> supervisord's name for it (its namespec)."""
-    group = settings.brokers > 1
-    return {POSTGRES: POSTGRES, **{name: f"{KAFKA}:{name}" if group else name for name in settings.kafka_programs}}
-
-
-def programs_to_start(services: Sequence[str]) -> list[str]:
-    """The programs `up` starts after PostgreSQL and Kafka: the mail sink first, then the services."""
-    return ([MAILSINK] if "notify" in services else []) + list(services)
-
-
-# -------------------------------------------------------------------------------------- state
-
-
-def _state_path(home: Path) -> Path:
-    return home / "run" / STATE_FILE
-
-
-def save_state(
-    settings: StackSettings,
-    *,
-    services: Sequence[str],
-    pids: Mapping[str, int],
-    demo: DemoOutcome | None = None,
-    month: demo_month.DemoMonth | None = None,
-) -> None:
-    """What `status` and `down` need later: the settings used, and each pid with its start time
-    (so a reused pid is never mistaken for ours); what the demo step did, and the demo month."""
-    entries = {}
-    for name, pid in pids.items():
-        try:
-            entries[name] = {"pid": pid, "create_time": psutil.Process(pid).create_time()}
-        except psutil.NoSuchProcess:
-            continue
-    state = {"settings": settings.to_json(), "services": list(services), "pids": entries}
-    if demo is not None:
-        state["demo"] = demo.to_json()
-    if month is not None:
-        state["month"] = month.to_json()
-    path = _state_path(settings.home)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(state, indent=2))
-
-
-def load_state(home: Path) -> dict | None:
-    try:
-        return json.loads(_state_path(home).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _our_processes(state: dict | None) -> list[psutil.Process]:
-    """The processes recorded in the state that still run (same pid *and* same start time)."""
-    found = []
-    for entry in (state or {}).get("pids", {}).values():
-        try:
-            proc = psutil.Process(entry["pid"])
-            if abs(proc.create_time() - entry["create_time"]) < 0.01 and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except psutil.Error:
-            continue
-    return found
 
 
 # ----------------------------------------------------------------------------------------- up
@@ -239,7 +97,7 @@ def up(settings: StackSettings, options: UpOptions, console: Console) -> int:
             )
             return 1
         return code
-    leftovers = _our_processes(load_state(settings.home))
+    leftovers = our_processes(load_state(settings.home))
     if leftovers:
         raise StackError(
             f"supervisord of {settings.home} is gone but processes it ran are still there "
@@ -450,7 +308,7 @@ async def _services_ready(
         await wait_service_ready(
             paths, name, url, settings.log_file(name), pid=pids[name], timeout=options.ready_timeout
         )
-        console.print(f"  {name} ready at {_address(settings, name)} ({time.monotonic() - started:.1f}s)")
+        console.print(f"  {name} ready at {address(settings, name)} ({time.monotonic() - started:.1f}s)")
 
     await asyncio.gather(*(one(name) for name in programs_to_start(options.services)))
 
@@ -479,126 +337,3 @@ async def wait_service_ready(
             if time.monotonic() >= deadline:
                 raise StackError(describe_exit(log_file, f"{name} not ready after {timeout:.0f}s (last: {last})"))
             await asyncio.sleep(0.2)  # poll interval
-
-
-# --------------------------------------------------------------------------------------- down
-
-
-def down(home: Path, console: Console, *, timeout: float = 120) -> int:
-    """Stop supervisord and everything it ran; keep the data."""
-    paths = sv.SupervisorPaths(home)
-    state = load_state(home)
-    pid = sv.read_pid(paths)
-    ours = _our_processes(state)
-    if state is not None and home.exists():
-        demo_month.remember_clock(StackSettings.from_json(state["settings"]))  # a later month starts after it
-    if pid is None:
-        if not ours:
-            console.print(f"nothing running in {home}")
-            return 0
-        console.print(f"supervisord is gone, but {len(ours)} process(es) it ran remain; stopping them")
-    else:
-        try:
-            ours.append(psutil.Process(pid))
-            ours.extend(psutil.Process(pid).children(recursive=True))
-        except psutil.NoSuchProcess:
-            pass
-    ours = list({proc.pid: proc for proc in ours}.values())
-    started = time.monotonic()
-    with console.status(f"stopping the stack in {home} (services, then Kafka, then PostgreSQL) ..."):
-        if pid is not None and not sv.request_shutdown(paths):
-            _signal(ours, "terminate", only=pid)
-        if pid is None:
-            _signal(ours, "terminate")
-        _, alive = psutil.wait_procs(ours, timeout=timeout)
-        for proc in alive:
-            console.print(f"  [yellow]pid {proc.pid} did not stop; killing it[/yellow]")
-            _signal([proc], "kill")
-        psutil.wait_procs(alive, timeout=10)
-    for stale in (paths.pidfile, paths.socket):
-        stale.unlink(missing_ok=True)
-    console.print(f"stopped in {time.monotonic() - started:.1f}s; data kept in {home} (`make clean` removes it)")
-    return 0
-
-
-def _signal(procs: Iterable[psutil.Process], how: str, only: int | None = None) -> None:
-    for proc in procs:
-        if only is not None and proc.pid != only:
-            continue
-        try:
-            getattr(proc, how)()
-        except psutil.NoSuchProcess:
-            pass
-
-
-def clean(home: Path, console: Console) -> int:
-    """`down`, then delete BAOCAO_HOME (only a folder that `up` made a home, or the default one)."""
-    down(home, console)
-    if not home.exists():
-        console.print(f"{home} does not exist; nothing to remove")
-        return 0
-    if home != DEFAULT_HOME and not (home / HOME_MARKER).exists():
-        console.print(f"[red]refusing to delete {home}: it has no {HOME_MARKER} file from `up`[/red]")
-        return 1
-    shutil.rmtree(home)
-    console.print(f"removed {home}")
-    return 0
-
-
-# ------------------------------------------------------------------------------------- status
-
-
-def status(home: Path, console: Console, *, docs: bool = True) -> int:
-    """Print the table of components (and the API docs unless `docs` is false). 1 when a program of
-    a running stack is not RUNNING, else 0."""
-    paths = sv.SupervisorPaths(home)
-    state = load_state(home)
-    pid = sv.read_pid(paths)
-    if pid is None or state is None:
-        console.print(f"nothing running in {home} (`make up` starts the stack)")
-        return 0
-    settings = StackSettings.from_json(state["settings"])
-    try:
-        infos = sv.process_info(paths)
-    except OSError as err:
-        console.print(f"[red]supervisord (pid {pid}) does not answer: {err}[/red]")
-        return 1
-    table = Table(title=f"Baocao local stack in {home}")
-    for column in ("component", "address", "pid", "state", "log"):
-        table.add_column(column, overflow="fold")
-    table.add_row("supervisord", f"unix://{paths.socket}", str(pid), "RUNNING", str(paths.log_file))
-    order = [*infra_programs(settings), *SERVICES, MAILSINK]
-    healthy = True
-    for name, info in sorted(infos.items(), key=lambda item: order.index(item[0]) if item[0] in order else 99):
-        state_name = info["statename"]
-        healthy = healthy and state_name in (sv.RUNNING, sv.STARTING)
-        colour = {sv.RUNNING: "green", sv.STARTING: "yellow"}.get(state_name, "red")
-        address = _address(settings, name)
-        table.add_row(
-            name, address, str(info["pid"] or "-"), f"[{colour}]{state_name}[/{colour}]", info["stdout_logfile"]
-        )
-    console.print(table)
-    console.print(f"databases: {settings.database_url('<name>')} with <name> in {', '.join(DATABASES)}")
-    services = [name for name in order if name in infos and name in SERVICES]
-    if services and docs:
-        console.print("API docs:")
-        for name in services:
-            console.print(f"  {name:<14} {settings.service_url(name)}/docs")
-    console.print(f"supervisorctl: uv run supervisorctl -c {paths.config} status")
-    if settings.passthrough:
-        console.print("passed to services: " + ", ".join(f"{k}={v}" for k, v in settings.passthrough.items()))
-    if (simulated := demo_month.simulated_now(settings)) is not None:
-        timezone = (state.get("month") or {}).get("timezone", "UTC")
-        console.print(f"simulated clock now: {demo_month.local(simulated, timezone)} ({timezone})")
-    return 0 if healthy else 1
-
-
-def _address(settings: StackSettings, name: str) -> str:
-    if name == "postgres":
-        return f"127.0.0.1:{settings.pg_port}"
-    if name in (kafka := settings.kafka_programs):
-        node = kafka[name]
-        return f"{node.address} (controller {node.controller_port})" if settings.brokers > 1 else node.address
-    if name == MAILSINK:
-        return f"{settings.mail_url} (SMTP 127.0.0.1:{settings.smtp_sink_port})"
-    return settings.service_url(name)
