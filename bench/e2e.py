@@ -27,13 +27,10 @@ import time
 import uuid
 
 import asyncpg
-import psutil
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
-from sqlalchemy.engine import make_url
 
-from baocao_shared.messaging.producer import make_producer
-from baocao_testing.kit import new_topic
+from baocao_shared.db import asyncpg_dsn
 from bench import stack as running_stack
+from bench.e2e_floor import DRAIN_S, VISIBLE_S, all_seen, cpu_seconds, floor_level
 from bench.harness import Figure, Infra, percentile, say
 from bench.observe import Watcher
 from bench.openloop import Outcome, Pool, Run, open_loop
@@ -44,14 +41,8 @@ RATES = (50, 500)
 POOL_SIZE = 128  # client connections to intake at most; the rest of an open-loop burst waits (and that counts)
 TARGET_P99_S = 1.0
 TARGET_ACCEPTED = 0.95  # issue 19: at 500/s offered, >= 95% accepted without queueing
-DRAIN_S = 30  # after the last scheduled start, how long the answers may take (then: "no answer")
-VISIBLE_S = 30  # after that, how long the accepted ones may take to become visible (then: never_visible)
 QUIET_S = 60  # before a level, how long the previous one's backlog may take to drain
 SETTLE_S = 15  # then how long the services may take to empty their outboxes and topics before the API check
-
-
-def _dsn(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(False)
 
 
 def _sizes(quick: bool) -> tuple[float, int, int]:
@@ -85,19 +76,19 @@ async def services_level(
     watchers = {
         "compliance": Watcher(
             "compliance",
-            _dsn(env["deadlines"]["BAOCAO_DATABASE_URL"]),
+            asyncpg_dsn(env["deadlines"]["BAOCAO_DATABASE_URL"]),
             f"SELECT t.plan_id, t.unit FROM {keys_sql} JOIN obligations t ON {scope} "
             "WHERE t.first_submitted_at IS NOT NULL",
         ),
         "totals": Watcher(
             "totals",
-            _dsn(env["consolidation"]["BAOCAO_DATABASE_URL"]),
+            asyncpg_dsn(env["consolidation"]["BAOCAO_DATABASE_URL"]),
             f"SELECT t.plan_id, t.unit FROM {keys_sql} JOIN unit_reports t ON {scope}",
         ),
     }
     pool = Pool(bench.urls["intake"], size=POOL_SIZE)
     tag = uuid.uuid4().hex[:8]
-    intake_dsn = _dsn(env["intake"]["BAOCAO_DATABASE_URL"])
+    intake_dsn = asyncpg_dsn(env["intake"]["BAOCAO_DATABASE_URL"])
     since = await _db_now(intake_dsn)
 
     async def send(i: int) -> tuple[int, bytes]:
@@ -122,10 +113,10 @@ async def services_level(
     sampler = running_stack.PeakSampler(bench)
     try:
         async with sampler:
-            cpu = _cpu_s()
+            cpu = cpu_seconds()
             run = await open_loop(rate, seconds, send, limit=len(slots), drain_s=DRAIN_S, on_answer=on_answer)
-            caught = await _all_seen(watchers, VISIBLE_S)
-            cpu = _cpu_s() - cpu
+            caught = await all_seen(watchers, VISIBLE_S)
+            cpu = cpu_seconds() - cpu
             outbox_wait = await _outbox_wait(intake_dsn, since)
             heap = await asyncio.to_thread(running_stack.kafka_heap, bench.kafka_pid)
     finally:
@@ -206,105 +197,6 @@ async def api_check(bench: running_stack.BenchStack, province: Province) -> dict
     wrong = ("errors", "missing_compliance", "missing_report", "wrong_values")
     found["match"] = found["totals_consistent"] and not any(found[k] for k in wrong)
     return found
-
-
-def _cpu_s() -> float:
-    """CPU seconds of this process (the load generator and the watchers; the floor's pipeline too)."""
-    times = psutil.Process().cpu_times()
-    return times.user + times.system
-
-
-async def _all_seen(watchers: dict[str, Watcher], timeout: float) -> dict[str, bool]:
-    """Until every watcher saw all it waits for, within one bound for all of them."""
-    seen = await asyncio.gather(*(w.wait_all(timeout) for w in watchers.values()))
-    return dict(zip(watchers, seen, strict=True))
-
-
-# ---------------------------------------------------------------------------------------------------- the floor
-
-
-async def floor_level(infra: Infra, rate: float, seconds: float, payload: bytes) -> dict:
-    """The baseline: commit, produce, two consumer groups each committing what they read."""
-    bootstrap = infra.kafka.bootstrap
-    topic = await new_topic(bootstrap, partitions=3, prefix="bench.floor")
-    source = _dsn(await infra.create_database("floor_src"))
-    sinks = {name: _dsn(await infra.create_database(f"floor_{name}")) for name in ("compliance", "totals")}
-    src = await asyncpg.create_pool(source, min_size=4, max_size=16)
-    await src.execute("CREATE TABLE submitted (k text PRIMARY KEY, body bytea NOT NULL)")
-    for dsn in sinks.values():
-        conn = await asyncpg.connect(dsn)
-        await conn.execute("CREATE TABLE landed (k text PRIMARY KEY)")
-        await conn.close()
-    seen = "SELECT k FROM landed WHERE k = ANY($1::text[])"
-    watchers = {name: Watcher(name, dsn, seen) for name, dsn in sinks.items()}
-    producer = make_producer(bootstrap, client_id="bench-floor")
-    await producer.start()
-    group = f"bench-floor-{uuid.uuid4().hex[:6]}"
-    assigned = {name: asyncio.Event() for name in sinks}
-    consumers = [
-        asyncio.create_task(_floor_consumer(bootstrap, topic, f"{group}-{name}", dsn, assigned[name]))
-        for name, dsn in sinks.items()
-    ]
-    try:
-        # Each group holds the topic's partitions before the first record (its join is not the path's cost).
-        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in assigned.values())), 60)
-        for watcher in watchers.values():
-            await watcher.start()
-
-        async def send(i: int) -> tuple[int, bytes]:
-            key = f"{i}"
-            await src.execute("INSERT INTO submitted (k, body) VALUES ($1, $2)", key, payload)
-            accepted = time.perf_counter()
-            for watcher in watchers.values():
-                watcher.expect(key, accepted)
-            await producer.send(topic, value=payload, key=key.encode())
-            return 201, b""
-
-        cpu = _cpu_s()
-        run = await open_loop(rate, seconds, send, limit=10**9, drain_s=DRAIN_S)
-        caught = await _all_seen(watchers, VISIBLE_S)
-        cpu = _cpu_s() - cpu
-    finally:
-        for task in consumers:
-            task.cancel()
-        await asyncio.gather(*consumers, return_exceptions=True)
-        for watcher in watchers.values():
-            await watcher.stop()
-        await producer.stop()
-        await src.close()
-    return {"run": run, "watchers": watchers, "caught_up": caught, "cpu_s": cpu}
-
-
-class _Assigned(ConsumerRebalanceListener):
-    def __init__(self, event: asyncio.Event) -> None:
-        self._event = event
-
-    async def on_partitions_revoked(self, revoked) -> None:
-        pass
-
-    async def on_partitions_assigned(self, assigned) -> None:
-        if assigned:
-            self._event.set()
-
-
-async def _floor_consumer(bootstrap: str, topic: str, group: str, dsn: str, assigned: asyncio.Event) -> None:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest"
-    )
-    consumer.subscribe([topic], listener=_Assigned(assigned))
-    conn = await asyncpg.connect(dsn)
-    await consumer.start()
-    try:
-        while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            keys = [r.key.decode() for records in batches.values() for r in records]
-            if keys:
-                async with conn.transaction():
-                    await conn.execute("INSERT INTO landed (k) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING", keys)
-                await consumer.commit()
-    finally:
-        await consumer.stop()
-        await conn.close()
 
 
 # ------------------------------------------------------------------------------------------------------ figures

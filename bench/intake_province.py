@@ -18,7 +18,7 @@ from baocao_shared.principal import Principal
 from bench.harness import REPO
 
 if TYPE_CHECKING:
-    from bench.intake import Servers
+    from bench.intake_servers import Servers
 
 PROVINCE = "86"  # a code no other suite loads: its records on the shared topics are told apart
 PLANS = 24  # copies of the template's plan: distinct unit x plan x open period requests (see open_plans)
