@@ -55,6 +55,7 @@ async def test_three_provinces_on_time_late_and_missing_answered_and_totalled_pe
     try:
         run = Run(stack, http, tag, password, national_mailbox)
         await run.set_up()
+        await run.the_provinces_owe_their_reports()
         stack.set_clock(local("2021-03-10T09:00"))
         await run.units_report()
         await run.the_office_entered_a_paper_report_on_the_units_behalf()
@@ -202,6 +203,20 @@ class Run:
         )
         assert got.status_code == 200, got.text
         return got.json()
+
+    async def the_provinces_owe_their_reports(self) -> None:
+        """Deadlines opened the period for the three provinces on the 1st, as the catalogue arrived: only then may
+        the clock jump to the 18th. A period opened after its reminders' hour skips them, as it should."""
+
+        async def owed():
+            got = await self.http["deadlines"].get(
+                "/v1/compliance", params={"level": "national", "period": PERIOD}, headers=self.national
+            )
+            assert got.status_code in (200, 404), got.text  # 404 until a province owes the period
+            rows = {r["unit"]: r["status"] for r in got.json()["units"]} if got.status_code == 200 else {}
+            return all(rows.get(code) == "pending" for code in PROVINCES)
+
+        await wait_until(owed, timeout=60, interval=0.3, what="deadlines to open 2021-03 for the three provinces")
 
     async def compliance_shows_on_time_late_by_the_seconds_and_missing(self) -> None:
         refused = await self.http["deadlines"].get(
