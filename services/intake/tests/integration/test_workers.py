@@ -79,6 +79,29 @@ def serving_pids(proc: Proc, port: int) -> dict[int, int]:
     return dict(held)
 
 
+async def a_revoked_api_token_is_refused_by_both_workers_within_seconds(clients, bearer) -> None:
+    """Each worker keeps the API tokens it accepted for BAOCAO_API_TOKEN_RECHECK_S (2 s): the worker that revokes
+    refuses at once, the other within those seconds, far inside issue 20's 5 s."""
+    unit = CATALOGUE.units[0].code
+    url = f"/v1/units/{PROVINCE}/{unit}/api-tokens"
+    operator = bearer(Principal(f"op-{PROVINCE}", "province_operator", PROVINCE))
+    created = await clients[0].post(url, json={"label": "Phần mềm quản lý văn bản"}, headers=operator)
+    assert created.status_code == 201, created.text
+    as_token = {"Authorization": f"Bearer {created.json()['token']}"}
+    for client in clients:  # on every connection, so both workers have accepted it
+        assert (await client.get("/v1/auth/me", headers=as_token)).status_code == 200
+    revoked = await clients[0].delete(f"{url}/{created.json()['id']}", headers=operator)
+    assert revoked.status_code == 204, revoked.text
+    started = time.monotonic()
+
+    async def refused_everywhere():
+        answers = [(await client.get("/v1/auth/me", headers=as_token)).status_code for client in clients]
+        return set(answers) == {401}
+
+    await wait_until(refused_everywhere, timeout=5, interval=0.1, what="both workers to refuse the revoked token")
+    assert time.monotonic() - started < 5
+
+
 async def test_two_workers_serve_one_port_and_publish_each_accepted_submission_once(postgres, kafka, tmp_path):
     key_file = generate_key_file(tmp_path / "keys" / "intake.pem")
     port = free_port()
@@ -149,6 +172,8 @@ async def test_two_workers_serve_one_port_and_publish_each_accepted_submission_o
         await asyncio.sleep(1)  # a second relay sending a row again would show by now
         seen = await published()
         assert set(seen) == set(receipts) and set(seen.values()) == {1}, f"records per submission: {seen}"
+
+        await a_revoked_api_token_is_refused_by_both_workers_within_seconds(clients, bearer)
     finally:
         for client in clients:
             await client.aclose()
