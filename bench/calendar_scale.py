@@ -21,6 +21,7 @@ store (loading time is not a figure). Then, with deadlines' own code:
 After each step the suite counts the rows the step wrote and fails on a wrong count.
 
     BAOCAO_BENCH_CALENDAR_PROFILE=/tmp/p.txt ... # pyinstrument's text profile of the reminder round's tick
+    BAOCAO_BENCH_CALENDAR_OPEN_PROFILE=/tmp/o.txt ... # and of the opening
 """
 
 from __future__ import annotations
@@ -134,8 +135,8 @@ def profiled(to: str | None) -> Iterator[None]:
         yield
     finally:
         profiler.stop()
-        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=False), encoding="utf-8")
-        say(f"profile of the tick in {to}")
+        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("BAOCAO_BENCH_PROFILE_ALL"))), encoding="utf-8")
+        say(f"profile in {to}")
 
 
 async def timed_in_transaction(conn: asyncpg.Connection, statements: list[tuple[str, tuple]]) -> float:
@@ -178,10 +179,11 @@ async def run(infra: Infra, *, quick: bool) -> list[Figure]:
     try:
         await conn.execute(BASELINE_TABLES)
         # -- 1. opening the period
-        watch = Stopwatch()
-        async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
-            opened = await open_due_periods(uow, now=OPEN_AT)
-        open_s = watch.seconds
+        with profiled(os.environ.get("BAOCAO_BENCH_CALENDAR_OPEN_PROFILE")):
+            watch = Stopwatch()
+            async with DeadlinesUnitOfWork.begin(sessionmaker) as uow:
+                opened = await open_due_periods(uow, now=OPEN_AT)
+            open_s = watch.seconds
         after_open = await counts(conn)
         expect(
             "open",

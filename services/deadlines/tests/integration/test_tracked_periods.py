@@ -171,3 +171,22 @@ async def test_a_start_of_tracking_moved_later_makes_the_earlier_periods_history
     assert (standing.json()["state"], standing.json()["tracked"]) == ("history", False)
     assert june.status_code == 200 and june.json()["summary"]["missing"] == 2
     assert board.status_code == 200 and "2025-05" not in board.text and "2026-06" in board.text
+
+
+async def test_a_plan_waits_for_its_units_still_arriving_then_every_one_owes(deadlines):
+    """A province's load arrives as many events: a plan whose unit has not arrived opens nothing (a period opened
+    now would be owed by part of its units), and opens whole once it has."""
+    app, _ = deadlines
+    sessions = app.state.runtime.sessionmaker
+    later = PLAN.model_copy(update={"id": f"tp-{uuid.uuid4().hex[:8]}", "units": ["CA", "BTG", "STTTT"]})
+    async with DeadlinesUnitOfWork.begin(sessions) as uow:
+        await catalog.plan_upserted(uow, later)
+    await tick(sessions, now=utc(NOW))
+    p, o = orm.periods.c, orm.obligations.c
+    assert await scalar(app, select(func.count()).where(p.plan_id == later.id)) == 0
+    async with DeadlinesUnitOfWork.begin(sessions) as uow:
+        await catalog.unit_upserted(uow, UnitV1(province=PROVINCE, code="STTTT", name="Sở TT&TT", kind="member"))
+    await tick(sessions, now=utc(NOW))
+    december = select(o.unit).where(o.plan_id == later.id, o.period == "2026-12", o.expected).order_by(o.unit)
+    async with sessions() as session:
+        assert list(await session.scalars(december)) == ["BTG", "CA", "STTTT"]

@@ -20,14 +20,12 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    column,
     exists,
     func,
     literal,
     select,
     true,
     update,
-    values,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
 from sqlalchemy.exc import IntegrityError
@@ -147,6 +145,58 @@ def _in_force(period) -> Any:
 def _amended_after(due):
     """An amendment already received at or after the deadline is flagged once the deadline is known."""
     return o.c.amended_after_due | ((o.c.last_version > 1) & (o.c.last_received_at >= due))
+
+
+# Who owes which of a plan's periods being opened (Obligations.owe_periods), as statements whose parameters are the
+# plan (`owe_province`, `owe_plan_id`, its units as the array `owe_units`) and the periods as three arrays: the
+# same statements for every plan and any number of periods, compiled by SQLAlchemy once, not once per plan (the
+# 63 plans of a country's opening compiled theirs in 1 s: bench/calendar_scale.py's profile).
+_OWED_PERIODS = (
+    select(
+        func.unnest(bindparam("owe_periods", type_=ARRAY(String))).label("period"),
+        func.unnest(bindparam("owe_due_ats", type_=ARRAY(_MOMENT))).label("due_at"),
+        func.unnest(bindparam("owe_window_ends", type_=ARRAY(String))).label("window_end"),
+    )
+).subquery("owed_periods")
+_OWE_PLAN = (o.c.province == bindparam("owe_province", type_=String), o.c.plan_id == bindparam("owe_plan_id"))
+_OWES = (
+    u.c.province == bindparam("owe_province"),
+    u.c.active,
+    u.c.code == any_(bindparam("owe_units", type_=ARRAY(String))),
+    _in_force(_OWED_PERIODS.c.period),
+    (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= _OWED_PERIODS.c.window_end),
+)
+_OWING = (
+    select(
+        bindparam("owe_province"), bindparam("owe_plan_id", type_=String), _OWED_PERIODS.c.period, u.c.code,
+        _OWED_PERIODS.c.due_at, literal(True),
+    )
+    .select_from(_OWED_PERIODS.join(u, true()))
+    .where(*_OWES)
+)  # fmt: skip
+_OWED_COLUMNS = ["province", "plan_id", "period", "unit", "due_at", "expected"]
+_OWE_NEW = insert(o).from_select(
+    _OWED_COLUMNS, _OWING.where(~exists().where(*_OWE_PLAN, o.c.period == _OWED_PERIODS.c.period, o.c.unit == u.c.code))
+)
+_owe_all = insert(o).from_select(_OWED_COLUMNS, _OWING)
+_OWE_ALL = _owe_all.on_conflict_do_update(
+    index_elements=list(KEY),
+    set_={
+        "due_at": _owe_all.excluded.due_at,
+        "expected": True,
+        "amended_after_due": _amended_after(_owe_all.excluded.due_at),
+    },
+)
+_OWE_EXISTING = (
+    update(o)
+    .where(
+        *_OWE_PLAN,
+        o.c.period == _OWED_PERIODS.c.period,
+        exists().where(u.c.code == o.c.unit, *_OWES),
+        o.c.due_at.is_distinct_from(_OWED_PERIODS.c.due_at) | ~o.c.expected,
+    )
+    .values(due_at=_OWED_PERIODS.c.due_at, expected=True, amended_after_due=_amended_after(_OWED_PERIODS.c.due_at))
+)
 
 
 class Obligations:
@@ -293,60 +343,32 @@ class Obligations:
         self, plan: PlanV1, periods: Sequence[tuple[str, datetime, date]], *, reopened: Collection[str]
     ) -> None:
         """Each unit that owes a period (domain.membership.owes) does, for every (period, due_at, window end) at
-        once: a statement covers all the periods, the periods going as one VALUES list. On a period opened before
-        (in `reopened`), a unit that left the plan or retired since no longer does."""
+        once: a statement covers all the periods, the periods going as arrays (`_OWE_*`: the same statements for
+        every plan, compiled once). On a period opened before (in `reopened`), a unit that left the plan or retired
+        since no longer does."""
         if not periods:
             return
-        owed = values(
-            column("period", String), column("due_at", DateTime(timezone=True)), column("window_end", String),
-            name="owed_periods",
-        ).data([(code, due, end.isoformat()) for code, due, end in periods])  # fmt: skip
-        in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
-        this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
-        owes = (
-            u.c.province == plan.province,
-            u.c.active,
-            in_plan,
-            _in_force(owed.c.period),
-            (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= owed.c.window_end),
-        )
-        owing = (
-            select(literal(plan.province), literal(plan.id), owed.c.period, u.c.code, owed.c.due_at, literal(True))
-            .select_from(owed.join(u, true()))
-            .where(*owes)
-        )
-        columns = ["province", "plan_id", "period", "unit", "due_at", "expected"]
+        params = {
+            "owe_province": plan.province,
+            "owe_plan_id": plan.id,
+            "owe_units": list(plan.units),
+            "owe_periods": [code for code, _, _ in periods],
+            "owe_due_ats": [due for _, due, _ in periods],
+            "owe_window_ends": [end.isoformat() for _, _, end in periods],
+        }
         # The units without a row owe it from now on. A plain insert writes them at half the cost of an upsert,
         # unless a submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
         try:
             async with self.session.begin_nested():
-                new = owing.where(~exists().where(*this_plan, o.c.period == owed.c.period, o.c.unit == u.c.code))
-                await self.session.execute(insert(o).from_select(columns, new))
+                await self.session.execute(_OWE_NEW, params)
         except IntegrityError:
-            stmt = insert(o).from_select(columns, owing)
-            await self.session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["province", "plan_id", "period", "unit"],
-                    set_={
-                        "due_at": stmt.excluded.due_at,
-                        "expected": True,
-                        "amended_after_due": _amended_after(stmt.excluded.due_at),
-                    },
-                )
-            )
+            await self.session.execute(_OWE_ALL, params)
         # Then the rows that were there (a submission came before the period opened, or the period is re-checked)
         # owe it too. After the insert, not before: a submission committed between a first look and the insert
         # would be skipped by both, its row never owed. Rows already owed with this deadline are not written again.
-        await self.session.execute(
-            update(o)
-            .where(
-                *this_plan,
-                o.c.period == owed.c.period,
-                exists().where(u.c.code == o.c.unit, *owes),
-                o.c.due_at.is_distinct_from(owed.c.due_at) | ~o.c.expected,
-            )
-            .values(due_at=owed.c.due_at, expected=True, amended_after_due=_amended_after(owed.c.due_at))
-        )
+        await self.session.execute(_OWE_EXISTING, params)
+        in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
+        this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
         if not reopened:
             return  # nothing was owed for these periods before this transaction opened them
         # A unit retired, or dropped from the plan, while the period is open no longer owes it; nor does a unit no
