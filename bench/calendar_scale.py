@@ -22,6 +22,7 @@ After each step the suite counts the rows the step wrote and fails on a wrong co
 
     BAOCAO_BENCH_CALENDAR_PROFILE=/tmp/p.txt ... # pyinstrument's text profile of the reminder round's tick
     BAOCAO_BENCH_CALENDAR_OPEN_PROFILE=/tmp/o.txt ... # and of the opening
+    BAOCAO_BENCH_PROFILE_ALL=1 ...                    # with every frame (the library frames too)
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def profiled(to: str | None) -> Iterator[None]:
         yield
     finally:
         profiler.stop()
-        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=bool(os.environ.get("BAOCAO_BENCH_PROFILE_ALL"))), encoding="utf-8")
+        every_frame = bool(os.environ.get("BAOCAO_BENCH_PROFILE_ALL"))  # SQLAlchemy's frames too
+        Path(to).write_text(profiler.output_text(unicode=True, color=False, show_all=every_frame), encoding="utf-8")
         say(f"profile in {to}")
 
 
