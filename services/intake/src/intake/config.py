@@ -15,9 +15,6 @@ class Settings(ServiceSettings):
     home: Path = Path(".local")  # BAOCAO_HOME: where development keeps its generated signing key
     jwt_private_key_file: Path | None = None  # Ed25519 PEM; required when BAOCAO_ENV=production
     token_ttl_s: int = 3600 * 8
-    # How long a process trusts an API token it accepted before looking it up again (handlers.api_tokens.
-    # RecentApiTokens): a revoked token is refused at once by the process that revoked it, by others within this.
-    api_token_recheck_s: float = Field(default=2.0, ge=0, le=5)
     # Sign-in throttling (intake.domain.accounts.LoginPolicy), counted in the database across every instance.
     # Per (username, client address): this many wrong passwords, then a wait doubling from login_backoff_base_s
     # after each further one, at most login_backoff_max_s; the pair's failures count for login_memory_s.

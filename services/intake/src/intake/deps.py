@@ -24,7 +24,7 @@ from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
 from intake.domain.accounts import USERNAME
 from intake.handlers.accounts import Authenticator
-from intake.handlers.api_tokens import API_TOKEN_PREFIX, api_token_hash, principal_for_api_token
+from intake.handlers.api_tokens import API_TOKEN_PREFIX, principal_for_api_token
 
 Uow = Annotated[IntakeUnitOfWork, Depends(unit_of_work(IntakeUnitOfWork))]
 
@@ -76,16 +76,11 @@ async def get_principal(request: Request, bearer: Annotated[str | None, Depends(
         raise Unauthorized("Sign in, or send `Authorization: Bearer <token>`.")
     token, via = found
     if via == "jwt" and token.startswith(API_TOKEN_PREFIX):
-        recent = request.app.state.recent_api_tokens
-        if (known := recent.get(api_token_hash(token))) is not None:
-            return known  # accepted in the last seconds (handlers.api_tokens.RecentApiTokens): no connection taken
         # Outside the route's transaction, so last_used_at is kept even when the route itself fails; each
         # statement commits on its own (a lookup, now and then an update), with no BEGIN and COMMIT around.
         async with request.app.state.runtime.engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            return await principal_for_api_token(
-                ApiTokenRepository(conn), token=token, now=auth.clock.now(), recent=recent
-            )
+            return await principal_for_api_token(ApiTokenRepository(conn), token=token, now=auth.clock.now())
     principal = await auth.verifier.verify(token)
     return principal if via == "jwt" else replace(principal, via=via)
 

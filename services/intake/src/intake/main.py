@@ -18,7 +18,6 @@ from intake.config import Settings
 from intake.consumers import CONSUMER
 from intake.deps import get_principal
 from intake.handlers.accounts import Authenticator
-from intake.handlers.api_tokens import RecentApiTokens
 from intake.web.routes import install as install_web_pages
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -45,7 +44,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Refuses a token its account's deactivation or password change revoked (baocao_shared.token_access).
     authenticator.verifier = authenticator.verifier.checking(runtime.token_access)
     app.state.authenticator = authenticator
-    app.state.recent_api_tokens = RecentApiTokens(settings.api_token_recheck_s)
     app.state.jwt_verifier = authenticator.verifier
     install_web_pages(app)  # the units' web form, sign-in pages and /static
     catalog_api.document_province_file(app)

@@ -161,19 +161,12 @@ async def list_api_tokens(province: ProvinceCode, unit: UnitCode, principal: Cur
     TOKENS + "/{token_id}", status_code=204, responses=error_responses(403, 404), summary="Revoke a unit's API token"
 )
 async def revoke_api_token(
-    request: Request,
-    province: ProvinceCode,
-    unit: UnitCode,
-    token_id: uuid.UUID,
-    principal: CurrentPrincipal,
-    uow: Uow,
-    auth: Auth,
+    province: ProvinceCode, unit: UnitCode, token_id: uuid.UUID, principal: CurrentPrincipal, uow: Uow, auth: Auth
 ):
     async with uow:
         await api_tokens.revoke_api_token(
             uow, province=province, unit=unit, token_id=token_id, actor=principal, now=auth.clock.now()
         )
-    request.app.state.recent_api_tokens.forget()  # refused here from the next request on
     return Response(status_code=204)
 
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from cachetools import TTLCache
-
 from baocao_shared.principal import Principal, Role
 from intake.adapters.api_tokens import ApiTokenRepository
 from intake.adapters.uow import IntakeUnitOfWork
@@ -26,7 +24,7 @@ API_TOKEN_PREFIX = "bc_"
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # an API token's last_used_at is refreshed at most this often
 
 
-def api_token_hash(token: str) -> str:
+def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -51,7 +49,7 @@ async def issue_api_token(
     token_id, secret = uuid.uuid4(), API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     await uow.api_tokens.add(
         token_id=token_id,
-        token_hash=api_token_hash(secret),
+        token_hash=_token_hash(secret),
         province=province,
         unit=unit,
         label=label,
@@ -93,46 +91,16 @@ async def revoke_api_token(
     return "revoked"
 
 
-class RecentApiTokens:
-    """The principals of the API tokens this process accepted in the last `ttl_s` seconds (monotonic time), so that
-    a unit's machine client sending its month costs no lookup per request (issue 19: one round trip of seven).
-
-    A revocation empties it in the process that revoked (`forget`): there the token is refused at once. Another
-    process (a second worker or instance) refuses it within `ttl_s`, as it does a token whose unit was retired;
-    `ttl_s` 0 looks every token up."""
-
-    def __init__(self, ttl_s: float, maxsize: int = 20_000) -> None:
-        self._seen: TTLCache[str, Principal] | None = TTLCache(maxsize, ttl_s) if ttl_s > 0 else None
-
-    def get(self, token_hash: str) -> Principal | None:
-        return self._seen.get(token_hash) if self._seen is not None else None
-
-    def keep(self, token_hash: str, principal: Principal) -> None:
-        if self._seen is not None:
-            self._seen[token_hash] = principal
-
-    def forget(self) -> None:
-        if self._seen is not None:
-            self._seen.clear()
-
-
-async def principal_for_api_token(
-    tokens: ApiTokenRepository, *, token: str, now: datetime, recent: RecentApiTokens | None = None
-) -> Principal:
-    """The unit reporter an API token stands for, kept in `recent`; 401 when it is unknown, revoked or its unit
-    retired. (The caller asks `recent` first: a token found there takes no connection.)"""
-    token_hash = api_token_hash(token)
-    found = await tokens.in_use(token_hash)
+async def principal_for_api_token(tokens: ApiTokenRepository, *, token: str, now: datetime) -> Principal:
+    """The unit reporter an API token stands for; 401 when it is unknown, revoked or its unit retired."""
+    found = await tokens.in_use(_token_hash(token))
     if found is None:
         raise ApiTokenRefused()
     if found.last_used_at is None or now - found.last_used_at > LAST_USED_RESOLUTION:
         await tokens.mark_used(found.id, now)
-    principal = Principal(
+    return Principal(
         subject=f"token:{found.id}", role=Role.REPORTER, province=found.province, unit=found.unit, via="api_token"
     )
-    if recent is not None:
-        recent.keep(token_hash, principal)
-    return principal
 
 
 def _check_may_manage(actor: Principal, province: str, unit: str) -> None:
