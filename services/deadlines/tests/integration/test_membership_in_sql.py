@@ -56,10 +56,10 @@ async def test_the_last_month_of_a_period_is_the_same_in_sql_as_in_python(postgr
     """Who is in force in a period is read in SQL (the obligations' period column) and in Python
     (baocao_shared.structure.in_force): both take the period's last month, for every frequency."""
     from baocao_shared.calendar import period_month
-    from deadlines.adapters.obligations import _month
+    from deadlines.adapters.membership import period_last_month
 
     codes = ["2025-06", "2025-12", "2025-Q1", "2025-Q3", "2025-Q4", "2025-H1", "2025-H2", "2025-Y"]
     async with hai_duong_database(postgres, units=[], stored=[]) as (sessions, _), sessions() as session:
-        in_sql = [await session.scalar(select(_month(literal(code)))) for code in codes]
+        in_sql = [await session.scalar(select(period_last_month(literal(code)))) for code in codes]
     assert in_sql == [period_month(code) for code in codes]
     assert in_sql[3] == "2025-09" and in_sql[5] == "2025-06" and in_sql[7] == "2025-12"

@@ -12,19 +12,14 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
-    Integer,
-    String,
     Table,
     and_,
     any_,
     bindparam,
-    case,
-    cast,
     exists,
     func,
     literal,
     select,
-    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by, insert
@@ -35,10 +30,10 @@ from sqlalchemy.sql import ColumnElement, Update
 from baocao_shared.events.catalog import PlanV1, UnitV1
 from baocao_shared.events.submissions import SubmissionV1
 from deadlines.adapters import orm
+from deadlines.adapters.membership import KEY, OWE_ALL, OWE_EXISTING, OWE_NEW, in_force
 from deadlines.domain.arrivals import Arrived, Key
 
 o, u, p = orm.obligations, orm.units, orm.periods
-KEY = ("province", "plan_id", "period", "unit")
 _ARRIVED = (*KEY, "first_submitted_at", "submission_id", "last_version", "last_received_at", "after_close")
 _MOMENT = DateTime(timezone=True)
 
@@ -120,83 +115,6 @@ class Awaiting(NamedTuple):
 def _owed(province: str, plan_id: str, period: str) -> tuple:
     """The period's obligations that are owed and whose deadline is known."""
     return *_this(province, plan_id, period), o.c.expected, o.c.due_at.is_not(None)
-
-
-def _month(period):
-    """The period's last month in SQL, as baocao_shared.calendar.period_month says, compared bytewise as
-    in_force compares it: 2025-Q3 -> 2025-09, 2025-H1 -> 2025-06, 2025-Y -> 2025-12, a month itself."""
-    kind, index, year = func.substr(period, 6, 1), cast(func.substr(period, 7, 1), Integer), func.left(period, 5)
-    return case(
-        (kind == "Q", func.concat(year, func.lpad(cast(index * 3, String), 2, "0"))),
-        (kind == "H", func.concat(year, func.lpad(cast(index * 6, String), 2, "0"))),
-        (kind == "Y", func.concat(year, "12")),
-        else_=func.left(period, 7),
-    ).collate("C")
-
-
-def _in_force(period) -> Any:
-    """The unit (orm.units) is in force in the period: valid_from <= its month <= valid_to, NULL open-ended."""
-    month = _month(period)
-    return (u.c.valid_from.is_(None) | (u.c.valid_from.collate("C") <= month)) & (
-        u.c.valid_to.is_(None) | (month <= u.c.valid_to.collate("C"))
-    )
-
-
-def _amended_after(due):
-    """An amendment already received at or after the deadline is flagged once the deadline is known."""
-    return o.c.amended_after_due | ((o.c.last_version > 1) & (o.c.last_received_at >= due))
-
-
-# Who owes which of a plan's periods being opened (Obligations.owe_periods), as statements whose parameters are the
-# plan (`owe_province`, `owe_plan_id`, its units as the array `owe_units`) and the periods as three arrays: the
-# same statements for every plan and any number of periods, compiled by SQLAlchemy once, not once per plan (the
-# 63 plans of a country's opening compiled theirs in 1 s: bench/calendar_scale.py's profile).
-_OWED_PERIODS = (
-    select(
-        func.unnest(bindparam("owe_periods", type_=ARRAY(String))).label("period"),
-        func.unnest(bindparam("owe_due_ats", type_=ARRAY(_MOMENT))).label("due_at"),
-        func.unnest(bindparam("owe_window_ends", type_=ARRAY(String))).label("window_end"),
-    )
-).subquery("owed_periods")
-_OWE_PLAN = (o.c.province == bindparam("owe_province", type_=String), o.c.plan_id == bindparam("owe_plan_id"))
-_OWES = (
-    u.c.province == bindparam("owe_province"),
-    u.c.active,
-    u.c.code == any_(bindparam("owe_units", type_=ARRAY(String))),
-    _in_force(_OWED_PERIODS.c.period),
-    (u.c.doc["active_from"].astext.is_(None)) | (u.c.doc["active_from"].astext <= _OWED_PERIODS.c.window_end),
-)
-_OWING = (
-    select(
-        bindparam("owe_province"), bindparam("owe_plan_id", type_=String), _OWED_PERIODS.c.period, u.c.code,
-        _OWED_PERIODS.c.due_at, literal(True),
-    )
-    .select_from(_OWED_PERIODS.join(u, true()))
-    .where(*_OWES)
-)  # fmt: skip
-_OWED_COLUMNS = ["province", "plan_id", "period", "unit", "due_at", "expected"]
-_OWE_NEW = insert(o).from_select(
-    _OWED_COLUMNS, _OWING.where(~exists().where(*_OWE_PLAN, o.c.period == _OWED_PERIODS.c.period, o.c.unit == u.c.code))
-)
-_owe_all = insert(o).from_select(_OWED_COLUMNS, _OWING)
-_OWE_ALL = _owe_all.on_conflict_do_update(
-    index_elements=list(KEY),
-    set_={
-        "due_at": _owe_all.excluded.due_at,
-        "expected": True,
-        "amended_after_due": _amended_after(_owe_all.excluded.due_at),
-    },
-)
-_OWE_EXISTING = (
-    update(o)
-    .where(
-        *_OWE_PLAN,
-        o.c.period == _OWED_PERIODS.c.period,
-        exists().where(u.c.code == o.c.unit, *_OWES),
-        o.c.due_at.is_distinct_from(_OWED_PERIODS.c.due_at) | ~o.c.expected,
-    )
-    .values(due_at=_OWED_PERIODS.c.due_at, expected=True, amended_after_due=_amended_after(_OWED_PERIODS.c.due_at))
-)
 
 
 class Obligations:
@@ -360,13 +278,13 @@ class Obligations:
         # unless a submission adds a row meanwhile: then the insert fails on that row and the upsert does it all.
         try:
             async with self.session.begin_nested():
-                await self.session.execute(_OWE_NEW, params)
+                await self.session.execute(OWE_NEW, params)
         except IntegrityError:
-            await self.session.execute(_OWE_ALL, params)
+            await self.session.execute(OWE_ALL, params)
         # Then the rows that were there (a submission came before the period opened, or the period is re-checked)
         # owe it too. After the insert, not before: a submission committed between a first look and the insert
         # would be skipped by both, its row never owed. Rows already owed with this deadline are not written again.
-        await self.session.execute(_OWE_EXISTING, params)
+        await self.session.execute(OWE_EXISTING, params)
         in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
         this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
         if not reopened:
@@ -382,7 +300,7 @@ class Obligations:
                 o.c.unit.not_in(select(u.c.code).where(u.c.province == plan.province, u.c.active, in_plan))
                 | (
                     o.c.first_submitted_at.is_(None)
-                    & exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~_in_force(o.c.period))
+                    & exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~in_force(o.c.period))
                 ),
             )
             .values(expected=False)
@@ -400,7 +318,7 @@ class Obligations:
                 o.c.unit == unit.code,
                 o.c.expected,
                 o.c.first_submitted_at.is_(None),
-                exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~_in_force(o.c.period)),
+                exists().where(u.c.province == o.c.province, u.c.code == o.c.unit, ~in_force(o.c.period)),
             )
             .values(expected=False)
         )
