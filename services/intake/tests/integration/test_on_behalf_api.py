@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import SUBMISSIONS
 from baocao_testing.kit import read_topic, wait_until
+from baocao_testing.samples import demo_province_file
 from intake.adapters import orm
 from intake.domain.catalog import parse_province_file
+from services.intake.tests.conftest import Catalogue
 
 pytestmark = [pytest.mark.integration, pytest.mark.hai_duong_in_june]
 REPO = Path(__file__).resolve().parents[4]
@@ -128,3 +130,26 @@ async def test_the_national_office_and_another_units_reporter_enter_nothing(inta
         refused = await intake.client.post("/v1/submissions", json=report(), headers=headers)
         assert refused.status_code == 403, refused.text
     assert await stored_count(intake) == 0
+
+
+async def test_an_admin_names_the_province_when_several_hold_the_plan_id(intake):
+    """Plan ids are a province's own: when two provinces hold the same id, an admin's entry (an admin has no
+    province) must name the province, and is told so and which provinces hold it; naming it, the entry goes in."""
+    admin = await intake.headers_for("admin")
+    other = parse_province_file(demo_province_file("84", PLAN))  # a plan of the same id as Hải Dương's
+    await intake.seed_catalog(Catalogue([other.province], other.units, other.plans))
+    before = await stored_count(intake)
+
+    unnamed = await intake.client.post("/v1/submissions", json=report("BTG", source="paper"), headers=admin)
+    assert unnamed.status_code == 422, unnamed.text
+    error = unnamed.json()["error"]
+    assert error["details"][0]["loc"] == ["body", "province"] and "30, 84" in error["message"]
+    assert await stored_count(intake) == before
+
+    named = await intake.client.post(
+        "/v1/submissions", json=report("BTG", source="paper", province="84"), headers=admin
+    )
+    assert named.status_code == 201, named.text
+    assert named.json()["channel"] == "on_behalf"
+    stored = (await intake.client.get(f"/v1/submissions/{named.json()['id']}", headers=admin)).json()
+    assert (stored["province"], stored["unit"], stored["plan_id"]) == ("84", "BTG", PLAN)

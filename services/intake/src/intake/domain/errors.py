@@ -250,6 +250,19 @@ class UnitNotInForce(Forbidden):
         self.unit, self.period, self.ended_from, self.successors = unit, period, ended_from, successors
 
 
+class ProvinceNotNamed(Unprocessable):
+    """A caller of no province (an admin) entered a report under a plan id that several provinces hold, without
+    naming the province: plan ids are the province's own, so the body says which one."""
+
+    def __init__(self, *, plan_id: str, provinces: list[str]) -> None:
+        msg = (
+            f'Kế hoạch {plan_id} có ở các tỉnh {", ".join(provinces)}: ghi rõ tỉnh (trường "province") '
+            "của đơn vị báo cáo."
+        )
+        super().__init__(msg, [{"loc": ["body", "province"], "msg": msg, "type": "province_required"}])
+        self.plan_id, self.provinces = plan_id, provinces
+
+
 class PlanOfAnotherProvince(Forbidden):
     """The plan belongs to another province than the reporter's."""
 

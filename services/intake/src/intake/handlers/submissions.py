@@ -25,6 +25,7 @@ from intake.domain.errors import (
     NotYourUnit,
     PeriodLocked,
     PlanOfAnotherProvince,
+    ProvinceNotNamed,
     ReportInvalid,
     ReportNotReadable,
     StaleVersion,
@@ -50,6 +51,8 @@ async def submit(
     by its province's office (`intake.domain.entry`)."""
     found = await uow.submissions.plan_holders(body.plan_id, body.period, body.unit)
     province = body.province or principal.province or (found[0].province if len(found) == 1 else "")
+    if not province and found:  # an admin, and the plan id is held by several provinces
+        raise ProvinceNotNamed(plan_id=body.plan_id, provinces=[h.province for h in found])
     entry = entry_for(principal, province=province, unit=body.unit, source=body.source)
     mine = next((h for h in found if h.province == province), None)
     if mine is None and found:
