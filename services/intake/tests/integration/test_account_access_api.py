@@ -2,12 +2,15 @@
 a password change, end the account's earlier tokens at intake (401 token_revoked) and publish
 `account.access_changed` in the same transaction."""
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
 from baocao_shared.auth import SESSION_COOKIE
 from baocao_testing.kit import wait_until
 from intake.adapters import orm
+from intake.adapters.uow import IntakeUnitOfWork
 
 pytestmark = pytest.mark.integration
 PASSWORD = "test-password-1"
@@ -100,3 +103,24 @@ async def test_a_password_change_ends_the_earlier_tokens_and_a_token_of_the_same
     assert (await me(intake, fresh)).status_code == 200
     [event] = await access_events(intake)
     assert event["reason"] == "password_changed" and event["active"] is True
+
+
+async def test_a_sign_in_with_the_old_password_while_the_new_one_is_written_gets_no_lasting_token(intake):
+    """The race of issue 20's note: a sign-in that checked the old password while an admin's new one was being
+    hashed and written. Another transaction holds the account's row (as a slow sign-in would) so that the change
+    has begun, and waits to write its hash, when the racing sign-in checks the old password and is issued its
+    token. Once the change is done, that token is refused, and the new password signs in."""
+    await intake.create_account("30-CA", role="reporter", province="30", unit="CA")
+    admin = await intake.headers_for("admin")
+    sessions = intake.app.state.runtime.sessionmaker
+    async with sessions() as holder, holder.begin():
+        await IntakeUnitOfWork(holder).accounts.get("30-CA", for_share=True)
+        change = asyncio.create_task(
+            intake.client.put("/v1/admin/accounts/30-CA/password", json={"password": "a-new-password"}, headers=admin)
+        )
+        await asyncio.sleep(1.0)  # the change's request has begun; its hash is ready and its write waits
+        assert not change.done()
+        raced = await intake.login("30-CA")  # the old password, before the change is written: a token
+    assert (await change).status_code == 204
+    await until_refused(intake, raced)
+    assert (await me(intake, await intake.login("30-CA", "a-new-password"))).status_code == 200

@@ -1,5 +1,6 @@
 """Signing in, tokens and accounts through intake's HTTP API, on a real PostgreSQL."""
 
+import asyncio
 import hashlib
 import time
 
@@ -278,3 +279,26 @@ async def test_the_development_key_survives_a_restart(intake):
     token = await intake.token_for("admin")
     assert (await again.state.jwt_verifier.verify(token)).subject == "test-admin"
     assert jwt.decode(token, options={"verify_signature": False})["exp"] > time.time() + 7 * 3600
+
+
+async def test_two_sign_ins_upgrading_one_old_hash_at_once_both_get_in(intake):
+    """Each sign-in holds its account's row for share until it commits (so a password change waits for it), and
+    upgrades an old hash: two at once each wait for the other's share, and PostgreSQL ends one of the two updates
+    (deadlock_detected). That one keeps the old hash and signs in all the same."""
+    weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash(PASSWORD)
+    async with intake.transaction() as db:
+        await db.execute(orm.accounts.insert().values(username="legacy2", password_hash=weak, role="admin"))
+    sessions = intake.app.state.runtime.sessionmaker
+    async with sessions() as other, other.begin():  # a first sign-in, between its check and its upgrade
+        accounts = IntakeUnitOfWork(other).accounts
+        await accounts.get("legacy2", for_share=True)
+        second = asyncio.create_task(
+            intake.client.post("/v1/auth/token", data={"username": "legacy2", "password": PASSWORD})
+        )
+        await asyncio.sleep(1.0)  # the second has checked the password and waits to write its upgrade
+        await accounts.upgrade_hash("legacy2", PASSWORD_HASHER.hash(PASSWORD))
+    answer = await second
+    assert answer.status_code == 200, answer.text
+    async with intake.transaction() as db:
+        stored = await db.scalar(select(orm.accounts.c.password_hash).where(orm.accounts.c.username == "legacy2"))
+    assert not PASSWORD_HASHER.check_needs_rehash(stored)

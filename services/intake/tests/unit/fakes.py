@@ -226,7 +226,7 @@ class InMemoryAccounts:
     def __init__(self) -> None:
         self.rows: dict[str, SimpleNamespace] = {}
 
-    async def get(self, username: str) -> SimpleNamespace | None:
+    async def get(self, username: str, *, for_share: bool = False) -> SimpleNamespace | None:
         return self.rows.get(username)
 
     async def add(self, *, username: str, password_hash: str, role: str, province, unit) -> dict | None:
@@ -246,6 +246,8 @@ class InMemoryAccounts:
             return False
         self.rows[username].password_hash = password_hash
         return True
+
+    upgrade_hash = set_password_hash  # one transaction at a time here: never a deadlock
 
     async def set_active(self, username: str, active: bool) -> bool:
         if username not in self.rows:

@@ -57,7 +57,9 @@ async def test_a_password_change_revokes_the_tokens_issued_before_it(uow, now):
     await accounts.create_account(
         uow, username="30-CA", password="a-long-password", role="reporter", province="30", unit="CA", actor="a", now=now
     )
-    await accounts.set_password(uow, username="30-CA", password="another-password", actor="admin", now=now)
+    await accounts.set_password(
+        uow, username="30-CA", password="another-password", actor="admin", clock=FixedClock(now)
+    )
     [changed] = uow.published
     assert (changed.data.active, changed.data.not_before, changed.data.reason) == (True, now, "password_changed")
     assert (await uow.account_access.get("30-CA")).not_before == now

@@ -90,12 +90,16 @@ async def test_a_right_password_forgets_that_address_failures_and_a_new_password
     assert await uow.login_failures.of_pair("30-CA", "10.0.0.2", since=since) == [now]
     await sign_in(uow, auth, "wrong", client="10.0.0.2")
     assert isinstance(await sign_in(uow, auth, PASSWORD, client="10.0.0.2"), TooManyFailedSignIns)
-    await accounts.set_password(uow, username="30-CA", password="another-password", actor="admin", now=now)
+    await accounts.set_password(
+        uow, username="30-CA", password="another-password", actor="admin", clock=FixedClock(now)
+    )
     assert not isinstance(await sign_in(uow, auth, "another-password", client="10.0.0.2"), TooManyFailedSignIns)
     with pytest.raises(PasswordInvalid):
-        await accounts.set_password(uow, username="30-CA", password="short", actor="admin", now=now)
+        await accounts.set_password(uow, username="30-CA", password="short", actor="admin", clock=FixedClock(now))
     with pytest.raises(AccountNotFound):
-        await accounts.set_password(uow, username="nobody", password="long-enough", actor="admin", now=now)
+        await accounts.set_password(
+            uow, username="nobody", password="long-enough", actor="admin", clock=FixedClock(now)
+        )
 
 
 async def test_demo_accounts_are_made_once_and_never_in_production(uow, now):

@@ -7,11 +7,13 @@ from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake.adapters import orm
 
 _A, _F = orm.accounts.c, orm.login_failures.c
+DEADLOCK_DETECTED = "40P01"
 ROWS_PER_INSERT = 1000  # PostgreSQL takes at most 32767 parameters per statement
 
 
@@ -19,9 +21,11 @@ class AccountRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, username: str) -> Any | None:
-        """The account's row (username, password_hash, role, province, unit, active, created_at), if any."""
-        return (await self.session.execute(select(orm.accounts).where(_A.username == username))).first()
+    async def get(self, username: str, *, for_share: bool = False) -> Any | None:
+        """The account's row (username, password_hash, role, province, unit, active, created_at), if any; with
+        `for_share`, locked against a change of it (a new password) until the transaction ends."""
+        query = select(orm.accounts).where(_A.username == username)
+        return (await self.session.execute(query.with_for_update(read=True) if for_share else query)).first()
 
     async def add(
         self, *, username: str, password_hash: str, role: str, province: str | None, unit: str | None
@@ -59,6 +63,19 @@ class AccountRepository:
             .returning(_A.username)
         )
         return done is not None
+
+    async def upgrade_hash(self, username: str, password_hash: str) -> bool:
+        """A sign-in's rehash of the password it just checked (new hashing parameters). Every sign-in holds the
+        account's row for share (`get(for_share=True)`), so two at once each wait for the other's: PostgreSQL
+        ends one of them (deadlock_detected), which then keeps the old hash and signs in all the same; the next
+        sign-in upgrades it. False when not done."""
+        try:
+            async with self.session.begin_nested():
+                return await self.set_password_hash(username, password_hash)
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+                raise
+            return False
 
     async def set_active(self, username: str, active: bool) -> bool:
         """False when there is no such account."""

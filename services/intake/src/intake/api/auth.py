@@ -195,7 +195,7 @@ async def create_account(body: AccountIn, admin: Admin, uow: Uow, auth: Auth):
 async def set_password(username: AccountName, body: PasswordIn, admin: Admin, uow: Uow, auth: Auth):
     async with uow:
         await use_cases.set_password(
-            uow, username=username, password=body.password, actor=admin.subject, now=auth.clock.now()
+            uow, username=username, password=body.password, actor=admin.subject, clock=auth.clock
         )
     return Response(status_code=204)
 

@@ -129,7 +129,9 @@ async def authenticate(
     if not gate.allowed:
         return TooManyFailedSignIns(limit="username", retry_after_s=gate.retry_after_s)
 
-    account = await uow.accounts.get(username)
+    # Locked until the token is issued and this commits: a new password being written waits, and its tokens'
+    # `not_before` is taken after (set_password), so no token signed in with the old password outlives it.
+    account = await uow.accounts.get(username, for_share=True)
     stored_hash = account.password_hash if account else await asyncio.to_thread(_dummy_hash)
     if not (await _password_matches(stored_hash, password) and account and account.active):
         await failures.add(username=key, client=client, at=now, forget_before=now - policy.kept)
@@ -137,7 +139,7 @@ async def authenticate(
 
     await failures.forget(key, client=client)
     if PASSWORD_HASHER.check_needs_rehash(account.password_hash):
-        await uow.accounts.set_password_hash(username, await hash_password(password))
+        await uow.accounts.upgrade_hash(username, await hash_password(password))
     return auth.issue(
         Principal(subject=username, role=Role(account.role), province=account.province, unit=account.unit)
     )
@@ -187,14 +189,19 @@ async def _catalogue_problems(uow: IntakeUnitOfWork, province: str | None, unit:
     return []
 
 
-async def set_password(uow: IntakeUnitOfWork, *, username: str, password: str, actor: str, now: datetime) -> None:
+async def set_password(uow: IntakeUnitOfWork, *, username: str, password: str, actor: str, clock: Clock) -> None:
     """Replace an account's password and clear its failed sign-ins from every address; its earlier tokens stop
-    working on every service."""
+    working on every service.
+
+    The tokens' `not_before` is read from `clock` once the new hash is written: that write waited for every sign-in
+    holding the account's row (`authenticate`), so a token signed in with the old password, even one issued while
+    the new password was being hashed, is older than `not_before` and refused."""
     if why := password_problem(password):
         raise PasswordInvalid(why)
     account = await uow.accounts.get(username)
     if account is None or not await uow.accounts.set_password_hash(username, await hash_password(password)):
         raise AccountNotFound(username)
+    now = clock.now()
     await uow.login_failures.forget(username)
     await change_access(
         uow, username=username, active=account.active, not_before=now, reason="password_changed", at=now
