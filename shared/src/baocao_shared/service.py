@@ -7,12 +7,15 @@ for errors, the probes, the operators' API over its messaging (baocao_shared.ops
 """
 
 # No `from __future__ import annotations`: FastAPI must resolve the Annotated aliases at import.
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from pydantic import BaseModel, Field
 
 from baocao_shared.dlq_replay import Replayed, ReplayIn, replay_dead_letter
@@ -31,6 +34,20 @@ from baocao_shared.settings import ServiceSettings
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, str] = Field(description='"database" and "kafka": "ok", or why not')
+
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _metrics_registry() -> CollectorRegistry | None:
+    """What /metrics reports: with several worker processes (`serve`), the sum over all of them, from the files
+    prometheus-client's multiprocess mode keeps in PROMETHEUS_MULTIPROC_DIR, whichever worker answers; else this
+    process's own registry (None: the default)."""
+    if not os.environ.get(MULTIPROC_DIR):
+        return None
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return registry
 
 
 def probes_router(runtime: ServiceRuntime) -> APIRouter:
@@ -53,7 +70,7 @@ def probes_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(_metrics_registry()), media_type=CONTENT_TYPE_LATEST)
 
     return router
 
@@ -164,7 +181,16 @@ def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSe
         "timeout_graceful_shutdown": 5,
     }
     if settings.workers > 1:
-        uvicorn.run(factory_path(app_factory), factory=True, workers=settings.workers, **options)
+        # The workers' metrics go to files in one directory (prometheus-client's multiprocess mode), read by
+        # /metrics; a fresh one per run unless the deployment names its own (e.g. an emptyDir).
+        own = not os.environ.get(MULTIPROC_DIR)
+        if own:
+            os.environ[MULTIPROC_DIR] = tempfile.mkdtemp(prefix=f"baocao-{settings.service_name}-metrics-")
+        try:
+            uvicorn.run(factory_path(app_factory), factory=True, workers=settings.workers, **options)
+        finally:
+            if own:
+                shutil.rmtree(os.environ.pop(MULTIPROC_DIR), ignore_errors=True)
     else:
         uvicorn.run(app_factory(settings), **options)
 

@@ -79,6 +79,16 @@ def serving_pids(proc: Proc, port: int) -> dict[int, int]:
     return dict(held)
 
 
+async def every_worker_reports_both_workers_metrics(clients, published: int) -> None:
+    """/metrics sums the workers (prometheus-client's multiprocess mode): whichever worker answers, the submissions
+    its relay and the other's sent add up to all of them."""
+    sent = 'baocao_outbox_sent_total{topic="baocao.submissions"}'
+    for client in clients:  # connections held by both workers
+        text = (await client.get("/metrics")).text
+        values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(sent + " ")]
+        assert values == [published], f"{sent} on one connection: {values}"
+
+
 async def a_revoked_api_token_is_refused_by_both_workers_within_seconds(clients, bearer) -> None:
     """Whichever worker revokes a unit's API token, both refuse it from then on (issue 20: within 5 s)."""
     unit = CATALOGUE.units[0].code
@@ -173,6 +183,7 @@ async def test_two_workers_serve_one_port_and_publish_each_accepted_submission_o
         assert set(seen) == set(receipts) and set(seen.values()) == {1}, f"records per submission: {seen}"
 
         await a_revoked_api_token_is_refused_by_both_workers_within_seconds(clients, bearer)
+        await every_worker_reports_both_workers_metrics(clients, len(receipts))
     finally:
         for client in clients:
             await client.aclose()
