@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from pydantic import BaseModel, Field
 
 from baocao_shared.dlq_replay import Replayed, ReplayIn, replay_dead_letter
@@ -39,12 +39,12 @@ class Readiness(BaseModel):
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def _metrics_registry() -> CollectorRegistry | None:
+def _metrics_registry() -> CollectorRegistry:
     """What /metrics reports: with several worker processes (`serve`), the sum over all of them, from the files
     prometheus-client's multiprocess mode keeps in PROMETHEUS_MULTIPROC_DIR, whichever worker answers; else this
-    process's own registry (None: the default)."""
+    process's own registry."""
     if not os.environ.get(MULTIPROC_DIR):
-        return None
+        return REGISTRY
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     return registry
