@@ -1,239 +1,61 @@
 """deploy/k8s: the Kubernetes manifests, checked against the Kubernetes schemas and against the services.
 
-kustomize is not installed here, so `render` below builds a kustomization the way `kubectl apply -k`
-would, for the few features these files use: `resources` (files and directories), `configMapGenerator`
-(files and literals, without name hashes) and `images`. It refuses any other feature, so a patch added
-later fails here instead of being silently ignored. Every rendered document is validated with
-kubernetes-validate against the newest Kubernetes schemas it ships, in strict mode (an unknown or
-misspelt field fails). Strimzi's KafkaTopic is a custom resource whose schema is not among them: its
-metadata is validated against ObjectMeta, and its spec only by this file's own reading (see
-`test_strimzi_overlay_declares_every_topic_as_the_services_need_it`).
+kustomize is not installed here, so `render` (tests/contract/k8s_manifests.py) builds a kustomization the
+way `kubectl apply -k` would, for the few features these files use, and refuses any other. Every rendered
+document is validated with kubernetes-validate against the newest Kubernetes schemas it ships, in strict
+mode (an unknown or misspelt field fails). Strimzi's KafkaTopic is a custom resource whose schema is not
+among them: its metadata is validated against ObjectMeta, and its spec by test_k8s_ingress_topics.py's own
+reading (`test_strimzi_overlay_declares_every_topic_as_the_services_need_it`).
 
 Then come the checks an operator relies on: probes on /readyz and /healthz at the container's port,
 requests and limits, an autoscaler per Deployment bounded by the partitions, Services that select the
 pods, environment names that the services' Settings classes read (a renamed setting fails here) and
-values those classes accept, images and ports as docker-compose.yml builds them, an Ingress in the
-path layout of deploy/proxy/Caddyfile, and the init container's topic script run against a real broker.
+values those classes accept, images and ports as docker-compose.yml builds them. The Ingress, the Strimzi topics
+and the init container's topic script are in test_k8s_ingress_topics.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import copy
 import importlib
 import importlib.util
-import json
-import os
-import re
-import subprocess
-import sys
 import tomllib
-import uuid
-from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import pytest
-import referencing
 import yaml
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from kubernetes_validate.utils import schema_contents
 from sqlalchemy.engine import make_url
 
-from baocao_shared.events.topics import RETENTION, TOPICS, TopicSpec, dead_letter_topic, dlq_topic
+from tests.contract.k8s_manifests import (
+    BASE,
+    CUSTOM_RESOURCES,
+    K8S,
+    KUBERNETES_VERSION,
+    ROOT,
+    STRIMZI,
+    UnsupportedKustomization,
+    config_map,
+    container_environment,
+    container_port,
+    deployment,
+    env_value,
+    find,
+    main_container,
+    partitions,
+    pod_spec,
+    quantity,
+    render,
+    secret_refs,
+    settings_names,
+    split_image,
+    validate,
+    validate_object_meta,
+)
 from tests.contract.test_compose import SERVICES, app_settings, built_image, environment, service
-from tests.contract.test_proxy import PER_SERVICE, app_paths
-
-ROOT = Path(__file__).resolve().parents[2]
-K8S = ROOT / "deploy/k8s"
-BASE = K8S / "base"
-STRIMZI = K8S / "overlays/strimzi"
-KUBERNETES_VERSION = kubernetes_validate.latest_version()  # the newest schemas the package ships
-CUSTOM_RESOURCES = {("kafka.strimzi.io/v1beta2", "KafkaTopic")}  # no schema in kubernetes-validate
-
-
-# --- Rendering: the part of kustomize these files use --------------------------------------------
-
-KUSTOMIZATION_FIELDS = {"apiVersion", "kind", "resources", "configMapGenerator", "generatorOptions", "images"}
-
-
-class UnsupportedKustomization(AssertionError):
-    pass
-
-
-def render(directory: Path) -> list[dict[str, Any]]:
-    """The documents `kubectl kustomize <directory>` prints, for the features listed above."""
-    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text(encoding="utf-8"))
-    unsupported = set(kustomization) - KUSTOMIZATION_FIELDS
-    if unsupported:
-        raise UnsupportedKustomization(f"{directory}: this test does not render {sorted(unsupported)}")
-    documents: list[dict[str, Any]] = []
-    for entry in kustomization.get("resources") or []:
-        path = (directory / entry).resolve()
-        assert path.is_relative_to(K8S), f"{directory}: resource {entry} is outside deploy/k8s"
-        if path.is_dir():
-            documents += render(path)
-        else:
-            documents += [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
-    generators = kustomization.get("configMapGenerator") or []
-    if generators and not (kustomization.get("generatorOptions") or {}).get("disableNameSuffixHash"):
-        raise UnsupportedKustomization(f"{directory}: generated names with a hash suffix are not rendered here")
-    for generator in generators:
-        if set(generator) - {"name", "files", "literals"}:
-            raise UnsupportedKustomization(f"{directory}: configMapGenerator {generator}")
-        data: dict[str, str] = {}
-        for entry in generator.get("files") or []:
-            key, _, source = entry.rpartition("=")
-            data[key or PurePosixPath(source).name] = (directory / source).read_text(encoding="utf-8")
-        for entry in generator.get("literals") or []:
-            key, _, value = entry.partition("=")
-            data[key] = value
-        documents.append(
-            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": generator["name"]}, "data": data}
-        )
-    for image in kustomization.get("images") or []:
-        for container in all_containers(documents):
-            name, tag = split_image(container["image"])
-            if name == image["name"]:
-                container["image"] = f"{image.get('newName', name)}:{image.get('newTag', tag or 'latest')}"
-    return documents
-
-
-def split_image(image: str) -> tuple[str, str | None]:
-    name, _, tag = image.rpartition(":") if ":" in image.rsplit("/", 1)[-1] else (image, "", "")
-    return name, tag or None
-
-
-def all_containers(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for doc in documents:
-        pod = (doc.get("spec") or {}).get("template", {}).get("spec") if doc.get("kind") == "Deployment" else None
-        if pod:
-            yield from pod.get("initContainers") or []
-            yield from pod["containers"]
-
-
-def validate(doc: Mapping[str, Any]) -> None:
-    kubernetes_validate.validate(dict(doc), KUBERNETES_VERSION, strict=True)
-
-
-def validate_object_meta(metadata: Mapping[str, Any]) -> None:
-    """ObjectMeta from the same strict schemas (for custom resources, whose own schema is not shipped)."""
-    major_minor = ".".join(KUBERNETES_VERSION.split(".")[:2])
-    definitions = schema_contents(
-        f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict/_definitions.json", major_minor
-    )
-    registry = referencing.Resource.from_contents(definitions) @ referencing.Registry()
-    schema = {"$ref": f"{definitions['$id']}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
-    jsonschema.Draft202012Validator(schema, registry=registry).validate(dict(metadata))
-
-
-@pytest.fixture(scope="module")
-def base() -> list[dict[str, Any]]:
-    return render(BASE)
-
-
-def find(documents: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
-    found = [d for d in documents if d["kind"] == kind and d["metadata"]["name"] == name]
-    assert len(found) == 1, f"{len(found)} {kind} named {name}"
-    return found[0]
-
-
-def deployment(base: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    return find(base, "Deployment", f"baocao-{name}")
-
-
-def pod_spec(base: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    return deployment(base, name)["spec"]["template"]["spec"]
-
-
-def main_container(base: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    [container] = [c for c in pod_spec(base, name)["containers"] if c["name"] == name]
-    return container
-
-
-def container_port(container: Mapping[str, Any], port: int | str) -> int:
-    """A probe's or a Service's port: a number, or the name of one of the container's ports."""
-    declared = {p.get("name"): p["containerPort"] for p in container.get("ports") or []}
-    if isinstance(port, int):
-        assert port in declared.values(), f"port {port} is not declared by {container['name']}"
-        return port
-    assert port in declared, f"no port named {port!r} on {container['name']}"
-    return declared[port]
-
-
-def config_map(documents: list[dict[str, Any]], name: str) -> dict[str, str]:
-    return find(documents, "ConfigMap", name).get("data") or {}
-
-
-def env_value(documents: list[dict[str, Any]], var: Mapping[str, Any]) -> str | None:
-    """A container variable's value: literal, or read from a rendered ConfigMap; None for a Secret."""
-    if "value" in var:
-        return var["value"]
-    source = var["valueFrom"]
-    if "configMapKeyRef" in source:
-        ref = source["configMapKeyRef"]
-        data = config_map(documents, ref["name"])
-        assert ref["key"] in data, f"ConfigMap {ref['name']} has no key {ref['key']}"
-        return data[ref["key"]]
-    assert "secretKeyRef" in source, f"{var['name']}: only ConfigMap and Secret references are expected"
-    return None
-
-
-def secret_refs(container: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """{variable: secretKeyRef} of a container."""
-    return {
-        var["name"]: var["valueFrom"]["secretKeyRef"]
-        for var in container.get("env") or []
-        if "secretKeyRef" in (var.get("valueFrom") or {})
-    }
-
-
-def settings_names(name: str) -> set[str]:
-    """Every environment name the service's Settings class reads."""
-    settings_class = importlib.import_module(f"{name}.config").Settings
-    prefix = settings_class.model_config["env_prefix"]
-    names: set[str] = set()
-    for field_name, info in settings_class.model_fields.items():
-        alias = info.validation_alias
-        if alias is None:
-            names.add(f"{prefix}{field_name}".upper())
-        else:
-            names |= {choice.upper() for choice in getattr(alias, "choices", [alias])}
-    return names
-
-
-def container_environment(documents: list[dict[str, Any]], container: Mapping[str, Any]) -> dict[str, str | None]:
-    """The container's environment: envFrom ConfigMaps, then `env` (which wins); Secret values are None."""
-    env: dict[str, str | None] = {}
-    for source in container.get("envFrom") or []:
-        assert set(source) == {"configMapRef"}, f"{container['name']}: envFrom {source}"
-        env.update(config_map(documents, source["configMapRef"]["name"]))
-    for var in container.get("env") or []:
-        env[var["name"]] = env_value(documents, var)
-    return env
-
-
-def quantity(value: str | int) -> float:
-    """A Kubernetes quantity (100m, 1, 192Mi, 1Gi) as a number of cores or bytes."""
-    text = str(value)
-    units = {"m": 1e-3, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 1e3, "M": 1e6, "G": 1e9}
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([A-Za-z]*)", text)
-    assert match and match.group(2) in ("", *units), f"not a quantity this test reads: {text}"
-    return float(match.group(1)) * units.get(match.group(2), 1)
-
-
-def partitions(base: list[dict[str, Any]]) -> int:
-    return int(config_map(base, "baocao-config")["BAOCAO_TOPIC_PARTITIONS"])
-
-
-@pytest.fixture(scope="module")
-def compose() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
-
 
 # --- The schemas ---------------------------------------------------------------------------------
 
@@ -525,207 +347,3 @@ def test_the_topics_init_container_runs_the_script_in_the_service_image(base, na
     group = importlib.import_module(f"{name}.consumers").GROUP
     assert env["DLQ_GROUPS"].split(",") == [group], "the dead-letter topic of this service's consumer group"
     assert int(env["TOPIC_REPLICATION_FACTOR"]) >= 1
-
-
-# --- The Ingress: the path layout of deploy/proxy/Caddyfile ---------------------------------------
-
-
-def ingress_rules(base: list[dict[str, Any]]) -> tuple[str, list[tuple[str, str, str]]]:
-    """(host, [(path, pathType, service name)])."""
-    [ingress] = [d for d in base if d["kind"] == "Ingress"]
-    [rule] = ingress["spec"]["rules"]
-    paths = [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in rule["http"]["paths"]]
-    return rule["host"], paths
-
-
-def routed_to(path: str, paths: list[tuple[str, str, str]]) -> str | None:
-    """Kubernetes Ingress matching: Exact, or Prefix by whole path elements; the longest match wins and
-    Exact beats Prefix at equal length. None: no rule, so the controller's default backend (404)."""
-    best: tuple[int, int, str] | None = None
-    for rule_path, kind, backend in paths:
-        if kind == "Exact":
-            matched = path == rule_path
-        else:
-            assert kind == "Prefix", f"pathType {kind} is implementation-specific"
-            elements = [e for e in rule_path.split("/") if e]
-            matched = [e for e in path.split("/") if e][: len(elements)] == elements
-        if matched:
-            rank = (len(rule_path.rstrip("/")), kind == "Exact", backend)
-            best = max(best, rank) if best else rank
-    return best[2] if best else None
-
-
-@pytest.mark.parametrize("name", SERVICES)
-def test_every_page_and_api_of_a_service_reaches_it_through_the_ingress(base, name: str, tmp_path: Path) -> None:
-    _, paths = ingress_rules(base)
-    public = [p for p in app_paths(name, tmp_path) if not PER_SERVICE.match(p) and not (p == "/" and name != "intake")]
-    assert len(public) > 3, public
-    elsewhere = {p: routed_to(p, paths) for p in public if routed_to(p, paths) != f"baocao-{name}"}
-    assert elsewhere == {}, f"{name}'s paths that the Ingress sends elsewhere (or nowhere)"
-    if name == "intake":
-        assert routed_to("/static/baocao.css", paths) == "baocao-intake", "the shared stylesheet"
-
-
-@pytest.mark.parametrize(
-    "path",
-    ["/docs", "/openapi.json", "/redoc", "/metrics", "/readyz", "/healthz", "/v1/ops/pipeline", "/v1/ops/dlq/x/replay"],
-)
-def test_docs_metrics_probes_and_operations_stay_inside_the_cluster(base, path: str) -> None:
-    _, paths = ingress_rules(base)
-    assert routed_to(path, paths) is None
-
-
-def test_ingress_backends_exist_and_links_point_at_its_https_origin(base) -> None:
-    [ingress] = [d for d in base if d["kind"] == "Ingress"]
-    host, _ = ingress_rules(base)
-    for entry in ingress["spec"]["rules"][0]["http"]["paths"]:
-        backend = entry["backend"]["service"]
-        svc = find(base, "Service", backend["name"])
-        assert backend["port"]["name"] in [p["name"] for p in svc["spec"]["ports"]]
-    assert [host] in [tls["hosts"] for tls in ingress["spec"]["tls"]], "TLS for the host"
-    public_urls = json.loads(config_map(base, "baocao-config")["BAOCAO_PUBLIC_URLS"])
-    # https: the services then mark their cookies Secure (TLS ends at the Ingress).
-    assert public_urls == {name: f"https://{host}" for name in SERVICES}
-
-
-# --- The Strimzi overlay ---------------------------------------------------------------------------
-
-
-def test_strimzi_overlay_declares_every_topic_as_the_services_need_it(base) -> None:
-    """Checked by this test's reading of Strimzi's KafkaTopic (spec.topicName, partitions, replicas,
-    config), not by Strimzi's CRD schema, which kubernetes-validate does not ship."""
-    documents = render(STRIMZI)
-    topics = [d for d in documents if d["kind"] == "KafkaTopic"]
-    others = [d for d in documents if d["kind"] != "KafkaTopic"]
-    assert sorted(map(json.dumps, others)) == sorted(map(json.dumps, base)), "the overlay adds topics only"
-    groups = [importlib.import_module(f"{name}.consumers").GROUP for name in SERVICES]
-    wanted = {spec.name: spec for spec in TOPICS} | {dlq_topic(g): dead_letter_topic(g) for g in groups}
-    declared = {t["spec"]["topicName"]: t for t in topics}
-    assert sorted(declared) == sorted(wanted)
-    bootstrap = config_map(base, "baocao-config")["BAOCAO_KAFKA_BOOTSTRAP_SERVERS"]
-    replicas = int(config_map(base, "baocao-topics")["TOPIC_REPLICATION_FACTOR"])
-    for name, topic in declared.items():
-        spec = topic["spec"]
-        assert set(spec) <= {"topicName", "partitions", "replicas", "config"}, f"{name}: {sorted(spec)}"
-        assert spec["partitions"] == partitions(base) and spec["replicas"] == replicas
-        assert {k: str(v) for k, v in (spec.get("config") or {}).items()} == wanted[name].config
-        cluster = topic["metadata"]["labels"]["strimzi.io/cluster"]
-        assert bootstrap.startswith(f"{cluster}-kafka-bootstrap"), "the topics belong to the cluster the services use"
-
-
-def test_every_topic_is_kept_for_the_one_archival_period(base) -> None:
-    """BAOCAO_TOPIC_RETENTION_MS (forever by default) is what the init container sets on every topic and what
-    each Strimzi KafkaTopic declares, dead letters included: no topic falls back to the broker's 7 days."""
-    period = config_map(base, "baocao-config")["BAOCAO_TOPIC_RETENTION_MS"]
-    assert period == "-1", "the default archival period is forever"
-    declared = {
-        d["spec"]["topicName"]: d["spec"].get("config") or {} for d in render(STRIMZI) if d["kind"] == "KafkaTopic"
-    }
-    assert declared and {name: str(config.get(RETENTION)) for name, config in declared.items()} == dict.fromkeys(
-        declared, period
-    )
-
-
-# --- The init container's script, against the real broker of the test session --------------------
-
-
-def load_script() -> Any:
-    spec = importlib.util.spec_from_file_location("ensure_topics", BASE / "ensure_topics.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-async def describe(bootstrap: str, names: list[str]) -> dict[str, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        return {t["topic"]: len(t["partitions"]) for t in await admin.describe_topics(names)}
-    finally:
-        await admin.close()
-
-
-@pytest.mark.integration
-async def test_script_creates_missing_topics_with_their_config_once(kafka) -> None:
-    script = load_script()
-    tag = uuid.uuid4().hex[:8]
-    specs = [
-        TopicSpec(f"k8s-test.{tag}.compacted", "", "", {"cleanup.policy": "compact", "min.compaction.lag.ms": "0"}),
-        TopicSpec(f"k8s-test.{tag}.plain", "", ""),
-    ]
-    created, problems = await script.ensure_topics(kafka.bootstrap, specs, partitions=2, replication_factor=1)
-    assert sorted(created) == sorted(s.name for s in specs) and problems == []
-    assert await describe(kafka.bootstrap, [s.name for s in specs]) == {s.name: 2 for s in specs}
-    again = await script.ensure_topics(kafka.bootstrap, specs, partitions=2, replication_factor=1)
-    assert again == ([], []), "a second pod finds everything in place"
-
-
-@pytest.mark.integration
-async def test_script_names_an_existing_topic_whose_config_would_lose_data(kafka) -> None:
-    script = load_script()
-    name = f"k8s-test.{uuid.uuid4().hex[:8]}.auto-created"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, 1, 1)])  # as a broker's auto-creation would: not compacted
-    finally:
-        await admin.close()
-    spec = TopicSpec(name, "", "", {"cleanup.policy": "compact"})
-    created, problems = await script.ensure_topics(kafka.bootstrap, [spec], partitions=3, replication_factor=1)
-    assert created == []
-    assert len(problems) == 1 and f"topic {name} has cleanup.policy=delete" in problems[0]
-
-
-@pytest.mark.integration
-async def test_script_gives_an_existing_topic_the_archival_period_and_keeps_its_settings(kafka) -> None:
-    script = load_script()
-    tag = uuid.uuid4().hex[:8]
-    name = f"k8s-test.{tag}.made-by-an-older-release"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:  # compacted, under the broker's 7-day retention
-        await admin.create_topics([NewTopic(name, 1, 1, topic_configs={"cleanup.policy": "compact"})])
-    finally:
-        await admin.close()
-    spec = TopicSpec(name, "", "", {"cleanup.policy": "compact", RETENTION: "-1"})
-    retained: list[str] = []
-    created, problems = await script.ensure_topics(
-        kafka.bootstrap, [spec], partitions=1, replication_factor=1, retained=retained
-    )
-    assert (created, problems, retained) == ([], [], [name])
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap)
-    await admin.start()
-    try:
-        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, name)])
-    finally:
-        await admin.close()
-    configs = {entry[0]: entry[1] for entry in response.resources[0][4]}
-    assert (configs[RETENTION], configs["cleanup.policy"]) == ("-1", "compact")
-    retained.clear()
-    assert await script.ensure_topics(kafka.bootstrap, [spec], partitions=1, replication_factor=1, retained=retained)
-    assert retained == [], "the next pod finds it in place"
-
-
-@pytest.mark.integration
-def test_the_init_container_command_readies_the_real_topics(base, kafka) -> None:
-    """The intake pod's init container, as the manifest runs it, with two values changed for the test
-    broker: its address, and one replica (it is one broker). The session fixture has already created
-    the five topics the way the local stack does, so this finds them correct and creates the group's
-    dead-letter topic (a unique group, to leave the shared broker's real ones alone)."""
-    [init] = pod_spec(base, "intake")["initContainers"]
-    env = {var["name"]: env_value(base, var) for var in init["env"]}
-    group = f"k8s-test-{uuid.uuid4().hex[:8]}"
-    env |= {"BAOCAO_KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap, "TOPIC_REPLICATION_FACTOR": "1", "DLQ_GROUPS": group}
-    result = subprocess.run(
-        [sys.executable, str(BASE / "ensure_topics.py")],
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("BAOCAO_")}, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == [f"created topic {dlq_topic(group)} (3 partitions, 1 replicas)"]
-    counts = asyncio.run(describe(kafka.bootstrap, [dlq_topic(group), *(t.name for t in TOPICS)]))
-    assert counts[dlq_topic(group)] == partitions(base)
-    assert all(count >= 1 for count in counts.values())

@@ -1,5 +1,5 @@
 """Issue 8's fault suite: each case applies one fault to real processes under a steady submission load,
-then reconciles (see conftest.py): every submission that got a 201 appears once, as its latest accepted
+then reconciles (see conftest.py and case.py): every submission that got a 201 appears once, as its latest accepted
 version, in consolidation's totals and in deadlines' compliance; every unit that never submitted gets its
 reminder mail; duplicate reminders and mails are counted and printed.
 

@@ -1,6 +1,6 @@
 """Issue 9's scale-out cases on a 3-broker KRaft cluster, configured as `make up BROKERS=3` configures one
 (conftest's `fault_cluster`: every topic on 3 brokers, a write accepted once 2 of them hold it), under the load
-and the reconciliation of test_faults.py (conftest's FaultCase).
+and the reconciliation of test_faults.py (`FaultCase`, tests/faults/case.py).
 
 - (make faults only) One broker is SIGKILLed mid-load and stays down while the load goes on and while the
   pipeline is reconciled: with 2 of 3 replicas in sync intake keeps accepting and the consumers keep applying.
