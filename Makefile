@@ -36,7 +36,8 @@ help:
 	@echo "make faults                                        the fault suite, long: every case, each fault 3 times"
 	@echo "                                                   under load (figures in artifacts/faults/; make test runs"
 	@echo "                                                   one case of each fault class, short), and the backup"
-	@echo "                                                   drill (deploy/tests/test_backup.py)"
+	@echo "                                                   drill (deploy/tests/test_backup.py) and a real 3-broker"
+	@echo "                                                   make up / down (deploy/tests/test_cluster.py)"
 	@echo "make bench [BENCH_ARGS=--only intake,replay]       the benchmarks (under 10 min): each figure beside a"
 	@echo "                                                   same-run baseline; JSON in bench/results/"
 	@echo "make lint                                          ruff"
@@ -81,7 +82,7 @@ check: sync node
 	$(UV) run --frozen pytest -m "not e2e and not stack and not browser and not faults and not fuzz" $(PYTEST_ARGS)
 
 faults: sync
-	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults services/notify/tests/faults deploy/tests/test_backup.py -s $(PYTEST_ARGS)
+	BAOCAO_FAULTS_LONG=1 $(UV) run --frozen pytest tests/faults services/notify/tests/faults deploy/tests/test_backup.py deploy/tests/test_cluster.py -s $(PYTEST_ARGS)
 
 # wrk, the HTTP load generator of the intake benchmark, from Debian's packages.
 wrk:

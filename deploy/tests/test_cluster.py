@@ -1,5 +1,5 @@
 """`make up BROKERS=N`: the cluster's ports, quorum and replication (pure, fast), its supervisord programs,
-and one real 3-broker `up` / `status` / `down` through the CLI."""
+and one real 3-broker `up` / `status` / `down` through the CLI (make faults)."""
 
 import asyncio
 import json
@@ -218,7 +218,10 @@ def own_home():
     shutil.rmtree(home, ignore_errors=True)
 
 
+# 43 s on 2 cores, three JVMs started and stopped: make faults runs it (make test keeps the fast checks above, and
+# tests/faults/test_scaleout.py runs a real 3-broker KafkaCluster, the one `up` starts, under load).
 @pytest.mark.stack
+@pytest.mark.faults_long
 async def test_up_brokers_3_runs_a_replicated_cluster_and_down_stops_every_broker(own_home):
     libs = await asyncio.to_thread(_cached_jars)
     home = own_home
