@@ -76,6 +76,7 @@ def main() -> None:
         "access_log": False,
         "proxy_headers": False,
         "timeout_graceful_shutdown": 5,
+        "loop": "asyncio",  # asyncio's own, as baocao_shared.service.LOOP for the services
     }
     workers = int(os.environ.get("BENCH_BASELINE_WORKERS", "1"))
     if workers > 1:

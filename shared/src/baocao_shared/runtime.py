@@ -179,8 +179,7 @@ class ServiceRuntime:
         def thread_main() -> None:
             error: BaseException | None = None
             try:
-                with asyncio.Runner(loop_factory=_fast_loop_factory()) as runner:
-                    runner.run(relay())
+                asyncio.run(relay())  # asyncio's own loop, as every service's (baocao_shared.service.serve says why)
             except BaseException as exc:  # reported to the service's loop, which restarts the relay
                 error = exc if not isinstance(exc, asyncio.CancelledError) else None
             started.set()
@@ -249,15 +248,3 @@ def awaiting(task: asyncio.Task, depth: int = 40) -> list[str]:
         where.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
         awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "ag_await", None)
     return where
-
-
-def _fast_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """For the relay's thread, the loop uvicorn serves the requests on: uvloop's where it is installed
-    (uvicorn[standard] brings it), whose polling and socket writes run in C rather than in asyncio's Python
-    selector loop (py-spy of the intake bench showed that loop's own frames as most of the relay thread's samples);
-    None, asyncio's own, where it is not."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop

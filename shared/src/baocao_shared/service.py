@@ -37,6 +37,7 @@ class Readiness(BaseModel):
 
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
+LOOP = "asyncio"  # uvicorn's event loop for every service (see `serve`)
 
 
 def _metrics_registry() -> CollectorRegistry:
@@ -179,6 +180,11 @@ def serve(app_factory: Callable[[ServiceSettings], FastAPI], settings: ServiceSe
         # (intake's BAOCAO_TRUSTED_PROXIES), not from any local process as uvicorn's default would.
         "proxy_headers": False,
         "timeout_graceful_shutdown": 5,
+        # asyncio's own event loop, not uvloop (uvicorn's "auto" takes uvloop where it is installed): under uvloop,
+        # writing to a connection the broker closed raises RuntimeError, which aiokafka does not catch
+        # (aio-libs/aiokafka#1038), and a consumer's group coordination died with it when the fault suite killed the
+        # broker: deadlines stopped applying submissions for good. asyncio's transport drops such a write.
+        "loop": LOOP,
     }
     if settings.workers > 1:
         # The workers' metrics go to files in one directory (prometheus-client's multiprocess mode), read by
