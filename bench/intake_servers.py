@@ -7,22 +7,19 @@ import asyncio
 import os
 import signal
 import sys
-import time
 import uuid
 from pathlib import Path
 
 import asyncpg
-import httpx
 import psutil
 
 from baocao_shared.db import asyncpg_dsn
 from baocao_shared.events import topics
 from baocao_stack.ports import free_port
-from baocao_stack.procs import Proc, describe_exit
+from baocao_stack.procs import Proc
+from baocao_testing.processes import until_ready
 from bench.harness import REPO, Infra
 from bench.intake_province import PROVINCE
-
-READY_TIMEOUT_S = 120
 
 
 class Servers:
@@ -84,18 +81,7 @@ class Servers:
         self.procs[name] = Proc.spawn(cmd, log_file=self.logs[name], env=env, cwd=REPO)
 
     async def _ready(self, name: str) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=self.urls[name], timeout=5) as client:
-            while time.monotonic() < deadline:
-                if not self.procs[name].is_alive():
-                    raise RuntimeError(describe_exit(self.logs[name], f"{name} exited while starting"))
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass  # not listening yet
-                await asyncio.sleep(0.25)
-        raise RuntimeError(describe_exit(self.logs[name], f"{name} was not ready within {READY_TIMEOUT_S}s"))
+        await until_ready(self.urls[name], self.procs[name], self.logs[name], name=name)
 
     def cpu_s(self, name: str) -> float:
         """User + system CPU time of the server and of its worker processes (with workers > 1)."""

@@ -177,20 +177,7 @@ class Services:
         return f"http://127.0.0.1:{self._envs[name]['BAOCAO_HTTP_PORT']}"
 
     async def _ready(self, name: str, url: str | None = None) -> None:
-        """Poll /readyz (its database and Kafka answer) within a bound; a process that died fails at once."""
-        url = url or self.url(name)
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-            while time.monotonic() < deadline:
-                if not self.procs[name].is_alive():
-                    raise AssertionError(describe_exit(self.log_file(name), f"{name} exited while starting"))
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass  # not listening yet
-                await asyncio.sleep(0.2)
-        raise AssertionError(describe_exit(self.log_file(name), f"{name} was not ready within {READY_TIMEOUT_S}s"))
+        await until_ready(url or self.url(name), self.procs[name], self.log_file(name), name=name)
 
     def kill(self, name: str) -> None:
         """SIGKILL one process (and what it spawned): a crash."""
@@ -225,3 +212,20 @@ class Services:
                 proc.kill_tree()
         if self.smtp is not None:
             self.smtp.stop()
+
+
+async def until_ready(url: str, proc: Proc, log: Path, *, name: str, timeout: float = READY_TIMEOUT_S) -> None:
+    """Poll the service's /readyz (its database and Kafka answer) within `timeout`; a process that died fails at
+    once, with the end of its log."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
+        while time.monotonic() < deadline:
+            if not proc.is_alive():
+                raise AssertionError(describe_exit(log, f"{name} exited while starting"))
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass  # not listening yet
+            await asyncio.sleep(0.2)
+    raise AssertionError(describe_exit(log, f"{name} was not ready within {timeout:g}s"))

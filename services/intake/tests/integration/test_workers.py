@@ -22,9 +22,10 @@ from baocao_shared.events import CloudEvent
 from baocao_shared.events.topics import SUBMISSIONS
 from baocao_shared.principal import Principal
 from baocao_stack.ports import free_port
-from baocao_stack.procs import Proc, describe_exit
+from baocao_stack.procs import Proc
 from baocao_testing.fixtures import create_database
 from baocao_testing.kit import end_offsets, fresh_group_prefix, read_topic, wait_until
+from baocao_testing.processes import until_ready
 from intake.adapters.keys import SigningKey, _read_pem, generate_key_file
 from intake.domain.catalog import parse_province_file
 from intake.domain.synthetic import dump, synthetic_province
@@ -38,7 +39,6 @@ PROVINCE_FILE = dump(synthetic_province(TEMPLATE, code=PROVINCE, units=30))
 CATALOGUE = parse_province_file(PROVINCE_FILE)
 PLAN = CATALOGUE.plans[0]
 JUNE_10_2019 = datetime(2019, 6, 10, 3, tzinfo=UTC)  # period 2019-06 open, not yet due
-READY_TIMEOUT_S = 120
 
 
 def report(unit: str) -> dict:
@@ -50,20 +50,6 @@ def report(unit: str) -> dict:
         "values": {code: n for n, code in enumerate(indicators, 1)},
         "narratives": {"T1": "Tổ chức 3 hội nghị quán triệt Chỉ thị 44.", "next_month": "Tiếp tục."},
     }
-
-
-async def ready(url: str, proc: Proc, log: Path) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    async with httpx.AsyncClient(base_url=url, timeout=5) as client:
-        while time.monotonic() < deadline:
-            assert proc.is_alive(), describe_exit(log, "intake exited while starting")
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.25)
-    raise AssertionError(describe_exit(log, f"intake was not ready within {READY_TIMEOUT_S}s"))
 
 
 def serving_pids(proc: Proc, port: int) -> dict[int, int]:
@@ -134,7 +120,7 @@ async def test_two_workers_serve_one_port_and_publish_each_accepted_submission_o
     proc = Proc.spawn([sys.executable, "-m", "intake"], log_file=log, env=env, cwd=REPO)
     clients: list[httpx.AsyncClient] = []
     try:
-        await ready(url, proc, log)
+        await until_ready(url, proc, log, name="intake")
         key = SigningKey(_read_pem(key_file))
 
         def bearer(principal: Principal) -> dict[str, str]:
