@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (
-    DateTime,
     Integer,
     String,
     any_,
@@ -32,7 +31,6 @@ from deadlines.adapters import orm
 
 o, u = orm.obligations, orm.units
 KEY = ("province", "plan_id", "period", "unit")
-_MOMENT = DateTime(timezone=True)
 
 
 def period_last_month(period):
@@ -63,7 +61,7 @@ def amended_after(due):
 _OWED_PERIODS = (
     select(
         func.unnest(bindparam("owe_periods", type_=ARRAY(String))).label("period"),
-        func.unnest(bindparam("owe_due_ats", type_=ARRAY(_MOMENT))).label("due_at"),
+        func.unnest(bindparam("owe_due_ats", type_=ARRAY(o.c.due_at.type))).label("due_at"),
         func.unnest(bindparam("owe_window_ends", type_=ARRAY(String))).label("window_end"),
     )
 ).subquery("owed_periods")

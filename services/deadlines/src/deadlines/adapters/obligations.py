@@ -285,10 +285,10 @@ class Obligations:
         # owe it too. After the insert, not before: a submission committed between a first look and the insert
         # would be skipped by both, its row never owed. Rows already owed with this deadline are not written again.
         await self.session.execute(OWE_EXISTING, params)
-        in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
-        this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
         if not reopened:
             return  # nothing was owed for these periods before this transaction opened them
+        in_plan = u.c.code == any_(literal(plan.units, ARRAY(u.c.code.type)))
+        this_plan = (o.c.province == plan.province, o.c.plan_id == plan.id)
         # A unit retired, or dropped from the plan, while the period is open no longer owes it; nor does a unit no
         # longer in force in the period (a reorganisation loaded late), unless its report arrived (kept as it was).
         await self.session.execute(
